@@ -1,0 +1,308 @@
+//! Run configuration: every tunable of the pipeline, validated once.
+//!
+//! Loaded from `ehrwatch.toml` (all keys optional; unknown keys are errors so
+//! a typo never silently does nothing) and overridden by command-line flags
+//! in the binary. Past [`Config::check`] every value is known to be in range.
+
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read configuration: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// toml's message, with line and column.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("configuration: {key} = {value} is out of range; expected {expected}")]
+    OutOfRange {
+        /// The key, dotted.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        expected: &'static str,
+    },
+    /// An unknown time zone.
+    #[error("time zone \"{0}\" is not an IANA time zone name; expected for example \"America/Chicago\" or \"UTC\"")]
+    TimeZone(String),
+}
+
+/// When an access counts as explained by care (the explain stage).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExplainParams {
+    /// Hours before an encounter starts during which its department and
+    /// provider are explained (pre-admission work-up, scheduling).
+    pub encounter_before_hours: u32,
+    /// Days after an encounter ends (or after it started, when it has no end)
+    /// during which follow-up (results, discharge paperwork) is explained.
+    pub encounter_after_days: u32,
+    /// Days either side of a user's own charting (create/update) in a record
+    /// during which that user's other accesses to it are explained.
+    pub documentation_window_days: u32,
+}
+
+impl Default for ExplainParams {
+    fn default() -> Self {
+        Self { encounter_before_hours: 24, encounter_after_days: 7, documentation_window_days: 3 }
+    }
+}
+
+/// How a user's usual hours are learned.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HoursParams {
+    /// Accesses a user needs before their own hours are learned; below it the
+    /// default day window applies.
+    pub min_events: u32,
+    /// Share of a user's accesses an hour of day must hold to count as usual.
+    pub min_share: f64,
+    /// First hour (0-23) of the default day window.
+    pub default_start_hour: u8,
+    /// Hour (1-24) at which the default day window ends.
+    pub default_end_hour: u8,
+}
+
+impl Default for HoursParams {
+    fn default() -> Self {
+        Self { min_events: 100, min_share: 0.01, default_start_hour: 7, default_end_hour: 19 }
+    }
+}
+
+/// Switch and weight of one rule.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSettings {
+    /// Whether the rule runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1: the probability-like strength of the rule's evidence
+    /// when combined with other signals (see `score`).
+    pub weight: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The deceased-patient rule's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeceasedSettings {
+    /// Whether the rule runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// Accesses this many days or more after death are flagged; earlier ones
+    /// are usually death paperwork and billing.
+    pub min_days_after_death: u32,
+}
+
+/// Settings of every rule.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesParams {
+    /// `self_access`: a user opens their own record.
+    pub self_access: RuleSettings,
+    /// `vip_access`: a VIP record without a care explanation.
+    pub vip_access: RuleSettings,
+    /// `deceased_access`: a deceased patient's record long after death.
+    pub deceased_access: DeceasedSettings,
+}
+
+impl Default for RulesParams {
+    fn default() -> Self {
+        Self {
+            self_access: RuleSettings { enabled: true, weight: 0.9 },
+            vip_access: RuleSettings { enabled: true, weight: 0.6 },
+            deceased_access: DeceasedSettings { enabled: true, weight: 0.5, min_days_after_death: 30 },
+        }
+    }
+}
+
+/// How signals combine into a score.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoreParams {
+    /// Weight of "accessed outside the user's usual hours" as a supporting signal.
+    pub after_hours_weight: f64,
+    /// Weight of "no care relationship explains any of the accesses" as a supporting signal.
+    pub unexplained_weight: f64,
+    /// Scores at or above this are `high` severity.
+    pub high_severity: f64,
+    /// Scores at or above this (and below high) are `medium`.
+    pub medium_severity: f64,
+}
+
+impl Default for ScoreParams {
+    fn default() -> Self {
+        Self { after_hours_weight: 0.2, unexplained_weight: 0.3, high_severity: 80.0, medium_severity: 50.0 }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ConfigFile {
+    timezone: Option<String>,
+    explain: ExplainParams,
+    hours: HoursParams,
+    rules: RulesParams,
+    score: ScoreParams,
+}
+
+/// A validated run configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The hospital's IANA time zone; naive timestamps are read in it and
+    /// hour-of-day features use it.
+    pub timezone: Tz,
+    /// Explain-stage settings.
+    pub explain: ExplainParams,
+    /// Usual-hours settings.
+    pub hours: HoursParams,
+    /// Rule settings.
+    pub rules: RulesParams,
+    /// Scoring settings.
+    pub score: ScoreParams,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            timezone: chrono_tz::UTC,
+            explain: ExplainParams::default(),
+            hours: HoursParams::default(),
+            rules: RulesParams::default(),
+            score: ScoreParams::default(),
+        }
+    }
+}
+
+/// Parses an IANA time zone name.
+pub fn parse_timezone(name: &str) -> Result<Tz, ConfigError> {
+    name.trim().parse::<Tz>().map_err(|_| ConfigError::TimeZone(name.to_string()))
+}
+
+fn check_weight(key: &'static str, w: f64) -> Result<(), ConfigError> {
+    if (0.0..=1.0).contains(&w) {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange { key, value: w.to_string(), expected: "a number from 0 to 1" })
+    }
+}
+
+impl Config {
+    /// Reads and validates a TOML configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates TOML text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        let config = Config {
+            timezone: match &file.timezone {
+                Some(tz) => parse_timezone(tz)?,
+                None => chrono_tz::UTC,
+            },
+            explain: file.explain,
+            hours: file.hours,
+            rules: file.rules,
+            score: file.score,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Validates ranges. Called by [`Config::parse`]; call it again after
+    /// changing fields by hand.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let h = &self.hours;
+        if !(0.0..1.0).contains(&h.min_share) {
+            return Err(ConfigError::OutOfRange {
+                key: "hours.min_share",
+                value: h.min_share.to_string(),
+                expected: "a share from 0 up to (not including) 1",
+            });
+        }
+        if h.default_start_hour > 23 || h.default_end_hour == 0 || h.default_end_hour > 24 {
+            return Err(ConfigError::OutOfRange {
+                key: "hours.default_start_hour/default_end_hour",
+                value: format!("{}/{}", h.default_start_hour, h.default_end_hour),
+                expected: "a start hour 0-23 and an end hour 1-24",
+            });
+        }
+        check_weight("rules.self_access.weight", self.rules.self_access.weight)?;
+        check_weight("rules.vip_access.weight", self.rules.vip_access.weight)?;
+        check_weight("rules.deceased_access.weight", self.rules.deceased_access.weight)?;
+        check_weight("score.after_hours_weight", self.score.after_hours_weight)?;
+        check_weight("score.unexplained_weight", self.score.unexplained_weight)?;
+        let s = &self.score;
+        if !(0.0..=100.0).contains(&s.medium_severity) || s.medium_severity > s.high_severity || s.high_severity > 100.0
+        {
+            return Err(ConfigError::OutOfRange {
+                key: "score.medium_severity/high_severity",
+                value: format!("{}/{}", s.medium_severity, s.high_severity),
+                expected: "0 <= medium <= high <= 100",
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(Config::parse("", Path::new("e.toml")).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn values_are_read_and_checked() {
+        let c = Config::parse(
+            "timezone = \"America/Chicago\"\n[rules.vip_access]\nweight = 0.7\n[explain]\nencounter_after_days = 14\n",
+            Path::new("e.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.timezone, chrono_tz::America::Chicago);
+        assert_eq!(c.rules.vip_access.weight, 0.7);
+        assert!(c.rules.vip_access.enabled);
+        assert_eq!(c.explain.encounter_after_days, 14);
+
+        let e = Config::parse("[rules.vip_access]\nweight = 3.0\n", Path::new("e.toml")).unwrap_err();
+        assert!(e.to_string().contains("rules.vip_access.weight"), "{e}");
+    }
+
+    #[test]
+    fn typos_and_bad_zones_are_errors_naming_the_file() {
+        let e = Config::parse("[explain]\nencounter_after_dayz = 3\n", Path::new("x.toml")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("x.toml:") && msg.contains("encounter_after_dayz"), "{msg}");
+        let e = Config::parse("timezone = \"Mars/Olympus\"\n", Path::new("x.toml")).unwrap_err();
+        assert!(e.to_string().contains("Mars/Olympus"));
+    }
+}

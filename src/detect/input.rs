@@ -1,0 +1,82 @@
+//! What a rule sees, and the rule interface.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::finding::Finding;
+use crate::config::Config;
+use crate::explain::Explanations;
+use crate::features::UserFeatures;
+use crate::ingest::Ingested;
+use crate::model::{Code, NONE};
+
+/// Everything detectors read. Detectors never write to it.
+#[derive(Clone, Copy)]
+pub struct DetectInput<'a> {
+    /// The bundle.
+    pub data: &'a Ingested,
+    /// One explanation per event.
+    pub explained: &'a Explanations,
+    /// Per-user features.
+    pub features: &'a UserFeatures,
+    /// The run's configuration.
+    pub config: &'a Config,
+}
+
+/// A detector that did not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedDetector {
+    /// Rule id.
+    pub rule: &'static str,
+    /// Why, naming the missing table or column.
+    pub reason: String,
+}
+
+/// A detection rule. One implementation per file under `rules/`.
+pub trait Rule: Sync {
+    /// Stable id, as written in alerts' `rules` column.
+    fn id(&self) -> &'static str;
+
+    /// The rule's weight in scoring, from the configuration.
+    fn weight(&self, config: &Config) -> f64;
+
+    /// `Err(reason)` when the data or the configuration does not allow the
+    /// rule to run (a table or column missing, or disabled).
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String>;
+
+    /// Runs the rule. Only called after [`Rule::check`] succeeded.
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding>;
+}
+
+impl DetectInput<'_> {
+    /// Runs `f` on each user's slice of events in parallel, concatenating the
+    /// findings in user-code order (deterministic).
+    pub fn per_user<F>(&self, f: F) -> Vec<Finding>
+    where
+        F: Fn(Code, Range<usize>) -> Vec<Finding> + Sync,
+    {
+        self.data
+            .events
+            .user_ranges()
+            .into_par_iter()
+            .map(|(user, range)| f(user, range))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Groups event indices of one user by patient, in patient-code order.
+    pub fn by_patient(&self, indices: impl Iterator<Item = usize>) -> BTreeMap<Code, Vec<usize>> {
+        let mut out: BTreeMap<Code, Vec<usize>> = BTreeMap::new();
+        for i in indices {
+            let p = self.data.events.patient[i];
+            if p != NONE {
+                out.entry(p).or_default().push(i);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,11 @@
+//! Detect: rules (and, later, models) that turn explained events and user
+//! features into findings, each carrying the facts that raised it.
+
+mod finding;
+mod input;
+mod registry;
+pub mod rules;
+
+pub use finding::{AlertKind, Fact, Finding};
+pub use input::{DetectInput, Rule, SkippedDetector};
+pub use registry::{detect, Detection};

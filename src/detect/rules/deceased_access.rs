@@ -1,0 +1,114 @@
+//! `deceased_access`: a deceased patient's record opened long after death
+//! without a care explanation.
+//!
+//! Why it matters: after death the legitimate work on a chart (death
+//! certificate, final billing, HIM coding) ends within weeks; curiosity
+//! about a deceased neighbour, relative or public figure does not. Accesses
+//! within `min_days_after_death` of the death are the paperwork and are left
+//! alone.
+//!
+//! Example: a radiology technician opens the notes of a patient who died 200
+//! days earlier, with no encounter or charting linking them.
+
+use crate::config::Config;
+use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+use crate::explain::Explanation;
+use crate::time::{days_from_epoch, LocalTime, ZoneCache};
+
+/// The rule.
+pub struct DeceasedAccess;
+
+impl Rule for DeceasedAccess {
+    fn id(&self) -> &'static str {
+        "deceased_access"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.deceased_access.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if !input.config.rules.deceased_access.enabled {
+            return Err("disabled in configuration".into());
+        }
+        match &input.data.patients {
+            None => Err("patients table missing".into()),
+            Some(p) if !p.has_column("deceased_date") => Err("patients.deceased_date missing".into()),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let Some(patients) = &input.data.patients else {
+            return Vec::new();
+        };
+        let events = &input.data.events;
+        let min_days = i64::from(input.config.rules.deceased_access.min_days_after_death);
+        input.per_user(|user, range| {
+            let mut zone = ZoneCache::new(input.data.tz);
+            let hits: Vec<usize> = range
+                .filter(|&i| {
+                    if input.explained.kind[i] != Explanation::Unexplained {
+                        return false;
+                    }
+                    let Some(died) = patients.get(events.patient[i]).and_then(|p| p.deceased_date) else {
+                        return false;
+                    };
+                    let day = LocalTime::from_local_micros(zone.to_local(events.ts[i])).day;
+                    i64::from(day) - i64::from(days_from_epoch(died)) >= min_days
+                })
+                .collect();
+            input
+                .by_patient(hits.into_iter())
+                .into_iter()
+                .filter_map(|(patient, evs)| {
+                    let died = patients.get(patient)?.deceased_date?;
+                    let first_day = LocalTime::from_local_micros(zone.to_local(events.ts[evs[0]])).day;
+                    Some(Finding {
+                        rule: self.id(),
+                        kind: AlertKind::Snooping,
+                        user,
+                        patient,
+                        events: evs,
+                        facts: vec![Fact::DeceasedPatient {
+                            died,
+                            days_after: i64::from(first_day) - i64::from(days_from_epoch(died)),
+                        }],
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    fn world() -> World {
+        let mut w = World::new();
+        w.user("tech").department("RAD");
+        w.user("him").department("HIM");
+        w.patient("D1").deceased("2026-05-01");
+        w
+    }
+
+    #[test]
+    fn fires_long_after_death() {
+        let mut w = world();
+        w.access("2026-11-17 14:00:00", "tech", "D1", "view");
+        let found = w.run(&DeceasedAccess);
+        assert_eq!(found.len(), 1);
+        assert!(matches!(found[0].facts[0], Fact::DeceasedPatient { days_after: 200, .. }));
+        assert!(found[0].facts[0].sentence().contains("died on 2026-05-01, 200 days"));
+    }
+
+    #[test]
+    fn death_paperwork_soon_after_death_does_not_fire() {
+        let mut w = world();
+        w.access("2026-05-10 11:00:00", "him", "D1", "view");
+        assert!(w.run(&DeceasedAccess).is_empty());
+    }
+}

@@ -1,0 +1,209 @@
+//! A tiny in-memory hospital for rule tests: users, patients, encounters and
+//! accesses written inline, then run through explain and features exactly as
+//! the pipeline does.
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::detect::finding::Finding;
+use crate::detect::input::{DetectInput, Rule};
+use crate::explain::explain;
+use crate::features::compute;
+use crate::ingest::{IngestReport, Ingested, Rejects};
+use crate::model::{
+    Action, Code, DataCategory, Dictionaries, Encounter, Encounters, Events, PatientRecord, Patients, Roster,
+    UserRecord, NONE,
+};
+use crate::time::{parse_date, parse_timestamp, ZoneCache};
+
+const USER_COLUMNS: [&str; 12] = [
+    "user_id",
+    "first_name",
+    "last_name",
+    "role",
+    "department_id",
+    "address",
+    "zip",
+    "lat",
+    "lon",
+    "hire_date",
+    "termination_date",
+    "patient_id",
+];
+const PATIENT_COLUMNS: [&str; 11] = [
+    "patient_id",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "address",
+    "zip",
+    "lat",
+    "lon",
+    "deceased_date",
+    "vip",
+    "restricted",
+];
+
+/// The world under test.
+pub struct World {
+    dict: Dictionaries,
+    users: BTreeMap<Code, UserRecord>,
+    patients: BTreeMap<Code, PatientRecord>,
+    encounters: Vec<Encounter>,
+    events: Events,
+    user_columns: Vec<&'static str>,
+    /// Configuration used by `run`.
+    pub config: Config,
+}
+
+/// Chained setters for a user.
+pub struct UserBuilder<'a>(&'a mut World, Code);
+/// Chained setters for a patient.
+pub struct PatientBuilder<'a>(&'a mut World, Code);
+
+impl UserBuilder<'_> {
+    fn rec(&mut self) -> &mut UserRecord {
+        self.0.users.get_mut(&self.1).expect("user exists")
+    }
+    pub fn department(mut self, d: &str) -> Self {
+        let c = self.0.dict.departments.intern(d);
+        self.rec().department = Some(c);
+        self
+    }
+    pub fn last_name(mut self, n: &str) -> Self {
+        self.rec().last_name = Some(n.into());
+        self
+    }
+    pub fn own_record(mut self, p: &str) -> Self {
+        let c = self.0.dict.patients.intern(p);
+        self.rec().patient = Some(c);
+        self
+    }
+}
+
+impl PatientBuilder<'_> {
+    fn rec(&mut self) -> &mut PatientRecord {
+        self.0.patients.get_mut(&self.1).expect("patient exists")
+    }
+    pub fn last_name(mut self, n: &str) -> Self {
+        self.rec().last_name = Some(n.into());
+        self
+    }
+    pub fn vip(mut self) -> Self {
+        self.rec().vip = true;
+        self
+    }
+    pub fn deceased(mut self, date: &str) -> Self {
+        self.rec().deceased_date = parse_date(date);
+        self
+    }
+}
+
+fn utc(ts: &str) -> i64 {
+    ZoneCache::new(chrono_tz::UTC).resolve(parse_timestamp(ts).expect("fixture timestamp"))
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self {
+            dict: Dictionaries::default(),
+            users: BTreeMap::new(),
+            patients: BTreeMap::new(),
+            encounters: Vec::new(),
+            events: Events::default(),
+            user_columns: USER_COLUMNS.to_vec(),
+            config: Config::default(),
+        }
+    }
+
+    pub fn user(&mut self, id: &str) -> UserBuilder<'_> {
+        let c = self.dict.users.intern(id);
+        self.users.entry(c).or_default();
+        UserBuilder(self, c)
+    }
+
+    pub fn patient(&mut self, id: &str) -> PatientBuilder<'_> {
+        let c = self.dict.patients.intern(id);
+        self.patients.entry(c).or_default();
+        PatientBuilder(self, c)
+    }
+
+    pub fn encounter(&mut self, patient: &str, dept: &str, start: &str, end: Option<&str>, provider: Option<&str>) {
+        let e = Encounter {
+            patient: self.dict.patients.intern(patient),
+            department: Some(self.dict.departments.intern(dept)),
+            start: utc(start),
+            end: end.map(utc),
+            provider: provider.map(|p| self.dict.users.intern(p)),
+        };
+        self.encounters.push(e);
+    }
+
+    pub fn access(&mut self, ts: &str, user: &str, patient: &str, action: &str) {
+        let e = &mut self.events;
+        e.user.push(self.dict.users.intern(user));
+        e.patient.push(if patient.is_empty() { NONE } else { self.dict.patients.intern(patient) });
+        e.ts.push(utc(ts));
+        e.action.push(Action::parse(action).unwrap_or(Action::Other));
+        e.category.push(DataCategory::Unspecified);
+        e.workstation.push(NONE);
+        e.ip.push(NONE);
+        e.department.push(NONE);
+        e.break_glass.push(false);
+        e.source_file.push(0);
+        e.source_line.push(e.ts.len() as u64 + 1);
+    }
+
+    pub fn drop_roster_column(&mut self, column: &str) {
+        self.user_columns.retain(|c| *c != column);
+    }
+
+    pub fn build(&self) -> Ingested {
+        let mut roster = Roster::with_columns(self.user_columns.clone());
+        for (c, r) in &self.users {
+            roster.insert(*c, r.clone());
+        }
+        let mut patients = Patients::with_columns(PATIENT_COLUMNS.to_vec());
+        for (c, r) in &self.patients {
+            patients.insert(*c, r.clone());
+        }
+        let mut events = self.events.clone();
+        events.sort_by_user_time();
+        Ingested {
+            dir: "fixture".into(),
+            tz: chrono_tz::UTC,
+            dict: self.dict.clone(),
+            events,
+            roster: Some(roster),
+            patients: Some(patients),
+            encounters: Some(Encounters::new(self.encounters.clone(), self.dict.patients.len(), vec![])),
+            contacts: None,
+            report: IngestReport::default(),
+            rejects: Rejects::default(),
+        }
+    }
+
+    pub fn check(&self, rule: &dyn Rule) -> Result<(), String> {
+        let data = self.build();
+        let explained = explain(&data, &self.config.explain);
+        let features = compute(&data, &explained, &self.config.hours);
+        rule.check(&DetectInput { data: &data, explained: &explained, features: &features, config: &self.config })
+    }
+
+    pub fn run(&self, rule: &dyn Rule) -> Vec<Finding> {
+        let data = self.build();
+        let explained = explain(&data, &self.config.explain);
+        let features = compute(&data, &explained, &self.config.hours);
+        let input = DetectInput { data: &data, explained: &explained, features: &features, config: &self.config };
+        rule.check(&input).expect("rule can run on the fixture");
+        rule.run(&input)
+    }
+
+    pub fn user_of(&self, f: &Finding) -> String {
+        self.dict.users.name(f.user).to_string()
+    }
+
+    pub fn patient_of(&self, f: &Finding) -> String {
+        self.dict.patients.name(f.patient).to_string()
+    }
+}

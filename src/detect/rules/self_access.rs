@@ -1,0 +1,108 @@
+//! `self_access`: a user opens their own patient record.
+//!
+//! Why it matters: most hospitals forbid staff from reading their own chart
+//! through their work account (results before the clinician has discussed
+//! them, or edits to one's own record); it is among the most common findings
+//! of privacy audits. The HR roster's `patient_id` links an employee to their
+//! own record.
+//!
+//! Example: nurse `n204`, whose roster entry lists patient record `P1093`,
+//! opens `P1093`'s results at 21:40. Every access to the own record is
+//! evidence; an access that care explains (the employee was admitted and
+//! is their own provider, which should not happen) still fires, but scores
+//! lower because the "no care link" signal is absent.
+
+use crate::config::Config;
+use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+
+/// The rule.
+pub struct SelfAccess;
+
+impl Rule for SelfAccess {
+    fn id(&self) -> &'static str {
+        "self_access"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.self_access.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if !input.config.rules.self_access.enabled {
+            return Err("disabled in configuration".into());
+        }
+        match &input.data.roster {
+            None => Err("users table missing".into()),
+            Some(r) if !r.has_column("patient_id") => Err("users.patient_id missing".into()),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let Some(roster) = &input.data.roster else {
+            return Vec::new();
+        };
+        let events = &input.data.events;
+        input.per_user(|user, range| {
+            let Some(own) = roster.get(user).and_then(|u| u.patient) else {
+                return Vec::new();
+            };
+            let hits: Vec<usize> = range.filter(|&i| events.patient[i] == own).collect();
+            if hits.is_empty() {
+                return Vec::new();
+            }
+            vec![Finding {
+                rule: self.id(),
+                kind: AlertKind::Snooping,
+                user,
+                patient: own,
+                events: hits,
+                facts: vec![Fact::OwnRecord],
+            }]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    #[test]
+    fn fires_when_an_employee_opens_their_own_record() {
+        let mut w = World::new();
+        w.user("n1").department("ICU").own_record("P1");
+        w.user("n2").department("ICU");
+        w.patient("P1");
+        w.access("2026-11-28 21:40:00", "n1", "P1", "view");
+        w.access("2026-11-28 21:41:00", "n1", "P1", "view");
+        w.access("2026-11-28 10:00:00", "n2", "P1", "view");
+        let found = w.run(&SelfAccess);
+        assert_eq!(found.len(), 1);
+        assert_eq!(w.user_of(&found[0]), "n1");
+        assert_eq!(w.patient_of(&found[0]), "P1");
+        assert_eq!(found[0].events.len(), 2);
+        assert_eq!(found[0].facts, vec![Fact::OwnRecord]);
+    }
+
+    #[test]
+    fn a_namesake_treating_clinician_is_not_self_access() {
+        // Same surname as the patient, treating them, but not their own record.
+        let mut w = World::new();
+        w.user("n1").department("ICU").last_name("Garcia").own_record("P9");
+        w.patient("P1").last_name("Garcia");
+        w.encounter("P1", "ICU", "2026-11-27 08:00:00", Some("2026-11-30 08:00:00"), Some("n1"));
+        w.access("2026-11-28 10:00:00", "n1", "P1", "view");
+        assert!(w.run(&SelfAccess).is_empty());
+    }
+
+    #[test]
+    fn skipped_without_roster_patient_ids() {
+        let mut w = World::new();
+        w.user("n1");
+        w.access("2026-11-28 10:00:00", "n1", "P1", "view");
+        w.drop_roster_column("patient_id");
+        assert_eq!(w.check(&SelfAccess), Err("users.patient_id missing".to_string()));
+    }
+}

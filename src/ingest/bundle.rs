@@ -1,0 +1,206 @@
+//! Reading a whole bundle: the tables in a fixed order, then the events sorted.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+
+use super::columns::ColumnSpec;
+use super::error::IngestError;
+use super::fields::FieldError;
+use super::rejects::{RejectedRow, Rejects};
+use super::report::{FileReport, IngestReport, SkippedTable};
+use super::source::{locate, read_file, Row, TableFiles};
+use super::{access_log, contacts, encounters, patients, roster};
+use crate::model::{Contacts, Dictionaries, Encounters, Events, Patients, Roster};
+use crate::progress::Progress;
+use crate::time::ZoneCache;
+
+/// Everything ingest read: the dictionary-coded tables and the accounting.
+#[derive(Debug)]
+pub struct Ingested {
+    /// The bundle folder.
+    pub dir: PathBuf,
+    /// The hospital's time zone.
+    pub tz: Tz,
+    /// Id dictionaries shared by all tables.
+    pub dict: Dictionaries,
+    /// Accepted access_log rows, sorted by (user, time).
+    pub events: Events,
+    /// The users table, if present.
+    pub roster: Option<Roster>,
+    /// The patients table, if present.
+    pub patients: Option<Patients>,
+    /// The encounters table, if present.
+    pub encounters: Option<Encounters>,
+    /// The patient_contacts table, if present.
+    pub contacts: Option<Contacts>,
+    /// Files, counts and skipped tables.
+    pub report: IngestReport,
+    /// Rows that were not accepted.
+    pub rejects: Rejects,
+}
+
+fn present_columns(files: &TableFiles, specs: &[ColumnSpec]) -> Result<Vec<&'static str>, IngestError> {
+    // Columns present in every file of the table; detectors needing a column
+    // check this, so a column missing from one day's file is not assumed.
+    let mut present: Option<Vec<&'static str>> = None;
+    for f in &files.files {
+        let names = super::source::file_columns(f)?;
+        let here: Vec<&'static str> =
+            specs.iter().filter(|s| names.iter().any(|n| n == s.name)).map(|s| s.name).collect();
+        present = Some(match present {
+            None => here,
+            Some(prev) => prev.into_iter().filter(|c| here.contains(c)).collect(),
+        });
+    }
+    Ok(present.unwrap_or_default())
+}
+
+/// Reads every file of a table, sending each row to `accept` and recording
+/// counts and rejections. Returns the index of the first file in `report.files`.
+fn read_table(
+    files: &TableFiles,
+    specs: &[ColumnSpec],
+    report: &mut IngestReport,
+    rejects: &mut Rejects,
+    progress: &crate::progress::StageBar,
+    accept: &mut dyn FnMut(&Row<'_>, u32) -> Result<(), FieldError>,
+) -> Result<(), IngestError> {
+    for (path, shown) in files.files.iter().zip(&files.display) {
+        let file_index = report.files.len() as u32;
+        let mut file_report =
+            FileReport { table: files.table, path: shown.clone(), rows_read: 0, rows_accepted: 0, rows_rejected: 0 };
+        let rows = read_file(path, specs, &mut |row: Row<'_>| {
+            let outcome = match &row.malformed {
+                Some(m) => Err(FieldError { column: "", reason: m.clone() }),
+                None => accept(&row, file_index),
+            };
+            match outcome {
+                Ok(()) => file_report.rows_accepted += 1,
+                Err(e) => {
+                    file_report.rows_rejected += 1;
+                    rejects.push(RejectedRow {
+                        table: files.table,
+                        file: shown.clone(),
+                        line: row.line,
+                        column: e.column.to_string(),
+                        reason: e.reason,
+                        raw: row.raw(),
+                    });
+                }
+            }
+            if row.line % 65_536 == 0 {
+                progress.inc(65_536);
+            }
+        })?;
+        file_report.rows_read = rows;
+        debug_assert_eq!(file_report.rows_read, file_report.rows_accepted + file_report.rows_rejected);
+        report.files.push(file_report);
+    }
+    Ok(())
+}
+
+fn skipped(table: &'static str, disables: &str) -> SkippedTable {
+    SkippedTable { table, reason: format!("{table} table not in the bundle; {disables}") }
+}
+
+/// Reads a bundle folder. `tz` reads naive timestamps.
+pub fn read_bundle(dir: &Path, tz: Tz, progress: &Progress) -> Result<Ingested, IngestError> {
+    if !dir.is_dir() {
+        return Err(IngestError::NotABundle(dir.to_path_buf()));
+    }
+    let access_files =
+        locate(dir, "access_log")?.ok_or(IngestError::MissingTable { dir: dir.to_path_buf(), table: "access_log" })?;
+    let mut dict = Dictionaries::default();
+    let mut report = IngestReport::default();
+    let mut rejects = Rejects::default();
+    let mut zone = ZoneCache::new(tz);
+    let bar = progress.stage("ingest");
+
+    let roster = match locate(dir, "users")? {
+        None => {
+            report
+                .skipped_tables
+                .push(skipped("users", "roster-based rules (self access, employment window) are skipped"));
+            None
+        }
+        Some(files) => {
+            let mut roster = Roster::with_columns(present_columns(&files, &roster::SPECS)?);
+            let mut seen = HashMap::new();
+            read_table(&files, &roster::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                roster::accept(row, &mut dict, &mut roster, &mut seen)
+            })?;
+            Some(roster)
+        }
+    };
+
+    let patients = match locate(dir, "patients")? {
+        None => {
+            report.skipped_tables.push(skipped("patients", "patient-flag rules (VIP, deceased) are skipped"));
+            None
+        }
+        Some(files) => {
+            let mut table = Patients::with_columns(present_columns(&files, &patients::SPECS)?);
+            let mut seen = HashMap::new();
+            read_table(&files, &patients::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                patients::accept(row, &mut dict, &mut table, &mut seen)
+            })?;
+            Some(table)
+        }
+    };
+
+    let encounter_rows = match locate(dir, "encounters")? {
+        None => {
+            report.skipped_tables.push(skipped(
+                "encounters",
+                "no access can be explained by an encounter, so more accesses stay unexplained",
+            ));
+            None
+        }
+        Some(files) => {
+            let columns = present_columns(&files, &encounters::SPECS)?;
+            let mut rows = Vec::new();
+            let mut seen = HashMap::new();
+            read_table(&files, &encounters::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                encounters::accept(row, &mut dict, &mut rows, &mut seen, &mut zone)
+            })?;
+            Some((rows, columns))
+        }
+    };
+
+    let contacts = match locate(dir, "patient_contacts")? {
+        None => {
+            report.skipped_tables.push(skipped("patient_contacts", "contact-based family matching is skipped"));
+            None
+        }
+        Some(files) => {
+            let mut rows = Vec::new();
+            read_table(&files, &contacts::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                contacts::accept(row, &mut dict, &mut rows)
+            })?;
+            Some(Contacts { rows })
+        }
+    };
+
+    let mut events = Events::default();
+    let first_access_file = report.files.len();
+    {
+        let report_ptr = &mut report;
+        let mut counts = IngestReport::default();
+        read_table(&access_files, &access_log::SPECS, report_ptr, &mut rejects, &bar, &mut |row, file_index| {
+            access_log::accept(row, file_index, &mut dict, &mut events, &mut counts, &mut zone)
+        })?;
+        report_ptr.other_actions = counts.other_actions;
+        report_ptr.other_categories = counts.other_categories;
+    }
+    let access_reports = &report.files[first_access_file..];
+    report.events_read = access_reports.iter().map(|f| f.rows_read).sum();
+    report.events_accepted = access_reports.iter().map(|f| f.rows_accepted).sum();
+    report.events_rejected = access_reports.iter().map(|f| f.rows_rejected).sum();
+    events.sort_by_user_time();
+    bar.finish();
+
+    let encounters = encounter_rows.map(|(rows, columns)| Encounters::new(rows, dict.patients.len(), columns));
+    Ok(Ingested { dir: dir.to_path_buf(), tz, dict, events, roster, patients, encounters, contacts, report, rejects })
+}

@@ -1,0 +1,61 @@
+//! What ingest read: files, row counts, and tables it had to skip.
+
+use std::collections::BTreeMap;
+
+/// Counts for one input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    /// Table name.
+    pub table: &'static str,
+    /// Path relative to the bundle folder.
+    pub path: String,
+    /// Data rows read (header excluded).
+    pub rows_read: u64,
+    /// Rows accepted.
+    pub rows_accepted: u64,
+    /// Rows rejected (in rejected_rows.csv).
+    pub rows_rejected: u64,
+}
+
+/// An optional table that was not in the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedTable {
+    /// Table name.
+    pub table: &'static str,
+    /// Why (for summary.json).
+    pub reason: String,
+}
+
+/// Totals of the ingest stage.
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    /// Every file read, in reading order.
+    pub files: Vec<FileReport>,
+    /// Optional tables that were absent.
+    pub skipped_tables: Vec<SkippedTable>,
+    /// access_log data rows read.
+    pub events_read: u64,
+    /// access_log rows accepted.
+    pub events_accepted: u64,
+    /// access_log rows rejected.
+    pub events_rejected: u64,
+    /// Raw action values that were kept as `other`, with counts.
+    pub other_actions: BTreeMap<String, u64>,
+    /// Raw data_category values outside the contract, with counts.
+    pub other_categories: BTreeMap<String, u64>,
+}
+
+impl IngestReport {
+    /// Most distinct unknown values kept per map; the rest are pooled.
+    pub const DISTINCT_LIMIT: usize = 50;
+
+    /// Counts an unknown value, pooling beyond [`Self::DISTINCT_LIMIT`].
+    pub fn count_unknown(map: &mut BTreeMap<String, u64>, value: &str) {
+        let key: String = value.trim().chars().take(40).collect::<String>().to_lowercase();
+        if map.contains_key(&key) || map.len() < Self::DISTINCT_LIMIT {
+            *map.entry(key).or_insert(0) += 1;
+        } else {
+            *map.entry("(other values)".to_string()).or_insert(0) += 1;
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! Finding a table's files and reading their rows, whatever the format.
+//!
+//! CSV (plain or gzip) is read with the `csv` crate, one record at a time, so
+//! a malformed row is caught with its line number and the rest of the file is
+//! still read. Parquet is scanned lazily with polars: only the wanted columns
+//! are read (projection pushdown), in row batches collected by the streaming
+//! engine, so memory stays bounded by the batch, not the file.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::columns::{normalise_header, resolve, ColumnSpec};
+use super::error::IngestError;
+
+/// Rows per Parquet batch.
+const PARQUET_BATCH_ROWS: usize = 1 << 20;
+
+/// The files of one table, in reading order.
+#[derive(Debug, Clone)]
+pub struct TableFiles {
+    /// Table name.
+    pub table: &'static str,
+    /// Absolute or bundle-joined paths.
+    pub files: Vec<PathBuf>,
+    /// The same paths relative to the bundle folder, for reports.
+    pub display: Vec<String>,
+}
+
+fn is_table_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !name.starts_with('.') && (lower.ends_with(".csv") || lower.ends_with(".csv.gz") || lower.ends_with(".parquet"))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
+    let read = std::fs::read_dir(dir).map_err(|e| IngestError::Read {
+        file: dir.to_path_buf(),
+        line: 0,
+        message: e.to_string(),
+    })?;
+    let mut entries: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_dir() && !name.starts_with('.') {
+            walk(&path, out)?;
+        } else if path.is_file() && is_table_file(name) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Finds a table in the bundle: `name.csv`, `name.csv.gz`, `name.parquet`,
+/// or a folder `name/` of such files (read in path order, recursively).
+/// `Ok(None)` when the table is absent.
+pub fn locate(dir: &Path, table: &'static str) -> Result<Option<TableFiles>, IngestError> {
+    let candidates = [format!("{table}.csv"), format!("{table}.csv.gz"), format!("{table}.parquet"), table.to_string()];
+    let present: Vec<&String> = candidates.iter().filter(|c| dir.join(c).exists()).collect();
+    if present.len() > 1 {
+        return Err(IngestError::AmbiguousTable {
+            dir: dir.to_path_buf(),
+            table,
+            first: present[0].clone(),
+            second: present[1].clone(),
+        });
+    }
+    let Some(found) = present.first() else { return Ok(None) };
+    let path = dir.join(found);
+    let files = if path.is_dir() {
+        let mut files = Vec::new();
+        walk(&path, &mut files)?;
+        if files.is_empty() {
+            return Err(IngestError::EmptyTableFolder(path));
+        }
+        files
+    } else {
+        vec![path]
+    };
+    let display = files.iter().map(|f| f.strip_prefix(dir).unwrap_or(f).to_string_lossy().into_owned()).collect();
+    Ok(Some(TableFiles { table, files, display }))
+}
+
+/// One cell value, typed as the source gave it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// Text (all CSV cells).
+    Str(&'a str),
+    /// An integer column.
+    Int(i64),
+    /// A float column.
+    Float(f64),
+    /// A boolean column.
+    Bool(bool),
+    /// A timezone-aware datetime column: UTC microseconds.
+    Instant(i64),
+    /// A naive datetime column: local wall-clock microseconds.
+    Naive(i64),
+    /// A date column: days since 1970-01-01.
+    Date(i32),
+}
+
+impl Cell<'_> {
+    /// The value as text, for messages and raw rows.
+    pub fn to_text(&self) -> String {
+        match self {
+            Cell::Str(s) => (*s).to_string(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Float(f) => f.to_string(),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Instant(u) => format!("{} (UTC µs)", u),
+            Cell::Naive(l) => crate::time::format_local_minute(*l),
+            Cell::Date(d) => crate::time::date_from_days(*d).to_string(),
+        }
+    }
+}
+
+/// One data row, with the wanted columns in spec order.
+pub struct Row<'a> {
+    /// CSV line (header = 1) or 1-based Parquet row.
+    pub line: u64,
+    /// Cells in the order of the specs; `None` when missing or empty/`NULL`.
+    pub cells: &'a [Option<Cell<'a>>],
+    /// A whole-row problem (wrong field count, invalid UTF-8).
+    pub malformed: Option<String>,
+    raw: RawRow<'a>,
+}
+
+enum RawRow<'a> {
+    Csv(&'a csv::ByteRecord),
+    Cells(&'a [Option<Cell<'a>>], &'a [&'a str]),
+}
+
+impl Row<'_> {
+    /// The row as text, for rejected_rows.csv.
+    pub fn raw(&self) -> String {
+        match &self.raw {
+            RawRow::Csv(rec) => {
+                rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>().join(",")
+            }
+            RawRow::Cells(cells, names) => cells
+                .iter()
+                .zip(names.iter())
+                .map(|(c, n)| format!("{n}={}", c.map(|c| c.to_text()).unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+fn is_missing(s: &str) -> bool {
+    s.is_empty() || s == "NULL"
+}
+
+/// Opens a CSV file, decompressing `.gz` on the fly.
+fn open_csv(file: &Path) -> Result<Box<dyn Read>, IngestError> {
+    let f = File::open(file).map_err(|e| IngestError::Read {
+        file: file.to_path_buf(),
+        line: 0,
+        message: e.to_string(),
+    })?;
+    if file.to_string_lossy().to_ascii_lowercase().ends_with(".gz") {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f))))
+    } else {
+        Ok(Box::new(f))
+    }
+}
+
+/// Reads every data row of one file, calling `on_row` for each. Returns the
+/// number of data rows read. Missing required columns are errors.
+pub fn read_file(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'_>)) -> Result<u64, IngestError> {
+    let lower = file.to_string_lossy().to_ascii_lowercase();
+    if lower.ends_with(".parquet") {
+        read_parquet(file, specs, on_row)
+    } else {
+        read_csv(file, open_csv(file)?, specs, on_row)
+    }
+}
+
+fn read_csv(
+    file: &Path,
+    reader: Box<dyn Read>,
+    specs: &[ColumnSpec],
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 20).from_reader(reader);
+    let read_err = |e: csv::Error| {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        let message = match e.kind() {
+            csv::ErrorKind::Io(io) => io.to_string(),
+            _ => e.to_string(),
+        };
+        IngestError::Read { file: file.to_path_buf(), line, message }
+    };
+    let mut rec = csv::ByteRecord::new();
+    if !rdr.read_byte_record(&mut rec).map_err(read_err)? {
+        return Err(IngestError::EmptyFile(file.to_path_buf()));
+    }
+    let headers: Vec<String> = rec.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
+    let index = resolve(file, &headers, specs)?;
+    let width = headers.len();
+    let mut rows = 0u64;
+    while rdr.read_byte_record(&mut rec).map_err(read_err)? {
+        let mut cells: Vec<Option<Cell<'_>>> = Vec::with_capacity(specs.len());
+        rows += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(rows + 1);
+        let mut malformed =
+            (rec.len() != width).then(|| format!("expected {width} fields as in the header, found {}", rec.len()));
+        if malformed.is_none() {
+            for (spec, idx) in specs.iter().zip(&index) {
+                let cell = match idx.and_then(|i| rec.get(i)) {
+                    None => None,
+                    Some(bytes) => match std::str::from_utf8(bytes) {
+                        Ok(s) => {
+                            let s = s.trim();
+                            (!is_missing(s)).then_some(Cell::Str(s))
+                        }
+                        Err(_) => {
+                            malformed = Some(format!("column {} is not valid UTF-8", spec.name));
+                            None
+                        }
+                    },
+                };
+                cells.push(cell);
+            }
+        }
+        on_row(Row { line, cells: &cells, malformed, raw: RawRow::Csv(&rec) });
+    }
+    Ok(rows)
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Instant,
+    Naive,
+    Date,
+}
+
+fn parquet_err(file: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
+    move |e| IngestError::Parquet { file: file.to_path_buf(), message: e.to_string() }
+}
+
+fn read_parquet(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'_>)) -> Result<u64, IngestError> {
+    let err = parquet_err(file);
+    let path = PlRefPath::new(file.to_string_lossy().as_ref());
+    let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(&err)?;
+    let schema = lf.clone().collect_schema().map_err(&err)?;
+    let headers: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let index = resolve(file, &headers, specs)?;
+
+    // Project the wanted columns, normalised to a handful of physical types.
+    let mut exprs = Vec::new();
+    let mut kinds = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    for (spec, idx) in specs.iter().zip(&index) {
+        let Some(i) = idx else { continue };
+        let src = headers[*i].as_str();
+        let dtype = schema.get(src).cloned().unwrap_or(DataType::String);
+        let (expr, kind) = match dtype {
+            DataType::String => (col(src), Kind::Str),
+            DataType::Boolean => (col(src), Kind::Bool),
+            DataType::Float32 | DataType::Float64 => (col(src).cast(DataType::Float64), Kind::Float),
+            d if d.is_integer() => (col(src).cast(DataType::Int64), Kind::Int),
+            DataType::Datetime(_, tz) => {
+                let kind = if tz.is_some() { Kind::Instant } else { Kind::Naive };
+                (col(src).cast(DataType::Datetime(TimeUnit::Microseconds, tz)).cast(DataType::Int64), kind)
+            }
+            DataType::Date => (col(src).cast(DataType::Int32), Kind::Date),
+            _ => (col(src).cast(DataType::String), Kind::Str),
+        };
+        exprs.push(expr.alias(spec.name));
+        kinds.push(kind);
+        names.push(spec.name);
+    }
+    let total = lf
+        .clone()
+        .select([len().alias("n")])
+        .collect()
+        .map_err(&err)?
+        .column("n")
+        .and_then(|c| c.get(0).map(|v| v.extract::<u64>().unwrap_or(0)))
+        .map_err(&err)?;
+
+    let mut offset: u64 = 0;
+    while offset < total {
+        let batch = lf
+            .clone()
+            .select(exprs.clone())
+            .slice(offset as i64, PARQUET_BATCH_ROWS as IdxSize)
+            .collect_with_engine(Engine::Streaming)
+            .map_err(&err)?
+            // One select has one sink, so the result is a single frame.
+            .unwrap_single();
+        let n = batch.height();
+        if n == 0 {
+            break;
+        }
+        let mut columns: Vec<ColumnIter<'_>> = Vec::with_capacity(names.len());
+        for (name, kind) in names.iter().zip(&kinds) {
+            let c = batch.column(name).map_err(&err)?;
+            columns.push(ColumnIter::new(c, *kind).map_err(&err)?);
+        }
+        let mut cells: Vec<Option<Cell<'_>>> = Vec::with_capacity(specs.len());
+        let mut projected: Vec<Option<Cell<'_>>> = Vec::with_capacity(names.len());
+        for r in 0..n {
+            projected.clear();
+            for c in columns.iter_mut() {
+                projected.push(c.next_cell());
+            }
+            cells.clear();
+            let mut k = 0;
+            for idx in &index {
+                if idx.is_some() {
+                    cells.push(projected[k]);
+                    k += 1;
+                } else {
+                    cells.push(None);
+                }
+            }
+            let line = offset + r as u64 + 1;
+            on_row(Row { line, cells: &cells, malformed: None, raw: RawRow::Cells(&projected, &names) });
+        }
+        offset += n as u64;
+    }
+    Ok(total)
+}
+
+/// A typed iterator over one collected column.
+enum ColumnIter<'a> {
+    Str(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
+    Int(Box<dyn Iterator<Item = Option<i64>> + 'a>, Kind),
+    Float(Box<dyn Iterator<Item = Option<f64>> + 'a>),
+    Bool(Box<dyn Iterator<Item = Option<bool>> + 'a>),
+    Date(Box<dyn Iterator<Item = Option<i32>> + 'a>),
+}
+
+impl<'a> ColumnIter<'a> {
+    fn new(c: &'a Column, kind: Kind) -> PolarsResult<Self> {
+        Ok(match kind {
+            Kind::Str => ColumnIter::Str(Box::new(c.str()?.iter())),
+            Kind::Int | Kind::Instant | Kind::Naive => ColumnIter::Int(Box::new(c.i64()?.iter()), kind),
+            Kind::Float => ColumnIter::Float(Box::new(c.f64()?.iter())),
+            Kind::Bool => ColumnIter::Bool(Box::new(c.bool()?.iter())),
+            Kind::Date => ColumnIter::Date(Box::new(c.i32()?.iter())),
+        })
+    }
+
+    fn next_cell(&mut self) -> Option<Cell<'a>> {
+        match self {
+            ColumnIter::Str(it) => it.next().flatten().map(str::trim).filter(|s| !is_missing(s)).map(Cell::Str),
+            ColumnIter::Int(it, kind) => it.next().flatten().map(|v| match kind {
+                Kind::Instant => Cell::Instant(v),
+                Kind::Naive => Cell::Naive(v),
+                _ => Cell::Int(v),
+            }),
+            ColumnIter::Float(it) => it.next().flatten().map(Cell::Float),
+            ColumnIter::Bool(it) => it.next().flatten().map(Cell::Bool),
+            ColumnIter::Date(it) => it.next().flatten().map(Cell::Date),
+        }
+    }
+}
+
+/// The normalised column names of a file, read from its header or schema.
+pub fn file_columns(file: &Path) -> Result<Vec<String>, IngestError> {
+    let mut names = Vec::new();
+    let lower = file.to_string_lossy().to_ascii_lowercase();
+    if lower.ends_with(".parquet") {
+        let path = PlRefPath::new(file.to_string_lossy().as_ref());
+        let schema = LazyFrame::scan_parquet(path, ScanArgsParquet::default())
+            .and_then(|lf| lf.clone().collect_schema())
+            .map_err(parquet_err(file))?;
+        names.extend(schema.iter_names().map(|n| normalise_header(n)));
+    } else {
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open_csv(file)?);
+        let mut rec = csv::ByteRecord::new();
+        if rdr.read_byte_record(&mut rec).map_err(|e| IngestError::Read {
+            file: file.to_path_buf(),
+            line: 1,
+            message: e.to_string(),
+        })? {
+            names.extend(rec.iter().map(|h| normalise_header(&String::from_utf8_lossy(h))));
+        }
+    }
+    Ok(names)
+}
+
+/// The normalised header names of a CSV header line, for tests.
+#[cfg(test)]
+pub fn header_names(line: &str) -> Vec<String> {
+    line.split(',').map(normalise_header).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::columns::{optional, required};
+
+    fn csv_rows(
+        text: &str,
+        specs: &[ColumnSpec],
+    ) -> Result<Vec<(u64, Vec<Option<String>>, Option<String>)>, IngestError> {
+        let mut out = Vec::new();
+        read_csv(Path::new("t.csv"), Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), specs, &mut |row| {
+            out.push((row.line, row.cells.iter().map(|c| c.map(|c| c.to_text())).collect(), row.malformed.clone()))
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn csv_rows_keep_line_numbers_and_flag_wrong_field_counts() {
+        let text = "A,b\n1,x\n2\n\"3\nstill 3\",y\n4,NULL\n5,y,extra\n";
+        let rows = csv_rows(text, &[required("a"), optional("b"), optional("c")]).unwrap();
+        assert_eq!(rows.len(), 5);
+        assert_eq!(rows[0], (2, vec![Some("1".into()), Some("x".into()), None], None));
+        assert!(rows[1].2.as_deref().unwrap().contains("expected 2 fields"));
+        assert_eq!(rows[2].0, 4);
+        assert_eq!(rows[3].0, 6);
+        assert_eq!(rows[3].1[1], None, "NULL is missing");
+        assert!(rows[4].2.is_some());
+    }
+
+    #[test]
+    fn empty_file_and_missing_column_are_errors() {
+        assert!(matches!(csv_rows("", &[required("a")]), Err(IngestError::EmptyFile(_))));
+        assert!(matches!(csv_rows("x\n1\n", &[required("a")]), Err(IngestError::MissingColumn { .. })));
+    }
+
+    #[test]
+    fn header_normalisation() {
+        assert_eq!(header_names(" A ,B"), vec!["a", "b"]);
+    }
+}

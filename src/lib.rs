@@ -1,0 +1,23 @@
+//! ehrwatch: finds snooping and data exfiltration in EHR audit logs.
+//!
+//! The library is the product; the `ehrwatch` binary parses arguments and
+//! calls [`pipeline::run_detect`]. Stages, each a module, run in one direction:
+//! [`ingest`] → [`explain`] → [`features`] → [`detect`] → [`score`] → [`output`],
+//! chained only in [`pipeline`]. Only `ingest` reads files and only `output`
+//! writes them; everything between is pure and deterministic.
+
+pub mod config;
+pub mod detect;
+pub mod error;
+pub mod explain;
+pub mod features;
+pub mod ingest;
+pub mod model;
+pub mod output;
+pub mod pipeline;
+pub mod progress;
+pub mod score;
+pub mod time;
+
+pub use config::Config;
+pub use error::Error;

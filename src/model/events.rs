@@ -1,0 +1,300 @@
+//! The access log as columns.
+//!
+//! One entry per accepted access_log row, sorted by (user, time, input order)
+//! once ingest finishes, so each user's events are one contiguous slice and
+//! per-user work can run in parallel over [`Events::user_ranges`].
+
+use std::ops::Range;
+
+use super::dictionary::{Code, NONE};
+
+/// What the user did (the contract's `action` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Action {
+    /// Opened part of the record.
+    View,
+    /// Charted or ordered.
+    Create,
+    /// Changed something.
+    Update,
+    /// Deleted something.
+    Delete,
+    /// Printed.
+    Print,
+    /// Exported or downloaded.
+    Export,
+    /// Searched (may open no record).
+    Search,
+    /// Logged in.
+    Login,
+    /// Logged out.
+    Logout,
+    /// Anything else; the raw values are counted in summary.json.
+    Other,
+}
+
+impl Action {
+    /// All actions, in contract order.
+    pub const ALL: [Action; 10] = [
+        Action::View,
+        Action::Create,
+        Action::Update,
+        Action::Delete,
+        Action::Print,
+        Action::Export,
+        Action::Search,
+        Action::Login,
+        Action::Logout,
+        Action::Other,
+    ];
+
+    /// Reads a contract action, case-insensitively; `None` for unknown values.
+    pub fn parse(s: &str) -> Option<Action> {
+        let s = s.trim();
+        Action::ALL.into_iter().find(|a| a != &Action::Other && s.eq_ignore_ascii_case(a.as_str()))
+    }
+
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::View => "view",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Print => "print",
+            Action::Export => "export",
+            Action::Search => "search",
+            Action::Login => "login",
+            Action::Logout => "logout",
+            Action::Other => "other",
+        }
+    }
+
+    /// Whether the action needs a patient (login, logout and search may have none;
+    /// `other` is unknown, so it is not held to it).
+    pub fn needs_patient(self) -> bool {
+        matches!(self, Action::View | Action::Create | Action::Update | Action::Delete | Action::Print | Action::Export)
+    }
+
+    /// Whether the action writes to the record (charting, ordering), which
+    /// documents a working relationship with the patient.
+    pub fn is_documentation(self) -> bool {
+        matches!(self, Action::Create | Action::Update)
+    }
+
+    /// Whether the action takes data out of the system.
+    pub fn is_extraction(self) -> bool {
+        matches!(self, Action::Print | Action::Export)
+    }
+}
+
+/// Part of the record touched (the contract's `data_category`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum DataCategory {
+    /// Not given.
+    Unspecified,
+    /// Demographics.
+    Demographics,
+    /// Clinical notes.
+    Notes,
+    /// Lab and test results.
+    Results,
+    /// Medications.
+    Medications,
+    /// Imaging.
+    Imaging,
+    /// Orders.
+    Orders,
+    /// Billing.
+    Billing,
+    /// Sensitive: behavioural health.
+    BehavioralHealth,
+    /// Sensitive: substance use.
+    SubstanceUse,
+    /// Sensitive: HIV.
+    Hiv,
+    /// Sensitive: reproductive care.
+    Reproductive,
+    /// Sensitive: genetic.
+    Genetic,
+    /// A value outside the contract's list (counted in summary.json).
+    Other,
+}
+
+impl DataCategory {
+    const NAMED: [DataCategory; 12] = [
+        DataCategory::Demographics,
+        DataCategory::Notes,
+        DataCategory::Results,
+        DataCategory::Medications,
+        DataCategory::Imaging,
+        DataCategory::Orders,
+        DataCategory::Billing,
+        DataCategory::BehavioralHealth,
+        DataCategory::SubstanceUse,
+        DataCategory::Hiv,
+        DataCategory::Reproductive,
+        DataCategory::Genetic,
+    ];
+
+    /// Reads a contract category, case-insensitively; `None` for unknown values.
+    pub fn parse(s: &str) -> Option<DataCategory> {
+        let s = s.trim();
+        Self::NAMED.into_iter().find(|c| s.eq_ignore_ascii_case(c.as_str()))
+    }
+
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataCategory::Unspecified => "",
+            DataCategory::Demographics => "demographics",
+            DataCategory::Notes => "notes",
+            DataCategory::Results => "results",
+            DataCategory::Medications => "medications",
+            DataCategory::Imaging => "imaging",
+            DataCategory::Orders => "orders",
+            DataCategory::Billing => "billing",
+            DataCategory::BehavioralHealth => "behavioral_health",
+            DataCategory::SubstanceUse => "substance_use",
+            DataCategory::Hiv => "hiv",
+            DataCategory::Reproductive => "reproductive",
+            DataCategory::Genetic => "genetic",
+            DataCategory::Other => "other",
+        }
+    }
+
+    /// Whether the category is one the contract calls sensitive.
+    pub fn is_sensitive(self) -> bool {
+        matches!(
+            self,
+            DataCategory::BehavioralHealth
+                | DataCategory::SubstanceUse
+                | DataCategory::Hiv
+                | DataCategory::Reproductive
+                | DataCategory::Genetic
+        )
+    }
+}
+
+/// Accepted access_log rows, column by column.
+#[derive(Debug, Default, Clone)]
+pub struct Events {
+    /// User code.
+    pub user: Vec<Code>,
+    /// Patient code, [`NONE`] for events without a patient.
+    pub patient: Vec<Code>,
+    /// UTC microseconds.
+    pub ts: Vec<i64>,
+    /// Action.
+    pub action: Vec<Action>,
+    /// Data category.
+    pub category: Vec<DataCategory>,
+    /// Workstation code or [`NONE`].
+    pub workstation: Vec<Code>,
+    /// IP code or [`NONE`].
+    pub ip: Vec<Code>,
+    /// Department code of the access context or [`NONE`].
+    pub department: Vec<Code>,
+    /// Break-the-glass flag.
+    pub break_glass: Vec<bool>,
+    /// Where the row came from: index into the ingest report's files.
+    pub source_file: Vec<u32>,
+    /// Where the row came from: line (CSV) or 1-based row (Parquet).
+    pub source_line: Vec<u64>,
+}
+
+impl Events {
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// Whether there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// Whether event `i` touched a patient record.
+    pub fn has_patient(&self, i: usize) -> bool {
+        self.patient[i] != NONE
+    }
+
+    /// Sorts by (user, time), keeping input order among equal keys, so that
+    /// results never depend on how files were split.
+    pub fn sort_by_user_time(&mut self) {
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.sort_by_key(|&i| (self.user[i as usize], self.ts[i as usize], i));
+        fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+            let out: Vec<T> = order.iter().map(|&i| v[i as usize]).collect();
+            *v = out;
+        }
+        permute(&mut self.user, &order);
+        permute(&mut self.patient, &order);
+        permute(&mut self.ts, &order);
+        permute(&mut self.action, &order);
+        permute(&mut self.category, &order);
+        permute(&mut self.workstation, &order);
+        permute(&mut self.ip, &order);
+        permute(&mut self.department, &order);
+        permute(&mut self.break_glass, &order);
+        permute(&mut self.source_file, &order);
+        permute(&mut self.source_line, &order);
+    }
+
+    /// The contiguous range of each user's events, in user-code order.
+    /// Requires [`Events::sort_by_user_time`] to have run.
+    pub fn user_ranges(&self) -> Vec<(Code, Range<usize>)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for i in 1..=self.len() {
+            if i == self.len() || self.user[i] != self.user[start] {
+                out.push((self.user[start], start..i));
+                start = i;
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_parse_case_insensitively_and_unknowns_are_none() {
+        assert_eq!(Action::parse(" VIEW "), Some(Action::View));
+        assert_eq!(Action::parse("Export"), Some(Action::Export));
+        assert_eq!(Action::parse("other"), None);
+        assert_eq!(Action::parse("frobnicate"), None);
+    }
+
+    #[test]
+    fn sensitive_categories() {
+        assert!(DataCategory::parse("HIV").unwrap().is_sensitive());
+        assert!(!DataCategory::parse("notes").unwrap().is_sensitive());
+        assert_eq!(DataCategory::parse("tattoos"), None);
+    }
+
+    #[test]
+    fn sorting_groups_users_and_keeps_ties_in_input_order() {
+        let mut e = Events::default();
+        for (u, t, line) in [(1, 5, 1), (0, 9, 2), (1, 5, 3), (0, 1, 4)] {
+            e.user.push(u);
+            e.patient.push(NONE);
+            e.ts.push(t);
+            e.action.push(Action::View);
+            e.category.push(DataCategory::Unspecified);
+            e.workstation.push(NONE);
+            e.ip.push(NONE);
+            e.department.push(NONE);
+            e.break_glass.push(false);
+            e.source_file.push(0);
+            e.source_line.push(line);
+        }
+        e.sort_by_user_time();
+        assert_eq!(e.source_line, vec![4, 2, 1, 3]);
+        assert_eq!(e.user_ranges(), vec![(0, 0..2), (1, 2..4)]);
+    }
+}

@@ -1,0 +1,16 @@
+//! The pipeline's internal data model: dictionary-coded, columnar, and free of
+//! I/O. Ingest builds these types; every later stage only reads them.
+
+mod contacts;
+mod dictionary;
+mod encounters;
+mod events;
+mod patients;
+mod roster;
+
+pub use contacts::{Contact, Contacts};
+pub use dictionary::{Code, Dictionaries, Dictionary, NONE};
+pub use encounters::{Encounter, Encounters};
+pub use events::{Action, DataCategory, Events};
+pub use patients::{PatientRecord, Patients};
+pub use roster::{Roster, UserRecord};

@@ -1,0 +1,131 @@
+//! Atomic, owner-only output files.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A staging folder inside the output folder. Files are created in it and
+/// renamed into the output folder by [`Staging::commit`]; dropping a staging
+/// that was not committed removes it, leaving earlier outputs untouched.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    files: Vec<String>,
+    committed: bool,
+}
+
+#[cfg(unix)]
+fn private_dir(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn private_dir(_: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+impl Staging {
+    /// Creates the output folder if needed (owner-only when new) and a fresh
+    /// staging folder in it.
+    pub fn new(out: &Path) -> io::Result<Staging> {
+        if !out.exists() {
+            fs::create_dir_all(out)?;
+            private_dir(out)?;
+        }
+        let dir = out.join(format!(".ehrwatch-staging-{}", std::process::id()));
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
+        fs::create_dir(&dir)?;
+        private_dir(&dir)?;
+        Ok(Staging { out: out.to_path_buf(), dir, files: Vec::new(), committed: false })
+    }
+
+    /// Creates `name` in the staging folder, readable and writable by the
+    /// owner only.
+    pub fn create(&mut self, name: &str) -> io::Result<BufWriter<File>> {
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let f = opts.open(self.dir.join(name))?;
+        self.files.push(name.to_string());
+        Ok(BufWriter::with_capacity(1 << 20, f))
+    }
+
+    /// Flushes and syncs a writer returned by [`Staging::create`].
+    pub fn finish(w: BufWriter<File>) -> io::Result<()> {
+        let f = w.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()
+    }
+
+    /// Renames every staged file into the output folder and removes the
+    /// staging folder.
+    pub fn commit(mut self) -> io::Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for name in &self.files {
+            let target = self.out.join(name);
+            fs::rename(self.dir.join(name), &target)?;
+            out.push(target);
+        }
+        self.committed = true;
+        fs::remove_dir(&self.dir)?;
+        if let Ok(d) = File::open(&self.out) {
+            let _ = d.sync_all();
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Writes a whole small file through a staging writer.
+pub fn write_all(staging: &mut Staging, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let mut w = staging.create(name)?;
+    w.write_all(bytes)?;
+    Staging::finish(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncommitted_staging_leaves_old_outputs_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("alerts.csv"), "old").unwrap();
+        {
+            let mut s = Staging::new(tmp.path()).unwrap();
+            write_all(&mut s, "alerts.csv", b"new").unwrap();
+            // dropped without commit: a failure mid-run
+        }
+        assert_eq!(fs::read_to_string(tmp.path().join("alerts.csv")).unwrap(), "old");
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "staging folder removed");
+    }
+
+    #[test]
+    fn commit_replaces_and_files_are_owner_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("alerts.csv"), "old").unwrap();
+        let mut s = Staging::new(tmp.path()).unwrap();
+        write_all(&mut s, "alerts.csv", b"new").unwrap();
+        s.commit().unwrap();
+        assert_eq!(fs::read_to_string(tmp.path().join("alerts.csv")).unwrap(), "new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(tmp.path().join("alerts.csv")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Output: the only stage that writes files. Every file is written into a
+//! staging folder inside the output folder, with owner-only permissions, and
+//! renamed into place only once all of them are complete, so a reader never
+//! sees half a file and a failed run leaves the previous outputs intact.
+
+mod atomic;
+mod cell;
+mod frames;
+mod schema;
+mod write;
+
+pub use atomic::Staging;
+pub use cell::neutralise;
+pub use schema::{AlertRow, CaseRow, FileCount, RejectedRowOut, SkippedOut, Summary, CONTRACT_VERSION};
+pub use write::{write_outputs, OutputError, RunOutputs};

@@ -1,0 +1,156 @@
+//! The output files' row types: the boundary defined by the data contract
+//! (`../shared/data-contract.md`, section 2). Required columns come first, in
+//! the contract's order; ehrwatch's extensions follow them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Version of the data contract these files follow.
+pub const CONTRACT_VERSION: u32 = 1;
+
+/// One row of alerts.csv / alerts.jsonl / alerts.parquet.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AlertRow {
+    /// Stable across reruns: hash of kind, user, patient and first access date.
+    pub alert_id: String,
+    /// 1 = most urgent.
+    pub rank: u32,
+    /// Risk score 0-100, higher is worse.
+    pub score: f64,
+    /// snooping | exfiltration | account | behaviour.
+    pub kind: String,
+    /// The account.
+    pub user_id: String,
+    /// The patient; empty for user-level findings.
+    pub patient_id: String,
+    /// `;`-separated rule ids.
+    pub rules: String,
+    /// First evidence access, RFC 3339 in hospital local time.
+    pub first_access: String,
+    /// Last evidence access, RFC 3339 in hospital local time.
+    pub last_access: String,
+    /// Accesses in the evidence.
+    pub access_count: u64,
+    /// Evidence sentences, `; `-separated.
+    pub explanation: String,
+    /// Extension: low | medium | high, from the score.
+    pub severity: String,
+    /// Extension: the case (cases.csv) the alert belongs to.
+    pub case_id: String,
+}
+
+/// One row of cases.csv.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CaseRow {
+    /// Stable id.
+    pub case_id: String,
+    /// 1 = most urgent.
+    pub rank: u32,
+    /// Combined score 0-100.
+    pub score: f64,
+    /// The account.
+    pub user_id: String,
+    /// Alerts in the case.
+    pub alert_count: u64,
+    /// Distinct patients in the case.
+    pub patient_count: u64,
+    /// `;`-separated kinds.
+    pub kinds: String,
+    /// First evidence access.
+    pub first_access: String,
+    /// Last evidence access.
+    pub last_access: String,
+    /// The most frequent reasons with counts, `; `-separated.
+    pub top_reasons: String,
+    /// `;`-separated alert ids, best first.
+    pub alert_ids: String,
+}
+
+/// One row of rejected_rows.csv.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RejectedRowOut {
+    /// Table.
+    pub table: String,
+    /// File relative to the bundle.
+    pub file: String,
+    /// CSV line (header = 1) or 1-based Parquet row.
+    pub line: u64,
+    /// Column at fault; empty for whole-row problems.
+    pub column: String,
+    /// What was wrong and what was expected.
+    pub reason: String,
+    /// The row as read (cut to 500 characters).
+    pub raw: String,
+}
+
+/// One input file in summary.json.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileCount {
+    /// Table.
+    pub table: String,
+    /// Path relative to the bundle.
+    pub path: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows accepted.
+    pub rows_accepted: u64,
+    /// Rows rejected.
+    pub rows_rejected: u64,
+}
+
+/// A skipped detector or table in summary.json.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SkippedOut {
+    /// Detector (rule id) or table name.
+    pub name: String,
+    /// Why, e.g. "users.patient_id missing".
+    pub reason: String,
+}
+
+/// summary.json.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    /// Data contract version.
+    pub contract_version: u32,
+    /// ehrwatch version that wrote the files.
+    pub ehrwatch_version: String,
+    /// Hospital time zone used.
+    pub timezone: String,
+    /// Input files with row counts.
+    pub input_files: Vec<FileCount>,
+    /// access_log rows read.
+    pub events_read: u64,
+    /// access_log rows rejected (see rejected_rows.csv).
+    pub events_rejected: u64,
+    /// access_log rows accepted and scored; events_read = events_scored + events_rejected.
+    pub events_scored: u64,
+    /// Rows of other tables rejected.
+    pub other_rows_rejected: u64,
+    /// Scored events that touched a patient.
+    pub patient_accesses: u64,
+    /// Share of patient accesses with a treatment explanation.
+    pub explained_fraction: f64,
+    /// Patient accesses per explanation kind (including "unexplained").
+    pub explained_by: BTreeMap<String, u64>,
+    /// Unknown action values kept as `other`, with counts.
+    pub other_actions: BTreeMap<String, u64>,
+    /// Unknown data_category values kept as `other`, with counts.
+    pub other_categories: BTreeMap<String, u64>,
+    /// Alerts written.
+    pub alerts: u64,
+    /// Cases written.
+    pub cases: u64,
+    /// Alerts in which each rule fired.
+    pub alerts_per_rule: BTreeMap<String, u64>,
+    /// Alerts per kind.
+    pub alerts_per_kind: BTreeMap<String, u64>,
+    /// Alerts per severity.
+    pub alerts_per_severity: BTreeMap<String, u64>,
+    /// Detectors that did not run, and why.
+    pub skipped_detectors: Vec<SkippedOut>,
+    /// Optional tables absent from the bundle, and what that disables.
+    pub skipped_tables: Vec<SkippedOut>,
+    /// Wall time per stage, seconds.
+    pub wall_time_seconds: BTreeMap<String, f64>,
+}

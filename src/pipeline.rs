@@ -1,0 +1,60 @@
+//! The one place that chains the stages:
+//! `ingest -> explain -> features -> detect -> score -> output`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::detect::{detect, DetectInput};
+use crate::error::Error;
+use crate::output::{write_outputs, RunOutputs, Summary};
+use crate::progress::Progress;
+use crate::{explain, features, ingest, score};
+
+/// What `detect` needs to run.
+#[derive(Debug, Clone)]
+pub struct DetectRequest {
+    /// The input bundle folder.
+    pub input: PathBuf,
+    /// The output folder.
+    pub out: PathBuf,
+    /// Validated configuration.
+    pub config: Config,
+}
+
+/// Runs the whole pipeline and writes the outputs. Returns the summary that
+/// was written to `summary.json`.
+pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, Error> {
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
+        timings.push((name, clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+    let config = &req.config;
+
+    let data = ingest::read_bundle(&req.input, config.timezone, progress)?;
+    lap("ingest", &mut timings);
+    let explained = explain::explain(&data, &config.explain);
+    lap("explain", &mut timings);
+    let features = features::compute(&data, &explained, &config.hours);
+    lap("features", &mut timings);
+    let input = DetectInput { data: &data, explained: &explained, features: &features, config };
+    let detection = detect(&input);
+    lap("detect", &mut timings);
+    let findings = detection.findings.clone();
+    let scored = score::score(findings, &input, &detection.weights, &detection.order, &config.score);
+    lap("score", &mut timings);
+    let summary = write_outputs(
+        &req.out,
+        RunOutputs {
+            data: &data,
+            explained: &explained,
+            features: &features,
+            detection: &detection,
+            scored: &scored,
+            timings,
+        },
+    )?;
+    Ok(summary)
+}

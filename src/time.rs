@@ -1,0 +1,387 @@
+//! Timestamps and the hospital's clock.
+//!
+//! Every instant inside the pipeline is an `i64` count of microseconds since
+//! the Unix epoch, in UTC. Input timestamps are either RFC 3339 with an offset
+//! (an instant) or naive (`YYYY-MM-DD HH:MM:SS[.fff]`), which the data contract
+//! reads as local time in the hospital's time zone. Hour-of-day and weekday
+//! features always use the hospital's local time, so conversions both ways go
+//! through [`ZoneCache`], which remembers the offset of the last hour it saw:
+//! audit logs arrive roughly in time order, so nearly every lookup is a hit.
+//!
+//! Invariant: nothing here allocates per call; parsing is byte-level.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike};
+use chrono_tz::Tz;
+
+/// Microseconds in one second.
+pub const MICROS_PER_SEC: i64 = 1_000_000;
+/// Microseconds in one hour.
+pub const MICROS_PER_HOUR: i64 = 3_600 * MICROS_PER_SEC;
+/// Microseconds in one day.
+pub const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
+
+/// A timestamp as written in the input: either an instant or a local
+/// wall-clock time that still needs the hospital's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamp {
+    /// An instant, in UTC microseconds (the input carried `Z` or an offset).
+    Utc(i64),
+    /// A naive wall-clock time in microseconds since 1970-01-01T00:00 local.
+    Local(i64),
+}
+
+/// What the timestamp parser expects, for error messages.
+pub const TIMESTAMP_EXPECTED: &str = "expected RFC 3339 (2026-11-28T14:03:11-06:00) or \"YYYY-MM-DD HH:MM:SS\"";
+/// What the date parser expects, for error messages.
+pub const DATE_EXPECTED: &str = "expected a date \"YYYY-MM-DD\"";
+
+fn digits(b: &[u8]) -> Option<u32> {
+    let mut v: u32 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Parses `YYYY-MM-DD` at the start of `b`.
+fn parse_ymd(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = digits(&b[0..4])? as i32;
+    let m = digits(&b[5..7])?;
+    let d = digits(&b[8..10])?;
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// Days since 1970-01-01 of a date.
+pub fn days_from_epoch(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch is a date")).num_days() as i32
+}
+
+/// The date of a count of days since 1970-01-01.
+pub fn date_from_days(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch is a date") + chrono::Duration::days(days as i64)
+}
+
+/// Parses a date column value: `YYYY-MM-DD`, or a timestamp whose date part is
+/// taken (exports often write midnight timestamps in date columns).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    let b = t.as_bytes();
+    if b.len() == 10 {
+        return parse_ymd(b);
+    }
+    parse_timestamp(t).ok()?;
+    parse_ymd(b)
+}
+
+/// Parses a timestamp in one of the contract's forms. Returns `Err(())` on
+/// anything else; callers turn that into a message naming file, line and
+/// column together with [`TIMESTAMP_EXPECTED`].
+#[allow(clippy::result_unit_err)]
+pub fn parse_timestamp(s: &str) -> Result<Timestamp, ()> {
+    let b = s.trim().as_bytes();
+    if b.len() < 19 {
+        return Err(());
+    }
+    let date = parse_ymd(b).ok_or(())?;
+    if !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return Err(());
+    }
+    let h = digits(&b[11..13]).ok_or(())?;
+    let mi = digits(&b[14..16]).ok_or(())?;
+    let sec = digits(&b[17..19]).ok_or(())?;
+    if h > 23 || mi > 59 || sec > 59 {
+        return Err(());
+    }
+    let mut i = 19;
+    let mut micros: i64 = 0;
+    if i < b.len() && (b[i] == b'.' || b[i] == b',') {
+        i += 1;
+        let start = i;
+        let mut scale = 100_000i64;
+        while i < b.len() && b[i].is_ascii_digit() {
+            micros += i64::from(b[i] - b'0') * scale;
+            scale /= 10;
+            i += 1;
+        }
+        if i == start {
+            return Err(());
+        }
+    }
+    let wall = i64::from(days_from_epoch(date)) * MICROS_PER_DAY
+        + i64::from(h) * MICROS_PER_HOUR
+        + i64::from(mi) * 60 * MICROS_PER_SEC
+        + i64::from(sec) * MICROS_PER_SEC
+        + micros;
+    let rest = &b[i..];
+    match rest {
+        [] => Ok(Timestamp::Local(wall)),
+        [b'Z' | b'z'] => Ok(Timestamp::Utc(wall)),
+        [sign @ (b'+' | b'-'), tail @ ..] => {
+            let (oh, om) = match tail {
+                [a, b2] => (digits(&[*a, *b2]).ok_or(())?, 0),
+                [a, b2, b':', c, d] | [a, b2, c, d] => (digits(&[*a, *b2]).ok_or(())?, digits(&[*c, *d]).ok_or(())?),
+                _ => return Err(()),
+            };
+            if oh > 23 || om > 59 {
+                return Err(());
+            }
+            let offset = (i64::from(oh) * 60 + i64::from(om)) * 60 * MICROS_PER_SEC;
+            let utc = if *sign == b'+' { wall - offset } else { wall + offset };
+            Ok(Timestamp::Utc(utc))
+        }
+        _ => Err(()),
+    }
+}
+
+/// Converts between UTC instants and the hospital's wall clock, caching the
+/// offset of the last hour it converted.
+///
+/// Ambiguous local times (the hour repeated when clocks go back) take the
+/// first occurrence; local times that do not exist (skipped when clocks go
+/// forward) are read with the offset in force just before the change.
+#[derive(Debug, Clone)]
+pub struct ZoneCache {
+    tz: Tz,
+    utc_hour: i64,
+    utc_hour_offset: i64,
+    local_hour: i64,
+    local_hour_offset: i64,
+}
+
+impl ZoneCache {
+    /// A cache for one time zone. Cheap; make one per thread.
+    pub fn new(tz: Tz) -> Self {
+        Self { tz, utc_hour: i64::MIN, utc_hour_offset: 0, local_hour: i64::MIN, local_hour_offset: 0 }
+    }
+
+    /// The time zone this cache converts for.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    fn offset_at_utc(&self, utc_micros: i64) -> i64 {
+        let secs = utc_micros.div_euclid(MICROS_PER_SEC);
+        match DateTime::from_timestamp(secs, 0) {
+            Some(dt) => {
+                i64::from(self.tz.offset_from_utc_datetime(&dt.naive_utc()).fix().local_minus_utc()) * MICROS_PER_SEC
+            }
+            None => 0,
+        }
+    }
+
+    /// Local wall-clock microseconds of a UTC instant.
+    pub fn to_local(&mut self, utc_micros: i64) -> i64 {
+        let hour = utc_micros.div_euclid(MICROS_PER_HOUR);
+        if hour != self.utc_hour {
+            let start = self.offset_at_utc(hour * MICROS_PER_HOUR);
+            let end = self.offset_at_utc(hour * MICROS_PER_HOUR + MICROS_PER_HOUR - 1);
+            if start != end {
+                // A transition inside this hour (rare: half-hour zones): no caching.
+                return utc_micros + self.offset_at_utc(utc_micros);
+            }
+            self.utc_hour = hour;
+            self.utc_hour_offset = start;
+        }
+        utc_micros + self.utc_hour_offset
+    }
+
+    fn offset_for_local(&self, local_micros: i64) -> Option<i64> {
+        let secs = local_micros.div_euclid(MICROS_PER_SEC);
+        let naive = DateTime::from_timestamp(secs, 0)?.naive_utc();
+        match self.tz.from_local_datetime(&naive) {
+            chrono::LocalResult::Single(dt) => Some(i64::from(dt.offset().fix().local_minus_utc())),
+            chrono::LocalResult::Ambiguous(first, _) => Some(i64::from(first.offset().fix().local_minus_utc())),
+            chrono::LocalResult::None => None,
+        }
+        .map(|s| s * MICROS_PER_SEC)
+    }
+
+    /// UTC instant of a local wall-clock time.
+    pub fn to_utc(&mut self, local_micros: i64) -> i64 {
+        let hour = local_micros.div_euclid(MICROS_PER_HOUR);
+        if hour == self.local_hour {
+            return local_micros - self.local_hour_offset;
+        }
+        let start = self.offset_for_local(hour * MICROS_PER_HOUR);
+        let end = self.offset_for_local(hour * MICROS_PER_HOUR + MICROS_PER_HOUR - 1);
+        let unambiguous_hour = match (start, end) {
+            (Some(a), Some(b)) if a == b => {
+                // Also require that the hour is not repeated (clocks going back).
+                let secs = (hour * MICROS_PER_HOUR).div_euclid(MICROS_PER_SEC);
+                DateTime::from_timestamp(secs, 0)
+                    .map(|d| matches!(self.tz.from_local_datetime(&d.naive_utc()), chrono::LocalResult::Single(_)))
+                    .unwrap_or(false)
+                    .then_some(a)
+            }
+            _ => None,
+        };
+        if let Some(offset) = unambiguous_hour {
+            self.local_hour = hour;
+            self.local_hour_offset = offset;
+            return local_micros - offset;
+        }
+        match self.offset_for_local(local_micros) {
+            Some(offset) => local_micros - offset,
+            // In the gap: use the offset in force three hours earlier.
+            None => {
+                let before = self.offset_for_local(local_micros - 3 * MICROS_PER_HOUR).unwrap_or(0);
+                local_micros - before
+            }
+        }
+    }
+
+    /// Resolves a parsed [`Timestamp`] to a UTC instant.
+    pub fn resolve(&mut self, ts: Timestamp) -> i64 {
+        match ts {
+            Timestamp::Utc(u) => u,
+            Timestamp::Local(l) => self.to_utc(l),
+        }
+    }
+
+    /// Formats a UTC instant as RFC 3339 in the hospital's local time, with
+    /// its offset, to the second: `2026-11-28T02:14:00-06:00`.
+    pub fn format_local(&self, utc_micros: i64) -> String {
+        let secs = utc_micros.div_euclid(MICROS_PER_SEC);
+        match DateTime::from_timestamp(secs, 0) {
+            Some(dt) => dt.with_timezone(&self.tz).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+/// Broken-down local wall-clock fields of local microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    /// Days since 1970-01-01 (local).
+    pub day: i32,
+    /// Hour of day, 0..24.
+    pub hour: u8,
+    /// Minute of hour.
+    pub minute: u8,
+    /// Day of week, Monday = 0.
+    pub weekday: u8,
+}
+
+impl LocalTime {
+    /// Splits local wall-clock microseconds.
+    pub fn from_local_micros(local: i64) -> Self {
+        let day = local.div_euclid(MICROS_PER_DAY);
+        let in_day = local.rem_euclid(MICROS_PER_DAY);
+        // 1970-01-01 was a Thursday (Monday = 0 makes it 3).
+        let weekday = ((day + 3).rem_euclid(7)) as u8;
+        Self {
+            day: day as i32,
+            hour: (in_day / MICROS_PER_HOUR) as u8,
+            minute: ((in_day % MICROS_PER_HOUR) / (60 * MICROS_PER_SEC)) as u8,
+            weekday,
+        }
+    }
+
+    /// Whether the day is a Saturday or Sunday.
+    pub fn is_weekend(&self) -> bool {
+        self.weekday >= 5
+    }
+}
+
+/// Formats local wall-clock microseconds as `YYYY-MM-DD HH:MM`.
+pub fn format_local_minute(local: i64) -> String {
+    let secs = local.div_euclid(MICROS_PER_SEC);
+    match DateTime::from_timestamp(secs, 0) {
+        Some(dt) => {
+            let n: NaiveDateTime = dt.naive_utc();
+            format!("{:04}-{:02}-{:02} {:02}:{:02}", n.year(), n.month(), n.day(), n.hour(), n.minute())
+        }
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(s: &str) -> i64 {
+        match parse_timestamp(s).unwrap() {
+            Timestamp::Local(l) => l,
+            Timestamp::Utc(_) => panic!("expected local"),
+        }
+    }
+
+    #[test]
+    fn parses_offsets_and_zulu_to_the_same_instant() {
+        let a = parse_timestamp("2026-11-28T14:03:11-06:00").unwrap();
+        let b = parse_timestamp("2026-11-28T20:03:11Z").unwrap();
+        let c = parse_timestamp("2026-11-28 20:03:11+0000").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+    }
+
+    #[test]
+    fn parses_fractions_and_naive_forms() {
+        let a = local("2026-11-28 14:03:11.250");
+        let b = local("2026-11-28T14:03:11");
+        assert_eq!(a - b, 250_000);
+    }
+
+    #[test]
+    fn rejects_malformed_values() {
+        for bad in [
+            "2026-13-01 08:00:00",
+            "2026-02-30 08:00:00",
+            "2026-11-28 24:00:00",
+            "28/11/2026 08:00:00",
+            "2026-11-28",
+            "2026-11-28 08:00:00 CST",
+            "2026-11-28T08:00:00+25:00",
+            "2026-11-28 08:00:00.",
+            "",
+        ] {
+            assert!(parse_timestamp(bad).is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn naive_times_are_hospital_local() {
+        let mut z = ZoneCache::new(chrono_tz::America::Chicago);
+        // November: CST, UTC-6.
+        let utc = z.resolve(parse_timestamp("2026-11-28 02:14:00").unwrap());
+        assert_eq!(utc, z.resolve(parse_timestamp("2026-11-28T08:14:00Z").unwrap()));
+        let lt = LocalTime::from_local_micros(z.to_local(utc));
+        assert_eq!((lt.hour, lt.minute), (2, 14));
+        assert_eq!(z.format_local(utc), "2026-11-28T02:14:00-06:00");
+        // July: CDT, UTC-5.
+        let utc = z.resolve(parse_timestamp("2026-07-01 02:14:00").unwrap());
+        assert_eq!(utc, z.resolve(parse_timestamp("2026-07-01T07:14:00Z").unwrap()));
+    }
+
+    #[test]
+    fn dst_gap_and_overlap_are_resolved_deterministically() {
+        let mut z = ZoneCache::new(chrono_tz::America::Chicago);
+        // 2026-03-08 02:30 does not exist in Chicago: read with CST (-6).
+        let gap = z.resolve(parse_timestamp("2026-03-08 02:30:00").unwrap());
+        assert_eq!(gap, z.resolve(parse_timestamp("2026-03-08T08:30:00Z").unwrap()));
+        // 2026-11-01 01:30 happens twice: the first (CDT, -5) is taken.
+        let twice = z.resolve(parse_timestamp("2026-11-01 01:30:00").unwrap());
+        assert_eq!(twice, z.resolve(parse_timestamp("2026-11-01T06:30:00Z").unwrap()));
+    }
+
+    #[test]
+    fn weekday_is_monday_zero() {
+        // 2026-11-28 is a Saturday.
+        let lt = LocalTime::from_local_micros(local("2026-11-28 10:00:00"));
+        assert_eq!(lt.weekday, 5);
+        assert!(lt.is_weekend());
+    }
+
+    #[test]
+    fn dates_accept_plain_and_timestamp_forms() {
+        assert_eq!(parse_date("2026-11-28"), NaiveDate::from_ymd_opt(2026, 11, 28));
+        assert_eq!(parse_date("2026-11-28T00:00:00Z"), NaiveDate::from_ymd_opt(2026, 11, 28));
+        assert_eq!(parse_date("11/28/2026"), None);
+    }
+}
