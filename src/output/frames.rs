@@ -7,7 +7,9 @@ use polars::prelude::*;
 use super::schema::AlertRow;
 
 fn utc_micros(name: &str, values: Vec<i64>) -> PolarsResult<Column> {
-    Column::new(name.into(), values).cast(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+    // `cast` would drop the zone without polars' `timezones` feature; tagging
+    // the physical values keeps it.
+    Ok(Series::new(name.into(), values).into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)).into())
 }
 
 /// alerts.parquet: the alert rows, with timestamps as UTC instants.

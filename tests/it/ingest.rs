@@ -1,0 +1,245 @@
+//! Reading bundles: formats, layouts, timestamps, bad rows, missing pieces.
+
+use polars::prelude::*;
+
+use crate::env::Bundle;
+
+const ACCESS: &str = "timestamp,user_id,patient_id,action,data_category,workstation_id,department_id
+2026-11-28 09:00:00,d1,P2,view,notes,WS1,ED
+2026-11-28 21:40:00,n1,P1,view,results,WS2,ICU
+2026-11-28 22:00:00,b1,P2,view,notes,WS3,BILLING
+2026-11-28 07:00:00,b1,,login,,WS3,BILLING
+";
+
+#[test]
+fn a_valid_bundle_is_read_whole_and_counted() {
+    let b = Bundle::hospital();
+    b.file("access_log.csv", ACCESS);
+    let run = b.detect(&[]);
+    run.assert_ok();
+    let s = run.summary();
+    assert_eq!(s["contract_version"], 1);
+    assert_eq!(s["events_read"], 4);
+    assert_eq!(s["events_rejected"], 0);
+    assert_eq!(s["events_scored"], 4);
+    assert_eq!(s["patient_accesses"], 3);
+    // d1 is the provider of P2's encounter; the other two are not explained.
+    assert_eq!(s["explained_by"]["encounter_provider"], 1);
+    assert_eq!(s["explained_by"]["unexplained"], 2);
+    let files: Vec<&str> = s["input_files"].as_array().unwrap().iter().map(|f| f["table"].as_str().unwrap()).collect();
+    assert_eq!(files, vec!["users", "patients", "encounters", "access_log"]);
+    assert!(run.stdout().contains("4 events read, 0 rejected"));
+}
+
+#[test]
+fn bad_rows_are_quarantined_with_file_line_and_reason_and_the_rest_processed() {
+    let b = Bundle::hospital();
+    b.file(
+        "access_log.csv",
+        "timestamp,user_id,patient_id,action
+2026-11-28 09:00:00,d1,P2,view
+2026-13-01 08:00:00,d1,P2,view
+2026-11-28 09:05:00,,P2,view
+2026-11-28 09:06:00,d1,P2
+2026-11-28 09:07:00,d1,P2,FROBNICATE
+2026-11-28 09:08:00,d1,,view
+2026-11-28 09:09:00,d1,P2,VIEW
+",
+    );
+    let run = b.detect(&[]);
+    run.assert_ok();
+    let s = run.summary();
+    assert_eq!(s["events_read"], 7);
+    assert_eq!(s["events_rejected"], 4);
+    assert_eq!(s["events_scored"], 3, "the unknown action is kept as other");
+    assert_eq!(
+        s["events_read"].as_u64().unwrap(),
+        s["events_scored"].as_u64().unwrap() + s["events_rejected"].as_u64().unwrap()
+    );
+    assert_eq!(s["other_actions"]["frobnicate"], 1);
+
+    let rejected = run.csv("rejected_rows.csv");
+    let lines: Vec<(&str, &str)> =
+        rejected.iter().map(|r| (r["line"].as_str(), r["column"].as_str())).collect();
+    assert_eq!(lines, vec![("3", "timestamp"), ("4", "user_id"), ("5", ""), ("7", "patient_id")]);
+    assert!(rejected.iter().all(|r| r["table"] == "access_log" && r["file"] == "access_log.csv"));
+    assert!(rejected[0]["reason"].contains("\"2026-13-01 08:00:00\"") && rejected[0]["reason"].contains("RFC 3339"));
+    assert!(rejected[2]["reason"].contains("expected 4 fields"));
+    assert!(rejected[3]["reason"].contains("a view needs the patient"));
+    // Patient ids never reach the terminal, even when their rows are rejected.
+    assert!(!run.stdout().contains("P2") && !run.stderr().contains("P2"));
+    assert!(run.stdout().contains("4 input rows rejected"));
+}
+
+#[test]
+fn a_missing_required_column_is_a_clear_error_with_exit_code_1() {
+    let b = Bundle::hospital();
+    b.file("access_log.csv", "timestamp,user_id,action\n2026-11-28 09:00:00,d1,view\n");
+    let run = b.detect(&[]);
+    assert_eq!(run.code(), 1);
+    let err = run.stderr();
+    assert!(err.contains("access_log.csv") && err.contains("\"patient_id\""), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line, no stack trace: {err}");
+    assert!(!run.out.join("alerts.csv").exists());
+}
+
+#[test]
+fn a_missing_access_log_is_a_clear_error() {
+    let b = Bundle::hospital();
+    let run = b.detect(&[]);
+    assert_eq!(run.code(), 1);
+    assert!(run.stderr().contains("required table access_log is missing"), "{}", run.stderr());
+}
+
+#[test]
+fn headers_match_case_insensitively_and_extra_columns_are_ignored() {
+    let b = Bundle::new();
+    b.file(
+        "access_log.csv",
+        " TimeStamp ,USER_ID,Patient_Id,Action,Shoe_Size\n2026-11-28 09:00:00,d1,P2,view,44\n",
+    );
+    b.detect(&[]).assert_ok();
+}
+
+#[test]
+fn gzip_csv_is_read() {
+    let b = Bundle::hospital();
+    b.gz("access_log.csv.gz", ACCESS);
+    let run = b.detect(&[]);
+    run.assert_ok();
+    assert_eq!(run.summary()["events_scored"], 4);
+}
+
+#[test]
+fn naive_timestamps_are_hospital_local_and_offsets_are_honoured() {
+    let b = Bundle::hospital();
+    // The same instant three ways: naive Chicago time, UTC, and an offset.
+    b.file(
+        "access_log.csv",
+        "timestamp,user_id,patient_id,action
+2026-11-28 02:14:00,n1,P1,view
+2026-11-28T08:14:00Z,n1,P1,view
+2026-11-28T03:14:00-05:00,n1,P1,view
+",
+    );
+    let run = b.detect(&["--timezone", "America/Chicago"]);
+    run.assert_ok();
+    let alerts = run.csv("alerts.csv");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["first_access"], "2026-11-28T02:14:00-06:00");
+    assert_eq!(alerts[0]["last_access"], "2026-11-28T02:14:00-06:00");
+    assert!(alerts[0]["explanation"].contains("02:14"), "{}", alerts[0]["explanation"]);
+    assert_eq!(run.summary()["timezone"], "America/Chicago");
+}
+
+#[test]
+fn an_unknown_time_zone_is_a_usage_error() {
+    let b = Bundle::hospital();
+    b.file("access_log.csv", ACCESS);
+    let run = b.detect(&["--timezone", "Mars/Olympus"]);
+    assert_eq!(run.code(), 1);
+    assert!(run.stderr().contains("Mars/Olympus"));
+}
+
+fn parquet_day(path: &std::path::Path, rows: &[(&str, &str, &str, &str)], tz_aware: bool) {
+    let ts: Vec<i64> = rows
+        .iter()
+        .map(|r| {
+            let t = chrono::NaiveDateTime::parse_from_str(r.0, "%Y-%m-%d %H:%M:%S").unwrap();
+            t.and_utc().timestamp_micros()
+        })
+        .collect();
+    let tz = tz_aware.then_some(TimeZone::UTC);
+    let mut df = DataFrame::new(
+        rows.len(),
+        vec![
+            Series::new("Timestamp".into(), ts).into_datetime(TimeUnit::Microseconds, tz).into(),
+            Column::new("user_id".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+            Column::new("patient_id".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+            Column::new("action".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+        ],
+    )
+    .unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap()).finish(&mut df).unwrap();
+}
+
+#[test]
+fn a_folder_of_daily_parquet_files_is_one_table() {
+    let b = Bundle::hospital();
+    parquet_day(
+        &b.path("access_log/2026-11-27.parquet"),
+        &[("2026-11-27 10:00:00", "d1", "P2", "view"), ("2026-11-27 11:00:00", "n1", "P1", "view")],
+        true,
+    );
+    // A naive datetime column is hospital local time.
+    parquet_day(&b.path("access_log/2026-11-28.parquet"), &[("2026-11-28 02:14:00", "n1", "P1", "print")], false);
+    let run = b.detect(&["--timezone", "America/Chicago"]);
+    run.assert_ok();
+    let s = run.summary();
+    assert_eq!(s["events_read"], 3);
+    let paths: Vec<&str> = s["input_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["table"] == "access_log")
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["access_log/2026-11-27.parquet", "access_log/2026-11-28.parquet"]);
+    let alerts = run.csv("alerts.csv");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["access_count"], "2");
+    // 11:00 UTC in the zone-aware file is 05:00 in Chicago.
+    assert_eq!(alerts[0]["first_access"], "2026-11-27T05:00:00-06:00");
+    assert_eq!(alerts[0]["last_access"], "2026-11-28T02:14:00-06:00");
+}
+
+#[test]
+fn a_bundle_without_optional_tables_runs_and_says_what_it_skipped() {
+    let b = Bundle::new();
+    b.file("access_log.csv", ACCESS);
+    let run = b.detect(&[]);
+    run.assert_ok();
+    let s = run.summary();
+    let skipped: Vec<&str> =
+        s["skipped_tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(skipped, vec!["users", "patients", "encounters", "patient_contacts"]);
+    let detectors: Vec<(&str, &str)> = s["skipped_detectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["name"].as_str().unwrap(), d["reason"].as_str().unwrap()))
+        .collect();
+    assert!(detectors.contains(&("self_access", "users table missing")));
+    assert!(detectors.contains(&("vip_access", "patients table missing")));
+    assert_eq!(s["explained_fraction"], 0.0);
+    assert_eq!(s["alerts"], 0);
+}
+
+#[test]
+fn bad_rows_in_context_tables_are_rejected_too() {
+    let b = Bundle::new();
+    b.file("access_log.csv", ACCESS);
+    b.file(
+        "users.csv",
+        "user_id,hire_date,lat\nn1,2020-01-01,41.9\nn1,2020-01-01,41.9\nd1,01/05/2019,41.9\nb1,2021-01-01,123\n",
+    );
+    let run = b.detect(&[]);
+    run.assert_ok();
+    let rejected = run.csv("rejected_rows.csv");
+    let got: Vec<(&str, &str, &str)> =
+        rejected.iter().map(|r| (r["table"].as_str(), r["line"].as_str(), r["column"].as_str())).collect();
+    assert_eq!(got, vec![("users", "3", "user_id"), ("users", "4", "hire_date"), ("users", "5", "lat")]);
+    assert!(rejected[0]["reason"].contains("first defined on line 2"));
+    assert_eq!(run.summary()["other_rows_rejected"], 3);
+}
+
+#[test]
+fn a_table_given_twice_is_an_error() {
+    let b = Bundle::hospital();
+    b.file("access_log.csv", ACCESS);
+    b.gz("access_log.csv.gz", ACCESS);
+    let run = b.detect(&[]);
+    assert_eq!(run.code(), 1);
+    assert!(run.stderr().contains("given twice"));
+}

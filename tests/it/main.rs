@@ -1,0 +1,9 @@
+//! Integration tests: one binary, modules per area. Each test builds a small
+//! bundle from rows written inline ([`env::Bundle`]) and runs the real
+//! `ehrwatch` binary on it.
+
+mod cli;
+mod detect;
+mod env;
+mod ingest;
+mod outputs;
