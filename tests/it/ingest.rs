@@ -59,8 +59,7 @@ fn bad_rows_are_quarantined_with_file_line_and_reason_and_the_rest_processed() {
     assert_eq!(s["other_actions"]["frobnicate"], 1);
 
     let rejected = run.csv("rejected_rows.csv");
-    let lines: Vec<(&str, &str)> =
-        rejected.iter().map(|r| (r["line"].as_str(), r["column"].as_str())).collect();
+    let lines: Vec<(&str, &str)> = rejected.iter().map(|r| (r["line"].as_str(), r["column"].as_str())).collect();
     assert_eq!(lines, vec![("3", "timestamp"), ("4", "user_id"), ("5", ""), ("7", "patient_id")]);
     assert!(rejected.iter().all(|r| r["table"] == "access_log" && r["file"] == "access_log.csv"));
     assert!(rejected[0]["reason"].contains("\"2026-13-01 08:00:00\"") && rejected[0]["reason"].contains("RFC 3339"));
@@ -94,10 +93,7 @@ fn a_missing_access_log_is_a_clear_error() {
 #[test]
 fn headers_match_case_insensitively_and_extra_columns_are_ignored() {
     let b = Bundle::new();
-    b.file(
-        "access_log.csv",
-        " TimeStamp ,USER_ID,Patient_Id,Action,Shoe_Size\n2026-11-28 09:00:00,d1,P2,view,44\n",
-    );
+    b.file("access_log.csv", " TimeStamp ,USER_ID,Patient_Id,Action,Shoe_Size\n2026-11-28 09:00:00,d1,P2,view,44\n");
     b.detect(&[]).assert_ok();
 }
 

@@ -102,7 +102,10 @@ fn parquet_outputs_use_plain_strings_and_utc_microseconds() {
 fn spreadsheet_formulas_in_ids_are_neutralised() {
     let b = Bundle::new();
     b.file("users.csv", "user_id,patient_id\n=HYPERLINK(\"http://x\"),@P1\n");
-    b.file("access_log.csv", "timestamp,user_id,patient_id,action\n2026-11-28 10:00:00,=HYPERLINK(\"http://x\"),@P1,view\n");
+    b.file(
+        "access_log.csv",
+        "timestamp,user_id,patient_id,action\n2026-11-28 10:00:00,=HYPERLINK(\"http://x\"),@P1,view\n",
+    );
     let run = b.detect(&[]);
     run.assert_ok();
     let alerts = run.csv("alerts.csv");
