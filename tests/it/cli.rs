@@ -51,3 +51,13 @@ fn a_bad_config_file_exits_1_naming_the_key() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rules.vip_access.weight"));
 }
+
+#[test]
+fn the_readme_configuration_example_is_valid_and_matches_the_defaults() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```toml\n").expect("README has a toml block") + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let config = ehrwatch::Config::parse(&readme[start..end], std::path::Path::new("README.md")).unwrap();
+    let defaults = ehrwatch::Config { timezone: chrono_tz::America::Chicago, ..ehrwatch::Config::default() };
+    assert_eq!(config, defaults, "README documents the defaults");
+}
