@@ -56,11 +56,50 @@ pub struct ExplainParams {
     /// Days either side of a user's own charting (create/update) in a record
     /// during which that user's other accesses to it are explained.
     pub documentation_window_days: u32,
+    /// Roles whose work follows discharge (coding, billing): explained from
+    /// an encounter's end to `after_discharge_days` after it.
+    pub after_discharge_roles: Vec<String>,
+    /// Days after discharge during which `after_discharge_roles` are explained.
+    pub after_discharge_days: u32,
+    /// Roles whose work surrounds a visit (registration, scheduling):
+    /// explained from `around_visit_before_days` before an encounter starts
+    /// to `around_visit_after_days` after it starts.
+    pub around_visit_roles: Vec<String>,
+    /// Days before a visit starts during which `around_visit_roles` are explained.
+    pub around_visit_before_days: u32,
+    /// Days after a visit starts during which `around_visit_roles` are explained.
+    pub around_visit_after_days: u32,
+    /// Roles that serve every patient in care (pharmacy, lab, radiology, case
+    /// management): explained during any encounter's window.
+    pub during_care_roles: Vec<String>,
+    /// Collaborative groups: two users collaborate when at least this many
+    /// patients have care-explained accesses by both.
+    pub group_min_shared_patients: u32,
+    /// ... and the shared patients are at least this share of the user's own
+    /// care-explained patients.
+    pub group_min_share: f64,
+    /// An unexplained access is explained by the group when a collaborator's
+    /// care-explained access to the same patient is within this many days.
+    pub group_window_days: u32,
 }
 
 impl Default for ExplainParams {
     fn default() -> Self {
-        Self { encounter_before_hours: 24, encounter_after_days: 7, documentation_window_days: 3 }
+        let roles = |r: &[&str]| r.iter().map(|s| s.to_string()).collect();
+        Self {
+            encounter_before_hours: 24,
+            encounter_after_days: 7,
+            documentation_window_days: 3,
+            after_discharge_roles: roles(&["him_coder", "billing"]),
+            after_discharge_days: 45,
+            around_visit_roles: roles(&["registration"]),
+            around_visit_before_days: 3,
+            around_visit_after_days: 2,
+            during_care_roles: roles(&["pharmacist", "lab_tech", "radiology_tech", "case_manager"]),
+            group_min_shared_patients: 5,
+            group_min_share: 0.1,
+            group_window_days: 2,
+        }
     }
 }
 
@@ -115,24 +154,82 @@ pub struct DeceasedSettings {
     pub min_days_after_death: u32,
 }
 
+/// The coworker rule's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CoworkerSettings {
+    /// Whether the rule runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1 when the patient works in another department.
+    pub weight: f64,
+    /// Weight in 0..=1 when the patient works in the user's own department.
+    pub same_department_weight: f64,
+}
+
+/// The neighbour rule's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NeighbourSettings {
+    /// Whether the rule runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// Homes this close (metres, by lat/lon) are neighbours; the same street
+    /// address always is.
+    pub max_distance_m: f64,
+}
+
+/// The employment-window rule's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmploymentSettings {
+    /// Whether the rule runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// Days of use tolerated after termination or before hire (HR dates lag).
+    pub grace_days: u32,
+}
+
 /// Settings of every rule.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RulesParams {
     /// `self_access`: a user opens their own record.
     pub self_access: RuleSettings,
+    /// `family`: same surname and home, or the user is a listed contact.
+    pub family: RuleSettings,
+    /// `coworker`: the patient is an employee.
+    pub coworker: CoworkerSettings,
+    /// `neighbour`: the homes are close.
+    pub neighbour: NeighbourSettings,
     /// `vip_access`: a VIP record without a care explanation.
     pub vip_access: RuleSettings,
     /// `deceased_access`: a deceased patient's record long after death.
     pub deceased_access: DeceasedSettings,
+    /// `restricted_access`: a restricted chart or a sensitive section without a care explanation.
+    pub restricted_access: RuleSettings,
+    /// `break_glass`: emergency access without a care explanation.
+    pub break_glass: RuleSettings,
+    /// `employment_window`: the account used outside its owner's employment.
+    pub employment_window: EmploymentSettings,
 }
 
 impl Default for RulesParams {
     fn default() -> Self {
         Self {
             self_access: RuleSettings { enabled: true, weight: 0.9 },
+            family: RuleSettings { enabled: true, weight: 0.85 },
+            coworker: CoworkerSettings { enabled: true, weight: 0.45, same_department_weight: 0.6 },
+            neighbour: NeighbourSettings { enabled: true, weight: 0.55, max_distance_m: 150.0 },
             vip_access: RuleSettings { enabled: true, weight: 0.6 },
             deceased_access: DeceasedSettings { enabled: true, weight: 0.5, min_days_after_death: 30 },
+            restricted_access: RuleSettings { enabled: true, weight: 0.5 },
+            break_glass: RuleSettings { enabled: true, weight: 0.6 },
+            employment_window: EmploymentSettings { enabled: true, weight: 0.95, grace_days: 0 },
         }
     }
 }
@@ -239,6 +336,14 @@ impl Config {
     /// Validates ranges. Called by [`Config::parse`]; call it again after
     /// changing fields by hand.
     pub fn check(&self) -> Result<(), ConfigError> {
+        let e = &self.explain;
+        if !(0.0..=1.0).contains(&e.group_min_share) {
+            return Err(ConfigError::OutOfRange {
+                key: "explain.group_min_share",
+                value: e.group_min_share.to_string(),
+                expected: "a share from 0 to 1",
+            });
+        }
         let h = &self.hours;
         if !(0.0..1.0).contains(&h.min_share) {
             return Err(ConfigError::OutOfRange {
@@ -254,9 +359,28 @@ impl Config {
                 expected: "a start hour 0-23 and an end hour 1-24",
             });
         }
-        check_weight("rules.self_access.weight", self.rules.self_access.weight)?;
-        check_weight("rules.vip_access.weight", self.rules.vip_access.weight)?;
-        check_weight("rules.deceased_access.weight", self.rules.deceased_access.weight)?;
+        let r = &self.rules;
+        for (key, w) in [
+            ("rules.self_access.weight", r.self_access.weight),
+            ("rules.family.weight", r.family.weight),
+            ("rules.coworker.weight", r.coworker.weight),
+            ("rules.coworker.same_department_weight", r.coworker.same_department_weight),
+            ("rules.neighbour.weight", r.neighbour.weight),
+            ("rules.vip_access.weight", r.vip_access.weight),
+            ("rules.deceased_access.weight", r.deceased_access.weight),
+            ("rules.restricted_access.weight", r.restricted_access.weight),
+            ("rules.break_glass.weight", r.break_glass.weight),
+            ("rules.employment_window.weight", r.employment_window.weight),
+        ] {
+            check_weight(key, w)?;
+        }
+        if !(r.neighbour.max_distance_m.is_finite() && r.neighbour.max_distance_m >= 0.0) {
+            return Err(ConfigError::OutOfRange {
+                key: "rules.neighbour.max_distance_m",
+                value: r.neighbour.max_distance_m.to_string(),
+                expected: "a distance in metres, 0 or more",
+            });
+        }
         check_weight("score.after_hours_weight", self.score.after_hours_weight)?;
         check_weight("score.unexplained_weight", self.score.unexplained_weight)?;
         let s = &self.score;

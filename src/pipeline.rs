@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::detect::relations::Relations;
 use crate::detect::{detect, DetectInput};
 use crate::error::Error;
 use crate::output::{write_outputs, RunOutputs, Summary};
@@ -39,7 +40,8 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     lap("explain", &mut timings);
     let features = features::compute(&data, &explained, &config.hours);
     lap("features", &mut timings);
-    let input = DetectInput { data: &data, explained: &explained, features: &features, config };
+    let relations = Relations::build(&data);
+    let input = DetectInput { data: &data, explained: &explained, features: &features, config, relations: &relations };
     let detection = detect(&input);
     lap("detect", &mut timings);
     let findings = detection.findings.clone();

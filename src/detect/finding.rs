@@ -39,6 +39,29 @@ impl AlertKind {
 pub enum Fact {
     /// The HR roster links the user to this patient record.
     OwnRecord,
+    /// Same surname and same home address.
+    SharesSurnameAndHome,
+    /// The user's name matches one of the patient's contacts.
+    NamedAsContact {
+        /// The contact's relationship to the patient, as given.
+        relationship: Option<String>,
+    },
+    /// The user and the patient share a surname (weak; context only).
+    SharesSurname,
+    /// The patient is an employee.
+    CoworkerPatient {
+        /// In the user's own department.
+        same_department: bool,
+    },
+    /// The homes are close.
+    Neighbour {
+        /// Metres between the homes, when both have coordinates.
+        distance_m: Option<f64>,
+        /// Same street address (building).
+        same_street: bool,
+        /// Same home, different surname.
+        same_home: bool,
+    },
     /// The patient is flagged VIP.
     VipPatient,
     /// The patient died on `died`, `days_after` days before the first flagged access.
@@ -48,6 +71,32 @@ pub enum Fact {
         /// Days from death to the first flagged access.
         days_after: i64,
     },
+    /// The chart is restricted (confidential).
+    RestrictedChart,
+    /// Sensitive sections were opened.
+    SensitiveCategories {
+        /// Category names, sorted.
+        categories: Vec<&'static str>,
+    },
+    /// Break-the-glass was used.
+    BreakGlass {
+        /// How many of the accesses used it.
+        count: usize,
+    },
+    /// The account was used after its owner's termination date.
+    AfterTermination {
+        /// The termination date.
+        date: NaiveDate,
+        /// Days after it, of the last use.
+        days: i64,
+    },
+    /// The account was used before its owner's hire date.
+    BeforeHire {
+        /// The hire date.
+        date: NaiveDate,
+        /// Days before it, of the first use.
+        days: i64,
+    },
 }
 
 impl Fact {
@@ -55,10 +104,56 @@ impl Fact {
     pub fn sentence(&self) -> String {
         match self {
             Fact::OwnRecord => "opened their own record (the HR roster lists this patient record as the user's)".into(),
+            Fact::SharesSurnameAndHome => "shares last name and home address with the patient".into(),
+            Fact::NamedAsContact { relationship: Some(r) } => {
+                format!("the user's name matches the patient's listed contact ({r})")
+            }
+            Fact::NamedAsContact { relationship: None } => {
+                "the user's name matches the patient's listed contact".into()
+            }
+            Fact::SharesSurname => "shares the patient's last name".into(),
+            Fact::CoworkerPatient { same_department: true } => {
+                "the patient is a coworker in the user's own department".into()
+            }
+            Fact::CoworkerPatient { same_department: false } => "the patient is a hospital employee (coworker)".into(),
+            Fact::Neighbour { same_home: true, .. } => "lives at the same home address as the patient".into(),
+            Fact::Neighbour { same_street: true, .. } => "lives at the same street address as the patient".into(),
+            Fact::Neighbour { distance_m: Some(d), .. } => format!("lives {:.0} m from the patient", d),
+            Fact::Neighbour { .. } => "lives near the patient".into(),
             Fact::VipPatient => "the patient is flagged VIP".into(),
             Fact::DeceasedPatient { died, days_after } => {
                 format!("the patient died on {died}, {days_after} days before the access")
             }
+            Fact::RestrictedChart => "the chart is restricted (confidential)".into(),
+            Fact::SensitiveCategories { categories } => {
+                format!("opened sensitive sections: {}", categories.join(", ").replace('_', " "))
+            }
+            Fact::BreakGlass { count: 1 } => "used break-the-glass emergency access".into(),
+            Fact::BreakGlass { count } => format!("used break-the-glass emergency access {count} times"),
+            Fact::AfterTermination { date, days } => {
+                format!("the account was used up to {days} days after its owner's termination date ({date})")
+            }
+            Fact::BeforeHire { date, days } => {
+                format!("the account was used {days} days before its owner's hire date ({date})")
+            }
+        }
+    }
+
+    /// A short label for case summaries.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Fact::OwnRecord => "own record",
+            Fact::SharesSurnameAndHome | Fact::NamedAsContact { .. } => "family",
+            Fact::SharesSurname => "same surname",
+            Fact::CoworkerPatient { .. } => "coworker",
+            Fact::Neighbour { .. } => "neighbour",
+            Fact::VipPatient => "VIP patient",
+            Fact::DeceasedPatient { .. } => "deceased patient",
+            Fact::RestrictedChart => "restricted chart",
+            Fact::SensitiveCategories { .. } => "sensitive sections",
+            Fact::BreakGlass { .. } => "break-the-glass",
+            Fact::AfterTermination { .. } => "after termination",
+            Fact::BeforeHire { .. } => "before hire",
         }
     }
 }
@@ -78,4 +173,7 @@ pub struct Finding {
     pub events: Vec<usize>,
     /// Why the rule fired.
     pub facts: Vec<Fact>,
+    /// A relationship whose accesses care explains: not an alert, but
+    /// counted in summary.json and the user's features for audit.
+    pub downgraded: bool,
 }

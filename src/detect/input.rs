@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::finding::Finding;
+use super::finding::{AlertKind, Fact, Finding};
+use super::relations::Relations;
 use crate::config::Config;
 use crate::explain::Explanations;
 use crate::features::UserFeatures;
@@ -23,6 +24,8 @@ pub struct DetectInput<'a> {
     pub features: &'a UserFeatures,
     /// The run's configuration.
     pub config: &'a Config,
+    /// Normalised identities for relationship rules.
+    pub relations: &'a Relations,
 }
 
 /// A detector that did not run, and why.
@@ -66,6 +69,38 @@ impl DetectInput<'_> {
             .into_iter()
             .flatten()
             .collect()
+    }
+
+    /// Relationship findings of one user: for each patient the user touched
+    /// for whom `relation` gives facts, a snooping finding over the accesses
+    /// care does not explain, and a downgraded finding over those it does.
+    pub fn relationship_findings(
+        &self,
+        rule: &'static str,
+        user: Code,
+        range: Range<usize>,
+        relation: impl Fn(Code) -> Option<Vec<Fact>>,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (patient, events) in self.by_patient(range) {
+            let Some(facts) = relation(patient) else { continue };
+            let (unexplained, explained): (Vec<usize>, Vec<usize>) =
+                events.into_iter().partition(|&i| !self.explained.kind[i].is_explained());
+            for (evs, downgraded) in [(unexplained, false), (explained, true)] {
+                if !evs.is_empty() {
+                    out.push(Finding {
+                        rule,
+                        kind: AlertKind::Snooping,
+                        user,
+                        patient,
+                        events: evs,
+                        facts: facts.clone(),
+                        downgraded,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Groups event indices of one user by patient, in patient-code order.

@@ -4,6 +4,7 @@
 mod finding;
 mod input;
 mod registry;
+pub mod relations;
 pub mod rules;
 
 pub use finding::{AlertKind, Fact, Finding};

@@ -4,11 +4,23 @@ use std::collections::BTreeMap;
 
 use super::finding::Finding;
 use super::input::{DetectInput, Rule, SkippedDetector};
-use super::rules::{DeceasedAccess, SelfAccess, VipAccess};
+use super::rules::{
+    BreakGlass, Coworker, DeceasedAccess, EmploymentWindow, Family, Neighbour, RestrictedAccess, SelfAccess, VipAccess,
+};
 
-/// Every rule, in a fixed order.
+/// Every rule, in a fixed order (the order rules are listed in alerts).
 pub fn all_rules() -> Vec<Box<dyn Rule>> {
-    vec![Box::new(SelfAccess), Box::new(VipAccess), Box::new(DeceasedAccess)]
+    vec![
+        Box::new(SelfAccess),
+        Box::new(Family),
+        Box::new(Coworker),
+        Box::new(Neighbour),
+        Box::new(VipAccess),
+        Box::new(DeceasedAccess),
+        Box::new(RestrictedAccess),
+        Box::new(BreakGlass),
+        Box::new(EmploymentWindow),
+    ]
 }
 
 /// What the detect stage produced.
@@ -18,6 +30,9 @@ pub struct Detection {
     pub findings: Vec<Finding>,
     /// Rules that could not run.
     pub skipped: Vec<SkippedDetector>,
+    /// Relationship findings whose accesses care explains: not alerts, kept
+    /// for audit (summary.json counts, user features).
+    pub downgraded: Vec<Finding>,
     /// Findings per rule id (zero for rules that ran and found nothing).
     pub per_rule: BTreeMap<&'static str, u64>,
     /// Each rule's scoring weight.
@@ -35,9 +50,11 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
         match rule.check(input) {
             Err(reason) => out.skipped.push(SkippedDetector { rule: rule.id(), reason }),
             Ok(()) => {
-                let found = rule.run(input);
+                let (downgraded, found): (Vec<Finding>, Vec<Finding>) =
+                    rule.run(input).into_iter().partition(|f| f.downgraded);
                 out.per_rule.insert(rule.id(), found.len() as u64);
                 out.findings.extend(found);
+                out.downgraded.extend(downgraded);
             }
         }
     }

@@ -1,4 +1,5 @@
-//! Care explanations from encounters and the user's own charting.
+//! Direct care explanations: encounters, the user's own charting, and the
+//! work of roles that touch many charts.
 //!
 //! An access by user U to patient P at time t is explained, in this order of
 //! preference, when:
@@ -7,98 +8,86 @@
 //! 2. P has an encounter whose window contains t in U's home department, or
 //!    in the department the access was made from (`EncounterDepartment`);
 //! 3. U charted (create/update) in P's record within the documentation window
-//!    around t (`Documentation`).
+//!    around t (`Documentation`);
+//! 4. U's role serves P's encounter at t: coding and billing from discharge to
+//!    `after_discharge_days` later, registration around the visit's start,
+//!    pharmacy, lab, radiology and case management during the encounter's
+//!    window (`RoleTiming`).
 //!
 //! An encounter's window runs from `encounter_before_hours` before its start
 //! to `encounter_after_days` after its end; an open encounter (no end) runs
 //! to the end of the data.
-//!
-//! Pure and deterministic: per-user work runs in parallel, each user's slice
-//! of events independently.
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::explanation::Explanation;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
-use crate::model::{Code, NONE};
+use crate::model::{Code, Encounter, NONE};
 use crate::time::{MICROS_PER_DAY, MICROS_PER_HOUR};
 
-/// Why an access is legitimate, or that nothing explains it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u8)]
-pub enum Explanation {
-    /// The event touched no patient (login, logout, empty search).
-    NoPatient,
-    /// Nothing in the data links the user to the patient at that time.
-    Unexplained,
-    /// The user is the provider of the patient's encounter.
-    EncounterProvider,
-    /// The patient had an encounter in the user's department.
-    EncounterDepartment,
-    /// The user charted in the patient's record around that time.
-    Documentation,
+/// How a role's work relates to an encounter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoleWork {
+    None,
+    AfterDischarge,
+    AroundVisit,
+    DuringCare,
 }
 
-impl Explanation {
-    /// Stable name used in summary.json and features.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Explanation::NoPatient => "no_patient",
-            Explanation::Unexplained => "unexplained",
-            Explanation::EncounterProvider => "encounter_provider",
-            Explanation::EncounterDepartment => "encounter_department",
-            Explanation::Documentation => "documentation",
+fn role_work(role: Option<&str>, params: &ExplainParams) -> RoleWork {
+    let Some(role) = role else { return RoleWork::None };
+    let has = |list: &[String]| list.iter().any(|r| r.eq_ignore_ascii_case(role));
+    if has(&params.after_discharge_roles) {
+        RoleWork::AfterDischarge
+    } else if has(&params.around_visit_roles) {
+        RoleWork::AroundVisit
+    } else if has(&params.during_care_roles) {
+        RoleWork::DuringCare
+    } else {
+        RoleWork::None
+    }
+}
+
+struct Windows {
+    before: i64,
+    after: i64,
+    doc: i64,
+    discharge: i64,
+    visit_before: i64,
+    visit_after: i64,
+}
+
+impl Windows {
+    fn new(p: &ExplainParams) -> Self {
+        Self {
+            before: i64::from(p.encounter_before_hours) * MICROS_PER_HOUR,
+            after: i64::from(p.encounter_after_days) * MICROS_PER_DAY,
+            doc: i64::from(p.documentation_window_days) * MICROS_PER_DAY,
+            discharge: i64::from(p.after_discharge_days) * MICROS_PER_DAY,
+            visit_before: i64::from(p.around_visit_before_days) * MICROS_PER_DAY,
+            visit_after: i64::from(p.around_visit_after_days) * MICROS_PER_DAY,
         }
     }
 
-    /// Whether care explains the access.
-    pub fn is_explained(self) -> bool {
-        matches!(self, Explanation::EncounterProvider | Explanation::EncounterDepartment | Explanation::Documentation)
+    fn in_care_window(&self, e: &Encounter, t: i64) -> bool {
+        t >= e.start - self.before && e.end.is_none_or(|end| t <= end + self.after)
     }
 
-    /// The care kinds, for reporting.
-    pub const CARE: [Explanation; 3] =
-        [Explanation::EncounterProvider, Explanation::EncounterDepartment, Explanation::Documentation];
-}
-
-/// One explanation per event, aligned with `Ingested::events`.
-#[derive(Debug, Clone, Default)]
-pub struct Explanations {
-    /// Per event.
-    pub kind: Vec<Explanation>,
-}
-
-impl Explanations {
-    /// Accesses that touched a patient.
-    pub fn patient_accesses(&self) -> u64 {
-        self.kind.iter().filter(|k| **k != Explanation::NoPatient).count() as u64
-    }
-
-    /// Patient accesses that care explains.
-    pub fn explained(&self) -> u64 {
-        self.kind.iter().filter(|k| k.is_explained()).count() as u64
-    }
-
-    /// Count of one kind.
-    pub fn count(&self, kind: Explanation) -> u64 {
-        self.kind.iter().filter(|k| **k == kind).count() as u64
-    }
-
-    /// Share of patient accesses explained; 0 when there are none.
-    pub fn explained_fraction(&self) -> f64 {
-        let n = self.patient_accesses();
-        if n == 0 {
-            0.0
-        } else {
-            self.explained() as f64 / n as f64
+    fn role_explains(&self, work: RoleWork, e: &Encounter, t: i64) -> bool {
+        match work {
+            RoleWork::None => false,
+            RoleWork::AfterDischarge => e.end.is_some_and(|end| t >= end - MICROS_PER_DAY && t <= end + self.discharge),
+            RoleWork::AroundVisit => t >= e.start - self.visit_before && t <= e.start + self.visit_after,
+            RoleWork::DuringCare => self.in_care_window(e, t),
         }
     }
 }
 
-/// Explains every event of the bundle.
-pub fn explain(data: &Ingested, params: &ExplainParams) -> Explanations {
+/// First pass: one explanation per event from direct evidence of care.
+pub fn explain_direct(data: &Ingested, params: &ExplainParams) -> Vec<Explanation> {
     let events = &data.events;
     let mut kind = vec![Explanation::NoPatient; events.len()];
     let ranges = events.user_ranges();
@@ -110,12 +99,12 @@ pub fn explain(data: &Ingested, params: &ExplainParams) -> Explanations {
         slices.push((*user, range.clone(), head));
         rest = tail;
     }
-    let before = i64::from(params.encounter_before_hours) * MICROS_PER_HOUR;
-    let after = i64::from(params.encounter_after_days) * MICROS_PER_DAY;
-    let doc_window = i64::from(params.documentation_window_days) * MICROS_PER_DAY;
+    let w = Windows::new(params);
 
     slices.into_par_iter().for_each(|(user, range, out)| {
-        let home = data.roster.as_ref().and_then(|r| r.get(user)).and_then(|u| u.department);
+        let record = data.roster.as_ref().and_then(|r| r.get(user));
+        let home = record.and_then(|u| u.department);
+        let work = role_work(record.and_then(|u| u.role.as_deref()), params);
         // Times of this user's charting per patient, ascending (events are time-sorted).
         let mut charted: HashMap<Code, Vec<i64>> = HashMap::new();
         for i in range.clone() {
@@ -130,15 +119,17 @@ pub fn explain(data: &Ingested, params: &ExplainParams) -> Explanations {
             }
             let t = events.ts[i];
             let mut found = Explanation::Unexplained;
+            let mut by_role = false;
             if let Some(enc) = &data.encounters {
                 for e in enc.of_patient(patient) {
-                    if e.start - before > t {
+                    if e.start - w.before.max(w.visit_before) > t {
                         break; // sorted by start: the rest start later still
                     }
-                    if let Some(end) = e.end {
-                        if t > end + after {
-                            continue;
-                        }
+                    if !by_role && w.role_explains(work, e, t) {
+                        by_role = true;
+                    }
+                    if !w.in_care_window(e, t) {
+                        continue;
                     }
                     if e.provider == Some(user) {
                         found = Explanation::EncounterProvider;
@@ -153,15 +144,18 @@ pub fn explain(data: &Ingested, params: &ExplainParams) -> Explanations {
             }
             if found == Explanation::Unexplained {
                 if let Some(times) = charted.get(&patient) {
-                    // Nearest charting time within the window?
-                    let pos = times.partition_point(|&c| c < t - doc_window);
-                    if pos < times.len() && times[pos] <= t + doc_window {
+                    // Any charting time within the window around t?
+                    let pos = times.partition_point(|&c| c < t - w.doc);
+                    if pos < times.len() && times[pos] <= t + w.doc {
                         found = Explanation::Documentation;
                     }
                 }
             }
+            if found == Explanation::Unexplained && by_role {
+                found = Explanation::RoleTiming;
+            }
             *slot = found;
         }
     });
-    Explanations { kind }
+    kind
 }

@@ -2,8 +2,14 @@
 //!
 //! Published work (Fabbri and LeFevre) explains over 90% of accesses by a
 //! treatment relationship and reviews only the rest; every detector after
-//! this stage sees each access's [`Explanation`].
+//! this stage sees each access's [`Explanation`]. Two passes: direct care
+//! (`care.rs`: encounters, charting, role and timing), then collaborative
+//! groups learned from the direct explanations (`group.rs`).
 
 mod care;
+mod explanation;
+mod group;
+mod stage;
 
-pub use care::{explain, Explanation, Explanations};
+pub use explanation::{Explanation, Explanations};
+pub use stage::explain;

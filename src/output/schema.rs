@@ -147,6 +147,8 @@ pub struct Summary {
     pub alerts_per_kind: BTreeMap<String, u64>,
     /// Alerts per severity.
     pub alerts_per_severity: BTreeMap<String, u64>,
+    /// Relationship findings that care explains, per rule: not alerts, kept for audit.
+    pub downgraded_per_rule: BTreeMap<String, u64>,
     /// Detectors that did not run, and why.
     pub skipped_detectors: Vec<SkippedOut>,
     /// Optional tables absent from the bundle, and what that disables.

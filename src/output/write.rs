@@ -196,6 +196,13 @@ fn summary(run: &RunOutputs<'_>) -> Summary {
         alerts_per_rule: per_rule,
         alerts_per_kind: per_kind,
         alerts_per_severity: per_severity,
+        downgraded_per_rule: {
+            let mut m = BTreeMap::new();
+            for f in &run.detection.downgraded {
+                *m.entry(f.rule.to_string()).or_insert(0) += 1;
+            }
+            m
+        },
         skipped_detectors: run
             .detection
             .skipped
@@ -219,6 +226,10 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
         let e = alerts.entry(a.user).or_insert((0, 0.0));
         e.0 += 1;
         e.1 = e.1.max(a.score);
+    }
+    let mut downgraded: BTreeMap<u32, u64> = BTreeMap::new();
+    for f in &run.detection.downgraded {
+        *downgraded.entry(f.user).or_insert(0) += f.events.len() as u64;
     }
     let record = |u: u32| run.data.roster.as_ref().and_then(|r| r.get(u));
     let str_col = |f: &dyn Fn(u32) -> String| users.iter().map(|(u, _)| f(*u)).collect::<Vec<String>>();
@@ -254,6 +265,10 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
             FeatureColumn::Count("distinct_workstations", count(&|s| s.distinct_workstations)),
             FeatureColumn::Str("usual_hours", users.iter().map(|(_, s)| s.usual_hours.to_string()).collect()),
             FeatureColumn::Bool("usual_hours_learned", users.iter().map(|(_, s)| s.usual_hours.learned).collect()),
+            FeatureColumn::Count(
+                "explained_relationship_accesses",
+                users.iter().map(|(u, _)| downgraded.get(u).copied().unwrap_or(0)).collect(),
+            ),
             FeatureColumn::Count("alerts", users.iter().map(|(u, _)| alerts.get(u).map_or(0, |a| a.0)).collect()),
             FeatureColumn::Float(
                 "max_alert_score",

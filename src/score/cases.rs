@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::alerts::{stable_id, Alert};
-use crate::detect::{AlertKind, DetectInput, Fact};
+use crate::detect::{AlertKind, DetectInput};
 use crate::model::{Code, NONE};
 use crate::time::{format_local_minute, ZoneCache};
 
@@ -34,14 +34,6 @@ pub struct Case {
     pub top_reasons: Vec<String>,
 }
 
-fn label(f: &Fact) -> &'static str {
-    match f {
-        Fact::OwnRecord => "own record",
-        Fact::VipPatient => "VIP patient",
-        Fact::DeceasedPatient { .. } => "deceased patient",
-    }
-}
-
 /// Groups ranked alerts by user, sets their `case_id`, and ranks the cases.
 pub fn group_cases(alerts: &mut [Alert], input: &DetectInput<'_>) -> Vec<Case> {
     let dict = &input.data.dict;
@@ -66,7 +58,7 @@ pub fn group_cases(alerts: &mut [Alert], input: &DetectInput<'_>) -> Vec<Case> {
             let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
             for &i in &idx {
                 for f in &alerts[i].facts {
-                    *reasons.entry(label(f)).or_default() += 1;
+                    *reasons.entry(f.label()).or_default() += 1;
                 }
             }
             let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();

@@ -47,8 +47,11 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
     if patient != NONE {
         if explained.is_empty() {
             sentences.push("no encounter, order or charting links the user to the patient".to_string());
+            if let Some(s) = department_mismatch(input, user, patient) {
+                sentences.push(s);
+            }
         } else {
-            let mut kinds: Vec<&str> = explained.iter().map(|k| care_phrase(*k)).collect();
+            let mut kinds: Vec<&str> = explained.iter().map(|k| k.phrase()).collect();
             kinds.sort_unstable();
             kinds.dedup();
             sentences.push(format!(
@@ -72,6 +75,14 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
         n => sentences
             .push(format!("{n} of the accesses outside {hours_label}, the first at {}", format_local_minute(odd[0]))),
     }
+    if patient == NONE {
+        let mut touched: Vec<Code> = events.iter().map(|&i| ev.patient[i]).filter(|p| *p != NONE).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        if !touched.is_empty() {
+            sentences.push(format!("touched {}", plural(touched.len(), "patient's record", "patients' records")));
+        }
+    }
     if let (Some(first), Some(last)) = (locals.first(), locals.last()) {
         let (f, l) = (format_local_minute(*first), format_local_minute(*last));
         sentences.push(if events.len() == 1 {
@@ -85,11 +96,22 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
     CommonEvidence { count: events.len(), explained: explained.len(), after_hours: odd.len(), sentences }
 }
 
-fn care_phrase(k: Explanation) -> &'static str {
-    match k {
-        Explanation::EncounterProvider => "the user is the encounter's provider",
-        Explanation::EncounterDepartment => "an encounter in the user's department",
-        Explanation::Documentation => "the user charted in the record",
-        Explanation::NoPatient | Explanation::Unexplained => "",
+/// "the patient was seen in ED, ICU; the user works in BILLING", when the
+/// patient's encounters and the user's home department are known and differ.
+fn department_mismatch(input: &DetectInput<'_>, user: Code, patient: Code) -> Option<String> {
+    let dict = &input.data.dict;
+    let home = input.data.roster.as_ref()?.get(user)?.department?;
+    let mut seen: Vec<Code> =
+        input.data.encounters.as_ref()?.of_patient(patient).iter().filter_map(|e| e.department).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    if seen.is_empty() || seen.contains(&home) {
+        return None;
     }
+    let mut names: Vec<&str> = seen.iter().map(|&d| dict.departments.name(d)).collect();
+    names.sort_unstable();
+    let more = names.len().saturating_sub(3);
+    names.truncate(3);
+    let list = if more > 0 { format!("{} and {more} more", names.join(", ")) } else { names.join(", ") };
+    Some(format!("the patient was seen in {list}; the user works in {}", dict.departments.name(home)))
 }

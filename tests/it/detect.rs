@@ -9,9 +9,10 @@ const ACCESS: &str = "timestamp,user_id,patient_id,action,department_id
 2026-11-28 21:40:00,n1,P1,view,ICU
 2026-11-28 21:41:00,n1,P1,view,ICU
 2026-11-28 10:00:00,n1,P4,view,ICU
-2026-11-28 22:05:00,b1,P2,view,BILLING
-2026-11-28 22:06:00,b1,P3,view,BILLING
+2026-11-28 22:05:00,x1,P2,view,IT
+2026-11-28 22:06:00,x1,P3,view,IT
 2026-03-10 10:00:00,b1,P3,view,BILLING
+2026-11-29 10:00:00,b1,P2,view,BILLING
 ";
 
 #[test]
@@ -23,12 +24,14 @@ fn snooping_is_flagged_with_evidence_and_care_is_not() {
     let alerts = run.csv("alerts.csv");
     let found: Vec<(&str, &str, &str)> =
         alerts.iter().map(|a| (a["user_id"].as_str(), a["patient_id"].as_str(), a["rules"].as_str())).collect();
-    // n1 reads her own record; b1 opens a VIP's chart and a long-deceased patient's.
+    // n1 reads her own record; x1 opens a VIP's chart and a long-deceased patient's.
     assert!(found.contains(&("n1", "P1", "self_access")), "{found:?}");
-    assert!(found.contains(&("b1", "P2", "vip_access")), "{found:?}");
-    assert!(found.contains(&("b1", "P3", "deceased_access")), "{found:?}");
+    assert!(found.contains(&("x1", "P2", "vip_access")), "{found:?}");
+    assert!(found.contains(&("x1", "P3", "deceased_access")), "{found:?}");
     // The VIP's physician, the nurse treating a namesake in her unit, and the
-    // billing access nine days after death are legitimate.
+    // billing accesses (nine days after a death; the VIP's bill the day after
+    // discharge) are legitimate.
+    assert!(!found.iter().any(|f| f.0 == "b1"), "{found:?}");
     assert!(!found.iter().any(|f| f.0 == "d1"), "{found:?}");
     assert!(!found.iter().any(|f| f.1 == "P4"), "{found:?}");
     assert_eq!(alerts.len(), 3);
@@ -51,16 +54,16 @@ fn snooping_is_flagged_with_evidence_and_care_is_not() {
     let ranks: Vec<&str> = alerts.iter().map(|a| a["rank"].as_str()).collect();
     assert_eq!(ranks, vec!["1", "2", "3"]);
 
-    // One case per user: b1's two alerts are one case.
+    // One case per user: x1's two alerts are one case.
     let cases = run.csv("cases.csv");
     assert_eq!(cases.len(), 2);
-    let b1 = cases.iter().find(|c| c["user_id"] == "b1").unwrap();
-    assert_eq!(b1["alert_count"], "2");
-    assert_eq!(b1["patient_count"], "2");
+    let x1 = cases.iter().find(|c| c["user_id"] == "x1").unwrap();
+    assert_eq!(x1["alert_count"], "2");
+    assert_eq!(x1["patient_count"], "2");
     // A case combines its alerts: two findings make it more urgent than either.
-    let best_b1_alert =
-        alerts.iter().filter(|a| a["user_id"] == "b1").map(|a| a["score"].parse::<f64>().unwrap()).fold(0.0, f64::max);
-    assert!(b1["score"].parse::<f64>().unwrap() > best_b1_alert);
+    let best_x1_alert =
+        alerts.iter().filter(|a| a["user_id"] == "x1").map(|a| a["score"].parse::<f64>().unwrap()).fold(0.0, f64::max);
+    assert!(x1["score"].parse::<f64>().unwrap() > best_x1_alert);
     let s = run.summary();
     assert_eq!(s["alerts_per_rule"]["vip_access"], 1);
     assert_eq!(s["alerts_per_kind"]["snooping"], 3);

@@ -55,12 +55,13 @@ pub fn binary() -> Command {
 }
 
 /// The users, patients and encounters most tests share: an ICU nurse who is
-/// also a patient, a billing clerk, a VIP treated in the ED, and a deceased
-/// patient.
+/// also a patient, a billing clerk, an IT analyst, a VIP treated in the
+/// ED, and a deceased patient.
 pub const USERS: &str = "user_id,first_name,last_name,role,department_id,hire_date,termination_date,patient_id
 n1,Ana,Garcia,nurse,ICU,2020-01-01,,P1
 d1,Ben,Okafor,physician,ED,2019-05-01,,
 b1,Cy,Lund,billing,BILLING,2021-03-01,,
+x1,Io,Marsh,it,IT,2022-07-01,,
 ";
 pub const PATIENTS: &str = "patient_id,first_name,last_name,birth_date,deceased_date,vip,restricted
 P1,Ana,Garcia,1990-02-02,,false,false

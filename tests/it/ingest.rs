@@ -7,7 +7,7 @@ use crate::env::Bundle;
 const ACCESS: &str = "timestamp,user_id,patient_id,action,data_category,workstation_id,department_id
 2026-11-28 09:00:00,d1,P2,view,notes,WS1,ED
 2026-11-28 21:40:00,n1,P1,view,results,WS2,ICU
-2026-11-28 22:00:00,b1,P2,view,notes,WS3,BILLING
+2026-11-28 22:00:00,x1,P2,view,notes,WS3,BILLING
 2026-11-28 07:00:00,b1,,login,,WS3,BILLING
 ";
 

@@ -6,7 +6,7 @@ use crate::env::Bundle;
 
 const ACCESS: &str = "timestamp,user_id,patient_id,action
 2026-11-28 21:40:00,n1,P1,view
-2026-11-28 22:05:00,b1,P2,view
+2026-11-28 22:05:00,x1,P2,view
 ";
 
 const CONTRACT_ALERT_COLUMNS: [&str; 11] = [

@@ -75,6 +75,7 @@ impl Rule for DeceasedAccess {
                             died,
                             days_after: i64::from(first_day) - i64::from(days_from_epoch(died)),
                         }],
+                        downgraded: false,
                     })
                 })
                 .collect()

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use crate::config::Config;
 use crate::detect::finding::Finding;
 use crate::detect::input::{DetectInput, Rule};
+use crate::detect::relations::Relations;
 use crate::explain::explain;
 use crate::features::compute;
 use crate::ingest::{IngestReport, Ingested, Rejects};
 use crate::model::{
-    Action, Code, DataCategory, Dictionaries, Encounter, Encounters, Events, PatientRecord, Patients, Roster,
-    UserRecord, NONE,
+    Action, Code, Contact, Contacts, DataCategory, Dictionaries, Encounter, Encounters, Events, PatientRecord,
+    Patients, Roster, UserRecord, NONE,
 };
 use crate::time::{parse_date, parse_timestamp, ZoneCache};
 
@@ -50,6 +51,7 @@ pub struct World {
     users: BTreeMap<Code, UserRecord>,
     patients: BTreeMap<Code, PatientRecord>,
     encounters: Vec<Encounter>,
+    contacts: Vec<Contact>,
     events: Events,
     user_columns: Vec<&'static str>,
     /// Configuration used by `run`.
@@ -74,6 +76,29 @@ impl UserBuilder<'_> {
         self.rec().last_name = Some(n.into());
         self
     }
+    pub fn name(mut self, first: &str, last: &str) -> Self {
+        self.rec().first_name = Some(first.into());
+        self.rec().last_name = Some(last.into());
+        self
+    }
+    pub fn address(mut self, a: &str) -> Self {
+        self.rec().address = Some(a.into());
+        self
+    }
+    pub fn at(mut self, lat: f64, lon: f64) -> Self {
+        self.rec().lat = Some(lat);
+        self.rec().lon = Some(lon);
+        self
+    }
+    pub fn role(mut self, r: &str) -> Self {
+        self.rec().role = Some(r.into());
+        self
+    }
+    pub fn employed(mut self, hire: &str, termination: Option<&str>) -> Self {
+        self.rec().hire_date = parse_date(hire);
+        self.rec().termination_date = termination.and_then(parse_date);
+        self
+    }
     pub fn own_record(mut self, p: &str) -> Self {
         let c = self.0.dict.patients.intern(p);
         self.rec().patient = Some(c);
@@ -87,6 +112,24 @@ impl PatientBuilder<'_> {
     }
     pub fn last_name(mut self, n: &str) -> Self {
         self.rec().last_name = Some(n.into());
+        self
+    }
+    pub fn name(mut self, first: &str, last: &str) -> Self {
+        self.rec().first_name = Some(first.into());
+        self.rec().last_name = Some(last.into());
+        self
+    }
+    pub fn address(mut self, a: &str) -> Self {
+        self.rec().address = Some(a.into());
+        self
+    }
+    pub fn at(mut self, lat: f64, lon: f64) -> Self {
+        self.rec().lat = Some(lat);
+        self.rec().lon = Some(lon);
+        self
+    }
+    pub fn restricted(mut self) -> Self {
+        self.rec().restricted = true;
         self
     }
     pub fn vip(mut self) -> Self {
@@ -110,6 +153,7 @@ impl World {
             users: BTreeMap::new(),
             patients: BTreeMap::new(),
             encounters: Vec::new(),
+            contacts: Vec::new(),
             events: Events::default(),
             user_columns: USER_COLUMNS.to_vec(),
             config: Config::default(),
@@ -140,18 +184,33 @@ impl World {
     }
 
     pub fn access(&mut self, ts: &str, user: &str, patient: &str, action: &str) {
+        self.access_with(ts, user, patient, action, "", false);
+    }
+
+    pub fn access_with(&mut self, ts: &str, user: &str, patient: &str, action: &str, category: &str, glass: bool) {
         let e = &mut self.events;
         e.user.push(self.dict.users.intern(user));
         e.patient.push(if patient.is_empty() { NONE } else { self.dict.patients.intern(patient) });
         e.ts.push(utc(ts));
         e.action.push(Action::parse(action).unwrap_or(Action::Other));
-        e.category.push(DataCategory::Unspecified);
+        e.category.push(DataCategory::parse(category).unwrap_or(DataCategory::Unspecified));
         e.workstation.push(NONE);
         e.ip.push(NONE);
         e.department.push(NONE);
-        e.break_glass.push(false);
+        e.break_glass.push(glass);
         e.source_file.push(0);
         e.source_line.push(e.ts.len() as u64 + 1);
+    }
+
+    pub fn contact(&mut self, patient: &str, first: &str, last: &str, relationship: &str) {
+        let p = self.dict.patients.intern(patient);
+        self.contacts.push(Contact {
+            patient: p,
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            relationship: Some(relationship.into()),
+            address: None,
+        });
     }
 
     pub fn drop_roster_column(&mut self, column: &str) {
@@ -177,7 +236,7 @@ impl World {
             roster: Some(roster),
             patients: Some(patients),
             encounters: Some(Encounters::new(self.encounters.clone(), self.dict.patients.len(), vec![])),
-            contacts: None,
+            contacts: Some(Contacts { rows: self.contacts.clone() }),
             report: IngestReport::default(),
             rejects: Rejects::default(),
         }
@@ -187,14 +246,28 @@ impl World {
         let data = self.build();
         let explained = explain(&data, &self.config.explain);
         let features = compute(&data, &explained, &self.config.hours);
-        rule.check(&DetectInput { data: &data, explained: &explained, features: &features, config: &self.config })
+        let relations = Relations::build(&data);
+        rule.check(&DetectInput {
+            data: &data,
+            explained: &explained,
+            features: &features,
+            config: &self.config,
+            relations: &relations,
+        })
     }
 
     pub fn run(&self, rule: &dyn Rule) -> Vec<Finding> {
         let data = self.build();
         let explained = explain(&data, &self.config.explain);
         let features = compute(&data, &explained, &self.config.hours);
-        let input = DetectInput { data: &data, explained: &explained, features: &features, config: &self.config };
+        let relations = Relations::build(&data);
+        let input = DetectInput {
+            data: &data,
+            explained: &explained,
+            features: &features,
+            config: &self.config,
+            relations: &relations,
+        };
         rule.check(&input).expect("rule can run on the fixture");
         rule.run(&input)
     }

@@ -2,11 +2,23 @@
 //! example, and has tests that fire it and that leave its legitimate
 //! look-alike alone.
 
+mod break_glass;
+mod coworker;
 mod deceased_access;
+mod employment_window;
+mod family;
+mod neighbour;
+mod restricted_access;
 mod self_access;
 mod vip_access;
 
+pub use break_glass::BreakGlass;
+pub use coworker::Coworker;
 pub use deceased_access::DeceasedAccess;
+pub use employment_window::EmploymentWindow;
+pub use family::Family;
+pub use neighbour::Neighbour;
+pub use restricted_access::RestrictedAccess;
 pub use self_access::SelfAccess;
 pub use vip_access::VipAccess;
 

@@ -59,6 +59,7 @@ impl Rule for SelfAccess {
                 patient: own,
                 events: hits,
                 facts: vec![Fact::OwnRecord],
+                downgraded: false,
             }]
         })
     }

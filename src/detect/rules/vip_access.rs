@@ -57,6 +57,7 @@ impl Rule for VipAccess {
                     patient,
                     events: evs,
                     facts: vec![Fact::VipPatient],
+                    downgraded: false,
                 })
                 .collect()
         })

@@ -1,0 +1,218 @@
+//! The relationship index: normalised identities of users, patients and
+//! contacts, and the questions relationship rules ask about a (user,
+//! patient) pair.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::addresses::{normalise_address, Address};
+use super::geo::distance_m;
+use super::names::{normalise_name, Surname};
+use crate::ingest::Ingested;
+use crate::model::Code;
+
+/// A person's normalised identity.
+#[derive(Debug, Clone, Default)]
+struct Person {
+    first: String,
+    surname: Surname,
+    home: Option<Address>,
+    zip: Option<String>,
+    geo: Option<(f64, f64)>,
+}
+
+impl Person {
+    fn new(
+        first: Option<&str>,
+        last: Option<&str>,
+        address: Option<&str>,
+        zip: Option<&str>,
+        lat: Option<f64>,
+        lon: Option<f64>,
+    ) -> Self {
+        Person {
+            first: first.map(normalise_name).unwrap_or_default(),
+            surname: last.map(Surname::new).unwrap_or_default(),
+            home: address.map(normalise_address).filter(|a| !a.street.is_empty()),
+            zip: zip.map(|z| z.trim().chars().take(5).collect()),
+            geo: lat.zip(lon),
+        }
+    }
+
+    fn same_zip(&self, other: &Person) -> bool {
+        match (&self.zip, &other.zip) {
+            (Some(a), Some(b)) => a == b,
+            _ => true, // unknown zip does not contradict
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ContactKey {
+    first: String,
+    surname: Surname,
+    relationship: Option<String>,
+}
+
+/// A relationship between a user and a patient.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Relation {
+    /// The patient record is the user's own.
+    Own,
+    /// Same surname and same home (street address and unit).
+    Household,
+    /// The user's name matches one of the patient's contacts.
+    Contact {
+        /// The contact's relationship to the patient, as given.
+        relationship: Option<String>,
+    },
+    /// The patient is another employee.
+    Coworker {
+        /// In the user's own home department.
+        same_department: bool,
+    },
+    /// The homes are close.
+    Neighbour {
+        /// Distance between the homes in metres, when both have coordinates.
+        distance_m: Option<f64>,
+        /// Same street address (building), units may differ.
+        same_street: bool,
+        /// Same home (street and unit), different surname.
+        same_home: bool,
+    },
+}
+
+/// Normalised identities, built once per run.
+#[derive(Debug, Default)]
+pub struct Relations {
+    users: Vec<Option<Person>>,
+    user_department: Vec<Option<Code>>,
+    patients: Vec<Option<Person>>,
+    employee_of: HashMap<Code, Code>,
+    contacts: HashMap<Code, Vec<ContactKey>>,
+}
+
+impl Relations {
+    /// Builds the index from the bundle's roster, patients and contacts.
+    pub fn build(data: &Ingested) -> Relations {
+        let n_users = data.dict.users.len();
+        let n_patients = data.dict.patients.len();
+        let mut users = vec![None; n_users];
+        let mut user_department = vec![None; n_users];
+        let mut employee_of = HashMap::new();
+        if let Some(roster) = &data.roster {
+            for (u, r) in roster.iter() {
+                users[u as usize] = Some(Person::new(
+                    r.first_name.as_deref(),
+                    r.last_name.as_deref(),
+                    r.address.as_deref(),
+                    r.zip.as_deref(),
+                    r.lat,
+                    r.lon,
+                ));
+                user_department[u as usize] = r.department;
+                if let Some(p) = r.patient {
+                    employee_of.insert(p, u);
+                }
+            }
+        }
+        let patients = match &data.patients {
+            None => vec![None; n_patients],
+            Some(table) => (0..n_patients as Code)
+                .into_par_iter()
+                .map(|p| {
+                    table.get(p).map(|r| {
+                        Person::new(
+                            r.first_name.as_deref(),
+                            r.last_name.as_deref(),
+                            r.address.as_deref(),
+                            r.zip.as_deref(),
+                            r.lat,
+                            r.lon,
+                        )
+                    })
+                })
+                .collect(),
+        };
+        let mut contacts: HashMap<Code, Vec<ContactKey>> = HashMap::new();
+        if let Some(c) = &data.contacts {
+            for row in &c.rows {
+                let (Some(first), Some(last)) = (&row.first_name, &row.last_name) else { continue };
+                contacts.entry(row.patient).or_default().push(ContactKey {
+                    first: normalise_name(first),
+                    surname: Surname::new(last),
+                    relationship: row.relationship.clone(),
+                });
+            }
+        }
+        Relations { users, user_department, patients, employee_of, contacts }
+    }
+
+    fn user(&self, u: Code) -> Option<&Person> {
+        self.users.get(u as usize).and_then(|p| p.as_ref())
+    }
+
+    fn patient(&self, p: Code) -> Option<&Person> {
+        self.patients.get(p as usize).and_then(|x| x.as_ref())
+    }
+
+    /// Whether user and patient share a surname (weak evidence on its own).
+    pub fn shares_surname(&self, user: Code, patient: Code) -> bool {
+        match (self.user(user), self.patient(patient)) {
+            (Some(u), Some(p)) => !u.surname.is_empty() && u.surname.matches(&p.surname),
+            _ => false,
+        }
+    }
+
+    /// Same surname and same home.
+    pub fn household(&self, user: Code, patient: Code) -> bool {
+        match (self.user(user), self.patient(patient)) {
+            (Some(u), Some(p)) => {
+                self.shares_surname(user, patient)
+                    && matches!((&u.home, &p.home), (Some(a), Some(b)) if a.same_home(b) && u.same_zip(p))
+            }
+            _ => false,
+        }
+    }
+
+    /// The patient's contact the user's name matches, if any: first name
+    /// equal and a surname part shared.
+    pub fn contact(&self, user: Code, patient: Code) -> Option<Option<String>> {
+        let u = self.user(user)?;
+        if u.first.is_empty() || u.surname.is_empty() {
+            return None;
+        }
+        self.contacts
+            .get(&patient)?
+            .iter()
+            .find(|c| c.first == u.first && c.surname.matches(&u.surname))
+            .map(|c| c.relationship.clone())
+    }
+
+    /// The employee whose own record this patient is, if any.
+    pub fn employee(&self, patient: Code) -> Option<Code> {
+        self.employee_of.get(&patient).copied()
+    }
+
+    /// Whether two users share a home department.
+    pub fn same_department(&self, a: Code, b: Code) -> bool {
+        let d = |u: Code| self.user_department.get(u as usize).copied().flatten();
+        matches!((d(a), d(b)), (Some(x), Some(y)) if x == y)
+    }
+
+    /// Whether the roster has coordinates for the user and the patients table for the patient.
+    pub fn neighbour(&self, user: Code, patient: Code, max_distance_m: f64) -> Option<Relation> {
+        let (u, p) = (self.user(user)?, self.patient(patient)?);
+        let distance = match (u.geo, p.geo) {
+            (Some(a), Some(b)) => Some(distance_m(a, b)),
+            _ => None,
+        };
+        let (same_street, same_home) = match (&u.home, &p.home) {
+            (Some(a), Some(b)) if u.same_zip(p) => (a.same_street_address(b), a.same_home(b)),
+            _ => (false, false),
+        };
+        let close = distance.is_some_and(|d| d <= max_distance_m);
+        (close || same_street).then_some(Relation::Neighbour { distance_m: distance, same_street, same_home })
+    }
+}

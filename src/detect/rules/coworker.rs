@@ -1,0 +1,99 @@
+//! `coworker`: a user opens the record of another employee.
+//!
+//! Why it matters: coworkers' charts draw curiosity (a colleague's
+//! pregnancy, diagnosis or psychiatric stay); stronger when the patient works
+//! in the user's own department. The roster's `patient_id` links employees to
+//! their own records. Accesses care explains (an employee treated in the ED)
+//! are downgraded, not alerted.
+//!
+//! Example: a nurse on 4 West opens the results of a 4 West colleague who was
+//! seen in outpatient oncology.
+
+use crate::config::Config;
+use crate::detect::finding::{Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+
+/// The rule.
+pub struct Coworker;
+
+impl Rule for Coworker {
+    fn id(&self) -> &'static str {
+        "coworker"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.coworker.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if !input.config.rules.coworker.enabled {
+            return Err("disabled in configuration".into());
+        }
+        match &input.data.roster {
+            None => Err("users table missing".into()),
+            Some(r) if !r.has_column("patient_id") => Err("users.patient_id missing".into()),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let rel = input.relations;
+        input.per_user(|user, range| {
+            input.relationship_findings(self.id(), user, range, |patient| {
+                let employee = rel.employee(patient)?;
+                if employee == user {
+                    return None; // self access is its own rule
+                }
+                let mut facts = vec![Fact::CoworkerPatient { same_department: rel.same_department(user, employee) }];
+                if rel.shares_surname(user, patient) {
+                    facts.push(Fact::SharesSurname);
+                }
+                Some(facts)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    fn world() -> World {
+        let mut w = World::new();
+        w.user("n1").department("4W");
+        w.user("n2").department("4W").own_record("P2");
+        w.user("x1").department("LAB").own_record("P3");
+        w.patient("P2");
+        w.patient("P3");
+        w
+    }
+
+    #[test]
+    fn fires_on_a_coworkers_record_and_knows_the_department() {
+        let mut w = world();
+        w.access("2026-11-28 10:00:00", "n1", "P2", "view");
+        w.access("2026-11-28 10:05:00", "n1", "P3", "view");
+        let found = w.run(&Coworker);
+        assert_eq!(found.len(), 2);
+        let by_patient = |p: &str| found.iter().find(|f| w.patient_of(f) == p).unwrap().facts[0].clone();
+        assert_eq!(by_patient("P2"), Fact::CoworkerPatient { same_department: true });
+        assert_eq!(by_patient("P3"), Fact::CoworkerPatient { same_department: false });
+    }
+
+    #[test]
+    fn an_employee_treated_by_the_user_is_not_an_alert() {
+        let mut w = world();
+        w.encounter("P3", "4W", "2026-11-27 08:00:00", None, None);
+        w.access("2026-11-28 10:00:00", "n1", "P3", "view");
+        let found = w.run(&Coworker);
+        assert!(found.iter().all(|f| f.downgraded), "{found:?}");
+    }
+
+    #[test]
+    fn own_record_is_not_coworker() {
+        let mut w = world();
+        w.access("2026-11-28 10:00:00", "n2", "P2", "view");
+        assert!(w.run(&Coworker).is_empty());
+    }
+}

@@ -1,0 +1,116 @@
+//! `family`: a user opens a relative's record.
+//!
+//! Why it matters: relatives and ex-partners are the most common targets of
+//! snooping (custody fights, curiosity about a sick parent). The user and the
+//! patient are taken to be family when they share a surname and a home
+//! address, or when the user's name matches one of the patient's listed
+//! contacts (next of kin, guarantor, emergency contact). A shared surname
+//! alone is weak evidence (common surnames) and is not a finding.
+//!
+//! Accesses care explains (a nurse treating her own mother on her unit) are
+//! not alerts; they are counted as downgraded for audit.
+//!
+//! Example: a registration clerk opens the chart of a patient who lives at
+//! the clerk's address and shares the clerk's surname, with no encounter.
+
+use crate::config::Config;
+use crate::detect::finding::{Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+
+/// The rule.
+pub struct Family;
+
+impl Rule for Family {
+    fn id(&self) -> &'static str {
+        "family"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.family.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if !input.config.rules.family.enabled {
+            return Err("disabled in configuration".into());
+        }
+        let Some(roster) = &input.data.roster else { return Err("users table missing".into()) };
+        if !roster.has_column("last_name") {
+            return Err("users.last_name missing".into());
+        }
+        let households = roster.has_column("address")
+            && input.data.patients.as_ref().is_some_and(|p| p.has_column("last_name") && p.has_column("address"));
+        let contacts = roster.has_column("first_name") && input.data.contacts.is_some();
+        if !households && !contacts {
+            return Err("needs users and patients with last_name and address, or patient_contacts".into());
+        }
+        Ok(())
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let rel = input.relations;
+        input.per_user(|user, range| {
+            input.relationship_findings(self.id(), user, range, |patient| {
+                let mut facts = Vec::new();
+                if rel.household(user, patient) {
+                    facts.push(Fact::SharesSurnameAndHome);
+                }
+                if let Some(relationship) = rel.contact(user, patient) {
+                    facts.push(Fact::NamedAsContact { relationship });
+                }
+                (!facts.is_empty()).then_some(facts)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    #[test]
+    fn fires_on_same_surname_and_home() {
+        let mut w = World::new();
+        w.user("r1").department("REG").name("Maria", "García-López").address("12 Oak Street Apt 4B");
+        w.patient("P1").name("Jose", "Lopez").address("12 OAK ST #4b");
+        w.access("2026-11-28 10:00:00", "r1", "P1", "view");
+        let found = w.run(&Family);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].facts, vec![Fact::SharesSurnameAndHome]);
+        assert!(!found[0].downgraded);
+    }
+
+    #[test]
+    fn fires_when_the_user_is_a_listed_contact() {
+        let mut w = World::new();
+        w.user("r1").department("REG").name("Maria", "Lopez").address("1 Elm Rd");
+        w.patient("P1").name("Jose", "Smith").address("99 Pine Ave");
+        w.contact("P1", "María", "LOPEZ", "spouse");
+        w.access("2026-11-28 10:00:00", "r1", "P1", "view");
+        let found = w.run(&Family);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].facts, vec![Fact::NamedAsContact { relationship: Some("spouse".into()) }]);
+        assert!(found[0].facts[0].sentence().contains("listed contact (spouse)"));
+    }
+
+    #[test]
+    fn a_surname_alone_is_not_family() {
+        let mut w = World::new();
+        w.user("r1").department("REG").name("Maria", "Smith").address("1 Elm Rd");
+        w.patient("P1").name("John", "Smith").address("99 Pine Ave");
+        w.access("2026-11-28 10:00:00", "r1", "P1", "view");
+        assert!(w.run(&Family).is_empty());
+    }
+
+    #[test]
+    fn a_nurse_treating_her_relative_is_downgraded_not_alerted() {
+        let mut w = World::new();
+        w.user("n1").department("ICU").name("Ana", "Garcia").address("5 Bay St");
+        w.patient("P1").name("Luis", "Garcia").address("5 Bay Street");
+        w.encounter("P1", "ICU", "2026-11-27 08:00:00", None, None);
+        w.access("2026-11-28 10:00:00", "n1", "P1", "update");
+        let found = w.run(&Family);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].downgraded);
+    }
+}

@@ -1,0 +1,109 @@
+//! `neighbour`: a user opens the record of someone living next door.
+//!
+//! Why it matters: neighbours are a classic snooping target (gossip, feuds),
+//! and home proximity is how commercial tools find them. Homes within
+//! `max_distance_m` by latitude/longitude, or at the same street address
+//! (same building, any unit), count. When user and patient also share a
+//! surname and a home, that is `family`, not this rule. Accesses care
+//! explains are downgraded.
+//!
+//! Example: a lab technician opens the chart of the patient who lives 80 m
+//! away, with no order, encounter or charting linking them.
+
+use crate::config::Config;
+use crate::detect::finding::{Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::relations::Relation;
+
+/// The rule.
+pub struct Neighbour;
+
+impl Rule for Neighbour {
+    fn id(&self) -> &'static str {
+        "neighbour"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.neighbour.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if !input.config.rules.neighbour.enabled {
+            return Err("disabled in configuration".into());
+        }
+        let Some(roster) = &input.data.roster else { return Err("users table missing".into()) };
+        let Some(patients) = &input.data.patients else { return Err("patients table missing".into()) };
+        let coords = roster.has_column("lat") && roster.has_column("lon") && patients.has_column("lat");
+        let streets = roster.has_column("address") && patients.has_column("address");
+        if !coords && !streets {
+            return Err("users and patients need lat/lon or address".into());
+        }
+        Ok(())
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let rel = input.relations;
+        let max = input.config.rules.neighbour.max_distance_m;
+        input.per_user(|user, range| {
+            input.relationship_findings(self.id(), user, range, |patient| {
+                if rel.household(user, patient) || rel.employee(patient) == Some(user) {
+                    return None; // family or self
+                }
+                let Some(Relation::Neighbour { distance_m, same_street, same_home }) =
+                    rel.neighbour(user, patient, max)
+                else {
+                    return None;
+                };
+                let mut facts = vec![Fact::Neighbour { distance_m, same_street, same_home }];
+                if rel.shares_surname(user, patient) {
+                    facts.push(Fact::SharesSurname);
+                }
+                Some(facts)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    #[test]
+    fn fires_within_the_distance_and_names_it() {
+        let mut w = World::new();
+        w.user("t1").department("LAB").name("Tom", "Reed").address("10 Oak St").at(41.0, -87.0);
+        w.patient("P1").name("Ann", "Yu").address("14 Oak St").at(41.0007, -87.0);
+        w.patient("P2").name("Bo", "Li").address("90 Far Rd").at(41.05, -87.0);
+        w.access("2026-11-28 10:00:00", "t1", "P1", "view");
+        w.access("2026-11-28 10:01:00", "t1", "P2", "view");
+        let found = w.run(&Neighbour);
+        assert_eq!(found.len(), 1);
+        assert_eq!(w.patient_of(&found[0]), "P1");
+        assert_eq!(found[0].facts[0].sentence(), "lives 78 m from the patient");
+    }
+
+    #[test]
+    fn same_building_counts_without_coordinates() {
+        let mut w = World::new();
+        w.user("t1").department("LAB").name("Tom", "Reed").address("10 Oak Street Apt 1");
+        w.patient("P1").name("Ann", "Yu").address("10 Oak St #7");
+        w.access("2026-11-28 10:00:00", "t1", "P1", "view");
+        let found = w.run(&Neighbour);
+        assert_eq!(found[0].facts[0].sentence(), "lives at the same street address as the patient");
+    }
+
+    #[test]
+    fn a_treating_clinician_next_door_is_downgraded_and_family_is_left_to_family() {
+        let mut w = World::new();
+        w.user("d1").department("ED").name("Tom", "Reed").address("10 Oak St").at(41.0, -87.0);
+        w.patient("P1").name("Ann", "Yu").address("12 Oak St").at(41.0001, -87.0);
+        w.patient("P2").name("Kim", "Reed").address("10 Oak St").at(41.0, -87.0);
+        w.encounter("P1", "ED", "2026-11-28 08:00:00", Some("2026-11-28 12:00:00"), Some("d1"));
+        w.access("2026-11-28 10:00:00", "d1", "P1", "view");
+        w.access("2026-11-28 10:00:00", "d1", "P2", "view");
+        let found = w.run(&Neighbour);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].downgraded);
+    }
+}

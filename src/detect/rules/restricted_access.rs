@@ -1,0 +1,108 @@
+//! `restricted_access`: a restricted chart, or a sensitive section of any
+//! chart, opened without a care explanation.
+//!
+//! Why it matters: psychiatry, substance use (42 CFR Part 2), HIV,
+//! reproductive and genetic records carry extra legal protection and the
+//! greatest harm when exposed. Care teams open them daily, so only accesses
+//! that nothing explains are evidence.
+//!
+//! Example: an IT analyst opens the behavioural-health notes of a patient on
+//! a confidential psychiatric unit, with no link to the patient.
+
+use crate::config::Config;
+use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+
+/// The rule.
+pub struct RestrictedAccess;
+
+impl Rule for RestrictedAccess {
+    fn id(&self) -> &'static str {
+        "restricted_access"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.restricted_access.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if !input.config.rules.restricted_access.enabled {
+            return Err("disabled in configuration".into());
+        }
+        Ok(()) // needs either patients.restricted or access_log.data_category; both are checked per event
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let events = &input.data.events;
+        let patients = input.data.patients.as_ref();
+        let restricted = |p| patients.and_then(|t| t.get(p)).is_some_and(|r| r.restricted);
+        input.per_user(|user, range| {
+            let hits = range.filter(|&i| {
+                !input.explained.kind[i].is_explained()
+                    && events.has_patient(i)
+                    && (events.category[i].is_sensitive() || restricted(events.patient[i]))
+            });
+            input
+                .by_patient(hits)
+                .into_iter()
+                .map(|(patient, evs)| {
+                    let mut facts = Vec::new();
+                    if restricted(patient) {
+                        facts.push(Fact::RestrictedChart);
+                    }
+                    let mut categories: Vec<&'static str> = evs
+                        .iter()
+                        .map(|&i| events.category[i])
+                        .filter(|c| c.is_sensitive())
+                        .map(|c| c.as_str())
+                        .collect();
+                    categories.sort_unstable();
+                    categories.dedup();
+                    if !categories.is_empty() {
+                        facts.push(Fact::SensitiveCategories { categories });
+                    }
+                    Finding {
+                        rule: self.id(),
+                        kind: AlertKind::Snooping,
+                        user,
+                        patient,
+                        events: evs,
+                        facts,
+                        downgraded: false,
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    #[test]
+    fn fires_on_restricted_charts_and_sensitive_sections() {
+        let mut w = World::new();
+        w.user("it1").department("IT");
+        w.patient("P1").restricted();
+        w.patient("P2");
+        w.access("2026-11-28 10:00:00", "it1", "P1", "view");
+        w.access_with("2026-11-28 10:05:00", "it1", "P2", "view", "hiv", false);
+        w.access_with("2026-11-28 10:06:00", "it1", "P2", "view", "behavioral_health", false);
+        let found = w.run(&RestrictedAccess);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].facts, vec![Fact::RestrictedChart]);
+        assert_eq!(found[1].facts[0].sentence(), "opened sensitive sections: behavioral health, hiv");
+    }
+
+    #[test]
+    fn the_psychiatric_care_team_does_not_fire() {
+        let mut w = World::new();
+        w.user("psy").department("PSY");
+        w.patient("P1").restricted();
+        w.encounter("P1", "PSY", "2026-11-27 08:00:00", None, None);
+        w.access_with("2026-11-28 10:00:00", "psy", "P1", "view", "behavioral_health", false);
+        assert!(w.run(&RestrictedAccess).is_empty());
+    }
+}

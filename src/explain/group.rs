@@ -1,0 +1,123 @@
+//! Collaborative-group explanations, learned from the data.
+//!
+//! In the spirit of Fabbri and LeFevre's group explanations: users who
+//! routinely work on the same patients form a care team, whether or not the
+//! roster says so (a consulting service, a float pool, a resident rotating
+//! with a team). An access that direct care does not explain is explained by
+//! the group when a collaborator of the user has a care-explained access to
+//! the same patient within `group_window_days`.
+//!
+//! Collaboration is measured on direct explanations only (never on the
+//! accesses being judged): users u and v collaborate when at least
+//! `group_min_shared_patients` patients have care-explained accesses by both,
+//! and those patients are at least `group_min_share` of u's care-explained
+//! patients. Patients seen by very many users (hub patients, for example a
+//! long ICU stay) are left out of the pair count, so they do not tie
+//! everybody to everybody.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::explanation::Explanation;
+use crate::config::ExplainParams;
+use crate::ingest::Ingested;
+use crate::model::{Code, NONE};
+use crate::time::MICROS_PER_DAY;
+
+/// Patients with more distinct care users than this do not count toward
+/// collaboration.
+const HUB_USERS: usize = 60;
+
+/// Second pass: explains, in place, unexplained accesses by collaborative groups.
+pub fn explain_by_group(data: &Ingested, params: &ExplainParams, kind: &mut [Explanation]) {
+    let events = &data.events;
+    let n_patients = data.dict.patients.len();
+    if params.group_min_shared_patients == 0 || kind.iter().all(|k| *k != Explanation::Unexplained) {
+        return;
+    }
+    // (day, user) of care-explained accesses, per patient.
+    let mut care: Vec<Vec<(i32, Code)>> = vec![Vec::new(); n_patients];
+    for i in 0..events.len() {
+        if kind[i].is_explained() && events.patient[i] != NONE {
+            care[events.patient[i] as usize].push(((events.ts[i].div_euclid(MICROS_PER_DAY)) as i32, events.user[i]));
+        }
+    }
+    care.par_iter_mut().for_each(|v| {
+        v.sort_unstable();
+        v.dedup();
+    });
+
+    // Care-explained patients per user, and shared-patient counts per pair.
+    let n_users = data.dict.users.len();
+    let mut own = vec![0u32; n_users];
+    let pair_counts: HashMap<(Code, Code), u32> = care
+        .par_iter()
+        .fold(HashMap::new, |mut acc: HashMap<(Code, Code), u32>, visits| {
+            let mut users: Vec<Code> = visits.iter().map(|v| v.1).collect();
+            users.sort_unstable();
+            users.dedup();
+            if users.len() > HUB_USERS {
+                return acc;
+            }
+            for (a_i, &a) in users.iter().enumerate() {
+                for &b in &users[a_i + 1..] {
+                    *acc.entry((a, b)).or_insert(0) += 1;
+                }
+            }
+            acc
+        })
+        .reduce(HashMap::new, |mut a, b| {
+            for (k, v) in b {
+                *a.entry(k).or_insert(0) += v;
+            }
+            a
+        });
+    for visits in &care {
+        let mut last = NONE;
+        let mut users: Vec<Code> = visits.iter().map(|v| v.1).collect();
+        users.sort_unstable();
+        for u in users {
+            if u != last {
+                own[u as usize] += 1;
+                last = u;
+            }
+        }
+    }
+    let mut collaborators: Vec<Vec<Code>> = vec![Vec::new(); n_users];
+    let min_shared = params.group_min_shared_patients;
+    for (&(a, b), &shared) in &pair_counts {
+        if shared < min_shared {
+            continue;
+        }
+        if f64::from(shared) >= params.group_min_share * f64::from(own[a as usize]) {
+            collaborators[a as usize].push(b);
+        }
+        if f64::from(shared) >= params.group_min_share * f64::from(own[b as usize]) {
+            collaborators[b as usize].push(a);
+        }
+    }
+    collaborators.par_iter_mut().for_each(|c| c.sort_unstable());
+
+    let window = params.group_window_days as i32;
+    kind.par_iter_mut().enumerate().for_each(|(i, k)| {
+        if *k != Explanation::Unexplained {
+            return;
+        }
+        let user = events.user[i];
+        let team = &collaborators[user as usize];
+        if team.is_empty() {
+            return;
+        }
+        let day = events.ts[i].div_euclid(MICROS_PER_DAY) as i32;
+        let visits = &care[events.patient[i] as usize];
+        let from = visits.partition_point(|v| v.0 < day - window);
+        if visits[from..]
+            .iter()
+            .take_while(|v| v.0 <= day + window)
+            .any(|v| v.1 != user && team.binary_search(&v.1).is_ok())
+        {
+            *k = Explanation::CareTeamGroup;
+        }
+    });
+}
