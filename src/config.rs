@@ -47,9 +47,16 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExplainParams {
-    /// Hours before an encounter starts during which its department and
-    /// provider are explained (pre-admission work-up, scheduling).
+    /// Hours before an encounter starts during which its department is
+    /// explained (pre-admission work-up).
     pub encounter_before_hours: u32,
+    /// Days before an encounter starts during which its provider (the
+    /// attending or scheduled clinician) is explained: pre-visit chart review.
+    pub provider_before_days: u32,
+    /// Days after an encounter ends during which its provider is still
+    /// explained: an established treating relationship (results, messages,
+    /// follow-up).
+    pub provider_after_days: u32,
     /// Days after an encounter ends (or after it started, when it has no end)
     /// during which follow-up (results, discharge paperwork) is explained.
     pub encounter_after_days: u32,
@@ -72,6 +79,12 @@ pub struct ExplainParams {
     /// Roles that serve every patient in care (pharmacy, lab, radiology, case
     /// management): explained during any encounter's window.
     pub during_care_roles: Vec<String>,
+    /// Roles that follow a fixed panel of patients not tied to encounters
+    /// (research coordinators and their study lists): explained when the
+    /// user opens the patient on at least `panel_min_days` distinct days.
+    pub panel_roles: Vec<String>,
+    /// Distinct days that make a patient part of a `panel_roles` user's panel.
+    pub panel_min_days: u32,
     /// Collaborative groups: two users collaborate when at least this many
     /// patients have care-explained accesses by both.
     pub group_min_shared_patients: u32,
@@ -88,14 +101,18 @@ impl Default for ExplainParams {
         let roles = |r: &[&str]| r.iter().map(|s| s.to_string()).collect();
         Self {
             encounter_before_hours: 24,
-            encounter_after_days: 7,
+            provider_before_days: 10,
+            provider_after_days: 90,
+            encounter_after_days: 30,
             documentation_window_days: 3,
             after_discharge_roles: roles(&["him_coder", "billing"]),
-            after_discharge_days: 45,
+            after_discharge_days: 90,
             around_visit_roles: roles(&["registration"]),
             around_visit_before_days: 3,
             around_visit_after_days: 2,
             during_care_roles: roles(&["pharmacist", "lab_tech", "radiology_tech", "case_manager"]),
+            panel_roles: roles(&["research"]),
+            panel_min_days: 2,
             group_min_shared_patients: 5,
             group_min_share: 0.1,
             group_window_days: 2,

@@ -73,7 +73,9 @@ impl DetectInput<'_> {
 
     /// Relationship findings of one user: for each patient the user touched
     /// for whom `relation` gives facts, a snooping finding over the accesses
-    /// care does not explain, and a downgraded finding over those it does.
+    /// no direct care link explains, and a downgraded finding over those one
+    /// does. Inferred explanations (care-team group, recurring panel) do not
+    /// clear an access when a personal relationship exists.
     pub fn relationship_findings(
         &self,
         rule: &'static str,
@@ -85,7 +87,7 @@ impl DetectInput<'_> {
         for (patient, events) in self.by_patient(range) {
             let Some(facts) = relation(patient) else { continue };
             let (unexplained, explained): (Vec<usize>, Vec<usize>) =
-                events.into_iter().partition(|&i| !self.explained.kind[i].is_explained());
+                events.into_iter().partition(|&i| !self.explained.kind[i].is_direct());
             for (evs, downgraded) in [(unexplained, false), (explained, true)] {
                 if !evs.is_empty() {
                     out.push(Finding {

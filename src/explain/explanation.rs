@@ -19,6 +19,9 @@ pub enum Explanation {
     /// (coding and billing after discharge, registration around a visit,
     /// pharmacy, lab and radiology during care).
     RoleTiming,
+    /// The patient is on the user's recurring panel (a research study list):
+    /// a `panel_roles` user opened the record on several distinct days.
+    RecurringPanel,
     /// The user routinely works on the same patients as someone whose access
     /// to this patient care explains, at about the same time.
     CareTeamGroup,
@@ -26,11 +29,12 @@ pub enum Explanation {
 
 impl Explanation {
     /// Every kind that explains, in order of preference.
-    pub const CARE: [Explanation; 5] = [
+    pub const CARE: [Explanation; 6] = [
         Explanation::EncounterProvider,
         Explanation::EncounterDepartment,
         Explanation::Documentation,
         Explanation::RoleTiming,
+        Explanation::RecurringPanel,
         Explanation::CareTeamGroup,
     ];
 
@@ -43,6 +47,7 @@ impl Explanation {
             Explanation::EncounterDepartment => "encounter_department",
             Explanation::Documentation => "documentation",
             Explanation::RoleTiming => "role_timing",
+            Explanation::RecurringPanel => "recurring_panel",
             Explanation::CareTeamGroup => "care_team_group",
         }
     }
@@ -54,9 +59,19 @@ impl Explanation {
             Explanation::EncounterDepartment => "an encounter in the user's department",
             Explanation::Documentation => "the user charted in the record",
             Explanation::RoleTiming => "the user's role serves the encounter",
+            Explanation::RecurringPanel => "the patient is on the user's recurring panel (study list)",
             Explanation::CareTeamGroup => "the user's care team treated the patient",
             Explanation::NoPatient | Explanation::Unexplained => "",
         }
+    }
+
+    /// Whether the explanation links this user to this patient directly
+    /// (an encounter, the user's own charting, the user's role and panel),
+    /// rather than by inference from colleagues (`CareTeamGroup`). Where a
+    /// personal relationship exists (self, family, coworker, neighbour), only
+    /// a direct link clears the access.
+    pub fn is_direct(self) -> bool {
+        self.is_explained() && self != Explanation::CareTeamGroup
     }
 
     /// Whether care explains the access.

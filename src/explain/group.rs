@@ -121,3 +121,50 @@ pub fn explain_by_group(data: &Ingested, params: &ExplainParams, kind: &mut [Exp
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::rules::fixture::World;
+    use crate::explain::Explanation;
+
+    /// A consult service ("cons") shares many patients with the MED unit but
+    /// is never their provider; "other" never works with MED.
+    fn world() -> World {
+        let mut w = World::new();
+        w.user("med").department("MED");
+        w.user("cons").department("CONS");
+        w.user("other").department("ORTHO");
+        for i in 0..8 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, "MED", "2026-11-01 08:00:00", Some("2026-11-03 08:00:00"), Some("med"));
+            w.access("2026-11-02 09:00:00", "med", &p, "view");
+            // The consultant charts on these patients: directly explained.
+            w.access("2026-11-02 10:00:00", "cons", &p, "create");
+        }
+        w.patient("NEW");
+        w.encounter("NEW", "MED", "2026-11-20 08:00:00", None, Some("med"));
+        w.access("2026-11-20 09:00:00", "med", "NEW", "view");
+        w
+    }
+
+    fn explanation_of(w: &World, user: &str, patient: &str) -> Explanation {
+        w.explanations().into_iter().rev().find(|(u, p, _)| u == user && p == patient).expect("access").2
+    }
+
+    #[test]
+    fn a_collaborator_of_the_care_team_is_explained_by_the_group() {
+        let mut w = world();
+        w.access("2026-11-21 11:00:00", "cons", "NEW", "view");
+        assert_eq!(explanation_of(&w, "cons", "NEW"), Explanation::CareTeamGroup);
+    }
+
+    #[test]
+    fn a_stranger_to_the_team_and_a_late_collaborator_are_not() {
+        let mut w = world();
+        w.access("2026-11-21 11:00:00", "other", "NEW", "view");
+        w.access("2026-11-28 11:00:00", "cons", "NEW", "view"); // a week after the team's access
+        assert_eq!(explanation_of(&w, "other", "NEW"), Explanation::Unexplained);
+        assert_eq!(explanation_of(&w, "cons", "NEW"), Explanation::Unexplained);
+    }
+}

@@ -38,7 +38,11 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
         .map(|s| s.usual_hours)
         .unwrap_or_else(|| UsualHours::default_window(&input.config.hours));
     let explained: Vec<Explanation> =
-        events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_explained()).collect();
+        events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_direct()).collect();
+    let mut indirect: Vec<Explanation> =
+        events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_explained() && !k.is_direct()).collect();
+    indirect.sort_unstable();
+    indirect.dedup();
     let locals: Vec<i64> = events.iter().map(|&i| zone.to_local(ev.ts[i])).collect();
     let odd: Vec<i64> =
         locals.iter().copied().filter(|&l| !usual.contains(LocalTime::from_local_micros(l).hour)).collect();
@@ -47,6 +51,13 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
     if patient != NONE {
         if explained.is_empty() {
             sentences.push("no encounter, order or charting links the user to the patient".to_string());
+            if !indirect.is_empty() {
+                let why: Vec<&str> = indirect.iter().map(|k| k.phrase()).collect();
+                sentences.push(format!(
+                    "only indirect links ({}), which do not clear a personal relationship",
+                    why.join("; ")
+                ));
+            }
             if let Some(s) = department_mismatch(input, user, patient) {
                 sentences.push(s);
             }

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::detect::finding::Finding;
 use crate::detect::input::{DetectInput, Rule};
 use crate::detect::relations::Relations;
-use crate::explain::explain;
+use crate::explain::{explain, Explanation};
 use crate::features::compute;
 use crate::ingest::{IngestReport, Ingested, Rejects};
 use crate::model::{
@@ -270,6 +270,25 @@ impl World {
         };
         rule.check(&input).expect("rule can run on the fixture");
         rule.run(&input)
+    }
+
+    /// The explanation of each access, as (user, patient, local timestamp
+    /// text as written, explanation), in input order.
+    pub fn explanations(&self) -> Vec<(String, String, Explanation)> {
+        let data = self.build();
+        let explained = explain(&data, &self.config.explain);
+        let mut out: Vec<(u64, String, String, Explanation)> = (0..data.events.len())
+            .map(|i| {
+                (
+                    data.events.source_line[i],
+                    data.dict.users.name(data.events.user[i]).to_string(),
+                    data.dict.patients.name(data.events.patient[i]).to_string(),
+                    explained.kind[i],
+                )
+            })
+            .collect();
+        out.sort_by_key(|r| r.0);
+        out.into_iter().map(|(_, u, p, e)| (u, p, e)).collect()
     }
 
     pub fn user_of(&self, f: &Finding) -> String {

@@ -7,13 +7,13 @@
 //! own record.
 //!
 //! Example: nurse `n204`, whose roster entry lists patient record `P1093`,
-//! opens `P1093`'s results at 21:40. Every access to the own record is
-//! evidence; an access that care explains (the employee was admitted and
-//! is their own provider, which should not happen) still fires, but scores
-//! lower because the "no care link" signal is absent.
+//! opens `P1093`'s results at 21:40. Accesses that care explains (an
+//! employee admitted to her own unit, whose chart the unit's workstation
+//! opens under her account during her shift) are downgraded like every
+//! relationship: not an alert, counted for audit.
 
 use crate::config::Config;
-use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::finding::{Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
 
 /// The rule.
@@ -40,27 +40,12 @@ impl Rule for SelfAccess {
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
-        let Some(roster) = &input.data.roster else {
-            return Vec::new();
-        };
-        let events = &input.data.events;
+        let Some(roster) = &input.data.roster else { return Vec::new() };
         input.per_user(|user, range| {
-            let Some(own) = roster.get(user).and_then(|u| u.patient) else {
-                return Vec::new();
-            };
-            let hits: Vec<usize> = range.filter(|&i| events.patient[i] == own).collect();
-            if hits.is_empty() {
-                return Vec::new();
-            }
-            vec![Finding {
-                rule: self.id(),
-                kind: AlertKind::Snooping,
-                user,
-                patient: own,
-                events: hits,
-                facts: vec![Fact::OwnRecord],
-                downgraded: false,
-            }]
+            let Some(own) = roster.get(user).and_then(|u| u.patient) else { return Vec::new() };
+            input.relationship_findings(self.id(), user, range, |patient| {
+                (patient == own).then(|| vec![Fact::OwnRecord])
+            })
         })
     }
 }
@@ -85,6 +70,19 @@ mod tests {
         assert_eq!(w.patient_of(&found[0]), "P1");
         assert_eq!(found[0].events.len(), 2);
         assert_eq!(found[0].facts, vec![Fact::OwnRecord]);
+        assert!(!found[0].downgraded);
+    }
+
+    #[test]
+    fn own_record_opened_while_treated_on_the_own_unit_is_downgraded() {
+        let mut w = World::new();
+        w.user("n1").department("ICU").own_record("P1");
+        w.patient("P1");
+        w.encounter("P1", "ICU", "2026-11-27 08:00:00", None, None);
+        w.access("2026-11-28 10:00:00", "n1", "P1", "view");
+        let found = w.run(&SelfAccess);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].downgraded);
     }
 
     #[test]
