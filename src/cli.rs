@@ -33,6 +33,103 @@ pub enum Command {
     /// findings, and write alerts.csv, alerts.jsonl, alerts.parquet,
     /// cases.csv, user_features.parquet, rejected_rows.csv and summary.json.
     Detect(DetectArgs),
+    /// Convert a source system's audit export into the canonical access_log
+    /// of an input bundle: HL7 FHIR AuditEvent (NDJSON, Bundle or single
+    /// resources, R4 or R5), an Epic ACCESS_LOG-style extract, rows of
+    /// OpenEMR's log table, or any delimited file with a TOML mapping. Writes
+    /// BUNDLE/access_log.parquet, import_rejected_rows.csv and
+    /// import_summary.json; add users, patients and encounters, then run
+    /// detect on BUNDLE.
+    Import(ImportArgs),
+    /// Simulate a hospital (workforce, patients, encounters, care-driven
+    /// accesses) with injected, labelled incidents and legitimate
+    /// look-alikes, and write an input bundle plus labels.csv and
+    /// lookalikes.csv. The same seed gives the same bytes.
+    Simulate(SimulateArgs),
+    /// Score a run's alerts.csv against a simulation's labels.csv: recall
+    /// at K per scenario, precision at K, average precision, look-alikes
+    /// in the top K, then one JSON line with the totals.
+    Evaluate(EvaluateArgs),
+}
+
+/// Access-log format written by `simulate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimFormat {
+    /// One access_log.csv.
+    Csv,
+    /// A folder access_log/ with one YYYY-MM-DD.parquet per day.
+    Parquet,
+}
+
+/// Arguments of `simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Output folder for the bundle; created if missing, bundle files in it
+    /// are replaced.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Number of EHR user accounts (the workforce), at least 40.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub users: usize,
+
+    /// Number of patients with a record, at least 200. Ignored with
+    /// --synthea, which brings its own patients.
+    #[arg(long, value_name = "N", default_value_t = 20000)]
+    pub patients: usize,
+
+    /// Days of access log to simulate (1 to 730).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub days: u32,
+
+    /// Seed of every random choice; the same seed gives the same bytes.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+
+    /// Access-log format; the small tables are CSV either way.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = SimFormat::Csv)]
+    pub format: SimFormat,
+
+    /// Folder of Synthea CSV output (patients.csv, providers.csv,
+    /// encounters.csv): use its patients, providers and encounters, moved
+    /// in time into the simulated window, and simulate the workforce and
+    /// accesses on top.
+    #[arg(long, value_name = "DIR")]
+    pub synthea: Option<PathBuf>,
+
+    /// Number of injected incidents, spread round-robin over the 14
+    /// scenarios (self, family, coworker, neighbour, contact, vip, deceased,
+    /// restricted, break_glass, terminated, bulk_export_night,
+    /// slow_exfiltration, curious_browsing, compromised_account).
+    #[arg(long, value_name = "N", default_value_t = 28)]
+    pub incidents: usize,
+
+    /// First simulated day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", default_value = "2026-10-01")]
+    pub start_date: String,
+
+    /// The hospital's IANA time zone (e.g. America/Chicago); timestamps are
+    /// written as naive local times in it. UTC when not given.
+    #[arg(long, value_name = "NAME")]
+    pub timezone: Option<String>,
+}
+
+/// Arguments of `evaluate`.
+#[derive(Debug, clap::Args)]
+pub struct EvaluateArgs {
+    /// labels.csv written by `ehrwatch simulate`. A lookalikes.csv next to
+    /// it is read too, to report look-alikes in the top K.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+
+    /// alerts.csv written by `ehrwatch detect`.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: PathBuf,
+
+    /// How many of the top-ranked alerts a reviewer looks at; twice the
+    /// number of incidents when not given.
+    #[arg(long, value_name = "K")]
+    pub k: Option<usize>,
 }
 
 /// Arguments of `detect`.
@@ -59,4 +156,68 @@ pub struct DetectArgs {
     /// `timezone` in the configuration file; UTC when neither is given.
     #[arg(long, value_name = "NAME")]
     pub timezone: Option<String>,
+}
+
+/// Source format of `import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// HL7 FHIR AuditEvent, R4 or R5 (IHE BALP): .ndjson/.jsonl (bulk
+    /// export), a .json Bundle, array or single resource; .gz too.
+    Fhir,
+    /// Epic Clarity ACCESS_LOG-style extract (ACCESS_TIME, USER_ID,
+    /// WORKSTATION_ID, METRIC_ID, PAT_ID, CSN, ACCESS_ACTION_C) with a metric
+    /// table (--metrics) and a metric-name mapping (--mapping, else built in).
+    Epic,
+    /// Rows of OpenEMR's `log` table exported as CSV/TSV with a header
+    /// (date, event, category, user, patient_id, success, ...).
+    Openemr,
+    /// Any delimited file, read through a TOML column mapping (--mapping).
+    Csv,
+}
+
+/// Arguments of `import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Source format.
+    #[arg(long = "from", value_enum, value_name = "FORMAT")]
+    pub from: ImportFormat,
+
+    /// Input files or folders (folders are searched recursively for files
+    /// of the format; .gz files are decompressed on the fly).
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output bundle folder; created if missing. access_log.parquet,
+    /// import_rejected_rows.csv and import_summary.json are replaced
+    /// atomically and are readable by their owner only. Other tables in it
+    /// are left alone.
+    #[arg(long, short, value_name = "BUNDLE")]
+    pub out: PathBuf,
+
+    /// The hospital's IANA time zone (e.g. America/Chicago): source
+    /// timestamps without an offset (Epic, OpenEMR, most CSV) are read in
+    /// it. Overrides the csv mapping's `timezone`; UTC when neither is given.
+    #[arg(long, value_name = "NAME")]
+    pub timezone: Option<String>,
+
+    /// csv: the TOML column mapping (required). epic: the metric-name
+    /// mapping (default: the built-in one, src/import/epic_metrics.toml).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// epic: the metric table, a CSV with METRIC_ID and METRIC_NAME; not
+    /// needed when the extract has a METRIC_NAME column.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+
+    /// epic, openemr: chrono format of timestamps not in the contract's
+    /// forms, e.g. "%m/%d/%Y %I:%M:%S %p" (with %z the text carries its
+    /// offset; otherwise it is local time in --timezone).
+    #[arg(long, value_name = "FORMAT")]
+    pub timestamp_format: Option<String>,
+
+    /// openemr: read `groupname` as department_id (when the site's OpenEMR
+    /// groups are its departments).
+    #[arg(long)]
+    pub department_from_group: bool,
 }

@@ -9,14 +9,17 @@
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod evaluate;
 pub mod explain;
 pub mod features;
+pub mod import;
 pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod score;
+pub mod simulate;
 pub mod time;
 
 pub use config::Config;

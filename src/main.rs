@@ -11,7 +11,7 @@ use ehrwatch::config::{parse_timezone, Config};
 use ehrwatch::pipeline::{run_detect, DetectRequest};
 use ehrwatch::progress::Progress;
 
-use cli::{Cli, Command, DetectArgs};
+use cli::{Cli, Command, DetectArgs, EvaluateArgs, ImportArgs, ImportFormat, SimFormat, SimulateArgs};
 
 const USER_ERROR: u8 = 1;
 const INTERNAL_ERROR: u8 = 2;
@@ -47,6 +47,104 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     Ok(())
 }
 
+/// Runs `simulate`. Its errors are not library [`ehrwatch::Error`]s, so they
+/// are reported here and end the process with the matching exit code.
+fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
+    use ehrwatch::simulate::{BundleFormat, SimulateError, SimulateParams};
+    let fail = |msg: String, code: u8| -> ! {
+        eprintln!("ehrwatch: error: {msg}");
+        std::process::exit(code.into())
+    };
+    let mut params = SimulateParams::new(&args.out);
+    params.users = args.users;
+    params.patients = args.patients;
+    params.days = args.days;
+    params.seed = args.seed;
+    params.incidents = args.incidents;
+    params.synthea = args.synthea;
+    params.format = match args.format {
+        SimFormat::Csv => BundleFormat::Csv,
+        SimFormat::Parquet => BundleFormat::Parquet,
+    };
+    params.start_date = chrono::NaiveDate::parse_from_str(args.start_date.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
+        fail(format!("--start-date {:?} is not a date; expected YYYY-MM-DD", args.start_date), USER_ERROR)
+    });
+    if let Some(tz) = &args.timezone {
+        params.timezone = parse_timezone(tz)?;
+    }
+    match ehrwatch::simulate::simulate(&params) {
+        Ok(report) => {
+            if !quiet {
+                print!("{report}");
+            }
+            Ok(())
+        }
+        Err(e @ (SimulateError::Params(_) | SimulateError::Synthea { .. })) => fail(format!("{e:#}"), USER_ERROR),
+        Err(e) => fail(format!("{e:#}"), INTERNAL_ERROR),
+    }
+}
+
+/// Runs `evaluate`; like [`simulate`], reports its own errors.
+fn evaluate(args: EvaluateArgs) -> Result<(), ehrwatch::Error> {
+    match ehrwatch::evaluate::evaluate(&args.labels, &args.alerts, args.k) {
+        Ok(ev) => {
+            print!("{ev}");
+            println!("{}", ev.json_line());
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("ehrwatch: error: {e:#}");
+            std::process::exit(USER_ERROR.into())
+        }
+    }
+}
+
+/// Runs `import`, reporting its own errors with exit code 1 or 2.
+fn import(args: ImportArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
+    use ehrwatch::import::{run_import, Format, ImportRequest};
+    let format = match args.from {
+        ImportFormat::Fhir => Format::Fhir,
+        ImportFormat::Epic => Format::Epic,
+        ImportFormat::Openemr => Format::Openemr,
+        ImportFormat::Csv => Format::Csv,
+    };
+    let mut req = ImportRequest::new(format, args.inputs, args.out.clone());
+    if let Some(tz) = &args.timezone {
+        req.timezone = Some(parse_timezone(tz)?);
+    }
+    req.mapping = args.mapping;
+    req.metrics = args.metrics;
+    req.timestamp_format = args.timestamp_format;
+    req.department_from_group = args.department_from_group;
+    match run_import(&req, &Progress::new(!quiet)) {
+        Ok(s) => {
+            if !quiet {
+                println!(
+                    "ehrwatch: {} {} rows read, {} converted, {} rejected; {} access_log records written to {}",
+                    s.rows_read,
+                    s.format,
+                    s.rows_converted,
+                    s.rows_rejected,
+                    s.records_written,
+                    args.out.join(&s.output).display()
+                );
+                let others: u64 = s.other_actions.values().sum();
+                if others > 0 {
+                    println!("ehrwatch: {others} records kept with action \"other\"; see import_summary.json");
+                }
+                if s.rows_rejected > 0 {
+                    println!("ehrwatch: see {}", args.out.join(ehrwatch::import::REJECTED_FILE).display());
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("ehrwatch: error: {e:#}");
+            std::process::exit(if e.is_user_error() { USER_ERROR } else { INTERNAL_ERROR }.into())
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // A panic is a bug: report it in one line, without data, and exit 2.
     std::panic::set_hook(Box::new(|info| {
@@ -65,6 +163,9 @@ fn main() -> ExitCode {
     let quiet = cli.quiet;
     let outcome = std::panic::catch_unwind(move || match cli.command {
         Command::Detect(args) => detect(args, quiet),
+        Command::Import(args) => import(args, quiet),
+        Command::Simulate(args) => simulate(args, quiet),
+        Command::Evaluate(args) => evaluate(args),
     });
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,

@@ -1,0 +1,241 @@
+//! The simulator's driver: world, schedule, encounters, look-alikes,
+//! incidents, then the days in parallel, then the small tables.
+//!
+//! Determinism: every stage draws from its own RNG stream derived from the
+//! seed; days are generated in parallel but each from `(seed, day)` and
+//! written in day order, so the bytes do not depend on the thread count.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate, Offset, TimeZone};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+
+use super::care::{self, mix, Ctx, Plan};
+use super::encounters;
+use super::event::{day_start, DAY};
+use super::incidents;
+use super::lookalikes;
+use super::params::{BundleFormat, SimulateError, SimulateParams};
+use super::population;
+use super::report::{RoleStats, SimulationReport};
+use super::schedule;
+use super::synthea;
+use super::workforce;
+use super::world::{departments, Role, Town, World};
+use super::writer;
+
+fn stream(seed: u64, purpose: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(mix(seed, purpose, 0x5EED))
+}
+
+/// Simulates a hospital and writes the bundle to `params.out`.
+pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateError> {
+    params.check()?;
+    let t_start = Instant::now();
+    fs::create_dir_all(&params.out).map_err(|source| SimulateError::Write { path: params.out.clone(), source })?;
+    let seed = params.seed;
+
+    // World.
+    let mut rng = stream(seed, 1);
+    let ext = match &params.synthea {
+        Some(dir) => Some(synthea::load(dir, &mut rng, params.start_date, params.days)?),
+        None => None,
+    };
+    let center = ext.as_ref().map(|e| e.center).unwrap_or((39.7684, -86.1581));
+    let mut town = Town::new(&mut rng, 24, center);
+    let pop = match &ext {
+        Some(e) => e.population.clone(),
+        None => population::build(&mut rng, &mut town, params.patients, params.start_date),
+    };
+    let mut world = World {
+        start: params.start_date,
+        days: params.days,
+        depts: departments(),
+        users: Vec::new(),
+        patients: pop.patients,
+        households: pop.households,
+        contacts: pop.contacts,
+        kin: Vec::new(),
+        ws_names: Vec::new(),
+        ws_ips: Vec::new(),
+        ws_pools: Vec::new(),
+    };
+    workforce::build(&mut stream(seed, 2), &mut world, &mut town, params.users);
+    if let Some(e) = &ext {
+        synthea::name_physicians(&mut world, &e.providers);
+    }
+
+    let surge = lookalikes::surge_day(params.days);
+    let sched = schedule::build(&mut stream(seed, 3), &world, surge);
+    let mut encs = encounters::build(&mut stream(seed, 4), &mut world, &sched, surge);
+    let mut synthea_encounters = 0;
+    if let Some(e) = &ext {
+        synthea_encounters = synthea::add_encounters(&mut stream(seed, 5), &world, e, &mut encs);
+        encounters::finish(&world, &mut encs);
+    }
+
+    // Look-alikes and incidents.
+    let per = (params.incidents / incidents::SCENARIOS.len()).clamp(1, 6);
+    let mut plan = Plan { surge_day: surge, ..Plan::default() };
+    let looks = lookalikes::plan(&mut stream(seed, 6), &mut world, &mut encs, &sched, &mut plan, per);
+    let by_patient = encounters::by_patient(world.patients.len(), &encs, false);
+    let by_patient_exported = encounters::by_patient(world.patients.len(), &encs, true);
+    let inc = incidents::plan(
+        &mut stream(seed, 7),
+        &mut world,
+        &encs,
+        &by_patient,
+        &sched,
+        &looks.reserved,
+        params.incidents,
+    );
+    plan.extra = inc.extra;
+
+    // Days, in parallel chunks written in order.
+    let ctx = Ctx { world: &world, sched: &sched, encs: &encs, by_patient: &by_patient_exported, plan: &plan, seed };
+    let tz = params.timezone;
+    let chunk = (rayon::current_num_threads() * 2).max(2);
+    let mut csv_log = match params.format {
+        BundleFormat::Csv => Some(writer::CsvLog::create(&params.out)?),
+        BundleFormat::Parquet => None,
+    };
+    let pq_dir = params.out.join("access_log");
+    if params.format == BundleFormat::Parquet {
+        fs::create_dir_all(&pq_dir).map_err(|source| SimulateError::Write { path: pq_dir.clone(), source })?;
+    }
+    let mut total = 0u64;
+    let mut stats = care::DayStats::default();
+    let mut notable = Vec::new();
+    let days: Vec<u32> = (0..params.days).collect();
+    for group in days.chunks(chunk) {
+        let outs: Vec<Result<(care::DayOutput, Vec<u8>), SimulateError>> = group
+            .par_iter()
+            .map(|&d| {
+                let date = params.start_date + Duration::days(d as i64);
+                let mut out = care::simulate_day(&ctx, d);
+                skip_missing_local_times(&mut out.events, tz, date);
+                let d0 = day_start(date);
+                let ds = date.format("%Y-%m-%d").to_string();
+                let bytes = match params.format {
+                    BundleFormat::Csv => writer::format_day_csv(&world, &out.events, d0, &ds),
+                    BundleFormat::Parquet => {
+                        writer::write_day_parquet(&pq_dir, &world, &out.events, d0, &ds)?;
+                        Vec::new()
+                    }
+                };
+                Ok((out, bytes))
+            })
+            .collect();
+        for r in outs {
+            let (out, bytes) = r?;
+            if let Some(log) = csv_log.as_mut() {
+                log.append(&bytes)?;
+            }
+            total += out.events.len() as u64;
+            let s = out.stats;
+            for i in 0..13 {
+                stats.role_events[i] += s.role_events[i];
+                stats.role_shifts[i] += s.role_shifts[i];
+                stats.role_patient[i] += s.role_patient[i];
+                stats.role_strict[i] += s.role_strict[i];
+            }
+            stats.legit_patient += s.legit_patient;
+            stats.legit_strict += s.legit_strict;
+            stats.legit_any += s.legit_any;
+            stats.legit_explained += s.legit_explained;
+            stats.incident_patient += s.incident_patient;
+            stats.incident_strict += s.incident_strict;
+            notable.extend(out.notable);
+        }
+    }
+    if let Some(log) = csv_log {
+        log.finish()?;
+    }
+
+    // Small tables.
+    let window_end = day_start(params.start_date) + params.days as i64 * DAY;
+    writer::write_tables(&params.out, &world, &encs, window_end)?;
+    writer::write_labels(&params.out, &world, &inc.labels)?;
+    let mut look_rows = looks.rows;
+    look_rows.extend(lookalikes::rows_from_notable(&notable));
+    look_rows.sort_by(|a, b| (a.scenario, a.user, a.patient, a.start).cmp(&(b.scenario, b.user, b.patient, b.start)));
+    writer::write_lookalikes(&params.out, &world, &look_rows)?;
+
+    // Report.
+    let ratio_ = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let roles = Role::ALL
+        .iter()
+        .map(|&r| RoleStats {
+            role: r.as_str(),
+            users: world.users.iter().filter(|u| u.role == r).count(),
+            shifts: stats.role_shifts[r.index()],
+            events: stats.role_events[r.index()],
+            linked: ratio_(stats.role_strict[r.index()], stats.role_patient[r.index()]),
+        })
+        .collect();
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let mut incidents_per: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut seen = Vec::new();
+    for l in &inc.labels {
+        if !seen.contains(&&l.incident) {
+            seen.push(&l.incident);
+            *incidents_per.entry(l.scenario).or_default() += 1;
+        }
+    }
+    let mut look_per: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for r in &look_rows {
+        *look_per.entry(r.scenario).or_default() += 1;
+    }
+    Ok(SimulationReport {
+        out: params.out.clone(),
+        events: total,
+        users: world.users.len(),
+        patients: world.patients.len(),
+        encounters: encs.len(),
+        synthea_encounters,
+        days: params.days,
+        roles,
+        legit_patient_events: stats.legit_patient,
+        linked_strict: ratio(stats.legit_strict, stats.legit_patient),
+        linked_any: ratio(stats.legit_any, stats.legit_patient),
+        explained: ratio(stats.legit_explained, stats.legit_patient),
+        linked_strict_all: ratio(
+            stats.legit_strict + stats.incident_strict,
+            stats.legit_patient + stats.incident_patient,
+        ),
+        incident_patient_events: stats.incident_patient,
+        incident_linked: ratio(stats.incident_strict, stats.incident_patient),
+        incidents: incidents_per,
+        incidents_skipped: inc.skipped,
+        lookalikes: look_per,
+        seconds: t_start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Moves rows that fall in a local time skipped by a daylight-saving jump
+/// (which no real clock shows) one hour later.
+fn skip_missing_local_times(events: &mut [super::event::Event], tz: chrono_tz::Tz, date: NaiveDate) {
+    let offset_at = |h: u32| {
+        date.and_hms_opt(h, 0, 0)
+            .and_then(|t| tz.from_local_datetime(&t).earliest())
+            .map(|t| t.offset().fix().local_minus_utc())
+    };
+    if offset_at(0) == offset_at(23) {
+        return;
+    }
+    let mut moved = false;
+    for e in events.iter_mut() {
+        let Some(t) = chrono::DateTime::from_timestamp(e.ts, 0) else { continue };
+        if tz.from_local_datetime(&t.naive_utc()).earliest().is_none() {
+            e.ts += 3600;
+            moved = true;
+        }
+    }
+    if moved {
+        events.sort_by_key(|e| (e.ts, e.user));
+    }
+}
