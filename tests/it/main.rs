@@ -5,5 +5,6 @@
 mod cli;
 mod detect;
 mod env;
+mod import;
 mod ingest;
 mod outputs;
