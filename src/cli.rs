@@ -59,6 +59,15 @@ pub enum SimFormat {
     Csv,
     /// A folder access_log/ with one YYYY-MM-DD.parquet per day.
     Parquet,
+    /// audit_events.ndjson: FHIR R4 AuditEvents (IHE BALP); run
+    /// `ehrwatch import --from fhir` on it.
+    Fhir,
+    /// epic_access_log.csv, epic_metrics.csv, epic_metric_mapping.toml; run
+    /// `ehrwatch import --from epic --metrics ... --mapping ...`.
+    Epic,
+    /// openemr_log.csv (department in groupname); run
+    /// `ehrwatch import --from openemr --department-from-group`.
+    Openemr,
 }
 
 /// Arguments of `simulate`.

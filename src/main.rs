@@ -65,6 +65,9 @@ fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     params.format = match args.format {
         SimFormat::Csv => BundleFormat::Csv,
         SimFormat::Parquet => BundleFormat::Parquet,
+        SimFormat::Fhir => BundleFormat::Fhir,
+        SimFormat::Epic => BundleFormat::Epic,
+        SimFormat::Openemr => BundleFormat::Openemr,
     };
     params.start_date = chrono::NaiveDate::parse_from_str(args.start_date.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
         fail(format!("--start-date {:?} is not a date; expected YYYY-MM-DD", args.start_date), USER_ERROR)

@@ -16,6 +16,28 @@ pub enum BundleFormat {
     Csv,
     /// A folder `access_log/` with one `YYYY-MM-DD.parquet` per day.
     Parquet,
+    /// `audit_events.ndjson`: FHIR R4 AuditEvents (IHE BALP), written by
+    /// [`crate::import::AccessLogWriter`]; `ehrwatch import --from fhir` reads it.
+    Fhir,
+    /// `epic_access_log.csv` with `epic_metrics.csv` and
+    /// `epic_metric_mapping.toml`, for `ehrwatch import --from epic`.
+    Epic,
+    /// `openemr_log.csv` (OpenEMR's log table, department in `groupname`),
+    /// for `ehrwatch import --from openemr --department-from-group`.
+    Openemr,
+}
+
+impl BundleFormat {
+    /// The import format the access log is rendered in, for the source
+    /// system formats; `None` for the canonical CSV and Parquet.
+    pub fn source_format(self) -> Option<crate::import::Format> {
+        match self {
+            BundleFormat::Csv | BundleFormat::Parquet => None,
+            BundleFormat::Fhir => Some(crate::import::Format::Fhir),
+            BundleFormat::Epic => Some(crate::import::Format::Epic),
+            BundleFormat::Openemr => Some(crate::import::Format::Openemr),
+        }
+    }
 }
 
 /// What to simulate and where to write it.

@@ -100,7 +100,9 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
     let tz = params.timezone;
     let chunk = (rayon::current_num_threads() * 2).max(2);
     let mut csv_log = match params.format {
-        BundleFormat::Csv => Some(writer::CsvLog::create(&params.out)?),
+        BundleFormat::Csv | BundleFormat::Fhir | BundleFormat::Epic | BundleFormat::Openemr => {
+            Some(writer::CsvLog::create(&params.out)?)
+        }
         BundleFormat::Parquet => None,
     };
     let pq_dir = params.out.join("access_log");
@@ -121,7 +123,9 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
                 let d0 = day_start(date);
                 let ds = date.format("%Y-%m-%d").to_string();
                 let bytes = match params.format {
-                    BundleFormat::Csv => writer::format_day_csv(&world, &out.events, d0, &ds),
+                    BundleFormat::Csv | BundleFormat::Fhir | BundleFormat::Epic | BundleFormat::Openemr => {
+                        writer::format_day_csv(&world, &out.events, d0, &ds)
+                    }
                     BundleFormat::Parquet => {
                         writer::write_day_parquet(&pq_dir, &world, &out.events, d0, &ds)?;
                         Vec::new()
@@ -164,6 +168,17 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
     look_rows.extend(lookalikes::rows_from_notable(&notable));
     look_rows.sort_by(|a, b| (a.scenario, a.user, a.patient, a.start).cmp(&(b.scenario, b.user, b.patient, b.start)));
     writer::write_lookalikes(&params.out, &world, &look_rows)?;
+
+    // A source system's format: the canonical log, rendered by the import
+    // writers, replaces access_log.csv (`ehrwatch import` turns it back).
+    if let Some(format) = params.format.source_format() {
+        let csv = params.out.join("access_log.csv");
+        crate::import::write_bundle_as(&params.out, tz, format, &params.out).map_err(|e| SimulateError::Write {
+            path: params.out.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        fs::remove_file(&csv).map_err(|source| SimulateError::Write { path: csv.clone(), source })?;
+    }
 
     // Report.
     let ratio_ = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
