@@ -141,6 +141,29 @@ impl Default for HoursParams {
     }
 }
 
+/// How peer groups are learned.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeerParams {
+    /// Seed of the clustering (same data and seed, same groups).
+    pub seed: u64,
+    /// Largest number of groups tried (k = 2..=max_k, best silhouette wins).
+    pub max_k: u32,
+    /// Fewer users than this: no peer groups (the peer detectors are skipped).
+    pub min_users: u32,
+    /// Users sampled for the silhouette score.
+    pub silhouette_sample: u32,
+    /// Groups smaller than this share of users (and at least 5 users) are
+    /// merged into the nearest larger group.
+    pub min_group_share: f64,
+}
+
+impl Default for PeerParams {
+    fn default() -> Self {
+        Self { seed: 42, max_k: 8, min_users: 20, silhouette_sample: 2000, min_group_share: 0.02 }
+    }
+}
+
 /// Switch and weight of one rule.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -211,6 +234,97 @@ pub struct EmploymentSettings {
     pub grace_days: u32,
 }
 
+/// The bulk-extraction detector's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BulkSettings {
+    /// Whether the detector runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// Distinct patients printed or exported within one hour that make a bulk pull.
+    pub hour_min_patients: u32,
+    /// Distinct patients printed or exported within one local day that make a bulk pull.
+    pub day_min_patients: u32,
+    /// Distinct patients opened within one hour, mostly without a care
+    /// explanation, that make a bulk pull by viewing (scraping).
+    pub view_hour_min_patients: u32,
+    /// A pull must also be this many times the user's own median day.
+    pub baseline_factor: f64,
+}
+
+/// The slow-exfiltration detector's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SlowSettings {
+    /// Whether the detector runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// Active days a user needs before their own baseline is trusted.
+    pub min_history_days: u32,
+    /// Robust z-score of a day's printed/exported patients over the user's
+    /// baseline that makes the day elevated.
+    pub z: f64,
+    /// Elevated days needed ...
+    pub min_days: u32,
+    /// ... within this many days.
+    pub span_days: u32,
+    /// Distinct patients printed or exported on the elevated days, at least.
+    pub min_patients: u32,
+}
+
+/// The compromised-account detector's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CompromisedSettings {
+    /// Whether the detector runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// Active days before a device counts as new.
+    pub min_history_days: u32,
+    /// Patient accesses outside usual hours on the day, at least.
+    pub min_after_hours: u32,
+    /// Distinct patients no care explains on the day, at least.
+    pub min_unexplained_patients: u32,
+}
+
+/// The unexplained-browsing detector's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BrowsingSettings {
+    /// Whether the detector runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// Distinct unexplained patients a user needs, at least.
+    pub min_patients: u32,
+    /// Robust z-score against the peer group, at least.
+    pub z: f64,
+    /// Above this many unexplained patients one user-level finding replaces
+    /// the per-patient findings (bulk behaviour, covered by the exfiltration
+    /// detectors).
+    pub max_patient_alerts: u32,
+}
+
+/// The peer-outlier detector's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PeerOutlierSettings {
+    /// Whether the detector runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// Outlier score (distance to the peer group in units of its spread), at least.
+    pub min_score: f64,
+}
+
 /// Settings of every rule.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -233,6 +347,16 @@ pub struct RulesParams {
     pub break_glass: RuleSettings,
     /// `employment_window`: the account used outside its owner's employment.
     pub employment_window: EmploymentSettings,
+    /// `bulk_extraction`: many records printed, exported or opened at once.
+    pub bulk_extraction: BulkSettings,
+    /// `slow_exfiltration`: extraction above the user's own baseline, day after day.
+    pub slow_exfiltration: SlowSettings,
+    /// `compromised_account`: a new device, odd hours and unexplained breadth together.
+    pub compromised_account: CompromisedSettings,
+    /// `unexplained_browsing`: many unrelated records, each harmless-looking alone.
+    pub unexplained_browsing: BrowsingSettings,
+    /// `peer_outlier`: behaviour far from the user's peer group.
+    pub peer_outlier: PeerOutlierSettings,
 }
 
 impl Default for RulesParams {
@@ -247,6 +371,38 @@ impl Default for RulesParams {
             restricted_access: RuleSettings { enabled: true, weight: 0.5 },
             break_glass: RuleSettings { enabled: true, weight: 0.6 },
             employment_window: EmploymentSettings { enabled: true, weight: 0.95, grace_days: 0 },
+            bulk_extraction: BulkSettings {
+                enabled: true,
+                weight: 0.85,
+                hour_min_patients: 20,
+                day_min_patients: 40,
+                view_hour_min_patients: 60,
+                baseline_factor: 5.0,
+            },
+            slow_exfiltration: SlowSettings {
+                enabled: true,
+                weight: 0.7,
+                min_history_days: 7,
+                z: 3.0,
+                min_days: 3,
+                span_days: 10,
+                min_patients: 15,
+            },
+            compromised_account: CompromisedSettings {
+                enabled: true,
+                weight: 0.85,
+                min_history_days: 3,
+                min_after_hours: 5,
+                min_unexplained_patients: 5,
+            },
+            unexplained_browsing: BrowsingSettings {
+                enabled: true,
+                weight: 0.45,
+                min_patients: 5,
+                z: 3.5,
+                max_patient_alerts: 25,
+            },
+            peer_outlier: PeerOutlierSettings { enabled: true, weight: 0.3, min_score: 6.0 },
         }
     }
 }
@@ -263,11 +419,20 @@ pub struct ScoreParams {
     pub high_severity: f64,
     /// Scores at or above this (and below high) are `medium`.
     pub medium_severity: f64,
+    /// Weight of "the user has confirmed earlier alerts" (reviewed.csv) as
+    /// one more signal on their other alerts; 0 turns the boost off.
+    pub repeat_offender_weight: f64,
 }
 
 impl Default for ScoreParams {
     fn default() -> Self {
-        Self { after_hours_weight: 0.2, unexplained_weight: 0.3, high_severity: 80.0, medium_severity: 50.0 }
+        Self {
+            after_hours_weight: 0.2,
+            unexplained_weight: 0.3,
+            high_severity: 80.0,
+            medium_severity: 50.0,
+            repeat_offender_weight: 0.3,
+        }
     }
 }
 
@@ -277,6 +442,7 @@ struct ConfigFile {
     timezone: Option<String>,
     explain: ExplainParams,
     hours: HoursParams,
+    peers: PeerParams,
     rules: RulesParams,
     score: ScoreParams,
 }
@@ -291,6 +457,8 @@ pub struct Config {
     pub explain: ExplainParams,
     /// Usual-hours settings.
     pub hours: HoursParams,
+    /// Peer-group settings.
+    pub peers: PeerParams,
     /// Rule settings.
     pub rules: RulesParams,
     /// Scoring settings.
@@ -303,6 +471,7 @@ impl Default for Config {
             timezone: chrono_tz::UTC,
             explain: ExplainParams::default(),
             hours: HoursParams::default(),
+            peers: PeerParams::default(),
             rules: RulesParams::default(),
             score: ScoreParams::default(),
         }
@@ -343,6 +512,7 @@ impl Config {
             },
             explain: file.explain,
             hours: file.hours,
+            peers: file.peers,
             rules: file.rules,
             score: file.score,
         };
@@ -353,6 +523,13 @@ impl Config {
     /// Validates ranges. Called by [`Config::parse`]; call it again after
     /// changing fields by hand.
     pub fn check(&self) -> Result<(), ConfigError> {
+        if self.peers.max_k < 2 || self.peers.silhouette_sample < 10 {
+            return Err(ConfigError::OutOfRange {
+                key: "peers.max_k/silhouette_sample",
+                value: format!("{}/{}", self.peers.max_k, self.peers.silhouette_sample),
+                expected: "max_k of 2 or more and a sample of 10 or more",
+            });
+        }
         let e = &self.explain;
         if !(0.0..=1.0).contains(&e.group_min_share) {
             return Err(ConfigError::OutOfRange {
@@ -388,6 +565,11 @@ impl Config {
             ("rules.restricted_access.weight", r.restricted_access.weight),
             ("rules.break_glass.weight", r.break_glass.weight),
             ("rules.employment_window.weight", r.employment_window.weight),
+            ("rules.bulk_extraction.weight", r.bulk_extraction.weight),
+            ("rules.slow_exfiltration.weight", r.slow_exfiltration.weight),
+            ("rules.compromised_account.weight", r.compromised_account.weight),
+            ("rules.unexplained_browsing.weight", r.unexplained_browsing.weight),
+            ("rules.peer_outlier.weight", r.peer_outlier.weight),
         ] {
             check_weight(key, w)?;
         }
@@ -400,6 +582,7 @@ impl Config {
         }
         check_weight("score.after_hours_weight", self.score.after_hours_weight)?;
         check_weight("score.unexplained_weight", self.score.unexplained_weight)?;
+        check_weight("score.repeat_offender_weight", self.score.repeat_offender_weight)?;
         let s = &self.score;
         if !(0.0..=100.0).contains(&s.medium_severity) || s.medium_severity > s.high_severity || s.high_severity > 100.0
         {

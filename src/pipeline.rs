@@ -38,7 +38,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     lap("ingest", &mut timings);
     let explained = explain::explain(&data, &config.explain);
     lap("explain", &mut timings);
-    let features = features::compute(&data, &explained, &config.hours);
+    let features = features::compute(&data, &explained, &config.hours, &config.peers);
     lap("features", &mut timings);
     let relations = Relations::build(&data);
     let input = DetectInput { data: &data, explained: &explained, features: &features, config, relations: &relations };

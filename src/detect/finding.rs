@@ -90,6 +90,61 @@ pub enum Fact {
         /// Days after it, of the last use.
         days: i64,
     },
+    /// Many records printed or exported (or opened) at once.
+    BulkExtraction {
+        /// Distinct patients.
+        patients: u64,
+        /// "1 hour" or "1 day".
+        window: &'static str,
+        /// What was done: "printed or exported" or "opened, mostly without a care explanation,".
+        what: &'static str,
+        /// The user's median per day of the same measure.
+        baseline: f64,
+    },
+    /// Extraction above the user's own baseline on several days.
+    SlowExfiltration {
+        /// Elevated days.
+        days: usize,
+        /// Within this many days.
+        span_days: i64,
+        /// Distinct patients printed or exported on those days.
+        patients: u64,
+        /// The user's median per day.
+        baseline: f64,
+    },
+    /// A new device at odd hours with unexplained breadth.
+    NewDeviceOddHours {
+        /// New workstations that day.
+        workstations: u64,
+        /// New IP addresses that day.
+        ips: u64,
+        /// Patient accesses outside usual hours that day.
+        after_hours: u64,
+        /// Distinct patients no care explains that day.
+        unexplained_patients: u64,
+    },
+    /// Many patients no care explains, compared with peers.
+    UnexplainedBreadth {
+        /// Distinct unexplained patients of the user.
+        patients: u64,
+        /// Over this many active days.
+        days: u64,
+        /// The peer group's median of the same count.
+        peer_median: f64,
+        /// The peer group's label.
+        peer_label: String,
+    },
+    /// Behaviour far from the peer group.
+    PeerOutlier {
+        /// Outlier score (spreads from the group centre).
+        score: f64,
+        /// The group's label.
+        label: String,
+        /// The group's size.
+        size: usize,
+        /// Up to three (phrase, user value, group median).
+        drivers: Vec<(&'static str, f64, f64)>,
+    },
     /// The account was used before its owner's hire date.
     BeforeHire {
         /// The hire date.
@@ -136,6 +191,41 @@ impl Fact {
             Fact::BeforeHire { date, days } => {
                 format!("the account was used {days} days before its owner's hire date ({date})")
             }
+            Fact::BulkExtraction { patients, window, what, baseline } => {
+                format!("{what} {patients} patients' records within {window} (the user's usual: {baseline:.0} a day)")
+            }
+            Fact::SlowExfiltration { days, span_days, patients, baseline } => format!(
+                "printed or exported above the user's own baseline on {days} days within {span_days} ({patients} patients; usually {baseline:.0} a day)"
+            ),
+            Fact::NewDeviceOddHours { workstations, ips, after_hours, unexplained_patients } => {
+                let device = match (*workstations > 0, *ips > 0) {
+                    (true, true) => "a workstation and an IP address",
+                    (true, false) => "a workstation",
+                    _ => "an IP address",
+                };
+                format!(
+                    "used {device} the account had never used, with {after_hours} accesses outside usual hours and {unexplained_patients} patients no care explains that day"
+                )
+            }
+            Fact::UnexplainedBreadth { patients, days, peer_median, peer_label } => format!(
+                "opened {patients} patients' records that no care explains over {days} active days (peer group '{peer_label}': typically {peer_median:.0})"
+            ),
+            Fact::PeerOutlier { score, label, size, drivers } => {
+                let parts: Vec<String> = drivers
+                    .iter()
+                    .map(|(phrase, v, m)| {
+                        if *m > 0.0 && *v / *m >= 1.5 {
+                            format!("{phrase}: {v:.1}, {:.1} times the group's median of {m:.1}", v / m)
+                        } else {
+                            format!("{phrase}: {v:.2} against the group's median of {m:.2}")
+                        }
+                    })
+                    .collect();
+                format!(
+                    "behaves unlike the {size} users of peer group '{label}' ({score:.1} times a typical member's distance): {}",
+                    parts.join("; ")
+                )
+            }
         }
     }
 
@@ -154,6 +244,11 @@ impl Fact {
             Fact::BreakGlass { .. } => "break-the-glass",
             Fact::AfterTermination { .. } => "after termination",
             Fact::BeforeHire { .. } => "before hire",
+            Fact::BulkExtraction { .. } => "bulk extraction",
+            Fact::SlowExfiltration { .. } => "slow exfiltration",
+            Fact::NewDeviceOddHours { .. } => "new device at odd hours",
+            Fact::UnexplainedBreadth { .. } => "unexplained browsing",
+            Fact::PeerOutlier { .. } => "peer outlier",
         }
     }
 }

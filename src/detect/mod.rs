@@ -1,6 +1,7 @@
 //! Detect: rules (and, later, models) that turn explained events and user
 //! features into findings, each carrying the facts that raised it.
 
+pub mod behaviour;
 mod finding;
 mod input;
 mod registry;

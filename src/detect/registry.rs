@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::behaviour::{BulkExtraction, CompromisedAccount, PeerOutlier, SlowExfiltration, UnexplainedBrowsing};
 use super::finding::Finding;
 use super::input::{DetectInput, Rule, SkippedDetector};
 use super::rules::{
@@ -20,6 +21,11 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(RestrictedAccess),
         Box::new(BreakGlass),
         Box::new(EmploymentWindow),
+        Box::new(BulkExtraction),
+        Box::new(SlowExfiltration),
+        Box::new(CompromisedAccount),
+        Box::new(UnexplainedBrowsing),
+        Box::new(PeerOutlier),
     ]
 }
 

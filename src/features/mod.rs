@@ -1,11 +1,16 @@
-//! Features: per-user behaviour measured over the run's events.
-//!
-//! The foundation set: volumes, breadth, the unexplained share, and each
-//! user's usual hours in hospital local time (which the evidence sentence
-//! "outside the user's usual hours" rests on).
+//! Features: per-user behaviour measured over the run's events: volumes,
+//! breadth, unexplained share, usual hours in hospital local time, a daily
+//! series per user (baselines, exfiltration windows), a behaviour profile,
+//! and peer groups learned by clustering the profiles.
 
+mod peer_groups;
+mod profile;
+mod user_days;
 mod user_stats;
 mod usual_hours;
 
-pub use user_stats::{compute, UserFeatures, UserStats};
+pub use peer_groups::{mixture_probability, PeerGroups};
+pub use profile::{Profile, PROFILE_FEATURES};
+pub use user_days::{median, peak_distinct, robust_center_scale, DayStats};
+pub use user_stats::{compute, ratio, UserFeatures, UserStats};
 pub use usual_hours::UsualHours;

@@ -187,6 +187,30 @@ impl World {
         self.access_with(ts, user, patient, action, "", false);
     }
 
+    pub fn access_from(&mut self, ts: &str, user: &str, patient: &str, action: &str, ws: &str, ip: &str) {
+        self.access_with(ts, user, patient, action, "", false);
+        let ws = self.dict.workstations.intern(ws);
+        let ip = self.dict.ips.intern(ip);
+        *self.events.workstation.last_mut().expect("pushed") = ws;
+        *self.events.ip.last_mut().expect("pushed") = ip;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn access_from_dept(
+        &mut self,
+        ts: &str,
+        user: &str,
+        patient: &str,
+        action: &str,
+        ws: &str,
+        ip: &str,
+        dept: &str,
+    ) {
+        self.access_from(ts, user, patient, action, ws, ip);
+        let d = self.dict.departments.intern(dept);
+        *self.events.department.last_mut().expect("pushed") = d;
+    }
+
     pub fn access_with(&mut self, ts: &str, user: &str, patient: &str, action: &str, category: &str, glass: bool) {
         let e = &mut self.events;
         e.user.push(self.dict.users.intern(user));
@@ -245,7 +269,7 @@ impl World {
     pub fn check(&self, rule: &dyn Rule) -> Result<(), String> {
         let data = self.build();
         let explained = explain(&data, &self.config.explain);
-        let features = compute(&data, &explained, &self.config.hours);
+        let features = compute(&data, &explained, &self.config.hours, &self.config.peers);
         let relations = Relations::build(&data);
         rule.check(&DetectInput {
             data: &data,
@@ -259,7 +283,7 @@ impl World {
     pub fn run(&self, rule: &dyn Rule) -> Vec<Finding> {
         let data = self.build();
         let explained = explain(&data, &self.config.explain);
-        let features = compute(&data, &explained, &self.config.hours);
+        let features = compute(&data, &explained, &self.config.hours, &self.config.peers);
         let relations = Relations::build(&data);
         let input = DetectInput {
             data: &data,

@@ -1,0 +1,145 @@
+//! `bulk_extraction`: many records printed, exported or opened at once.
+//!
+//! Why it matters: a departing employee or a stolen account pulls hundreds of
+//! charts in one sitting, often at night. Per local day, the detector
+//! measures distinct patients printed or exported within any hour and within
+//! the day, and distinct patients opened within any hour of which most have
+//! no care explanation (scraping by viewing). A day is a bulk pull when one of
+//! them passes its threshold and is also `baseline_factor` times the user's
+//! own median day: HIM coders and billing staff who print all day, every
+//! day, are measured against themselves.
+//!
+//! Example: a registration clerk exports 143 patients' records between 02:10
+//! and 02:48; the clerk's median day has no export.
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+use crate::features::{median, peak_distinct};
+use crate::model::NONE;
+use crate::time::MICROS_PER_HOUR;
+
+/// The detector.
+pub struct BulkExtraction;
+
+impl Rule for BulkExtraction {
+    fn id(&self) -> &'static str {
+        "bulk_extraction"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.bulk_extraction.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if input.config.rules.bulk_extraction.enabled {
+            Ok(())
+        } else {
+            Err("disabled in configuration".into())
+        }
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let p = &input.config.rules.bulk_extraction;
+        let ev = &input.data.events;
+        input
+            .features
+            .users
+            .par_iter()
+            .flat_map_iter(|(user, s)| {
+                let mut extraction: Vec<f64> = s.days.iter().map(|d| d.extraction_patients as f64).collect();
+                let base_extraction = median(&mut extraction);
+                let mut peaks: Vec<f64> = s.days.iter().map(|d| d.peak_hour_patients as f64).collect();
+                let base_peak = median(&mut peaks);
+                let mut out = Vec::new();
+                for d in &s.days {
+                    let ext: Vec<usize> = d.events.clone().filter(|&i| ev.action[i].is_extraction()).collect();
+                    let ext_ts: Vec<i64> = ext.iter().map(|&i| ev.ts[i]).collect();
+                    let ext_p: Vec<u32> = ext.iter().map(|&i| ev.patient[i]).collect();
+                    let hour_ext = peak_distinct(&ext_ts, &ext_p, MICROS_PER_HOUR);
+                    let above = |v: f64, base: f64| v >= p.baseline_factor * base.max(1.0);
+                    let fact = if hour_ext >= u64::from(p.hour_min_patients) && above(hour_ext as f64, base_extraction)
+                    {
+                        Some((hour_ext, "1 hour", "printed or exported", base_extraction, ext.clone()))
+                    } else if d.extraction_patients >= u64::from(p.day_min_patients)
+                        && above(d.extraction_patients as f64, base_extraction)
+                    {
+                        Some((d.extraction_patients, "1 day", "printed or exported", base_extraction, ext.clone()))
+                    } else if d.peak_hour_patients >= u64::from(p.view_hour_min_patients)
+                        && above(d.peak_hour_patients as f64, base_peak)
+                        && d.unexplained_patients * 2 >= d.distinct_patients
+                    {
+                        let opened: Vec<usize> = d
+                            .events
+                            .clone()
+                            .filter(|&i| ev.patient[i] != NONE && !input.explained.kind[i].is_explained())
+                            .collect();
+                        Some((
+                            d.peak_hour_patients,
+                            "1 hour",
+                            "opened, mostly without a care explanation,",
+                            base_peak,
+                            opened,
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some((patients, window, what, baseline, events)) = fact {
+                        out.push(Finding {
+                            rule: self.id(),
+                            kind: AlertKind::Exfiltration,
+                            user: *user,
+                            patient: NONE,
+                            events,
+                            facts: vec![Fact::BulkExtraction { patients, window, what, baseline }],
+                            downgraded: false,
+                        });
+                    }
+                }
+                out
+            })
+            .collect::<Vec<_>>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    #[test]
+    fn fires_on_a_night_of_exports() {
+        let mut w = World::new();
+        w.user("clerk").department("REG").role("registration");
+        for day in 1..=9 {
+            w.access(&format!("2026-11-0{day} 10:00:00"), "clerk", "P0", "view");
+        }
+        for i in 0..60 {
+            w.access(&format!("2026-11-10 02:{:02}:00", i / 2 + 10), "clerk", &format!("X{i}"), "export");
+        }
+        let found = w.run(&BulkExtraction);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, AlertKind::Exfiltration);
+        assert_eq!(found[0].events.len(), 60);
+        assert!(found[0].facts[0].sentence().starts_with("printed or exported 60 patients' records within 1 hour"));
+    }
+
+    #[test]
+    fn a_coder_who_prints_all_day_every_day_is_measured_against_herself() {
+        let mut w = World::new();
+        w.user("him").department("HIM").role("him_coder");
+        for day in 1..=9 {
+            for i in 0..50 {
+                w.access(
+                    &format!("2026-11-0{day} {:02}:{:02}:00", 8 + i / 10, (i % 10) * 5),
+                    "him",
+                    &format!("D{day}-{i}"),
+                    "print",
+                );
+            }
+        }
+        assert!(w.run(&BulkExtraction).is_empty());
+    }
+}

@@ -1,0 +1,142 @@
+//! `compromised_account`: a new device, odd hours and unexplained breadth on
+//! the same day.
+//!
+//! Why it matters: stolen credentials are used from the thief's machine,
+//! usually at night, to pull records of patients the real user never treats.
+//! Each signal alone is common (a new workstation on a new unit, a night
+//! shift, a consult); together they are rare. A device counts as new when the
+//! account had not used it on an earlier day, once the account has
+//! `min_history_days` active days.
+//!
+//! Example: a nurse's account logs in at 03:05 from `LAPTOP-3F2A` and an
+//! outside IP address it never used and opens 44 patients no care explains.
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+use crate::model::NONE;
+
+/// The detector.
+pub struct CompromisedAccount;
+
+impl Rule for CompromisedAccount {
+    fn id(&self) -> &'static str {
+        "compromised_account"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.compromised_account.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if !input.config.rules.compromised_account.enabled {
+            return Err("disabled in configuration".into());
+        }
+        let ev = &input.data.events;
+        if ev.workstation.iter().all(|w| *w == NONE) && ev.ip.iter().all(|w| *w == NONE) {
+            return Err("access_log has no workstation_id or ip_address".into());
+        }
+        Ok(())
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let p = &input.config.rules.compromised_account;
+        let ev = &input.data.events;
+        input
+            .features
+            .users
+            .par_iter()
+            .flat_map_iter(|(user, s)| {
+                let mut out = Vec::new();
+                for (k, d) in s.days.iter().enumerate() {
+                    if k < p.min_history_days as usize
+                        || d.new_workstations + d.new_ips == 0
+                        || d.after_hours < u64::from(p.min_after_hours)
+                        || d.unexplained_patients < u64::from(p.min_unexplained_patients)
+                    {
+                        continue;
+                    }
+                    // Evidence: the day's accesses no care explains.
+                    let events: Vec<usize> = d
+                        .events
+                        .clone()
+                        .filter(|&i| ev.patient[i] != NONE && !input.explained.kind[i].is_explained())
+                        .collect();
+                    out.push(Finding {
+                        rule: self.id(),
+                        kind: AlertKind::Account,
+                        user: *user,
+                        patient: NONE,
+                        events,
+                        facts: vec![Fact::NewDeviceOddHours {
+                            workstations: d.new_workstations,
+                            ips: d.new_ips,
+                            after_hours: d.after_hours,
+                            unexplained_patients: d.unexplained_patients,
+                        }],
+                        downgraded: false,
+                    });
+                }
+                out
+            })
+            .collect::<Vec<_>>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    fn nurse(w: &mut World) {
+        w.user("rn").department("MED").role("nurse");
+        w.patient("P0");
+        w.encounter("P0", "MED", "2026-11-01 00:00:00", None, None);
+        for day in 1..=5 {
+            w.access_from(&format!("2026-11-0{day} 10:00:00"), "rn", "P0", "view", "WS-MED-1", "10.0.0.1");
+        }
+    }
+
+    #[test]
+    fn fires_on_a_new_device_at_night_opening_unrelated_patients() {
+        let mut w = World::new();
+        nurse(&mut w);
+        for i in 0..8 {
+            w.access_from(
+                &format!("2026-11-07 03:{:02}:00", 10 + i),
+                "rn",
+                &format!("X{i}"),
+                "view",
+                "LAPTOP-1",
+                "185.1.2.3",
+            );
+        }
+        let found = w.run(&CompromisedAccount);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, AlertKind::Account);
+        assert!(found[0].facts[0].sentence().contains("a workstation and an IP address the account had never used"));
+    }
+
+    #[test]
+    fn a_new_unit_at_night_with_explained_patients_does_not_fire() {
+        let mut w = World::new();
+        nurse(&mut w);
+        for i in 0..8 {
+            let p = format!("N{i}");
+            w.patient(&p);
+            w.encounter(&p, "ICU", "2026-11-06 00:00:00", None, None);
+            w.access_from_dept(
+                &format!("2026-11-07 03:{:02}:00", 10 + i),
+                "rn",
+                &p,
+                "view",
+                "WS-ICU-4",
+                "10.0.0.9",
+                "ICU",
+            );
+        }
+        assert!(w.run(&CompromisedAccount).is_empty());
+    }
+}

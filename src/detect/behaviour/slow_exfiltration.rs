@@ -1,0 +1,137 @@
+//! `slow_exfiltration`: extraction above the user's own baseline, day after
+//! day.
+//!
+//! Why it matters: a careful thief stays under any one-day threshold and
+//! takes a few dozen records a day for weeks. Each user's daily count of
+//! distinct patients printed or exported is compared with their own history
+//! (median and normal-consistent MAD, needing `min_history_days` active
+//! days): `min_days` elevated days (robust z of `z` or more) within
+//! `span_days`, adding up to `min_patients`, make a finding.
+//!
+//! Example: a unit clerk who prints one or two records a day prints 12 to 20
+//! a day on six days over two weeks.
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+use crate::features::robust_center_scale;
+use crate::model::NONE;
+
+/// The detector.
+pub struct SlowExfiltration;
+
+impl Rule for SlowExfiltration {
+    fn id(&self) -> &'static str {
+        "slow_exfiltration"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.slow_exfiltration.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if input.config.rules.slow_exfiltration.enabled {
+            Ok(())
+        } else {
+            Err("disabled in configuration".into())
+        }
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let p = &input.config.rules.slow_exfiltration;
+        let ev = &input.data.events;
+        input
+            .features
+            .users
+            .par_iter()
+            .filter_map(|(user, s)| {
+                if s.days.len() < p.min_history_days as usize {
+                    return None;
+                }
+                let series: Vec<f64> = s.days.iter().map(|d| d.extraction_patients as f64).collect();
+                let (center, scale) = robust_center_scale(&series, 1.0);
+                let elevated: Vec<usize> = (0..s.days.len())
+                    .filter(|&k| {
+                        let v = series[k];
+                        (v - center) / scale >= p.z && v >= center + 3.0
+                    })
+                    .collect();
+                // The densest run of elevated days within span_days.
+                let span = i64::from(p.span_days);
+                let mut best: Option<(usize, usize)> = None;
+                let mut lo = 0;
+                for hi in 0..elevated.len() {
+                    while i64::from(s.days[elevated[hi]].day - s.days[elevated[lo]].day) >= span {
+                        lo += 1;
+                    }
+                    if best.is_none_or(|(a, b)| hi - lo > b - a) {
+                        best = Some((lo, hi));
+                    }
+                }
+                let (lo, hi) = best?;
+                let days: Vec<usize> = elevated[lo..=hi].to_vec();
+                let patients: u64 = days.iter().map(|&k| s.days[k].extraction_patients).sum();
+                if days.len() < p.min_days as usize || patients < u64::from(p.min_patients) {
+                    return None;
+                }
+                let events: Vec<usize> = days
+                    .iter()
+                    .flat_map(|&k| s.days[k].events.clone())
+                    .filter(|&i| ev.action[i].is_extraction())
+                    .collect();
+                let span_days = i64::from(s.days[*days.last()?].day - s.days[days[0]].day) + 1;
+                Some(Finding {
+                    rule: self.id(),
+                    kind: AlertKind::Exfiltration,
+                    user: *user,
+                    patient: NONE,
+                    events,
+                    facts: vec![Fact::SlowExfiltration { days: days.len(), span_days, patients, baseline: center }],
+                    downgraded: false,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    fn clerk(w: &mut World, daily: &[usize]) {
+        w.user("clerk").department("MED").role("unit_clerk");
+        for (d, &n) in daily.iter().enumerate() {
+            let day = format!("2026-11-{:02}", d + 1);
+            w.access(&format!("{day} 08:00:00"), "clerk", "P0", "view");
+            for i in 0..n {
+                w.access(&format!("{day} 09:{:02}:00", i % 60), "clerk", &format!("D{d}-{i}"), "print");
+            }
+        }
+    }
+
+    #[test]
+    fn fires_on_a_sustained_rise_over_the_users_own_baseline() {
+        let mut w = World::new();
+        clerk(&mut w, &[1, 2, 1, 0, 2, 1, 1, 2, 1, 14, 16, 0, 15, 18, 1]);
+        let found = w.run(&SlowExfiltration);
+        assert_eq!(found.len(), 1);
+        assert!(
+            matches!(found[0].facts[0], Fact::SlowExfiltration { days: 4, patients: 63, .. }),
+            "{:?}",
+            found[0].facts
+        );
+    }
+
+    #[test]
+    fn one_busy_day_or_a_steady_high_printer_does_not_fire() {
+        let mut w = World::new();
+        clerk(&mut w, &[1, 2, 1, 0, 2, 1, 1, 2, 1, 30, 1, 0, 1, 2, 1]);
+        assert!(w.run(&SlowExfiltration).is_empty());
+        let mut w = World::new();
+        clerk(&mut w, &[20, 22, 19, 21, 18, 20, 23, 21, 20, 19, 22, 20]);
+        assert!(w.run(&SlowExfiltration).is_empty());
+    }
+}

@@ -1,0 +1,149 @@
+//! `unexplained_browsing`: many unrelated records, each harmless-looking
+//! alone.
+//!
+//! Why it matters: curious browsing (a handful of charts opened here and
+//! there, none linked to the user's work) is the commonest snooping and
+//! invisible to rules about one record. Each user's count of distinct
+//! patients that no care explains is compared with their peer group (robust
+//! z-score against the group's median and MAD; all users when there are no
+//! peer groups). An outlier gets one finding per such patient, so each
+//! record can be reviewed; beyond `max_patient_alerts` patients the pattern
+//! is bulk behaviour and one user-level finding replaces them.
+//!
+//! Example: a nurse opens nine records of patients nobody on her unit
+//! treats, in the evenings over two weeks; her peers have none or one.
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::input::{DetectInput, Rule};
+use crate::features::robust_center_scale;
+use crate::model::NONE;
+
+/// The detector.
+pub struct UnexplainedBrowsing;
+
+impl Rule for UnexplainedBrowsing {
+    fn id(&self) -> &'static str {
+        "unexplained_browsing"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.unexplained_browsing.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        if !input.config.rules.unexplained_browsing.enabled {
+            return Err("disabled in configuration".into());
+        }
+        if input.features.users.len() < 10 {
+            return Err("fewer than 10 users to compare with".into());
+        }
+        Ok(())
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let p = &input.config.rules.unexplained_browsing;
+        let users = &input.features.users;
+        let ev = &input.data.events;
+        // Group of each user: the peer group, or one group of everybody.
+        let group = |i: usize| input.features.peers.as_ref().map_or(0, |g| g.assignment[i]);
+        let label =
+            |g: usize| input.features.peers.as_ref().map_or_else(|| "all users".to_string(), |pg| pg.labels[g].clone());
+        let mut counts: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        for (i, (_, s)) in users.iter().enumerate() {
+            counts.entry(group(i)).or_default().push(s.unexplained_patients as f64);
+        }
+        let stats: BTreeMap<usize, (f64, f64)> =
+            counts.iter().map(|(g, v)| (*g, robust_center_scale(v, 1.0))).collect();
+        let mut out = Vec::new();
+        for (i, (user, s)) in users.iter().enumerate() {
+            let (center, scale) = stats[&group(i)];
+            let n = s.unexplained_patients as f64;
+            if s.unexplained_patients < u64::from(p.min_patients) || (n - center) / scale < p.z {
+                continue;
+            }
+            let fact = Fact::UnexplainedBreadth {
+                patients: s.unexplained_patients,
+                days: s.active_days,
+                peer_median: center,
+                peer_label: label(group(i)),
+            };
+            let range = s.days.first().map_or(0..0, |d| d.events.start..s.days.last().map_or(0, |l| l.events.end));
+            let unexplained = range.filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
+            let by_patient = input.by_patient(unexplained);
+            if by_patient.len() > p.max_patient_alerts as usize {
+                out.push(Finding {
+                    rule: self.id(),
+                    kind: AlertKind::Behaviour,
+                    user: *user,
+                    patient: NONE,
+                    events: by_patient.values().flatten().copied().collect::<Vec<_>>(),
+                    facts: vec![fact],
+                    downgraded: false,
+                });
+                continue;
+            }
+            for (patient, events) in by_patient {
+                out.push(Finding {
+                    rule: self.id(),
+                    kind: AlertKind::Snooping,
+                    user: *user,
+                    patient,
+                    events,
+                    facts: vec![fact.clone()],
+                    downgraded: false,
+                });
+            }
+        }
+        for f in &mut out {
+            f.events.sort_unstable();
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    /// Twenty nurses on one unit who each treat their own patients.
+    fn unit() -> World {
+        let mut w = World::new();
+        for n in 0..20 {
+            let u = format!("rn{n}");
+            w.user(&u).department("MED").role("nurse");
+            for k in 0..5 {
+                let p = format!("M{n}-{k}");
+                w.patient(&p);
+                w.encounter(&p, "MED", "2026-11-01 00:00:00", None, None);
+                w.access(&format!("2026-11-0{} 10:00:00", k + 2), &u, &p, "view");
+            }
+        }
+        w
+    }
+
+    #[test]
+    fn fires_once_per_unrelated_record_of_an_outlying_user() {
+        let mut w = unit();
+        for k in 0..8 {
+            w.access(&format!("2026-11-0{} 21:00:00", k % 8 + 1), "rn3", &format!("X{k}"), "view");
+        }
+        let found = w.run(&UnexplainedBrowsing);
+        assert_eq!(found.len(), 8);
+        assert!(found.iter().all(|f| w.user_of(f) == "rn3" && f.kind == AlertKind::Snooping));
+        assert!(found[0].facts[0].sentence().starts_with("opened 8 patients' records that no care explains"));
+    }
+
+    #[test]
+    fn a_user_with_an_unexplained_record_or_two_like_peers_does_not_fire() {
+        let mut w = unit();
+        for n in 0..20 {
+            w.access("2026-11-08 12:00:00", &format!("rn{n}"), &format!("Y{n}"), "view");
+        }
+        w.access("2026-11-08 13:00:00", "rn3", "Z1", "view");
+        assert!(w.run(&UnexplainedBrowsing).is_empty());
+    }
+}

@@ -1,0 +1,195 @@
+//! Per user and local day: the daily series that baselines and the
+//! exfiltration detectors read.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use crate::explain::Explanations;
+use crate::ingest::Ingested;
+use crate::model::{Code, NONE};
+use crate::time::{LocalTime, MICROS_PER_HOUR};
+
+use super::usual_hours::UsualHours;
+
+/// One user's activity on one local day.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayStats {
+    /// Local day (days since 1970-01-01).
+    pub day: i32,
+    /// Index range into the user's events (`Ingested::events`) for this day.
+    pub events: Range<usize>,
+    /// Patient accesses.
+    pub patient_accesses: u64,
+    /// Distinct patients.
+    pub distinct_patients: u64,
+    /// Distinct patients with at least one access care does not explain.
+    pub unexplained_patients: u64,
+    /// Distinct patients printed or exported.
+    pub extraction_patients: u64,
+    /// Print and export actions.
+    pub extraction_events: u64,
+    /// Patient accesses outside the user's usual hours.
+    pub after_hours: u64,
+    /// Most distinct patients opened within any 60-minute window.
+    pub peak_hour_patients: u64,
+    /// Workstations used this day that the user had not used on an earlier day.
+    pub new_workstations: u64,
+    /// IP addresses used this day that the user had not used on an earlier day.
+    pub new_ips: u64,
+    /// Distinct patients never opened by this user on an earlier day.
+    pub first_time_patients: u64,
+}
+
+/// Most distinct patients within any `window` of time, over events sorted by time.
+pub fn peak_distinct(ts: &[i64], patients: &[Code], window: i64) -> u64 {
+    let mut counts: HashMap<Code, u32> = HashMap::new();
+    let mut best = 0usize;
+    let mut lo = 0;
+    for hi in 0..ts.len() {
+        if patients[hi] != NONE {
+            *counts.entry(patients[hi]).or_insert(0) += 1;
+        }
+        while ts[hi] - ts[lo] >= window {
+            if patients[lo] != NONE {
+                if let Some(c) = counts.get_mut(&patients[lo]) {
+                    *c -= 1;
+                    if *c == 0 {
+                        counts.remove(&patients[lo]);
+                    }
+                }
+            }
+            lo += 1;
+        }
+        best = best.max(counts.len());
+    }
+    best as u64
+}
+
+/// The daily series of one user. `locals` holds the local time of each of
+/// the user's events (aligned with `range`).
+pub fn user_days(
+    data: &Ingested,
+    explained: &Explanations,
+    range: Range<usize>,
+    locals: &[LocalTime],
+    usual: &UsualHours,
+) -> Vec<DayStats> {
+    let ev = &data.events;
+    let mut out = Vec::new();
+    let mut seen_ws: HashSet<Code> = HashSet::new();
+    let mut seen_ip: HashSet<Code> = HashSet::new();
+    let mut seen_patients: HashSet<Code> = HashSet::new();
+    let mut start = 0;
+    let n = range.len();
+    // Events are sorted by UTC time; local days are monotone in it except
+    // across a DST fall-back hour, which stays within one local day.
+    while start < n {
+        let day = locals[start].day;
+        let mut end = start;
+        while end < n && locals[end].day == day {
+            end += 1;
+        }
+        let idx = range.start + start..range.start + end;
+        let mut s = DayStats { day, events: idx.clone(), ..DayStats::default() };
+        let mut patients = HashSet::new();
+        let mut unexplained = HashSet::new();
+        let mut extracted = HashSet::new();
+        let mut new_ws = HashSet::new();
+        let mut new_ip = HashSet::new();
+        let mut first_time = HashSet::new();
+        for (k, i) in idx.clone().enumerate() {
+            let p = ev.patient[i];
+            if ev.workstation[i] != NONE && !seen_ws.contains(&ev.workstation[i]) {
+                new_ws.insert(ev.workstation[i]);
+            }
+            if ev.ip[i] != NONE && !seen_ip.contains(&ev.ip[i]) {
+                new_ip.insert(ev.ip[i]);
+            }
+            if ev.action[i].is_extraction() {
+                s.extraction_events += 1;
+                if p != NONE {
+                    extracted.insert(p);
+                }
+            }
+            if p == NONE {
+                continue;
+            }
+            s.patient_accesses += 1;
+            patients.insert(p);
+            if !explained.kind[i].is_explained() {
+                unexplained.insert(p);
+            }
+            if !usual.contains(locals[start + k].hour) {
+                s.after_hours += 1;
+            }
+            if !seen_patients.contains(&p) {
+                first_time.insert(p);
+            }
+        }
+        s.distinct_patients = patients.len() as u64;
+        s.unexplained_patients = unexplained.len() as u64;
+        s.extraction_patients = extracted.len() as u64;
+        s.first_time_patients = first_time.len() as u64;
+        // Only meaningful once the user has a history of devices.
+        if !out.is_empty() {
+            s.new_workstations = new_ws.len() as u64;
+            s.new_ips = new_ip.len() as u64;
+        }
+        s.peak_hour_patients = peak_distinct(&ev.ts[idx.clone()], &ev.patient[idx.clone()], MICROS_PER_HOUR);
+        seen_ws.extend(new_ws);
+        seen_ip.extend(new_ip);
+        seen_patients.extend(patients);
+        out.push(s);
+        start = end;
+    }
+    out
+}
+
+/// Median of a slice (0 when empty).
+pub fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let m = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[m]
+    } else {
+        (values[m - 1] + values[m]) / 2.0
+    }
+}
+
+/// A robust location and scale: median and 1.4826 × median absolute
+/// deviation (the normal-consistent MAD), floored at `min_scale`.
+pub fn robust_center_scale(values: &[f64], min_scale: f64) -> (f64, f64) {
+    let mut v = values.to_vec();
+    let med = median(&mut v);
+    let mut dev: Vec<f64> = values.iter().map(|x| (x - med).abs()).collect();
+    let mad = median(&mut dev) * 1.4826;
+    (med, mad.max(min_scale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peak_distinct_counts_patients_in_a_sliding_hour() {
+        let h = MICROS_PER_HOUR;
+        let ts = [0, 10, 20, h - 1, h + 5, 3 * h];
+        let ps = [1, 2, 1, 3, 4, 5];
+        // {1,2,3} in the first hour; at h+5 the window [h+5-h, h+5] holds 2,1,3,4 (ts 10..)
+        assert_eq!(peak_distinct(&ts, &ps, h), 4);
+        assert_eq!(peak_distinct(&[], &[], h), 0);
+        assert_eq!(peak_distinct(&[0, 1], &[NONE, NONE], h), 0);
+    }
+
+    #[test]
+    fn robust_scale_ignores_one_outlier() {
+        let (m, s) = robust_center_scale(&[10.0, 11.0, 9.0, 10.0, 500.0], 1.0);
+        assert_eq!(m, 10.0);
+        assert!(s < 2.0, "{s}");
+        let (_, s) = robust_center_scale(&[3.0, 3.0, 3.0], 0.5);
+        assert_eq!(s, 0.5);
+    }
+}
