@@ -13,7 +13,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::encounters::{EncKind, Encounter};
 use super::event::{day_start, Action, Category, Event, DAY};
 use super::schedule::{Schedule, Shift};
-use super::world::{DeptKind, Role, World};
+use super::world::{Contact, DeptKind, Kin, Role, World};
 
 /// Every scenario, in the order incidents are spread over them.
 pub const SCENARIOS: [&str; 14] = [
@@ -352,6 +352,31 @@ fn place(pl: &mut Planner, scenario: &str) -> Option<Rows> {
                 let v = pl.rng.gen_range(1..4);
                 let Some((a, b)) = pl.snoop(k.user, k.patient, v, CLINICAL) else { continue };
                 return Some(vec![(k.user, Some(k.patient), a, b)]);
+            }
+            if want_relative {
+                return None;
+            }
+            // Small worlds may have no usable friend: list an actor as the
+            // contact of an unrelated patient (an ex-partner, say).
+            for u in pl.actors(|_, _| true).into_iter().take(20) {
+                let Some(&p) = pl.unrelated_patients(u, 1, true).first() else { continue };
+                let user = pl.world.users[u as usize].clone();
+                let address = pl.world.households[user.household as usize].address.clone();
+                let relationship = ["partner", "friend"][pl.rng.gen_range(0..2)];
+                let v = pl.rng.gen_range(1..4);
+                let Some((a, b)) = pl.snoop(u, p, v, CLINICAL) else { continue };
+                let at = pl.world.contacts.partition_point(|c| c.patient <= p);
+                pl.world
+                    .contacts
+                    .insert(at, Contact { patient: p, first: user.first, last: user.last, relationship, address });
+                pl.world.kin.push(Kin {
+                    user: u,
+                    patient: p,
+                    same_household: false,
+                    listed_contact: true,
+                    relative: false,
+                });
+                return Some(vec![(u, Some(p), a, b)]);
             }
             None
         }

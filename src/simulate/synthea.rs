@@ -58,7 +58,11 @@ pub struct Synthea {
 
 /// Strips Synthea's numeric suffix: "Jacinto644" -> "Jacinto".
 pub fn strip_digits(s: &str) -> String {
-    s.trim().trim_end_matches(|c: char| c.is_ascii_digit()).to_string()
+    s.split_whitespace()
+        .map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn read(path: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>), SimulateError> {
@@ -318,5 +322,6 @@ mod tests {
         assert_eq!(strip_digits("Jacinto644"), "Jacinto");
         assert_eq!(strip_digits("O'Reilly797"), "O'Reilly");
         assert_eq!(strip_digits("Smith"), "Smith");
+        assert_eq!(strip_digits("Van123 Der45 Berg6"), "Van Der Berg");
     }
 }

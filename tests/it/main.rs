@@ -8,3 +8,4 @@ mod env;
 mod import;
 mod ingest;
 mod outputs;
+mod simulate;

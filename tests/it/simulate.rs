@@ -1,0 +1,332 @@
+//! The simulator and `evaluate`: a small simulated bundle is internally
+//! consistent, labels point at real rows, look-alikes exist, output is
+//! byte-for-byte deterministic per seed, Parquet and Synthea inputs work,
+//! and `evaluate` computes known scores on a hand-written pair of files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ehrwatch::evaluate::evaluate;
+use ehrwatch::simulate::{simulate, BundleFormat, SimulateParams, LOOKALIKE_SCENARIOS, SCENARIOS};
+
+use crate::env::binary;
+
+type Row = BTreeMap<String, String>;
+
+fn read_csv(path: &Path) -> Vec<Row> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
+
+fn small(out: &Path, seed: u64) -> SimulateParams {
+    let mut p = SimulateParams::new(out);
+    p.users = 200;
+    p.patients = 3000;
+    p.days = 14;
+    p.seed = seed;
+    p
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let name = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(name, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn small_simulation_is_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = simulate(&small(dir.path(), 7)).unwrap();
+    for f in [
+        "access_log.csv",
+        "users.csv",
+        "patients.csv",
+        "encounters.csv",
+        "patient_contacts.csv",
+        "labels.csv",
+        "lookalikes.csv",
+    ] {
+        assert!(dir.path().join(f).is_file(), "{f} missing");
+    }
+    let log = read_csv(&dir.path().join("access_log.csv"));
+    assert_eq!(log.len() as u64, report.events);
+    let users: BTreeMap<String, Row> =
+        read_csv(&dir.path().join("users.csv")).into_iter().map(|r| (r["user_id"].clone(), r)).collect();
+    let patients: BTreeSet<String> =
+        read_csv(&dir.path().join("patients.csv")).into_iter().map(|r| r["patient_id"].clone()).collect();
+    let encounters = read_csv(&dir.path().join("encounters.csv"));
+
+    // Every row names a known user and patient, a contract action, and a
+    // timestamp inside the window.
+    let actions = ["view", "create", "update", "delete", "print", "export", "search", "login", "logout"];
+    for r in &log {
+        assert!(users.contains_key(&r["user_id"]), "unknown user in access_log");
+        assert!(r["patient_id"].is_empty() || patients.contains(&r["patient_id"]), "unknown patient in access_log");
+        assert!(actions.contains(&r["action"].as_str()));
+        assert!(
+            r["timestamp"].as_str() >= "2026-10-01 00:00:00" && r["timestamp"].as_str() < "2026-10-15 00:00:00",
+            "{}",
+            r["timestamp"]
+        );
+        assert_eq!(r["patient_id"].is_empty(), matches!(r["action"].as_str(), "search" | "login" | "logout"));
+    }
+    for e in &encounters {
+        assert!(patients.contains(&e["patient_id"]));
+        assert!(e["provider_user_id"].is_empty() || users.contains_key(&e["provider_user_id"]));
+    }
+    // Mostly views, few prints, very few exports.
+    let count = |a: &str| log.iter().filter(|r| r["action"] == a).count() as f64;
+    let n = log.len() as f64;
+    assert!(count("view") / n > 0.6, "views {}", count("view") / n);
+    assert!(count("print") / n < 0.03);
+    assert!(count("export") / n < 0.01);
+
+    // Every labelled incident row is present in the access log, and no
+    // encounter links the user to a labelled patient.
+    let labels = read_csv(&dir.path().join("labels.csv"));
+    let scenarios: BTreeSet<&str> = labels.iter().map(|l| l["scenario"].as_str()).collect();
+    assert_eq!(scenarios, SCENARIOS.iter().copied().collect::<BTreeSet<_>>(), "every scenario is injected");
+    for l in &labels {
+        let hit = log.iter().any(|r| {
+            r["user_id"] == l["user_id"]
+                && (l["patient_id"].is_empty() || r["patient_id"] == l["patient_id"])
+                && r["timestamp"] >= l["start"]
+                && r["timestamp"] <= l["end"]
+        });
+        assert!(hit, "label {} ({}) has no access rows", l["incident_id"], l["scenario"]);
+        if !l["patient_id"].is_empty() {
+            let home = &users[&l["user_id"]]["department_id"];
+            let linked = encounters.iter().any(|e| {
+                e["patient_id"] == l["patient_id"]
+                    && (e["provider_user_id"] == l["user_id"] || &e["department_id"] == home)
+            });
+            assert!(!linked, "incident {} is explained by an encounter", l["incident_id"]);
+        }
+        if l["scenario"] == "terminated" {
+            let term = &users[&l["user_id"]]["termination_date"];
+            assert!(!term.is_empty() && l["start"].as_str() > term.as_str());
+        }
+    }
+    assert!(report.incident_linked < 0.01);
+    assert!(report.linked_strict > 0.7, "{}", report.linked_strict);
+
+    // Every look-alike scenario exists and its rows are real activity.
+    let looks = read_csv(&dir.path().join("lookalikes.csv"));
+    let present: BTreeSet<&str> = looks.iter().map(|l| l["scenario"].as_str()).collect();
+    for s in LOOKALIKE_SCENARIOS {
+        assert!(present.contains(s), "look-alike {s} missing");
+    }
+    for l in looks.iter().filter(|l| l["scenario"] == "same_surname_treating") {
+        let user = &users[&l["user_id"]];
+        let pats = read_csv(&dir.path().join("patients.csv"));
+        let p = pats.iter().find(|p| p["patient_id"] == l["patient_id"]).unwrap();
+        assert_eq!(p["last_name"], user["last_name"]);
+        assert_ne!(p["address"], user["address"]);
+        assert!(log.iter().any(|r| r["user_id"] == l["user_id"] && r["patient_id"] == l["patient_id"]));
+    }
+
+    // The terminal summary names no patient.
+    let text = report.to_string();
+    assert!(text.contains("access-log rows"));
+    assert!(!patients.iter().any(|p| text.contains(p.as_str())));
+}
+
+#[test]
+fn same_seed_same_bytes_different_seed_differs() {
+    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut p = small(a.path(), 11);
+    p.users = 80;
+    p.patients = 1000;
+    p.days = 5;
+    simulate(&p).unwrap();
+    p.out = b.path().to_path_buf();
+    simulate(&p).unwrap();
+    p.out = c.path().to_path_buf();
+    p.seed = 12;
+    simulate(&p).unwrap();
+    let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(bytes == &fb[name], "{name} differs between runs with the same seed");
+    }
+    assert_ne!(fa["access_log.csv"], fc["access_log.csv"]);
+}
+
+#[test]
+fn parquet_writes_one_file_per_day_with_the_same_rows() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut p = small(a.path(), 5);
+    p.users = 80;
+    p.patients = 1000;
+    p.days = 3;
+    let csv = simulate(&p).unwrap();
+    p.out = b.path().to_path_buf();
+    p.format = BundleFormat::Parquet;
+    let pq = simulate(&p).unwrap();
+    assert_eq!(csv.events, pq.events);
+    let mut names: Vec<String> = fs::read_dir(b.path().join("access_log"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["2026-10-01.parquet", "2026-10-02.parquet", "2026-10-03.parquet"]);
+    assert!(!b.path().join("access_log.csv").exists());
+    assert!(b.path().join("users.csv").is_file());
+}
+
+#[test]
+fn synthea_patients_and_encounters_are_used() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/external/synthea");
+    if !dir.join("patients.csv").is_file() {
+        eprintln!("note: {} not found; Synthea test skipped", dir.display());
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut p = small(out.path(), 3);
+    p.users = 150;
+    p.days = 7;
+    p.synthea = Some(dir);
+    let report = simulate(&p).unwrap();
+    assert_eq!(report.patients, 922);
+    assert!(report.synthea_encounters > 0);
+    let pats = read_csv(&out.path().join("patients.csv"));
+    assert_eq!(pats.len(), 922);
+    assert!(pats
+        .iter()
+        .all(|r| !r["first_name"].chars().any(|c| c.is_ascii_digit())
+            && !r["last_name"].chars().any(|c| c.is_ascii_digit())));
+    let users = read_csv(&out.path().join("users.csv"));
+    assert!(users.iter().all(|r| !r["last_name"].chars().any(|c| c.is_ascii_digit())));
+    assert!(report.events > 10_000);
+}
+
+#[test]
+fn daylight_saving_gap_has_no_rows() {
+    let out = tempfile::tempdir().unwrap();
+    let mut p = small(out.path(), 9);
+    p.users = 80;
+    p.patients = 1000;
+    p.days = 2;
+    p.start_date = chrono::NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+    p.timezone = "America/Chicago".parse().unwrap();
+    simulate(&p).unwrap();
+    let log = read_csv(&out.path().join("access_log.csv"));
+    assert!(log.iter().any(|r| r["timestamp"].starts_with("2026-03-08 03:")));
+    assert!(!log.iter().any(|r| r["timestamp"].starts_with("2026-03-08 02:")));
+}
+
+const LABELS: &str = "incident_id,scenario,user_id,patient_id,start,end
+INC-1,vip,U1,P1,2026-10-02 10:00:00,2026-10-02 10:05:00
+INC-2,bulk_export_night,U2,,2026-10-03 02:00:00,2026-10-03 03:00:00
+INC-3,curious_browsing,U3,P3,2026-10-04 10:00:00,2026-10-04 10:01:00
+INC-3,curious_browsing,U3,P4,2026-10-05 10:00:00,2026-10-05 10:01:00
+INC-4,self,=U7,P7,2026-10-06 10:00:00,2026-10-06 10:01:00
+";
+
+// Ranks out of file order; the last alert's user was neutralised by the
+// alert writer ('=U7).
+const ALERTS: &str =
+    "alert_id,rank,score,kind,user_id,patient_id,rules,first_access,last_access,access_count,explanation
+a3,3,80,snooping,U1,P1,vip_access,,,3,x
+a1,1,99,exfiltration,U2,P9,bulk_export,,,300,x
+a2,2,90,snooping,U9,P9,family,,,2,x
+a4,4,70,snooping,U3,P3,unexplained,,,2,x
+a5,5,60,snooping,U2,P8,unexplained,,,1,x
+a6,6,50,behaviour,U8,P8,peer,,,1,x
+a7,7,40,behaviour,U8,P1,peer,,,1,x
+a8,8,30,snooping,U9,P1,unexplained,,,1,x
+a9,9,20,snooping,'=U7,P7,self_access,,,1,x
+";
+
+const LOOKALIKES: &str = "scenario,user_id,patient_id,start,end
+night_shift,U8,,2026-10-01 00:00:00,2026-10-10 23:59:59
+same_surname_treating,U9,P5,2026-10-02 08:00:00,2026-10-03 08:00:00
+";
+
+#[test]
+fn evaluate_computes_known_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("labels.csv"), LABELS).unwrap();
+    fs::write(dir.path().join("alerts.csv"), ALERTS).unwrap();
+    fs::write(dir.path().join("lookalikes.csv"), LOOKALIKES).unwrap();
+    let ev = evaluate(&dir.path().join("labels.csv"), &dir.path().join("alerts.csv"), None).unwrap();
+    assert_eq!(ev.k, 8, "K defaults to twice the incidents");
+    assert_eq!((ev.incidents, ev.targets, ev.alerts), (4, 5, 9));
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    assert!(close(ev.recall_at_k, 3.0 / 5.0), "{}", ev.recall_at_k);
+    assert!(close(ev.incident_recall_at_k, 3.0 / 4.0));
+    assert!(close(ev.precision_at_k, 4.0 / 8.0), "{}", ev.precision_at_k);
+    let ap = (1.0 + 2.0 / 3.0 + 3.0 / 4.0 + 5.0 / 9.0) / 5.0;
+    assert!(close(ev.average_precision, ap), "{} vs {ap}", ev.average_precision);
+    let by: BTreeMap<&str, _> = ev.scenarios.iter().map(|s| (s.scenario.as_str(), s)).collect();
+    assert!(close(by["curious_browsing"].recall(), 0.5));
+    assert_eq!(by["curious_browsing"].incidents_hit, 1);
+    assert!(close(by["curious_browsing"].average_precision, 0.375));
+    assert!(close(by["self"].recall(), 0.0), "hit only at rank 9, outside K");
+    assert!(close(by["self"].average_precision, 5.0 / 9.0));
+    assert_eq!(by["bulk_export_night"].alerts_at_k, 2);
+    let looks: BTreeMap<&str, (usize, usize)> =
+        ev.lookalikes.iter().map(|l| (l.scenario.as_str(), (l.rows, l.hit))).collect();
+    assert_eq!(looks["night_shift"], (1, 1));
+    assert_eq!(looks["same_surname_treating"], (1, 0));
+    assert_eq!(ev.lookalike_alerts_at_k, 2);
+
+    // With K = 3 only two targets are found.
+    let ev3 = evaluate(&dir.path().join("labels.csv"), &dir.path().join("alerts.csv"), Some(3)).unwrap();
+    assert!(close(ev3.recall_at_k, 2.0 / 5.0));
+    assert!(close(ev3.precision_at_k, 2.0 / 3.0));
+}
+
+#[test]
+fn cli_simulate_then_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundle");
+    let run = binary()
+        .args(["simulate", "--out"])
+        .arg(&out)
+        .args(["--users", "60", "--patients", "500", "--days", "3", "--incidents", "5", "--seed", "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("access-log rows"), "{stdout}");
+    let pids: Vec<String> = read_csv(&out.join("patients.csv")).into_iter().map(|r| r["patient_id"].clone()).collect();
+    assert!(!pids.iter().any(|p| stdout.contains(p.as_str())), "patient id printed");
+
+    fs::write(dir.path().join("alerts.csv"), ALERTS).unwrap();
+    let run = binary()
+        .args(["evaluate", "--labels"])
+        .arg(out.join("labels.csv"))
+        .arg("--alerts")
+        .arg(dir.path().join("alerts.csv"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let last = stdout.lines().last().unwrap();
+    let json: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(json["alerts"], 9);
+    assert_eq!(json["recall_at_k"], 0.0);
+
+    let bad = binary().args(["simulate", "--out"]).arg(dir.path().join("x")).args(["--users", "3"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--users 3"));
+}
