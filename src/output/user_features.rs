@@ -1,0 +1,77 @@
+//! The behaviour columns of user_features.parquet: the daily-series
+//! summaries, the profile features peer groups are learned from, and the
+//! peer group itself (group, label, whether it matches the declared role,
+//! outlier score, mixture probability).
+
+use super::frames::FeatureColumn;
+use super::write::RunOutputs;
+use crate::features::PROFILE_FEATURES;
+
+/// Profile column names, prefixed so they do not collide with the counts.
+const PROFILE_COLUMNS: [&str; 12] = [
+    "profile_patient_accesses_per_day",
+    "profile_distinct_patients_per_day",
+    "profile_peak_hour_patients",
+    "profile_unexplained_share",
+    "profile_after_hours_share",
+    "profile_weekend_share",
+    "profile_extractions_per_day",
+    "profile_distinct_workstations",
+    "profile_other_department_share",
+    "profile_first_time_share",
+    "profile_peer_affinity",
+    "profile_sensitive_share",
+];
+
+/// The behaviour columns, aligned with `run.features.users`.
+pub fn behaviour_columns(run: &RunOutputs<'_>) -> Vec<FeatureColumn> {
+    debug_assert_eq!(PROFILE_COLUMNS.len(), PROFILE_FEATURES.len());
+    let users = &run.features.users;
+    let peers = run.features.peers.as_ref();
+    let count = |f: &dyn Fn(&crate::features::UserStats) -> u64| users.iter().map(|(_, s)| f(s)).collect();
+    let mut cols = vec![
+        FeatureColumn::Count("unexplained_patients", count(&|s| s.unexplained_patients)),
+        FeatureColumn::Count("distinct_ips", count(&|s| s.distinct_ips)),
+        FeatureColumn::Count("sensitive_accesses", count(&|s| s.sensitive_accesses)),
+        FeatureColumn::Count("other_department_patients", count(&|s| s.other_department_patients)),
+        FeatureColumn::Count("peer_shared_patients", count(&|s| s.peer_shared_patients)),
+        FeatureColumn::Count(
+            "max_day_distinct_patients",
+            count(&|s| s.days.iter().map(|d| d.distinct_patients).max().unwrap_or(0)),
+        ),
+        FeatureColumn::Count(
+            "max_day_extraction_patients",
+            count(&|s| s.days.iter().map(|d| d.extraction_patients).max().unwrap_or(0)),
+        ),
+        FeatureColumn::Count(
+            "days_with_new_device",
+            count(&|s| s.days.iter().filter(|d| d.new_workstations + d.new_ips > 0).count() as u64),
+        ),
+    ];
+    for (j, name) in PROFILE_COLUMNS.iter().enumerate() {
+        cols.push(FeatureColumn::Float(name, users.iter().map(|(_, s)| s.profile.values[j]).collect()));
+    }
+    let n = users.len();
+    match peers {
+        Some(g) => {
+            cols.push(FeatureColumn::Count("peer_group", g.assignment.iter().map(|&a| a as u64 + 1).collect()));
+            cols.push(FeatureColumn::Str("peer_group_label", g.assignment.iter().map(|&a| g.labels[a].clone()).collect()));
+            cols.push(FeatureColumn::Count("peer_group_size", g.assignment.iter().map(|&a| g.sizes[a] as u64).collect()));
+            cols.push(FeatureColumn::Bool("peer_group_matches_role", g.matches_role.clone()));
+            cols.push(FeatureColumn::Float("peer_outlier_score", g.outlier.clone()));
+            cols.push(FeatureColumn::Float(
+                "peer_group_probability",
+                g.membership_probability.clone().unwrap_or_else(|| vec![f64::NAN; n]),
+            ));
+        }
+        None => {
+            cols.push(FeatureColumn::Count("peer_group", vec![0; n]));
+            cols.push(FeatureColumn::Str("peer_group_label", vec![String::new(); n]));
+            cols.push(FeatureColumn::Count("peer_group_size", vec![0; n]));
+            cols.push(FeatureColumn::Bool("peer_group_matches_role", vec![false; n]));
+            cols.push(FeatureColumn::Float("peer_outlier_score", vec![f64::NAN; n]));
+            cols.push(FeatureColumn::Float("peer_group_probability", vec![f64::NAN; n]));
+        }
+    }
+    cols
+}
