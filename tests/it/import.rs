@@ -668,3 +668,13 @@ impl Summary for Run {
         serde_json::from_str(&self.read(name)).expect("JSON")
     }
 }
+
+#[test]
+fn the_readme_csv_mapping_example_is_valid() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("## Importing other formats").expect("README has the import section")..];
+    let start = section.find("```toml\n").expect("a TOML example") + 8;
+    let toml = &section[start..start + section[start..].find("```").unwrap()];
+    let m = ehrwatch::import::csv_mapping::parse(toml, Path::new("README.md")).expect("the README example parses");
+    assert_eq!(m.timezone, Some(chrono_tz::America::Chicago));
+}
