@@ -13,7 +13,8 @@ use clap::{Parser, Subcommand};
 /// evidence.
 ///
 /// Exit codes: 0 success (alerts or not), 1 bad input, configuration or
-/// usage, 2 internal or environment failure.
+/// usage, 2 internal or environment failure, 3 alerts at or above
+/// `detect --fail-on` were written.
 #[derive(Debug, Parser)]
 #[command(name = "ehrwatch", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -165,6 +166,73 @@ pub struct DetectArgs {
     /// `timezone` in the configuration file; UTC when neither is given.
     #[arg(long, value_name = "NAME")]
     pub timezone: Option<String>,
+
+    /// First day (YYYY-MM-DD, hospital local) whose accesses may raise
+    /// alerts. Earlier data still serves as baseline (explanations and
+    /// features use all of it). Default: the data's first day.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg, conflicts_with = "last")]
+    pub from: Option<chrono::NaiveDate>,
+
+    /// Last day (YYYY-MM-DD, hospital local, inclusive) whose accesses may
+    /// raise alerts. Default: the data's last day.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg, conflicts_with = "last")]
+    pub to: Option<chrono::NaiveDate>,
+
+    /// Alert only on the last N days of the data (`1d`, `7d`, `2w`), ending
+    /// on the local day of its latest access; earlier data is baseline.
+    #[arg(long, value_name = "SPAN", value_parser = parse_span_days)]
+    pub last: Option<u32>,
+
+    /// reviewed.csv with the columns alert_id, verdict (confirmed,
+    /// false_positive or duplicate), reviewer, note: alerts closed as false
+    /// positives or duplicates are suppressed, and users with confirmed
+    /// alerts score higher (score.repeat_offender_weight). Unusable rows go
+    /// to rejected_rows.csv (table `reviewed`).
+    #[arg(long, value_name = "FILE")]
+    pub reviewed: Option<PathBuf>,
+
+    /// Exit with code 3 (after writing every output) when an alert of this
+    /// severity or higher is written: for cron jobs that must page someone.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Key file (at least 16 bytes; one trailing newline ignored): replace
+    /// user and patient ids (and alert and case ids) in alerts.*, cases.csv,
+    /// user_features.parquet and report.html by keyed HMAC-SHA256 tokens,
+    /// stable for the key; rejected_rows.csv withholds its raw column.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonymize_key: Option<PathBuf>,
+}
+
+/// Severity threshold of `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any alert.
+    Low,
+    /// Medium or high alerts.
+    Medium,
+    /// High alerts.
+    High,
+}
+
+fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; expected YYYY-MM-DD"))
+}
+
+/// `7d` -> 7, `2w` -> 14; a bare number is days.
+fn parse_span_days(s: &str) -> Result<u32, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let (num, unit) = match t.strip_suffix('d') {
+        Some(n) => (n, 1),
+        None => match t.strip_suffix('w') {
+            Some(n) => (n, 7),
+            None => (t.as_str(), 1),
+        },
+    };
+    match num.parse::<u32>() {
+        Ok(n) if n >= 1 && n <= 3660 / unit => Ok(n * unit),
+        _ => Err(format!("{s:?} is not a span; expected days like 1d or 7d, or weeks like 2w")),
+    }
 }
 
 /// Source format of `import`.

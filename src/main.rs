@@ -1,6 +1,7 @@
 //! The `ehrwatch` binary: parse arguments, run, map the outcome to an exit
 //! code. Exit codes: 0 success, 1 bad input/configuration/usage, 2 internal
-//! or environment failure.
+//! or environment failure, 3 `detect --fail-on` found alerts at or above its
+//! severity (the outputs are written).
 
 mod cli;
 
@@ -9,12 +10,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use ehrwatch::config::{parse_timezone, Config};
 use ehrwatch::pipeline::{run_detect, DetectRequest};
+use ehrwatch::output::pseudonym::MIN_KEY_BYTES;
+use ehrwatch::output::Pseudonymizer;
 use ehrwatch::progress::Progress;
+use ehrwatch::score::WindowSpec;
 
-use cli::{Cli, Command, DetectArgs, EvaluateArgs, ImportArgs, ImportFormat, SimFormat, SimulateArgs};
+use cli::{Cli, Command, DetectArgs, EvaluateArgs, FailOn, ImportArgs, ImportFormat, SimFormat, SimulateArgs};
 
 const USER_ERROR: u8 = 1;
 const INTERNAL_ERROR: u8 = 2;
+/// `detect --fail-on SEVERITY` wrote alerts of that severity or higher.
+const ALERTS_AT_SEVERITY: u8 = 3;
 
 fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     let mut config = match &args.config {
@@ -24,8 +30,35 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     if let Some(tz) = &args.timezone {
         config.timezone = parse_timezone(tz)?;
     }
-    let req = DetectRequest { input: args.input, out: args.out.clone(), config };
+    let pseudonymizer = args.pseudonymize_key.as_deref().map(read_key);
+    let window = match (args.last, args.from, args.to) {
+        (Some(n), _, _) => WindowSpec::Last(n),
+        (None, None, None) => WindowSpec::All,
+        (None, from, to) => WindowSpec::Dates { from, to },
+    };
+    if let (Some(f), Some(t)) = (args.from, args.to) {
+        if f > t {
+            fail(format!("--from {f} is after --to {t}"), USER_ERROR);
+        }
+    }
+    let req = DetectRequest {
+        input: args.input,
+        out: args.out.clone(),
+        config,
+        window,
+        reviewed: args.reviewed,
+        pseudonymizer,
+    };
     let summary = run_detect(&req, &Progress::new(!quiet))?;
+    if let Some(r) = summary.reviewed.as_ref().filter(|r| r.rows_rejected > 0) {
+        eprintln!(
+            "ehrwatch: warning: {} of {} rows of {} could not be used; see {} (table \"reviewed\")",
+            r.rows_rejected,
+            r.rows_read,
+            r.path,
+            args.out.join("rejected_rows.csv").display()
+        );
+    }
     if !quiet {
         println!(
             "ehrwatch: {} events read, {} rejected, {:.1}% of patient accesses explained by care; {} alerts in {} cases written to {}",
@@ -44,7 +77,42 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
             );
         }
     }
+    if let Some(level) = args.fail_on {
+        let at_least: &[&str] = match level {
+            FailOn::Low => &["low", "medium", "high"],
+            FailOn::Medium => &["medium", "high"],
+            FailOn::High => &["high"],
+        };
+        let n: u64 = at_least.iter().filter_map(|s| summary.alerts_per_severity.get(*s)).sum();
+        if n > 0 {
+            if !quiet {
+                eprintln!("ehrwatch: {n} alerts at or above --fail-on {}; exit code {ALERTS_AT_SEVERITY}", at_least[0]);
+            }
+            std::process::exit(ALERTS_AT_SEVERITY.into());
+        }
+    }
     Ok(())
+}
+
+/// Prints a one-line error and ends the process with `code`.
+fn fail(msg: String, code: u8) -> ! {
+    eprintln!("ehrwatch: error: {msg}");
+    std::process::exit(code.into())
+}
+
+/// Reads the `--pseudonymize-key` file; a missing or short key is a usage error.
+fn read_key(path: &std::path::Path) -> Pseudonymizer {
+    let bytes = std::fs::read(path)
+        .unwrap_or_else(|e| fail(format!("--pseudonymize-key {}: cannot read: {e}", path.display()), USER_ERROR));
+    Pseudonymizer::from_key_file_bytes(&bytes).unwrap_or_else(|| {
+        fail(
+            format!(
+                "--pseudonymize-key {}: the key is shorter than {MIN_KEY_BYTES} bytes; use e.g. `head -c 32 /dev/urandom > key`",
+                path.display()
+            ),
+            USER_ERROR,
+        )
+    })
 }
 
 /// Runs `simulate`. Its errors are not library [`ehrwatch::Error`]s, so they

@@ -8,8 +8,10 @@ use crate::config::Config;
 use crate::detect::relations::Relations;
 use crate::detect::{detect, DetectInput};
 use crate::error::Error;
-use crate::output::{write_outputs, RunOutputs, Summary};
+use crate::output::{write_outputs, Pseudonymizer, RunContext, RunOutputs, Summary};
 use crate::progress::Progress;
+use crate::score::{window, WindowSpec};
+use crate::time::ZoneCache;
 use crate::{explain, features, ingest, score};
 
 /// What `detect` needs to run.
@@ -21,6 +23,12 @@ pub struct DetectRequest {
     pub out: PathBuf,
     /// Validated configuration.
     pub config: Config,
+    /// The days whose accesses may raise alerts (the rest is baseline).
+    pub window: WindowSpec,
+    /// reviewed.csv: verdicts on earlier alerts (suppression, repeat offenders).
+    pub reviewed: Option<PathBuf>,
+    /// Replaces user and patient ids in the exports by keyed tokens.
+    pub pseudonymizer: Option<Pseudonymizer>,
 }
 
 /// Runs the whole pipeline and writes the outputs. Returns the summary that
@@ -35,6 +43,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let config = &req.config;
 
     let data = ingest::read_bundle(&req.input, config.timezone, progress)?;
+    let reviewed = req.reviewed.as_deref().map(ingest::read_reviewed).transpose()?;
     lap("ingest", &mut timings);
     let explained = explain::explain(&data, &config.explain);
     lap("explain", &mut timings);
@@ -44,8 +53,19 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let input = DetectInput { data: &data, explained: &explained, features: &features, config, relations: &relations };
     let detection = detect(&input);
     lap("detect", &mut timings);
-    let findings = detection.findings.clone();
+    let window = window::resolve(req.window, &data.events.ts, &mut ZoneCache::new(data.tz));
+    let findings = match &window {
+        Some(w) => window::restrict(detection.findings.clone(), w, &data.events.ts),
+        None => detection.findings.clone(),
+    };
     let scored = score::score(findings, &input, &detection.weights, &detection.order, &config.score);
+    let aliases = match &req.pseudonymizer {
+        Some(p) => p.aliases(scored.alerts.iter().map(|a| a.id.as_str()), &data.dict),
+        None => Default::default(),
+    };
+    let reviews = reviewed.as_ref().map_or(&[][..], |r| &r.rows[..]);
+    let (scored, feedback) = score::apply_feedback(scored, reviews, &aliases, &input, &config.score);
+    let context = RunContext { window, reviewed, feedback, pseudonymizer: req.pseudonymizer.clone() };
     lap("score", &mut timings);
     let summary = write_outputs(
         &req.out,
@@ -56,6 +76,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
             detection: &detection,
             scored: &scored,
             timings,
+            context: &context,
         },
     )?;
     Ok(summary)

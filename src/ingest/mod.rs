@@ -19,6 +19,7 @@ mod fields;
 mod patients;
 mod rejects;
 mod report;
+mod reviewed;
 mod roster;
 mod source;
 
@@ -26,3 +27,4 @@ pub use bundle::{read_bundle, Ingested};
 pub use error::IngestError;
 pub use rejects::{RejectedRow, Rejects};
 pub use report::{FileReport, IngestReport, SkippedTable};
+pub use reviewed::{read_reviewed, Review, Reviews, Verdict};

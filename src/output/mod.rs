@@ -5,11 +5,22 @@
 
 mod atomic;
 mod cell;
+mod context;
 mod frames;
+mod history;
+mod hmac;
+mod html;
+pub mod pseudonym;
+mod report;
+mod report_files;
 mod schema;
+mod svg;
 mod write;
 
 pub use atomic::Staging;
 pub use cell::neutralise;
+pub use context::RunContext;
+pub use html::escape;
+pub use pseudonym::Pseudonymizer;
 pub use schema::{AlertRow, CaseRow, FileCount, RejectedRowOut, SkippedOut, Summary, CONTRACT_VERSION};
 pub use write::{write_outputs, OutputError, RunOutputs};

@@ -109,7 +109,7 @@ pub struct SkippedOut {
 }
 
 /// summary.json.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct Summary {
     /// Data contract version.
     pub contract_version: u32,
@@ -155,4 +155,38 @@ pub struct Summary {
     pub skipped_tables: Vec<SkippedOut>,
     /// Wall time per stage, seconds.
     pub wall_time_seconds: BTreeMap<String, f64>,
+    /// The detection window (`--from/--to`, `--last`), when one was given.
+    pub window: Option<WindowOut>,
+    /// Alerts suppressed by reviewed.csv, per verdict.
+    pub suppressed: BTreeMap<String, u64>,
+    /// Alerts whose score the repeat-offender signal raised.
+    pub repeat_offender_alerts: u64,
+    /// reviewed.csv, when given.
+    pub reviewed: Option<ReviewedOut>,
+    /// Whether user and patient ids were replaced by keyed tokens.
+    pub pseudonymized: bool,
+}
+
+/// The detection window in summary.json.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct WindowOut {
+    /// First local day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last local day (inclusive).
+    pub to: String,
+}
+
+/// reviewed.csv in summary.json.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct ReviewedOut {
+    /// The file as given.
+    pub path: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows used.
+    pub rows_accepted: u64,
+    /// Rows rejected (in rejected_rows.csv, table `reviewed`).
+    pub rows_rejected: u64,
+    /// Reviewed alerts that are not alerts of this run.
+    pub not_in_run: u64,
 }

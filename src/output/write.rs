@@ -53,6 +53,8 @@ pub struct RunOutputs<'a> {
     pub scored: &'a Scored,
     /// Wall time per stage so far, seconds.
     pub timings: Vec<(&'static str, f64)>,
+    /// Window, feedback and pseudonymization of the run.
+    pub context: &'a super::context::RunContext,
 }
 
 fn csv_bytes<T: Serialize>(rows: impl Iterator<Item = T>, header: &[&str]) -> Result<Vec<u8>, csv::Error> {
@@ -215,6 +217,7 @@ fn summary(run: &RunOutputs<'_>) -> Summary {
             .map(|s| SkippedOut { name: s.table.to_string(), reason: s.reason.clone() })
             .collect(),
         wall_time_seconds: run.timings.iter().map(|(k, v)| (k.to_string(), (v * 1000.0).round() / 1000.0)).collect(),
+        ..super::report_files::summary_extensions(run)
     }
 }
 
@@ -231,6 +234,7 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
     for f in &run.detection.downgraded {
         *downgraded.entry(f.user).or_insert(0) += f.events.len() as u64;
     }
+    let ids = super::pseudonym::Ids(run.context.pseudonymizer.as_ref());
     let record = |u: u32| run.data.roster.as_ref().and_then(|r| r.get(u));
     let str_col = |f: &dyn Fn(u32) -> String| users.iter().map(|(u, _)| f(*u)).collect::<Vec<String>>();
     let count = |f: &dyn Fn(&crate::features::UserStats) -> u64| users.iter().map(|(_, s)| f(s)).collect();
@@ -238,7 +242,7 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
     frame(
         users.len(),
         vec![
-            FeatureColumn::Str("user_id", str_col(&|u| dict.users.name(u).to_string())),
+            FeatureColumn::Str("user_id", str_col(&|u| ids.user(dict.users.name(u)))),
             FeatureColumn::Str("role", str_col(&|u| record(u).and_then(|r| r.role.clone()).unwrap_or_default())),
             FeatureColumn::Str(
                 "department_id",
@@ -297,7 +301,10 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
     };
     let mut staging = Staging::new(out).map_err(io("."))?;
 
-    let alerts = alert_rows(&run);
+    let mut alerts = alert_rows(&run);
+    if let Some(p) = &run.context.pseudonymizer {
+        p.alerts(&mut alerts);
+    }
     let bytes = csv_bytes(alerts.iter().map(neutral_alert), &ALERT_HEADER).map_err(csv_io("alerts.csv"))?;
     write_all(&mut staging, "alerts.csv", &bytes).map_err(io("alerts.csv"))?;
 
@@ -315,7 +322,10 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
     write_parquet(&mut w, &mut df).map_err(pq("alerts.parquet"))?;
     Staging::finish(w).map_err(io("alerts.parquet"))?;
 
-    let cases = case_rows(&run);
+    let mut cases = case_rows(&run);
+    if let Some(p) = &run.context.pseudonymizer {
+        p.cases(&mut cases);
+    }
     let bytes = csv_bytes(
         cases.iter().map(|c| CaseRow { user_id: neutralise(&c.user_id).into_owned(), ..c.clone() }),
         &CASE_HEADER,
@@ -323,13 +333,15 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
     .map_err(csv_io("cases.csv"))?;
     write_all(&mut staging, "cases.csv", &bytes).map_err(io("cases.csv"))?;
 
-    let rejected = run.data.rejects.rows.iter().map(|r| RejectedRowOut {
+    let reviewed_rejects = run.context.reviewed.iter().flat_map(|r| &r.rejects.rows);
+    let withhold_raw = run.context.pseudonymizer.is_some();
+    let rejected = run.data.rejects.rows.iter().chain(reviewed_rejects).map(|r| RejectedRowOut {
         table: r.table.to_string(),
         file: neutralise(&r.file).into_owned(),
         line: r.line,
         column: r.column.clone(),
         reason: neutralise(&r.reason).into_owned(),
-        raw: neutralise(&r.raw).into_owned(),
+        raw: if withhold_raw { String::new() } else { neutralise(&r.raw).into_owned() },
     });
     let bytes = csv_bytes(rejected, &REJECT_HEADER).map_err(csv_io("rejected_rows.csv"))?;
     write_all(&mut staging, "rejected_rows.csv", &bytes).map_err(io("rejected_rows.csv"))?;
@@ -344,6 +356,8 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| io("summary.json")(e.into()))?;
     json.write_all(b"\n").map_err(io("summary.json"))?;
     write_all(&mut staging, "summary.json", &json).map_err(io("summary.json"))?;
+
+    super::report_files::write_history_and_report(&mut staging, out, &run, &summary)?;
 
     staging.commit().map_err(io("."))?;
     Ok(summary)

@@ -35,6 +35,17 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The band of a score under the configured thresholds.
+    pub fn of(score: f64, params: &ScoreParams) -> Severity {
+        if score >= params.high_severity {
+            Severity::High
+        } else if score >= params.medium_severity {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -142,7 +153,7 @@ pub fn score(
     }
     let position = |r: &str| rule_order.iter().position(|o| *o == r).unwrap_or(usize::MAX);
     let zone = ZoneCache::new(input.data.tz);
-    let mut alerts: Vec<Alert> = merged
+    let alerts: Vec<Alert> = merged
         .into_iter()
         .map(|((kind, user, patient), mut m)| {
             m.events.sort_unstable();
@@ -160,13 +171,7 @@ pub fn score(
             let repeats = (ev.count.saturating_sub(1)).min(10) as i32;
             let p = 1.0 - (1.0 - p) * 0.98f64.powi(repeats);
             let score = (p * 1000.0).round() / 10.0;
-            let severity = if score >= params.high_severity {
-                Severity::High
-            } else if score >= params.medium_severity {
-                Severity::Medium
-            } else {
-                Severity::Low
-            };
+            let severity = Severity::of(score, params);
             let first = input.data.events.ts[m.events[0]];
             let last = m.events.iter().map(|&i| input.data.events.ts[i]).max().unwrap_or(first);
             let mut zone = zone.clone();
@@ -192,6 +197,13 @@ pub fn score(
             }
         })
         .collect();
+    rank_and_group(alerts, input)
+}
+
+/// Sorts alerts (score descending, then kind, user id, patient id, first
+/// access), numbers their ranks and groups them into cases.
+pub(super) fn rank_and_group(mut alerts: Vec<Alert>, input: &DetectInput<'_>) -> Scored {
+    let dict = &input.data.dict;
     alerts.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)

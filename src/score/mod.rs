@@ -4,6 +4,10 @@
 mod alerts;
 mod cases;
 mod evidence;
+mod feedback;
+pub mod window;
 
 pub use alerts::{score, Alert, Scored, Severity};
 pub use cases::Case;
+pub use feedback::{apply_feedback, FeedbackOutcome, Suppressed};
+pub use window::{Window, WindowSpec};

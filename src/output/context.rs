@@ -1,0 +1,20 @@
+//! What a run adds around its results for the writers: the detection
+//! window, the feedback step's outcome and reviewed.csv's bad rows, and the
+//! pseudonymizer of the exports.
+
+use super::pseudonym::Pseudonymizer;
+use crate::ingest::Reviews;
+use crate::score::{FeedbackOutcome, Window};
+
+/// The run's context beyond the pipeline's results.
+#[derive(Debug, Clone, Default)]
+pub struct RunContext {
+    /// The detection window, when one was asked for.
+    pub window: Option<Window>,
+    /// reviewed.csv as read, when given.
+    pub reviewed: Option<Reviews>,
+    /// What the feedback step did.
+    pub feedback: FeedbackOutcome,
+    /// Replaces ids in the exports, when given.
+    pub pseudonymizer: Option<Pseudonymizer>,
+}

@@ -1,0 +1,82 @@
+//! The run-level files around the contract's outputs: history.jsonl (one
+//! line per run, for the trend) and report.html, staged with the others so
+//! all of them are replaced together; and the summary.json keys that
+//! describe the window, the feedback and pseudonymization.
+
+use std::path::Path;
+
+use super::atomic::{write_all, Staging};
+use super::history::{read_history, HistoryLine, HISTORY_FILE};
+use super::pseudonym::Ids;
+use super::report::{render_report, ReportInput};
+use super::schema::{ReviewedOut, Summary, WindowOut};
+use super::write::{OutputError, RunOutputs};
+use crate::time::ZoneCache;
+
+/// summary.json's extension keys for this run (the rest left default).
+pub(super) fn summary_extensions(run: &RunOutputs<'_>) -> Summary {
+    let ctx = run.context;
+    Summary {
+        window: ctx.window.map(|w| WindowOut { from: w.from_date.to_string(), to: w.to_date.to_string() }),
+        suppressed: ctx.feedback.suppressed_by_verdict(),
+        repeat_offender_alerts: ctx.feedback.boosted,
+        reviewed: ctx.reviewed.as_ref().map(|r| ReviewedOut {
+            path: r.file.clone(),
+            rows_read: r.rows_read,
+            rows_accepted: r.rows.len() as u64,
+            rows_rejected: r.rejects.rows.len() as u64,
+            not_in_run: ctx.feedback.not_in_run,
+        }),
+        pseudonymized: ctx.pseudonymizer.is_some(),
+        ..Summary::default()
+    }
+}
+
+/// This run's history line: its window, or the local days of the data's
+/// first and last access when no window was given.
+fn history_line(run: &RunOutputs<'_>, summary: &Summary) -> HistoryLine {
+    let (from, to) = match run.context.window {
+        Some(w) => (w.from_date.to_string(), w.to_date.to_string()),
+        None => {
+            let ts = &run.data.events.ts;
+            let zone = ZoneCache::new(run.data.tz);
+            let day = |t: Option<&i64>| t.map(|&t| zone.format_local(t)[..10].to_string()).unwrap_or_default();
+            (day(ts.iter().min()), day(ts.iter().max()))
+        }
+    };
+    HistoryLine {
+        window_from: from,
+        window_to: to,
+        events_read: summary.events_read,
+        events_rejected: summary.events_rejected,
+        explained_fraction: summary.explained_fraction,
+        alerts: summary.alerts,
+        cases: summary.cases,
+        alerts_per_severity: summary.alerts_per_severity.clone(),
+        suppressed: run.context.feedback.suppressed.len() as u64,
+    }
+}
+
+/// Stages history.jsonl (earlier lines plus this run's) and report.html.
+pub(super) fn write_history_and_report(
+    staging: &mut Staging,
+    out: &Path,
+    run: &RunOutputs<'_>,
+    summary: &Summary,
+) -> Result<(), OutputError> {
+    let io = |name: &str| {
+        let path = out.join(name);
+        move |source: std::io::Error| OutputError::Io { path: path.clone(), source }
+    };
+    let mut history = read_history(out);
+    history.record(history_line(run, summary));
+    write_all(staging, HISTORY_FILE, history.to_jsonl().as_bytes()).map_err(io(HISTORY_FILE))?;
+    let html = render_report(&ReportInput {
+        run,
+        summary,
+        history: &history.runs,
+        ids: Ids(run.context.pseudonymizer.as_ref()),
+    });
+    write_all(staging, "report.html", html.as_bytes()).map_err(io("report.html"))?;
+    Ok(())
+}
