@@ -108,7 +108,7 @@ impl Concept {
     }
 
     fn label(&self) -> Option<String> {
-        self.text.clone().or_else(|| self.codings().find_map(|(_, c, d)| Some(d.unwrap_or(c).to_string())))
+        self.text.clone().or_else(|| self.codings().next().map(|(_, c, d)| d.unwrap_or(c).to_string()))
     }
 }
 
