@@ -434,7 +434,7 @@ pub fn finish(world: &World, encs: &mut Vec<Encounter>) {
             e.id = format!("E{:08}", 20_000_000 + i);
             // Deterministic 3% left out of the extract.
             let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-            e.exported = e.provider == NO_USER && e.kind == EncKind::Inpatient || h % 100 >= 3;
+            e.exported = e.external || (e.provider == NO_USER && e.kind == EncKind::Inpatient) || h % 100 >= 3;
         }
     }
 }

@@ -446,6 +446,15 @@ fn place(pl: &mut Planner, scenario: &str) -> Option<Rows> {
                 })
                 .collect();
             targets.shuffle(pl.rng);
+            if scenario == "vip" {
+                // A VIP in hospital right now draws the curious.
+                let w1 = w0 + pl.world.days as i64 * DAY;
+                targets.sort_by_key(|&p| {
+                    !pl.by_patient[p as usize]
+                        .iter()
+                        .any(|&e| pl.encs[e as usize].end > w0 && pl.encs[e as usize].start < w1)
+                });
+            }
             for p in targets.into_iter().take(30) {
                 let sens = pl.world.patients[p as usize].sensitive;
                 for u in pl.actors(|_, _| true).into_iter().take(15) {

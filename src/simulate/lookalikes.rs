@@ -279,3 +279,26 @@ pub fn rows_from_notable(notable: &[Notable]) -> Vec<LookalikeRow> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surge_day_is_mid_window() {
+        assert_eq!(surge_day(30), Some(15));
+        assert_eq!(surge_day(2), None);
+    }
+
+    #[test]
+    fn notable_rows_span_first_to_last_access() {
+        let rows = rows_from_notable(&[
+            (NotableKind::VipCare, 1, 2, 50),
+            (NotableKind::VipCare, 1, 2, 10),
+            (NotableKind::BreakGlass, 3, 4, 7),
+        ]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].scenario, rows[0].start, rows[0].end), ("vip_care_team", 10, 50));
+        assert_eq!(rows[1].scenario, "break_glass_emergency");
+    }
+}

@@ -415,8 +415,6 @@ pub fn date_between(rng: &mut Xoshiro256PlusPlus, from: NaiveDate, to: NaiveDate
     from + chrono::Duration::days(rng.gen_range(0..=span))
 }
 
-/// Relationship labels for contacts.
-pub const RELATIONSHIPS_FAMILY: &[&str] = &["spouse", "child", "parent", "sibling"];
 /// Relationship labels for non-family contacts.
 pub const RELATIONSHIPS_OTHER: &[&str] = &["friend", "partner", "neighbor", "guardian"];
 
