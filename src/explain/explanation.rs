@@ -68,8 +68,10 @@ impl Explanation {
     /// Whether the explanation links this user to this patient directly
     /// (an encounter, the user's own charting, the user's role and panel),
     /// rather than by inference from colleagues (`CareTeamGroup`). Where a
-    /// personal relationship exists (self, family, coworker, neighbour), only
-    /// a direct link clears the access.
+    /// personal relationship exists (self, family, coworker, neighbour) or
+    /// the record is flagged (VIP, deceased, restricted, break-the-glass),
+    /// only a direct link clears the access: a colleague's care does not
+    /// license a look at a celebrity's chart.
     pub fn is_direct(self) -> bool {
         self.is_explained() && self != Explanation::CareTeamGroup
     }

@@ -8,4 +8,5 @@ mod env;
 mod import;
 mod ingest;
 mod outputs;
+mod quality;
 mod simulate;

@@ -13,7 +13,6 @@
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
-use crate::explain::Explanation;
 use crate::time::{days_from_epoch, LocalTime, ZoneCache};
 
 /// The rule.
@@ -49,7 +48,7 @@ impl Rule for DeceasedAccess {
             let mut zone = ZoneCache::new(input.data.tz);
             let hits: Vec<usize> = range
                 .filter(|&i| {
-                    if input.explained.kind[i] != Explanation::Unexplained {
+                    if input.explained.kind[i].is_direct() {
                         return false;
                     }
                     let Some(died) = patients.get(events.patient[i]).and_then(|p| p.deceased_date) else {

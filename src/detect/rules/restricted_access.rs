@@ -38,7 +38,7 @@ impl Rule for RestrictedAccess {
         let restricted = |p| patients.and_then(|t| t.get(p)).is_some_and(|r| r.restricted);
         input.per_user(|user, range| {
             let hits = range.filter(|&i| {
-                !input.explained.kind[i].is_explained()
+                !input.explained.kind[i].is_direct()
                     && events.has_patient(i)
                     && (events.category[i].is_sensitive() || restricted(events.patient[i]))
             });

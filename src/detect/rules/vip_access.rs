@@ -12,7 +12,6 @@
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
-use crate::explain::Explanation;
 
 /// The rule.
 pub struct VipAccess;
@@ -44,8 +43,7 @@ impl Rule for VipAccess {
         let events = &input.data.events;
         input.per_user(|user, range| {
             let hits = range.filter(|&i| {
-                input.explained.kind[i] == Explanation::Unexplained
-                    && patients.get(events.patient[i]).is_some_and(|p| p.vip)
+                !input.explained.kind[i].is_direct() && patients.get(events.patient[i]).is_some_and(|p| p.vip)
             });
             input
                 .by_patient(hits)
