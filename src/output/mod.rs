@@ -15,6 +15,7 @@ mod report;
 mod report_files;
 mod schema;
 mod svg;
+mod user_features;
 mod write;
 
 pub use atomic::Staging;

@@ -278,7 +278,10 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
                 "max_alert_score",
                 users.iter().map(|(u, _)| alerts.get(u).map_or(0.0, |a| a.1)).collect(),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(super::user_features::behaviour_columns(run))
+        .collect(),
     )
 }
 
