@@ -639,7 +639,7 @@ pub fn simulate_day(ctx: &Ctx, day: u32) -> DayOutput {
                                 taken += 1;
                             }
                             if enc.provider == w.user || share {
-                                g.care(&w, enc.patient, enc.start, enc.end, 0.9, prof, true);
+                                g.care(&w, enc.patient, enc.start, enc.end, 0.6, prof, true);
                             }
                         }
                     }

@@ -214,8 +214,20 @@ pub fn build(rng: &mut Xoshiro256PlusPlus, world: &World, surge_day: Option<u32>
                     shift = Shift::Office;
                 }
             }
+            let overnight = matches!(shift, Shift::Night12 | Shift::Graveyard);
             if !employed || !rng.gen_bool(p.clamp(0.0, 1.0)) {
                 shift = Shift::Off;
+            }
+            // Nobody works past their last day, and nobody starts a day
+            // shift straight after a night.
+            if overnight && u.termination_date == Some(date) {
+                shift = Shift::Off;
+            }
+            if day >= 0 && !overnight {
+                let prev = slots[(day as usize) * n_users + ui];
+                if matches!(prev, Slot { shift: Shift::Night12 | Shift::Graveyard, .. }) {
+                    shift = Shift::Off;
+                }
             }
             slots.push(Slot { shift, unit });
         }

@@ -125,6 +125,17 @@ fn small_simulation_is_consistent() {
             assert!(!term.is_empty() && l["start"].as_str() > term.as_str());
         }
     }
+    // Nobody works outside their employment window unless labelled.
+    let term_incident: BTreeSet<&str> =
+        labels.iter().filter(|l| l["scenario"] == "terminated").map(|l| l["user_id"].as_str()).collect();
+    for r in &log {
+        let u = &users[&r["user_id"]];
+        let day = &r["timestamp"][..10];
+        assert!(day >= u["hire_date"].as_str(), "access before hire");
+        if !u["termination_date"].is_empty() && day > u["termination_date"].as_str() {
+            assert!(term_incident.contains(r["user_id"].as_str()), "unlabelled access after termination");
+        }
+    }
     assert!(report.incident_linked < 0.01);
     assert!(report.linked_strict > 0.7, "{}", report.linked_strict);
 
