@@ -5,8 +5,10 @@
 mod cli;
 mod detect;
 mod env;
+mod feedback;
 mod import;
 mod ingest;
 mod outputs;
+mod report;
 mod quality;
 mod simulate;
