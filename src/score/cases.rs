@@ -1,6 +1,8 @@
 //! Cases: one user's alerts grouped, so a serial snooper is one case with
 //! many patients. A case's score combines its alerts' scores as a noisy-OR,
-//! so more independent alerts make a more urgent case.
+//! so more independent alerts make a more urgent case; cases whose combined
+//! score saturates are ordered by their best alert, then by the sum of
+//! their alert scores.
 
 use std::collections::BTreeMap;
 
@@ -80,7 +82,17 @@ pub fn group_cases(alerts: &mut [Alert], input: &DetectInput<'_>) -> Vec<Case> {
         })
         .collect();
     cases
-        .sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| dict.users.name(a.user).cmp(dict.users.name(b.user))));
+        .sort_by(|a, b| {
+            // The combined score saturates near 100 for serial cases; the best
+            // single alert and the sum of alert scores break those ties.
+            let best = |c: &Case| c.alerts.iter().map(|&i| alerts[i].score).fold(0.0, f64::max);
+            let total = |c: &Case| c.alerts.iter().map(|&i| alerts[i].score).sum::<f64>();
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| best(b).total_cmp(&best(a)))
+                .then_with(|| total(b).total_cmp(&total(a)))
+                .then_with(|| dict.users.name(a.user).cmp(dict.users.name(b.user)))
+        });
     for (i, c) in cases.iter_mut().enumerate() {
         c.rank = i as u32 + 1;
         for &a in &c.alerts {
