@@ -56,6 +56,15 @@ fn local_minute(zone: &mut ZoneCache, utc: i64) -> String {
     format_local_minute(zone.to_local(utc))
 }
 
+/// "1 row", "2 rows".
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
@@ -241,9 +250,9 @@ fn feedback_section(h: &mut String, input: &ReportInput<'_, '_>) {
     let by: BTreeMap<String, u64> = fb.suppressed_by_verdict();
     let _ = write!(
         h,
-        "<section id=\"suppressed\"><h2>Review feedback</h2><p>{} usable verdicts read from reviewed.csv ({} of them about alerts not in this run). \
+        "<section id=\"suppressed\"><h2>Review feedback</h2><p>{} read from reviewed.csv ({} of them about alerts not in this run). \
 {} alerts suppressed: {} false positive, {} duplicate. {} alerts of {} users with confirmed earlier alerts were scored up as repeat offenders.</p>",
-        fb.reviews,
+        count(fb.reviews as usize, "usable verdict"),
         fb.not_in_run,
         fb.suppressed.len(),
         by.get("false_positive").copied().unwrap_or(0),
@@ -254,8 +263,8 @@ fn feedback_section(h: &mut String, input: &ReportInput<'_, '_>) {
     if !reviewed.rejects.rows.is_empty() {
         let _ = write!(
             h,
-            "<p class=\"note\">{} rows of reviewed.csv could not be used (lines {}); see rejected_rows.csv, table <code>reviewed</code>.</p>",
-            reviewed.rejects.rows.len(),
+            "<p class=\"note\">{} of reviewed.csv could not be used (lines {}); see rejected_rows.csv, table <code>reviewed</code>.</p>",
+            count(reviewed.rejects.rows.len(), "row"),
             reviewed.rejects.rows.iter().take(20).map(|r| r.line.to_string()).collect::<Vec<_>>().join(", ")
         );
     }
