@@ -441,7 +441,11 @@ fn place(pl: &mut Planner, scenario: &str) -> Option<Rows> {
                         && match scenario {
                             "vip" => x.vip,
                             "deceased" => x.deceased.map(|d| day_start(d) < w0 - 60 * DAY).unwrap_or(false),
-                            _ => x.restricted || (scenario == "restricted" && x.sensitive.is_sensitive()),
+                            // Restricted charts need the override (the
+                            // break_glass scenario); "restricted" snooping
+                            // reads sensitive content the system lets through.
+                            "restricted" => x.sensitive.is_sensitive(),
+                            _ => x.restricted,
                         }
                 })
                 .collect();
@@ -462,8 +466,9 @@ fn place(pl: &mut Planner, scenario: &str) -> Option<Rows> {
                         continue;
                     }
                     let cats: Vec<Category> = match scenario {
+                        // The point of such snooping is the sensitive part.
                         "restricted" | "break_glass" if sens.is_sensitive() => {
-                            vec![sens, sens, Category::Notes, Category::Demographics]
+                            vec![sens, sens, sens, Category::Notes]
                         }
                         "restricted" | "break_glass" => {
                             vec![Category::BehavioralHealth, Category::Notes, Category::Demographics]
