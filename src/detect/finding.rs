@@ -195,7 +195,7 @@ impl Fact {
                 format!("{what} {patients} patients' records within {window} (the user's usual: {baseline:.0} a day)")
             }
             Fact::SlowExfiltration { days, span_days, patients, baseline } => format!(
-                "printed or exported above the user's own baseline on {days} days within {span_days} ({patients} patients; usually {baseline:.0} a day)"
+                "printed or exported records with no care link above the user's own baseline on {days} days within {span_days} ({patients} patients; usually {baseline:.0} a day)"
             ),
             Fact::NewDeviceOddHours { workstations, ips, after_hours, unexplained_patients } => {
                 let device = match (*workstations > 0, *ips > 0) {

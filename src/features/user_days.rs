@@ -28,6 +28,9 @@ pub struct DayStats {
     pub extraction_patients: u64,
     /// Print and export actions.
     pub extraction_events: u64,
+    /// Distinct patients printed or exported in an access care does not
+    /// explain (printing discharge papers for one's own patients is work).
+    pub unexplained_extraction_patients: u64,
     /// Patient accesses outside the user's usual hours.
     pub after_hours: u64,
     /// Most distinct patients opened within any 60-minute window.
@@ -94,6 +97,7 @@ pub fn user_days(
         let mut patients = HashSet::new();
         let mut unexplained = HashSet::new();
         let mut extracted = HashSet::new();
+        let mut extracted_unexplained = HashSet::new();
         let mut new_ws = HashSet::new();
         let mut new_ip = HashSet::new();
         let mut first_time = HashSet::new();
@@ -109,6 +113,9 @@ pub fn user_days(
                 s.extraction_events += 1;
                 if p != NONE {
                     extracted.insert(p);
+                    if !explained.kind[i].is_explained() {
+                        extracted_unexplained.insert(p);
+                    }
                 }
             }
             if p == NONE {
@@ -129,6 +136,7 @@ pub fn user_days(
         s.distinct_patients = patients.len() as u64;
         s.unexplained_patients = unexplained.len() as u64;
         s.extraction_patients = extracted.len() as u64;
+        s.unexplained_extraction_patients = extracted_unexplained.len() as u64;
         s.first_time_patients = first_time.len() as u64;
         // Only meaningful once the user has a history of devices.
         if !out.is_empty() {

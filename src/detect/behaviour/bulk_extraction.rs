@@ -49,24 +49,42 @@ impl Rule for BulkExtraction {
             .users
             .par_iter()
             .flat_map_iter(|(user, s)| {
-                let mut extraction: Vec<f64> = s.days.iter().map(|d| d.extraction_patients as f64).collect();
+                let mut extraction: Vec<f64> =
+                    s.days.iter().map(|d| d.unexplained_extraction_patients as f64).collect();
                 let base_extraction = median(&mut extraction);
                 let mut peaks: Vec<f64> = s.days.iter().map(|d| d.peak_hour_patients as f64).collect();
                 let base_peak = median(&mut peaks);
                 let mut out = Vec::new();
                 for d in &s.days {
-                    let ext: Vec<usize> = d.events.clone().filter(|&i| ev.action[i].is_extraction()).collect();
+                    // Extractions of patients the user has no care link to.
+                    let ext: Vec<usize> = d
+                        .events
+                        .clone()
+                        .filter(|&i| ev.action[i].is_extraction() && !input.explained.kind[i].is_explained())
+                        .collect();
                     let ext_ts: Vec<i64> = ext.iter().map(|&i| ev.ts[i]).collect();
                     let ext_p: Vec<u32> = ext.iter().map(|&i| ev.patient[i]).collect();
                     let hour_ext = peak_distinct(&ext_ts, &ext_p, MICROS_PER_HOUR);
                     let above = |v: f64, base: f64| v >= p.baseline_factor * base.max(1.0);
                     let fact = if hour_ext >= u64::from(p.hour_min_patients) && above(hour_ext as f64, base_extraction)
                     {
-                        Some((hour_ext, "1 hour", "printed or exported", base_extraction, ext.clone()))
-                    } else if d.extraction_patients >= u64::from(p.day_min_patients)
-                        && above(d.extraction_patients as f64, base_extraction)
+                        Some((
+                            hour_ext,
+                            "1 hour",
+                            "printed or exported, with no care link,",
+                            base_extraction,
+                            ext.clone(),
+                        ))
+                    } else if d.unexplained_extraction_patients >= u64::from(p.day_min_patients)
+                        && above(d.unexplained_extraction_patients as f64, base_extraction)
                     {
-                        Some((d.extraction_patients, "1 day", "printed or exported", base_extraction, ext.clone()))
+                        Some((
+                            d.unexplained_extraction_patients,
+                            "1 day",
+                            "printed or exported, with no care link,",
+                            base_extraction,
+                            ext.clone(),
+                        ))
                     } else if d.peak_hour_patients >= u64::from(p.view_hour_min_patients)
                         && above(d.peak_hour_patients as f64, base_peak)
                         && d.unexplained_patients * 2 >= d.distinct_patients
@@ -123,7 +141,25 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, AlertKind::Exfiltration);
         assert_eq!(found[0].events.len(), 60);
-        assert!(found[0].facts[0].sentence().starts_with("printed or exported 60 patients' records within 1 hour"));
+        assert!(found[0].facts[0]
+            .sentence()
+            .starts_with("printed or exported, with no care link, 60 patients' records within 1 hour"));
+    }
+
+    #[test]
+    fn an_ed_surge_printing_discharge_papers_for_its_own_patients_does_not_fire() {
+        let mut w = World::new();
+        w.user("ed").department("ED").role("nurse");
+        for day in 1..=9 {
+            w.access(&format!("2026-11-0{day} 10:00:00"), "ed", "P0", "view");
+        }
+        for i in 0..60 {
+            let p = format!("S{i}");
+            w.patient(&p);
+            w.encounter(&p, "ED", "2026-11-10 00:00:00", Some("2026-11-10 06:00:00"), None);
+            w.access(&format!("2026-11-10 02:{:02}:00", i / 2 + 10), "ed", &p, "print");
+        }
+        assert!(w.run(&BulkExtraction).is_empty());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! Why it matters: a careful thief stays under any one-day threshold and
 //! takes a few dozen records a day for weeks. Each user's daily count of
-//! distinct patients printed or exported is compared with their own history
+//! distinct patients printed or exported in accesses no care explains is
+//! compared with their own history
 //! (median and normal-consistent MAD, needing `min_history_days` active
 //! days): `min_days` elevated days (robust z of `z` or more) within
 //! `span_days`, adding up to `min_patients`, make a finding.
@@ -50,7 +51,7 @@ impl Rule for SlowExfiltration {
                 if s.days.len() < p.min_history_days as usize {
                     return None;
                 }
-                let series: Vec<f64> = s.days.iter().map(|d| d.extraction_patients as f64).collect();
+                let series: Vec<f64> = s.days.iter().map(|d| d.unexplained_extraction_patients as f64).collect();
                 let (center, scale) = robust_center_scale(&series, 1.0);
                 let elevated: Vec<usize> = (0..s.days.len())
                     .filter(|&k| {
@@ -72,14 +73,14 @@ impl Rule for SlowExfiltration {
                 }
                 let (lo, hi) = best?;
                 let days: Vec<usize> = elevated[lo..=hi].to_vec();
-                let patients: u64 = days.iter().map(|&k| s.days[k].extraction_patients).sum();
+                let patients: u64 = days.iter().map(|&k| s.days[k].unexplained_extraction_patients).sum();
                 if days.len() < p.min_days as usize || patients < u64::from(p.min_patients) {
                     return None;
                 }
                 let events: Vec<usize> = days
                     .iter()
                     .flat_map(|&k| s.days[k].events.clone())
-                    .filter(|&i| ev.action[i].is_extraction())
+                    .filter(|&i| ev.action[i].is_extraction() && !input.explained.kind[i].is_explained())
                     .collect();
                 let span_days = i64::from(s.days[*days.last()?].day - s.days[days[0]].day) + 1;
                 Some(Finding {

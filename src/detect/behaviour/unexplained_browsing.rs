@@ -57,12 +57,29 @@ impl Rule for UnexplainedBrowsing {
         }
         let stats: BTreeMap<usize, (f64, f64)> =
             counts.iter().map(|(g, v)| (*g, robust_center_scale(v, 1.0))).collect();
+        // Users of the same declared role: a second comparison, so a role
+        // whose work is unexplained by design (research coordinators with a
+        // study list) is measured against itself too.
+        let role = |u: u32| input.data.roster.as_ref().and_then(|r| r.get(u)).and_then(|r| r.role.clone());
+        let mut by_role: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for (u, s) in users.iter() {
+            if let Some(r) = role(*u) {
+                by_role.entry(r).or_default().push(s.unexplained_patients as f64);
+            }
+        }
+        let role_stats: BTreeMap<String, (f64, f64)> =
+            by_role.into_iter().filter(|(_, v)| v.len() >= 5).map(|(r, v)| (r, robust_center_scale(&v, 1.0))).collect();
         let mut out = Vec::new();
         for (i, (user, s)) in users.iter().enumerate() {
             let (center, scale) = stats[&group(i)];
             let n = s.unexplained_patients as f64;
             if s.unexplained_patients < u64::from(p.min_patients) || (n - center) / scale < p.z {
                 continue;
+            }
+            if let Some((rc, rs)) = role(*user).and_then(|r| role_stats.get(&r).copied()) {
+                if (n - rc) / rs < p.z {
+                    continue;
+                }
             }
             let fact = Fact::UnexplainedBreadth {
                 patients: s.unexplained_patients,
@@ -135,6 +152,19 @@ mod tests {
         assert_eq!(found.len(), 8);
         assert!(found.iter().all(|f| w.user_of(f) == "rn3" && f.kind == AlertKind::Snooping));
         assert!(found[0].facts[0].sentence().starts_with("opened 8 patients' records that no care explains"));
+    }
+
+    #[test]
+    fn research_coordinators_are_compared_with_each_other_too() {
+        let mut w = unit();
+        for c in 0..5 {
+            let u = format!("rc{c}");
+            w.user(&u).department("RES").role("research");
+            for k in 0..(7 + c) {
+                w.access(&format!("2026-11-0{} 11:00:00", k % 8 + 1), &u, &format!("S{c}-{k}"), "view");
+            }
+        }
+        assert!(w.run(&UnexplainedBrowsing).is_empty());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! path for stolen credentials and for ex-employees reading records from
 //! home; use before the hire date points to shared or mis-provisioned
 //! accounts. A user-level finding (`account` kind) over every event outside
-//! the window, with `grace_days` of tolerance for HR dates that lag.
+//! the window, with `grace_days` of tolerance for HR dates that lag, and the
+//! morning after the last day when a night shift ran into it.
 //!
 //! Example: the account of a nurse whose termination date was 2026-11-01
 //! logs in on 2026-11-20 and opens twelve charts at night.
@@ -55,12 +56,21 @@ impl Rule for EmploymentWindow {
             let mut zone = ZoneCache::new(input.data.tz);
             let mut before = Vec::new();
             let mut after = Vec::new();
-            for i in range {
-                let day = i64::from(LocalTime::from_local_micros(zone.to_local(events.ts[i])).day);
+            let locals: Vec<LocalTime> =
+                range.clone().map(|i| LocalTime::from_local_micros(zone.to_local(events.ts[i]))).collect();
+            // A last shift that starts on the termination date may run past
+            // midnight: the morning after counts as that shift when the
+            // account was active on the termination date itself.
+            let worked_last_day = term.is_some_and(|t| locals.iter().any(|lt| i64::from(lt.day) == t + grace));
+            for (i, lt) in range.zip(&locals) {
+                let day = i64::from(lt.day);
                 if hire.is_some_and(|h| day < h - grace) {
                     before.push((i, day));
                 } else if term.is_some_and(|t| day > t + grace) {
-                    after.push((i, day));
+                    let finishing_shift = worked_last_day && term.is_some_and(|t| day == t + grace + 1) && lt.hour < 12;
+                    if !finishing_shift {
+                        after.push((i, day));
+                    }
                 }
             }
             let mut facts = Vec::new();
@@ -120,6 +130,8 @@ mod tests {
         w.patient("P1");
         w.access("2026-11-28 07:00:00", "new", "P1", "view");
         w.access("2026-11-28 18:00:00", "old", "P1", "view");
+        // ... and the leaver's last night shift runs into the next morning.
+        w.access("2026-11-29 06:30:00", "old", "P1", "view");
         assert!(w.run(&EmploymentWindow).is_empty());
     }
 }
