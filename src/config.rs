@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +165,7 @@ impl Default for PeerParams {
 }
 
 /// Switch and weight of one rule.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSettings {
     /// Whether the rule runs.
@@ -181,7 +181,7 @@ fn yes() -> bool {
 }
 
 /// The deceased-patient rule's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DeceasedSettings {
     /// Whether the rule runs.
@@ -195,7 +195,7 @@ pub struct DeceasedSettings {
 }
 
 /// The coworker rule's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CoworkerSettings {
     /// Whether the rule runs.
@@ -208,7 +208,7 @@ pub struct CoworkerSettings {
 }
 
 /// The neighbour rule's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NeighbourSettings {
     /// Whether the rule runs.
@@ -222,7 +222,7 @@ pub struct NeighbourSettings {
 }
 
 /// The employment-window rule's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct EmploymentSettings {
     /// Whether the rule runs.
@@ -235,7 +235,7 @@ pub struct EmploymentSettings {
 }
 
 /// The bulk-extraction detector's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct BulkSettings {
     /// Whether the detector runs.
@@ -255,7 +255,7 @@ pub struct BulkSettings {
 }
 
 /// The slow-exfiltration detector's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SlowSettings {
     /// Whether the detector runs.
@@ -277,7 +277,7 @@ pub struct SlowSettings {
 }
 
 /// The compromised-account detector's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CompromisedSettings {
     /// Whether the detector runs.
@@ -294,7 +294,7 @@ pub struct CompromisedSettings {
 }
 
 /// The unexplained-browsing detector's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct BrowsingSettings {
     /// Whether the detector runs.
@@ -313,7 +313,7 @@ pub struct BrowsingSettings {
 }
 
 /// The peer-outlier detector's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PeerOutlierSettings {
     /// Whether the detector runs.
@@ -326,7 +326,7 @@ pub struct PeerOutlierSettings {
 }
 
 /// Settings of every rule.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RulesParams {
     /// `self_access`: a user opens their own record.
@@ -478,6 +478,23 @@ impl Default for Config {
     }
 }
 
+/// Lays `over` onto `base`, table by table.
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
 /// Parses an IANA time zone name.
 pub fn parse_timezone(name: &str) -> Result<Tz, ConfigError> {
     name.trim().parse::<Tz>().map_err(|_| ConfigError::TimeZone(name.to_string()))
@@ -501,10 +518,21 @@ impl Config {
 
     /// Parses and validates TOML text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let parse_err = |e: toml::de::Error| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string().trim().replace('\n', " "),
-        })?;
+        };
+        let mut value: toml::Table = toml::from_str(text).map_err(parse_err)?;
+        // A rule table may set only some keys (`[rules.vip_access]` with just
+        // `enabled = false`): lay it over that rule's defaults. Unknown keys
+        // survive the merge and are still rejected below.
+        if let Some(rules) = value.remove("rules") {
+            let mut merged = toml::Value::try_from(RulesParams::default())
+                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+            merge(&mut merged, rules);
+            value.insert("rules".to_string(), merged);
+        }
+        let file = ConfigFile::deserialize(toml::Value::Table(value)).map_err(parse_err)?;
         let config = Config {
             timezone: match &file.timezone {
                 Some(tz) => parse_timezone(tz)?,
@@ -617,6 +645,21 @@ mod tests {
         assert!(c.rules.vip_access.enabled);
         assert_eq!(c.explain.encounter_after_days, 14);
 
+        let e = Config::parse("[rules.vip_access]\nweight = 3.0\n", Path::new("e.toml")).unwrap_err();
+        assert!(e.to_string().contains("rules.vip_access.weight"), "{e}");
+
+        // A rule table with some of its keys keeps the others' defaults.
+        let c = Config::parse(
+            "[rules.vip_access]\nenabled = false\n[rules.neighbour]\nmax_distance_m = 80\n",
+            Path::new("e.toml"),
+        )
+        .unwrap();
+        assert!(!c.rules.vip_access.enabled);
+        assert_eq!(c.rules.vip_access.weight, RulesParams::default().vip_access.weight);
+        assert_eq!(c.rules.neighbour.max_distance_m, 80.0);
+        assert_eq!(c.rules.neighbour.weight, RulesParams::default().neighbour.weight);
+        let e = Config::parse("[rules.vip_access]\nwieght = 0.2\n", Path::new("e.toml")).unwrap_err();
+        assert!(e.to_string().contains("wieght"), "{e}");
         let e = Config::parse("[rules.vip_access]\nweight = 3.0\n", Path::new("e.toml")).unwrap_err();
         assert!(e.to_string().contains("rules.vip_access.weight"), "{e}");
     }
