@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Whole-pipeline benchmark: simulate N million events (Parquet, then CSV),
+# run `ehrwatch detect` under /usr/bin/time, measure the floor (a bare polars
+# scan and per-user group-by of the same Parquet log) in the same run, and
+# print detect / floor with peak RSS. See benches/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USERS="${USERS:-2600}"     # 2600 users x 30 days ~ 12 million events
+DAYS="${DAYS:-30}"
+WORK="${WORK:-$(mktemp -d)}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ehrwatch/target}"
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)"; exit 1; }
+
+cargo build --release --quiet
+cargo bench --no-run --quiet --bench floor 2>/dev/null || cargo bench --no-run --bench floor
+BIN="$CARGO_TARGET_DIR/release/ehrwatch"
+FLOOR=$(ls -t "$CARGO_TARGET_DIR"/release/deps/floor-* | grep -v '\.d$' | head -1)
+
+measure() { # label, command...
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2>&1
+  read -r secs kb < "$WORK/time.txt"
+  printf '%-28s %8.2f s %8.0f MB\n' "$label" "$secs" "$((kb / 1024))"
+  echo "$secs"
+}
+
+echo "simulating $USERS users x $DAYS days into $WORK"
+"$BIN" simulate --out "$WORK/pq" --users "$USERS" --days "$DAYS" --seed 5 --format parquet --patients 60000 > /dev/null
+"$BIN" simulate --out "$WORK/csv" --users "$USERS" --days "$DAYS" --seed 5 --format csv --patients 60000 > /dev/null
+events=$(( $(wc -l < "$WORK/csv/access_log.csv") - 1 ))
+echo "events: $events"
+floor=$(measure "floor (polars scan+group-by)" "$FLOOR" "$WORK/pq" | tail -1)
+pq=$(measure "detect, Parquet" "$BIN" detect --input "$WORK/pq" --out "$WORK/pq-out" --quiet | tail -1)
+csv=$(measure "detect, CSV" "$BIN" detect --input "$WORK/csv" --out "$WORK/csv-out" --quiet | tail -1)
+python3 - "$floor" "$pq" "$csv" <<'PY'
+import sys
+floor, pq, csv = map(float, sys.argv[1:])
+print(f"detect/floor: Parquet {pq / floor:.1f}x, CSV {csv / floor:.1f}x")
+PY
