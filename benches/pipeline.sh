@@ -20,7 +20,7 @@ measure() { # label, command...
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2>&1
   read -r secs kb < "$WORK/time.txt"
-  printf '%-28s %8.2f s %8.0f MB\n' "$label" "$secs" "$((kb / 1024))"
+  printf '%-28s %8.2f s %8.0f MB\n' "$label" "$secs" "$((kb / 1024))" >&2
   echo "$secs"
 }
 

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ehrwatch::config::{parse_timezone, Config};
-use ehrwatch::pipeline::{run_detect, DetectRequest};
 use ehrwatch::output::pseudonym::MIN_KEY_BYTES;
 use ehrwatch::output::Pseudonymizer;
+use ehrwatch::pipeline::{run_detect, DetectRequest};
 use ehrwatch::progress::Progress;
 use ehrwatch::score::WindowSpec;
 
@@ -219,6 +219,17 @@ fn import(args: ImportArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
 fn main() -> ExitCode {
     // A panic is a bug: report it in one line, without data, and exit 2.
     std::panic::set_hook(Box::new(|info| {
+        // `ehrwatch evaluate ... | head` closes stdout early: print() panics on
+        // the broken pipe. That is the reader's choice, not a bug: stop quietly.
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
         let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         eprintln!("ehrwatch: internal error{place}; please report it (no input data is included in this message)");
     }));

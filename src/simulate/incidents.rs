@@ -340,7 +340,16 @@ fn place(pl: &mut Planner, scenario: &str) -> Option<Rows> {
                 })
             });
             for k in kin {
-                let ok = if want_relative { k.relative } else { k.listed_contact && !k.relative };
+                // A family incident needs a relative the data can show: the
+                // same household, or the employee listed as the patient's
+                // contact. (A parent elsewhere who neither lists the employee
+                // nor shares an address is invisible to any detector, and a
+                // shared surname alone is weak evidence by design.)
+                let ok = if want_relative {
+                    k.relative && (k.same_household || k.listed_contact)
+                } else {
+                    k.listed_contact && !k.relative
+                };
                 if !ok
                     || pl.used[k.user as usize]
                     || pl.used_patient[k.patient as usize]
