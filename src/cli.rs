@@ -216,7 +216,8 @@ pub enum FailOn {
 }
 
 fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; expected YYYY-MM-DD"))
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date; expected YYYY-MM-DD"))
 }
 
 /// `7d` -> 7, `2w` -> 14; a bare number is days.

@@ -55,8 +55,14 @@ pub fn behaviour_columns(run: &RunOutputs<'_>) -> Vec<FeatureColumn> {
     match peers {
         Some(g) => {
             cols.push(FeatureColumn::Count("peer_group", g.assignment.iter().map(|&a| a as u64 + 1).collect()));
-            cols.push(FeatureColumn::Str("peer_group_label", g.assignment.iter().map(|&a| g.labels[a].clone()).collect()));
-            cols.push(FeatureColumn::Count("peer_group_size", g.assignment.iter().map(|&a| g.sizes[a] as u64).collect()));
+            cols.push(FeatureColumn::Str(
+                "peer_group_label",
+                g.assignment.iter().map(|&a| g.labels[a].clone()).collect(),
+            ));
+            cols.push(FeatureColumn::Count(
+                "peer_group_size",
+                g.assignment.iter().map(|&a| g.sizes[a] as u64).collect(),
+            ));
             cols.push(FeatureColumn::Bool("peer_group_matches_role", g.matches_role.clone()));
             cols.push(FeatureColumn::Float("peer_outlier_score", g.outlier.clone()));
             cols.push(FeatureColumn::Float(

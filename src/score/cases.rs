@@ -81,18 +81,17 @@ pub fn group_cases(alerts: &mut [Alert], input: &DetectInput<'_>) -> Vec<Case> {
             }
         })
         .collect();
-    cases
-        .sort_by(|a, b| {
-            // The combined score saturates near 100 for serial cases; the best
-            // single alert and the sum of alert scores break those ties.
-            let best = |c: &Case| c.alerts.iter().map(|&i| alerts[i].score).fold(0.0, f64::max);
-            let total = |c: &Case| c.alerts.iter().map(|&i| alerts[i].score).sum::<f64>();
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| best(b).total_cmp(&best(a)))
-                .then_with(|| total(b).total_cmp(&total(a)))
-                .then_with(|| dict.users.name(a.user).cmp(dict.users.name(b.user)))
-        });
+    cases.sort_by(|a, b| {
+        // The combined score saturates near 100 for serial cases; the best
+        // single alert and the sum of alert scores break those ties.
+        let best = |c: &Case| c.alerts.iter().map(|&i| alerts[i].score).fold(0.0, f64::max);
+        let total = |c: &Case| c.alerts.iter().map(|&i| alerts[i].score).sum::<f64>();
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| best(b).total_cmp(&best(a)))
+            .then_with(|| total(b).total_cmp(&total(a)))
+            .then_with(|| dict.users.name(a.user).cmp(dict.users.name(b.user)))
+    });
     for (i, c) in cases.iter_mut().enumerate() {
         c.rank = i as u32 + 1;
         for &a in &c.alerts {

@@ -9,6 +9,6 @@ mod feedback;
 mod import;
 mod ingest;
 mod outputs;
-mod report;
 mod quality;
+mod report;
 mod simulate;
