@@ -64,5 +64,65 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
             }
         }
     }
+    drop_subsumed_browsing(&mut out.findings);
     out
+}
+
+/// Per-patient `unexplained_browsing` findings whose accesses are all
+/// evidence of a user-level finding of the same user (use after
+/// termination, a bulk pull, a compromised-account day) repeat that finding
+/// patient by patient: they would crowd the ranked list with one case's
+/// accesses. They are dropped; the user-level finding carries them.
+fn drop_subsumed_browsing(findings: &mut Vec<Finding>) {
+    use std::collections::{HashMap, HashSet};
+    let mut covered: HashMap<crate::model::Code, HashSet<usize>> = HashMap::new();
+    for f in findings.iter().filter(|f| f.patient == crate::model::NONE) {
+        covered.entry(f.user).or_default().extend(f.events.iter().copied());
+    }
+    findings.retain(|f| {
+        f.rule != "unexplained_browsing"
+            || f.patient == crate::model::NONE
+            || !covered.get(&f.user).is_some_and(|c| f.events.iter().all(|e| c.contains(e)))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::finding::{AlertKind, Fact};
+    use crate::model::NONE;
+
+    fn finding(rule: &'static str, user: u32, patient: u32, events: Vec<usize>) -> Finding {
+        Finding {
+            rule,
+            kind: AlertKind::Snooping,
+            user,
+            patient,
+            events,
+            facts: vec![Fact::SharesSurname],
+            downgraded: false,
+        }
+    }
+
+    #[test]
+    fn browsing_already_covered_by_a_user_level_finding_is_dropped_and_the_rest_kept() {
+        let mut f = vec![
+            finding("employment_window", 1, NONE, vec![10, 11, 12]),
+            finding("unexplained_browsing", 1, 7, vec![10, 11]), // all covered: dropped
+            finding("unexplained_browsing", 1, 8, vec![12, 13]), // 13 is not: kept
+            finding("unexplained_browsing", 2, 7, vec![10]),     // another user: kept
+            finding("vip_access", 1, 7, vec![10]),               // other rules: kept
+        ];
+        drop_subsumed_browsing(&mut f);
+        let kept: Vec<(&str, u32, u32)> = f.iter().map(|x| (x.rule, x.user, x.patient)).collect();
+        assert_eq!(
+            kept,
+            vec![
+                ("employment_window", 1, NONE),
+                ("unexplained_browsing", 1, 8),
+                ("unexplained_browsing", 2, 7),
+                ("vip_access", 1, 7)
+            ]
+        );
+    }
 }

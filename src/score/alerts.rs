@@ -1,7 +1,8 @@
 //! Alerts: findings merged per (kind, user, patient), scored and ranked.
 //!
 //! Score. Each distinct signal has a weight `w` in 0..=1: every rule that
-//! fired (its configured weight), "no care link" (`score.unexplained_weight`)
+//! fired (its configured weight), "no care link at all, direct or inferred"
+//! (`score.unexplained_weight`)
 //! and "outside usual hours" (`score.after_hours_weight`). They combine as a
 //! noisy-OR, `p = 1 - Π(1 - w)`, so independent signals raise the score more
 //! than one signal repeated; repetition adds a little through
@@ -161,7 +162,9 @@ pub fn score(
             m.rules.sort_by_key(|r| position(r));
             let ev = common(input, user, patient, &m.events);
             let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.get(r).copied().unwrap_or(0.5)).collect();
-            if ev.explained == 0 {
+            // "No care link at all": an inferred link (a colleague treated the
+            // patient) does not clear a flagged record, but it is not nothing.
+            if ev.explained == 0 && ev.indirect == 0 {
                 signals.push(params.unexplained_weight);
             }
             if ev.after_hours > 0 {

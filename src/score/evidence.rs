@@ -12,8 +12,10 @@ use crate::time::{format_local_minute, LocalTime, ZoneCache};
 pub struct CommonEvidence {
     /// Accesses in the evidence.
     pub count: usize,
-    /// How many of them care explains.
+    /// How many of them a direct care link explains.
     pub explained: usize,
+    /// How many of them only an inferred link (care-team group) explains.
+    pub indirect: usize,
     /// How many fell outside the user's usual hours.
     pub after_hours: usize,
     /// Sentences, in reading order.
@@ -41,6 +43,7 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
         events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_direct()).collect();
     let mut indirect: Vec<Explanation> =
         events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_explained() && !k.is_direct()).collect();
+    let indirect_count = indirect.len();
     indirect.sort_unstable();
     indirect.dedup();
     let locals: Vec<i64> = events.iter().map(|&i| zone.to_local(ev.ts[i])).collect();
@@ -104,7 +107,13 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
             format!("{} from {} to {}", plural(events.len(), "access", "accesses"), f, l)
         });
     }
-    CommonEvidence { count: events.len(), explained: explained.len(), after_hours: odd.len(), sentences }
+    CommonEvidence {
+        count: events.len(),
+        explained: explained.len(),
+        indirect: indirect_count,
+        after_hours: odd.len(),
+        sentences,
+    }
 }
 
 /// "the patient was seen in ED, ICU; the user works in BILLING", when the

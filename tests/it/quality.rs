@@ -119,9 +119,8 @@ fn care_explains_legitimate_work_and_leaves_snooping_unexplained_and_incidents_r
     assert!(e.incident_recall_at_k >= 0.75, "incident recall@K {}", e.incident_recall_at_k);
     assert!(e.average_precision >= 0.6, "average precision {}", e.average_precision);
     assert!(e.precision_at_k >= 0.5, "precision@K {}", e.precision_at_k);
-    // Measured 10 of K = 56 with seed 11 (research coordinators whose study
-    // patients are opened once; care-team members linked only indirectly).
-    assert!(e.lookalike_alerts_at_k * 5 <= e.k, "look-alikes in the top K: {}", e.lookalike_alerts_at_k);
+    // Measured 1 of K = 56 with seed 11.
+    assert!(e.lookalike_alerts_at_k * 10 <= e.k, "look-alikes in the top K: {}", e.lookalike_alerts_at_k);
     for must in ["self", "vip", "terminated", "bulk_export_night", "compromised_account"] {
         let s = e.scenarios.iter().find(|s| s.scenario == must).expect("scenario present");
         assert_eq!(s.incidents_hit, s.incidents, "{must} incidents not all in the top K");

@@ -70,7 +70,16 @@ impl Rule for UnexplainedBrowsing {
         let role_stats: BTreeMap<String, (f64, f64)> =
             by_role.into_iter().filter(|(_, v)| v.len() >= 5).map(|(r, v)| (r, robust_center_scale(&v, 1.0))).collect();
         let mut out = Vec::new();
+        let panel_role = |u: u32| {
+            role(u).is_some_and(|r| input.config.explain.panel_roles.iter().any(|p| p.eq_ignore_ascii_case(&r)))
+        };
         for (i, (user, s)) in users.iter().enumerate() {
+            // Panel roles (research coordinators) open patients no encounter
+            // explains by design; without their study lists in the bundle their
+            // breadth says nothing. Every other rule still applies to them.
+            if panel_role(*user) {
+                continue;
+            }
             let (center, scale) = stats[&group(i)];
             let n = s.unexplained_patients as f64;
             if s.unexplained_patients < u64::from(p.min_patients) || (n - center) / scale < p.z {
