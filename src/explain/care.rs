@@ -22,14 +22,12 @@
 //! provider: an established treating relationship); an open encounter (no
 //! end) runs to the end of the data.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
 use super::explanation::Explanation;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
-use crate::model::{Code, Encounter, NONE};
+use crate::model::{Code, Encounter, FxHashMap, NONE};
 use crate::time::{MICROS_PER_DAY, MICROS_PER_HOUR};
 
 /// How a role's work relates to an encounter.
@@ -127,9 +125,9 @@ pub fn explain_direct(data: &Ingested, params: &ExplainParams) -> Vec<Explanatio
         let home = record.and_then(|u| u.department);
         let work = role_work(record.and_then(|u| u.role.as_deref()), params);
         // Times of this user's charting per patient, ascending (events are time-sorted).
-        let mut charted: HashMap<Code, Vec<i64>> = HashMap::new();
+        let mut charted: FxHashMap<Code, Vec<i64>> = FxHashMap::default();
         // Distinct days on which a panel-role user opened each patient.
-        let mut panel_days: HashMap<Code, (i64, u32)> = HashMap::new();
+        let mut panel_days: FxHashMap<Code, (i64, u32)> = FxHashMap::default();
         for i in range.clone() {
             let p = events.patient[i];
             if p == NONE {

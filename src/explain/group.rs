@@ -15,14 +15,12 @@
 //! long ICU stay) are left out of the pair count, so they do not tie
 //! everybody to everybody.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
 use super::explanation::Explanation;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
-use crate::model::{Code, NONE};
+use crate::model::{Code, FxHashMap, NONE};
 use crate::time::MICROS_PER_DAY;
 
 /// Patients with more distinct care users than this do not count toward
@@ -51,9 +49,9 @@ pub fn explain_by_group(data: &Ingested, params: &ExplainParams, kind: &mut [Exp
     // Care-explained patients per user, and shared-patient counts per pair.
     let n_users = data.dict.users.len();
     let mut own = vec![0u32; n_users];
-    let pair_counts: HashMap<(Code, Code), u32> = care
+    let pair_counts: FxHashMap<(Code, Code), u32> = care
         .par_iter()
-        .fold(HashMap::new, |mut acc: HashMap<(Code, Code), u32>, visits| {
+        .fold(FxHashMap::default, |mut acc: FxHashMap<(Code, Code), u32>, visits| {
             let mut users: Vec<Code> = visits.iter().map(|v| v.1).collect();
             users.sort_unstable();
             users.dedup();
@@ -67,7 +65,7 @@ pub fn explain_by_group(data: &Ingested, params: &ExplainParams, kind: &mut [Exp
             }
             acc
         })
-        .reduce(HashMap::new, |mut a, b| {
+        .reduce(FxHashMap::default, |mut a, b| {
             for (k, v) in b {
                 *a.entry(k).or_insert(0) += v;
             }

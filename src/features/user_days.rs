@@ -1,12 +1,11 @@
 //! Per user and local day: the daily series that baselines and the
 //! exfiltration detectors read.
 
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::explain::Explanations;
 use crate::ingest::Ingested;
-use crate::model::{Code, NONE};
+use crate::model::{Code, FxHashMap, FxHashSet, NONE};
 use crate::time::{LocalTime, MICROS_PER_HOUR};
 
 use super::usual_hours::UsualHours;
@@ -45,7 +44,7 @@ pub struct DayStats {
 
 /// Most distinct patients within any `window` of time, over events sorted by time.
 pub fn peak_distinct(ts: &[i64], patients: &[Code], window: i64) -> u64 {
-    let mut counts: HashMap<Code, u32> = HashMap::new();
+    let mut counts: FxHashMap<Code, u32> = FxHashMap::default();
     let mut best = 0usize;
     let mut lo = 0;
     for hi in 0..ts.len() {
@@ -79,9 +78,9 @@ pub fn user_days(
 ) -> Vec<DayStats> {
     let ev = &data.events;
     let mut out = Vec::new();
-    let mut seen_ws: HashSet<Code> = HashSet::new();
-    let mut seen_ip: HashSet<Code> = HashSet::new();
-    let mut seen_patients: HashSet<Code> = HashSet::new();
+    let mut seen_ws: FxHashSet<Code> = FxHashSet::default();
+    let mut seen_ip: FxHashSet<Code> = FxHashSet::default();
+    let mut seen_patients: FxHashSet<Code> = FxHashSet::default();
     let mut start = 0;
     let n = range.len();
     // Events are sorted by UTC time; local days are monotone in it except
@@ -94,13 +93,13 @@ pub fn user_days(
         }
         let idx = range.start + start..range.start + end;
         let mut s = DayStats { day, events: idx.clone(), ..DayStats::default() };
-        let mut patients = HashSet::new();
-        let mut unexplained = HashSet::new();
-        let mut extracted = HashSet::new();
-        let mut extracted_unexplained = HashSet::new();
-        let mut new_ws = HashSet::new();
-        let mut new_ip = HashSet::new();
-        let mut first_time = HashSet::new();
+        let mut patients = FxHashSet::default();
+        let mut unexplained = FxHashSet::default();
+        let mut extracted = FxHashSet::default();
+        let mut extracted_unexplained = FxHashSet::default();
+        let mut new_ws = FxHashSet::default();
+        let mut new_ip = FxHashSet::default();
+        let mut first_time = FxHashSet::default();
         for (k, i) in idx.clone().enumerate() {
             let p = ev.patient[i];
             if ev.workstation[i] != NONE && !seen_ws.contains(&ev.workstation[i]) {

@@ -1,8 +1,6 @@
 //! Per-user counts, shares and daily series, computed in parallel over each
 //! user's slice of events.
 
-use std::collections::{HashMap, HashSet};
-
 use rayon::prelude::*;
 
 use super::peer_groups::{assign_peer_groups, PeerGroups};
@@ -12,7 +10,7 @@ use super::usual_hours::UsualHours;
 use crate::config::{HoursParams, PeerParams};
 use crate::explain::{Explanation, Explanations};
 use crate::ingest::Ingested;
-use crate::model::{Action, Code, NONE};
+use crate::model::{Action, Code, FxHashMap, FxHashSet, NONE};
 use crate::time::{LocalTime, ZoneCache};
 
 /// Features of one user.
@@ -104,10 +102,10 @@ impl UserFeatures {
 }
 
 /// (patient, home department) -> distinct users of that department who opened the patient.
-fn department_coverage(data: &Ingested) -> HashMap<(Code, Code), u32> {
-    let Some(roster) = &data.roster else { return HashMap::new() };
+fn department_coverage(data: &Ingested) -> FxHashMap<(Code, Code), u32> {
+    let Some(roster) = &data.roster else { return FxHashMap::default() };
     let ev = &data.events;
-    let mut pairs: HashSet<(Code, Code, Code)> = HashSet::new();
+    let mut pairs: FxHashSet<(Code, Code, Code)> = FxHashSet::default();
     for i in 0..ev.len() {
         if ev.patient[i] == NONE {
             continue;
@@ -116,7 +114,7 @@ fn department_coverage(data: &Ingested) -> HashMap<(Code, Code), u32> {
             pairs.insert((ev.patient[i], d, ev.user[i]));
         }
     }
-    let mut out: HashMap<(Code, Code), u32> = HashMap::new();
+    let mut out: FxHashMap<(Code, Code), u32> = FxHashMap::default();
     for (p, d, _) in pairs {
         *out.entry((p, d)).or_insert(0) += 1;
     }
@@ -164,10 +162,10 @@ pub fn compute(data: &Ingested, explained: &Explanations, hours: &HoursParams, p
                     days: Vec::new(),
                     profile: Profile::default(),
                 };
-                let mut patients = HashSet::new();
-                let mut unexplained = HashSet::new();
-                let mut workstations = HashSet::new();
-                let mut ips = HashSet::new();
+                let mut patients = FxHashSet::default();
+                let mut unexplained = FxHashSet::default();
+                let mut workstations = FxHashSet::default();
+                let mut ips = FxHashSet::default();
                 for (i, lt) in range.zip(&locals) {
                     if events.workstation[i] != NONE {
                         workstations.insert(events.workstation[i]);

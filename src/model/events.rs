@@ -224,8 +224,15 @@ impl Events {
     /// Sorts by (user, time), keeping input order among equal keys, so that
     /// results never depend on how files were split.
     pub fn sort_by_user_time(&mut self) {
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        order.sort_by_key(|&i| (self.user[i as usize], self.ts[i as usize], i));
+        // Keys gathered into one contiguous vector and sorted in parallel; the
+        // input position makes every key distinct, so an unstable sort is
+        // deterministic.
+        let mut keys: Vec<(u32, i64, u32)> = (0..self.len()).map(|i| (self.user[i], self.ts[i], i as u32)).collect();
+        {
+            use rayon::slice::ParallelSliceMut;
+            keys.par_sort_unstable();
+        }
+        let order: Vec<u32> = keys.into_iter().map(|k| k.2).collect();
         fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
             let out: Vec<T> = order.iter().map(|&i| v[i as usize]).collect();
             *v = out;

@@ -9,7 +9,7 @@ mod patients;
 mod roster;
 
 pub use contacts::{Contact, Contacts};
-pub use dictionary::{Code, Dictionaries, Dictionary, NONE};
+pub use dictionary::{Code, Dictionaries, Dictionary, FxHashMap, FxHashSet, FxHasher, NONE};
 pub use encounters::{Encounter, Encounters};
 pub use events::{Action, DataCategory, Events};
 pub use patients::{PatientRecord, Patients};
