@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// FxHash (rustc's hasher): ids are short strings hashed millions of times,
+/// FxHash (rustc's hasher) with a final avalanche: ids are short strings
+/// hashed millions of times,
 /// where SipHash's protection against chosen-key flooding costs a tenth of
 /// ingest and buys nothing (the keys are the hospital's own ids, and lookups
 /// never drive output order).
@@ -64,7 +65,15 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply leaves the low bits (which pick the bucket) depending
+        // only on the first bytes, and ids share prefixes ("P10...", "WS-"):
+        // a final avalanche (MurmurHash3's fmix64) spreads every byte.
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
