@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
+use rayon::prelude::*;
 
 use super::columns::ColumnSpec;
 use super::error::IngestError;
@@ -12,7 +13,7 @@ use super::rejects::{RejectedRow, Rejects};
 use super::report::{FileReport, IngestReport, SkippedTable};
 use super::source::{locate, read_file, Row, TableFiles};
 use super::{access_log, contacts, encounters, patients, roster};
-use crate::model::{Contacts, Dictionaries, Encounters, Events, Patients, Roster};
+use crate::model::{Contacts, Dictionaries, Encounters, Events, Patients, Roster, NONE};
 use crate::progress::Progress;
 use crate::time::ZoneCache;
 
@@ -101,6 +102,63 @@ fn read_table(
     Ok(())
 }
 
+/// One access-log file read on its own.
+#[derive(Default)]
+struct PartialLog {
+    dict: Dictionaries,
+    events: Events,
+    report: IngestReport,
+    rejects: Rejects,
+    counts: IngestReport,
+}
+
+fn remap(local: &crate::model::Dictionary, global: &mut crate::model::Dictionary) -> Vec<u32> {
+    (0..local.len() as u32).map(|c| global.intern(local.name(c))).collect()
+}
+
+fn merge_counts(into: &mut std::collections::BTreeMap<String, u64>, from: std::collections::BTreeMap<String, u64>) {
+    for (k, v) in from {
+        if into.contains_key(&k) || into.len() < IngestReport::DISTINCT_LIMIT {
+            *into.entry(k).or_insert(0) += v;
+        } else {
+            *into.entry("(other values)".to_string()).or_insert(0) += v;
+        }
+    }
+}
+
+/// Appends one file's rows, recoding its ids into the shared dictionaries.
+fn merge_partial(
+    part: PartialLog,
+    dict: &mut Dictionaries,
+    events: &mut Events,
+    report: &mut IngestReport,
+    rejects: &mut Rejects,
+) {
+    let users = remap(&part.dict.users, &mut dict.users);
+    let patients = remap(&part.dict.patients, &mut dict.patients);
+    let workstations = remap(&part.dict.workstations, &mut dict.workstations);
+    let ips = remap(&part.dict.ips, &mut dict.ips);
+    let departments = remap(&part.dict.departments, &mut dict.departments);
+    let code = |map: &[u32], c: u32| if c == NONE { NONE } else { map[c as usize] };
+    let file_index = report.files.len() as u32;
+    report.files.extend(part.report.files);
+    let e = part.events;
+    events.user.extend(e.user.iter().map(|&c| code(&users, c)));
+    events.patient.extend(e.patient.iter().map(|&c| code(&patients, c)));
+    events.workstation.extend(e.workstation.iter().map(|&c| code(&workstations, c)));
+    events.ip.extend(e.ip.iter().map(|&c| code(&ips, c)));
+    events.department.extend(e.department.iter().map(|&c| code(&departments, c)));
+    events.ts.extend(e.ts);
+    events.action.extend(e.action);
+    events.category.extend(e.category);
+    events.break_glass.extend(e.break_glass);
+    events.source_file.extend(e.source_file.iter().map(|&f| f + file_index));
+    events.source_line.extend(e.source_line);
+    rejects.rows.extend(part.rejects.rows);
+    merge_counts(&mut report.other_actions, part.counts.other_actions);
+    merge_counts(&mut report.other_categories, part.counts.other_categories);
+}
+
 fn skipped(table: &'static str, disables: &str) -> SkippedTable {
     SkippedTable { table, reason: format!("{table} table not in the bundle; {disables}") }
 }
@@ -185,14 +243,40 @@ pub fn read_bundle(dir: &Path, tz: Tz, progress: &Progress) -> Result<Ingested, 
 
     let mut events = Events::default();
     let first_access_file = report.files.len();
-    {
-        let report_ptr = &mut report;
-        let mut counts = IngestReport::default();
-        read_table(&access_files, &access_log::SPECS, report_ptr, &mut rejects, &bar, &mut |row, file_index| {
-            access_log::accept(row, file_index, &mut dict, &mut events, &mut counts, &mut zone)
-        })?;
-        report_ptr.other_actions = counts.other_actions;
-        report_ptr.other_categories = counts.other_categories;
+    // The access log's files (one per day, typically) are read in parallel,
+    // each into its own dictionaries, then merged in file order: interning a
+    // file's values in their order of first appearance after the previous
+    // files' gives exactly the codes a sequential read would.
+    // A few files per thread at a time, so memory holds one batch of
+    // partial results, not the whole log twice.
+    let batch = rayon::current_num_threads().max(1) * 2;
+    let indices: Vec<usize> = (0..access_files.files.len()).collect();
+    for chunk in indices.chunks(batch) {
+        let partials: Vec<Result<PartialLog, IngestError>> = chunk
+            .par_iter()
+            .map(|&k| {
+                let one = TableFiles {
+                    table: access_files.table,
+                    files: vec![access_files.files[k].clone()],
+                    display: vec![access_files.display[k].clone()],
+                };
+                let mut part = PartialLog::default();
+                let mut zone = ZoneCache::new(tz);
+                let (dict, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
+                read_table(
+                    &one,
+                    &access_log::SPECS,
+                    &mut part.report,
+                    &mut part.rejects,
+                    &bar,
+                    &mut |row, file_index| access_log::accept(row, file_index, dict, events, counts, &mut zone),
+                )?;
+                Ok(part)
+            })
+            .collect();
+        for part in partials {
+            merge_partial(part?, &mut dict, &mut events, &mut report, &mut rejects);
+        }
     }
     let access_reports = &report.files[first_access_file..];
     report.events_read = access_reports.iter().map(|f| f.rows_read).sum();
