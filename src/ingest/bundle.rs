@@ -11,7 +11,7 @@ use super::error::IngestError;
 use super::fields::FieldError;
 use super::rejects::{RejectedRow, Rejects};
 use super::report::{FileReport, IngestReport, SkippedTable};
-use super::source::{locate, read_file, Row, TableFiles};
+use super::source::{locate, plan_csv_chunks, read_csv_chunk, read_file, CsvChunk, Row, TableFiles};
 use super::{access_log, contacts, encounters, patients, roster};
 use crate::model::{Contacts, Dictionaries, Encounters, Events, Patients, Roster, NONE};
 use crate::progress::Progress;
@@ -69,42 +69,61 @@ fn read_table(
     accept: &mut dyn FnMut(&Row<'_>, u32) -> Result<(), FieldError>,
 ) -> Result<(), IngestError> {
     for (path, shown) in files.files.iter().zip(&files.display) {
-        let file_index = report.files.len() as u32;
-        let mut file_report =
-            FileReport { table: files.table, path: shown.clone(), rows_read: 0, rows_accepted: 0, rows_rejected: 0 };
-        let rows = read_file(path, specs, &mut |row: Row<'_>| {
-            let outcome = match &row.malformed {
-                Some(m) => Err(FieldError { column: "", reason: m.clone() }),
-                None => accept(&row, file_index),
-            };
-            match outcome {
-                Ok(()) => file_report.rows_accepted += 1,
-                Err(e) => {
-                    file_report.rows_rejected += 1;
-                    rejects.push(RejectedRow {
-                        table: files.table,
-                        file: shown.clone(),
-                        line: row.line,
-                        column: e.column.to_string(),
-                        reason: e.reason,
-                        raw: row.raw(),
-                    });
-                }
-            }
-            if row.line % 65_536 == 0 {
-                progress.inc(65_536);
-            }
+        read_source(files.table, shown, report, rejects, progress, accept, &mut |on_row| {
+            read_file(path, specs, on_row)
         })?;
-        file_report.rows_read = rows;
-        debug_assert_eq!(file_report.rows_read, file_report.rows_accepted + file_report.rows_rejected);
-        report.files.push(file_report);
     }
     Ok(())
 }
 
-/// One access-log file read on its own.
+/// Reads one source (a file, or a chunk of one) through `read`, sending each
+/// row to `accept` and recording one FileReport with its counts.
+fn read_source(
+    table: &'static str,
+    shown: &str,
+    report: &mut IngestReport,
+    rejects: &mut Rejects,
+    progress: &crate::progress::StageBar,
+    accept: &mut dyn FnMut(&Row<'_>, u32) -> Result<(), FieldError>,
+    read: &mut dyn FnMut(&mut dyn FnMut(Row<'_>)) -> Result<u64, IngestError>,
+) -> Result<(), IngestError> {
+    let file_index = report.files.len() as u32;
+    let mut file_report =
+        FileReport { table, path: shown.to_string(), rows_read: 0, rows_accepted: 0, rows_rejected: 0 };
+    let rows = read(&mut |row: Row<'_>| {
+        let outcome = match &row.malformed {
+            Some(m) => Err(FieldError { column: "", reason: m.clone() }),
+            None => accept(&row, file_index),
+        };
+        match outcome {
+            Ok(()) => file_report.rows_accepted += 1,
+            Err(e) => {
+                file_report.rows_rejected += 1;
+                rejects.push(RejectedRow {
+                    table,
+                    file: shown.to_string(),
+                    line: row.line,
+                    column: e.column.to_string(),
+                    reason: e.reason,
+                    raw: row.raw(),
+                });
+            }
+        }
+        if row.line % 65_536 == 0 {
+            progress.inc(65_536);
+        }
+    })?;
+    file_report.rows_read = rows;
+    debug_assert_eq!(file_report.rows_read, file_report.rows_accepted + file_report.rows_rejected);
+    report.files.push(file_report);
+    Ok(())
+}
+
+/// One access-log file (or chunk of one) read on its own.
 #[derive(Default)]
 struct PartialLog {
+    /// A chunk after the first of its file: its counts join the file's report.
+    continues: bool,
     dict: Dictionaries,
     events: Events,
     report: IngestReport,
@@ -140,8 +159,19 @@ fn merge_partial(
     let ips = remap(&part.dict.ips, &mut dict.ips);
     let departments = remap(&part.dict.departments, &mut dict.departments);
     let code = |map: &[u32], c: u32| if c == NONE { NONE } else { map[c as usize] };
-    let file_index = report.files.len() as u32;
-    report.files.extend(part.report.files);
+    let file_index = match (part.continues, report.files.last_mut(), part.report.files.first()) {
+        (true, Some(last), Some(chunk)) => {
+            last.rows_read += chunk.rows_read;
+            last.rows_accepted += chunk.rows_accepted;
+            last.rows_rejected += chunk.rows_rejected;
+            report.files.len() as u32 - 1
+        }
+        _ => {
+            let i = report.files.len() as u32;
+            report.files.extend(part.report.files);
+            i
+        }
+    };
     let e = part.events;
     events.user.extend(e.user.iter().map(|&c| code(&users, c)));
     events.patient.extend(e.patient.iter().map(|&c| code(&patients, c)));
@@ -250,26 +280,35 @@ pub fn read_bundle(dir: &Path, tz: Tz, progress: &Progress) -> Result<Ingested, 
     // A few files per thread at a time, so memory holds one batch of
     // partial results, not the whole log twice.
     let batch = rayon::current_num_threads().max(1) * 2;
-    let indices: Vec<usize> = (0..access_files.files.len()).collect();
-    for chunk in indices.chunks(batch) {
+    // Large plain CSV files are split into line-aligned chunks read in
+    // parallel too (when no field is quoted, so no record spans lines).
+    let mut units: Vec<(usize, Option<CsvChunk>)> = Vec::new();
+    for (k, path) in access_files.files.iter().enumerate() {
+        match plan_csv_chunks(path, rayon::current_num_threads().max(1) * 2)? {
+            Some(chunks) => units.extend(chunks.into_iter().map(|c| (k, Some(c)))),
+            None => units.push((k, None)),
+        }
+    }
+    for chunk in units.chunks(batch) {
         let partials: Vec<Result<PartialLog, IngestError>> = chunk
             .par_iter()
-            .map(|&k| {
-                let one = TableFiles {
-                    table: access_files.table,
-                    files: vec![access_files.files[k].clone()],
-                    display: vec![access_files.display[k].clone()],
-                };
-                let mut part = PartialLog::default();
+            .map(|(k, piece)| {
+                let (path, shown) = (&access_files.files[*k], &access_files.display[*k]);
+                let mut part =
+                    PartialLog { continues: piece.as_ref().is_some_and(|c| c.index > 0), ..Default::default() };
                 let mut zone = ZoneCache::new(tz);
                 let (dict, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
-                read_table(
-                    &one,
-                    &access_log::SPECS,
+                read_source(
+                    access_files.table,
+                    shown,
                     &mut part.report,
                     &mut part.rejects,
                     &bar,
                     &mut |row, file_index| access_log::accept(row, file_index, dict, events, counts, &mut zone),
+                    &mut |on_row| match piece {
+                        Some(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
+                        None => read_file(path, &access_log::SPECS, on_row),
+                    },
                 )?;
                 Ok(part)
             })

@@ -154,6 +154,113 @@ fn is_missing(s: &str) -> bool {
     s.is_empty() || s == "NULL"
 }
 
+/// A line-aligned byte range of a large CSV file, read on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvChunk {
+    /// Position among the file's chunks (0 = first).
+    pub index: usize,
+    /// The header line, newline included.
+    pub header: std::sync::Arc<Vec<u8>>,
+    /// First byte (a line start).
+    pub start: u64,
+    /// One past the last byte (a line start or the end of the file).
+    pub end: u64,
+    /// Line number of the chunk's first line (header = 1).
+    pub first_line: u64,
+}
+
+/// Files smaller than this are read in one piece.
+const CHUNK_MIN_BYTES: u64 = 32 << 20;
+
+/// Splits a plain (not compressed) CSV file into about `parts` line-aligned
+/// chunks, with the line number each starts at. `None` when the file is
+/// small, compressed, or contains a double quote anywhere: a quoted field
+/// may hold a newline, and then only a sequential read knows where records
+/// end.
+pub fn plan_csv_chunks(file: &Path, parts: usize) -> Result<Option<Vec<CsvChunk>>, IngestError> {
+    plan_chunks(file, parts, CHUNK_MIN_BYTES)
+}
+
+fn plan_chunks(file: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<CsvChunk>>, IngestError> {
+    let lower = file.to_string_lossy().to_ascii_lowercase();
+    if parts < 2 || !lower.ends_with(".csv") {
+        return Ok(None);
+    }
+    let io = |e: std::io::Error| IngestError::Read { file: file.to_path_buf(), line: 0, message: e.to_string() };
+    let size = std::fs::metadata(file).map_err(io)?.len();
+    if size < min_bytes {
+        return Ok(None);
+    }
+    let mut f = BufReader::with_capacity(4 << 20, File::open(file).map_err(io)?);
+    let mut header = Vec::new();
+    std::io::BufRead::read_until(&mut f, b'\n', &mut header).map_err(io)?;
+    if header.contains(&b'"') || header.last() != Some(&b'\n') {
+        return Ok(None);
+    }
+    let step = (size - header.len() as u64) / parts as u64;
+    let mut boundaries = vec![(header.len() as u64, 2u64)]; // (line start, line number)
+    let mut pos = header.len() as u64;
+    let mut line = 2u64;
+    let mut next_target = pos + step;
+    let mut buf = vec![0u8; 4 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        if chunk.contains(&b'"') {
+            return Ok(None);
+        }
+        for (i, &b) in chunk.iter().enumerate() {
+            if b == b'\n' {
+                line += 1;
+                let start = pos + i as u64 + 1;
+                if start >= next_target && start < size && boundaries.len() < parts {
+                    boundaries.push((start, line));
+                    next_target = start + step;
+                }
+            }
+        }
+        pos += n as u64;
+    }
+    let header = std::sync::Arc::new(header);
+    let chunks = boundaries
+        .iter()
+        .enumerate()
+        .map(|(i, &(start, first_line))| CsvChunk {
+            index: i,
+            header: header.clone(),
+            start,
+            end: boundaries.get(i + 1).map_or(size, |b| b.0),
+            first_line,
+        })
+        .collect();
+    Ok(Some(chunks))
+}
+
+/// Reads one chunk planned by [`plan_csv_chunks`]: the header, then the
+/// chunk's lines, with line numbers as in the whole file.
+pub fn read_csv_chunk(
+    file: &Path,
+    chunk: &CsvChunk,
+    specs: &[ColumnSpec],
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
+    use std::io::{Seek, SeekFrom};
+    let io = |e: std::io::Error| IngestError::Read {
+        file: file.to_path_buf(),
+        line: chunk.first_line,
+        message: e.to_string(),
+    };
+    let mut f = File::open(file).map_err(io)?;
+    f.seek(SeekFrom::Start(chunk.start)).map_err(io)?;
+    let body = f.take(chunk.end - chunk.start);
+    let reader: Box<dyn Read> = Box::new(std::io::Cursor::new(chunk.header.as_ref().clone()).chain(body));
+    // In the stream the chunk's first line is line 2 (after the header).
+    read_csv(file, reader, specs, chunk.first_line - 2, on_row)
+}
+
 /// Opens a CSV file, decompressing `.gz` on the fly.
 fn open_csv(file: &Path) -> Result<Box<dyn Read>, IngestError> {
     let f = File::open(file).map_err(|e| IngestError::Read {
@@ -175,7 +282,7 @@ pub fn read_file(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'
     if lower.ends_with(".parquet") {
         read_parquet(file, specs, on_row)
     } else {
-        read_csv(file, open_csv(file)?, specs, on_row)
+        read_csv(file, open_csv(file)?, specs, 0, on_row)
     }
 }
 
@@ -183,12 +290,13 @@ fn read_csv(
     file: &Path,
     reader: Box<dyn Read>,
     specs: &[ColumnSpec],
+    line_offset: u64,
     on_row: &mut dyn FnMut(Row<'_>),
 ) -> Result<u64, IngestError> {
     let mut rdr =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 20).from_reader(reader);
     let read_err = |e: csv::Error| {
-        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        let line = e.position().map(|p| p.line() + line_offset).unwrap_or(0);
         let message = match e.kind() {
             csv::ErrorKind::Io(io) => io.to_string(),
             _ => e.to_string(),
@@ -206,7 +314,7 @@ fn read_csv(
     while rdr.read_byte_record(&mut rec).map_err(read_err)? {
         let mut cells: Vec<Option<Cell<'_>>> = Vec::with_capacity(specs.len());
         rows += 1;
-        let line = rec.position().map(|p| p.line()).unwrap_or(rows + 1);
+        let line = rec.position().map(|p| p.line()).unwrap_or(rows + 1) + line_offset;
         let mut malformed =
             (rec.len() != width).then(|| format!("expected {width} fields as in the header, found {}", rec.len()));
         if malformed.is_none() {
@@ -407,7 +515,7 @@ mod tests {
         specs: &[ColumnSpec],
     ) -> Result<Vec<(u64, Vec<Option<String>>, Option<String>)>, IngestError> {
         let mut out = Vec::new();
-        read_csv(Path::new("t.csv"), Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), specs, &mut |row| {
+        read_csv(Path::new("t.csv"), Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), specs, 0, &mut |row| {
             out.push((row.line, row.cells.iter().map(|c| c.map(|c| c.to_text())).collect(), row.malformed.clone()))
         })?;
         Ok(out)
@@ -424,6 +532,36 @@ mod tests {
         assert_eq!(rows[3].0, 6);
         assert_eq!(rows[3].1[1], None, "NULL is missing");
         assert!(rows[4].2.is_some());
+    }
+
+    #[test]
+    fn chunks_cover_every_line_once_with_whole_file_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access_log.csv");
+        let mut text = String::from("a,b\n");
+        for i in 0..200_000u32 {
+            text.push_str(&format!("{i},x{}\n", i % 7));
+        }
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(plan_csv_chunks(&path, 4).unwrap(), None, "small files are read whole");
+        let chunks = plan_chunks(&path, 4, 1).unwrap().expect("an unquoted file is split");
+        assert!(chunks.len() >= 2);
+        let mut lines = Vec::new();
+        for c in &chunks {
+            read_csv_chunk(&path, c, &[required("a")], &mut |row| {
+                assert_eq!(row.cells[0].map(|c| c.to_text()), Some((row.line - 2).to_string()));
+                lines.push(row.line);
+            })
+            .unwrap();
+        }
+        assert_eq!(lines.len(), 200_000);
+        assert!(lines.windows(2).all(|w| w[1] == w[0] + 1), "consecutive and complete");
+        assert_eq!(lines[0], 2);
+
+        // A quote anywhere: read sequentially.
+        text.push_str("\"q\",y\n");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(plan_chunks(&path, 4, 1).unwrap(), None);
     }
 
     #[test]
