@@ -53,7 +53,35 @@ pub trait Rule: Sync {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding>;
 }
 
+/// `Err("disabled in configuration")` when a rule is switched off.
+pub fn enabled(on: bool) -> Result<(), String> {
+    if on {
+        Ok(())
+    } else {
+        Err("disabled in configuration".into())
+    }
+}
+
 impl DetectInput<'_> {
+    /// `Ok` when the users table is present with `column`; else the reason a
+    /// rule needing it is skipped ("users table missing", "users.X missing").
+    pub fn roster_column(&self, column: &str) -> Result<(), String> {
+        match &self.data.roster {
+            None => Err("users table missing".into()),
+            Some(r) if !r.has_column(column) => Err(format!("users.{column} missing")),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Like [`DetectInput::roster_column`], for the patients table.
+    pub fn patients_column(&self, column: &str) -> Result<(), String> {
+        match &self.data.patients {
+            None => Err("patients table missing".into()),
+            Some(p) if !p.has_column(column) => Err(format!("patients.{column} missing")),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Runs `f` on each user's slice of events in parallel, concatenating the
     /// findings in user-code order (deterministic).
     pub fn per_user<F>(&self, f: F) -> Vec<Finding>

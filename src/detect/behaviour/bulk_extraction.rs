@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::features::{median, peak_distinct};
 use crate::model::NONE;
 use crate::time::MICROS_PER_HOUR;
@@ -34,11 +34,7 @@ impl Rule for BulkExtraction {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if input.config.rules.bulk_extraction.enabled {
-            Ok(())
-        } else {
-            Err("disabled in configuration".into())
-        }
+        enabled(input.config.rules.bulk_extraction.enabled)
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {

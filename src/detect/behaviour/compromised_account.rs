@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::model::NONE;
 
 /// The detector.
@@ -31,9 +31,7 @@ impl Rule for CompromisedAccount {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.compromised_account.enabled {
-            return Err("disabled in configuration".into());
-        }
+        enabled(input.config.rules.compromised_account.enabled)?;
         let ev = &input.data.events;
         if ev.workstation.iter().all(|w| *w == NONE) && ev.ip.iter().all(|w| *w == NONE) {
             return Err("access_log has no workstation_id or ip_address".into());

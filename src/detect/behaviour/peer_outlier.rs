@@ -12,7 +12,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::features::PROFILE_FEATURES;
 use crate::model::NONE;
 
@@ -29,9 +29,7 @@ impl Rule for PeerOutlier {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.peer_outlier.enabled {
-            return Err("disabled in configuration".into());
-        }
+        enabled(input.config.rules.peer_outlier.enabled)?;
         if input.features.peers.is_none() {
             return Err(format!("fewer than {} users: no peer groups", input.config.peers.min_users));
         }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::features::robust_center_scale;
 use crate::model::NONE;
 
@@ -33,11 +33,7 @@ impl Rule for SlowExfiltration {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if input.config.rules.slow_exfiltration.enabled {
-            Ok(())
-        } else {
-            Err("disabled in configuration".into())
-        }
+        enabled(input.config.rules.slow_exfiltration.enabled)
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {

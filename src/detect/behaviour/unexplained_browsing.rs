@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::features::robust_center_scale;
 use crate::model::NONE;
 
@@ -34,9 +34,7 @@ impl Rule for UnexplainedBrowsing {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.unexplained_browsing.enabled {
-            return Err("disabled in configuration".into());
-        }
+        enabled(input.config.rules.unexplained_browsing.enabled)?;
         if input.features.users.len() < 10 {
             return Err("fewer than 10 users to compare with".into());
         }

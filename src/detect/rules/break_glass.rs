@@ -10,7 +10,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 
 /// The rule.
 pub struct BreakGlass;
@@ -25,9 +25,7 @@ impl Rule for BreakGlass {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.break_glass.enabled {
-            return Err("disabled in configuration".into());
-        }
+        enabled(input.config.rules.break_glass.enabled)?;
         if !input.data.events.break_glass.iter().any(|b| *b) {
             return Err("no access in the log used break-the-glass (access_log.break_glass absent or all false)".into());
         }

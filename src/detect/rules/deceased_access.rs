@@ -12,7 +12,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::time::{days_from_epoch, LocalTime, ZoneCache};
 
 /// The rule.
@@ -28,14 +28,8 @@ impl Rule for DeceasedAccess {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.deceased_access.enabled {
-            return Err("disabled in configuration".into());
-        }
-        match &input.data.patients {
-            None => Err("patients table missing".into()),
-            Some(p) if !p.has_column("deceased_date") => Err("patients.deceased_date missing".into()),
-            Some(_) => Ok(()),
-        }
+        enabled(input.config.rules.deceased_access.enabled)?;
+        input.patients_column("deceased_date")
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {

@@ -13,7 +13,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::model::NONE;
 use crate::time::{days_from_epoch, LocalTime, ZoneCache};
 
@@ -30,9 +30,7 @@ impl Rule for EmploymentWindow {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.employment_window.enabled {
-            return Err("disabled in configuration".into());
-        }
+        enabled(input.config.rules.employment_window.enabled)?;
         match &input.data.roster {
             None => Err("users table missing".into()),
             Some(r) if !r.has_column("hire_date") && !r.has_column("termination_date") => {

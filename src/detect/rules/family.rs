@@ -15,7 +15,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 
 /// The rule.
 pub struct Family;
@@ -30,9 +30,7 @@ impl Rule for Family {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.family.enabled {
-            return Err("disabled in configuration".into());
-        }
+        enabled(input.config.rules.family.enabled)?;
         let Some(roster) = &input.data.roster else { return Err("users table missing".into()) };
         if !roster.has_column("last_name") {
             return Err("users.last_name missing".into());

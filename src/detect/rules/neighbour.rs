@@ -12,7 +12,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::detect::relations::Relation;
 
 /// The rule.
@@ -28,9 +28,7 @@ impl Rule for Neighbour {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.neighbour.enabled {
-            return Err("disabled in configuration".into());
-        }
+        enabled(input.config.rules.neighbour.enabled)?;
         let Some(roster) = &input.data.roster else { return Err("users table missing".into()) };
         let Some(patients) = &input.data.patients else { return Err("patients table missing".into()) };
         let coords = roster.has_column("lat") && roster.has_column("lon") && patients.has_column("lat");

@@ -11,7 +11,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 
 /// The rule.
 pub struct RestrictedAccess;
@@ -26,9 +26,7 @@ impl Rule for RestrictedAccess {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.restricted_access.enabled {
-            return Err("disabled in configuration".into());
-        }
+        enabled(input.config.rules.restricted_access.enabled)?;
         Ok(()) // needs either patients.restricted or access_log.data_category; both are checked per event
     }
 

@@ -14,7 +14,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 
 /// The rule.
 pub struct SelfAccess;
@@ -29,14 +29,8 @@ impl Rule for SelfAccess {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.self_access.enabled {
-            return Err("disabled in configuration".into());
-        }
-        match &input.data.roster {
-            None => Err("users table missing".into()),
-            Some(r) if !r.has_column("patient_id") => Err("users.patient_id missing".into()),
-            Some(_) => Ok(()),
-        }
+        enabled(input.config.rules.self_access.enabled)?;
+        input.roster_column("patient_id")
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {

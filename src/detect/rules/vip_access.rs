@@ -11,7 +11,7 @@
 
 use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{DetectInput, Rule};
+use crate::detect::input::{enabled, DetectInput, Rule};
 
 /// The rule.
 pub struct VipAccess;
@@ -26,14 +26,8 @@ impl Rule for VipAccess {
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        if !input.config.rules.vip_access.enabled {
-            return Err("disabled in configuration".into());
-        }
-        match &input.data.patients {
-            None => Err("patients table missing".into()),
-            Some(p) if !p.has_column("vip") => Err("patients.vip missing".into()),
-            Some(_) => Ok(()),
-        }
+        enabled(input.config.rules.vip_access.enabled)?;
+        input.patients_column("vip")
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
