@@ -191,6 +191,14 @@ struct Task {
     bursts: u32,
 }
 
+impl Task {
+    /// A one-burst task done from the worker's own unit (registration, lab,
+    /// radiology, pharmacy around an encounter).
+    fn service(t: i64, patient: u32, enc: u32, pool: Pool, profile: &'static Profile) -> Task {
+        Task { on_unit: None, t, patient, enc, pool, profile, bursts: 1 }
+    }
+}
+
 struct Gen<'a> {
     ctx: &'a Ctx<'a>,
     rng: Xoshiro256PlusPlus,
@@ -724,15 +732,7 @@ pub fn simulate_day(ctx: &Ctx, day: u32) -> DayOutput {
             let enc = &encs[e as usize];
             let p = enc.patient;
             if enc.start < d0 + 5 * 3600 && enc.end > d0 + 5 * 3600 {
-                tasks.push(Task {
-                    on_unit: None,
-                    t: d0 + rng.gen_range(4 * 3600..7 * 3600),
-                    patient: p,
-                    enc: e,
-                    pool: Pool::Lab,
-                    profile: &LAB,
-                    bursts: 1,
-                });
+                tasks.push(Task::service(d0 + rng.gen_range(4 * 3600..7 * 3600), p, e, Pool::Lab, &LAB));
             }
             if rng.gen_bool(0.4) {
                 let t = rng.gen_range(enc.start.max(d0)..enc.end.min(d1).max(enc.start.max(d0) + 1));
@@ -751,24 +751,8 @@ pub fn simulate_day(ctx: &Ctx, day: u32) -> DayOutput {
                 });
             }
             if enc.start >= d0 {
-                tasks.push(Task {
-                    on_unit: None,
-                    t: enc.start - rng.gen_range(0..1800),
-                    patient: p,
-                    enc: e,
-                    pool: Pool::Reg(reg_desk),
-                    profile: &REG,
-                    bursts: 1,
-                });
-                tasks.push(Task {
-                    on_unit: None,
-                    t: enc.start + rng.gen_range(1800..7200),
-                    patient: p,
-                    enc: e,
-                    pool: Pool::Pharm,
-                    profile: &PHARM,
-                    bursts: 1,
-                });
+                tasks.push(Task::service(enc.start - rng.gen_range(0..1800), p, e, Pool::Reg(reg_desk), &REG));
+                tasks.push(Task::service(enc.start + rng.gen_range(1800..7200), p, e, Pool::Pharm, &PHARM));
             }
             if enc.imaging && enc.start >= d0 - DAY {
                 tasks.push(Task {
@@ -802,83 +786,27 @@ pub fn simulate_day(ctx: &Ctx, day: u32) -> DayOutput {
             continue;
         }
         let p = enc.patient;
-        tasks.push(Task {
-            on_unit: None,
-            t: enc.start + rng.gen_range(-300..600),
-            patient: p,
-            enc: e,
-            pool: Pool::Reg(ed),
-            profile: &REG,
-            bursts: 1,
-        });
+        tasks.push(Task::service(enc.start + rng.gen_range(-300..600), p, e, Pool::Reg(ed), &REG));
         if rng.gen_bool(0.75) {
-            tasks.push(Task {
-                on_unit: None,
-                t: enc.start + rng.gen_range(1800..5400),
-                patient: p,
-                enc: e,
-                pool: Pool::Lab,
-                profile: &LAB,
-                bursts: 1,
-            });
+            tasks.push(Task::service(enc.start + rng.gen_range(1800..5400), p, e, Pool::Lab, &LAB));
         }
         if enc.imaging {
-            tasks.push(Task {
-                on_unit: None,
-                t: enc.start + rng.gen_range(2400..7200),
-                patient: p,
-                enc: e,
-                pool: Pool::Rad,
-                profile: &RAD,
-                bursts: 1,
-            });
+            tasks.push(Task::service(enc.start + rng.gen_range(2400..7200), p, e, Pool::Rad, &RAD));
         }
         if rng.gen_bool(0.3) {
-            tasks.push(Task {
-                on_unit: None,
-                t: enc.start + rng.gen_range(1800..7200),
-                patient: p,
-                enc: e,
-                pool: Pool::Pharm,
-                profile: &PHARM,
-                bursts: 1,
-            });
+            tasks.push(Task::service(enc.start + rng.gen_range(1800..7200), p, e, Pool::Pharm, &PHARM));
         }
     }
     for (c, list) in clinic_today.iter().enumerate() {
         for &e in list {
             let enc = &encs[e as usize];
             let p = enc.patient;
-            tasks.push(Task {
-                on_unit: None,
-                t: enc.start - rng.gen_range(0..900),
-                patient: p,
-                enc: e,
-                pool: Pool::Reg(c as u16),
-                profile: &REG,
-                bursts: 1,
-            });
+            tasks.push(Task::service(enc.start - rng.gen_range(0..900), p, e, Pool::Reg(c as u16), &REG));
             if rng.gen_bool(0.25) {
-                tasks.push(Task {
-                    on_unit: None,
-                    t: enc.end + rng.gen_range(600..5400),
-                    patient: p,
-                    enc: e,
-                    pool: Pool::Lab,
-                    profile: &LAB,
-                    bursts: 1,
-                });
+                tasks.push(Task::service(enc.end + rng.gen_range(600..5400), p, e, Pool::Lab, &LAB));
             }
             if enc.imaging {
-                tasks.push(Task {
-                    on_unit: None,
-                    t: enc.end + rng.gen_range(600..3600),
-                    patient: p,
-                    enc: e,
-                    pool: Pool::Rad,
-                    profile: &RAD,
-                    bursts: 1,
-                });
+                tasks.push(Task::service(enc.end + rng.gen_range(600..3600), p, e, Pool::Rad, &RAD));
             }
         }
     }
@@ -902,15 +830,13 @@ pub fn simulate_day(ctx: &Ctx, day: u32) -> DayOutput {
                     bursts,
                 });
                 if (h >> 8) % 25 == 0 {
-                    tasks.push(Task {
-                        on_unit: None,
-                        t: d0 + rng.gen_range(8 * 3600..16 * 3600),
-                        patient: enc.patient,
-                        enc: e,
-                        pool: Pool::Him,
-                        profile: &HIM_ROI,
-                        bursts: 1,
-                    });
+                    tasks.push(Task::service(
+                        d0 + rng.gen_range(8 * 3600..16 * 3600),
+                        enc.patient,
+                        e,
+                        Pool::Him,
+                        &HIM_ROI,
+                    ));
                 }
             }
         }
@@ -919,15 +845,7 @@ pub fn simulate_day(ctx: &Ctx, day: u32) -> DayOutput {
         let denial = next_weekday(end_date + Duration::days(50 + ((h >> 40) % 35) as i64));
         let billed = enc.end >= d0 - 45 * DAY && (bill_day == date || ((h >> 32) % 5 == 0 && follow_up == date));
         if billed || ((h >> 48) % 8 == 0 && denial == date) {
-            tasks.push(Task {
-                on_unit: None,
-                t: d0 + rng.gen_range(8 * 3600..16 * 3600),
-                patient: enc.patient,
-                enc: e,
-                pool: Pool::Billing,
-                profile: &BILLING,
-                bursts: 1,
-            });
+            tasks.push(Task::service(d0 + rng.gen_range(8 * 3600..16 * 3600), enc.patient, e, Pool::Billing, &BILLING));
         }
     }
 
