@@ -202,6 +202,24 @@ pub struct DetectArgs {
     /// stable for the key; rejected_rows.csv withholds its raw column.
     #[arg(long, value_name = "FILE")]
     pub pseudonymize_key: Option<PathBuf>,
+
+    /// Incremental nightly mode: a state folder (created on first use,
+    /// owner-only) that keeps the access log of earlier runs, so the bundle
+    /// needs only the new day's access-log files (plus the current users,
+    /// patients and encounters). Baselines are computed over the state and
+    /// the new files, alerts come from the new files' days unless
+    /// --from/--to/--last say otherwise, and the new files are added to
+    /// the state after the outputs are written. Feeding a file already
+    /// absorbed (a rerun) replaces its earlier copy, so a rerun gives the
+    /// same result. Start it with one run over a bundle of all past days.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// Days of access log the state keeps, counted back from the latest
+    /// day (with --state).
+    #[arg(long, value_name = "N", default_value_t = 30, requires = "state",
+          value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub state_days: u32,
 }
 
 /// Severity threshold of `--fail-on`.

@@ -3,6 +3,7 @@
 use crate::config::ConfigError;
 use crate::ingest::IngestError;
 use crate::output::OutputError;
+use crate::state::StateError;
 
 /// A run that failed.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,9 @@ pub enum Error {
     /// The outputs cannot be written.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// The incremental state folder cannot be used.
+    #[error(transparent)]
+    State(#[from] StateError),
 }
 
 impl Error {
@@ -23,6 +27,10 @@ impl Error {
     /// arguments (exit code 1), as opposed to an environment or internal
     /// failure (exit code 2).
     pub fn is_user_error(&self) -> bool {
-        matches!(self, Error::Ingest(_) | Error::Config(_))
+        match self {
+            Error::Ingest(_) | Error::Config(_) => true,
+            Error::State(e) => e.is_user_error(),
+            Error::Output(_) => false,
+        }
     }
 }

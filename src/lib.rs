@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod score;
 pub mod simulate;
+pub mod state;
 pub mod time;
 
 pub use config::Config;

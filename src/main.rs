@@ -11,7 +11,7 @@ use clap::Parser;
 use ehrwatch::config::{parse_timezone, Config};
 use ehrwatch::output::pseudonym::MIN_KEY_BYTES;
 use ehrwatch::output::Pseudonymizer;
-use ehrwatch::pipeline::{run_detect, DetectRequest};
+use ehrwatch::pipeline::{run_detect, DetectRequest, StateRequest};
 use ehrwatch::progress::Progress;
 use ehrwatch::score::WindowSpec;
 
@@ -48,6 +48,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
         window,
         reviewed: args.reviewed,
         pseudonymizer,
+        state: args.state.map(|dir| StateRequest { dir, retain_days: args.state_days }),
     };
     let summary = run_detect(&req, &Progress::new(!quiet))?;
     if let Some(r) = summary.reviewed.as_ref().filter(|r| r.rows_rejected > 0) {

@@ -11,7 +11,9 @@ use crate::error::Error;
 use crate::output::{write_outputs, Pseudonymizer, RunContext, RunOutputs, Summary};
 use crate::progress::Progress;
 use crate::score::{window, WindowSpec};
+use crate::state::{self, StateDir};
 use crate::time::ZoneCache;
+use crate::time::{date_from_days, MICROS_PER_DAY};
 use crate::{explain, features, ingest, score};
 
 /// What `detect` needs to run.
@@ -29,6 +31,32 @@ pub struct DetectRequest {
     pub reviewed: Option<PathBuf>,
     /// Replaces user and patient ids in the exports by keyed tokens.
     pub pseudonymizer: Option<Pseudonymizer>,
+    /// Incremental mode: earlier nights' events come from this state
+    /// folder, and this run's are added to it.
+    pub state: Option<StateRequest>,
+}
+
+/// Incremental mode (`--state`).
+#[derive(Debug, Clone)]
+pub struct StateRequest {
+    /// The state folder; created on first use.
+    pub dir: PathBuf,
+    /// Days the state keeps, counted back from the latest day.
+    pub retain_days: u32,
+}
+
+/// The window of an incremental run when none was asked for: the local
+/// days of this run's own (new) events. `None` when the run brought no
+/// events, so that nothing old is alerted on again.
+fn new_days(data: &ingest::Ingested) -> Option<WindowSpec> {
+    let ev = &data.events;
+    let mut zone = ZoneCache::new(data.tz);
+    let new = (0..ev.len()).filter(|&i| ev.source_file[i] != ingest::HISTORY_FILE).map(|i| ev.ts[i]);
+    let (lo, hi) = new.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), t| {
+        (Some(lo.map_or(t, |l| l.min(t))), Some(hi.map_or(t, |h| h.max(t))))
+    });
+    let day = |zone: &mut ZoneCache, t: i64| date_from_days(zone.to_local(t).div_euclid(MICROS_PER_DAY) as i32);
+    Some(WindowSpec::Dates { from: Some(day(&mut zone, lo?)), to: Some(day(&mut zone, hi?)) })
 }
 
 /// Runs the whole pipeline and writes the outputs. Returns the summary that
@@ -42,7 +70,22 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     };
     let config = &req.config;
 
-    let data = ingest::read_bundle(&req.input, config.timezone, progress)?;
+    let state = match &req.state {
+        None => None,
+        Some(s) => {
+            let dir = StateDir::open(&s.dir, config.timezone)?;
+            let keys = state::file_keys(&req.input)?;
+            let (history, batches) = dir.load(&keys)?.split();
+            Some((dir, keys, history, batches, s.retain_days))
+        }
+    };
+    let (data, mut state) = match state {
+        None => (ingest::read_bundle(&req.input, config.timezone, progress)?, None),
+        Some((dir, keys, history, batches, retain)) => {
+            let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, Some(history))?;
+            (data, Some((dir, keys, batches, retain)))
+        }
+    };
     let reviewed = req.reviewed.as_deref().map(ingest::read_reviewed).transpose()?;
     lap("ingest", &mut timings);
     let explained = explain::explain(&data, &config.explain);
@@ -53,10 +96,17 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let input = DetectInput { data: &data, explained: &explained, features: &features, config, relations: &relations };
     let detection = detect(&input);
     lap("detect", &mut timings);
-    let window = window::resolve(req.window, &data.events.ts, &mut ZoneCache::new(data.tz));
-    let findings = match &window {
-        Some(w) => window::restrict(detection.findings.clone(), w, &data.events.ts),
-        None => detection.findings.clone(),
+    // An incremental run alerts on its own days unless told otherwise; with
+    // no new events it alerts on nothing.
+    let spec = match (&state, req.window) {
+        (Some(_), WindowSpec::All) => new_days(&data),
+        (_, spec) => Some(spec),
+    };
+    let window = spec.and_then(|spec| window::resolve(spec, &data.events.ts, &mut ZoneCache::new(data.tz)));
+    let findings = match (&window, spec) {
+        (Some(w), _) => window::restrict(detection.findings.clone(), w, &data.events.ts),
+        (None, None) => Vec::new(),
+        (None, Some(_)) => detection.findings.clone(),
     };
     let scored = score::score(findings, &input, &detection.weights, &detection.order, &config.score);
     let aliases = match &req.pseudonymizer {
@@ -65,8 +115,18 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     };
     let reviews = reviewed.as_ref().map_or(&[][..], |r| &r.rows[..]);
     let (scored, feedback) = score::apply_feedback(scored, reviews, &aliases, &input, &config.score);
-    let context = RunContext { window, reviewed, feedback, pseudonymizer: req.pseudonymizer.clone() };
     lap("score", &mut timings);
+    let plan = match &mut state {
+        Some((dir, keys, batches, retain)) => Some(dir.plan(&data, std::mem::take(batches), keys, *retain)?),
+        None => None,
+    };
+    let context = RunContext {
+        window,
+        reviewed,
+        feedback,
+        pseudonymizer: req.pseudonymizer.clone(),
+        state: plan.as_ref().map(|p| p.summary.clone()),
+    };
     let summary = write_outputs(
         &req.out,
         RunOutputs {
@@ -79,5 +139,11 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
             context: &context,
         },
     )?;
+    // The state moves on only once the outputs are in place: a run that
+    // fails before this point leaves the previous state, and rerunning the
+    // night gives the same result.
+    if let (Some((dir, ..)), Some(plan)) = (state, plan) {
+        dir.commit(&data, plan)?;
+    }
     Ok(summary)
 }

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::columns::ColumnSpec;
 use super::error::IngestError;
 use super::fields::FieldError;
+use super::history::{merge_history, History};
 use super::rejects::{RejectedRow, Rejects};
 use super::report::{FileReport, IngestReport, SkippedTable};
 use super::source::{locate, plan_csv_chunks, read_csv_chunk, read_file, CsvChunk, Row, TableFiles};
@@ -195,6 +196,20 @@ fn skipped(table: &'static str, disables: &str) -> SkippedTable {
 
 /// Reads a bundle folder. `tz` reads naive timestamps.
 pub fn read_bundle(dir: &Path, tz: Tz, progress: &Progress) -> Result<Ingested, IngestError> {
+    read_bundle_with_history(dir, tz, progress, None)
+}
+
+/// Reads a bundle folder with earlier runs' events (the incremental state)
+/// placed before the bundle's access log, as if their files came first.
+/// History events carry `source_file == HISTORY_FILE`; they are not counted
+/// in `events_read` (they were counted by the run that read them), but in
+/// `history_events`.
+pub fn read_bundle_with_history(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    history: Option<History>,
+) -> Result<Ingested, IngestError> {
     if !dir.is_dir() {
         return Err(IngestError::NotABundle(dir.to_path_buf()));
     }
@@ -272,6 +287,10 @@ pub fn read_bundle(dir: &Path, tz: Tz, progress: &Progress) -> Result<Ingested, 
     };
 
     let mut events = Events::default();
+    if let Some(h) = history {
+        report.history_events = h.events.len() as u64;
+        merge_history(h, &mut dict, &mut events);
+    }
     let first_access_file = report.files.len();
     // The access log's files (one per day, typically) are read in parallel,
     // each into its own dictionaries, then merged in file order: interning a

@@ -16,6 +16,7 @@ mod contacts;
 mod encounters;
 mod error;
 mod fields;
+mod history;
 mod patients;
 mod rejects;
 mod report;
@@ -23,8 +24,20 @@ mod reviewed;
 mod roster;
 mod source;
 
-pub use bundle::{read_bundle, Ingested};
+pub use bundle::{read_bundle, read_bundle_with_history, Ingested};
 pub use error::IngestError;
+pub use history::{History, HISTORY_FILE};
 pub use rejects::{RejectedRow, Rejects};
 pub use report::{FileReport, IngestReport, SkippedTable};
 pub use reviewed::{read_reviewed, Review, Reviews, Verdict};
+
+/// The access log's files of a bundle, in reading order, as (path, path
+/// relative to the bundle). An error when the table is missing.
+pub fn access_log_files(dir: &std::path::Path) -> Result<Vec<(std::path::PathBuf, String)>, IngestError> {
+    if !dir.is_dir() {
+        return Err(IngestError::NotABundle(dir.to_path_buf()));
+    }
+    let files = source::locate(dir, "access_log")?
+        .ok_or(IngestError::MissingTable { dir: dir.to_path_buf(), table: "access_log" })?;
+    Ok(files.files.into_iter().zip(files.display).collect())
+}

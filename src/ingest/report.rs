@@ -39,6 +39,8 @@ pub struct IngestReport {
     pub events_accepted: u64,
     /// access_log rows rejected.
     pub events_rejected: u64,
+    /// Events carried over from the incremental state (not in events_read).
+    pub history_events: u64,
     /// Raw action values that were kept as `other`, with counts.
     pub other_actions: BTreeMap<String, u64>,
     /// Raw data_category values outside the contract, with counts.

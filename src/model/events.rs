@@ -124,6 +124,24 @@ pub enum DataCategory {
 }
 
 impl DataCategory {
+    /// All categories, in `repr` order (`ALL[c as usize] == c`).
+    pub const ALL: [DataCategory; 14] = [
+        DataCategory::Unspecified,
+        DataCategory::Demographics,
+        DataCategory::Notes,
+        DataCategory::Results,
+        DataCategory::Medications,
+        DataCategory::Imaging,
+        DataCategory::Orders,
+        DataCategory::Billing,
+        DataCategory::BehavioralHealth,
+        DataCategory::SubstanceUse,
+        DataCategory::Hiv,
+        DataCategory::Reproductive,
+        DataCategory::Genetic,
+        DataCategory::Other,
+    ];
+
     const NAMED: [DataCategory; 12] = [
         DataCategory::Demographics,
         DataCategory::Notes,
@@ -275,6 +293,17 @@ mod tests {
         assert_eq!(Action::parse("Export"), Some(Action::Export));
         assert_eq!(Action::parse("other"), None);
         assert_eq!(Action::parse("frobnicate"), None);
+    }
+
+    #[test]
+    fn all_lists_are_in_repr_order() {
+        // The incremental state stores actions and categories by these indices.
+        for (i, a) in Action::ALL.into_iter().enumerate() {
+            assert_eq!(a as usize, i);
+        }
+        for (i, c) in DataCategory::ALL.into_iter().enumerate() {
+            assert_eq!(c as usize, i);
+        }
     }
 
     #[test]

@@ -17,4 +17,6 @@ pub struct RunContext {
     pub feedback: FeedbackOutcome,
     /// Replaces ids in the exports, when given.
     pub pseudonymizer: Option<Pseudonymizer>,
+    /// The incremental state after this run, with `--state`.
+    pub state: Option<crate::state::StateOut>,
 }

@@ -28,6 +28,7 @@ pub(super) fn summary_extensions(run: &RunOutputs<'_>) -> Summary {
             not_in_run: ctx.feedback.not_in_run,
         }),
         pseudonymized: ctx.pseudonymizer.is_some(),
+        state: ctx.state.clone(),
         ..Summary::default()
     }
 }

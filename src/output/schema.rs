@@ -165,6 +165,11 @@ pub struct Summary {
     pub reviewed: Option<ReviewedOut>,
     /// Whether user and patient ids were replaced by keyed tokens.
     pub pseudonymized: bool,
+    /// The incremental state (`--state`): events carried over from earlier
+    /// runs, files replaced by a rerun, what the state holds now. Absent
+    /// without `--state`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::state::StateOut>,
 }
 
 /// The detection window in summary.json.

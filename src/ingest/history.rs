@@ -1,0 +1,58 @@
+//! Events carried over from earlier runs (the incremental state), merged
+//! into a bundle's events as if their files had been read first.
+
+use crate::model::{Dictionaries, Dictionary, Events, NONE};
+
+/// `Events::source_file` of an event that came from the incremental state
+/// rather than from a file of this bundle; its `source_line` is then its
+/// position in the state's input order.
+pub const HISTORY_FILE: u32 = u32::MAX;
+
+/// Earlier runs' events, in their original input order, with ids coded
+/// against the state's own dictionaries (codes in order of first appearance
+/// in that input order).
+#[derive(Debug, Default)]
+pub struct History {
+    /// Id strings per space, indexed by the state's codes.
+    pub users: Vec<String>,
+    /// Patient ids.
+    pub patients: Vec<String>,
+    /// Department ids.
+    pub departments: Vec<String>,
+    /// Workstation ids.
+    pub workstations: Vec<String>,
+    /// IP addresses.
+    pub ips: Vec<String>,
+    /// The events; `source_file` and `source_line` are ignored (set on merge).
+    pub events: Events,
+}
+
+fn recode(values: &[String], global: &mut Dictionary) -> Vec<u32> {
+    values.iter().map(|v| global.intern(v)).collect()
+}
+
+/// Appends the history's events to `events`, interning its ids into `dict`
+/// in the state's code order. Called after the context tables and before
+/// the access-log files, so every id gets the code a full run over the same
+/// files (earlier days first) would give it.
+pub(crate) fn merge_history(history: History, dict: &mut Dictionaries, events: &mut Events) {
+    let users = recode(&history.users, &mut dict.users);
+    let patients = recode(&history.patients, &mut dict.patients);
+    let departments = recode(&history.departments, &mut dict.departments);
+    let workstations = recode(&history.workstations, &mut dict.workstations);
+    let ips = recode(&history.ips, &mut dict.ips);
+    let code = |map: &[u32], c: u32| if c == NONE { NONE } else { map[c as usize] };
+    let h = history.events;
+    let n = h.len();
+    events.user.extend(h.user.iter().map(|&c| code(&users, c)));
+    events.patient.extend(h.patient.iter().map(|&c| code(&patients, c)));
+    events.department.extend(h.department.iter().map(|&c| code(&departments, c)));
+    events.workstation.extend(h.workstation.iter().map(|&c| code(&workstations, c)));
+    events.ip.extend(h.ip.iter().map(|&c| code(&ips, c)));
+    events.ts.extend(h.ts);
+    events.action.extend(h.action);
+    events.category.extend(h.category);
+    events.break_glass.extend(h.break_glass);
+    events.source_file.extend(std::iter::repeat_n(HISTORY_FILE, n));
+    events.source_line.extend(0..n as u64);
+}
