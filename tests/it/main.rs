@@ -7,6 +7,7 @@ mod detect;
 mod env;
 mod feedback;
 mod import;
+mod incremental;
 mod ingest;
 mod outputs;
 mod quality;

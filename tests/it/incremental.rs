@@ -1,0 +1,218 @@
+//! `detect --state`: the incremental nightly mode. A night fed on top of the
+//! state gives what a full run over the same days gives for that night;
+//! reruns, failures, locks, retention and empty nights behave.
+
+use std::path::{Path, PathBuf};
+
+use crate::env::{binary, Run};
+
+/// A simulated hospital over eight days (crossing the end of daylight
+/// saving time on 2026-11-01), written as one Parquet file per day.
+struct World {
+    tmp: tempfile::TempDir,
+}
+
+const DAYS: [&str; 8] =
+    ["2026-10-28", "2026-10-29", "2026-10-30", "2026-10-31", "2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"];
+
+impl World {
+    fn new() -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let o = binary()
+            .args(["simulate", "-q", "--users", "80", "--patients", "600", "--days", "8", "--incidents", "14"])
+            .args(["--start-date", DAYS[0], "--timezone", "America/Chicago", "--seed", "5", "--format", "parquet"])
+            .arg("--out")
+            .arg(tmp.path().join("full"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        World { tmp }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// A bundle with the full context tables and the access log of `days` only.
+    fn bundle(&self, name: &str, days: &[&str]) -> PathBuf {
+        let dir = self.path(name);
+        std::fs::create_dir_all(dir.join("access_log")).unwrap();
+        for t in ["users", "patients", "encounters", "patient_contacts"] {
+            std::fs::copy(self.path("full").join(format!("{t}.csv")), dir.join(format!("{t}.csv"))).unwrap();
+        }
+        for d in days {
+            let f = format!("access_log/{d}.parquet");
+            std::fs::copy(self.path("full").join(&f), dir.join(&f)).unwrap();
+        }
+        dir
+    }
+
+    fn detect(&self, input: &Path, out: &str, extra: &[&str]) -> Run {
+        let out = self.path(out);
+        let output = binary()
+            .args(["detect", "-q", "--timezone", "America/Chicago", "--input"])
+            .arg(input)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        Run { output, out }
+    }
+
+    fn state(&self) -> String {
+        self.path("state").to_string_lossy().into_owned()
+    }
+}
+
+/// The files whose bytes must match between an incremental and a full run.
+const SAME_FILES: [&str; 4] = ["alerts.csv", "alerts.jsonl", "cases.csv", "user_features.parquet"];
+
+fn bytes(run: &Run, name: &str) -> Vec<u8> {
+    std::fs::read(run.out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn nights_fed_one_at_a_time_give_the_alerts_of_a_full_run_over_the_same_window() {
+    let w = World::new();
+    let last = DAYS[7];
+    let full = w.detect(&w.path("full"), "out-full", &["--from", last, "--to", last]);
+    full.assert_ok();
+    assert!(full.csv("alerts.csv").len() >= 2, "the last night raises alerts");
+
+    // The state starts from the first six days, then takes two nights.
+    let history = w.bundle("history", &DAYS[..6]);
+    let first = w.detect(&history, "out-history", &["--state", &w.state()]);
+    first.assert_ok();
+    assert_eq!(first.summary()["state"]["history_events"], 0);
+    for (k, day) in DAYS[6..].iter().enumerate() {
+        let night = w.bundle(&format!("night-{k}"), &[day]);
+        let run = w.detect(&night, &format!("out-night-{k}"), &["--state", &w.state()]);
+        run.assert_ok();
+        let s = run.summary();
+        assert_eq!(s["window"]["from"], *day, "the window is the new day");
+        assert_eq!(s["window"]["to"], *day);
+        assert!(s["state"]["history_events"].as_u64().unwrap() > 0);
+        assert_eq!(s["events_read"], s["events_scored"].as_u64().unwrap() + s["events_rejected"].as_u64().unwrap());
+    }
+    let inc = Run { output: full.output.clone(), out: w.path("out-night-1") };
+    for f in SAME_FILES {
+        assert!(bytes(&inc, f) == bytes(&full, f), "{f} differs between the incremental night and the full run");
+    }
+    let (si, sf) = (inc.summary(), full.summary());
+    for k in ["patient_accesses", "explained_fraction", "explained_by", "alerts_per_rule"] {
+        assert_eq!(si[k], sf[k], "summary.json {k}");
+    }
+    assert_eq!(si["state"]["first_day"], DAYS[0]);
+    assert_eq!(si["state"]["last_day"], last);
+
+    // Without the state the same night is judged without baselines: the
+    // state is what makes the results equal.
+    let alone = w.detect(&w.path("night-1"), "out-alone", &[]);
+    alone.assert_ok();
+    assert!(bytes(&alone, "alerts.csv") != bytes(&full, "alerts.csv"));
+
+    // Rerunning the night replaces its copy in the state: same bytes again,
+    // same number of events held.
+    let again = w.detect(&w.path("night-1"), "out-again", &["--state", &w.state()]);
+    again.assert_ok();
+    for f in SAME_FILES {
+        assert!(bytes(&again, f) == bytes(&full, f), "{f} differs after a rerun of the night");
+    }
+    let (sa, s1) = (again.summary(), inc.summary());
+    assert_eq!(sa["state"]["replaced_files"], serde_json::json!([format!("access_log/{last}.parquet")]));
+    assert_eq!(sa["state"]["events_kept"], s1["state"]["events_kept"]);
+    assert_eq!(sa["state"]["history_events"], s1["state"]["history_events"]);
+}
+
+#[test]
+fn a_failed_night_leaves_the_state_as_it_was_and_the_rerun_succeeds() {
+    let w = World::new();
+    let history = w.bundle("history", &DAYS[..7]);
+    w.detect(&history, "out-history", &["--state", &w.state()]).assert_ok();
+    let current = std::fs::read_to_string(w.path("state/CURRENT")).unwrap();
+    let manifest = std::fs::read_to_string(w.path("state").join(current.trim()).join("manifest.json")).unwrap();
+
+    // The output folder cannot be created (a file is in the way): exit 2,
+    // and the state has not moved on.
+    let night = w.bundle("night", &DAYS[7..]);
+    std::fs::write(w.path("blocked"), "not a folder").unwrap();
+    let failed = w.detect(&night, "blocked", &["--state", &w.state()]);
+    assert_eq!(failed.code(), 2, "{}", failed.stderr());
+    assert_eq!(std::fs::read_to_string(w.path("state/CURRENT")).unwrap(), current);
+    let now = std::fs::read_to_string(w.path("state").join(current.trim()).join("manifest.json")).unwrap();
+    assert_eq!(now, manifest);
+    assert!(!w.path("state/.lock").exists(), "the lock is released after a failure");
+
+    let ok = w.detect(&night, "out-night", &["--state", &w.state()]);
+    ok.assert_ok();
+    assert_eq!(ok.summary()["state"]["replaced_files"], serde_json::json!([]));
+}
+
+#[test]
+fn the_state_is_private_locked_and_tied_to_its_time_zone() {
+    let w = World::new();
+    let history = w.bundle("history", &DAYS[..4]);
+    w.detect(&history, "out-history", &["--state", &w.state()]).assert_ok();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&w.path("state")), 0o700);
+        let current = std::fs::read_to_string(w.path("state/CURRENT")).unwrap();
+        let gen = w.path("state").join(current.trim());
+        assert_eq!(mode(&gen), 0o700);
+        for f in ["events.parquet", "ids.parquet", "manifest.json"] {
+            assert_eq!(mode(&gen.join(f)), 0o600, "{f}");
+        }
+        assert_eq!(mode(&w.path("state/CURRENT")), 0o600);
+    }
+
+    // A run in progress (this test process stands in for it) holds the lock.
+    std::fs::write(w.path("state/.lock"), std::process::id().to_string()).unwrap();
+    let night = w.bundle("night", &DAYS[4..5]);
+    let locked = w.detect(&night, "out-locked", &["--state", &w.state()]);
+    assert_eq!(locked.code(), 1);
+    assert!(locked.stderr().contains("in use by another ehrwatch run"), "{}", locked.stderr());
+    std::fs::remove_file(w.path("state/.lock")).unwrap();
+
+    // Another time zone would shift every day the state holds.
+    let output = binary()
+        .args(["detect", "-q", "--timezone", "Europe/Paris", "--state", &w.state(), "--input"])
+        .arg(&night)
+        .arg("--out")
+        .arg(w.path("out-paris"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("America/Chicago") && err.contains("Europe/Paris"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn retention_drops_old_days_and_an_empty_night_alerts_on_nothing() {
+    let w = World::new();
+    let history = w.bundle("history", &DAYS[..7]);
+    let run = w.detect(&history, "out-history", &["--state", &w.state(), "--state-days", "3"]);
+    run.assert_ok();
+    let s = run.summary();
+    assert_eq!(s["state"]["first_day"], DAYS[4]);
+    assert_eq!(s["state"]["last_day"], DAYS[6]);
+    assert!(s["state"]["events_expired"].as_u64().unwrap() > 0);
+    assert_eq!(s["state"]["retain_days"], 3);
+
+    // A night whose file holds no events: nothing old is alerted on again.
+    let empty = w.bundle("empty", &[]);
+    std::fs::write(
+        empty.join("access_log/2026-11-04.csv"),
+        "timestamp,user_id,patient_id,action\n",
+    )
+    .unwrap();
+    let quiet = w.detect(&empty, "out-empty", &["--state", &w.state(), "--state-days", "3"]);
+    quiet.assert_ok();
+    assert_eq!(quiet.csv("alerts.csv").len(), 0);
+    let q = quiet.summary();
+    assert_eq!(q["state"]["events_kept"], s["state"]["events_kept"]);
+    assert_eq!(q["events_read"], 0);
+}
