@@ -188,6 +188,14 @@ fn the_state_is_private_locked_and_tied_to_its_time_zone() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("America/Chicago") && err.contains("Europe/Paris"), "{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
+
+    // A damaged state is refused with what to do, not a panic.
+    let current = std::fs::read_to_string(w.path("state/CURRENT")).unwrap();
+    std::fs::write(w.path("state").join(current.trim()).join("manifest.json"), "{ not json").unwrap();
+    let damaged = w.detect(&night, "out-damaged", &["--state", &w.state()]);
+    assert_eq!(damaged.code(), 2);
+    assert!(damaged.stderr().contains("rebuild the state"), "{}", damaged.stderr());
+    assert_eq!(damaged.stderr().lines().count(), 1, "{}", damaged.stderr());
 }
 
 #[test]
