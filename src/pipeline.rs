@@ -75,7 +75,8 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         Some(s) => {
             let dir = StateDir::open(&s.dir, config.timezone)?;
             let keys = state::file_keys(&req.input)?;
-            let (history, batches) = dir.load(&keys)?.split();
+            let loaded = dir.load(&keys)?;
+            let (history, batches) = (loaded.history, loaded.batches);
             Some((dir, keys, history, batches, s.retain_days))
         }
     };
@@ -117,7 +118,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let (scored, feedback) = score::apply_feedback(scored, reviews, &aliases, &input, &config.score);
     lap("score", &mut timings);
     let plan = match &mut state {
-        Some((dir, keys, batches, retain)) => Some(dir.plan(&data, std::mem::take(batches), keys, *retain)?),
+        Some((dir, keys, batches, retain)) => Some(dir.stage(&data, std::mem::take(batches), keys, *retain)?),
         None => None,
     };
     let context = RunContext {
@@ -142,8 +143,8 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     // The state moves on only once the outputs are in place: a run that
     // fails before this point leaves the previous state, and rerunning the
     // night gives the same result.
-    if let (Some((dir, ..)), Some(plan)) = (state, plan) {
-        dir.commit(&data, plan)?;
+    if let (Some((dir, ..)), Some(staged)) = (state, plan) {
+        dir.commit(staged)?;
     }
     Ok(summary)
 }

@@ -288,7 +288,7 @@ pub fn read_bundle_with_history(
 
     let mut events = Events::default();
     if let Some(h) = history {
-        report.history_events = h.events.len() as u64;
+        report.history_events = h.len() as u64;
         merge_history(h, &mut dict, &mut events);
     }
     let first_access_file = report.files.len();

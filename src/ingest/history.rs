@@ -8,11 +8,30 @@ use crate::model::{Dictionaries, Dictionary, Events, NONE};
 /// position in the state's input order.
 pub const HISTORY_FILE: u32 = u32::MAX;
 
-/// Earlier runs' events, in their original input order, with ids coded
-/// against the state's own dictionaries (codes in order of first appearance
-/// in that input order).
+/// Earlier runs' events: parts (one per absorbed input file) in the order
+/// they were fed.
 #[derive(Debug, Default)]
 pub struct History {
+    /// The parts, oldest first.
+    pub parts: Vec<HistoryPart>,
+}
+
+impl History {
+    /// Events in all parts.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.events.len()).sum()
+    }
+
+    /// Whether there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One part of the history: events in their original input order, with ids
+/// coded against the part's own lists (codes in order of first appearance).
+#[derive(Debug, Default, Clone)]
+pub struct HistoryPart {
     /// Id strings per space, indexed by the state's codes.
     pub users: Vec<String>,
     /// Patient ids.
@@ -23,7 +42,7 @@ pub struct History {
     pub workstations: Vec<String>,
     /// IP addresses.
     pub ips: Vec<String>,
-    /// The events; `source_file` and `source_line` are ignored (set on merge).
+    /// The events; `source_file` and `source_line` are not used (set on merge).
     pub events: Events,
 }
 
@@ -31,11 +50,21 @@ fn recode(values: &[String], global: &mut Dictionary) -> Vec<u32> {
     values.iter().map(|v| global.intern(v)).collect()
 }
 
-/// Appends the history's events to `events`, interning its ids into `dict`
-/// in the state's code order. Called after the context tables and before
-/// the access-log files, so every id gets the code a full run over the same
-/// files (earlier days first) would give it.
+/// Appends the history's events to `events`, interning each part's ids into
+/// `dict` in the part's code order. Called after the context tables and
+/// before the access-log files, so every id gets the code a full run over
+/// the same files (earlier days first) would give it. History events are
+/// numbered in `source_line` from 0, in order.
 pub(crate) fn merge_history(history: History, dict: &mut Dictionaries, events: &mut Events) {
+    let mut seq = 0u64;
+    for part in history.parts {
+        let n = part.events.len() as u64;
+        merge_part(part, dict, events, seq);
+        seq += n;
+    }
+}
+
+fn merge_part(history: HistoryPart, dict: &mut Dictionaries, events: &mut Events, seq: u64) {
     let users = recode(&history.users, &mut dict.users);
     let patients = recode(&history.patients, &mut dict.patients);
     let departments = recode(&history.departments, &mut dict.departments);
@@ -54,5 +83,5 @@ pub(crate) fn merge_history(history: History, dict: &mut Dictionaries, events: &
     events.category.extend(h.category);
     events.break_glass.extend(h.break_glass);
     events.source_file.extend(std::iter::repeat_n(HISTORY_FILE, n));
-    events.source_line.extend(0..n as u64);
+    events.source_line.extend(seq..seq + n as u64);
 }

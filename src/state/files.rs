@@ -1,4 +1,4 @@
-//! The state's files: input-file keys, and reading and writing a generation.
+//! The state's files: input-file keys, and reading and writing a batch.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
@@ -8,7 +8,8 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::{Compactor, Manifest, Stored, StoredEvents, StoredIds};
+use super::Compactor;
+use crate::ingest::HistoryPart;
 use crate::model::{Action, DataCategory, Dictionaries, Events, NONE};
 
 /// One access-log file of the run, identified by its content.
@@ -97,66 +98,51 @@ pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), (PathBuf
     })
 }
 
-/// The kept events (`order`, in input order) with their ids renumbered in
-/// order of first appearance, which is the order a later run interns them in.
-pub(crate) fn compact(events: &Events, dict: &Dictionaries, order: &[u32], batch: Vec<u32>) -> Stored {
+/// The events at `order` (input order), with their ids renumbered in order
+/// of first appearance, which is the order a later run interns them in.
+pub(crate) fn compact(events: &Events, dict: &Dictionaries, order: &[u32]) -> HistoryPart {
     let mut users = Compactor::new(&dict.users);
     let mut patients = Compactor::new(&dict.patients);
     let mut departments = Compactor::new(&dict.departments);
     let mut workstations = Compactor::new(&dict.workstations);
     let mut ips = Compactor::new(&dict.ips);
-    let n = order.len();
-    let mut s = StoredEvents {
-        user: Vec::with_capacity(n),
-        patient: Vec::with_capacity(n),
-        ts: Vec::with_capacity(n),
-        action: Vec::with_capacity(n),
-        category: Vec::with_capacity(n),
-        workstation: Vec::with_capacity(n),
-        ip: Vec::with_capacity(n),
-        department: Vec::with_capacity(n),
-        break_glass: Vec::with_capacity(n),
-        batch,
-    };
+    let mut e = Events::default();
     for &i in order {
         let i = i as usize;
-        s.user.push(users.code(events.user[i]));
-        s.patient.push(patients.code(events.patient[i]));
-        s.department.push(departments.code(events.department[i]));
-        s.workstation.push(workstations.code(events.workstation[i]));
-        s.ip.push(ips.code(events.ip[i]));
-        s.ts.push(events.ts[i]);
-        s.action.push(events.action[i]);
-        s.category.push(events.category[i]);
-        s.break_glass.push(events.break_glass[i]);
+        e.user.push(users.code(events.user[i]));
+        e.patient.push(patients.code(events.patient[i]));
+        e.department.push(departments.code(events.department[i]));
+        e.workstation.push(workstations.code(events.workstation[i]));
+        e.ip.push(ips.code(events.ip[i]));
+        e.ts.push(events.ts[i]);
+        e.action.push(events.action[i]);
+        e.category.push(events.category[i]);
+        e.break_glass.push(events.break_glass[i]);
     }
-    let ids = StoredIds {
+    HistoryPart {
         users: users.values,
         patients: patients.values,
         departments: departments.values,
         workstations: workstations.values,
         ips: ips.values,
-    };
-    Stored { events: s, ids }
+        events: e,
+    }
 }
 
 const SPACES: [&str; 5] = ["user", "patient", "department", "workstation", "ip"];
 
-/// Writes a generation into a new folder `dir`.
-pub(crate) fn write_generation(dir: &Path, stored: &Stored, manifest: &Manifest) -> Result<(), (PathBuf, io::Error)> {
-    let at = |p: &Path| {
-        let p = p.to_path_buf();
-        move |e: io::Error| (p, e)
-    };
-    if dir.exists() {
-        fs::remove_dir_all(dir).map_err(at(dir))?;
-    }
-    fs::create_dir_all(dir).map_err(at(dir))?;
-    set_private(dir, 0o700).map_err(at(dir))?;
-    let e = &stored.events;
-    let n = e.ts.len();
+fn write_parquet_file(path: &Path, df: &mut DataFrame) -> io::Result<()> {
+    let mut w = create_private(path)?;
+    ParquetWriter::new(&mut w).with_compression(ParquetCompression::Zstd(None)).finish(df).map_err(io::Error::other)?;
+    finish(w)
+}
+
+/// Writes one batch as `PREFIX.events.parquet` and `PREFIX.ids.parquet`,
+/// each through a temporary file renamed into place.
+pub(crate) fn write_batch(prefix: &Path, part: &HistoryPart) -> Result<(), (PathBuf, io::Error)> {
+    let e = &part.events;
     let mut events = DataFrame::new(
-        n,
+        e.len(),
         vec![
             Column::new("user".into(), &e.user),
             Column::new("patient".into(), &e.patient),
@@ -167,15 +153,10 @@ pub(crate) fn write_generation(dir: &Path, stored: &Stored, manifest: &Manifest)
             Column::new("ip".into(), &e.ip),
             Column::new("department".into(), &e.department),
             Column::new("break_glass".into(), &e.break_glass),
-            Column::new("batch".into(), &e.batch),
         ],
     )
-    .map_err(|err| (dir.to_path_buf(), io::Error::other(err)))?;
-    let path = dir.join("events.parquet");
-    write_parquet_file(&path, &mut events).map_err(at(&path))?;
-    drop(events);
-    let ids = &stored.ids;
-    let lists = [&ids.users, &ids.patients, &ids.departments, &ids.workstations, &ids.ips];
+    .map_err(|err| (prefix.to_path_buf(), io::Error::other(err)))?;
+    let lists = [&part.users, &part.patients, &part.departments, &part.workstations, &part.ips];
     let mut space = Vec::new();
     let mut value = Vec::new();
     for (name, list) in SPACES.iter().zip(lists) {
@@ -184,27 +165,30 @@ pub(crate) fn write_generation(dir: &Path, stored: &Stored, manifest: &Manifest)
             value.push(v.as_str());
         }
     }
-    let mut frame =
+    let mut ids =
         DataFrame::new(space.len(), vec![Column::new("space".into(), space), Column::new("value".into(), value)])
-            .map_err(|err| (dir.to_path_buf(), io::Error::other(err)))?;
-    let path = dir.join("ids.parquet");
-    write_parquet_file(&path, &mut frame).map_err(at(&path))?;
-    let path = dir.join("manifest.json");
-    let text = serde_json::to_string_pretty(manifest).map_err(|err| (path.clone(), io::Error::other(err)))?;
-    let mut w = create_private(&path).map_err(at(&path))?;
-    w.write_all(text.as_bytes()).map_err(at(&path))?;
-    w.write_all(b"\n").map_err(at(&path))?;
-    finish(w).map_err(at(&path))?;
+            .map_err(|err| (prefix.to_path_buf(), io::Error::other(err)))?;
+    for (suffix, df) in [("events.parquet", &mut events), ("ids.parquet", &mut ids)] {
+        let target = with_suffix(prefix, suffix);
+        let tmp = with_suffix(prefix, &format!("{suffix}.tmp-{}", std::process::id()));
+        let _ = fs::remove_file(&tmp);
+        let written = write_parquet_file(&tmp, df).and_then(|()| fs::rename(&tmp, &target));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err((target, e));
+        }
+    }
     Ok(())
 }
 
-fn write_parquet_file(path: &Path, df: &mut DataFrame) -> io::Result<()> {
-    let mut w = create_private(path)?;
-    ParquetWriter::new(&mut w).with_compression(ParquetCompression::Zstd(None)).finish(df).map_err(io::Error::other)?;
-    finish(w)
+fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut name = prefix.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
-/// Why a generation cannot be read.
+/// Why a batch cannot be read.
 pub(crate) enum ReadError {
     Io(PathBuf, io::Error),
     Bad(String),
@@ -229,18 +213,17 @@ fn u32s(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<u32>, ReadError> 
     Ok(ca.into_no_null_iter().collect())
 }
 
-/// Reads a generation folder and checks that every code is in range.
-pub(crate) fn read_generation(dir: &Path, batches: usize) -> Result<Stored, ReadError> {
-    let path = dir.join("ids.parquet");
-    let ids_frame = read_frame(&path)?;
-    let space = column(&ids_frame, &path, "space")?
-        .str()
-        .map_err(|_| ReadError::Bad(format!("{} column space is not text", path.display())))?
-        .clone();
-    let value = column(&ids_frame, &path, "value")?
-        .str()
-        .map_err(|_| ReadError::Bad(format!("{} column value is not text", path.display())))?
-        .clone();
+/// Reads one batch and checks it: `expected` events, every code in range.
+pub(crate) fn read_batch(prefix: &Path, expected: u64) -> Result<HistoryPart, ReadError> {
+    let path = with_suffix(prefix, "ids.parquet");
+    let ids = read_frame(&path)?;
+    let text = |name: &str| -> Result<StringChunked, ReadError> {
+        Ok(column(&ids, &path, name)?
+            .str()
+            .map_err(|_| ReadError::Bad(format!("{} column {name} is not text", path.display())))?
+            .clone())
+    };
+    let (space, value) = (text("space")?, text("value")?);
     let mut lists: [Vec<String>; 5] = Default::default();
     for (s, v) in space.iter().flatten().zip(value.iter().flatten()) {
         let k = SPACES
@@ -249,51 +232,52 @@ pub(crate) fn read_generation(dir: &Path, batches: usize) -> Result<Stored, Read
             .ok_or_else(|| ReadError::Bad(format!("{} has an unknown id space", path.display())))?;
         lists[k].push(v.to_string());
     }
-    drop(ids_frame);
+    drop(ids);
     let [users, patients, departments, workstations, ips] = lists;
-    let ids = StoredIds { users, patients, departments, workstations, ips };
 
-    let path = dir.join("events.parquet");
+    let path = with_suffix(prefix, "events.parquet");
     let df = read_frame(&path)?;
+    if df.height() as u64 != expected {
+        return Err(ReadError::Bad(format!(
+            "{} holds {} events where the manifest says {expected}",
+            path.display(),
+            df.height()
+        )));
+    }
     let bad = |name: &str| ReadError::Bad(format!("{} column {name} holds a code out of range", path.display()));
-    let coded = |name: &str, limit: usize| -> Result<Vec<u32>, ReadError> {
+    let coded = |name: &str, limit: usize, optional: bool| -> Result<Vec<u32>, ReadError> {
         let v = u32s(&df, &path, name)?;
-        if v.iter().any(|&c| c != NONE && c as usize >= limit) {
+        if v.iter().any(|&c| if c == NONE { !optional } else { c as usize >= limit }) {
             return Err(bad(name));
         }
         Ok(v)
     };
-    let user = coded("user", ids.users.len())?;
-    if user.contains(&NONE) {
-        return Err(bad("user"));
-    }
-    let patient = coded("patient", ids.patients.len())?;
-    let department = coded("department", ids.departments.len())?;
-    let workstation = coded("workstation", ids.workstations.len())?;
-    let ip = coded("ip", ids.ips.len())?;
-    let batch = coded("batch", batches)?;
-    if batch.contains(&NONE) {
-        return Err(bad("batch"));
-    }
-    let action = u32s(&df, &path, "action")?
+    let mut e = Events {
+        user: coded("user", users.len(), false)?,
+        patient: coded("patient", patients.len(), true)?,
+        department: coded("department", departments.len(), true)?,
+        workstation: coded("workstation", workstations.len(), true)?,
+        ip: coded("ip", ips.len(), true)?,
+        ..Events::default()
+    };
+    e.action = u32s(&df, &path, "action")?
         .into_iter()
         .map(|a| Action::ALL.get(a as usize).copied().ok_or_else(|| bad("action")))
         .collect::<Result<Vec<_>, _>>()?;
-    let category = u32s(&df, &path, "category")?
+    e.category = u32s(&df, &path, "category")?
         .into_iter()
         .map(|c| DataCategory::ALL.get(c as usize).copied().ok_or_else(|| bad("category")))
         .collect::<Result<Vec<_>, _>>()?;
-    let ts: Vec<i64> = column(&df, &path, "ts")?
+    e.ts = column(&df, &path, "ts")?
         .i64()
         .map_err(|_| ReadError::Bad(format!("{} column ts is not Int64", path.display())))?
         .into_no_null_iter()
         .collect();
-    let break_glass: Vec<bool> = column(&df, &path, "break_glass")?
+    e.break_glass = column(&df, &path, "break_glass")?
         .bool()
         .map_err(|_| ReadError::Bad(format!("{} column break_glass is not Boolean", path.display())))?
         .iter()
         .map(|v| v.unwrap_or(false))
         .collect();
-    let events = StoredEvents { user, patient, ts, action, category, workstation, ip, department, break_glass, batch };
-    Ok(Stored { events, ids })
+    Ok(HistoryPart { users, patients, departments, workstations, ips, events: e })
 }

@@ -9,20 +9,21 @@
 //!
 //! Layout of the folder (owner-only, like the input it copies):
 //!
-//! - `CURRENT`: the name of the live generation folder;
-//! - `gen-NNNNNN/events.parquet`: the events, in their original input order,
-//!   ids as codes into `ids.parquet`, each with the batch (input file) it
-//!   came from;
-//! - `gen-NNNNNN/ids.parquet`: the id strings per space, in code order;
-//! - `gen-NNNNNN/manifest.json`: time zone, retention, and one entry per
-//!   absorbed input file (its content hash, days and event count);
+//! - `manifest.json`: time zone, retention, and one entry per absorbed
+//!   input file (a batch): its content hash, days, event count and data
+//!   files, in the order the files were fed;
+//! - `batches/KEY-gGENERATION.events.parquet`: one batch's events in their
+//!   original input order, ids as codes into the batch's own
+//!   `.ids.parquet` (codes in order of first appearance);
 //! - `.lock`: held by the run using the folder.
 //!
-//! A run writes a new generation next to the live one and switches
-//! `CURRENT` with a rename, so an interrupted run leaves the previous state
-//! whole. An input file whose content was absorbed before (a rerun of the
-//! same night) replaces its earlier copy instead of adding to it, so
-//! rerunning a night gives the same result. Events older than the retention
+//! A night writes only its own batch files (and rewrites a batch that the
+//! retention cuts in the middle), then replaces `manifest.json` with a
+//! rename once the outputs are written, so an interrupted run leaves the
+//! previous state whole; files no manifest names are removed afterwards.
+//! An input file whose content was absorbed before (a rerun of the same
+//! night) replaces its earlier copy instead of adding to it, so rerunning a
+//! night gives the same result. Events older than the retention
 //! (`--state-days`, counted back from the latest day) are dropped.
 
 mod files;
@@ -33,8 +34,10 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::{History, Ingested, HISTORY_FILE};
-use crate::model::{Action, DataCategory, Events, NONE};
+use rayon::prelude::*;
+
+use crate::ingest::{History, HistoryPart, Ingested, HISTORY_FILE};
+use crate::model::NONE;
 use crate::time::{date_from_days, ZoneCache, MICROS_PER_DAY};
 
 pub use files::{file_keys, FileKey};
@@ -108,6 +111,9 @@ struct Batch {
     /// First and last local day of those events.
     first_day: String,
     last_day: String,
+    /// Its data files, relative to the state folder, without the
+    /// `.events.parquet` / `.ids.parquet` suffix.
+    data: String,
 }
 
 /// manifest.json.
@@ -136,13 +142,20 @@ pub struct StateDir {
 pub struct Loaded {
     /// Events and ids to hand to ingest.
     pub history: History,
-    /// Index into the kept manifest batches of each history event, in order.
+    /// The batch bookkeeping, kept by the caller while the history goes to ingest.
+    pub batches: LoadedBatches,
+}
+
+/// Which batch each history event belongs to, and the batches kept.
+#[derive(Debug, Default)]
+pub struct LoadedBatches {
+    /// Index into `batches` of each history event, in history order.
     batch_of: Vec<u32>,
-    /// Manifest batches kept (the replaced ones left out).
+    /// Manifest batches kept (the replaced ones left out), in order.
     batches: Vec<Batch>,
     /// Input files already absorbed by an earlier run, whose earlier copy
     /// this run replaces.
-    pub replaced: Vec<String>,
+    replaced: Vec<String>,
 }
 
 /// What the state holds after this run, for summary.json.
@@ -159,7 +172,9 @@ pub struct StateOut {
     pub events_kept: u64,
     /// Events dropped by the retention.
     pub events_expired: u64,
-    /// First and last local day the state holds after this run.
+    /// Batches (absorbed input files) held after this run.
+    pub files_kept: u64,
+    /// First local day the state holds after this run.
     pub first_day: Option<String>,
     /// Last local day held.
     pub last_day: Option<String>,
@@ -167,14 +182,10 @@ pub struct StateOut {
     pub retain_days: u32,
 }
 
-/// The next generation, computed before the outputs are written and
-/// committed after them.
+/// The next state, its new batch files already written (but not yet named
+/// by the manifest); [`StateDir::commit`] makes it the live one.
 #[derive(Debug)]
-pub struct SavePlan {
-    /// Event indices (into the run's events) to keep, in input order.
-    order: Vec<u32>,
-    /// New batch of each kept event.
-    batch_of: Vec<u32>,
+pub struct Staged {
     manifest: Manifest,
     /// For summary.json.
     pub summary: StateOut,
@@ -188,18 +199,23 @@ fn corrupt(dir: &Path, what: impl Into<String>) -> StateError {
     StateError::Corrupt { dir: dir.to_path_buf(), what: what.into() }
 }
 
+fn read_error(dir: &Path) -> impl Fn(files::ReadError) -> StateError + '_ {
+    move |e| match e {
+        files::ReadError::Io(path, source) => StateError::Io { path, source },
+        files::ReadError::Bad(what) => corrupt(dir, what),
+    }
+}
+
 impl StateDir {
     /// Opens (creating if missing, owner-only) and locks a state folder.
     pub fn open(dir: &Path, tz: Tz) -> Result<StateDir, StateError> {
         files::create_private_dir(dir).map_err(io_err(dir))?;
         let lock = Lock::acquire(dir)?;
-        let current = dir.join("CURRENT");
-        let manifest = match std::fs::read_to_string(&current) {
+        let path = dir.join("manifest.json");
+        let manifest = match std::fs::read_to_string(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_err(&current)(e)),
-            Ok(name) => {
-                let path = dir.join(name.trim()).join("manifest.json");
-                let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+            Err(e) => return Err(io_err(&path)(e)),
+            Ok(text) => {
                 let m: Manifest = serde_json::from_str(&text)
                     .map_err(|e| corrupt(dir, format!("{} is not a state manifest ({e})", path.display())))?;
                 if m.format != STATE_FORMAT {
@@ -226,80 +242,42 @@ impl StateDir {
         &self.dir
     }
 
-    fn generation_dir(&self, generation: u64) -> PathBuf {
-        self.dir.join(format!("gen-{generation:06}"))
-    }
-
     /// Loads the held events, leaving out the batches whose content is one
-    /// of this run's input files (`keys`).
+    /// of this run's input files (`keys`). Batch files are read in parallel
+    /// and their ids interned batch by batch, which gives codes in order of
+    /// first appearance over the whole history.
     pub fn load(&self, keys: &[FileKey]) -> Result<Loaded, StateError> {
         let Some(m) = &self.manifest else {
-            return Ok(Loaded {
-                history: History::default(),
-                batch_of: Vec::new(),
-                batches: Vec::new(),
-                replaced: Vec::new(),
-            });
+            return Ok(Loaded { history: History::default(), batches: LoadedBatches::default() });
         };
-        let gen = self.generation_dir(m.generation);
-        let stored = files::read_generation(&gen, m.batches.len()).map_err(|e| match e {
-            files::ReadError::Io(path, source) => StateError::Io { path, source },
-            files::ReadError::Bad(what) => corrupt(&self.dir, what),
-        })?;
-        let replaced_idx: Vec<bool> = m.batches.iter().map(|b| keys.iter().any(|k| k.key == b.key)).collect();
+        let is_rerun = |b: &Batch| keys.iter().any(|k| k.key == b.key);
         let replaced: Vec<String> =
             keys.iter().filter(|k| m.batches.iter().any(|b| b.key == k.key)).map(|k| k.file.clone()).collect();
-        // Renumber the kept batches and keep their events, in stored order.
-        let mut new_index = vec![u32::MAX; m.batches.len()];
-        let mut batches = Vec::new();
-        for (i, b) in m.batches.iter().enumerate() {
-            if !replaced_idx[i] {
-                new_index[i] = batches.len() as u32;
-                batches.push(b.clone());
-            }
-        }
-        let mut events = Events::default();
+        let batches: Vec<Batch> = m.batches.iter().filter(|b| !is_rerun(b)).cloned().collect();
+        let parts: Vec<HistoryPart> = batches
+            .par_iter()
+            .map(|b| files::read_batch(&self.dir.join(&b.data), b.events))
+            .collect::<Result<_, _>>()
+            .map_err(read_error(&self.dir))?;
         let mut batch_of = Vec::new();
-        let s = stored.events;
-        for i in 0..s.ts.len() {
-            let b = new_index[s.batch[i] as usize];
-            if b == u32::MAX {
-                continue;
-            }
-            batch_of.push(b);
-            events.user.push(s.user[i]);
-            events.patient.push(s.patient[i]);
-            events.ts.push(s.ts[i]);
-            events.action.push(s.action[i]);
-            events.category.push(s.category[i]);
-            events.workstation.push(s.workstation[i]);
-            events.ip.push(s.ip[i]);
-            events.department.push(s.department[i]);
-            events.break_glass.push(s.break_glass[i]);
+        for (b, part) in parts.iter().enumerate() {
+            batch_of.extend(std::iter::repeat_n(b as u32, part.events.len()));
         }
-        let ids = stored.ids;
-        let history = History {
-            users: ids.users,
-            patients: ids.patients,
-            departments: ids.departments,
-            workstations: ids.workstations,
-            ips: ids.ips,
-            events,
-        };
-        Ok(Loaded { history, batch_of, batches, replaced })
+        let history = History { parts };
+        Ok(Loaded { history, batches: LoadedBatches { batch_of, batches, replaced } })
     }
 
-    /// Plans the next generation: every event of the run (history and
-    /// new), minus those older than `retain_days` before the latest day.
-    /// `batch_of` and `batches` come from [`Loaded`] (moved out of it
-    /// before the history went to ingest); `keys` are this run's files.
-    pub fn plan(
+    /// Computes the next state and writes its new batch files: this run's
+    /// input files, and any held batch the retention (`retain_days` back
+    /// from the latest day) cuts in the middle. Batches left with no
+    /// events are forgotten. Nothing the live manifest names is touched.
+    pub fn stage(
         &self,
         data: &Ingested,
         kept: LoadedBatches,
         keys: &[FileKey],
         retain_days: u32,
-    ) -> Result<SavePlan, StateError> {
+    ) -> Result<Staged, StateError> {
         let ev = &data.events;
         let mut zone = ZoneCache::new(data.tz);
         let local_day = |zone: &mut ZoneCache, t: i64| zone.to_local(t).div_euclid(MICROS_PER_DAY) as i32;
@@ -308,77 +286,72 @@ impl StateDir {
         if data.report.files.iter().filter(|f| f.table == "access_log").count() != keys.len() {
             return Err(corrupt(&self.dir, "the bundle's access-log files changed while the run read them"));
         }
+        let generation = self.manifest.as_ref().map_or(1, |m| m.generation + 1);
+        let first_new = kept.batches.len();
         let mut batches = kept.batches;
-        let first_new = batches.len() as u32;
         batches.extend(keys.iter().map(|k| Batch {
             key: k.key.clone(),
             file: k.file.clone(),
             events: 0,
             first_day: String::new(),
             last_day: String::new(),
+            data: String::new(),
         }));
         let cutoff = ev.ts.iter().max().map(|&t| {
             let last = local_day(&mut zone, t);
             zone.to_utc(i64::from(last - retain_days.max(1) as i32 + 1) * MICROS_PER_DAY)
         });
-        let mut keyed: Vec<(u64, u64, u32)> = Vec::with_capacity(ev.len());
+        // Per batch: its kept events with their input-order key, and how
+        // many it had.
+        let mut members: Vec<Vec<(u64, u64, u32)>> = vec![Vec::new(); batches.len()];
+        let mut total = vec![0u64; batches.len()];
         for i in 0..ev.len() {
-            if cutoff.is_some_and(|c| ev.ts[i] < c) {
+            let (f, line) = (ev.source_file[i], ev.source_line[i]);
+            let (b, key) = if f == HISTORY_FILE {
+                (kept.batch_of[line as usize] as usize, (0, line))
+            } else {
+                (first_new + (f as usize - first_access), (u64::from(f), line))
+            };
+            total[b] += 1;
+            if cutoff.is_none_or(|c| ev.ts[i] >= c) {
+                members[b].push((key.0, key.1, i as u32));
+            }
+        }
+        let batch_dir = self.dir.join("batches");
+        files::create_private_dir(&batch_dir).map_err(io_err(&batch_dir))?;
+        let mut live = Vec::new();
+        let mut expired = 0u64;
+        for (b, (mut batch, mut list)) in batches.into_iter().zip(members).enumerate() {
+            expired += total[b] - list.len() as u64;
+            if list.is_empty() {
                 continue;
             }
-            let f = ev.source_file[i];
-            let key = if f == HISTORY_FILE { 0 } else { 1 + u64::from(f) };
-            keyed.push((key, ev.source_line[i], i as u32));
-        }
-        {
-            use rayon::slice::ParallelSliceMut;
-            keyed.par_sort_unstable();
-        }
-        let order: Vec<u32> = keyed.into_iter().map(|k| k.2).collect();
-        let mut span: Vec<Option<(i64, i64)>> = vec![None; batches.len()];
-        let batch_of: Vec<u32> = order
-            .iter()
-            .map(|&i| {
-                let i = i as usize;
-                let f = ev.source_file[i];
-                let b = if f == HISTORY_FILE {
-                    kept.batch_of[ev.source_line[i] as usize]
-                } else {
-                    first_new + (f as usize - first_access) as u32
-                };
-                let s = &mut span[b as usize];
-                let t = ev.ts[i];
-                *s = Some(s.map_or((t, t), |(a, z)| (a.min(t), z.max(t))));
-                batches[b as usize].events += 1;
-                b
-            })
-            .collect();
-        // Batches with no event left are forgotten; renumber the rest.
-        let mut renumber = vec![u32::MAX; batches.len()];
-        let mut live = Vec::new();
-        for (b, mut batch) in batches.into_iter().enumerate() {
-            if let Some((a, z)) = span[b] {
-                batch.first_day = date_from_days(local_day(&mut zone, a)).to_string();
-                batch.last_day = date_from_days(local_day(&mut zone, z)).to_string();
-                renumber[b] = live.len() as u32;
-                live.push(batch);
+            let rewrite = b >= first_new || (list.len() as u64) < total[b];
+            if rewrite {
+                list.sort_unstable();
+                let order: Vec<u32> = list.iter().map(|k| k.2).collect();
+                let (lo, hi) = order
+                    .iter()
+                    .fold((i64::MAX, i64::MIN), |(lo, hi), &i| (lo.min(ev.ts[i as usize]), hi.max(ev.ts[i as usize])));
+                batch.events = order.len() as u64;
+                batch.first_day = date_from_days(local_day(&mut zone, lo)).to_string();
+                batch.last_day = date_from_days(local_day(&mut zone, hi)).to_string();
+                batch.data = format!("batches/{}-g{generation:06}", batch.key);
+                let stored = files::compact(&data.events, &data.dict, &order);
+                files::write_batch(&self.dir.join(&batch.data), &stored)
+                    .map_err(|(path, source)| StateError::Io { path, source })?;
             }
+            live.push(batch);
         }
-        let batch_of: Vec<u32> = batch_of.into_iter().map(|b| renumber[b as usize]).collect();
-        let (mut first, mut last) = (None, None);
-        for &i in &order {
-            let t = ev.ts[i as usize];
-            first = Some(first.map_or(t, |f: i64| f.min(t)));
-            last = Some(last.map_or(t, |l: i64| l.max(t)));
-        }
-        let day = |zone: &mut ZoneCache, t: Option<i64>| t.map(|t| date_from_days(local_day(zone, t)).to_string());
-        let (first_day, last_day) = (day(&mut zone, first), day(&mut zone, last));
+        let events_kept: u64 = live.iter().map(|b| b.events).sum();
+        let first_day = live.iter().map(|b| b.first_day.clone()).min();
+        let last_day = live.iter().map(|b| b.last_day.clone()).max();
         let manifest = Manifest {
             format: STATE_FORMAT,
             timezone: data.tz.name().to_string(),
-            generation: self.manifest.as_ref().map_or(1, |m| m.generation + 1),
+            generation,
             retain_days,
-            events: order.len() as u64,
+            events: events_kept,
             first_day: first_day.clone(),
             last_day: last_day.clone(),
             batches: live,
@@ -387,91 +360,39 @@ impl StateDir {
             path: self.dir.display().to_string(),
             history_events: data.report.history_events,
             replaced_files: kept.replaced,
-            events_kept: order.len() as u64,
-            events_expired: (ev.len() - order.len()) as u64,
+            events_kept,
+            events_expired: expired,
+            files_kept: manifest.batches.len() as u64,
             first_day,
             last_day,
             retain_days,
         };
-        Ok(SavePlan { order, batch_of, manifest, summary })
+        Ok(Staged { manifest, summary })
     }
 
-    /// Writes the planned generation and makes it the live one; the old
-    /// generation is removed afterwards. Until the switch, the previous
-    /// state is untouched.
-    pub fn commit(self, data: &Ingested, plan: SavePlan) -> Result<(), StateError> {
-        let gen = self.generation_dir(plan.manifest.generation);
-        let partial = self.dir.join(format!(".gen-{:06}.partial-{}", plan.manifest.generation, std::process::id()));
-        let stored = files::compact(&data.events, &data.dict, &plan.order, plan.batch_of);
-        files::write_generation(&partial, &stored, &plan.manifest)
-            .map_err(|(p, e)| StateError::Io { path: p, source: e })?;
-        if gen.exists() {
-            std::fs::remove_dir_all(&gen).map_err(io_err(&gen))?;
-        }
-        std::fs::rename(&partial, &gen).map_err(io_err(&gen))?;
-        let name = gen.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        files::replace_file(&self.dir, "CURRENT", format!("{name}\n").as_bytes())
-            .map_err(|(p, e)| StateError::Io { path: p, source: e })?;
-        // Earlier generations and leftovers of interrupted runs go.
-        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+    /// Makes the staged state the live one (one rename of manifest.json),
+    /// then removes batch files that no manifest names any more.
+    pub fn commit(self, staged: Staged) -> Result<(), StateError> {
+        let text = serde_json::to_string_pretty(&staged.manifest)
+            .map_err(|e| corrupt(&self.dir, format!("manifest cannot be written ({e})")))?;
+        files::replace_file(&self.dir, "manifest.json", format!("{text}\n").as_bytes())
+            .map_err(|(path, source)| StateError::Io { path, source })?;
+        let named: std::collections::HashSet<String> = staged
+            .manifest
+            .batches
+            .iter()
+            .flat_map(|b| [format!("{}.events.parquet", b.data), format!("{}.ids.parquet", b.data)])
+            .collect();
+        if let Ok(entries) = std::fs::read_dir(self.dir.join("batches")) {
             for entry in entries.flatten() {
-                let n = entry.file_name().to_string_lossy().to_string();
-                if n != name && (n.starts_with("gen-") || n.starts_with(".gen-")) {
-                    let _ = std::fs::remove_dir_all(entry.path());
+                let name = format!("batches/{}", entry.file_name().to_string_lossy());
+                if !named.contains(&name) {
+                    let _ = std::fs::remove_file(entry.path());
                 }
             }
         }
         Ok(())
     }
-}
-
-/// The batch bookkeeping of [`Loaded`], kept by the caller while the
-/// history itself goes to ingest.
-#[derive(Debug, Default)]
-pub struct LoadedBatches {
-    batch_of: Vec<u32>,
-    batches: Vec<Batch>,
-    replaced: Vec<String>,
-}
-
-impl Loaded {
-    /// Splits the history (for ingest) from the batch bookkeeping (for the
-    /// plan).
-    pub fn split(self) -> (History, LoadedBatches) {
-        (self.history, LoadedBatches { batch_of: self.batch_of, batches: self.batches, replaced: self.replaced })
-    }
-}
-
-/// A stored event column set (codes into the stored ids).
-#[derive(Debug, Default)]
-pub(crate) struct StoredEvents {
-    pub user: Vec<u32>,
-    pub patient: Vec<u32>,
-    pub ts: Vec<i64>,
-    pub action: Vec<Action>,
-    pub category: Vec<DataCategory>,
-    pub workstation: Vec<u32>,
-    pub ip: Vec<u32>,
-    pub department: Vec<u32>,
-    pub break_glass: Vec<bool>,
-    pub batch: Vec<u32>,
-}
-
-/// Stored id strings per space, indexed by stored code.
-#[derive(Debug, Default)]
-pub(crate) struct StoredIds {
-    pub users: Vec<String>,
-    pub patients: Vec<String>,
-    pub departments: Vec<String>,
-    pub workstations: Vec<String>,
-    pub ips: Vec<String>,
-}
-
-/// One generation's content.
-#[derive(Debug, Default)]
-pub(crate) struct Stored {
-    pub events: StoredEvents,
-    pub ids: StoredIds,
 }
 
 /// Codes of one space renumbered in order of first appearance.

@@ -130,8 +130,7 @@ fn a_failed_night_leaves_the_state_as_it_was_and_the_rerun_succeeds() {
     let w = World::new();
     let history = w.bundle("history", &DAYS[..7]);
     w.detect(&history, "out-history", &["--state", &w.state()]).assert_ok();
-    let current = std::fs::read_to_string(w.path("state/CURRENT")).unwrap();
-    let manifest = std::fs::read_to_string(w.path("state").join(current.trim()).join("manifest.json")).unwrap();
+    let manifest = std::fs::read_to_string(w.path("state/manifest.json")).unwrap();
 
     // The output folder cannot be created (a file is in the way): exit 2,
     // and the state has not moved on.
@@ -139,14 +138,21 @@ fn a_failed_night_leaves_the_state_as_it_was_and_the_rerun_succeeds() {
     std::fs::write(w.path("blocked"), "not a folder").unwrap();
     let failed = w.detect(&night, "blocked", &["--state", &w.state()]);
     assert_eq!(failed.code(), 2, "{}", failed.stderr());
-    assert_eq!(std::fs::read_to_string(w.path("state/CURRENT")).unwrap(), current);
-    let now = std::fs::read_to_string(w.path("state").join(current.trim()).join("manifest.json")).unwrap();
-    assert_eq!(now, manifest);
+    assert_eq!(std::fs::read_to_string(w.path("state/manifest.json")).unwrap(), manifest);
     assert!(!w.path("state/.lock").exists(), "the lock is released after a failure");
 
     let ok = w.detect(&night, "out-night", &["--state", &w.state()]);
     ok.assert_ok();
     assert_eq!(ok.summary()["state"]["replaced_files"], serde_json::json!([]));
+    assert_eq!(ok.summary()["state"]["files_kept"], 8);
+    // Files the failed run staged are gone: every batch file is in the manifest.
+    let manifest = std::fs::read_to_string(w.path("state/manifest.json")).unwrap();
+    for entry in std::fs::read_dir(w.path("state/batches")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let prefix = name.trim_end_matches(".events.parquet").trim_end_matches(".ids.parquet");
+        assert!(manifest.contains(&format!("batches/{prefix}")), "{name} is not in the manifest");
+    }
+    assert_eq!(std::fs::read_dir(w.path("state/batches")).unwrap().count(), 16);
 }
 
 #[test]
@@ -159,13 +165,14 @@ fn the_state_is_private_locked_and_tied_to_its_time_zone() {
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&w.path("state")), 0o700);
-        let current = std::fs::read_to_string(w.path("state/CURRENT")).unwrap();
-        let gen = w.path("state").join(current.trim());
-        assert_eq!(mode(&gen), 0o700);
-        for f in ["events.parquet", "ids.parquet", "manifest.json"] {
-            assert_eq!(mode(&gen.join(f)), 0o600, "{f}");
+        assert_eq!(mode(&w.path("state/batches")), 0o700);
+        assert_eq!(mode(&w.path("state/manifest.json")), 0o600);
+        let files: Vec<PathBuf> =
+            std::fs::read_dir(w.path("state/batches")).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(files.len(), 8, "two files for each of four days");
+        for f in files {
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
         }
-        assert_eq!(mode(&w.path("state/CURRENT")), 0o600);
     }
 
     // A run in progress (this test process stands in for it) holds the lock.
@@ -190,8 +197,7 @@ fn the_state_is_private_locked_and_tied_to_its_time_zone() {
     assert_eq!(err.lines().count(), 1, "one line: {err}");
 
     // A damaged state is refused with what to do, not a panic.
-    let current = std::fs::read_to_string(w.path("state/CURRENT")).unwrap();
-    std::fs::write(w.path("state").join(current.trim()).join("manifest.json"), "{ not json").unwrap();
+    std::fs::write(w.path("state/manifest.json"), "{ not json").unwrap();
     let damaged = w.detect(&night, "out-damaged", &["--state", &w.state()]);
     assert_eq!(damaged.code(), 2);
     assert!(damaged.stderr().contains("rebuild the state"), "{}", damaged.stderr());
@@ -212,15 +218,73 @@ fn retention_drops_old_days_and_an_empty_night_alerts_on_nothing() {
 
     // A night whose file holds no events: nothing old is alerted on again.
     let empty = w.bundle("empty", &[]);
-    std::fs::write(
-        empty.join("access_log/2026-11-04.csv"),
-        "timestamp,user_id,patient_id,action\n",
-    )
-    .unwrap();
+    std::fs::write(empty.join("access_log/2026-11-04.csv"), "timestamp,user_id,patient_id,action\n").unwrap();
     let quiet = w.detect(&empty, "out-empty", &["--state", &w.state(), "--state-days", "3"]);
     quiet.assert_ok();
     assert_eq!(quiet.csv("alerts.csv").len(), 0);
     let q = quiet.summary();
     assert_eq!(q["state"]["events_kept"], s["state"]["events_kept"]);
     assert_eq!(q["events_read"], 0);
+}
+
+#[test]
+fn a_multi_day_csv_cut_by_the_retention_still_gives_the_full_runs_night() {
+    // One access_log.csv for the history (as many exports come), cut by a
+    // 3-day retention in its middle; then a night, compared with a full run
+    // over the same 4 days.
+    let tmp = tempfile::tempdir().unwrap();
+    let sim = tmp.path().join("sim");
+    let o = binary()
+        .args(["simulate", "-q", "--users", "60", "--patients", "400", "--days", "7", "--incidents", "14"])
+        .args(["--start-date", "2026-10-29", "--timezone", "America/Chicago", "--seed", "9", "--out"])
+        .arg(&sim)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = std::fs::read_to_string(sim.join("access_log.csv")).unwrap();
+    let (header, rows) = log.split_once('\n').unwrap();
+    let days = |from: &str, to: &str| -> String {
+        let kept: Vec<&str> = rows.lines().filter(|l| &l[..10] >= from && &l[..10] <= to).collect();
+        format!("{header}\n{}\n", kept.join("\n"))
+    };
+    let bundle = |name: &str, text: String| -> PathBuf {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for t in ["users", "patients", "encounters", "patient_contacts"] {
+            std::fs::copy(sim.join(format!("{t}.csv")), dir.join(format!("{t}.csv"))).unwrap();
+        }
+        std::fs::write(dir.join("access_log.csv"), text).unwrap();
+        dir
+    };
+    let detect = |input: &Path, out: &str, extra: &[&str]| -> Run {
+        let out = tmp.path().join(out);
+        let output = binary()
+            .args(["detect", "-q", "--timezone", "America/Chicago", "--input"])
+            .arg(input)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        Run { output, out }
+    };
+    let state = tmp.path().join("state").to_string_lossy().into_owned();
+    let history = bundle("history", days("2026-10-29", "2026-11-03"));
+    let first = detect(&history, "out-history", &["--state", &state, "--state-days", "3"]);
+    first.assert_ok();
+    let s = first.summary();
+    assert_eq!(s["state"]["first_day"], "2026-11-01");
+    assert_eq!(s["state"]["files_kept"], 1);
+    assert!(s["state"]["events_expired"].as_u64().unwrap() > 0);
+
+    let night = bundle("night", days("2026-11-04", "2026-11-04"));
+    let inc = detect(&night, "out-night", &["--state", &state, "--state-days", "4"]);
+    inc.assert_ok();
+    let full = detect(&bundle("full", days("2026-11-01", "2026-11-04")), "out-full", &["--from", "2026-11-04"]);
+    full.assert_ok();
+    assert!(!full.csv("alerts.csv").is_empty());
+    for f in SAME_FILES {
+        assert!(bytes(&inc, f) == bytes(&full, f), "{f} differs between the incremental night and the full run");
+    }
+    assert_eq!(inc.summary()["state"]["first_day"], "2026-11-01");
 }
