@@ -77,6 +77,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
             let keys = state::file_keys(&req.input)?;
             let loaded = dir.load(&keys)?;
             let (history, batches) = (loaded.history, loaded.batches);
+            lap("state_load", &mut timings);
             Some((dir, keys, history, batches, s.retain_days))
         }
     };
@@ -118,7 +119,11 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let (scored, feedback) = score::apply_feedback(scored, reviews, &aliases, &input, &config.score);
     lap("score", &mut timings);
     let plan = match &mut state {
-        Some((dir, keys, batches, retain)) => Some(dir.stage(&data, std::mem::take(batches), keys, *retain)?),
+        Some((dir, keys, batches, retain)) => {
+            let staged = dir.stage(&data, std::mem::take(batches), keys, *retain)?;
+            lap("state_write", &mut timings);
+            Some(staged)
+        }
         None => None,
     };
     let context = RunContext {
