@@ -1,6 +1,5 @@
 //! What a rule sees, and the rule interface.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -133,13 +132,20 @@ impl DetectInput<'_> {
         out
     }
 
-    /// Groups event indices of one user by patient, in patient-code order.
-    pub fn by_patient(&self, indices: impl Iterator<Item = usize>) -> BTreeMap<Code, Vec<usize>> {
-        let mut out: BTreeMap<Code, Vec<usize>> = BTreeMap::new();
-        for i in indices {
-            let p = self.data.events.patient[i];
-            if p != NONE {
-                out.entry(p).or_default().push(i);
+    /// Groups event indices of one user by patient, in patient-code order
+    /// (indices in their given order within a patient). A sort of packed
+    /// keys rather than a tree: this runs for every user in every
+    /// relationship rule.
+    pub fn by_patient(&self, indices: impl Iterator<Item = usize>) -> Vec<(Code, Vec<usize>)> {
+        let patient = &self.data.events.patient;
+        let mut keyed: Vec<(Code, usize)> = indices.filter(|&i| patient[i] != NONE).map(|i| (patient[i], i)).collect();
+        // Stable on index order within a patient, as the tree was.
+        keyed.sort_by_key(|k| k.0);
+        let mut out: Vec<(Code, Vec<usize>)> = Vec::new();
+        for (p, i) in keyed {
+            match out.last_mut() {
+                Some((q, v)) if *q == p => v.push(i),
+                _ => out.push((p, vec![i])),
             }
         }
         out

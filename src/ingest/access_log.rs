@@ -55,6 +55,10 @@ pub fn accept(
     }
     let category = match c[4] {
         None => DataCategory::Unspecified,
+        Some(Cell::Str(s)) => DataCategory::parse(s).unwrap_or_else(|| {
+            IngestReport::count_unknown(&mut report.other_categories, s);
+            DataCategory::Other
+        }),
         Some(cell) => {
             let t = cell.to_text();
             DataCategory::parse(&t).unwrap_or_else(|| {

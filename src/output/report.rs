@@ -164,6 +164,18 @@ pub fn render_report(input: &ReportInput<'_, '_>) -> String {
         sev("low"),
         suppressed
     );
+    if let Some(st) = &sum.state {
+        // Incremental run: what the baselines stood on.
+        let days = match (&st.first_day, &st.last_day) {
+            (Some(a), Some(b)) => format!(", {} to {}", escape(a), escape(b)),
+            _ => String::new(),
+        };
+        let _ = write!(
+            h,
+            "<p class=\"muted\">Incremental run: baselines use {} events from earlier nights kept in the state folder plus this run's {}; the state now holds {} events{days}.</p>",
+            st.history_events, sum.events_scored, st.events_kept
+        );
+    }
     if sum.events_rejected + sum.other_rows_rejected > 0 {
         let _ = write!(
             h,

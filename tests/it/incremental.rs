@@ -104,6 +104,8 @@ fn nights_fed_one_at_a_time_give_the_alerts_of_a_full_run_over_the_same_window()
         assert_eq!(si[k], sf[k], "summary.json {k}");
     }
     assert_eq!(si["state"]["first_day"], DAYS[0]);
+    assert!(inc.read("report.html").contains("Incremental run: baselines use"));
+    assert!(!full.read("report.html").contains("Incremental run"));
     assert_eq!(si["state"]["last_day"], last);
 
     // Without the state the same night is judged without baselines: the

@@ -103,7 +103,7 @@ impl Rule for UnexplainedBrowsing {
                     kind: AlertKind::Behaviour,
                     user: *user,
                     patient: NONE,
-                    events: by_patient.values().flatten().copied().collect::<Vec<_>>(),
+                    events: by_patient.iter().flat_map(|(_, v)| v.iter().copied()).collect::<Vec<_>>(),
                     facts: vec![fact],
                     downgraded: false,
                 });
