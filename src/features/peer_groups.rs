@@ -25,6 +25,7 @@ use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
+use rayon::prelude::*;
 
 use super::profile::{LOG_SCALED, PROFILE_FEATURES};
 use super::user_stats::UserStats;
@@ -99,10 +100,48 @@ fn kmeans(x: &Array2<f64>, k: usize, seed: u64) -> Option<(Array1<usize>, Array2
     Some((labels, model.centroids().clone()))
 }
 
+/// Mean silhouette of the `sample` rows under `labels`, with Euclidean
+/// distances among the sample only: the definition of linfa's
+/// `silhouette_score` (a singleton cluster's own distance is 0; one cluster
+/// scores 1), computed on a flat copy and in parallel over the sample,
+/// without allocating per pair. Summed in sample order, so deterministic.
 fn silhouette(x: &Array2<f64>, labels: &Array1<usize>, sample: &[usize]) -> f64 {
-    let xs = x.select(Axis(0), sample);
-    let ls: Array1<usize> = sample.iter().map(|&i| labels[i]).collect();
-    DatasetBase::new(xs, ls).silhouette_score().unwrap_or(f64::NEG_INFINITY)
+    let d = x.ncols();
+    let rows: Vec<f64> = sample.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+    let ls: Vec<usize> = sample.iter().map(|&i| labels[i]).collect();
+    let k = ls.iter().copied().max().map_or(0, |m| m + 1);
+    let mut counts = vec![0usize; k];
+    for &l in &ls {
+        counts[l] += 1;
+    }
+    if counts.iter().filter(|&&c| c > 0).count() <= 1 {
+        return if ls.is_empty() { f64::NEG_INFINITY } else { 1.0 };
+    }
+    let n = ls.len();
+    let per_point: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|a| {
+            let pa = &rows[a * d..(a + 1) * d];
+            let mut total = vec![0.0f64; k];
+            for b in 0..n {
+                let pb = &rows[b * d..(b + 1) * d];
+                let sq: f64 = pa.iter().zip(pb).map(|(u, v)| (u - v) * (u - v)).sum();
+                total[ls[b]] += sq.sqrt();
+            }
+            let own = ls[a];
+            let a_x = if counts[own] == 1 { 0.0 } else { total[own] / (counts[own] - 1) as f64 };
+            let b_x = (0..k)
+                .filter(|&g| g != own && counts[g] > 0)
+                .map(|g| total[g] / counts[g] as f64)
+                .fold(f64::INFINITY, f64::min);
+            if a_x >= b_x {
+                (b_x - a_x) / a_x
+            } else {
+                (b_x - a_x) / b_x
+            }
+        })
+        .collect();
+    per_point.iter().sum::<f64>() / n as f64
 }
 
 /// Fits the mixture with regularisation; `None` when it cannot be fitted
@@ -194,14 +233,24 @@ pub fn assign_peer_groups(users: &[(Code, UserStats)], data: &Ingested, params: 
     sample.sort_unstable();
 
     let max_k = (params.max_k as usize).min(n / 10).max(2);
+    // Each k is fitted with its own seeded generator, so fitting them in
+    // parallel gives the same models; the choice runs in k order as before.
+    let fits: Vec<Option<(f64, Array1<usize>, Array2<f64>)>> = (2..=max_k)
+        .into_par_iter()
+        .map(|k| {
+            let (labels, centroids) = kmeans(&x, k, params.seed)?;
+            let s = silhouette(&x, &labels, &sample);
+            Some((s, labels, centroids))
+        })
+        .collect();
     let mut best: Option<(f64, usize, Array1<usize>, Array2<f64>)> = None;
-    for k in 2..=max_k {
-        let Some((labels, centroids)) = kmeans(&x, k, params.seed) else { continue };
-        let s = silhouette(&x, &labels, &sample);
+    for (k, fit) in (2..=max_k).zip(fits) {
+        let Some((s, labels, centroids)) = fit else { continue };
         if best.as_ref().is_none_or(|b| s > b.0 + 1e-9) {
             best = Some((s, k, labels, centroids));
         }
     }
+
     let (silhouette, k_found, labels, centroids) = best?;
     // A handful of outliers can win a cluster of their own, which would make
     // them their own peers. Groups smaller than `min_group` are dissolved into
@@ -299,6 +348,26 @@ mod tests {
             }
         }
         x
+    }
+
+    #[test]
+    fn silhouette_matches_linfa() {
+        let x = blobs(3);
+        let (labels, _) = kmeans(&x, 3, 1).unwrap();
+        let sample: Vec<usize> = (0..x.nrows()).step_by(2).collect();
+        let xs = x.select(Axis(0), &sample);
+        let ls: Array1<usize> = sample.iter().map(|&i| labels[i]).collect();
+        let theirs = DatasetBase::new(xs, ls).silhouette_score().unwrap();
+        let ours = silhouette(&x, &labels, &sample);
+        assert!((ours - theirs).abs() < 1e-12, "{ours} vs {theirs}");
+        // Two clusters, one of them a singleton.
+        let mut two = labels.clone();
+        two.iter_mut().for_each(|l| *l = 0);
+        two[0] = 1;
+        let xs = x.select(Axis(0), &sample);
+        let ls: Array1<usize> = sample.iter().map(|&i| two[i]).collect();
+        let theirs = DatasetBase::new(xs, ls).silhouette_score().unwrap();
+        assert!((silhouette(&x, &two, &sample) - theirs).abs() < 1e-12);
     }
 
     #[test]
