@@ -59,6 +59,12 @@ impl Hasher for FxHasher {
     }
 
     #[inline]
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64);
+    }
+
+    #[inline]
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64);
     }
@@ -89,28 +95,62 @@ pub type Code = u32;
 pub const NONE: Code = u32::MAX;
 
 /// One id space: string <-> dense code.
+///
+/// Most ids (user and patient ids, MRNs, workstation names, IPv4
+/// addresses) are at most 15 bytes: those are looked up by their bytes
+/// packed into one `u128` (length in the top byte), which hashes in two
+/// multiplies and compares in one instruction, instead of hashing and
+/// comparing a string. Longer ids go through a string map.
 #[derive(Debug, Default, Clone)]
 pub struct Dictionary {
-    index: FxHashMap<Box<str>, Code>,
+    short: FxHashMap<u128, Code>,
+    long: FxHashMap<Box<str>, Code>,
     values: Vec<Box<str>>,
+}
+
+/// The bytes of a string of at most 15 bytes, zero-padded, with the length
+/// in the last byte: equal keys mean equal strings.
+#[inline]
+fn short_key(value: &str) -> Option<u128> {
+    let b = value.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..b.len()].copy_from_slice(b);
+    buf[15] = b.len() as u8;
+    Some(u128::from_le_bytes(buf))
 }
 
 impl Dictionary {
     /// The code of `value`, assigning the next one if it is new.
     pub fn intern(&mut self, value: &str) -> Code {
-        if let Some(&c) = self.index.get(value) {
-            return c;
+        let next = self.values.len() as Code;
+        let (c, new) = match short_key(value) {
+            Some(key) => match self.short.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => (*e.get(), false),
+                std::collections::hash_map::Entry::Vacant(e) => (*e.insert(next), true),
+            },
+            None => {
+                if let Some(&c) = self.long.get(value) {
+                    return c;
+                }
+                self.long.insert(value.into(), next);
+                (next, true)
+            }
+        };
+        if new {
+            self.values.push(value.into());
         }
-        let c = self.values.len() as Code;
-        let boxed: Box<str> = value.into();
-        self.values.push(boxed.clone());
-        self.index.insert(boxed, c);
         c
     }
 
     /// The code of `value` if it is known.
     pub fn get(&self, value: &str) -> Option<Code> {
-        self.index.get(value).copied()
+        match short_key(value) {
+            Some(key) => self.short.get(&key).copied(),
+            None => self.long.get(value).copied(),
+        }
     }
 
     /// The string of a code; empty for [`NONE`].
@@ -163,5 +203,21 @@ mod tests {
         assert_eq!(d.name(NONE), "");
         assert_eq!(d.get("nope"), None);
         assert_eq!(d.len(), 2);
+    }
+
+    #[test]
+    fn short_and_long_ids_and_look_alike_bytes_stay_apart() {
+        let mut d = Dictionary::default();
+        let long = "PATIENT-0000000000001";
+        let values = ["", "a", "a\0", "255.255.255.255", "0123456789abcdef", long, "A"];
+        let codes: Vec<Code> = values.iter().map(|v| d.intern(v)).collect();
+        assert_eq!(codes, (0..values.len() as Code).collect::<Vec<_>>());
+        for (v, c) in values.iter().zip(&codes) {
+            assert_eq!(d.intern(v), *c);
+            assert_eq!(d.get(v), Some(*c));
+            assert_eq!(d.name(*c), *v);
+        }
+        assert_eq!(d.get("PATIENT-0000000000002"), None);
+        assert_eq!(d.get("b"), None);
     }
 }
