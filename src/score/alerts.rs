@@ -1,7 +1,9 @@
 //! Alerts: findings merged per (kind, user, patient), scored and ranked.
 //!
 //! Score. Each distinct signal has a weight `w` in 0..=1: every rule that
-//! fired (its configured weight), "no care link at all, direct or inferred"
+//! fired (its configured weight, or the stronger one a fact earns: a
+//! coworker in the user's own department), "no care link at all, direct or
+//! inferred"
 //! (`score.unexplained_weight`)
 //! and "outside usual hours" (`score.after_hours_weight`). They combine as a
 //! noisy-OR, `p = 1 - Π(1 - w)`, so independent signals raise the score more
@@ -20,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::cases::{group_cases, Case};
 use super::evidence::common;
 use crate::config::ScoreParams;
-use crate::detect::{AlertKind, DetectInput, Fact, Finding};
+use crate::detect::{AlertKind, DetectInput, Fact, Finding, Weights};
 use crate::model::Code;
 use crate::time::{format_local_minute, ZoneCache};
 
@@ -130,11 +132,12 @@ struct Merged {
 }
 
 /// Merges, scores, ranks and groups findings. `weights` gives each rule's
-/// weight, `rule_order` the registry order used to list rules.
+/// weight (and the stronger weights some facts earn), `rule_order` the
+/// registry order used to list rules.
 pub fn score(
     findings: Vec<Finding>,
     input: &DetectInput<'_>,
-    weights: &BTreeMap<&'static str, f64>,
+    weights: &Weights,
     rule_order: &[&'static str],
     params: &ScoreParams,
 ) -> Scored {
@@ -161,7 +164,7 @@ pub fn score(
             m.events.dedup();
             m.rules.sort_by_key(|r| position(r));
             let ev = common(input, user, patient, &m.events);
-            let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.get(r).copied().unwrap_or(0.5)).collect();
+            let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.of(r, &m.facts)).collect();
             // "No care link at all": an inferred link (a colleague treated the
             // patient) does not clear a flagged record, but it is not nothing.
             if ev.explained == 0 && ev.indirect == 0 {
