@@ -413,7 +413,10 @@ impl Default for RulesParams {
 pub struct ScoreParams {
     /// Weight of "accessed outside the user's usual hours" as a supporting signal.
     pub after_hours_weight: f64,
-    /// Weight of "no care relationship explains any of the accesses" as a supporting signal.
+    /// Weight of "no care relationship explains any of the accesses" as a
+    /// supporting signal, for a user whose role rarely lacks one; scaled
+    /// down where the role routinely does, and none for `panel_roles`
+    /// (see `score::role_norms`).
     pub unexplained_weight: f64,
     /// Scores at or above this are `high` severity.
     pub high_severity: f64,

@@ -31,7 +31,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Builds the shared evidence of an alert over `events` (ascending indices).
-pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usize]) -> CommonEvidence {
+/// `no_link_note` says why a missing care link weighs less for this user
+/// (see `role_norms`); it is shown when nothing links the accesses.
+pub fn common(
+    input: &DetectInput<'_>,
+    user: Code,
+    patient: Code,
+    events: &[usize],
+    no_link_note: Option<&str>,
+) -> CommonEvidence {
     let ev = &input.data.events;
     let mut zone = ZoneCache::new(input.data.tz);
     let usual = input
@@ -60,6 +68,8 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
                     "only indirect links ({}), which do not clear a personal relationship",
                     why.join("; ")
                 ));
+            } else if let Some(note) = no_link_note {
+                sentences.push(note.to_string());
             }
             if let Some(s) = department_mismatch(input, user, patient) {
                 sentences.push(s);
@@ -95,6 +105,9 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
         touched.dedup();
         if !touched.is_empty() {
             sentences.push(format!("touched {}", plural(touched.len(), "patient's record", "patients' records")));
+        }
+        if let (true, true, Some(note)) = (explained.is_empty(), indirect.is_empty(), no_link_note) {
+            sentences.push(note.to_string());
         }
     }
     if let (Some(first), Some(last)) = (locals.first(), locals.last()) {
