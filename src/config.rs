@@ -368,7 +368,7 @@ impl Default for RulesParams {
             neighbour: NeighbourSettings { enabled: true, weight: 0.55, max_distance_m: 150.0 },
             vip_access: RuleSettings { enabled: true, weight: 0.6 },
             deceased_access: DeceasedSettings { enabled: true, weight: 0.5, min_days_after_death: 30 },
-            restricted_access: RuleSettings { enabled: true, weight: 0.4 },
+            restricted_access: RuleSettings { enabled: true, weight: 0.5 },
             break_glass: RuleSettings { enabled: true, weight: 0.6 },
             employment_window: EmploymentSettings { enabled: true, weight: 0.95, grace_days: 0 },
             bulk_extraction: BulkSettings {
