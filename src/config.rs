@@ -425,6 +425,11 @@ pub struct ScoreParams {
     /// Weight of "the user has confirmed earlier alerts" (reviewed.csv) as
     /// one more signal on their other alerts; 0 turns the boost off.
     pub repeat_offender_weight: f64,
+    /// A patient with an encounter in the user's own department within this
+    /// many days of the accesses (outside the window that explains them) is
+    /// a recent or upcoming patient of the department: an indirect link, so
+    /// "no care link at all" does not count. 0 turns this off.
+    pub department_history_days: u32,
 }
 
 impl Default for ScoreParams {
@@ -435,6 +440,7 @@ impl Default for ScoreParams {
             high_severity: 80.0,
             medium_severity: 50.0,
             repeat_offender_weight: 0.3,
+            department_history_days: 90,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! fired (its configured weight, or the stronger one a fact earns: a
 //! coworker in the user's own department), "no care link at all, direct or
 //! inferred" (`score.unexplained_weight`, scaled by how routine a missing
-//! link is in the user's role: see `role_norms`)
+//! link is in the user's role: see `role_norms`; a patient the user's own
+//! department saw within `score.department_history_days` is an indirect
+//! link, like a care-team group)
 //! and "outside usual hours" (`score.after_hours_weight`). They combine as a
 //! noisy-OR, `p = 1 - Π(1 - w)`, so independent signals raise the score more
 //! than one signal repeated; repetition adds a little through
@@ -171,7 +173,7 @@ pub fn score(
             // "No care link at all": an inferred link (a colleague treated the
             // patient) does not clear a flagged record, but it is not nothing.
             // It weighs as much as the user's role makes it unusual.
-            if ev.explained == 0 && ev.indirect == 0 {
+            if ev.explained == 0 && ev.indirect == 0 && !ev.department_history {
                 signals.push(no_link.weight);
             }
             if ev.after_hours > 0 {
