@@ -368,7 +368,7 @@ impl Default for RulesParams {
             neighbour: NeighbourSettings { enabled: true, weight: 0.55, max_distance_m: 150.0 },
             vip_access: RuleSettings { enabled: true, weight: 0.6 },
             deceased_access: DeceasedSettings { enabled: true, weight: 0.5, min_days_after_death: 30 },
-            restricted_access: RuleSettings { enabled: true, weight: 0.4 },
+            restricted_access: RuleSettings { enabled: true, weight: 0.5 },
             break_glass: RuleSettings { enabled: true, weight: 0.6 },
             employment_window: EmploymentSettings { enabled: true, weight: 0.95, grace_days: 0 },
             bulk_extraction: BulkSettings {
@@ -413,7 +413,10 @@ impl Default for RulesParams {
 pub struct ScoreParams {
     /// Weight of "accessed outside the user's usual hours" as a supporting signal.
     pub after_hours_weight: f64,
-    /// Weight of "no care relationship explains any of the accesses" as a supporting signal.
+    /// Weight of "no care relationship explains any of the accesses" as a
+    /// supporting signal, for a user whose role rarely lacks one; scaled
+    /// down where the role routinely does, and none for `panel_roles`
+    /// (see `score::role_norms`).
     pub unexplained_weight: f64,
     /// Scores at or above this are `high` severity.
     pub high_severity: f64,
@@ -422,6 +425,11 @@ pub struct ScoreParams {
     /// Weight of "the user has confirmed earlier alerts" (reviewed.csv) as
     /// one more signal on their other alerts; 0 turns the boost off.
     pub repeat_offender_weight: f64,
+    /// A patient with an encounter in the user's own department within this
+    /// many days of the accesses (outside the window that explains them) is
+    /// a recent or upcoming patient of the department: an indirect link, so
+    /// "no care link at all" does not count. 0 turns this off.
+    pub department_history_days: u32,
 }
 
 impl Default for ScoreParams {
@@ -432,6 +440,7 @@ impl Default for ScoreParams {
             high_severity: 80.0,
             medium_severity: 50.0,
             repeat_offender_weight: 0.3,
+            department_history_days: 90,
         }
     }
 }

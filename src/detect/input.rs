@@ -44,6 +44,14 @@ pub trait Rule: Sync {
     /// The rule's weight in scoring, from the configuration.
     fn weight(&self, config: &Config) -> f64;
 
+    /// Facts that earn a finding of this rule a stronger weight than
+    /// [`Rule::weight`] (a coworker in the user's own department), with that
+    /// weight. None by default.
+    fn stronger_weights(&self, config: &Config) -> Vec<(Fact, f64)> {
+        let _ = config;
+        Vec::new()
+    }
+
     /// `Err(reason)` when the data or the configuration does not allow the
     /// rule to run (a table or column missing, or disabled).
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String>;

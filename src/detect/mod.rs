@@ -10,4 +10,4 @@ pub mod rules;
 
 pub use finding::{AlertKind, Fact, Finding};
 pub use input::{DetectInput, Rule, SkippedDetector};
-pub use registry::{detect, Detection};
+pub use registry::{detect, Detection, Weights};

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::behaviour::{BulkExtraction, CompromisedAccount, PeerOutlier, SlowExfiltration, UnexplainedBrowsing};
-use super::finding::Finding;
+use super::finding::{Fact, Finding};
 use super::input::{DetectInput, Rule, SkippedDetector};
 use super::rules::{
     BreakGlass, Coworker, DeceasedAccess, EmploymentWindow, Family, Neighbour, RestrictedAccess, SelfAccess, VipAccess,
@@ -42,9 +42,34 @@ pub struct Detection {
     /// Findings per rule id (zero for rules that ran and found nothing).
     pub per_rule: BTreeMap<&'static str, u64>,
     /// Each rule's scoring weight.
-    pub weights: BTreeMap<&'static str, f64>,
+    pub weights: Weights,
     /// Rule ids in registry order.
     pub order: Vec<&'static str>,
+}
+
+/// The scoring weight of each rule, and the stronger weights some facts earn.
+#[derive(Debug, Clone, Default)]
+pub struct Weights {
+    /// Each rule's weight.
+    pub rule: BTreeMap<&'static str, f64>,
+    /// Per rule: (fact, weight) pairs that override the rule's weight when
+    /// the finding established the fact and the weight is higher.
+    pub stronger: BTreeMap<&'static str, Vec<(Fact, f64)>>,
+}
+
+impl Weights {
+    /// The weight of `rule` for an alert that established `facts`; 0.5 for
+    /// a rule this run does not know.
+    pub fn of(&self, rule: &str, facts: &[Fact]) -> f64 {
+        let base = self.rule.get(rule).copied().unwrap_or(0.5);
+        self.stronger
+            .get(rule)
+            .into_iter()
+            .flatten()
+            .filter(|(fact, _)| facts.contains(fact))
+            .map(|(_, w)| *w)
+            .fold(base, f64::max)
+    }
 }
 
 /// Runs every rule that can run.
@@ -52,7 +77,8 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
     let mut out = Detection::default();
     for rule in all_rules() {
         out.order.push(rule.id());
-        out.weights.insert(rule.id(), rule.weight(input.config));
+        out.weights.rule.insert(rule.id(), rule.weight(input.config));
+        out.weights.stronger.insert(rule.id(), rule.stronger_weights(input.config));
         match rule.check(input) {
             Err(reason) => out.skipped.push(SkippedDetector { rule: rule.id(), reason }),
             Ok(()) => {
@@ -89,7 +115,7 @@ fn drop_subsumed_browsing(findings: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::finding::{AlertKind, Fact};
+    use crate::detect::finding::AlertKind;
     use crate::model::NONE;
 
     fn finding(rule: &'static str, user: u32, patient: u32, events: Vec<usize>) -> Finding {
@@ -102,6 +128,21 @@ mod tests {
             facts: vec![Fact::SharesSurname],
             downgraded: false,
         }
+    }
+
+    #[test]
+    fn a_fact_earns_its_stronger_weight_and_only_when_present() {
+        let mut w = Weights::default();
+        w.rule.insert("coworker", 0.45);
+        w.stronger.insert("coworker", vec![(Fact::CoworkerPatient { same_department: true }, 0.6)]);
+        let same = [Fact::CoworkerPatient { same_department: true }, Fact::SharesSurname];
+        let other = [Fact::CoworkerPatient { same_department: false }];
+        assert_eq!(w.of("coworker", &same), 0.6);
+        assert_eq!(w.of("coworker", &other), 0.45);
+        assert_eq!(w.of("unknown", &same), 0.5);
+        // A "stronger" weight configured below the rule's never weakens it.
+        w.stronger.insert("coworker", vec![(Fact::CoworkerPatient { same_department: true }, 0.3)]);
+        assert_eq!(w.of("coworker", &same), 0.45);
     }
 
     #[test]

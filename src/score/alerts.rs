@@ -1,8 +1,12 @@
 //! Alerts: findings merged per (kind, user, patient), scored and ranked.
 //!
 //! Score. Each distinct signal has a weight `w` in 0..=1: every rule that
-//! fired (its configured weight), "no care link at all, direct or inferred"
-//! (`score.unexplained_weight`)
+//! fired (its configured weight, or the stronger one a fact earns: a
+//! coworker in the user's own department), "no care link at all, direct or
+//! inferred" (`score.unexplained_weight`, scaled by how routine a missing
+//! link is in the user's role: see `role_norms`; a patient the user's own
+//! department saw within `score.department_history_days` is an indirect
+//! link, like a care-team group)
 //! and "outside usual hours" (`score.after_hours_weight`). They combine as a
 //! noisy-OR, `p = 1 - Π(1 - w)`, so independent signals raise the score more
 //! than one signal repeated; repetition adds a little through
@@ -19,8 +23,9 @@ use sha2::{Digest, Sha256};
 
 use super::cases::{group_cases, Case};
 use super::evidence::common;
+use super::role_norms::RoleNorms;
 use crate::config::ScoreParams;
-use crate::detect::{AlertKind, DetectInput, Fact, Finding};
+use crate::detect::{AlertKind, DetectInput, Fact, Finding, Weights};
 use crate::model::Code;
 use crate::time::{format_local_minute, ZoneCache};
 
@@ -130,11 +135,12 @@ struct Merged {
 }
 
 /// Merges, scores, ranks and groups findings. `weights` gives each rule's
-/// weight, `rule_order` the registry order used to list rules.
+/// weight (and the stronger weights some facts earn), `rule_order` the
+/// registry order used to list rules.
 pub fn score(
     findings: Vec<Finding>,
     input: &DetectInput<'_>,
-    weights: &BTreeMap<&'static str, f64>,
+    weights: &Weights,
     rule_order: &[&'static str],
     params: &ScoreParams,
 ) -> Scored {
@@ -154,18 +160,21 @@ pub fn score(
     }
     let position = |r: &str| rule_order.iter().position(|o| *o == r).unwrap_or(usize::MAX);
     let zone = ZoneCache::new(input.data.tz);
+    let norms = RoleNorms::build(input);
     let alerts: Vec<Alert> = merged
         .into_iter()
         .map(|((kind, user, patient), mut m)| {
             m.events.sort_unstable();
             m.events.dedup();
             m.rules.sort_by_key(|r| position(r));
-            let ev = common(input, user, patient, &m.events);
-            let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.get(r).copied().unwrap_or(0.5)).collect();
+            let no_link = norms.no_link(user, params.unexplained_weight);
+            let ev = common(input, user, patient, &m.events, no_link.note.as_deref());
+            let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.of(r, &m.facts)).collect();
             // "No care link at all": an inferred link (a colleague treated the
             // patient) does not clear a flagged record, but it is not nothing.
-            if ev.explained == 0 && ev.indirect == 0 {
-                signals.push(params.unexplained_weight);
+            // It weighs as much as the user's role makes it unusual.
+            if ev.explained == 0 && ev.indirect == 0 && !ev.department_history {
+                signals.push(no_link.weight);
             }
             if ev.after_hours > 0 {
                 signals.push(params.after_hours_weight);

@@ -5,7 +5,7 @@ use crate::detect::DetectInput;
 use crate::explain::Explanation;
 use crate::features::UsualHours;
 use crate::model::{Code, NONE};
-use crate::time::{format_local_minute, LocalTime, ZoneCache};
+use crate::time::{format_local_minute, LocalTime, ZoneCache, MICROS_PER_DAY};
 
 /// Facts about an alert's evidence events that every alert reports.
 #[derive(Debug, Clone)]
@@ -18,6 +18,10 @@ pub struct CommonEvidence {
     pub indirect: usize,
     /// How many fell outside the user's usual hours.
     pub after_hours: usize,
+    /// Nothing explains the accesses, but the patient had an encounter in
+    /// the user's own department within `score.department_history_days` of
+    /// them: an indirect link.
+    pub department_history: bool,
     /// Sentences, in reading order.
     pub sentences: Vec<String>,
 }
@@ -31,7 +35,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Builds the shared evidence of an alert over `events` (ascending indices).
-pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usize]) -> CommonEvidence {
+/// `no_link_note` says why a missing care link weighs less for this user
+/// (see `role_norms`); it is shown when nothing links the accesses.
+pub fn common(
+    input: &DetectInput<'_>,
+    user: Code,
+    patient: Code,
+    events: &[usize],
+    no_link_note: Option<&str>,
+) -> CommonEvidence {
     let ev = &input.data.events;
     let mut zone = ZoneCache::new(input.data.tz);
     let usual = input
@@ -50,6 +62,11 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
     let odd: Vec<i64> =
         locals.iter().copied().filter(|&l| !usual.contains(LocalTime::from_local_micros(l).hour)).collect();
 
+    let history = match (patient != NONE && explained.is_empty() && indirect.is_empty(), events.first(), events.last())
+    {
+        (true, Some(&a), Some(&b)) => department_history(input, user, patient, ev.ts[a], ev.ts[b]),
+        _ => None,
+    };
     let mut sentences = Vec::new();
     if patient != NONE {
         if explained.is_empty() {
@@ -60,6 +77,10 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
                     "only indirect links ({}), which do not clear a personal relationship",
                     why.join("; ")
                 ));
+            } else if let Some(s) = &history {
+                sentences.push(s.clone());
+            } else if let Some(note) = no_link_note {
+                sentences.push(note.to_string());
             }
             if let Some(s) = department_mismatch(input, user, patient) {
                 sentences.push(s);
@@ -96,6 +117,9 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
         if !touched.is_empty() {
             sentences.push(format!("touched {}", plural(touched.len(), "patient's record", "patients' records")));
         }
+        if let (true, true, Some(note)) = (explained.is_empty(), indirect.is_empty(), no_link_note) {
+            sentences.push(note.to_string());
+        }
     }
     if let (Some(first), Some(last)) = (locals.first(), locals.last()) {
         let (f, l) = (format_local_minute(*first), format_local_minute(*last));
@@ -112,8 +136,48 @@ pub fn common(input: &DetectInput<'_>, user: Code, patient: Code, events: &[usiz
         explained: explained.len(),
         indirect: indirect_count,
         after_hours: odd.len(),
+        department_history: history.is_some(),
         sentences,
     }
+}
+
+/// "only an indirect link: the patient was seen in the user's department
+/// (ONCC) 48 days from the accesses", when the patient has an encounter in
+/// the user's home department within `score.department_history_days` of
+/// the accesses `first..=last` (UTC µs). The nearest encounter is named.
+fn department_history(input: &DetectInput<'_>, user: Code, patient: Code, first: i64, last: i64) -> Option<String> {
+    let days = i64::from(input.config.score.department_history_days);
+    if days == 0 {
+        return None;
+    }
+    let dict = &input.data.dict;
+    let home = input.data.roster.as_ref()?.get(user)?.department?;
+    let gap = input
+        .data
+        .encounters
+        .as_ref()?
+        .of_patient(patient)
+        .iter()
+        .filter(|e| e.department == Some(home))
+        .map(|e| {
+            // Days between the encounter's span and the accesses' span; 0 when they overlap.
+            let end = e.end.unwrap_or(i64::MAX);
+            let micros = if last < e.start {
+                e.start - last
+            } else if first > end {
+                first - end
+            } else {
+                0
+            };
+            micros / MICROS_PER_DAY
+        })
+        .min()
+        .filter(|&g| g <= days)?;
+    Some(format!(
+        "only an indirect link: the patient was seen in the user's department ({}) {} from the accesses",
+        dict.departments.name(home),
+        plural(gap as usize, "day", "days")
+    ))
 }
 
 /// "the patient was seen in ED, ICU; the user works in BILLING", when the
@@ -134,4 +198,57 @@ fn department_mismatch(input: &DetectInput<'_>, user: Code, patient: Code) -> Op
     names.truncate(3);
     let list = if more > 0 { format!("{} and {more} more", names.join(", ")) } else { names.join(", ") };
     Some(format!("the patient was seen in {list}; the user works in {}", dict.departments.name(home)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::rules::fixture::World;
+
+    /// A nurse on 4W and a restricted chart opened at 10:00 on 2026-11-28,
+    /// with no encounter that explains it.
+    fn world(encounter_dept: &str, encounter_start: &str, encounter_end: &str) -> World {
+        let mut w = World::new();
+        w.user("rn").department("4W").role("nurse");
+        w.patient("R").restricted();
+        w.encounter("R", encounter_dept, encounter_start, Some(encounter_end), None);
+        w.access("2026-11-28 10:00:00", "rn", "R", "view");
+        w
+    }
+
+    fn restricted_alone(w: &World) -> f64 {
+        (w.config.rules.restricted_access.weight * 1000.0).round() / 10.0
+    }
+
+    #[test]
+    fn a_recent_patient_of_the_users_department_is_an_indirect_link_not_no_link_at_all() {
+        // Discharged from 4W 60 days before: past the 30-day care window.
+        let w = world("4W", "2026-09-25 08:00:00", "2026-09-29 12:00:00");
+        let alerts = w.alerts();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].rules, ["restricted_access"]);
+        assert_eq!(alerts[0].score, restricted_alone(&w));
+        assert!(
+            alerts[0]
+                .explanation
+                .contains("only an indirect link: the patient was seen in the user's department (4W) 59 days"),
+            "{}",
+            alerts[0].explanation
+        );
+    }
+
+    #[test]
+    fn another_departments_patient_or_an_old_one_has_no_link_at_all() {
+        for w in [
+            world("PSY", "2026-09-25 08:00:00", "2026-09-29 12:00:00"),
+            world("4W", "2026-03-02 08:00:00", "2026-03-05 12:00:00"),
+        ] {
+            let alerts = w.alerts();
+            assert_eq!(alerts.len(), 1, "{alerts:?}");
+            assert!(alerts[0].score > restricted_alone(&w), "{alerts:?}");
+            assert!(!alerts[0].explanation.contains("indirect link"), "{}", alerts[0].explanation);
+        }
+        let mut off = world("4W", "2026-09-25 08:00:00", "2026-09-29 12:00:00");
+        off.config.score.department_history_days = 0;
+        assert!(off.alerts()[0].score > restricted_alone(&off));
+    }
 }

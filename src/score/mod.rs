@@ -5,6 +5,7 @@ mod alerts;
 mod cases;
 mod evidence;
 mod feedback;
+mod role_norms;
 pub mod window;
 
 pub use alerts::{score, Alert, Scored, Severity};

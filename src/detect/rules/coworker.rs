@@ -25,6 +25,10 @@ impl Rule for Coworker {
         config.rules.coworker.weight
     }
 
+    fn stronger_weights(&self, config: &Config) -> Vec<(Fact, f64)> {
+        vec![(Fact::CoworkerPatient { same_department: true }, config.rules.coworker.same_department_weight)]
+    }
+
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
         enabled(input.config.rules.coworker.enabled)?;
         input.roster_column("patient_id")
@@ -73,6 +77,25 @@ mod tests {
         let by_patient = |p: &str| found.iter().find(|f| w.patient_of(f) == p).unwrap().facts[0].clone();
         assert_eq!(by_patient("P2"), Fact::CoworkerPatient { same_department: true });
         assert_eq!(by_patient("P3"), Fact::CoworkerPatient { same_department: false });
+    }
+
+    #[test]
+    fn a_coworker_in_the_users_own_department_weighs_more_than_one_elsewhere() {
+        let mut w = world();
+        w.access("2026-11-28 10:00:00", "n1", "P2", "view");
+        w.access("2026-11-28 10:05:00", "n1", "P3", "view");
+        let alerts = w.alerts();
+        let score = |p: &str| alerts.iter().find(|a| a.patient == p && a.rules == ["coworker"]).expect("alert").score;
+        let cfg = &w.config.rules.coworker;
+        assert!(cfg.same_department_weight > cfg.weight);
+        // Same evidence otherwise (one access, no care link, usual hours).
+        assert!(score("P2") > score("P3"), "{alerts:?}");
+        let expected = |weight: f64| {
+            let p = 1.0 - (1.0 - weight) * (1.0 - w.config.score.unexplained_weight);
+            (p * 1000.0).round() / 10.0
+        };
+        assert_eq!(score("P2"), expected(cfg.same_department_weight));
+        assert_eq!(score("P3"), expected(cfg.weight));
     }
 
     #[test]

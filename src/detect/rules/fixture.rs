@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::config::Config;
 use crate::detect::finding::Finding;
 use crate::detect::input::{DetectInput, Rule};
+use crate::detect::registry::detect;
 use crate::detect::relations::Relations;
 use crate::explain::{explain, Explanation};
 use crate::features::compute;
@@ -15,6 +16,7 @@ use crate::model::{
     Action, Code, Contact, Contacts, DataCategory, Dictionaries, Encounter, Encounters, Events, PatientRecord,
     Patients, Roster, UserRecord, NONE,
 };
+use crate::score::score;
 use crate::time::{parse_date, parse_timestamp, ZoneCache};
 
 const USER_COLUMNS: [&str; 12] = [
@@ -44,6 +46,16 @@ const PATIENT_COLUMNS: [&str; 11] = [
     "vip",
     "restricted",
 ];
+
+/// One scored alert of [`World::alerts`], with ids as strings.
+#[derive(Debug, Clone)]
+pub struct ScoredAlert {
+    pub user: String,
+    pub patient: String,
+    pub score: f64,
+    pub rules: Vec<&'static str>,
+    pub explanation: String,
+}
 
 /// The world under test.
 pub struct World {
@@ -294,6 +306,35 @@ impl World {
         };
         rule.check(&input).expect("rule can run on the fixture");
         rule.run(&input)
+    }
+
+    /// Every rule, then scoring, as the pipeline runs them: one
+    /// [`ScoredAlert`] per alert, in rank order.
+    pub fn alerts(&self) -> Vec<ScoredAlert> {
+        let data = self.build();
+        let explained = explain(&data, &self.config.explain);
+        let features = compute(&data, &explained, &self.config.hours, &self.config.peers);
+        let relations = Relations::build(&data);
+        let input = DetectInput {
+            data: &data,
+            explained: &explained,
+            features: &features,
+            config: &self.config,
+            relations: &relations,
+        };
+        let detection = detect(&input);
+        let scored = score(detection.findings, &input, &detection.weights, &detection.order, &self.config.score);
+        scored
+            .alerts
+            .iter()
+            .map(|a| ScoredAlert {
+                user: data.dict.users.name(a.user).to_string(),
+                patient: data.dict.patients.name(a.patient).to_string(),
+                score: a.score,
+                rules: a.rules.clone(),
+                explanation: a.explanation(),
+            })
+            .collect()
     }
 
     /// The explanation of each access, as (user, patient, local timestamp

@@ -4,7 +4,8 @@
 //! Why it matters: psychiatry, substance use (42 CFR Part 2), HIV,
 //! reproductive and genetic records carry extra legal protection and the
 //! greatest harm when exposed. Care teams open them daily, so only accesses
-//! that nothing explains are evidence.
+//! no direct care link clears are evidence; those outrank a coworker's chart
+//! in another department (weight 0.5 against 0.45) and stay below a VIP's.
 //!
 //! Example: an IT analyst opens the behavioural-health notes of a patient on
 //! a confidential psychiatric unit, with no link to the patient.
@@ -92,6 +93,22 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].facts, vec![Fact::RestrictedChart]);
         assert_eq!(found[1].facts[0].sentence(), "opened sensitive sections: behavioral health, hiv");
+    }
+
+    #[test]
+    fn a_restricted_chart_with_no_care_link_ranks_above_a_coworker_elsewhere_and_below_a_vip() {
+        let mut w = World::new();
+        w.user("rn").department("SURG").role("nurse");
+        w.user("emp").department("LAB").own_record("E");
+        w.patient("R").restricted();
+        w.patient("E");
+        w.patient("V").vip();
+        w.encounter("R", "PSY", "2026-11-20 08:00:00", None, None);
+        w.access("2026-11-28 10:00:00", "rn", "R", "view");
+        w.access("2026-11-28 10:05:00", "rn", "E", "view");
+        w.access("2026-11-28 10:10:00", "rn", "V", "view");
+        let ranked: Vec<&str> = w.alerts().iter().map(|a| a.rules[0]).collect();
+        assert_eq!(ranked, ["vip_access", "restricted_access", "coworker"]);
     }
 
     #[test]

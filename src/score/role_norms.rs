@@ -1,0 +1,228 @@
+//! Role norms: how routine a missing care link is in each role's work.
+//!
+//! "No care link at all" supports an alert in proportion to how rarely the
+//! user's kind of work lacks one. A nurse's or a registrar's records nearly
+//! all have one, so a chart with none stands out; an IT analyst working
+//! tickets opens records no encounter explains as a matter of course, and a
+//! research coordinator follows a study list the bundle does not hold.
+//!
+//! For each roster role with at least [`MIN_ROLE_USERS`] users who opened
+//! patient records, `s` is the median over those users of the share of
+//! their patients that nothing (direct or inferred) links them to; the
+//! signal's weight is scaled by `1 - s`. Roles of `explain.panel_roles`
+//! carry no such signal: their study lists are not in the data, so a record
+//! no care link explains is what their work looks like (the same reason
+//! `unexplained_browsing` does not measure them). Every rule still fires for
+//! them with its own weight; only this supporting signal changes, and the
+//! alert says so.
+
+use std::collections::BTreeMap;
+
+use crate::detect::DetectInput;
+use crate::features::median;
+use crate::model::{Code, FxHashMap};
+
+/// Fewer users than this in a role: no norm, the full weight.
+pub const MIN_ROLE_USERS: usize = 5;
+
+/// How routine a missing care link is for one user's role.
+#[derive(Debug, Clone, PartialEq)]
+enum Norm {
+    /// A panel role (research coordinators): the signal does not apply.
+    Panel { role: String },
+    /// The role's median share of patients with no care link, above zero.
+    Role { role: String, share: f64 },
+}
+
+/// The weight of the "no care link" signal for one alert, and the sentence
+/// that says why it is lower than configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoLink {
+    /// The signal's weight for this user.
+    pub weight: f64,
+    /// Why the weight is below the configured one; `None` when it is not.
+    pub note: Option<String>,
+}
+
+/// Norms of the users whose role makes a missing care link routine.
+#[derive(Debug, Clone, Default)]
+pub struct RoleNorms {
+    by_user: FxHashMap<Code, Norm>,
+}
+
+impl RoleNorms {
+    /// Learns the norms from the users' features and the roster.
+    pub fn build(input: &DetectInput<'_>) -> Self {
+        let Some(roster) = input.data.roster.as_ref() else { return Self::default() };
+        let role_of = |u: Code| roster.get(u).and_then(|r| r.role.as_deref()).map(str::to_ascii_lowercase);
+        let panel = |r: &str| input.config.explain.panel_roles.iter().any(|p| p.eq_ignore_ascii_case(r));
+        let mut shares: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for (user, s) in &input.features.users {
+            if let (Some(role), true) = (role_of(*user), s.distinct_patients > 0) {
+                shares.entry(role).or_default().push(s.unexplained_patients as f64 / s.distinct_patients as f64);
+            }
+        }
+        let typical: BTreeMap<String, f64> = shares
+            .into_iter()
+            .filter(|(_, v)| v.len() >= MIN_ROLE_USERS)
+            .map(|(r, mut v)| {
+                let m = median(&mut v);
+                (r, m)
+            })
+            .filter(|(_, m)| *m > 0.0)
+            .collect();
+        let mut by_user = FxHashMap::default();
+        for (user, _) in &input.features.users {
+            let Some(role) = role_of(*user) else { continue };
+            if panel(&role) {
+                by_user.insert(*user, Norm::Panel { role });
+            } else if let Some(&share) = typical.get(&role) {
+                by_user.insert(*user, Norm::Role { role, share });
+            }
+        }
+        Self { by_user }
+    }
+
+    /// The "no care link" signal for `user`, from the configured `weight`.
+    pub fn no_link(&self, user: Code, weight: f64) -> NoLink {
+        match self.by_user.get(&user) {
+            None => NoLink { weight, note: None },
+            Some(Norm::Panel { role }) => NoLink {
+                weight: 0.0,
+                note: Some(format!(
+                    "the user's role ({role}) follows a study list the data does not hold, so the missing care link \
+                     is not counted against them"
+                )),
+            },
+            Some(Norm::Role { role, share }) => NoLink {
+                weight: weight * (1.0 - share.clamp(0.0, 1.0)),
+                note: Some(format!(
+                    "a missing care link is routine in the user's role ({role}: {} of a typical user's patients), so \
+                     it counts for less",
+                    percent(*share)
+                )),
+            },
+        }
+    }
+}
+
+fn percent(share: f64) -> String {
+    if share < 0.01 {
+        "under 1%".to_string()
+    } else {
+        format!("{:.0}%", share * 100.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::{ScoredAlert, World};
+
+    /// Five nurses on MED whose patients all have encounters there, five IT
+    /// analysts whose ticket work no encounter explains, five research
+    /// coordinators following a study list, and a restricted chart (PSY).
+    fn hospital() -> World {
+        let mut w = World::new();
+        for n in 0..5 {
+            let (rn, it, rc) = (format!("rn{n}"), format!("it{n}"), format!("rc{n}"));
+            w.user(&rn).department("MED").role("nurse");
+            w.user(&it).department("IT").role("it");
+            w.user(&rc).department("RES").role("research");
+            for k in 0..3 {
+                let (m, t, s) = (format!("M{n}-{k}"), format!("T{n}-{k}"), format!("S{n}-{k}"));
+                w.patient(&m);
+                w.patient(&t);
+                w.patient(&s);
+                w.encounter(&m, "MED", "2026-11-01 08:00:00", None, None);
+                w.access(&format!("2026-11-0{} 10:00:00", k + 2), &rn, &m, "view");
+                w.access(&format!("2026-11-0{} 11:00:00", k + 2), &it, &t, "view");
+                // A study patient, opened on two days: a recurring panel.
+                w.access(&format!("2026-11-0{} 09:00:00", k + 2), &rc, &s, "view");
+                w.access(&format!("2026-11-1{} 09:00:00", k + 2), &rc, &s, "view");
+            }
+        }
+        w.user("coworker").department("ICU").role("nurse").own_record("EMP");
+        w.patient("EMP");
+        w.patient("R").restricted();
+        w.encounter("R", "PSY", "2026-11-01 08:00:00", None, None);
+        w
+    }
+
+    fn alert<'a>(alerts: &'a [ScoredAlert], user: &str, patient: &str) -> &'a ScoredAlert {
+        alerts.iter().find(|a| a.user == user && a.patient == patient).expect("alert")
+    }
+
+    #[test]
+    fn an_it_analyst_opening_a_restricted_chart_is_alerted_but_below_a_nurse_doing_the_same() {
+        let mut w = hospital();
+        w.access("2026-11-20 10:00:00", "rn0", "R", "view");
+        w.access("2026-11-20 10:00:00", "it0", "R", "view");
+        let alerts = w.alerts();
+        let (rn, it) = (alert(&alerts, "rn0", "R"), alert(&alerts, "it0", "R"));
+        assert_eq!(rn.rules, ["restricted_access"]);
+        assert_eq!(it.rules, ["restricted_access"]);
+        assert!(it.score < rn.score, "{it:?} {rn:?}");
+        // Every IT analyst's patients lack a care link: the signal is gone.
+        assert_eq!(it.score, (w.config.rules.restricted_access.weight * 1000.0).round() / 10.0);
+        assert!(it.explanation.contains("routine in the user's role (it: 100% of a typical user's patients)"));
+        // For the nurse it is the configured weight, and nothing is said.
+        let full = 1.0 - (1.0 - w.config.rules.restricted_access.weight) * (1.0 - w.config.score.unexplained_weight);
+        assert_eq!(rn.score, (full * 1000.0).round() / 10.0);
+        assert!(!rn.explanation.contains("routine"), "{}", rn.explanation);
+    }
+
+    #[test]
+    fn a_research_coordinator_opening_a_coworker_once_is_alerted_without_the_missing_link_signal() {
+        let mut w = hospital();
+        w.access("2026-11-20 10:00:00", "rc0", "EMP", "view");
+        w.access("2026-11-20 10:00:00", "rn0", "EMP", "view");
+        let alerts = w.alerts();
+        let (rc, rn) = (alert(&alerts, "rc0", "EMP"), alert(&alerts, "rn0", "EMP"));
+        assert_eq!(rc.rules, ["coworker"]);
+        assert_eq!(rc.score, (w.config.rules.coworker.weight * 1000.0).round() / 10.0);
+        assert!(rc.explanation.contains("follows a study list the data does not hold"), "{}", rc.explanation);
+        assert!(rn.score > rc.score);
+        // The study panel itself raises nothing.
+        assert!(alerts.iter().all(|a| !a.patient.starts_with('S')), "{alerts:?}");
+    }
+
+    #[test]
+    fn without_roles_or_with_few_users_in_a_role_the_weight_is_the_configured_one() {
+        let mut w = World::new();
+        w.user("it0").department("IT").role("it");
+        w.patient("R").restricted();
+        w.patient("T");
+        w.access("2026-11-20 10:00:00", "it0", "T", "view");
+        w.access("2026-11-20 11:00:00", "it0", "R", "view");
+        let alerts = w.alerts();
+        let full = 1.0 - (1.0 - w.config.rules.restricted_access.weight) * (1.0 - w.config.score.unexplained_weight);
+        assert_eq!(alert(&alerts, "it0", "R").score, (full * 1000.0).round() / 10.0);
+    }
+
+    #[test]
+    fn percentages_read_plainly() {
+        assert_eq!(percent(0.004), "under 1%");
+        assert_eq!(percent(0.894), "89%");
+        assert_eq!(percent(1.0), "100%");
+    }
+
+    #[test]
+    fn users_without_a_norm_keep_the_configured_weight() {
+        let norms = RoleNorms::default();
+        assert_eq!(norms.no_link(3, 0.3), NoLink { weight: 0.3, note: None });
+    }
+
+    #[test]
+    fn a_routine_missing_link_weighs_less_and_a_panel_role_not_at_all() {
+        let mut norms = RoleNorms::default();
+        norms.by_user.insert(1, Norm::Role { role: "it".into(), share: 0.9 });
+        norms.by_user.insert(2, Norm::Panel { role: "research".into() });
+        let it = norms.no_link(1, 0.3);
+        assert!((it.weight - 0.03).abs() < 1e-12);
+        assert!(it.note.unwrap().contains("(it: 90% of a typical user's patients)"));
+        let study = norms.no_link(2, 0.3);
+        assert_eq!(study.weight, 0.0);
+        assert!(study.note.unwrap().contains("study list"));
+    }
+}
