@@ -154,6 +154,17 @@ fn is_missing(s: &str) -> bool {
     s.is_empty() || s == "NULL"
 }
 
+/// `str::trim`, skipping the Unicode scan when both ends are plain
+/// printable ASCII (almost every cell).
+#[inline]
+pub(super) fn trim(s: &str) -> &str {
+    let printable = |b: u8| b > b' ' && b < 0x7f;
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&f), Some(&l)) if printable(f) && printable(l) => s,
+        _ => s.trim(),
+    }
+}
+
 /// A line-aligned byte range of a large CSV file, read on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvChunk {
@@ -323,7 +334,7 @@ fn read_csv(
                     None => None,
                     Some(bytes) => match std::str::from_utf8(bytes) {
                         Ok(s) => {
-                            let s = s.trim();
+                            let s = trim(s);
                             (!is_missing(s)).then_some(Cell::Str(s))
                         }
                         Err(_) => {
@@ -462,7 +473,7 @@ impl<'a> ColumnIter<'a> {
 
     fn next_cell(&mut self) -> Option<Cell<'a>> {
         match self {
-            ColumnIter::Str(it) => it.next().flatten().map(str::trim).filter(|s| !is_missing(s)).map(Cell::Str),
+            ColumnIter::Str(it) => it.next().flatten().map(trim).filter(|s| !is_missing(s)).map(Cell::Str),
             ColumnIter::Int(it, kind) => it.next().flatten().map(|v| match kind {
                 Kind::Instant => Cell::Instant(v),
                 Kind::Naive => Cell::Naive(v),

@@ -51,6 +51,19 @@ impl Action {
 
     /// Reads a contract action, case-insensitively; `None` for unknown values.
     pub fn parse(s: &str) -> Option<Action> {
+        // The contract's own spelling first: one comparison per row.
+        match s {
+            "view" => return Some(Action::View),
+            "create" => return Some(Action::Create),
+            "update" => return Some(Action::Update),
+            "print" => return Some(Action::Print),
+            "export" => return Some(Action::Export),
+            "search" => return Some(Action::Search),
+            "login" => return Some(Action::Login),
+            "logout" => return Some(Action::Logout),
+            "delete" => return Some(Action::Delete),
+            _ => {}
+        }
         let s = s.trim();
         Action::ALL.into_iter().find(|a| a != &Action::Other && s.eq_ignore_ascii_case(a.as_str()))
     }
@@ -159,6 +172,9 @@ impl DataCategory {
 
     /// Reads a contract category, case-insensitively; `None` for unknown values.
     pub fn parse(s: &str) -> Option<DataCategory> {
+        if let Some(c) = Self::NAMED.into_iter().find(|c| c.as_str() == s) {
+            return Some(c);
+        }
         let s = s.trim();
         Self::NAMED.into_iter().find(|c| s.eq_ignore_ascii_case(c.as_str()))
     }
@@ -242,17 +258,43 @@ impl Events {
     /// Sorts by (user, time), keeping input order among equal keys, so that
     /// results never depend on how files were split.
     pub fn sort_by_user_time(&mut self) {
-        // Keys gathered into one contiguous vector and sorted in parallel; the
-        // input position makes every key distinct, so an unstable sort is
-        // deterministic.
-        let mut keys: Vec<(u32, i64, u32)> = (0..self.len()).map(|i| (self.user[i], self.ts[i], i as u32)).collect();
-        {
-            use rayon::slice::ParallelSliceMut;
-            keys.par_sort_unstable();
+        use rayon::prelude::*;
+        let n = self.len();
+        // A counting sort by user (stable, so each user's events stay in
+        // input order), then each user's slice sorted by time, stably and in
+        // parallel, skipping the slices already in time order (logs are
+        // mostly written in time order).
+        let users = self.user.iter().copied().max().map_or(0, |m| m as usize + 1);
+        let mut start = vec![0usize; users + 1];
+        for &u in &self.user {
+            start[u as usize + 1] += 1;
         }
-        let order: Vec<u32> = keys.into_iter().map(|k| k.2).collect();
-        fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
-            let out: Vec<T> = order.iter().map(|&i| v[i as usize]).collect();
+        for u in 0..users {
+            start[u + 1] += start[u];
+        }
+        let mut next = start.clone();
+        let mut order = vec![0u32; n];
+        for (i, &u) in self.user.iter().enumerate() {
+            order[next[u as usize]] = i as u32;
+            next[u as usize] += 1;
+        }
+        {
+            let ts = &self.ts;
+            let mut slices: Vec<&mut [u32]> = Vec::with_capacity(users);
+            let mut rest: &mut [u32] = &mut order;
+            for u in 0..users {
+                let (head, tail) = rest.split_at_mut(start[u + 1] - start[u]);
+                slices.push(head);
+                rest = tail;
+            }
+            slices.into_par_iter().for_each(|s| {
+                if !s.windows(2).all(|w| ts[w[0] as usize] <= ts[w[1] as usize]) {
+                    s.sort_by_key(|&i| ts[i as usize]);
+                }
+            });
+        }
+        fn permute<T: Copy + Send + Sync>(v: &mut Vec<T>, order: &[u32]) {
+            let out: Vec<T> = order.par_iter().map(|&i| v[i as usize]).collect();
             *v = out;
         }
         permute(&mut self.user, &order);
