@@ -486,6 +486,18 @@ impl<'a> ColumnIter<'a> {
     }
 }
 
+/// Rows of a Parquet file, from its metadata; `None` for other files or an
+/// unreadable one (the read itself then reports the error).
+pub fn parquet_rows(file: &Path) -> Option<u64> {
+    if !file.to_string_lossy().to_ascii_lowercase().ends_with(".parquet") {
+        return None;
+    }
+    let path = PlRefPath::new(file.to_string_lossy().as_ref());
+    let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).ok()?;
+    let df = lf.select([len().alias("n")]).collect().ok()?;
+    df.column("n").ok()?.get(0).ok()?.extract::<u64>()
+}
+
 /// The normalised column names of a file, read from its header or schema.
 pub fn file_columns(file: &Path) -> Result<Vec<String>, IngestError> {
     let mut names = Vec::new();
