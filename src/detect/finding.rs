@@ -122,6 +122,9 @@ pub enum Fact {
         after_hours: u64,
         /// Distinct patients no care explains that day.
         unexplained_patients: u64,
+        /// Of the new devices, those no account in the hospital had used
+        /// before that day (a thief's own machine, an outside address).
+        unseen_in_hospital: u64,
     },
     /// Many patients no care explains, compared with peers.
     UnexplainedBreadth {
@@ -197,14 +200,23 @@ impl Fact {
             Fact::SlowExfiltration { days, span_days, patients, baseline } => format!(
                 "printed or exported records with no care link above the user's own baseline on {days} days within {span_days} ({patients} patients; usually {baseline:.0} a day)"
             ),
-            Fact::NewDeviceOddHours { workstations, ips, after_hours, unexplained_patients } => {
+            Fact::NewDeviceOddHours { workstations, ips, after_hours, unexplained_patients, unseen_in_hospital } => {
                 let device = match (*workstations > 0, *ips > 0) {
                     (true, true) => "a workstation and an IP address",
                     (true, false) => "a workstation",
                     _ => "an IP address",
                 };
+                let unseen = match unseen_in_hospital {
+                    0 => String::new(),
+                    1 => " (one of them never seen in the hospital before that day)".to_string(),
+                    n => format!(" ({n} of them never seen in the hospital before that day)"),
+                };
+                let hours = match after_hours {
+                    0 => "within the account's usual hours".to_string(),
+                    n => format!("with {n} accesses outside usual hours"),
+                };
                 format!(
-                    "used {device} the account had never used, with {after_hours} accesses outside usual hours and {unexplained_patients} patients no care explains that day"
+                    "used {device} the account had never used{unseen}, {hours} and {unexplained_patients} patients no care explains that day"
                 )
             }
             Fact::UnexplainedBreadth { patients, days, peer_median, peer_label } => format!(
@@ -246,7 +258,8 @@ impl Fact {
             Fact::BeforeHire { .. } => "before hire",
             Fact::BulkExtraction { .. } => "bulk extraction",
             Fact::SlowExfiltration { .. } => "slow exfiltration",
-            Fact::NewDeviceOddHours { .. } => "new device at odd hours",
+            Fact::NewDeviceOddHours { unseen_in_hospital: 0, .. } => "new device at odd hours",
+            Fact::NewDeviceOddHours { .. } => "device new to the hospital",
             Fact::UnexplainedBreadth { .. } => "unexplained browsing",
             Fact::PeerOutlier { .. } => "peer outlier",
         }

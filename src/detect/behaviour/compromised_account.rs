@@ -1,12 +1,16 @@
-//! `compromised_account`: a new device, odd hours and unexplained breadth on
-//! the same day.
+//! `compromised_account`: a new device and unexplained breadth on the same
+//! day, with odd hours or a device no one in the hospital had used before.
 //!
 //! Why it matters: stolen credentials are used from the thief's machine,
 //! usually at night, to pull records of patients the real user never treats.
 //! Each signal alone is common (a new workstation on a new unit, a night
 //! shift, a consult); together they are rare. A device counts as new when the
 //! account had not used it on an earlier day, once the account has
-//! `min_history_days` active days.
+//! `min_history_days` active days. Night hours are no signal for a
+//! night-shift account, but a workstation or IP address that no account in
+//! the hospital had used before that day (the thief's laptop, an outside
+//! address) stands in for them: hospital devices are shared, a thief's are
+//! not.
 //!
 //! Example: a nurse's account logs in at 03:05 from `LAPTOP-3F2A` and an
 //! outside IP address it never used and opens 44 patients no care explains.
@@ -42,6 +46,9 @@ impl Rule for CompromisedAccount {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let p = &input.config.rules.compromised_account;
         let ev = &input.data.events;
+        let dict = &input.data.dict;
+        let ws_first = first_seen(&ev.workstation, &ev.ts, dict.workstations.len());
+        let ip_first = first_seen(&ev.ip, &ev.ts, dict.ips.len());
         input
             .features
             .users
@@ -51,9 +58,27 @@ impl Rule for CompromisedAccount {
                 for (k, d) in s.days.iter().enumerate() {
                     if k < p.min_history_days as usize
                         || d.new_workstations + d.new_ips == 0
-                        || d.after_hours < u64::from(p.min_after_hours)
                         || d.unexplained_patients < u64::from(p.min_unexplained_patients)
                     {
+                        continue;
+                    }
+                    // Devices of this day that no account had used before it.
+                    let day_start = ev.ts[d.events.start];
+                    let mut unseen: Vec<(bool, u32)> = d
+                        .events
+                        .clone()
+                        .flat_map(|i| {
+                            let w = ev.workstation[i];
+                            let a = ev.ip[i];
+                            let ws = (w != NONE && ws_first[w as usize] >= day_start).then_some((true, w));
+                            let ip = (a != NONE && ip_first[a as usize] >= day_start).then_some((false, a));
+                            ws.into_iter().chain(ip)
+                        })
+                        .collect();
+                    unseen.sort_unstable();
+                    unseen.dedup();
+                    let unseen_in_hospital = unseen.len() as u64;
+                    if d.after_hours < u64::from(p.min_after_hours) && unseen_in_hospital == 0 {
                         continue;
                     }
                     // Evidence: the day's accesses no care explains.
@@ -73,6 +98,7 @@ impl Rule for CompromisedAccount {
                             ips: d.new_ips,
                             after_hours: d.after_hours,
                             unexplained_patients: d.unexplained_patients,
+                            unseen_in_hospital,
                         }],
                         downgraded: false,
                     });
@@ -81,6 +107,33 @@ impl Rule for CompromisedAccount {
             })
             .collect::<Vec<_>>()
     }
+}
+
+/// The first instant each code appears at (`i64::MAX` for codes never seen).
+fn first_seen(codes: &[u32], ts: &[i64], len: usize) -> Vec<i64> {
+    codes
+        .par_chunks(1 << 16)
+        .zip(ts.par_chunks(1 << 16))
+        .fold(
+            || vec![i64::MAX; len],
+            |mut first, (c, t)| {
+                for (&code, &at) in c.iter().zip(t) {
+                    if code != NONE && at < first[code as usize] {
+                        first[code as usize] = at;
+                    }
+                }
+                first
+            },
+        )
+        .reduce(
+            || vec![i64::MAX; len],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x = (*x).min(y);
+                }
+                a
+            },
+        )
 }
 
 #[cfg(test)]
@@ -115,6 +168,51 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, AlertKind::Account);
         assert!(found[0].facts[0].sentence().contains("a workstation and an IP address the account had never used"));
+    }
+
+    /// A night-shift nurse: 03:00 is her usual time.
+    fn night_nurse(w: &mut World) {
+        w.user("rn").department("MED").role("nurse");
+        w.user("rn2").department("MED").role("nurse");
+        w.patient("P0");
+        w.encounter("P0", "MED", "2026-11-01 00:00:00", None, None);
+        // 120 accesses, all between 03:00 and 04:00: enough to learn her hours.
+        for day in 1..=5 {
+            for m in 0..24 {
+                let at = format!("2026-11-0{day} 03:{:02}:00", 2 * m);
+                w.access_from(&at, "rn", "P0", "view", "WS-MED-1", "10.0.0.1");
+            }
+            // A colleague on the unit's other workstation.
+            w.access_from(&format!("2026-11-0{day} 12:00:00"), "rn2", "P0", "view", "WS-MED-2", "10.0.0.2");
+        }
+    }
+
+    #[test]
+    fn fires_at_usual_hours_when_the_device_is_new_to_the_whole_hospital() {
+        let mut w = World::new();
+        night_nurse(&mut w);
+        for i in 0..8 {
+            let at = format!("2026-11-07 03:{:02}:00", 10 + i);
+            w.access_from(&at, "rn", &format!("X{i}"), "view", "LAPTOP-1", "185.1.2.3");
+        }
+        let found = w.run(&CompromisedAccount);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let text = found[0].facts[0].sentence();
+        assert!(text.contains("2 of them never seen in the hospital before that day"), "{text}");
+        assert!(text.contains("within the account's usual hours"), "{text}");
+    }
+
+    #[test]
+    fn a_night_nurse_on_a_colleagues_workstation_does_not_fire() {
+        // New to her, but a hospital workstation others use: at her usual
+        // hours this is a night on another bay, not a stolen account.
+        let mut w = World::new();
+        night_nurse(&mut w);
+        for i in 0..8 {
+            let at = format!("2026-11-07 03:{:02}:00", 10 + i);
+            w.access_from(&at, "rn", &format!("X{i}"), "view", "WS-MED-2", "10.0.0.2");
+        }
+        assert!(w.run(&CompromisedAccount).is_empty());
     }
 
     #[test]
