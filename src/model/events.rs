@@ -155,28 +155,18 @@ impl DataCategory {
         DataCategory::Other,
     ];
 
-    const NAMED: [DataCategory; 12] = [
-        DataCategory::Demographics,
-        DataCategory::Notes,
-        DataCategory::Results,
-        DataCategory::Medications,
-        DataCategory::Imaging,
-        DataCategory::Orders,
-        DataCategory::Billing,
-        DataCategory::BehavioralHealth,
-        DataCategory::SubstanceUse,
-        DataCategory::Hiv,
-        DataCategory::Reproductive,
-        DataCategory::Genetic,
-    ];
+    /// The contract's named categories (all but unspecified and other).
+    fn named() -> impl Iterator<Item = DataCategory> {
+        Self::ALL[1..Self::ALL.len() - 1].iter().copied()
+    }
 
     /// Reads a contract category, case-insensitively; `None` for unknown values.
     pub fn parse(s: &str) -> Option<DataCategory> {
-        if let Some(c) = Self::NAMED.into_iter().find(|c| c.as_str() == s) {
+        if let Some(c) = Self::named().find(|c| c.as_str() == s) {
             return Some(c);
         }
         let s = s.trim();
-        Self::NAMED.into_iter().find(|c| s.eq_ignore_ascii_case(c.as_str()))
+        Self::named().find(|c| s.eq_ignore_ascii_case(c.as_str()))
     }
 
     /// The contract's spelling.
@@ -239,6 +229,22 @@ pub struct Events {
     pub source_line: Vec<u64>,
 }
 
+/// Runs `$body` once per column of an [`Events`], with `$c` bound to a
+/// mutable reference to it (each column has its own type, so this is a
+/// macro rather than a loop).
+macro_rules! each_column {
+    ($events:expr, $c:ident => $body:expr) => {
+        each_column!(@fields $events, $c => $body; user, patient, ts, action, category, workstation, ip,
+            department, break_glass, source_file, source_line)
+    };
+    (@fields $events:expr, $c:ident => $body:expr; $($field:ident),*) => {{
+        $({
+            let $c = &mut $events.$field;
+            $body;
+        })*
+    }};
+}
+
 impl Events {
     /// Number of events.
     pub fn len(&self) -> usize {
@@ -252,17 +258,7 @@ impl Events {
 
     /// Reserves room for `n` more events in every column.
     pub fn reserve(&mut self, n: usize) {
-        self.user.reserve(n);
-        self.patient.reserve(n);
-        self.ts.reserve(n);
-        self.action.reserve(n);
-        self.category.reserve(n);
-        self.workstation.reserve(n);
-        self.ip.reserve(n);
-        self.department.reserve(n);
-        self.break_glass.reserve(n);
-        self.source_file.reserve(n);
-        self.source_line.reserve(n);
+        each_column!(self, c => c.reserve(n));
     }
 
     /// Whether event `i` touched a patient record.
@@ -308,19 +304,7 @@ impl Events {
             *v = out;
         }
         let dest = &dest;
-        rayon::scope(|s| {
-            s.spawn(|_| scatter(&mut self.user, dest));
-            s.spawn(|_| scatter(&mut self.patient, dest));
-            s.spawn(|_| scatter(&mut self.ts, dest));
-            s.spawn(|_| scatter(&mut self.action, dest));
-            s.spawn(|_| scatter(&mut self.category, dest));
-            s.spawn(|_| scatter(&mut self.workstation, dest));
-            s.spawn(|_| scatter(&mut self.ip, dest));
-            s.spawn(|_| scatter(&mut self.department, dest));
-            s.spawn(|_| scatter(&mut self.break_glass, dest));
-            s.spawn(|_| scatter(&mut self.source_file, dest));
-            s.spawn(|_| scatter(&mut self.source_line, dest));
-        });
+        rayon::scope(|s| each_column!(self, c => s.spawn(move |_| scatter(c, dest))));
         // Then each user's slice in time order, stably. Logs are mostly
         // written in time order, so this usually finds nothing to do.
         let ts = &self.ts;
@@ -349,17 +333,7 @@ impl Events {
             let out: Vec<T> = order.par_iter().map(|&i| v[i as usize]).collect();
             *v = out;
         }
-        permute(&mut self.user, &order);
-        permute(&mut self.patient, &order);
-        permute(&mut self.ts, &order);
-        permute(&mut self.action, &order);
-        permute(&mut self.category, &order);
-        permute(&mut self.workstation, &order);
-        permute(&mut self.ip, &order);
-        permute(&mut self.department, &order);
-        permute(&mut self.break_glass, &order);
-        permute(&mut self.source_file, &order);
-        permute(&mut self.source_line, &order);
+        each_column!(self, c => permute(c, &order));
     }
 
     /// The contiguous range of each user's events, in user-code order.

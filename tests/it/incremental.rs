@@ -48,21 +48,25 @@ impl World {
     }
 
     fn detect(&self, input: &Path, out: &str, extra: &[&str]) -> Run {
-        let out = self.path(out);
-        let output = binary()
-            .args(["detect", "-q", "--timezone", "America/Chicago", "--input"])
-            .arg(input)
-            .arg("--out")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .unwrap();
-        Run { output, out }
+        detect_chicago(input, self.path(out), extra)
     }
 
     fn state(&self) -> String {
         self.path("state").to_string_lossy().into_owned()
     }
+}
+
+/// `ehrwatch detect -q --timezone America/Chicago` on `input` into `out`.
+fn detect_chicago(input: &Path, out: PathBuf, extra: &[&str]) -> Run {
+    let output = binary()
+        .args(["detect", "-q", "--timezone", "America/Chicago", "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
+    Run { output, out }
 }
 
 /// The files whose bytes must match between an incremental and a full run.
@@ -258,18 +262,7 @@ fn a_multi_day_csv_cut_by_the_retention_still_gives_the_full_runs_night() {
         std::fs::write(dir.join("access_log.csv"), text).unwrap();
         dir
     };
-    let detect = |input: &Path, out: &str, extra: &[&str]| -> Run {
-        let out = tmp.path().join(out);
-        let output = binary()
-            .args(["detect", "-q", "--timezone", "America/Chicago", "--input"])
-            .arg(input)
-            .arg("--out")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .unwrap();
-        Run { output, out }
-    };
+    let detect = |input: &Path, out: &str, extra: &[&str]| detect_chicago(input, tmp.path().join(out), extra);
     let state = tmp.path().join("state").to_string_lossy().into_owned();
     let history = bundle("history", days("2026-10-29", "2026-11-03"));
     let first = detect(&history, "out-history", &["--state", &state, "--state-days", "3"]);

@@ -278,12 +278,14 @@ impl World {
         }
     }
 
-    pub fn check(&self, rule: &dyn Rule) -> Result<(), String> {
+    /// Builds the hospital and runs explain and features as the pipeline
+    /// does, then hands the detect input to `f`.
+    fn with_input<R>(&self, f: impl FnOnce(&DetectInput<'_>) -> R) -> R {
         let data = self.build();
         let explained = explain(&data, &self.config.explain);
         let features = compute(&data, &explained, &self.config.hours, &self.config.peers);
         let relations = Relations::build(&data);
-        rule.check(&DetectInput {
+        f(&DetectInput {
             data: &data,
             explained: &explained,
             features: &features,
@@ -292,49 +294,36 @@ impl World {
         })
     }
 
+    pub fn check(&self, rule: &dyn Rule) -> Result<(), String> {
+        self.with_input(|input| rule.check(input))
+    }
+
     pub fn run(&self, rule: &dyn Rule) -> Vec<Finding> {
-        let data = self.build();
-        let explained = explain(&data, &self.config.explain);
-        let features = compute(&data, &explained, &self.config.hours, &self.config.peers);
-        let relations = Relations::build(&data);
-        let input = DetectInput {
-            data: &data,
-            explained: &explained,
-            features: &features,
-            config: &self.config,
-            relations: &relations,
-        };
-        rule.check(&input).expect("rule can run on the fixture");
-        rule.run(&input)
+        self.with_input(|input| {
+            rule.check(input).expect("rule can run on the fixture");
+            rule.run(input)
+        })
     }
 
     /// Every rule, then scoring, as the pipeline runs them: one
     /// [`ScoredAlert`] per alert, in rank order.
     pub fn alerts(&self) -> Vec<ScoredAlert> {
-        let data = self.build();
-        let explained = explain(&data, &self.config.explain);
-        let features = compute(&data, &explained, &self.config.hours, &self.config.peers);
-        let relations = Relations::build(&data);
-        let input = DetectInput {
-            data: &data,
-            explained: &explained,
-            features: &features,
-            config: &self.config,
-            relations: &relations,
-        };
-        let detection = detect(&input);
-        let scored = score(detection.findings, &input, &detection.weights, &detection.order, &self.config.score);
-        scored
-            .alerts
-            .iter()
-            .map(|a| ScoredAlert {
-                user: data.dict.users.name(a.user).to_string(),
-                patient: data.dict.patients.name(a.patient).to_string(),
-                score: a.score,
-                rules: a.rules.clone(),
-                explanation: a.explanation(),
-            })
-            .collect()
+        self.with_input(|input| {
+            let detection = detect(input);
+            let scored = score(detection.findings, input, &detection.weights, &detection.order, &self.config.score);
+            let dict = &input.data.dict;
+            scored
+                .alerts
+                .iter()
+                .map(|a| ScoredAlert {
+                    user: dict.users.name(a.user).to_string(),
+                    patient: dict.patients.name(a.patient).to_string(),
+                    score: a.score,
+                    rules: a.rules.clone(),
+                    explanation: a.explanation(),
+                })
+                .collect()
+        })
     }
 
     /// The explanation of each access, as (user, patient, local timestamp
