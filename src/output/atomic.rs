@@ -4,6 +4,19 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// Creates a new file (failing if it exists) readable and writable by its
+/// owner only.
+pub fn create_private(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
 /// A staging folder inside the output folder. Files are created in it and
 /// renamed into the output folder by [`Staging::commit`]; dropping a staging
 /// that was not committed removes it, leaving earlier outputs untouched.
@@ -45,14 +58,7 @@ impl Staging {
     /// Creates `name` in the staging folder, readable and writable by the
     /// owner only.
     pub fn create(&mut self, name: &str) -> io::Result<BufWriter<File>> {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let f = opts.open(self.dir.join(name))?;
+        let f = create_private(&self.dir.join(name))?;
         self.files.push(name.to_string());
         Ok(BufWriter::with_capacity(1 << 20, f))
     }

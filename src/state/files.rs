@@ -1,6 +1,6 @@
 //! The state's files: input-file keys, and reading and writing a batch.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -67,14 +67,7 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 fn create_private(path: &Path) -> io::Result<BufWriter<File>> {
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    Ok(BufWriter::with_capacity(1 << 20, opts.open(path)?))
+    Ok(BufWriter::with_capacity(1 << 20, crate::output::create_private(path)?))
 }
 
 fn finish(w: BufWriter<File>) -> io::Result<()> {

@@ -1,6 +1,5 @@
 //! One run at a time per state folder.
 
-use std::fs::OpenOptions;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
@@ -31,14 +30,7 @@ impl Lock {
     pub fn acquire(dir: &Path) -> Result<Lock, StateError> {
         let path = dir.join(".lock");
         for _ in 0..2 {
-            let mut opts = OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            match opts.open(&path) {
+            match crate::output::create_private(&path) {
                 Ok(mut f) => {
                     write!(f, "{}", std::process::id())
                         .map_err(|source| StateError::Io { path: path.clone(), source })?;
