@@ -90,25 +90,31 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
             }
         }
     }
-    drop_subsumed_browsing(&mut out.findings);
+    drop_subsumed_browsing(&mut out.findings, &input.data.events.patient);
     out
 }
 
-/// Per-patient `unexplained_browsing` findings whose accesses are all
-/// evidence of a user-level finding of the same user (use after
-/// termination, a bulk pull, a compromised-account day) repeat that finding
-/// patient by patient: they would crowd the ranked list with one case's
-/// accesses. They are dropped; the user-level finding carries them.
-fn drop_subsumed_browsing(findings: &mut Vec<Finding>) {
+/// Per-patient `unexplained_browsing` findings that repeat a user-level
+/// finding of the same user (use after termination, a bulk pull, slow
+/// exfiltration, a compromised-account day) patient by patient: either all
+/// their accesses are that finding's evidence, or their patient is one
+/// that finding pulled (the views that went with the prints). They would
+/// crowd the ranked list with one case; they are dropped, and the
+/// user-level finding carries them. `patient_of` is the events' patients.
+fn drop_subsumed_browsing(findings: &mut Vec<Finding>, patient_of: &[crate::model::Code]) {
     use std::collections::{HashMap, HashSet};
-    let mut covered: HashMap<crate::model::Code, HashSet<usize>> = HashMap::new();
+    let mut covered: HashMap<crate::model::Code, (HashSet<usize>, HashSet<crate::model::Code>)> = HashMap::new();
     for f in findings.iter().filter(|f| f.patient == crate::model::NONE) {
-        covered.entry(f.user).or_default().extend(f.events.iter().copied());
+        let (events, patients) = covered.entry(f.user).or_default();
+        events.extend(f.events.iter().copied());
+        patients.extend(f.events.iter().map(|&i| patient_of[i]).filter(|&p| p != crate::model::NONE));
     }
     findings.retain(|f| {
         f.rule != "unexplained_browsing"
             || f.patient == crate::model::NONE
-            || !covered.get(&f.user).is_some_and(|c| f.events.iter().all(|e| c.contains(e)))
+            || !covered.get(&f.user).is_some_and(|(events, patients)| {
+                patients.contains(&f.patient) || f.events.iter().all(|e| events.contains(e))
+            })
     });
 }
 
@@ -147,22 +153,31 @@ mod tests {
 
     #[test]
     fn browsing_already_covered_by_a_user_level_finding_is_dropped_and_the_rest_kept() {
+        // Events 10-12 touch no patient; 20 is an export of patient 9.
+        let mut patient_of = vec![NONE; 30];
+        patient_of[20] = 9;
+        patient_of[21] = 9;
         let mut f = vec![
             finding("employment_window", 1, NONE, vec![10, 11, 12]),
+            finding("slow_exfiltration", 3, NONE, vec![20]),
             finding("unexplained_browsing", 1, 7, vec![10, 11]), // all covered: dropped
             finding("unexplained_browsing", 1, 8, vec![12, 13]), // 13 is not: kept
             finding("unexplained_browsing", 2, 7, vec![10]),     // another user: kept
             finding("vip_access", 1, 7, vec![10]),               // other rules: kept
+            finding("unexplained_browsing", 3, 9, vec![21]),     // the pulled patient's view: dropped
+            finding("unexplained_browsing", 3, 5, vec![22]),     // a patient not pulled: kept
         ];
-        drop_subsumed_browsing(&mut f);
+        drop_subsumed_browsing(&mut f, &patient_of);
         let kept: Vec<(&str, u32, u32)> = f.iter().map(|x| (x.rule, x.user, x.patient)).collect();
         assert_eq!(
             kept,
             vec![
                 ("employment_window", 1, NONE),
+                ("slow_exfiltration", 3, NONE),
                 ("unexplained_browsing", 1, 8),
                 ("unexplained_browsing", 2, 7),
-                ("vip_access", 1, 7)
+                ("vip_access", 1, 7),
+                ("unexplained_browsing", 3, 5)
             ]
         );
     }
