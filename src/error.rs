@@ -28,6 +28,8 @@ impl Error {
     /// failure (exit code 2).
     pub fn is_user_error(&self) -> bool {
         match self {
+            // The incremental state failing to load is the environment's fault.
+            Error::Ingest(IngestError::History(_)) => false,
             Error::Ingest(_) | Error::Config(_) => true,
             Error::State(e) => e.is_user_error(),
             Error::Output(_) => false,

@@ -84,7 +84,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let (data, mut state) = match state {
         None => (ingest::read_bundle(&req.input, config.timezone, progress)?, None),
         Some((dir, keys, history, batches, retain)) => {
-            let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, Some(history))?;
+            let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, Some(&history))?;
             (data, Some((dir, keys, batches, retain)))
         }
     };

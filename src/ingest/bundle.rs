@@ -213,7 +213,7 @@ pub fn read_bundle_with_history(
     dir: &Path,
     tz: Tz,
     progress: &Progress,
-    history: Option<History>,
+    history: Option<&dyn History>,
 ) -> Result<Ingested, IngestError> {
     if !dir.is_dir() {
         return Err(IngestError::NotABundle(dir.to_path_buf()));
@@ -296,10 +296,10 @@ pub fn read_bundle_with_history(
     // once at their final size, instead of doubling (and copying) as files
     // are merged, which at 100 M events is seconds and gigabytes.
     let known_rows: u64 = access_files.files.par_iter().filter_map(|f| parquet_rows(f)).sum();
-    events.reserve(known_rows as usize + history.as_ref().map_or(0, History::len));
+    events.reserve(known_rows as usize + history.map_or(0, |h| h.events()));
     if let Some(h) = history {
-        report.history_events = h.len() as u64;
-        merge_history(h, &mut dict, &mut events);
+        report.history_events = h.events() as u64;
+        merge_history(h, &mut dict, &mut events).map_err(IngestError::History)?;
     }
     let first_access_file = report.files.len();
     // The access log's files (one per day, typically) are read in parallel,

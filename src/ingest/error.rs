@@ -6,6 +6,9 @@ use std::path::PathBuf;
 /// A bundle that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    /// Earlier nights' events (the incremental state) could not be loaded.
+    #[error(transparent)]
+    History(super::history::HistoryError),
     /// The input folder does not exist or is not a folder.
     #[error(
         "input bundle {0}: not a folder; expected a folder holding access_log.csv, access_log.parquet or access_log/"

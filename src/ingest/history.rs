@@ -8,23 +8,33 @@ use crate::model::{Dictionaries, Dictionary, Events, NONE};
 /// position in the state's input order.
 pub const HISTORY_FILE: u32 = u32::MAX;
 
-/// Earlier runs' events: parts (one per absorbed input file) in the order
-/// they were fed.
-#[derive(Debug, Default)]
-pub struct History {
-    /// The parts, oldest first.
-    pub parts: Vec<HistoryPart>,
+/// Earlier runs' events, as parts (one per absorbed input file) in the
+/// order they were fed, loaded one at a time while ingest merges them, so
+/// the history is never held twice.
+pub trait History: Sync {
+    /// Events in all parts.
+    fn events(&self) -> usize;
+    /// Number of parts.
+    fn parts(&self) -> usize;
+    /// Loads part `k` (0 = oldest).
+    fn load(&self, k: usize) -> Result<HistoryPart, HistoryError>;
 }
 
-impl History {
-    /// Events in all parts.
-    pub fn len(&self) -> usize {
-        self.parts.iter().map(|p| p.events.len()).sum()
+/// Why a part of the history cannot be loaded (the state's own error).
+pub type HistoryError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A history already in memory (tests, small tools).
+impl History for Vec<HistoryPart> {
+    fn events(&self) -> usize {
+        self.iter().map(|p| p.events.len()).sum()
     }
 
-    /// Whether there are no events.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    fn parts(&self) -> usize {
+        self.len()
+    }
+
+    fn load(&self, k: usize) -> Result<HistoryPart, HistoryError> {
+        Ok(self[k].clone())
     }
 }
 
@@ -55,13 +65,24 @@ fn recode(values: &[String], global: &mut Dictionary) -> Vec<u32> {
 /// before the access-log files, so every id gets the code a full run over
 /// the same files (earlier days first) would give it. History events are
 /// numbered in `source_line` from 0, in order.
-pub(crate) fn merge_history(history: History, dict: &mut Dictionaries, events: &mut Events) {
+/// The next part is loaded while the current one is merged.
+pub(crate) fn merge_history(
+    history: &dyn History,
+    dict: &mut Dictionaries,
+    events: &mut Events,
+) -> Result<(), HistoryError> {
+    let parts = history.parts();
     let mut seq = 0u64;
-    for part in history.parts {
+    let mut next = (parts > 0).then(|| history.load(0));
+    for k in 0..parts {
+        let part = next.take().expect("loaded ahead")?;
         let n = part.events.len() as u64;
-        merge_part(part, dict, events, seq);
+        let ((), ahead) =
+            rayon::join(|| merge_part(part, dict, events, seq), || (k + 1 < parts).then(|| history.load(k + 1)));
+        next = ahead;
         seq += n;
     }
+    Ok(())
 }
 
 fn merge_part(history: HistoryPart, dict: &mut Dictionaries, events: &mut Events, seq: u64) {

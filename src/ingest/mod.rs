@@ -26,7 +26,7 @@ mod source;
 
 pub use bundle::{read_bundle, read_bundle_with_history, Ingested};
 pub use error::IngestError;
-pub use history::{History, HistoryPart, HISTORY_FILE};
+pub use history::{History, HistoryError, HistoryPart, HISTORY_FILE};
 pub use rejects::{RejectedRow, Rejects};
 pub use report::{FileReport, IngestReport, SkippedTable};
 pub use reviewed::{read_reviewed, Review, Reviews, Verdict};

@@ -34,9 +34,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use rayon::prelude::*;
-
-use crate::ingest::{History, HistoryPart, Ingested, HISTORY_FILE};
+use crate::ingest::{History, HistoryError, HistoryPart, Ingested, HISTORY_FILE};
 use crate::model::NONE;
 use crate::time::{date_from_days, ZoneCache, MICROS_PER_DAY};
 
@@ -140,10 +138,34 @@ pub struct StateDir {
 /// The state as loaded for a run: the history to merge, and what it holds.
 #[derive(Debug)]
 pub struct Loaded {
-    /// Events and ids to hand to ingest.
-    pub history: History,
+    /// The batches to hand to ingest, read one at a time as it merges them.
+    pub history: StateHistory,
     /// The batch bookkeeping, kept by the caller while the history goes to ingest.
     pub batches: LoadedBatches,
+}
+
+/// The kept batches of a state, read on demand (checked against the
+/// manifest's event counts).
+#[derive(Debug)]
+pub struct StateHistory {
+    dir: PathBuf,
+    batches: Vec<Batch>,
+}
+
+impl History for StateHistory {
+    fn events(&self) -> usize {
+        self.batches.iter().map(|b| b.events as usize).sum()
+    }
+
+    fn parts(&self) -> usize {
+        self.batches.len()
+    }
+
+    fn load(&self, k: usize) -> Result<HistoryPart, HistoryError> {
+        let b = &self.batches[k];
+        files::read_batch(&self.dir.join(&b.data), b.events)
+            .map_err(|e| Box::new(read_error(&self.dir)(e)) as HistoryError)
+    }
 }
 
 /// Which batch each history event belongs to, and the batches kept.
@@ -242,28 +264,25 @@ impl StateDir {
         &self.dir
     }
 
-    /// Loads the held events, leaving out the batches whose content is one
-    /// of this run's input files (`keys`). Batch files are read in parallel
-    /// and their ids interned batch by batch, which gives codes in order of
-    /// first appearance over the whole history.
+    /// The held batches, leaving out those whose content is one of this
+    /// run's input files (`keys`). Nothing is read yet: ingest loads the
+    /// batches one at a time as it merges them, interning their ids batch by
+    /// batch, which gives codes in order of first appearance over the whole
+    /// history.
     pub fn load(&self, keys: &[FileKey]) -> Result<Loaded, StateError> {
         let Some(m) = &self.manifest else {
-            return Ok(Loaded { history: History::default(), batches: LoadedBatches::default() });
+            let history = StateHistory { dir: self.dir.clone(), batches: Vec::new() };
+            return Ok(Loaded { history, batches: LoadedBatches::default() });
         };
         let is_rerun = |b: &Batch| keys.iter().any(|k| k.key == b.key);
         let replaced: Vec<String> =
             keys.iter().filter(|k| m.batches.iter().any(|b| b.key == k.key)).map(|k| k.file.clone()).collect();
         let batches: Vec<Batch> = m.batches.iter().filter(|b| !is_rerun(b)).cloned().collect();
-        let parts: Vec<HistoryPart> = batches
-            .par_iter()
-            .map(|b| files::read_batch(&self.dir.join(&b.data), b.events))
-            .collect::<Result<_, _>>()
-            .map_err(read_error(&self.dir))?;
         let mut batch_of = Vec::new();
-        for (b, part) in parts.iter().enumerate() {
-            batch_of.extend(std::iter::repeat_n(b as u32, part.events.len()));
+        for (b, batch) in batches.iter().enumerate() {
+            batch_of.extend(std::iter::repeat_n(b as u32, batch.events as usize));
         }
-        let history = History { parts };
+        let history = StateHistory { dir: self.dir.clone(), batches: batches.clone() };
         Ok(Loaded { history, batches: LoadedBatches { batch_of, batches, replaced } })
     }
 
@@ -301,35 +320,47 @@ impl StateDir {
             let last = local_day(&mut zone, t);
             zone.to_utc(i64::from(last - retain_days.max(1) as i32 + 1) * MICROS_PER_DAY)
         });
-        // Per batch: its kept events with their input-order key, and how
-        // many it had.
-        let mut members: Vec<Vec<(u64, u64, u32)>> = vec![Vec::new(); batches.len()];
-        let mut total = vec![0u64; batches.len()];
-        for i in 0..ev.len() {
-            let (f, line) = (ev.source_file[i], ev.source_line[i]);
-            let (b, key) = if f == HISTORY_FILE {
-                (kept.batch_of[line as usize] as usize, (0, line))
+        // Which batch each event is in, and per batch how many events it
+        // had and keeps.
+        let batch_of_event = |i: usize| -> usize {
+            let f = ev.source_file[i];
+            if f == HISTORY_FILE {
+                kept.batch_of[ev.source_line[i] as usize] as usize
             } else {
-                (first_new + (f as usize - first_access), (u64::from(f), line))
-            };
+                first_new + (f as usize - first_access)
+            }
+        };
+        let keeps = |i: usize| cutoff.is_none_or(|c| ev.ts[i] >= c);
+        let mut total = vec![0u64; batches.len()];
+        let mut kept_n = vec![0u64; batches.len()];
+        for i in 0..ev.len() {
+            let b = batch_of_event(i);
             total[b] += 1;
-            if cutoff.is_none_or(|c| ev.ts[i] >= c) {
-                members[b].push((key.0, key.1, i as u32));
+            kept_n[b] += u64::from(keeps(i));
+        }
+        // Only this run's batches and those the retention cuts are written;
+        // the others stay as they are on disk.
+        let rewrite: Vec<bool> =
+            (0..batches.len()).map(|b| kept_n[b] > 0 && (b >= first_new || kept_n[b] < total[b])).collect();
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); batches.len()];
+        for i in 0..ev.len() {
+            let b = batch_of_event(i);
+            if rewrite[b] && keeps(i) {
+                members[b].push(i as u32);
             }
         }
         let batch_dir = self.dir.join("batches");
         files::create_private_dir(&batch_dir).map_err(io_err(&batch_dir))?;
         let mut live = Vec::new();
-        let mut expired = 0u64;
-        for (b, (mut batch, mut list)) in batches.into_iter().zip(members).enumerate() {
-            expired += total[b] - list.len() as u64;
-            if list.is_empty() {
+        let expired: u64 = (0..batches.len()).map(|b| total[b] - kept_n[b]).sum();
+        for (b, (mut batch, mut order)) in batches.into_iter().zip(members).enumerate() {
+            if kept_n[b] == 0 {
                 continue;
             }
-            let rewrite = b >= first_new || (list.len() as u64) < total[b];
-            if rewrite {
-                list.sort_unstable();
-                let order: Vec<u32> = list.iter().map(|k| k.2).collect();
+            if rewrite[b] {
+                // One batch is one input file (or the history's own order):
+                // `source_line` orders it as it was read.
+                order.sort_unstable_by_key(|&i| ev.source_line[i as usize]);
                 let (lo, hi) = order
                     .iter()
                     .fold((i64::MAX, i64::MIN), |(lo, hi), &i| (lo.min(ev.ts[i as usize]), hi.max(ev.ts[i as usize])));

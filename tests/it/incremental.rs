@@ -202,7 +202,21 @@ fn the_state_is_private_locked_and_tied_to_its_time_zone() {
     assert!(err.contains("America/Chicago") && err.contains("Europe/Paris"), "{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
 
-    // A damaged state is refused with what to do, not a panic.
+    // A damaged batch file is found when it is read: one line, what to do.
+    let batch = std::fs::read_dir(w.path("state/batches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".events.parquet"))
+        .unwrap();
+    let bytes = std::fs::read(&batch).unwrap();
+    std::fs::write(&batch, &bytes[..bytes.len() / 2]).unwrap();
+    let broken = w.detect(&night, "out-broken", &["--state", &w.state()]);
+    assert_eq!(broken.code(), 2, "{}", broken.stderr());
+    assert!(broken.stderr().contains("rebuild the state"), "{}", broken.stderr());
+    assert_eq!(broken.stderr().lines().count(), 1, "{}", broken.stderr());
+    std::fs::write(&batch, &bytes).unwrap();
+
+    // A damaged manifest is refused with what to do, not a panic.
     std::fs::write(w.path("state/manifest.json"), "{ not json").unwrap();
     let damaged = w.detect(&night, "out-damaged", &["--state", &w.state()]);
     assert_eq!(damaged.code(), 2);
