@@ -116,12 +116,24 @@ fn care_explains_legitimate_work_and_leaves_snooping_unexplained_and_incidents_r
         "K {} incident recall@K {:.3} precision@K {:.3} AP {:.3} look-alike alerts@K {}",
         e.k, e.incident_recall_at_k, e.precision_at_k, e.average_precision, e.lookalike_alerts_at_k
     );
-    assert!(e.incident_recall_at_k >= 0.75, "incident recall@K {}", e.incident_recall_at_k);
-    assert!(e.average_precision >= 0.6, "average precision {}", e.average_precision);
-    assert!(e.precision_at_k >= 0.5, "precision@K {}", e.precision_at_k);
-    // Measured 1 of K = 56 with seed 11.
+    // Measured with seed 11 (2026-11-29): 27 of 28 incidents in the top K,
+    // precision@K 0.98, AP 0.82, 1 look-alike alert of K = 56. The bounds
+    // leave room for deliberate trade-offs, not for a regression.
+    assert!(e.incident_recall_at_k >= 0.85, "incident recall@K {}", e.incident_recall_at_k);
+    assert!(e.average_precision >= 0.7, "average precision {}", e.average_precision);
+    assert!(e.precision_at_k >= 0.8, "precision@K {}", e.precision_at_k);
     assert!(e.lookalike_alerts_at_k * 10 <= e.k, "look-alikes in the top K: {}", e.lookalike_alerts_at_k);
-    for must in ["self", "vip", "terminated", "bulk_export_night", "compromised_account"] {
+    for must in [
+        "self",
+        "vip",
+        "terminated",
+        "bulk_export_night",
+        "compromised_account",
+        "slow_exfiltration",
+        "family",
+        "coworker",
+        "restricted",
+    ] {
         let s = e.scenarios.iter().find(|s| s.scenario == must).expect("scenario present");
         assert_eq!(s.incidents_hit, s.incidents, "{must} incidents not all in the top K");
     }
