@@ -279,7 +279,7 @@ impl<'a> Gen<'a> {
         let mut t = t;
         if self.rng.gen_bool(0.12) {
             let ts = t - self.rng.gen_range(5..40);
-            self.push(ts, user, NO_PATIENT, unit, Action::Search, Category::None);
+            self.push(ts, user, NO_PATIENT, unit, Action::Search, Category::Unspecified);
         }
         // Restricted charts opened from the ED need the emergency override.
         if pat.restricted && world.depts[unit as usize].kind == DeptKind::Emergency && self.rng.gen_bool(0.3) {
@@ -309,12 +309,12 @@ impl<'a> Gen<'a> {
             }
             if matches!(cat, Category::Notes | Category::Results) {
                 let s = pat.sensitive;
-                if dep_sens != Category::None
+                if dep_sens != Category::Unspecified
                     && (s == dep_sens || dep_sens == Category::BehavioralHealth)
                     && self.rng.gen_bool(0.6)
                 {
                     cat = dep_sens;
-                } else if s != Category::None && self.rng.gen_bool(0.1) {
+                } else if s != Category::Unspecified && self.rng.gen_bool(0.1) {
                     cat = s;
                 }
             }
@@ -329,21 +329,21 @@ impl<'a> Gen<'a> {
         self.pick_ws(u, w.unit, 0.0);
         let t = w.t0.max(w.shift_start + self.rng.gen_range(0..600));
         if w.t0 == w.shift_start || t > w.t0 {
-            self.push(t, u, NO_PATIENT, w.unit, Action::Login, Category::None);
+            self.push(t, u, NO_PATIENT, w.unit, Action::Login, Category::Unspecified);
         }
         for _ in 0..extra_pairs {
             let a = self.rng.gen_range(w.t0..w.t1.max(w.t0 + 1));
-            self.push(a, u, NO_PATIENT, w.unit, Action::Logout, Category::None);
+            self.push(a, u, NO_PATIENT, w.unit, Action::Logout, Category::Unspecified);
             let b = a + self.rng.gen_range(20..900);
-            self.push(b, u, NO_PATIENT, w.unit, Action::Login, Category::None);
+            self.push(b, u, NO_PATIENT, w.unit, Action::Login, Category::Unspecified);
         }
         let end = w.shift_start + w.shift.span().1 - self.rng.gen_range(0..900);
         if end < self.d1 && end >= w.t0 {
-            self.push(end, u, NO_PATIENT, w.unit, Action::Logout, Category::None);
+            self.push(end, u, NO_PATIENT, w.unit, Action::Logout, Category::Unspecified);
         }
         for _ in 0..self.rng.gen_range(1..4) {
             let a = self.rng.gen_range(w.t0..w.t1.max(w.t0 + 1));
-            self.push(a, u, NO_PATIENT, w.unit, Action::Search, Category::None);
+            self.push(a, u, NO_PATIENT, w.unit, Action::Search, Category::Unspecified);
         }
     }
 

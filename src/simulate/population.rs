@@ -76,7 +76,7 @@ pub fn build(rng: &mut Xoshiro256PlusPlus, town: &mut Town, n: usize, start: Nai
                 let base: f32 = -rng.gen::<f32>().max(1e-6).ln();
                 base * (0.6 + age / 60.0)
             };
-            let mut sensitive = Category::None;
+            let mut sensitive = Category::Unspecified;
             let r: f64 = rng.gen();
             let adult = (start - birth).num_days() > 18 * 365;
             if adult {

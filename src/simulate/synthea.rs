@@ -164,7 +164,7 @@ pub fn load(dir: &Path, rng: &mut Xoshiro256PlusPlus, start: NaiveDate, days: u3
             deceased: death,
             vip: false,
             restricted: false,
-            sensitive: Category::None,
+            sensitive: Category::Unspecified,
             acuity: 0.5 + rng.gen::<f32>(),
         });
         if rng.gen_bool(0.5) {
