@@ -20,6 +20,12 @@ pub enum Error {
     /// The incremental state folder cannot be used.
     #[error(transparent)]
     State(#[from] StateError),
+    /// `simulate` failed.
+    #[error(transparent)]
+    Simulate(#[from] crate::simulate::SimulateError),
+    /// `evaluate` could not read its inputs.
+    #[error(transparent)]
+    Evaluate(#[from] crate::evaluate::EvaluateError),
 }
 
 impl Error {
@@ -32,6 +38,11 @@ impl Error {
             Error::Ingest(IngestError::History(_)) => false,
             Error::Ingest(_) | Error::Config(_) => true,
             Error::State(e) => e.is_user_error(),
+            Error::Simulate(e) => {
+                matches!(e, crate::simulate::SimulateError::Params(_) | crate::simulate::SimulateError::Synthea { .. })
+            }
+            // Labels or alerts that cannot be read or lack a column.
+            Error::Evaluate(_) => true,
             Error::Output(_) => false,
         }
     }

@@ -119,7 +119,7 @@ fn read_key(path: &std::path::Path) -> Pseudonymizer {
 /// Runs `simulate`. Its errors are not library [`ehrwatch::Error`]s, so they
 /// are reported here and end the process with the matching exit code.
 fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
-    use ehrwatch::simulate::{BundleFormat, SimulateError, SimulateParams};
+    use ehrwatch::simulate::{BundleFormat, SimulateParams};
     let fail = |msg: String, code: u8| -> ! {
         eprintln!("ehrwatch: error: {msg}");
         std::process::exit(code.into())
@@ -144,31 +144,19 @@ fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     if let Some(tz) = &args.timezone {
         params.timezone = parse_timezone(tz)?;
     }
-    match ehrwatch::simulate::simulate(&params) {
-        Ok(report) => {
-            if !quiet {
-                print!("{report}");
-            }
-            Ok(())
-        }
-        Err(e @ (SimulateError::Params(_) | SimulateError::Synthea { .. })) => fail(format!("{e:#}"), USER_ERROR),
-        Err(e) => fail(format!("{e:#}"), INTERNAL_ERROR),
+    let report = ehrwatch::simulate::simulate(&params)?;
+    if !quiet {
+        print!("{report}");
     }
+    Ok(())
 }
 
-/// Runs `evaluate`; like [`simulate`], reports its own errors.
+/// Runs `evaluate`.
 fn evaluate(args: EvaluateArgs) -> Result<(), ehrwatch::Error> {
-    match ehrwatch::evaluate::evaluate(&args.labels, &args.alerts, args.k) {
-        Ok(ev) => {
-            print!("{ev}");
-            println!("{}", ev.json_line());
-            Ok(())
-        }
-        Err(e) => {
-            eprintln!("ehrwatch: error: {e:#}");
-            std::process::exit(USER_ERROR.into())
-        }
-    }
+    let ev = ehrwatch::evaluate::evaluate(&args.labels, &args.alerts, args.k)?;
+    print!("{ev}");
+    println!("{}", ev.json_line());
+    Ok(())
 }
 
 /// Runs `import`, reporting its own errors with exit code 1 or 2.
