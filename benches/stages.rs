@@ -64,8 +64,14 @@ fn main() {
         median_secs(|| features = Some(ehrwatch::features::compute(&data, &explained, &config.hours, &config.peers)));
     let features = features.expect("features");
     let relations = Relations::build(&data);
-    let input =
-        DetectInput { data: &data, explained: &explained, features: &features, config: &config, relations: &relations };
+    let input = DetectInput {
+        data: &data,
+        explained: &explained,
+        features: &features,
+        config: &config,
+        relations: &relations,
+        patient_groups: &std::sync::OnceLock::new(),
+    };
     let mut detection = None;
     let detect_s = median_secs(|| detection = Some(detect(&input)));
     let detection = detection.expect("detection");

@@ -95,7 +95,15 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let features = features::compute(&data, &explained, &config.hours, &config.peers);
     lap("features", &mut timings);
     let relations = Relations::build(&data);
-    let input = DetectInput { data: &data, explained: &explained, features: &features, config, relations: &relations };
+    let patient_groups = std::sync::OnceLock::new();
+    let input = DetectInput {
+        data: &data,
+        explained: &explained,
+        features: &features,
+        config,
+        relations: &relations,
+        patient_groups: &patient_groups,
+    };
     let detection = detect(&input);
     lap("detect", &mut timings);
     // An incremental run alerts on its own days unless told otherwise; with

@@ -36,8 +36,8 @@ impl Rule for Coworker {
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let rel = input.relations;
-        input.per_user(|user, range| {
-            input.relationship_findings(self.id(), user, range, |patient| {
+        input.per_user(|user, _| {
+            input.relationship_findings(self.id(), user, |patient| {
                 let employee = rel.employee(patient)?;
                 if employee == user {
                     return None; // self access is its own rule

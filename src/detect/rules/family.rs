@@ -46,8 +46,8 @@ impl Rule for Family {
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let rel = input.relations;
-        input.per_user(|user, range| {
-            input.relationship_findings(self.id(), user, range, |patient| {
+        input.per_user(|user, _| {
+            input.relationship_findings(self.id(), user, |patient| {
                 let mut facts = Vec::new();
                 if rel.household(user, patient) {
                     facts.push(Fact::SharesSurnameAndHome);

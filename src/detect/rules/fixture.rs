@@ -291,6 +291,7 @@ impl World {
             features: &features,
             config: &self.config,
             relations: &relations,
+            patient_groups: &std::sync::OnceLock::new(),
         })
     }
 

@@ -42,8 +42,8 @@ impl Rule for Neighbour {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let rel = input.relations;
         let max = input.config.rules.neighbour.max_distance_m;
-        input.per_user(|user, range| {
-            input.relationship_findings(self.id(), user, range, |patient| {
+        input.per_user(|user, _| {
+            input.relationship_findings(self.id(), user, |patient| {
                 if rel.household(user, patient) || rel.employee(patient) == Some(user) {
                     return None; // family or self
                 }

@@ -35,11 +35,9 @@ impl Rule for SelfAccess {
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let Some(roster) = &input.data.roster else { return Vec::new() };
-        input.per_user(|user, range| {
+        input.per_user(|user, _| {
             let Some(own) = roster.get(user).and_then(|u| u.patient) else { return Vec::new() };
-            input.relationship_findings(self.id(), user, range, |patient| {
-                (patient == own).then(|| vec![Fact::OwnRecord])
-            })
+            input.relationship_findings(self.id(), user, |patient| (patient == own).then(|| vec![Fact::OwnRecord]))
         })
     }
 }
