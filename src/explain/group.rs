@@ -34,17 +34,50 @@ pub fn explain_by_group(data: &Ingested, params: &ExplainParams, kind: &mut [Exp
     if params.group_min_shared_patients == 0 || kind.iter().all(|k| *k != Explanation::Unexplained) {
         return;
     }
-    // (day, user) of care-explained accesses, per patient.
-    let mut care: Vec<Vec<(i32, Code)>> = vec![Vec::new(); n_patients];
+    // (day, user) of care-explained accesses, per patient: a counting sort
+    // by patient into one flat vector, then each patient's slice sorted and
+    // deduplicated in parallel.
+    let is_care = |i: usize| kind[i].is_explained() && events.patient[i] != NONE;
+    let mut start = vec![0usize; n_patients + 1];
     for i in 0..events.len() {
-        if kind[i].is_explained() && events.patient[i] != NONE {
-            care[events.patient[i] as usize].push(((events.ts[i].div_euclid(MICROS_PER_DAY)) as i32, events.user[i]));
+        if is_care(i) {
+            start[events.patient[i] as usize + 1] += 1;
         }
     }
-    care.par_iter_mut().for_each(|v| {
-        v.sort_unstable();
-        v.dedup();
-    });
+    for p in 0..n_patients {
+        start[p + 1] += start[p];
+    }
+    let mut flat: Vec<(i32, Code)> = vec![(0, 0); start[n_patients]];
+    let mut next = start.clone();
+    for i in 0..events.len() {
+        if is_care(i) {
+            let p = events.patient[i] as usize;
+            flat[next[p]] = (events.ts[i].div_euclid(MICROS_PER_DAY) as i32, events.user[i]);
+            next[p] += 1;
+        }
+    }
+    let mut slices: Vec<&mut [(i32, Code)]> = Vec::with_capacity(n_patients);
+    let mut rest: &mut [(i32, Code)] = &mut flat;
+    for p in 0..n_patients {
+        let (head, tail) = rest.split_at_mut(start[p + 1] - start[p]);
+        slices.push(head);
+        rest = tail;
+    }
+    let lens: Vec<usize> = slices
+        .into_par_iter()
+        .map(|s| {
+            s.sort_unstable();
+            let mut kept = 0;
+            for r in 0..s.len() {
+                if kept == 0 || s[r] != s[kept - 1] {
+                    s[kept] = s[r];
+                    kept += 1;
+                }
+            }
+            kept
+        })
+        .collect();
+    let care: Vec<&[(i32, Code)]> = (0..n_patients).map(|p| &flat[start[p]..start[p] + lens[p]]).collect();
 
     // Care-explained patients per user, and shared-patient counts per pair.
     let n_users = data.dict.users.len();
