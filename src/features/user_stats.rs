@@ -232,3 +232,123 @@ pub fn compute(data: &Ingested, explained: &Explanations, hours: &HoursParams, p
     let _ = PROFILE_FEATURES;
     UserFeatures { users, peers: peer_groups, index }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+    use crate::explain::explain;
+    use crate::features::PROFILE_FEATURES;
+
+    /// A MED nurse ("rn") over three days, a colleague on her unit ("rn2"),
+    /// and patients in her unit (P1), the ED (P2) and nowhere (P3).
+    fn world() -> World {
+        let mut w = World::new();
+        w.user("rn").department("MED").role("nurse");
+        w.user("rn2").department("MED").role("nurse");
+        for p in ["P1", "P2", "P3"] {
+            w.patient(p);
+        }
+        w.encounter("P1", "MED", "2026-11-01 08:00:00", None, None);
+        w.encounter("P2", "ED", "2026-11-01 08:00:00", None, None);
+        // Monday 2026-11-02: her own patient, a sensitive section, a print.
+        w.access_from("2026-11-02 10:00:00", "rn", "P1", "view", "WS-1", "10.0.0.1");
+        w.access_with("2026-11-02 10:05:00", "rn", "P1", "view", "hiv", false);
+        w.access_from("2026-11-02 10:10:00", "rn", "P1", "print", "WS-1", "10.0.0.1");
+        w.access_from("2026-11-02 11:00:00", "rn2", "P1", "view", "WS-9", "10.0.0.9");
+        // Tuesday: a new workstation and IP, two patients nothing explains
+        // (one exported), a login, a break-the-glass view of P1.
+        w.access_from("2026-11-03 10:00:00", "rn", "P2", "view", "WS-2", "10.0.0.2");
+        w.access_from("2026-11-03 10:30:00", "rn", "P3", "export", "WS-2", "10.0.0.2");
+        w.access("2026-11-03 11:00:00", "rn", "", "login");
+        w.access_with("2026-11-03 12:00:00", "rn", "P1", "view", "", true);
+        // Saturday night.
+        w.access_from("2026-11-07 23:30:00", "rn", "P1", "view", "WS-1", "10.0.0.1");
+        w
+    }
+
+    fn stats_of(w: &World, user: &str) -> UserStats {
+        let data = w.build();
+        let explained = explain(&data, &w.config.explain);
+        let f = compute(&data, &explained, &w.config.hours, &w.config.peers);
+        let code = data.dict.users.get(user).expect("user");
+        f.get(code).expect("stats").clone()
+    }
+
+    #[test]
+    fn per_user_counts_shares_and_breadth() {
+        let s = stats_of(&world(), "rn");
+        assert_eq!(s.events, 8);
+        assert_eq!(s.patient_accesses, 7);
+        assert_eq!(s.distinct_patients, 3);
+        assert_eq!((s.unexplained_accesses, s.unexplained_patients), (2, 2), "P2 and P3");
+        assert!((s.unexplained_share() - 2.0 / 7.0).abs() < 1e-12);
+        assert_eq!(s.active_days, 3);
+        assert_eq!((s.prints, s.exports, s.break_glass), (1, 1, 1));
+        assert_eq!((s.distinct_workstations, s.distinct_ips), (2, 2));
+        assert_eq!(s.sensitive_accesses, 1);
+        // Fewer than 100 events: the default 07:00-19:00 window.
+        assert!(!s.usual_hours.learned);
+        assert_eq!(s.after_hours_accesses, 1, "Saturday 23:30");
+        assert_eq!(s.weekend_accesses, 1);
+        assert!((s.after_hours_share() - 1.0 / 7.0).abs() < 1e-12);
+        // P2 (ED) and P3 (no encounter) are outside her department.
+        assert_eq!(s.other_department_patients, 2);
+        // P1 is also opened by a colleague of her department; P2, P3 are not.
+        assert_eq!(s.peer_shared_patients, 1);
+    }
+
+    #[test]
+    fn daily_series_new_devices_first_time_patients_and_extraction() {
+        let s = stats_of(&world(), "rn");
+        assert_eq!(s.days.len(), 3);
+        let (mon, tue, sat) = (&s.days[0], &s.days[1], &s.days[2]);
+        assert_eq!((mon.patient_accesses, mon.distinct_patients, mon.first_time_patients), (3, 1, 1));
+        assert_eq!((mon.extraction_events, mon.extraction_patients, mon.unexplained_extraction_patients), (1, 1, 0));
+        assert_eq!((mon.new_workstations, mon.new_ips), (0, 0), "no history yet on the first day");
+        assert_eq!((tue.new_workstations, tue.new_ips), (1, 1));
+        assert_eq!(tue.first_time_patients, 2, "P2 and P3; P1 was seen Monday");
+        assert_eq!(tue.unexplained_patients, 2);
+        assert_eq!((tue.extraction_events, tue.unexplained_extraction_patients), (1, 1));
+        assert_eq!(tue.peak_hour_patients, 2, "P2 and P3 within the hour");
+        assert_eq!((sat.after_hours, sat.new_workstations, sat.first_time_patients), (1, 0, 0));
+    }
+
+    #[test]
+    fn the_profile_turns_counts_into_rates_and_shares() {
+        let s = stats_of(&world(), "rn");
+        let v = |name: &str| s.profile.values[PROFILE_FEATURES.iter().position(|f| f.0 == name).expect("feature")];
+        assert!((v("patient_accesses_per_day") - 7.0 / 3.0).abs() < 1e-12);
+        // Daily distinct patients: 1 (Mon) + 3 (Tue) + 1 (Sat), over 3 days.
+        assert!((v("distinct_patients_per_day") - 5.0 / 3.0).abs() < 1e-12);
+        assert_eq!(v("peak_hour_patients"), 2.0);
+        assert!((v("extractions_per_day") - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(v("distinct_workstations"), 2.0);
+        assert!((v("other_department_share") - 2.0 / 3.0).abs() < 1e-12);
+        // After the first day: 2 first-time patients of 4 daily patients.
+        assert!((v("first_time_share") - 0.5).abs() < 1e-12);
+        assert!((v("peer_affinity") - 1.0 / 3.0).abs() < 1e-12);
+        assert!((v("sensitive_share") - 1.0 / 7.0).abs() < 1e-12);
+        assert!((v("weekend_share") - 1.0 / 7.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn after_hours_is_measured_against_the_users_own_hours() {
+        // A night nurse: 120 accesses between 02:00 and 03:00 teach her
+        // hours, so a night access is not "after hours" for her.
+        let mut w = World::new();
+        w.user("nn").department("MED").role("nurse");
+        w.patient("P1");
+        w.encounter("P1", "MED", "2026-11-01 00:00:00", None, None);
+        for day in 2..=6 {
+            for m in 0..24 {
+                w.access(&format!("2026-11-0{day} 02:{:02}:00", 2 * m), "nn", "P1", "view");
+            }
+        }
+        w.access("2026-11-06 14:00:00", "nn", "P1", "view");
+        let s = stats_of(&w, "nn");
+        assert!(s.usual_hours.learned);
+        assert!(s.usual_hours.contains(2) && !s.usual_hours.contains(14));
+        assert_eq!(s.after_hours_accesses, 1, "only the afternoon one");
+    }
+}
