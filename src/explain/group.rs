@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use super::explanation::Explanation;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
-use crate::model::{Code, FxHashMap, NONE};
+use crate::model::{Code, NONE};
 use crate::time::MICROS_PER_DAY;
 
 /// Patients with more distinct care users than this do not count toward
@@ -79,56 +79,60 @@ pub fn explain_by_group(data: &Ingested, params: &ExplainParams, kind: &mut [Exp
         .collect();
     let care: Vec<&[(i32, Code)]> = (0..n_patients).map(|p| &flat[start[p]..start[p] + lens[p]]).collect();
 
-    // Care-explained patients per user, and shared-patient counts per pair.
+    // Distinct care users per patient; care-explained patients per user.
     let n_users = data.dict.users.len();
-    let mut own = vec![0u32; n_users];
-    let pair_counts: FxHashMap<(Code, Code), u32> = care
+    let users_of: Vec<Vec<Code>> = care
         .par_iter()
-        .fold(FxHashMap::default, |mut acc: FxHashMap<(Code, Code), u32>, visits| {
+        .map(|visits| {
             let mut users: Vec<Code> = visits.iter().map(|v| v.1).collect();
             users.sort_unstable();
             users.dedup();
-            if users.len() > HUB_USERS {
-                return acc;
-            }
-            for (a_i, &a) in users.iter().enumerate() {
-                for &b in &users[a_i + 1..] {
-                    *acc.entry((a, b)).or_insert(0) += 1;
-                }
-            }
-            acc
+            users
         })
-        .reduce(FxHashMap::default, |mut a, b| {
-            for (k, v) in b {
-                *a.entry(k).or_insert(0) += v;
-            }
-            a
-        });
-    for visits in &care {
-        let mut last = NONE;
-        let mut users: Vec<Code> = visits.iter().map(|v| v.1).collect();
-        users.sort_unstable();
-        for u in users {
-            if u != last {
-                own[u as usize] += 1;
-                last = u;
+        .collect();
+    let mut own = vec![0u32; n_users];
+    // The patients of each user that count toward collaboration (hubs left out).
+    let mut patients_of: Vec<Vec<u32>> = vec![Vec::new(); n_users];
+    for (p, users) in users_of.iter().enumerate() {
+        for &u in users {
+            own[u as usize] += 1;
+            if users.len() <= HUB_USERS {
+                patients_of[u as usize].push(p as u32);
             }
         }
     }
-    let mut collaborators: Vec<Vec<Code>> = vec![Vec::new(); n_users];
+    // Shared-patient counts of each user with every other, in a dense
+    // counter per thread (users in parallel): v is a collaborator of u when
+    // they share at least `min_shared` patients, at least `group_min_share`
+    // of u's care-explained patients.
     let min_shared = params.group_min_shared_patients;
-    for (&(a, b), &shared) in &pair_counts {
-        if shared < min_shared {
-            continue;
-        }
-        if f64::from(shared) >= params.group_min_share * f64::from(own[a as usize]) {
-            collaborators[a as usize].push(b);
-        }
-        if f64::from(shared) >= params.group_min_share * f64::from(own[b as usize]) {
-            collaborators[b as usize].push(a);
-        }
-    }
-    collaborators.par_iter_mut().for_each(|c| c.sort_unstable());
+    let collaborators: Vec<Vec<Code>> = (0..n_users)
+        .into_par_iter()
+        .map_init(
+            || (vec![0u32; n_users], Vec::new()),
+            |(counts, touched), a| {
+                for &p in &patients_of[a] {
+                    for &b in &users_of[p as usize] {
+                        if b as usize != a {
+                            if counts[b as usize] == 0 {
+                                touched.push(b);
+                            }
+                            counts[b as usize] += 1;
+                        }
+                    }
+                }
+                let mut team = Vec::new();
+                for b in touched.drain(..) {
+                    let shared = std::mem::take(&mut counts[b as usize]);
+                    if shared >= min_shared && f64::from(shared) >= params.group_min_share * f64::from(own[a]) {
+                        team.push(b);
+                    }
+                }
+                team.sort_unstable();
+                team
+            },
+        )
+        .collect();
 
     let window = params.group_window_days as i32;
     kind.par_iter_mut().enumerate().for_each(|(i, k)| {
