@@ -75,19 +75,13 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         Some(s) => {
             let dir = StateDir::open(&s.dir, config.timezone)?;
             let keys = state::file_keys(&req.input)?;
-            let loaded = dir.load(&keys)?;
-            let (history, batches) = (loaded.history, loaded.batches);
+            let held = dir.load(&keys)?;
             lap("state_load", &mut timings);
-            Some((dir, keys, history, batches, s.retain_days))
+            Some((dir, keys, held, s.retain_days))
         }
     };
-    let (data, mut state) = match state {
-        None => (ingest::read_bundle(&req.input, config.timezone, progress)?, None),
-        Some((dir, keys, history, batches, retain)) => {
-            let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, Some(&history))?;
-            (data, Some((dir, keys, batches, retain)))
-        }
-    };
+    let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
+    let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, history)?;
     let reviewed = req.reviewed.as_deref().map(ingest::read_reviewed).transpose()?;
     lap("ingest", &mut timings);
     let explained = explain::explain(&data, &config.explain);
@@ -126,9 +120,9 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let reviews = reviewed.as_ref().map_or(&[][..], |r| &r.rows[..]);
     let (scored, feedback) = score::apply_feedback(scored, reviews, &aliases, &input, &config.score);
     lap("score", &mut timings);
-    let plan = match &mut state {
-        Some((dir, keys, batches, retain)) => {
-            let staged = dir.stage(&data, std::mem::take(batches), keys, *retain)?;
+    let plan = match &state {
+        Some((dir, keys, held, retain)) => {
+            let staged = dir.stage(&data, held, keys, *retain)?;
             lap("state_write", &mut timings);
             Some(staged)
         }

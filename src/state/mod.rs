@@ -135,26 +135,32 @@ pub struct StateDir {
     _lock: Lock,
 }
 
-/// The state as loaded for a run: the history to merge, and what it holds.
+/// The batches a run carries over: ingest reads them one at a time as it
+/// merges them (this is its [`History`]), and [`StateDir::stage`] then
+/// knows from them which batch each history event came from.
 #[derive(Debug)]
-pub struct Loaded {
-    /// The batches to hand to ingest, read one at a time as it merges them.
-    pub history: StateHistory,
-    /// The batch bookkeeping, kept by the caller while the history goes to ingest.
-    pub batches: LoadedBatches,
-}
-
-/// The kept batches of a state, read on demand (checked against the
-/// manifest's event counts).
-#[derive(Debug)]
-pub struct StateHistory {
+pub struct Held {
     dir: PathBuf,
+    /// Manifest batches kept (the replaced ones left out), in order.
     batches: Vec<Batch>,
+    /// `starts[k]`: position of batch k's first event in the history;
+    /// one more entry, the total.
+    starts: Vec<u64>,
+    /// Input files already absorbed by an earlier run, whose earlier copy
+    /// this run replaces.
+    replaced: Vec<String>,
 }
 
-impl History for StateHistory {
+impl Held {
+    /// The batch of the history event at position `seq`.
+    fn batch_of(&self, seq: u64) -> usize {
+        self.starts.partition_point(|&s| s <= seq) - 1
+    }
+}
+
+impl History for Held {
     fn events(&self) -> usize {
-        self.batches.iter().map(|b| b.events as usize).sum()
+        self.starts.last().copied().unwrap_or(0) as usize
     }
 
     fn parts(&self) -> usize {
@@ -166,18 +172,6 @@ impl History for StateHistory {
         files::read_batch(&self.dir.join(&b.data), b.events)
             .map_err(|e| Box::new(read_error(&self.dir)(e)) as HistoryError)
     }
-}
-
-/// Which batch each history event belongs to, and the batches kept.
-#[derive(Debug, Default)]
-pub struct LoadedBatches {
-    /// Index into `batches` of each history event, in history order.
-    batch_of: Vec<u32>,
-    /// Manifest batches kept (the replaced ones left out), in order.
-    batches: Vec<Batch>,
-    /// Input files already absorbed by an earlier run, whose earlier copy
-    /// this run replaces.
-    replaced: Vec<String>,
 }
 
 /// What the state holds after this run, for summary.json.
@@ -259,41 +253,32 @@ impl StateDir {
         Ok(StateDir { dir: dir.to_path_buf(), manifest, _lock: lock })
     }
 
-    /// The folder.
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
-
     /// The held batches, leaving out those whose content is one of this
     /// run's input files (`keys`). Nothing is read yet: ingest loads the
     /// batches one at a time as it merges them, interning their ids batch by
     /// batch, which gives codes in order of first appearance over the whole
     /// history.
-    pub fn load(&self, keys: &[FileKey]) -> Result<Loaded, StateError> {
-        let Some(m) = &self.manifest else {
-            let history = StateHistory { dir: self.dir.clone(), batches: Vec::new() };
-            return Ok(Loaded { history, batches: LoadedBatches::default() });
-        };
+    pub fn load(&self, keys: &[FileKey]) -> Result<Held, StateError> {
+        let held = self.manifest.as_ref().map_or(&[][..], |m| &m.batches[..]);
         let is_rerun = |b: &Batch| keys.iter().any(|k| k.key == b.key);
-        let replaced: Vec<String> =
-            keys.iter().filter(|k| m.batches.iter().any(|b| b.key == k.key)).map(|k| k.file.clone()).collect();
-        let batches: Vec<Batch> = m.batches.iter().filter(|b| !is_rerun(b)).cloned().collect();
-        let mut batch_of = Vec::new();
-        for (b, batch) in batches.iter().enumerate() {
-            batch_of.extend(std::iter::repeat_n(b as u32, batch.events as usize));
+        let replaced = keys.iter().filter(|k| held.iter().any(|b| b.key == k.key)).map(|k| k.file.clone()).collect();
+        let batches: Vec<Batch> = held.iter().filter(|b| !is_rerun(b)).cloned().collect();
+        let mut starts = vec![0u64];
+        for b in &batches {
+            starts.push(starts.last().copied().unwrap_or(0) + b.events);
         }
-        let history = StateHistory { dir: self.dir.clone(), batches: batches.clone() };
-        Ok(Loaded { history, batches: LoadedBatches { batch_of, batches, replaced } })
+        Ok(Held { dir: self.dir.clone(), batches, starts, replaced })
     }
 
     /// Computes the next state and writes its new batch files: this run's
     /// input files, and any held batch the retention (`retain_days` back
     /// from the latest day) cuts in the middle. Batches left with no
     /// events are forgotten. Nothing the live manifest names is touched.
+    /// `held` is what [`StateDir::load`] gave this run's ingest.
     pub fn stage(
         &self,
         data: &Ingested,
-        kept: LoadedBatches,
+        held: &Held,
         keys: &[FileKey],
         retain_days: u32,
     ) -> Result<Staged, StateError> {
@@ -306,8 +291,8 @@ impl StateDir {
             return Err(corrupt(&self.dir, "the bundle's access-log files changed while the run read them"));
         }
         let generation = self.manifest.as_ref().map_or(1, |m| m.generation + 1);
-        let first_new = kept.batches.len();
-        let mut batches = kept.batches;
+        let first_new = held.batches.len();
+        let mut batches = held.batches.clone();
         batches.extend(keys.iter().map(|k| Batch {
             key: k.key.clone(),
             file: k.file.clone(),
@@ -325,7 +310,7 @@ impl StateDir {
         let batch_of_event = |i: usize| -> usize {
             let f = ev.source_file[i];
             if f == HISTORY_FILE {
-                kept.batch_of[ev.source_line[i] as usize] as usize
+                held.batch_of(ev.source_line[i])
             } else {
                 first_new + (f as usize - first_access)
             }
@@ -390,7 +375,7 @@ impl StateDir {
         let summary = StateOut {
             path: self.dir.display().to_string(),
             history_events: data.report.history_events,
-            replaced_files: kept.replaced,
+            replaced_files: held.replaced.clone(),
             events_kept,
             events_expired: expired,
             files_kept: manifest.batches.len() as u64,
