@@ -41,3 +41,13 @@ pub fn access_log_files(dir: &std::path::Path) -> Result<Vec<(std::path::PathBuf
         .ok_or(IngestError::MissingTable { dir: dir.to_path_buf(), table: "access_log" })?;
     Ok(files.files.into_iter().zip(files.display).collect())
 }
+
+/// The users table's columns, in contract order.
+pub fn users_columns() -> impl Iterator<Item = &'static str> {
+    roster::SPECS.iter().map(|s| s.name)
+}
+
+/// The patients table's columns, in contract order.
+pub fn patients_columns() -> impl Iterator<Item = &'static str> {
+    patients::SPECS.iter().map(|s| s.name)
+}

@@ -213,20 +213,7 @@ fn date_str(d: Option<chrono::NaiveDate>) -> String {
 pub fn write_tables(dir: &Path, world: &World, encs: &[Encounter], window_end: i64) -> Result<(), SimulateError> {
     csv_file(
         &dir.join("users.csv"),
-        &[
-            "user_id",
-            "first_name",
-            "last_name",
-            "role",
-            "department_id",
-            "address",
-            "zip",
-            "lat",
-            "lon",
-            "hire_date",
-            "termination_date",
-            "patient_id",
-        ],
+        &crate::ingest::users_columns().collect::<Vec<_>>(),
         world.users.iter().map(|u| {
             let h = &world.households[u.household as usize];
             vec![
@@ -249,20 +236,9 @@ pub fn write_tables(dir: &Path, world: &World, encs: &[Encounter], window_end: i
     order.sort_by(|&a, &b| world.patients[a].id.cmp(&world.patients[b].id));
     csv_file(
         &dir.join("patients.csv"),
-        &[
-            "patient_id",
-            "first_name",
-            "last_name",
-            "birth_date",
-            "address",
-            "zip",
-            "lat",
-            "lon",
-            "deceased_date",
-            "vip",
-            "restricted",
-            "sex",
-        ],
+        // The contract's columns, then the simulator's own `sex` (extra
+        // columns are kept and ignored).
+        &crate::ingest::patients_columns().chain(["sex"]).collect::<Vec<_>>(),
         order.iter().map(|&i| {
             let p = &world.patients[i];
             let h = &world.households[p.household as usize];

@@ -19,34 +19,6 @@ use crate::model::{
 use crate::score::score;
 use crate::time::{parse_date, parse_timestamp, ZoneCache};
 
-const USER_COLUMNS: [&str; 12] = [
-    "user_id",
-    "first_name",
-    "last_name",
-    "role",
-    "department_id",
-    "address",
-    "zip",
-    "lat",
-    "lon",
-    "hire_date",
-    "termination_date",
-    "patient_id",
-];
-const PATIENT_COLUMNS: [&str; 11] = [
-    "patient_id",
-    "first_name",
-    "last_name",
-    "birth_date",
-    "address",
-    "zip",
-    "lat",
-    "lon",
-    "deceased_date",
-    "vip",
-    "restricted",
-];
-
 /// One scored alert of [`World::alerts`], with ids as strings.
 #[derive(Debug, Clone)]
 pub struct ScoredAlert {
@@ -167,7 +139,7 @@ impl World {
             encounters: Vec::new(),
             contacts: Vec::new(),
             events: Events::default(),
-            user_columns: USER_COLUMNS.to_vec(),
+            user_columns: crate::ingest::users_columns().collect(),
             config: Config::default(),
         }
     }
@@ -258,7 +230,7 @@ impl World {
         for (c, r) in &self.users {
             roster.insert(*c, r.clone());
         }
-        let mut patients = Patients::with_columns(PATIENT_COLUMNS.to_vec());
+        let mut patients = Patients::with_columns(crate::ingest::patients_columns().collect());
         for (c, r) in &self.patients {
             patients.insert(*c, r.clone());
         }
