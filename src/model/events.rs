@@ -355,6 +355,21 @@ impl Events {
 mod tests {
     use super::*;
 
+    /// Appends a view without a patient by `user` at `ts`, from input line `line`.
+    fn view(e: &mut Events, user: Code, ts: i64, line: u64) {
+        e.user.push(user);
+        e.patient.push(NONE);
+        e.ts.push(ts);
+        e.action.push(Action::View);
+        e.category.push(DataCategory::Unspecified);
+        e.workstation.push(NONE);
+        e.ip.push(NONE);
+        e.department.push(NONE);
+        e.break_glass.push(false);
+        e.source_file.push(0);
+        e.source_line.push(line);
+    }
+
     #[test]
     fn actions_parse_case_insensitively_and_unknowns_are_none() {
         assert_eq!(Action::parse(" VIEW "), Some(Action::View));
@@ -384,17 +399,7 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let u = ((x >> 33) % 37) as u32;
             let t = ((x >> 20) % 50) as i64;
-            e.user.push(u);
-            e.patient.push(NONE);
-            e.ts.push(if u % 3 == 0 { line as i64 } else { t });
-            e.action.push(Action::View);
-            e.category.push(DataCategory::Unspecified);
-            e.workstation.push(NONE);
-            e.ip.push(NONE);
-            e.department.push(NONE);
-            e.break_glass.push(false);
-            e.source_file.push(0);
-            e.source_line.push(line);
+            view(&mut e, u, if u % 3 == 0 { line as i64 } else { t }, line);
         }
         let mut want: Vec<(u32, i64, u64)> = (0..e.len()).map(|i| (e.user[i], e.ts[i], e.source_line[i])).collect();
         want.sort();
@@ -414,17 +419,7 @@ mod tests {
     fn sorting_groups_users_and_keeps_ties_in_input_order() {
         let mut e = Events::default();
         for (u, t, line) in [(1, 5, 1), (0, 9, 2), (1, 5, 3), (0, 1, 4)] {
-            e.user.push(u);
-            e.patient.push(NONE);
-            e.ts.push(t);
-            e.action.push(Action::View);
-            e.category.push(DataCategory::Unspecified);
-            e.workstation.push(NONE);
-            e.ip.push(NONE);
-            e.department.push(NONE);
-            e.break_glass.push(false);
-            e.source_file.push(0);
-            e.source_line.push(line);
+            view(&mut e, u, t, line);
         }
         e.sort_by_user_time();
         assert_eq!(e.source_line, vec![4, 2, 1, 3]);
