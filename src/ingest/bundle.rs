@@ -14,7 +14,7 @@ use super::rejects::{RejectedRow, Rejects};
 use super::report::{FileReport, IngestReport, SkippedTable};
 use super::source::{locate, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, CsvChunk, Row, TableFiles};
 use super::{access_log, contacts, encounters, patients, roster};
-use crate::model::{Contacts, Dictionaries, Encounters, Events, Patients, Roster, NONE};
+use crate::model::{Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster};
 use crate::progress::Progress;
 use crate::time::ZoneCache;
 
@@ -132,8 +132,18 @@ struct PartialLog {
     counts: IngestReport,
 }
 
-fn remap(local: &crate::model::Dictionary, global: &mut crate::model::Dictionary) -> Vec<u32> {
-    (0..local.len() as u32).map(|c| global.intern(local.name(c))).collect()
+/// Interns a file's own dictionaries into the shared ones, in code order.
+fn remap(local: &Dictionaries, global: &mut Dictionaries) -> Recode {
+    let each = |l: &crate::model::Dictionary, g: &mut crate::model::Dictionary| {
+        (0..l.len() as u32).map(|c| g.intern(l.name(c))).collect()
+    };
+    Recode {
+        users: each(&local.users, &mut global.users),
+        patients: each(&local.patients, &mut global.patients),
+        workstations: each(&local.workstations, &mut global.workstations),
+        ips: each(&local.ips, &mut global.ips),
+        departments: each(&local.departments, &mut global.departments),
+    }
 }
 
 fn merge_counts(into: &mut std::collections::BTreeMap<String, u64>, from: std::collections::BTreeMap<String, u64>) {
@@ -154,12 +164,7 @@ fn merge_partial(
     report: &mut IngestReport,
     rejects: &mut Rejects,
 ) {
-    let users = remap(&part.dict.users, &mut dict.users);
-    let patients = remap(&part.dict.patients, &mut dict.patients);
-    let workstations = remap(&part.dict.workstations, &mut dict.workstations);
-    let ips = remap(&part.dict.ips, &mut dict.ips);
-    let departments = remap(&part.dict.departments, &mut dict.departments);
-    let code = |map: &[u32], c: u32| if c == NONE { NONE } else { map[c as usize] };
+    let maps = remap(&part.dict, dict);
     let file_index = match (part.continues, report.files.last_mut(), part.report.files.first()) {
         (true, Some(last), Some(chunk)) => {
             last.rows_read += chunk.rows_read;
@@ -173,23 +178,9 @@ fn merge_partial(
             i
         }
     };
-    // Columns are recoded and appended in parallel (they are independent).
-    let e = part.events;
-    let code = &code;
-    let (users, patients, workstations, ips, departments) = (&users, &patients, &workstations, &ips, &departments);
-    rayon::scope(|s| {
-        s.spawn(|_| events.user.extend(e.user.iter().map(|&c| code(users, c))));
-        s.spawn(|_| events.patient.extend(e.patient.iter().map(|&c| code(patients, c))));
-        s.spawn(|_| events.workstation.extend(e.workstation.iter().map(|&c| code(workstations, c))));
-        s.spawn(|_| events.ip.extend(e.ip.iter().map(|&c| code(ips, c))));
-        s.spawn(|_| events.department.extend(e.department.iter().map(|&c| code(departments, c))));
-        s.spawn(|_| events.ts.extend_from_slice(&e.ts));
-        s.spawn(|_| events.action.extend_from_slice(&e.action));
-        s.spawn(|_| events.category.extend_from_slice(&e.category));
-        s.spawn(|_| events.break_glass.extend_from_slice(&e.break_glass));
-        s.spawn(|_| events.source_file.extend(e.source_file.iter().map(|&f| f + file_index)));
-        s.spawn(|_| events.source_line.extend_from_slice(&e.source_line));
-    });
+    let mut e = part.events;
+    e.source_file.iter_mut().for_each(|f| *f += file_index);
+    events.append_recoded(e, &maps);
     rejects.rows.extend(part.rejects.rows);
     merge_counts(&mut report.other_actions, part.counts.other_actions);
     merge_counts(&mut report.other_categories, part.counts.other_categories);

@@ -1,7 +1,7 @@
 //! Events carried over from earlier runs (the incremental state), merged
 //! into a bundle's events as if their files had been read first.
 
-use crate::model::{Dictionaries, Dictionary, Events, NONE};
+use crate::model::{Dictionaries, Dictionary, Events, Recode};
 
 /// `Events::source_file` of an event that came from the incremental state
 /// rather than from a file of this bundle; its `source_line` is then its
@@ -23,21 +23,6 @@ pub trait History: Sync {
 /// Why a part of the history cannot be loaded (the state's own error).
 pub type HistoryError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A history already in memory (tests, small tools).
-impl History for Vec<HistoryPart> {
-    fn events(&self) -> usize {
-        self.iter().map(|p| p.events.len()).sum()
-    }
-
-    fn parts(&self) -> usize {
-        self.len()
-    }
-
-    fn load(&self, k: usize) -> Result<HistoryPart, HistoryError> {
-        Ok(self[k].clone())
-    }
-}
-
 /// One part of the history: events in their original input order, with ids
 /// coded against the part's own lists (codes in order of first appearance).
 #[derive(Debug, Default, Clone)]
@@ -54,10 +39,6 @@ pub struct HistoryPart {
     pub ips: Vec<String>,
     /// The events; `source_file` and `source_line` are not used (set on merge).
     pub events: Events,
-}
-
-fn recode(values: &[String], global: &mut Dictionary) -> Vec<u32> {
-    values.iter().map(|v| global.intern(v)).collect()
 }
 
 /// Appends the history's events to `events`, interning each part's ids into
@@ -85,24 +66,18 @@ pub(crate) fn merge_history(
     Ok(())
 }
 
-fn merge_part(history: HistoryPart, dict: &mut Dictionaries, events: &mut Events, seq: u64) {
-    let users = recode(&history.users, &mut dict.users);
-    let patients = recode(&history.patients, &mut dict.patients);
-    let departments = recode(&history.departments, &mut dict.departments);
-    let workstations = recode(&history.workstations, &mut dict.workstations);
-    let ips = recode(&history.ips, &mut dict.ips);
-    let code = |map: &[u32], c: u32| if c == NONE { NONE } else { map[c as usize] };
-    let h = history.events;
-    let n = h.len();
-    events.user.extend(h.user.iter().map(|&c| code(&users, c)));
-    events.patient.extend(h.patient.iter().map(|&c| code(&patients, c)));
-    events.department.extend(h.department.iter().map(|&c| code(&departments, c)));
-    events.workstation.extend(h.workstation.iter().map(|&c| code(&workstations, c)));
-    events.ip.extend(h.ip.iter().map(|&c| code(&ips, c)));
-    events.ts.extend(h.ts);
-    events.action.extend(h.action);
-    events.category.extend(h.category);
-    events.break_glass.extend(h.break_glass);
-    events.source_file.extend(std::iter::repeat_n(HISTORY_FILE, n));
-    events.source_line.extend(seq..seq + n as u64);
+fn merge_part(part: HistoryPart, dict: &mut Dictionaries, events: &mut Events, seq: u64) {
+    let recode = |values: &[String], global: &mut Dictionary| values.iter().map(|v| global.intern(v)).collect();
+    let maps = Recode {
+        users: recode(&part.users, &mut dict.users),
+        patients: recode(&part.patients, &mut dict.patients),
+        departments: recode(&part.departments, &mut dict.departments),
+        workstations: recode(&part.workstations, &mut dict.workstations),
+        ips: recode(&part.ips, &mut dict.ips),
+    };
+    let mut e = part.events;
+    let n = e.len() as u64;
+    e.source_file = vec![HISTORY_FILE; n as usize];
+    e.source_line = (seq..seq + n).collect();
+    events.append_recoded(e, &maps);
 }

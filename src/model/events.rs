@@ -202,6 +202,22 @@ impl DataCategory {
     }
 }
 
+/// Maps from one part's id codes (a file read on its own, a batch of the
+/// incremental state) to the run's shared codes, per id space.
+#[derive(Debug, Default)]
+pub struct Recode {
+    /// Users.
+    pub users: Vec<Code>,
+    /// Patients.
+    pub patients: Vec<Code>,
+    /// Departments.
+    pub departments: Vec<Code>,
+    /// Workstations.
+    pub workstations: Vec<Code>,
+    /// IP addresses.
+    pub ips: Vec<Code>,
+}
+
 /// Accepted access_log rows, column by column.
 #[derive(Debug, Default, Clone)]
 pub struct Events {
@@ -259,6 +275,26 @@ impl Events {
     /// Reserves room for `n` more events in every column.
     pub fn reserve(&mut self, n: usize) {
         each_column!(self, c => c.reserve(n));
+    }
+
+    /// Appends `part` with its ids recoded by `maps` ([`NONE`] stays none);
+    /// the columns are appended in parallel (they are independent).
+    pub fn append_recoded(&mut self, part: Events, maps: &Recode) {
+        let code = |map: &[Code], c: Code| if c == NONE { NONE } else { map[c as usize] };
+        let e = &part;
+        rayon::scope(|s| {
+            s.spawn(|_| self.user.extend(e.user.iter().map(|&c| code(&maps.users, c))));
+            s.spawn(|_| self.patient.extend(e.patient.iter().map(|&c| code(&maps.patients, c))));
+            s.spawn(|_| self.workstation.extend(e.workstation.iter().map(|&c| code(&maps.workstations, c))));
+            s.spawn(|_| self.ip.extend(e.ip.iter().map(|&c| code(&maps.ips, c))));
+            s.spawn(|_| self.department.extend(e.department.iter().map(|&c| code(&maps.departments, c))));
+            s.spawn(|_| self.ts.extend_from_slice(&e.ts));
+            s.spawn(|_| self.action.extend_from_slice(&e.action));
+            s.spawn(|_| self.category.extend_from_slice(&e.category));
+            s.spawn(|_| self.break_glass.extend_from_slice(&e.break_glass));
+            s.spawn(|_| self.source_file.extend_from_slice(&e.source_file));
+            s.spawn(|_| self.source_line.extend_from_slice(&e.source_line));
+        });
     }
 
     /// Whether event `i` touched a patient record.
