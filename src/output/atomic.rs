@@ -38,14 +38,20 @@ fn private_dir(_: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates `dir` (and parents) if missing; a new folder is owner-only.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    if !dir.exists() {
+        fs::create_dir_all(dir)?;
+        private_dir(dir)?;
+    }
+    Ok(())
+}
+
 impl Staging {
     /// Creates the output folder if needed (owner-only when new) and a fresh
     /// staging folder in it.
     pub fn new(out: &Path) -> io::Result<Staging> {
-        if !out.exists() {
-            fs::create_dir_all(out)?;
-            private_dir(out)?;
-        }
+        create_private_dir(out)?;
         let dir = out.join(format!(".ehrwatch-staging-{}", std::process::id()));
         if dir.exists() {
             fs::remove_dir_all(&dir)?;

@@ -18,7 +18,7 @@ mod svg;
 mod user_features;
 mod write;
 
-pub use atomic::{create_private, Staging};
+pub use atomic::{create_private, create_private_dir, Staging};
 pub use cell::neutralise;
 pub use context::RunContext;
 pub use html::escape;

@@ -46,25 +46,7 @@ pub fn file_keys(bundle: &Path) -> Result<Vec<FileKey>, crate::Error> {
     Ok(keys?)
 }
 
-#[cfg(unix)]
-fn set_private(path: &Path, mode: u32) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_private(_: &Path, _: u32) -> io::Result<()> {
-    Ok(())
-}
-
-/// Creates `dir` (and parents) if missing; a new folder is owner-only.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    if !dir.exists() {
-        fs::create_dir_all(dir)?;
-        set_private(dir, 0o700)?;
-    }
-    Ok(())
-}
+pub use crate::output::create_private_dir;
 
 fn create_private(path: &Path) -> io::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, crate::output::create_private(path)?))
@@ -74,21 +56,32 @@ fn finish(w: BufWriter<File>) -> io::Result<()> {
     w.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
-/// Replaces `dir/name` atomically (temporary file, then rename).
-pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let target = dir.join(name);
-    let write = || -> io::Result<()> {
+/// Writes `target` through `write` into a temporary owner-only file next
+/// to it, then renames it into place (replacing a leftover of an
+/// interrupted run); on failure nothing is left behind.
+fn write_replacing(
+    target: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> Result<(), (PathBuf, io::Error)> {
+    let mut tmp = target.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let run = || -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
         let mut w = create_private(&tmp)?;
-        w.write_all(bytes)?;
+        write(&mut w)?;
         finish(w)?;
-        fs::rename(&tmp, &target)
+        fs::rename(&tmp, target)
     };
-    write().map_err(|e| {
+    run().map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        (target.clone(), e)
+        (target.to_path_buf(), e)
     })
+}
+
+/// Replaces `dir/name` atomically (temporary file, then rename).
+pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
+    write_replacing(&dir.join(name), |w| w.write_all(bytes))
 }
 
 /// The events at `order` (input order), with their ids renumbered in order
@@ -124,12 +117,6 @@ pub(crate) fn compact(events: &Events, dict: &Dictionaries, order: &[u32]) -> Hi
 
 const SPACES: [&str; 5] = ["user", "patient", "department", "workstation", "ip"];
 
-fn write_parquet_file(path: &Path, df: &mut DataFrame) -> io::Result<()> {
-    let mut w = create_private(path)?;
-    ParquetWriter::new(&mut w).with_compression(ParquetCompression::Zstd(None)).finish(df).map_err(io::Error::other)?;
-    finish(w)
-}
-
 /// Writes one batch as `PREFIX.events.parquet` and `PREFIX.ids.parquet`,
 /// each through a temporary file renamed into place.
 pub(crate) fn write_batch(prefix: &Path, part: &HistoryPart) -> Result<(), (PathBuf, io::Error)> {
@@ -162,14 +149,13 @@ pub(crate) fn write_batch(prefix: &Path, part: &HistoryPart) -> Result<(), (Path
         DataFrame::new(space.len(), vec![Column::new("space".into(), space), Column::new("value".into(), value)])
             .map_err(|err| (prefix.to_path_buf(), io::Error::other(err)))?;
     for (suffix, df) in [("events.parquet", &mut events), ("ids.parquet", &mut ids)] {
-        let target = with_suffix(prefix, suffix);
-        let tmp = with_suffix(prefix, &format!("{suffix}.tmp-{}", std::process::id()));
-        let _ = fs::remove_file(&tmp);
-        let written = write_parquet_file(&tmp, df).and_then(|()| fs::rename(&tmp, &target));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err((target, e));
-        }
+        write_replacing(&with_suffix(prefix, suffix), |w| {
+            ParquetWriter::new(w)
+                .with_compression(ParquetCompression::Zstd(None))
+                .finish(df)
+                .map(|_| ())
+                .map_err(io::Error::other)
+        })?;
     }
     Ok(())
 }
