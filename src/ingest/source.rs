@@ -398,14 +398,7 @@ fn read_parquet(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'_
         kinds.push(kind);
         names.push(spec.name);
     }
-    let total = lf
-        .clone()
-        .select([len().alias("n")])
-        .collect()
-        .map_err(&err)?
-        .column("n")
-        .and_then(|c| c.get(0).map(|v| v.extract::<u64>().unwrap_or(0)))
-        .map_err(&err)?;
+    let total = row_count(&lf).map_err(&err)?;
 
     let mut offset: u64 = 0;
     while offset < total {
@@ -493,9 +486,13 @@ pub fn parquet_rows(file: &Path) -> Option<u64> {
         return None;
     }
     let path = PlRefPath::new(file.to_string_lossy().as_ref());
-    let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).ok()?;
-    let df = lf.select([len().alias("n")]).collect().ok()?;
-    df.column("n").ok()?.get(0).ok()?.extract::<u64>()
+    row_count(&LazyFrame::scan_parquet(path, ScanArgsParquet::default()).ok()?).ok()
+}
+
+/// Rows of a scanned Parquet file (from its metadata).
+fn row_count(lf: &LazyFrame) -> PolarsResult<u64> {
+    let n = lf.clone().select([len().alias("n")]).collect()?;
+    Ok(n.column("n")?.get(0).map(|v| v.extract::<u64>().unwrap_or(0))?)
 }
 
 /// The normalised column names of a file, read from its header or schema.
