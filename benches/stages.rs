@@ -64,6 +64,7 @@ fn main() {
         median_secs(|| features = Some(ehrwatch::features::compute(&data, &explained, &config.hours, &config.peers)));
     let features = features.expect("features");
     let relations = Relations::build(&data);
+    let population = ehrwatch::detect::Population::of(&data.events, &data.dict);
     let input = DetectInput {
         data: &data,
         explained: &explained,
@@ -71,6 +72,8 @@ fn main() {
         config: &config,
         relations: &relations,
         patient_groups: &std::sync::OnceLock::new(),
+        population: &population,
+        scope: ehrwatch::detect::Scope::ALL,
     };
     let mut detection = None;
     let detect_s = median_secs(|| detection = Some(detect(&input)));

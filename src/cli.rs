@@ -220,6 +220,16 @@ pub struct DetectArgs {
     #[arg(long, value_name = "N", default_value_t = 30, requires = "state",
           value_parser = clap::value_parser!(u32).range(1..=3660))]
     pub state_days: u32,
+
+    /// Events held in memory at once. An access log with more (counted from
+    /// Parquet metadata, estimated from the size of CSV files) is first
+    /// spilled to disk, coded, in an owner-only folder inside --out that is
+    /// removed at the end, then processed a partition of users at a time:
+    /// the outputs are the same, memory stays near N events' worth (about
+    /// 60 bytes each) however long the log. 0 holds any log in memory. Not
+    /// used with --state (a night's history is held in memory).
+    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+    pub partition_events: u64,
 }
 
 /// Severity threshold of `--fail-on`.

@@ -49,6 +49,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
         reviewed: args.reviewed,
         pseudonymizer,
         state: args.state.map(|dir| StateRequest { dir, retain_days: args.state_days }),
+        partition_events: args.partition_events,
     };
     let summary = run_detect(&req, &Progress::new(!quiet))?;
     if let Some(r) = summary.reviewed.as_ref().filter(|r| r.rows_rejected > 0) {

@@ -29,6 +29,102 @@ pub struct DetectInput<'a> {
     /// Each user's events grouped by patient, built on first use (see
     /// [`DetectInput::patient_groups`]).
     pub patient_groups: &'a OnceLock<PatientGroups>,
+    /// What detectors need from the whole run's events.
+    pub population: &'a Population,
+    /// The users detectors run on: all, or one partition's in a
+    /// partitioned run (whose `data.events` hold only theirs, while
+    /// `features` hold every user's).
+    pub scope: Scope,
+}
+
+/// A contiguous range of user codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// First user code in the scope.
+    pub from: Code,
+    /// One past the last.
+    pub to: Code,
+}
+
+impl Scope {
+    /// Every user.
+    pub const ALL: Scope = Scope { from: 0, to: Code::MAX };
+
+    /// Whether the user is in the scope.
+    pub fn contains(&self, user: Code) -> bool {
+        user >= self.from && user < self.to
+    }
+}
+
+/// What detectors need from the whole run's events rather than from the
+/// users they run on: a partitioned run computes it from every partition
+/// ([`Population::add`]) before detecting on any.
+#[derive(Debug, Clone, Default)]
+pub struct Population {
+    /// Per workstation code: the first instant any account used it
+    /// (`i64::MAX` if none did).
+    pub workstation_first: Vec<i64>,
+    /// Per IP address code: the same.
+    pub ip_first: Vec<i64>,
+    /// Whether any event names a workstation or an IP address.
+    pub any_device: bool,
+    /// Whether any event used break-the-glass.
+    pub any_break_glass: bool,
+}
+
+impl Population {
+    /// The population of these events (ids coded by `dict`).
+    pub fn of(events: &crate::model::Events, dict: &crate::model::Dictionaries) -> Population {
+        Population {
+            workstation_first: first_seen(&events.workstation, &events.ts, dict.workstations.len()),
+            ip_first: first_seen(&events.ip, &events.ts, dict.ips.len()),
+            any_device: events.workstation.iter().chain(&events.ip).any(|c| *c != NONE),
+            any_break_glass: events.break_glass.iter().any(|b| *b),
+        }
+    }
+
+    /// Adds another partition's population.
+    pub fn add(&mut self, other: Population) {
+        let min = |a: &mut Vec<i64>, b: Vec<i64>| {
+            if a.len() < b.len() {
+                a.resize(b.len(), i64::MAX);
+            }
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = (*x).min(y);
+            }
+        };
+        min(&mut self.workstation_first, other.workstation_first);
+        min(&mut self.ip_first, other.ip_first);
+        self.any_device |= other.any_device;
+        self.any_break_glass |= other.any_break_glass;
+    }
+}
+
+/// The first instant each code appears at (`i64::MAX` for codes never seen).
+fn first_seen(codes: &[u32], ts: &[i64], len: usize) -> Vec<i64> {
+    codes
+        .par_chunks(1 << 16)
+        .zip(ts.par_chunks(1 << 16))
+        .fold(
+            || vec![i64::MAX; len],
+            |mut first, (c, t)| {
+                for (&code, &at) in c.iter().zip(t) {
+                    if code != NONE && at < first[code as usize] {
+                        first[code as usize] = at;
+                    }
+                }
+                first
+            },
+        )
+        .reduce(
+            || vec![i64::MAX; len],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x = (*x).min(y);
+                }
+                a
+            },
+        )
 }
 
 /// Each user's events grouped by patient, built once per run for the

@@ -9,5 +9,5 @@ pub mod relations;
 pub mod rules;
 
 pub use finding::{AlertKind, Fact, Finding};
-pub use input::{DetectInput, PatientGroups, Rule, SkippedDetector};
+pub use input::{DetectInput, PatientGroups, Population, Rule, Scope, SkippedDetector};
 pub use registry::{detect, Detection, Weights};

@@ -28,6 +28,21 @@ pub enum Explanation {
 }
 
 impl Explanation {
+    /// Number of kinds.
+    pub const KINDS: usize = 8;
+
+    /// Every kind, in `repr` order (`ALL[k as usize] == k`).
+    pub const ALL: [Explanation; Explanation::KINDS] = [
+        Explanation::NoPatient,
+        Explanation::Unexplained,
+        Explanation::EncounterProvider,
+        Explanation::EncounterDepartment,
+        Explanation::Documentation,
+        Explanation::RoleTiming,
+        Explanation::RecurringPanel,
+        Explanation::CareTeamGroup,
+    ];
+
     /// Every kind that explains, in order of preference.
     pub const CARE: [Explanation; 6] = [
         Explanation::EncounterProvider,
@@ -82,27 +97,57 @@ impl Explanation {
     }
 }
 
-/// One explanation per event, aligned with `Ingested::events`.
+/// One explanation per event, aligned with `Ingested::events`, and the
+/// count of each kind over the whole run.
 #[derive(Debug, Clone, Default)]
 pub struct Explanations {
     /// Per event.
     pub kind: Vec<Explanation>,
+    /// Count of each kind (indexed by `as usize`) over the run's events.
+    /// Equal to counting `kind`, except in a partitioned run, whose `kind`
+    /// holds only the evidence events while the totals are the whole run's.
+    totals: [u64; Explanation::KINDS],
 }
 
 impl Explanations {
+    /// The explanations of these events, with totals counted from them.
+    pub fn new(kind: Vec<Explanation>) -> Self {
+        let totals = Self::count_kinds(&kind);
+        Explanations { kind, totals }
+    }
+
+    /// Explanations of some of the run's events, with the whole run's totals.
+    pub fn with_totals(kind: Vec<Explanation>, totals: [u64; Explanation::KINDS]) -> Self {
+        Explanations { kind, totals }
+    }
+
+    /// Count of each kind (indexed by `as usize`) in `kind`.
+    pub fn count_kinds(kind: &[Explanation]) -> [u64; Explanation::KINDS] {
+        let mut totals = [0u64; Explanation::KINDS];
+        for k in kind {
+            totals[*k as usize] += 1;
+        }
+        totals
+    }
+
+    /// The run's count of each kind (indexed by `as usize`).
+    pub fn totals(&self) -> [u64; Explanation::KINDS] {
+        self.totals
+    }
+
     /// Accesses that touched a patient.
     pub fn patient_accesses(&self) -> u64 {
-        self.kind.iter().filter(|k| **k != Explanation::NoPatient).count() as u64
+        self.totals.iter().sum::<u64>() - self.count(Explanation::NoPatient)
     }
 
     /// Patient accesses that care explains.
     pub fn explained(&self) -> u64 {
-        self.kind.iter().filter(|k| k.is_explained()).count() as u64
+        Explanation::CARE.iter().map(|k| self.count(*k)).sum()
     }
 
     /// Count of one kind.
     pub fn count(&self, kind: Explanation) -> u64 {
-        self.kind.iter().filter(|k| **k == kind).count() as u64
+        self.totals[kind as usize]
     }
 
     /// Share of patient accesses explained; 0 when there are none.

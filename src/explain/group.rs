@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use super::explanation::Explanation;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
-use crate::model::{Code, NONE};
+use crate::model::{Code, Events, NONE};
 use crate::time::MICROS_PER_DAY;
 
 /// Patients with more distinct care users than this do not count toward
@@ -29,132 +29,214 @@ const HUB_USERS: usize = 60;
 
 /// Second pass: explains, in place, unexplained accesses by collaborative groups.
 pub fn explain_by_group(data: &Ingested, params: &ExplainParams, kind: &mut [Explanation]) {
-    let events = &data.events;
-    let n_patients = data.dict.patients.len();
     if params.group_min_shared_patients == 0 || kind.iter().all(|k| *k != Explanation::Unexplained) {
         return;
     }
-    // (day, user) of care-explained accesses, per patient: a counting sort
-    // by patient into one flat vector, then each patient's slice sorted and
-    // deduplicated in parallel.
-    let is_care = |i: usize| kind[i].is_explained() && events.patient[i] != NONE;
-    let mut start = vec![0usize; n_patients + 1];
-    for i in 0..events.len() {
-        if is_care(i) {
-            start[events.patient[i] as usize + 1] += 1;
+    let visits = CareVisits::collect(&data.events, kind, data.dict.patients.len());
+    let teams = CareTeams::learn(&visits, data.dict.users.len(), params);
+    teams.apply(&data.events, &visits, params, kind);
+}
+
+/// (day, user) of care-explained accesses, per patient, sorted and
+/// deduplicated. Built from one run's events at once, or from the user
+/// partitions of a partitioned run and merged: the result is the same.
+#[derive(Debug, Default)]
+pub struct CareVisits {
+    /// Per patient code: the range of `flat` that is theirs.
+    start: Vec<usize>,
+    flat: Vec<(i32, Code)>,
+}
+
+impl CareVisits {
+    /// The care-explained visits among `events` (explained by `kind`): a
+    /// counting sort by patient into one flat vector, then each patient's
+    /// slice sorted and deduplicated in parallel.
+    pub fn collect(events: &Events, kind: &[Explanation], n_patients: usize) -> CareVisits {
+        let is_care = |i: usize| kind[i].is_explained() && events.patient[i] != NONE;
+        let mut start = vec![0usize; n_patients + 1];
+        for i in 0..events.len() {
+            if is_care(i) {
+                start[events.patient[i] as usize + 1] += 1;
+            }
         }
-    }
-    for p in 0..n_patients {
-        start[p + 1] += start[p];
-    }
-    let mut flat: Vec<(i32, Code)> = vec![(0, 0); start[n_patients]];
-    let mut next = start.clone();
-    for i in 0..events.len() {
-        if is_care(i) {
-            let p = events.patient[i] as usize;
-            flat[next[p]] = (events.ts[i].div_euclid(MICROS_PER_DAY) as i32, events.user[i]);
-            next[p] += 1;
+        for p in 0..n_patients {
+            start[p + 1] += start[p];
         }
+        let mut flat: Vec<(i32, Code)> = vec![(0, 0); start[n_patients]];
+        let mut next = start.clone();
+        for i in 0..events.len() {
+            if is_care(i) {
+                let p = events.patient[i] as usize;
+                flat[next[p]] = (events.ts[i].div_euclid(MICROS_PER_DAY) as i32, events.user[i]);
+                next[p] += 1;
+            }
+        }
+        Self::sorted(start, flat)
     }
-    let mut slices: Vec<&mut [(i32, Code)]> = Vec::with_capacity(n_patients);
-    let mut rest: &mut [(i32, Code)] = &mut flat;
-    for p in 0..n_patients {
-        let (head, tail) = rest.split_at_mut(start[p + 1] - start[p]);
-        slices.push(head);
-        rest = tail;
+
+    /// Each patient's slice of `flat` (laid out by `start`) sorted and
+    /// deduplicated in parallel, then compacted.
+    fn sorted(start: Vec<usize>, mut flat: Vec<(i32, Code)>) -> CareVisits {
+        let n_patients = start.len().saturating_sub(1);
+        let mut slices: Vec<&mut [(i32, Code)]> = Vec::with_capacity(n_patients);
+        let mut rest: &mut [(i32, Code)] = &mut flat;
+        for p in 0..n_patients {
+            let (head, tail) = rest.split_at_mut(start[p + 1] - start[p]);
+            slices.push(head);
+            rest = tail;
+        }
+        let lens: Vec<usize> = slices
+            .into_par_iter()
+            .map(|s| {
+                s.sort_unstable();
+                let mut kept = 0;
+                for r in 0..s.len() {
+                    if kept == 0 || s[r] != s[kept - 1] {
+                        s[kept] = s[r];
+                        kept += 1;
+                    }
+                }
+                kept
+            })
+            .collect();
+        let mut out = CareVisits { start: vec![0; n_patients + 1], flat: Vec::with_capacity(lens.iter().sum()) };
+        for p in 0..n_patients {
+            out.flat.extend_from_slice(&flat[start[p]..start[p] + lens[p]]);
+            out.start[p + 1] = out.flat.len();
+        }
+        out
     }
-    let lens: Vec<usize> = slices
-        .into_par_iter()
-        .map(|s| {
-            s.sort_unstable();
-            let mut kept = 0;
-            for r in 0..s.len() {
-                if kept == 0 || s[r] != s[kept - 1] {
-                    s[kept] = s[r];
-                    kept += 1;
+
+    /// The visits of several partitions of the run's users as one.
+    pub fn merge(parts: Vec<CareVisits>, n_patients: usize) -> CareVisits {
+        let mut start = vec![0usize; n_patients + 1];
+        for part in &parts {
+            for p in 0..part.patients() {
+                start[p + 1] += part.of(p as Code).len();
+            }
+        }
+        for p in 0..n_patients {
+            start[p + 1] += start[p];
+        }
+        let mut flat = Vec::with_capacity(start[n_patients]);
+        for p in 0..n_patients {
+            for part in &parts {
+                if p < part.patients() {
+                    flat.extend_from_slice(part.of(p as Code));
                 }
             }
-            kept
-        })
-        .collect();
-    let care: Vec<&[(i32, Code)]> = (0..n_patients).map(|p| &flat[start[p]..start[p] + lens[p]]).collect();
+        }
+        Self::sorted(start, flat)
+    }
 
-    // Distinct care users per patient; care-explained patients per user.
-    let n_users = data.dict.users.len();
-    let users_of: Vec<Vec<Code>> = care
-        .par_iter()
-        .map(|visits| {
-            let mut users: Vec<Code> = visits.iter().map(|v| v.1).collect();
-            users.sort_unstable();
-            users.dedup();
-            users
-        })
-        .collect();
-    let mut own = vec![0u32; n_users];
-    // The patients of each user that count toward collaboration (hubs left out).
-    let mut patients_of: Vec<Vec<u32>> = vec![Vec::new(); n_users];
-    for (p, users) in users_of.iter().enumerate() {
-        for &u in users {
-            own[u as usize] += 1;
-            if users.len() <= HUB_USERS {
-                patients_of[u as usize].push(p as u32);
+    fn patients(&self) -> usize {
+        self.start.len().saturating_sub(1)
+    }
+
+    /// A patient's visits, by day then user.
+    fn of(&self, patient: Code) -> &[(i32, Code)] {
+        let p = patient as usize;
+        if p + 1 >= self.start.len() {
+            return &[];
+        }
+        &self.flat[self.start[p]..self.start[p + 1]]
+    }
+}
+
+/// Each user's collaborators, learned from the care visits.
+#[derive(Debug, Default)]
+pub struct CareTeams {
+    collaborators: Vec<Vec<Code>>,
+}
+
+impl CareTeams {
+    /// Users who share enough care-explained patients (hub patients left out).
+    pub fn learn(visits: &CareVisits, n_users: usize, params: &ExplainParams) -> CareTeams {
+        if params.group_min_shared_patients == 0 {
+            return CareTeams::default();
+        }
+        // Distinct care users per patient; care-explained patients per user.
+        let users_of: Vec<Vec<Code>> = (0..visits.patients())
+            .into_par_iter()
+            .map(|p| {
+                let mut users: Vec<Code> = visits.of(p as Code).iter().map(|v| v.1).collect();
+                users.sort_unstable();
+                users.dedup();
+                users
+            })
+            .collect();
+        let mut own = vec![0u32; n_users];
+        // The patients of each user that count toward collaboration (hubs left out).
+        let mut patients_of: Vec<Vec<u32>> = vec![Vec::new(); n_users];
+        for (p, users) in users_of.iter().enumerate() {
+            for &u in users {
+                own[u as usize] += 1;
+                if users.len() <= HUB_USERS {
+                    patients_of[u as usize].push(p as u32);
+                }
             }
         }
-    }
-    // Shared-patient counts of each user with every other, in a dense
-    // counter per thread (users in parallel): v is a collaborator of u when
-    // they share at least `min_shared` patients, at least `group_min_share`
-    // of u's care-explained patients.
-    let min_shared = params.group_min_shared_patients;
-    let collaborators: Vec<Vec<Code>> = (0..n_users)
-        .into_par_iter()
-        .map_init(
-            || (vec![0u32; n_users], Vec::new()),
-            |(counts, touched), a| {
-                for &p in &patients_of[a] {
-                    for &b in &users_of[p as usize] {
-                        if b as usize != a {
-                            if counts[b as usize] == 0 {
-                                touched.push(b);
+        // Shared-patient counts of each user with every other, in a dense
+        // counter per thread (users in parallel): v is a collaborator of u when
+        // they share at least `min_shared` patients, at least `group_min_share`
+        // of u's care-explained patients.
+        let min_shared = params.group_min_shared_patients;
+        let collaborators: Vec<Vec<Code>> = (0..n_users)
+            .into_par_iter()
+            .map_init(
+                || (vec![0u32; n_users], Vec::new()),
+                |(counts, touched), a| {
+                    for &p in &patients_of[a] {
+                        for &b in &users_of[p as usize] {
+                            if b as usize != a {
+                                if counts[b as usize] == 0 {
+                                    touched.push(b);
+                                }
+                                counts[b as usize] += 1;
                             }
-                            counts[b as usize] += 1;
                         }
                     }
-                }
-                let mut team = Vec::new();
-                for b in touched.drain(..) {
-                    let shared = std::mem::take(&mut counts[b as usize]);
-                    if shared >= min_shared && f64::from(shared) >= params.group_min_share * f64::from(own[a]) {
-                        team.push(b);
+                    let mut team = Vec::new();
+                    for b in touched.drain(..) {
+                        let shared = std::mem::take(&mut counts[b as usize]);
+                        if shared >= min_shared && f64::from(shared) >= params.group_min_share * f64::from(own[a]) {
+                            team.push(b);
+                        }
                     }
-                }
-                team.sort_unstable();
-                team
-            },
-        )
-        .collect();
+                    team.sort_unstable();
+                    team
+                },
+            )
+            .collect();
+        CareTeams { collaborators }
+    }
 
-    let window = params.group_window_days as i32;
-    kind.par_iter_mut().enumerate().for_each(|(i, k)| {
-        if *k != Explanation::Unexplained {
+    /// Explains, in place, the unexplained accesses among `events` that a
+    /// collaborator's care visit to the same patient within
+    /// `group_window_days` explains.
+    pub fn apply(&self, events: &Events, visits: &CareVisits, params: &ExplainParams, kind: &mut [Explanation]) {
+        if self.collaborators.is_empty() {
             return;
         }
-        let user = events.user[i];
-        let team = &collaborators[user as usize];
-        if team.is_empty() {
-            return;
-        }
-        let day = events.ts[i].div_euclid(MICROS_PER_DAY) as i32;
-        let visits = &care[events.patient[i] as usize];
-        let from = visits.partition_point(|v| v.0 < day - window);
-        if visits[from..]
-            .iter()
-            .take_while(|v| v.0 <= day + window)
-            .any(|v| v.1 != user && team.binary_search(&v.1).is_ok())
-        {
-            *k = Explanation::CareTeamGroup;
-        }
-    });
+        let window = params.group_window_days as i32;
+        kind.par_iter_mut().enumerate().for_each(|(i, k)| {
+            if *k != Explanation::Unexplained {
+                return;
+            }
+            let user = events.user[i];
+            let Some(team) = self.collaborators.get(user as usize).filter(|t| !t.is_empty()) else { return };
+            let day = events.ts[i].div_euclid(MICROS_PER_DAY) as i32;
+            let visits = visits.of(events.patient[i]);
+            let from = visits.partition_point(|v| v.0 < day - window);
+            if visits[from..]
+                .iter()
+                .take_while(|v| v.0 <= day + window)
+                .any(|v| v.1 != user && team.binary_search(&v.1).is_ok())
+            {
+                *k = Explanation::CareTeamGroup;
+            }
+        });
+    }
 }
 
 #[cfg(test)]

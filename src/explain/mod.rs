@@ -11,5 +11,7 @@ mod explanation;
 mod group;
 mod stage;
 
+pub use care::explain_direct;
 pub use explanation::{Explanation, Explanations};
-pub use stage::explain;
+pub use group::{CareTeams, CareVisits};
+pub use stage::{explain, explain_partition};

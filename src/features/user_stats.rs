@@ -101,32 +101,63 @@ impl UserFeatures {
     }
 }
 
-/// (patient, home department) -> distinct users of that department who opened the patient.
-fn department_coverage(data: &Ingested) -> FxHashMap<(Code, Code), u32> {
-    let Some(roster) = &data.roster else { return FxHashMap::default() };
-    let ev = &data.events;
-    let mut pairs: FxHashSet<(Code, Code, Code)> = FxHashSet::default();
-    for i in 0..ev.len() {
-        if ev.patient[i] == NONE {
-            continue;
+/// (patient, home department) -> distinct users of that department who
+/// opened the patient. Counted per partition of a partitioned run's users
+/// and added up ([`Coverage::add`]): the partitions' users are distinct.
+#[derive(Debug, Default)]
+pub struct Coverage(FxHashMap<(Code, Code), u32>);
+
+impl Coverage {
+    /// The coverage of these events.
+    pub fn of(data: &Ingested) -> Coverage {
+        let Some(roster) = &data.roster else { return Coverage::default() };
+        let ev = &data.events;
+        let mut pairs: FxHashSet<(Code, Code, Code)> = FxHashSet::default();
+        for i in 0..ev.len() {
+            if ev.patient[i] == NONE {
+                continue;
+            }
+            if let Some(d) = roster.get(ev.user[i]).and_then(|r| r.department) {
+                pairs.insert((ev.patient[i], d, ev.user[i]));
+            }
         }
-        if let Some(d) = roster.get(ev.user[i]).and_then(|r| r.department) {
-            pairs.insert((ev.patient[i], d, ev.user[i]));
+        let mut out: FxHashMap<(Code, Code), u32> = FxHashMap::default();
+        for (p, d, _) in pairs {
+            *out.entry((p, d)).or_insert(0) += 1;
+        }
+        Coverage(out)
+    }
+
+    /// Adds another partition's coverage (of other users).
+    pub fn add(&mut self, other: Coverage) {
+        for (k, v) in other.0 {
+            *self.0.entry(k).or_insert(0) += v;
         }
     }
-    let mut out: FxHashMap<(Code, Code), u32> = FxHashMap::default();
-    for (p, d, _) in pairs {
-        *out.entry((p, d)).or_insert(0) += 1;
+
+    fn get(&self, patient: Code, department: Code) -> u32 {
+        self.0.get(&(patient, department)).copied().unwrap_or(0)
     }
-    out
 }
 
 /// Computes the features of every user with events, then their peer groups.
 pub fn compute(data: &Ingested, explained: &Explanations, hours: &HoursParams, peers: &PeerParams) -> UserFeatures {
+    let coverage = Coverage::of(data);
+    let users = user_stats(data, explained, hours, &coverage);
+    finish(users, data, peers)
+}
+
+/// The features of each user of `data.events`, in user-code order (day
+/// ranges index `data.events`). `coverage` is the whole run's.
+pub fn user_stats(
+    data: &Ingested,
+    explained: &Explanations,
+    hours: &HoursParams,
+    coverage: &Coverage,
+) -> Vec<(Code, UserStats)> {
     let events = &data.events;
     let ranges = events.user_ranges();
-    let coverage = department_coverage(data);
-    let users: Vec<(Code, UserStats)> = ranges
+    ranges
         .into_par_iter()
         .map_init(
             || ZoneCache::new(data.tz),
@@ -208,7 +239,7 @@ pub fn compute(data: &Ingested, explained: &Explanations, hours: &HoursParams, p
                         if !seen_here {
                             s.other_department_patients += 1;
                         }
-                        if coverage.get(&(p, home)).copied().unwrap_or(0) >= 2 {
+                        if coverage.get(p, home) >= 2 {
                             s.peer_shared_patients += 1;
                         }
                     }
@@ -222,7 +253,12 @@ pub fn compute(data: &Ingested, explained: &Explanations, hours: &HoursParams, p
                 (user, s)
             },
         )
-        .collect();
+        .collect()
+}
+
+/// Every user's features, in user-code order, with their peer groups
+/// learned across all of them. `data` gives the roster and dictionaries.
+pub fn finish(users: Vec<(Code, UserStats)>, data: &Ingested, peers: &PeerParams) -> UserFeatures {
     let mut index = vec![u32::MAX; data.dict.users.len()];
     for (i, (user, _)) in users.iter().enumerate() {
         index[*user as usize] = i as u32;

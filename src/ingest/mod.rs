@@ -15,6 +15,7 @@ mod columns;
 mod contacts;
 mod encounters;
 mod error;
+mod estimate;
 mod fields;
 mod history;
 mod patients;
@@ -26,6 +27,7 @@ mod source;
 
 pub use bundle::{read_bundle, read_bundle_with_history, Ingested};
 pub use error::IngestError;
+pub use estimate::estimate_events;
 pub use history::{History, HistoryError, HistoryPart, HISTORY_FILE};
 pub use rejects::{RejectedRow, Rejects};
 pub use report::{FileReport, IngestReport, SkippedTable};

@@ -297,6 +297,41 @@ impl Events {
         });
     }
 
+    /// Moves `other`'s events to the end of these.
+    pub fn append(&mut self, mut other: Events) {
+        self.user.append(&mut other.user);
+        self.patient.append(&mut other.patient);
+        self.ts.append(&mut other.ts);
+        self.action.append(&mut other.action);
+        self.category.append(&mut other.category);
+        self.workstation.append(&mut other.workstation);
+        self.ip.append(&mut other.ip);
+        self.department.append(&mut other.department);
+        self.break_glass.append(&mut other.break_glass);
+        self.source_file.append(&mut other.source_file);
+        self.source_line.append(&mut other.source_line);
+    }
+
+    /// The events at `idx`, in that order, as new columns.
+    pub fn gather(&self, idx: &[usize]) -> Events {
+        fn pick<T: Copy>(column: &[T], idx: &[usize]) -> Vec<T> {
+            idx.iter().map(|&i| column[i]).collect()
+        }
+        Events {
+            user: pick(&self.user, idx),
+            patient: pick(&self.patient, idx),
+            ts: pick(&self.ts, idx),
+            action: pick(&self.action, idx),
+            category: pick(&self.category, idx),
+            workstation: pick(&self.workstation, idx),
+            ip: pick(&self.ip, idx),
+            department: pick(&self.department, idx),
+            break_glass: pick(&self.break_glass, idx),
+            source_file: pick(&self.source_file, idx),
+            source_line: pick(&self.source_line, idx),
+        }
+    }
+
     /// Whether event `i` touched a patient record.
     pub fn has_patient(&self, i: usize) -> bool {
         self.patient[i] != NONE

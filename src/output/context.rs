@@ -19,4 +19,10 @@ pub struct RunContext {
     pub pseudonymizer: Option<Pseudonymizer>,
     /// The incremental state after this run, with `--state`.
     pub state: Option<crate::state::StateOut>,
+    /// The first and last instant of the run's events (UTC microseconds),
+    /// `None` without events.
+    pub time_range: Option<(i64, i64)>,
+    /// How many user partitions the events were processed in (1 when held
+    /// in memory at once).
+    pub partitions: usize,
 }

@@ -29,6 +29,7 @@ pub(super) fn summary_extensions(run: &RunOutputs<'_>) -> Summary {
         }),
         pseudonymized: ctx.pseudonymizer.is_some(),
         state: ctx.state.clone(),
+        partitions: (ctx.partitions > 1).then_some(ctx.partitions as u64),
         ..Summary::default()
     }
 }
@@ -39,10 +40,10 @@ fn history_line(run: &RunOutputs<'_>, summary: &Summary) -> HistoryLine {
     let (from, to) = match run.context.window {
         Some(w) => (w.from_date.to_string(), w.to_date.to_string()),
         None => {
-            let ts = &run.data.events.ts;
             let zone = ZoneCache::new(run.data.tz);
-            let day = |t: Option<&i64>| t.map(|&t| zone.format_local(t)[..10].to_string()).unwrap_or_default();
-            (day(ts.iter().min()), day(ts.iter().max()))
+            let day = |t: Option<i64>| t.map(|t| zone.format_local(t)[..10].to_string()).unwrap_or_default();
+            let range = run.context.time_range;
+            (day(range.map(|r| r.0)), day(range.map(|r| r.1)))
         }
     };
     HistoryLine {

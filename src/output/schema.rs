@@ -170,6 +170,11 @@ pub struct Summary {
     /// without `--state`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::state::StateOut>,
+    /// How many user partitions the access log was processed in, when it
+    /// was spilled to disk and processed a partition at a time
+    /// (`--partition-events`). Absent when the events were held in memory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<u64>,
 }
 
 /// The detection window in summary.json.

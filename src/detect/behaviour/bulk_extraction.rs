@@ -44,6 +44,7 @@ impl Rule for BulkExtraction {
             .features
             .users
             .par_iter()
+            .filter(|(user, _)| input.scope.contains(*user))
             .flat_map_iter(|(user, s)| {
                 let mut extraction: Vec<f64> =
                     s.days.iter().map(|d| d.unexplained_extraction_patients as f64).collect();

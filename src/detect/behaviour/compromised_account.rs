@@ -36,8 +36,7 @@ impl Rule for CompromisedAccount {
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
         enabled(input.config.rules.compromised_account.enabled)?;
-        let ev = &input.data.events;
-        if ev.workstation.iter().all(|w| *w == NONE) && ev.ip.iter().all(|w| *w == NONE) {
+        if !input.population.any_device {
             return Err("access_log has no workstation_id or ip_address".into());
         }
         Ok(())
@@ -46,13 +45,13 @@ impl Rule for CompromisedAccount {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let p = &input.config.rules.compromised_account;
         let ev = &input.data.events;
-        let dict = &input.data.dict;
-        let ws_first = first_seen(&ev.workstation, &ev.ts, dict.workstations.len());
-        let ip_first = first_seen(&ev.ip, &ev.ts, dict.ips.len());
+        let ws_first = &input.population.workstation_first;
+        let ip_first = &input.population.ip_first;
         input
             .features
             .users
             .par_iter()
+            .filter(|(user, _)| input.scope.contains(*user))
             .flat_map_iter(|(user, s)| {
                 let mut out = Vec::new();
                 for (k, d) in s.days.iter().enumerate() {
@@ -107,33 +106,6 @@ impl Rule for CompromisedAccount {
             })
             .collect::<Vec<_>>()
     }
-}
-
-/// The first instant each code appears at (`i64::MAX` for codes never seen).
-fn first_seen(codes: &[u32], ts: &[i64], len: usize) -> Vec<i64> {
-    codes
-        .par_chunks(1 << 16)
-        .zip(ts.par_chunks(1 << 16))
-        .fold(
-            || vec![i64::MAX; len],
-            |mut first, (c, t)| {
-                for (&code, &at) in c.iter().zip(t) {
-                    if code != NONE && at < first[code as usize] {
-                        first[code as usize] = at;
-                    }
-                }
-                first
-            },
-        )
-        .reduce(
-            || vec![i64::MAX; len],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x = (*x).min(y);
-                }
-                a
-            },
-        )
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ impl Rule for PeerOutlier {
         let mut out = Vec::new();
         for (i, (user, s)) in input.features.users.iter().enumerate() {
             let score = groups.outlier[i];
-            if score < min {
+            if score < min || !input.scope.contains(*user) {
                 continue;
             }
             let g = groups.assignment[i];

@@ -43,6 +43,7 @@ impl Rule for SlowExfiltration {
             .features
             .users
             .par_iter()
+            .filter(|(user, _)| input.scope.contains(*user))
             .filter_map(|(user, s)| {
                 if s.days.len() < p.min_history_days as usize {
                     return None;

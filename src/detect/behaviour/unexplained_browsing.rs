@@ -75,7 +75,7 @@ impl Rule for UnexplainedBrowsing {
             // Panel roles (research coordinators) open patients no encounter
             // explains by design; without their study lists in the bundle their
             // breadth says nothing. Every other rule still applies to them.
-            if panel_role(*user) {
+            if !input.scope.contains(*user) || panel_role(*user) {
                 continue;
             }
             let (center, scale) = stats[&group(i)];

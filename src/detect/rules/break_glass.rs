@@ -26,7 +26,7 @@ impl Rule for BreakGlass {
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
         enabled(input.config.rules.break_glass.enabled)?;
-        if !input.data.events.break_glass.iter().any(|b| *b) {
+        if !input.population.any_break_glass {
             return Err("no access in the log used break-the-glass (access_log.break_glass absent or all false)".into());
         }
         Ok(())

@@ -257,6 +257,7 @@ impl World {
         let explained = explain(&data, &self.config.explain);
         let features = compute(&data, &explained, &self.config.hours, &self.config.peers);
         let relations = Relations::build(&data);
+        let population = crate::detect::Population::of(&data.events, &data.dict);
         f(&DetectInput {
             data: &data,
             explained: &explained,
@@ -264,6 +265,8 @@ impl World {
             config: &self.config,
             relations: &relations,
             patient_groups: &std::sync::OnceLock::new(),
+            population: &population,
+            scope: crate::detect::Scope::ALL,
         })
     }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::detect::relations::Relations;
-use crate::detect::{detect, DetectInput};
+use crate::detect::{detect, DetectInput, Population, Scope};
 use crate::error::Error;
 use crate::output::{write_outputs, Pseudonymizer, RunContext, RunOutputs, Summary};
 use crate::progress::Progress;
@@ -15,6 +15,9 @@ use crate::state::{self, StateDir};
 use crate::time::ZoneCache;
 use crate::time::{date_from_days, MICROS_PER_DAY};
 use crate::{explain, features, ingest, score};
+
+mod partitioned;
+pub use partitioned::Partitions;
 
 /// What `detect` needs to run.
 #[derive(Debug, Clone)]
@@ -34,6 +37,9 @@ pub struct DetectRequest {
     /// Incremental mode: earlier nights' events come from this state
     /// folder, and this run's are added to it.
     pub state: Option<StateRequest>,
+    /// A larger access log is spilled to disk and processed a partition of
+    /// users (of at most about this many events) at a time; 0 never does.
+    pub partition_events: u64,
 }
 
 /// Incremental mode (`--state`).
@@ -59,12 +65,75 @@ fn new_days(data: &ingest::Ingested) -> Option<WindowSpec> {
     Some(WindowSpec::Dates { from: Some(day(&mut zone, lo?)), to: Some(day(&mut zone, hi?)) })
 }
 
+/// The analysis of a run: its events (all of them, or a partitioned run's
+/// kept evidence), their explanations, features and findings.
+struct Analysis {
+    data: ingest::Ingested,
+    explained: explain::Explanations,
+    features: features::UserFeatures,
+    detection: crate::detect::Detection,
+    population: Population,
+    time_range: Option<(i64, i64)>,
+    partitions: usize,
+}
+
+/// Explain, features and detect over every event at once.
+fn analyse_in_memory(data: ingest::Ingested, config: &Config, lap: &mut dyn FnMut(&'static str)) -> Analysis {
+    let explained = explain::explain(&data, &config.explain);
+    lap("explain");
+    let features = features::compute(&data, &explained, &config.hours, &config.peers);
+    lap("features");
+    let relations = Relations::build(&data);
+    let population = Population::of(&data.events, &data.dict);
+    let input = DetectInput {
+        data: &data,
+        explained: &explained,
+        features: &features,
+        config,
+        relations: &relations,
+        patient_groups: &std::sync::OnceLock::new(),
+        population: &population,
+        scope: Scope::ALL,
+    };
+    let detection = detect(&input);
+    lap("detect");
+    let ts = &data.events.ts;
+    let time_range = ts.iter().min().zip(ts.iter().max()).map(|(a, b)| (*a, *b));
+    Analysis { data, explained, features, detection, population, time_range, partitions: 1 }
+}
+
+/// Reads the bundle spilled to disk under `out`, then analyses it a
+/// partition of users at a time.
+fn analyse_partitioned(
+    req: &DetectRequest,
+    progress: &Progress,
+    lap: &mut dyn FnMut(&'static str),
+) -> Result<Analysis, Error> {
+    // TEMPORARY: in memory until the spill lands.
+    let mut data = ingest::read_bundle(&req.input, req.config.timezone, progress)?;
+    lap("ingest");
+    let events = std::mem::take(&mut data.events);
+    let ts = &events.ts;
+    let time_range = ts.iter().min().zip(ts.iter().max()).map(|(a, b)| (*a, *b));
+    let parts = partitioned::InMemory { events, max_events: req.partition_events as usize };
+    let done = partitioned::analyse(&mut data, &parts, &req.config, lap)?;
+    Ok(Analysis {
+        data,
+        explained: done.explained,
+        features: done.features,
+        detection: done.detection,
+        population: done.population,
+        time_range,
+        partitions: done.partitions,
+    })
+}
+
 /// Runs the whole pipeline and writes the outputs. Returns the summary that
 /// was written to `summary.json`.
 pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, Error> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
-    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
+    let mut lap = |name: &'static str| {
         timings.push((name, clock.elapsed().as_secs_f64()));
         clock = Instant::now();
     };
@@ -76,18 +145,22 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
             let dir = StateDir::open(&s.dir, config.timezone)?;
             let keys = state::file_keys(&req.input)?;
             let held = dir.load(&keys)?;
-            lap("state_load", &mut timings);
+            lap("state_load");
             Some((dir, keys, held, s.retain_days))
         }
     };
-    let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
-    let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, history)?;
+    let partitioned =
+        state.is_none() && req.partition_events > 0 && ingest::estimate_events(&req.input)? > req.partition_events;
     let reviewed = req.reviewed.as_deref().map(ingest::read_reviewed).transpose()?;
-    lap("ingest", &mut timings);
-    let explained = explain::explain(&data, &config.explain);
-    lap("explain", &mut timings);
-    let features = features::compute(&data, &explained, &config.hours, &config.peers);
-    lap("features", &mut timings);
+    let run = if partitioned {
+        analyse_partitioned(req, progress, &mut lap)?
+    } else {
+        let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
+        let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, history)?;
+        lap("ingest");
+        analyse_in_memory(data, config, &mut lap)
+    };
+    let Analysis { data, explained, features, detection, population, time_range, partitions } = run;
     let relations = Relations::build(&data);
     let patient_groups = std::sync::OnceLock::new();
     let input = DetectInput {
@@ -97,16 +170,19 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         config,
         relations: &relations,
         patient_groups: &patient_groups,
+        population: &population,
+        scope: Scope::ALL,
     };
-    let detection = detect(&input);
-    lap("detect", &mut timings);
     // An incremental run alerts on its own days unless told otherwise; with
     // no new events it alerts on nothing.
     let spec = match (&state, req.window) {
         (Some(_), WindowSpec::All) => new_days(&data),
         (_, spec) => Some(spec),
     };
-    let window = spec.and_then(|spec| window::resolve(spec, &data.events.ts, &mut ZoneCache::new(data.tz)));
+    let window = spec.and_then(|spec| {
+        let range = time_range.map_or(Vec::new(), |(a, b)| vec![a, b]);
+        window::resolve(spec, &range, &mut ZoneCache::new(data.tz))
+    });
     let findings = match (&window, spec) {
         (Some(w), _) => window::restrict(detection.findings.clone(), w, &data.events.ts),
         (None, None) => Vec::new(),
@@ -119,11 +195,11 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     };
     let reviews = reviewed.as_ref().map_or(&[][..], |r| &r.rows[..]);
     let (scored, feedback) = score::apply_feedback(scored, reviews, &aliases, &input, &config.score);
-    lap("score", &mut timings);
+    lap("score");
     let plan = match &state {
         Some((dir, keys, held, retain)) => {
             let staged = dir.stage(&data, held, keys, *retain)?;
-            lap("state_write", &mut timings);
+            lap("state_write");
             Some(staged)
         }
         None => None,
@@ -134,6 +210,8 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         feedback,
         pseudonymizer: req.pseudonymizer.clone(),
         state: plan.as_ref().map(|p| p.summary.clone()),
+        time_range,
+        partitions,
     };
     let summary = write_outputs(
         &req.out,

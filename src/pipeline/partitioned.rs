@@ -1,0 +1,249 @@
+//! A run too large to hold in memory: the access log is spilled to disk by
+//! user (`ingest::read_bundle_spilled`), then processed one partition of
+//! users at a time, in three passes over the partitions.
+//!
+//! 1. Direct explanations, to learn what spans users: the care visits the
+//!    care-team groups are learned from, which users of each department
+//!    opened each patient, when each device was first used.
+//! 2. Full explanations (with the care teams) and each user's features;
+//!    then the peer groups, across all users.
+//! 3. Explanations again and the detectors, on the partition's users with
+//!    everybody's features; the evidence of the findings (and, for the
+//!    report's timelines, the users' other accesses to the same patients) is
+//!    kept, the rest of the partition dropped.
+//!
+//! Partitions are contiguous ranges of user codes, and events are sorted by
+//! user, so an event's index in the whole run is its partition's first index
+//! plus its index within the partition: findings carry the indices a run
+//! over all events at once gives, and scoring and the outputs run on the
+//! kept evidence exactly as they would on all events. A test checks that
+//! both runs write the same alerts, cases and features.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use crate::config::Config;
+use crate::detect::relations::Relations;
+use crate::detect::{detect, DetectInput, Detection, Finding, Population, Scope};
+use crate::error::Error;
+use crate::explain::{explain_direct, explain_partition, CareTeams, CareVisits, Explanation, Explanations};
+use crate::features::{self, Coverage, UserFeatures};
+use crate::ingest::Ingested;
+use crate::model::{Code, Events, FxHashSet, NONE};
+
+/// Where a partitioned run's events come from.
+pub trait Partitions {
+    /// Contiguous user-code ranges covering every user, in order.
+    fn plan(&self) -> Vec<Range<Code>>;
+    /// The events of the users in `users`, sorted by (user, time, input order).
+    fn load(&self, users: Range<Code>) -> Result<Events, Error>;
+}
+
+/// Partitions of events held in memory (tests, and a check of the
+/// partitioned path against the one-pass run).
+pub struct InMemory {
+    /// All events, sorted by user.
+    pub events: Events,
+    /// Events per partition, at most (unless one user has more).
+    pub max_events: usize,
+}
+
+impl Partitions for InMemory {
+    fn plan(&self) -> Vec<Range<Code>> {
+        let mut out: Vec<Range<Code>> = Vec::new();
+        let mut size = 0;
+        for (user, range) in self.events.user_ranges() {
+            match out.last_mut() {
+                Some(last) if size + range.len() <= self.max_events => {
+                    last.end = user + 1;
+                    size += range.len();
+                }
+                _ => {
+                    if let Some(last) = out.last_mut() {
+                        last.end = user;
+                    }
+                    out.push(user..user + 1);
+                    size = range.len();
+                }
+            }
+        }
+        if let Some(last) = out.last_mut() {
+            last.end = Code::MAX;
+        }
+        if let Some(first) = out.first_mut() {
+            first.start = 0;
+        }
+        out
+    }
+
+    fn load(&self, users: Range<Code>) -> Result<Events, Error> {
+        let idx: Vec<usize> = (0..self.events.len()).filter(|&i| users.contains(&self.events.user[i])).collect();
+        Ok(self.events.gather(&idx))
+    }
+}
+
+/// What a partitioned run hands to scoring and the outputs.
+pub struct Analysed {
+    /// The explanations of `data.events` (the kept evidence), with the
+    /// whole run's totals.
+    pub explained: Explanations,
+    /// Every user's features.
+    pub features: UserFeatures,
+    /// Every partition's findings, with indices into `data.events`.
+    pub detection: Detection,
+    /// What the detectors saw of the whole run.
+    pub population: Population,
+    /// How many partitions there were.
+    pub partitions: usize,
+}
+
+/// Runs explain, features and detect over `parts` a partition at a time.
+/// `data` holds the context tables; its `events` are replaced by the kept
+/// evidence, which the returned findings index.
+pub fn analyse(
+    data: &mut Ingested,
+    parts: &dyn Partitions,
+    config: &Config,
+    timings: &mut dyn FnMut(&'static str),
+) -> Result<Analysed, Error> {
+    let plan = parts.plan();
+    let n_patients = data.dict.patients.len();
+
+    // Pass 1: what spans users.
+    let mut visits = Vec::with_capacity(plan.len());
+    let mut coverage = Coverage::default();
+    let mut population = Population::default();
+    for users in &plan {
+        data.events = parts.load(users.clone())?;
+        let direct = explain_direct(data, &config.explain);
+        visits.push(CareVisits::collect(&data.events, &direct, n_patients));
+        coverage.add(Coverage::of(data));
+        population.add(Population::of(&data.events, &data.dict));
+    }
+    let visits = CareVisits::merge(visits, n_patients);
+    let teams = CareTeams::learn(&visits, data.dict.users.len(), &config.explain);
+    timings("explain");
+
+    // Pass 2: every user's features, then the peer groups across them.
+    let mut users = Vec::new();
+    let mut totals = [0u64; Explanation::KINDS];
+    for range in &plan {
+        data.events = parts.load(range.clone())?;
+        let explained = Explanations::new(explain_partition(data, &config.explain, &visits, &teams));
+        for (t, n) in totals.iter_mut().zip(explained.totals()) {
+            *t += n;
+        }
+        users.extend(features::user_stats(data, &explained, &config.hours, &coverage));
+    }
+    data.events = Events::default();
+    let features = features::finish(users, data, &config.peers);
+    timings("features");
+
+    // Pass 3: the detectors, partition by partition; the evidence is kept.
+    let relations = Relations::build(data);
+    let mut detection = Detection::default();
+    let mut kept = Evidence::default();
+    let mut base = 0usize;
+    for range in &plan {
+        data.events = parts.load(range.clone())?;
+        let explained = Explanations::new(explain_partition(data, &config.explain, &visits, &teams));
+        let input = DetectInput {
+            data,
+            explained: &explained,
+            features: &features,
+            config,
+            relations: &relations,
+            patient_groups: &OnceLock::new(),
+            population: &population,
+            scope: Scope { from: range.start, to: range.end },
+        };
+        let mut found = detect(&input);
+        kept.keep(&data.events, &explained.kind, &found, base);
+        for f in found.findings.iter_mut().chain(found.downgraded.iter_mut()) {
+            f.events.iter_mut().for_each(|i| *i += base);
+        }
+        merge_detection(&mut detection, found);
+        base += data.events.len();
+    }
+    // Rule by rule, as a run over all users lists them (each rule's
+    // findings are in user order, and the partitions are too).
+    let position = |f: &Finding| detection.order.iter().position(|r| *r == f.rule).unwrap_or(usize::MAX);
+    detection.findings.sort_by_key(|f| position(f));
+    detection.downgraded.sort_by_key(|f| position(f));
+    let (events, kinds, index) = kept.finish();
+    for f in detection.findings.iter_mut().chain(detection.downgraded.iter_mut()) {
+        for i in f.events.iter_mut() {
+            *i = index.binary_search(i).expect("every finding's evidence is kept");
+        }
+    }
+    data.events = events;
+    timings("detect");
+    Ok(Analysed {
+        explained: Explanations::with_totals(kinds, totals),
+        features,
+        detection,
+        population,
+        partitions: plan.len(),
+    })
+}
+
+/// Adds one partition's detection to the run's.
+fn merge_detection(into: &mut Detection, part: Detection) {
+    if into.order.is_empty() {
+        into.order = part.order;
+        into.weights = part.weights;
+        into.skipped = part.skipped;
+    }
+    for (rule, n) in part.per_rule {
+        *into.per_rule.entry(rule).or_insert(0) += n;
+    }
+    into.findings.extend(part.findings);
+    into.downgraded.extend(part.downgraded);
+}
+
+/// The events kept from each partition: every finding's evidence, and each
+/// user's other accesses to the patients of their findings (the report's
+/// timelines draw them).
+#[derive(Default)]
+struct Evidence {
+    index: Vec<usize>,
+    events: Vec<Events>,
+    kinds: Vec<Explanation>,
+}
+
+impl Evidence {
+    /// Keeps what `found` needs of a partition whose first event is the
+    /// run's `base`-th.
+    fn keep(&mut self, events: &Events, kind: &[Explanation], found: &Detection, base: usize) {
+        let mut wanted: Vec<usize> = Vec::new();
+        let mut patients: crate::model::FxHashMap<Code, FxHashSet<Code>> = Default::default();
+        for f in found.findings.iter().chain(&found.downgraded) {
+            wanted.extend(&f.events);
+            if !f.downgraded {
+                let of_user = patients.entry(f.user).or_default();
+                of_user.extend(f.events.iter().map(|&i| events.patient[i]).filter(|&p| p != NONE));
+            }
+        }
+        for (user, range) in events.user_ranges() {
+            if let Some(set) = patients.get(&user) {
+                wanted.extend(range.filter(|&i| set.contains(&events.patient[i])));
+            }
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        self.kinds.extend(wanted.iter().map(|&i| kind[i]));
+        self.events.push(events.gather(&wanted));
+        self.index.extend(wanted.iter().map(|&i| i + base));
+    }
+
+    /// The kept events in run order, their explanations, and each one's
+    /// index in the whole run.
+    fn finish(self) -> (Events, Vec<Explanation>, Vec<usize>) {
+        let mut all = Events::default();
+        all.reserve(self.index.len());
+        for e in self.events {
+            all.append(e);
+        }
+        (all, self.kinds, self.index)
+    }
+}
