@@ -10,6 +10,7 @@ mod import;
 mod incremental;
 mod ingest;
 mod outputs;
+mod partitioned;
 mod quality;
 mod report;
 mod simulate;
