@@ -14,4 +14,4 @@ mod stage;
 pub use care::explain_direct;
 pub use explanation::{Explanation, Explanations};
 pub use group::{CareTeams, CareVisits};
-pub use stage::{explain, explain_partition};
+pub use stage::explain;

@@ -115,7 +115,8 @@ fn analyse_partitioned(
     let events = std::mem::take(&mut data.events);
     let ts = &events.ts;
     let time_range = ts.iter().min().zip(ts.iter().max()).map(|(a, b)| (*a, *b));
-    let parts = partitioned::InMemory { events, max_events: req.partition_events as usize };
+    let parts =
+        partitioned::InMemory { events, max_events: req.partition_events as usize, stashed: Default::default() };
     let done = partitioned::analyse(&mut data, &parts, &req.config, lap)?;
     Ok(Analysis {
         data,

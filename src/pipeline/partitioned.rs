@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::detect::relations::Relations;
 use crate::detect::{detect, DetectInput, Detection, Finding, Population, Scope};
 use crate::error::Error;
-use crate::explain::{explain_direct, explain_partition, CareTeams, CareVisits, Explanation, Explanations};
+use crate::explain::{explain_direct, CareTeams, CareVisits, Explanation, Explanations};
 use crate::features::{self, Coverage, UserFeatures};
 use crate::ingest::Ingested;
 use crate::model::{Code, Events, FxHashSet, NONE};
@@ -37,6 +37,11 @@ pub trait Partitions {
     fn plan(&self) -> Vec<Range<Code>>;
     /// The events of the users in `users`, sorted by (user, time, input order).
     fn load(&self, users: Range<Code>) -> Result<Events, Error>;
+    /// Keeps the explanations of the `part`-th partition's events until
+    /// [`Partitions::unstash`], so later passes need not explain again.
+    fn stash(&self, part: usize, kinds: &[Explanation]) -> Result<(), Error>;
+    /// The explanations last stashed for the `part`-th partition.
+    fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error>;
 }
 
 /// Partitions of events held in memory (tests, and a check of the
@@ -46,6 +51,8 @@ pub struct InMemory {
     pub events: Events,
     /// Events per partition, at most (unless one user has more).
     pub max_events: usize,
+    /// Stashed explanations, per partition.
+    pub stashed: std::sync::Mutex<Vec<Vec<Explanation>>>,
 }
 
 impl Partitions for InMemory {
@@ -80,6 +87,19 @@ impl Partitions for InMemory {
         let idx: Vec<usize> = (0..self.events.len()).filter(|&i| users.contains(&self.events.user[i])).collect();
         Ok(self.events.gather(&idx))
     }
+
+    fn stash(&self, part: usize, kinds: &[Explanation]) -> Result<(), Error> {
+        let mut stashed = self.stashed.lock().expect("stash lock");
+        if stashed.len() <= part {
+            stashed.resize(part + 1, Vec::new());
+        }
+        stashed[part] = kinds.to_vec();
+        Ok(())
+    }
+
+    fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
+        Ok(self.stashed.lock().expect("stash lock").get(part).cloned().unwrap_or_default())
+    }
 }
 
 /// What a partitioned run hands to scoring and the outputs.
@@ -113,12 +133,13 @@ pub fn analyse(
     let mut visits = Vec::with_capacity(plan.len());
     let mut coverage = Coverage::default();
     let mut population = Population::default();
-    for users in &plan {
+    for (k, users) in plan.iter().enumerate() {
         data.events = parts.load(users.clone())?;
         let direct = explain_direct(data, &config.explain);
         visits.push(CareVisits::collect(&data.events, &direct, n_patients));
         coverage.add(Coverage::of(data));
         population.add(Population::of(&data.events, &data.dict));
+        parts.stash(k, &direct)?;
     }
     let visits = CareVisits::merge(visits, n_patients);
     let teams = CareTeams::learn(&visits, data.dict.users.len(), &config.explain);
@@ -127,9 +148,12 @@ pub fn analyse(
     // Pass 2: every user's features, then the peer groups across them.
     let mut users = Vec::new();
     let mut totals = [0u64; Explanation::KINDS];
-    for range in &plan {
+    for (k, range) in plan.iter().enumerate() {
         data.events = parts.load(range.clone())?;
-        let explained = Explanations::new(explain_partition(data, &config.explain, &visits, &teams));
+        let mut kind = parts.unstash(k)?;
+        teams.apply(&data.events, &visits, &config.explain, &mut kind);
+        parts.stash(k, &kind)?;
+        let explained = Explanations::new(kind);
         for (t, n) in totals.iter_mut().zip(explained.totals()) {
             *t += n;
         }
@@ -144,9 +168,9 @@ pub fn analyse(
     let mut detection = Detection::default();
     let mut kept = Evidence::default();
     let mut base = 0usize;
-    for range in &plan {
+    for (k, range) in plan.iter().enumerate() {
         data.events = parts.load(range.clone())?;
-        let explained = Explanations::new(explain_partition(data, &config.explain, &visits, &teams));
+        let explained = Explanations::new(parts.unstash(k)?);
         let input = DetectInput {
             data,
             explained: &explained,
