@@ -34,8 +34,9 @@ impl Error {
     /// failure (exit code 2).
     pub fn is_user_error(&self) -> bool {
         match self {
-            // The incremental state failing to load is the environment's fault.
-            Error::Ingest(IngestError::History(_)) => false,
+            // The incremental state failing to load, or the spill files
+            // failing to be written or read back, is the environment's fault.
+            Error::Ingest(IngestError::History(_) | IngestError::Spill { .. }) => false,
             Error::Ingest(_) | Error::Config(_) => true,
             Error::State(e) => e.is_user_error(),
             Error::Simulate(e) => {

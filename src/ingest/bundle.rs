@@ -156,14 +156,45 @@ fn merge_counts(into: &mut std::collections::BTreeMap<String, u64>, from: std::c
     }
 }
 
-/// Appends one file's rows, recoding its ids into the shared dictionaries.
+/// Where the access log's events go as they are read: kept in memory
+/// ([`Events`], sorted at the end) or spilled to disk by user
+/// (`super::spill`). Parts arrive in input order, so a sink that keeps
+/// that order per user gives the same (user, time, input order) sort.
+pub(super) trait EventSink: Send {
+    /// A hint that about `n` more events will be appended.
+    fn reserve(&mut self, _n: usize) {}
+    /// Takes one part's events, in input order, with their ids recoded into
+    /// the shared codes by `maps`.
+    fn append(&mut self, part: Events, maps: &Recode) -> Result<(), IngestError>;
+    /// Called once, after the last part.
+    fn finish(&mut self) -> Result<(), IngestError>;
+}
+
+impl EventSink for Events {
+    fn reserve(&mut self, n: usize) {
+        Events::reserve(self, n);
+    }
+
+    fn append(&mut self, part: Events, maps: &Recode) -> Result<(), IngestError> {
+        self.append_recoded(part, maps);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), IngestError> {
+        self.sort_by_user_time();
+        Ok(())
+    }
+}
+
+/// Sends one file's rows to `sink`, recoding its ids into the shared
+/// dictionaries.
 fn merge_partial(
     part: PartialLog,
     dict: &mut Dictionaries,
-    events: &mut Events,
+    sink: &mut dyn EventSink,
     report: &mut IngestReport,
     rejects: &mut Rejects,
-) {
+) -> Result<(), IngestError> {
     let maps = remap(&part.dict, dict);
     let file_index = match (part.continues, report.files.last_mut(), part.report.files.first()) {
         (true, Some(last), Some(chunk)) => {
@@ -180,10 +211,11 @@ fn merge_partial(
     };
     let mut e = part.events;
     e.source_file.iter_mut().for_each(|f| *f += file_index);
-    events.append_recoded(e, &maps);
+    sink.append(e, &maps)?;
     rejects.rows.extend(part.rejects.rows);
     merge_counts(&mut report.other_actions, part.counts.other_actions);
     merge_counts(&mut report.other_categories, part.counts.other_categories);
+    Ok(())
 }
 
 fn skipped(table: &'static str, disables: &str) -> SkippedTable {
@@ -205,6 +237,21 @@ pub fn read_bundle_with_history(
     tz: Tz,
     progress: &Progress,
     history: Option<&dyn History>,
+) -> Result<Ingested, IngestError> {
+    let mut events = Events::default();
+    let mut data = read_bundle_into(dir, tz, progress, history, &mut events)?;
+    data.events = events;
+    Ok(data)
+}
+
+/// Reads a bundle folder, sending the access log's events (after the
+/// history's, if any) to `sink`; the returned `events` is empty.
+pub(super) fn read_bundle_into(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    history: Option<&dyn History>,
+    sink: &mut dyn EventSink,
 ) -> Result<Ingested, IngestError> {
     if !dir.is_dir() {
         return Err(IngestError::NotABundle(dir.to_path_buf()));
@@ -282,15 +329,14 @@ pub fn read_bundle_with_history(
         }
     };
 
-    let mut events = Events::default();
     // Parquet metadata gives the row counts up front: columns allocated
     // once at their final size, instead of doubling (and copying) as files
     // are merged, which at 100 M events is seconds and gigabytes.
     let known_rows: u64 = access_files.files.par_iter().filter_map(|f| parquet_rows(f)).sum();
-    events.reserve(known_rows as usize + history.map_or(0, |h| h.events()));
+    sink.reserve(known_rows as usize + history.map_or(0, |h| h.events()));
     if let Some(h) = history {
         report.history_events = h.events() as u64;
-        merge_history(h, &mut dict, &mut events).map_err(IngestError::History)?;
+        merge_history(h, &mut dict, sink)?;
     }
     let first_access_file = report.files.len();
     // The access log's files (one per day, typically) are read in parallel,
@@ -334,16 +380,17 @@ pub fn read_bundle_with_history(
             })
             .collect();
         for part in partials {
-            merge_partial(part?, &mut dict, &mut events, &mut report, &mut rejects);
+            merge_partial(part?, &mut dict, sink, &mut report, &mut rejects)?;
         }
     }
     let access_reports = &report.files[first_access_file..];
     report.events_read = access_reports.iter().map(|f| f.rows_read).sum();
     report.events_accepted = access_reports.iter().map(|f| f.rows_accepted).sum();
     report.events_rejected = access_reports.iter().map(|f| f.rows_rejected).sum();
-    events.sort_by_user_time();
+    sink.finish()?;
     bar.finish();
 
     let encounters = encounter_rows.map(|(rows, columns)| Encounters::new(rows, dict.patients.len(), columns));
+    let events = Events::default();
     Ok(Ingested { dir: dir.to_path_buf(), tz, dict, events, roster, patients, encounters, contacts, report, rejects })
 }

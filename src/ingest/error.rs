@@ -48,6 +48,15 @@ pub enum IngestError {
         /// What went wrong.
         message: String,
     },
+    /// A spill file (the access log bucketed by user on disk, see
+    /// [`super::read_bundle_spilled`]) could not be written or read back.
+    #[error("spill file {file}: {message}")]
+    Spill {
+        /// The spill file.
+        file: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A Parquet file could not be read.
     #[error("{file}: not a readable Parquet file: {message}")]
     Parquet {

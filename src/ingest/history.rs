@@ -1,6 +1,8 @@
 //! Events carried over from earlier runs (the incremental state), merged
 //! into a bundle's events as if their files had been read first.
 
+use super::bundle::EventSink;
+use super::error::IngestError;
 use crate::model::{Dictionaries, Dictionary, Events, Recode};
 
 /// `Events::source_file` of an event that came from the incremental state
@@ -41,7 +43,7 @@ pub struct HistoryPart {
     pub events: Events,
 }
 
-/// Appends the history's events to `events`, interning each part's ids into
+/// Sends the history's events to `sink`, interning each part's ids into
 /// `dict` in the part's code order. Called after the context tables and
 /// before the access-log files, so every id gets the code a full run over
 /// the same files (earlier days first) would give it. History events are
@@ -50,23 +52,29 @@ pub struct HistoryPart {
 pub(crate) fn merge_history(
     history: &dyn History,
     dict: &mut Dictionaries,
-    events: &mut Events,
-) -> Result<(), HistoryError> {
+    sink: &mut dyn EventSink,
+) -> Result<(), IngestError> {
     let parts = history.parts();
     let mut seq = 0u64;
     let mut next = (parts > 0).then(|| history.load(0));
     for k in 0..parts {
-        let part = next.take().expect("loaded ahead")?;
+        let part = next.take().expect("loaded ahead").map_err(IngestError::History)?;
         let n = part.events.len() as u64;
-        let ((), ahead) =
-            rayon::join(|| merge_part(part, dict, events, seq), || (k + 1 < parts).then(|| history.load(k + 1)));
+        let (merged, ahead) =
+            rayon::join(|| merge_part(part, dict, sink, seq), || (k + 1 < parts).then(|| history.load(k + 1)));
+        merged?;
         next = ahead;
         seq += n;
     }
     Ok(())
 }
 
-fn merge_part(part: HistoryPart, dict: &mut Dictionaries, events: &mut Events, seq: u64) {
+fn merge_part(
+    part: HistoryPart,
+    dict: &mut Dictionaries,
+    sink: &mut dyn EventSink,
+    seq: u64,
+) -> Result<(), IngestError> {
     let recode = |values: &[String], global: &mut Dictionary| values.iter().map(|v| global.intern(v)).collect();
     let maps = Recode {
         users: recode(&part.users, &mut dict.users),
@@ -79,5 +87,5 @@ fn merge_part(part: HistoryPart, dict: &mut Dictionaries, events: &mut Events, s
     let n = e.len() as u64;
     e.source_file = vec![HISTORY_FILE; n as usize];
     e.source_line = (seq..seq + n).collect();
-    events.append_recoded(e, &maps);
+    sink.append(e, &maps)
 }

@@ -24,6 +24,7 @@ mod report;
 mod reviewed;
 mod roster;
 mod source;
+mod spill;
 
 pub use bundle::{read_bundle, read_bundle_with_history, Ingested};
 pub use error::IngestError;
@@ -32,6 +33,7 @@ pub use history::{History, HistoryError, HistoryPart, HISTORY_FILE};
 pub use rejects::{RejectedRow, Rejects};
 pub use report::{FileReport, IngestReport, SkippedTable};
 pub use reviewed::{read_reviewed, Review, Reviews, Verdict};
+pub use spill::{read_bundle_spilled, Spilled, BLOCK_USERS};
 
 /// The access log's files of a bundle, in reading order, as (path, path
 /// relative to the bundle). An error when the table is missing.

@@ -260,6 +260,7 @@ macro_rules! each_column {
         })*
     }};
 }
+pub(crate) use each_column;
 
 impl Events {
     /// Number of events.

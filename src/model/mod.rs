@@ -11,6 +11,7 @@ mod roster;
 pub use contacts::{Contact, Contacts};
 pub use dictionary::{Code, Dictionaries, Dictionary, FxHashMap, FxHashSet, FxHasher, NONE};
 pub use encounters::{Encounter, Encounters};
+pub(crate) use events::each_column;
 pub use events::{Action, DataCategory, Events, Recode};
 pub use patients::{PatientRecord, Patients};
 pub use roster::{Roster, UserRecord};

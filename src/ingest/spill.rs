@@ -1,0 +1,507 @@
+//! The access log spilled to disk, bucketed by user, so that a run over
+//! 100 M events never holds them all at once: the log is read once, each
+//! part's recoded events are scattered into blocks of [`BLOCK_USERS`]
+//! consecutive user codes and appended to one file per block, and a range
+//! of users is loaded back later ([`Spilled::load`]).
+//!
+//! Invariants: [`read_bundle_spilled`] gives the same dictionaries, codes,
+//! report and rejects as [`super::read_bundle`]; loading a range of users
+//! gives exactly the rows, order and columns of the in-memory read's sorted
+//! events for those users (blocks keep input order, and the same stable sort
+//! runs on them). Spill files are owner-only and removed when the
+//! [`Spilled`] is dropped, also when reading fails half way. A damaged spill
+//! file is an [`IngestError::Spill`], never a panic.
+//!
+//! File format (read only by this module, within one run): a sequence of
+//! chunks, each the magic `EWS1`, the row count (`u32`, little-endian), then
+//! every column of [`Events`] in declaration order as a little-endian array
+//! (`Action`, `DataCategory` and `bool` as one byte each).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+
+use super::bundle::{read_bundle_into, EventSink, Ingested};
+use super::error::IngestError;
+use crate::model::{each_column, Action, Code, DataCategory, Events, Recode, NONE};
+use crate::progress::Progress;
+
+/// Consecutive user codes per block (one spill file each); partitions are
+/// made of whole blocks.
+pub const BLOCK_USERS: Code = 64;
+
+/// Events buffered per block before it is written.
+const FLUSH_EVENTS: usize = 16 * 1024;
+
+/// Events buffered over all blocks before every block is written, so memory
+/// stays bounded (about 90 MB) however many blocks there are.
+const BUFFER_EVENTS: usize = 2 << 20;
+
+const MAGIC: [u8; 4] = *b"EWS1";
+const HEADER_BYTES: usize = 8;
+/// Bytes per event: user, patient (4 + 4), ts (8), action, category (1 + 1),
+/// workstation, ip, department (3 * 4), break_glass (1), source_file (4),
+/// source_line (8).
+const ROW_BYTES: usize = 43;
+
+/// One column's values as little-endian bytes.
+trait Cell: Copy {
+    const BYTES: usize;
+    fn put(self, out: &mut Vec<u8>);
+    /// `None` for bytes no value encodes to (a damaged file).
+    fn get(b: &[u8]) -> Option<Self>;
+}
+
+fn array<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0; N];
+    a.copy_from_slice(b);
+    a
+}
+
+impl Cell for u32 {
+    const BYTES: usize = 4;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(b: &[u8]) -> Option<Self> {
+        Some(u32::from_le_bytes(array(b)))
+    }
+}
+
+impl Cell for u64 {
+    const BYTES: usize = 8;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(b: &[u8]) -> Option<Self> {
+        Some(u64::from_le_bytes(array(b)))
+    }
+}
+
+impl Cell for i64 {
+    const BYTES: usize = 8;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(b: &[u8]) -> Option<Self> {
+        Some(i64::from_le_bytes(array(b)))
+    }
+}
+
+impl Cell for bool {
+    const BYTES: usize = 1;
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
+    }
+    fn get(b: &[u8]) -> Option<Self> {
+        match b[0] {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl Cell for Action {
+    const BYTES: usize = 1;
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
+    }
+    fn get(b: &[u8]) -> Option<Self> {
+        Action::ALL.get(b[0] as usize).copied()
+    }
+}
+
+impl Cell for DataCategory {
+    const BYTES: usize = 1;
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
+    }
+    fn get(b: &[u8]) -> Option<Self> {
+        DataCategory::ALL.get(b[0] as usize).copied()
+    }
+}
+
+fn put_column<T: Cell>(values: &[T], out: &mut Vec<u8>) {
+    for &v in values {
+        v.put(out);
+    }
+}
+
+/// Appends the values in `bytes` to `out`; false if one is not a value.
+fn get_column<T: Cell>(bytes: &[u8], out: &mut Vec<T>) -> bool {
+    let start = out.len();
+    out.extend(bytes.chunks_exact(T::BYTES).map_while(T::get));
+    out.len() - start == bytes.len() / T::BYTES
+}
+
+fn width<T: Cell>(_: &[T]) -> usize {
+    T::BYTES
+}
+
+/// Dictionary sizes, to check that codes read back are codes of this run.
+#[derive(Debug, Default)]
+struct Bounds {
+    users: Code,
+    patients: Code,
+    workstations: Code,
+    ips: Code,
+    departments: Code,
+    files: u32,
+}
+
+/// The access log of a bundle spilled to disk by [`read_bundle_spilled`],
+/// bucketed into blocks of [`BLOCK_USERS`] user codes. Dropping it removes
+/// the spill files and the (then empty) spill folder.
+#[derive(Debug)]
+pub struct Spilled {
+    dir: PathBuf,
+    /// Events per block.
+    counts: Vec<u64>,
+    /// Whether block `b`'s file was created (so it is removed on drop).
+    created: Vec<bool>,
+    /// Smallest and largest `ts`.
+    time: Option<(i64, i64)>,
+    bounds: Bounds,
+}
+
+impl Spilled {
+    fn file(&self, block: usize) -> PathBuf {
+        self.dir.join(format!("block-{block:06}.spill"))
+    }
+
+    /// The spill folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Number of user codes (the users dictionary's length): partitions
+    /// cover `0..users()`.
+    pub fn users(&self) -> Code {
+        self.bounds.users
+    }
+
+    /// Number of spilled events (the accepted access-log rows).
+    pub fn events(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The smallest and largest event time (UTC microseconds); `None`
+    /// without events.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        self.time
+    }
+
+    /// Contiguous ranges of user codes, in order, covering `0..users()`,
+    /// each made of whole blocks and holding at most `max_events` events
+    /// unless a single block holds more. Empty when there are no users.
+    pub fn plan(&self, max_events: u64) -> Vec<Range<Code>> {
+        let mut out = Vec::new();
+        let (mut start, mut held) = (0 as Code, 0u64);
+        for (b, &n) in self.counts.iter().enumerate() {
+            let first = b as Code * BLOCK_USERS;
+            if first > start && held + n > max_events {
+                out.push(start..first);
+                (start, held) = (first, 0);
+            }
+            held += n;
+        }
+        if self.bounds.users > start {
+            out.push(start..self.bounds.users);
+        }
+        out
+    }
+
+    /// The events of users `users`, sorted by (user, time, input order):
+    /// exactly the slice of [`super::read_bundle`]'s events for those users.
+    /// Users outside `0..users()` have no events.
+    pub fn load(&self, users: Range<Code>) -> Result<Events, IngestError> {
+        let end = users.end.min(self.bounds.users);
+        let mut events = Events::default();
+        if users.start >= end {
+            return Ok(events);
+        }
+        let blocks = (users.start / BLOCK_USERS) as usize..end.div_ceil(BLOCK_USERS) as usize;
+        events.reserve(self.counts[blocks.clone()].iter().sum::<u64>() as usize);
+        for b in blocks.clone() {
+            if self.counts[b] > 0 {
+                self.read_block(b, &mut events)?;
+            }
+        }
+        let whole =
+            users.start.is_multiple_of(BLOCK_USERS) && (end.is_multiple_of(BLOCK_USERS) || end == self.bounds.users);
+        if !whole {
+            let keep: Vec<bool> = events.user.iter().map(|u| (users.start..end).contains(u)).collect();
+            each_column!(events, c => {
+                let mut k = keep.iter();
+                c.retain(|_| k.next().copied().unwrap_or(false));
+            });
+        }
+        events.sort_by_user_time();
+        Ok(events)
+    }
+
+    /// Appends block `b`'s events in the order they were written.
+    fn read_block(&self, b: usize, events: &mut Events) -> Result<(), IngestError> {
+        let path = self.file(b);
+        let damaged = |message: String| IngestError::Spill { file: path.clone(), message };
+        let io = |e: std::io::Error| damaged(format!("cannot read: {e}"));
+        let mut f = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io)?);
+        let expected = self.counts[b];
+        let (mut read, mut offset) = (0u64, 0u64);
+        let mut body = Vec::new();
+        while !f.fill_buf().map_err(io)?.is_empty() {
+            let mut header = [0u8; HEADER_BYTES];
+            let truncated = |e: std::io::Error| match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => damaged(format!("truncated in the chunk at byte {offset}")),
+                _ => io(e),
+            };
+            f.read_exact(&mut header).map_err(truncated)?;
+            let rows = u32::from_le_bytes(array(&header[4..])) as u64;
+            if header[..4] != MAGIC || rows > expected - read {
+                return Err(damaged(format!("damaged chunk header at byte {offset}")));
+            }
+            let n = rows as usize;
+            body.resize(n * ROW_BYTES, 0);
+            f.read_exact(&mut body).map_err(truncated)?;
+            let first = events.len();
+            let mut at = 0;
+            let mut valid = true;
+            each_column!(events, c => {
+                let bytes = n * width(c);
+                valid &= get_column(&body[at..at + bytes], c);
+                at += bytes;
+            });
+            debug_assert_eq!(at, body.len());
+            if !valid {
+                return Err(damaged(format!("damaged chunk at byte {offset}: a value out of range")));
+            }
+            if let Some(column) = self.bad_codes(b, events, first) {
+                return Err(damaged(format!("damaged chunk at byte {offset}: column {column} holds an unknown code")));
+            }
+            read += rows;
+            offset += (HEADER_BYTES + n * ROW_BYTES) as u64;
+        }
+        if read != expected {
+            return Err(damaged(format!("holds {read} events, {expected} were written")));
+        }
+        Ok(())
+    }
+
+    /// The first column whose codes in `events[first..]` are not codes of
+    /// this run (or, for users, not of block `b`).
+    fn bad_codes(&self, b: usize, events: &Events, first: usize) -> Option<&'static str> {
+        let lo = b as Code * BLOCK_USERS;
+        let users = lo..(lo + BLOCK_USERS).min(self.bounds.users);
+        let known = |codes: &[Code], len: Code| codes[first..].iter().all(|&c| c == NONE || c < len);
+        let n = &self.bounds;
+        if !events.user[first..].iter().all(|u| users.contains(u)) {
+            Some("user")
+        } else if !known(&events.patient, n.patients) {
+            Some("patient")
+        } else if !known(&events.workstation, n.workstations) {
+            Some("workstation")
+        } else if !known(&events.ip, n.ips) {
+            Some("ip")
+        } else if !known(&events.department, n.departments) {
+            Some("department")
+        } else if !events.source_file[first..].iter().all(|&f| f < n.files) {
+            Some("source_file")
+        } else {
+            None
+        }
+    }
+}
+
+impl Drop for Spilled {
+    fn drop(&mut self) {
+        for b in 0..self.created.len() {
+            if self.created[b] {
+                let _ = fs::remove_file(self.file(b));
+            }
+        }
+        // Only if empty: the folder is the caller's, and may hold more.
+        let _ = fs::remove_dir(&self.dir);
+    }
+}
+
+/// The sink that scatters recoded parts into per-block buffers and appends
+/// full buffers to the block files.
+struct SpillWriter {
+    spilled: Spilled,
+    buffers: Vec<Events>,
+    buffered: usize,
+    flush_at: usize,
+    bytes: Vec<u8>,
+}
+
+impl SpillWriter {
+    fn new(dir: &Path, flush_at: usize) -> SpillWriter {
+        let spilled = Spilled {
+            dir: dir.to_path_buf(),
+            counts: Vec::new(),
+            created: Vec::new(),
+            time: None,
+            bounds: Bounds::default(),
+        };
+        SpillWriter { spilled, buffers: Vec::new(), buffered: 0, flush_at, bytes: Vec::new() }
+    }
+
+    /// Appends block `b`'s buffer to its file as one chunk.
+    fn flush(&mut self, b: usize) -> Result<(), IngestError> {
+        let mut e = std::mem::take(&mut self.buffers[b]);
+        if e.is_empty() {
+            return Ok(());
+        }
+        let path = self.spilled.file(b);
+        let io = |e: std::io::Error| IngestError::Spill { file: path.clone(), message: format!("cannot write: {e}") };
+        let out = &mut self.bytes;
+        out.clear();
+        out.extend_from_slice(&MAGIC);
+        // Buffers are flushed before they reach u32::MAX events.
+        out.extend_from_slice(&(e.len() as u32).to_le_bytes());
+        each_column!(e, c => put_column(c, out));
+        debug_assert_eq!(out.len(), HEADER_BYTES + e.len() * ROW_BYTES);
+        let mut file = if self.spilled.created[b] {
+            OpenOptions::new().append(true).open(&path).map_err(io)?
+        } else {
+            let f = crate::output::create_private(&path).map_err(io)?;
+            self.spilled.created[b] = true;
+            f
+        };
+        file.write_all(out).map_err(io)?;
+        self.buffered -= e.len();
+        Ok(())
+    }
+
+    fn flush_all(&mut self) -> Result<(), IngestError> {
+        (0..self.buffers.len()).try_for_each(|b| self.flush(b))
+    }
+}
+
+/// Maps a part's codes to the shared ones in place, columns in parallel.
+fn recode(e: &mut Events, maps: &Recode) {
+    fn map(column: &mut [Code], to: &[Code]) {
+        column.iter_mut().filter(|c| **c != NONE).for_each(|c| *c = to[*c as usize]);
+    }
+    rayon::scope(|s| {
+        s.spawn(|_| map(&mut e.user, &maps.users));
+        s.spawn(|_| map(&mut e.patient, &maps.patients));
+        s.spawn(|_| map(&mut e.workstation, &maps.workstations));
+        s.spawn(|_| map(&mut e.ip, &maps.ips));
+        s.spawn(|_| map(&mut e.department, &maps.departments));
+    });
+}
+
+impl EventSink for SpillWriter {
+    fn append(&mut self, mut part: Events, maps: &Recode) -> Result<(), IngestError> {
+        if part.is_empty() {
+            return Ok(());
+        }
+        recode(&mut part, maps);
+        let lo = part.ts.iter().copied().min().unwrap_or(i64::MAX);
+        let hi = part.ts.iter().copied().max().unwrap_or(i64::MIN);
+        let s = &mut self.spilled;
+        s.time = Some(s.time.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        let block: Vec<u32> = part.user.iter().map(|u| u / BLOCK_USERS).collect();
+        let blocks = block.iter().copied().max().map_or(0, |m| m as usize + 1);
+        if blocks > self.buffers.len() {
+            self.buffers.resize_with(blocks, Events::default);
+            s.counts.resize(blocks, 0);
+            s.created.resize(blocks, false);
+        }
+        for &b in &block {
+            s.counts[b as usize] += 1;
+        }
+        // A window of rows at a time, so that no buffer grows far past
+        // `flush_at` however large the part is.
+        let mut from = 0;
+        while from < part.len() {
+            let rows = from..(from + self.flush_at).min(part.len());
+            let buffers = &mut self.buffers;
+            // Column by column: each pass reads one column in order.
+            macro_rules! scatter {
+                ($($f:ident),*) => {$(
+                    for (v, &b) in part.$f[rows.clone()].iter().zip(&block[rows.clone()]) {
+                        buffers[b as usize].$f.push(*v);
+                    }
+                )*};
+            }
+            scatter!(
+                user,
+                patient,
+                ts,
+                action,
+                category,
+                workstation,
+                ip,
+                department,
+                break_glass,
+                source_file,
+                source_line
+            );
+            self.buffered += rows.len();
+            for b in 0..blocks {
+                if self.buffers[b].len() >= self.flush_at {
+                    self.flush(b)?;
+                }
+            }
+            if self.buffered >= BUFFER_EVENTS {
+                self.flush_all()?;
+            }
+            from = rows.end;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), IngestError> {
+        self.flush_all()
+    }
+}
+
+/// Reads a bundle folder like [`super::read_bundle`] (same dictionaries,
+/// codes, report, rejects and counts), except that the access log's events
+/// are not kept in `Ingested::events` (left empty) but spilled into files
+/// under `spill_dir`, which the caller creates (owner-only) and which the
+/// returned [`Spilled`] removes when dropped. Memory holds one batch of
+/// parts and bounded per-block buffers, never the whole log.
+pub fn read_bundle_spilled(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    spill_dir: &Path,
+) -> Result<(Ingested, Spilled), IngestError> {
+    read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS)
+}
+
+fn read_spilled_with(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    spill_dir: &Path,
+    flush_at: usize,
+) -> Result<(Ingested, Spilled), IngestError> {
+    let mut writer = SpillWriter::new(spill_dir, flush_at);
+    let data = read_bundle_into(dir, tz, progress, None, &mut writer)?;
+    let SpillWriter { mut spilled, .. } = writer;
+    let d = &data.dict;
+    let code = |len: usize| len as Code;
+    spilled.bounds = Bounds {
+        users: code(d.users.len()),
+        patients: code(d.patients.len()),
+        workstations: code(d.workstations.len()),
+        ips: code(d.ips.len()),
+        departments: code(d.departments.len()),
+        files: data.report.files.len() as u32,
+    };
+    let blocks = spilled.bounds.users.div_ceil(BLOCK_USERS) as usize;
+    spilled.counts.resize(blocks, 0);
+    spilled.created.resize(blocks, false);
+    Ok((data, spilled))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::ingest::read_bundle;
+use crate::model::Dictionaries;
+use crate::simulate::{simulate, BundleFormat, SimulateParams};
+
+/// A small simulated bundle: 150 users (three blocks), three days (three
+/// files in Parquet).
+fn world(format: BundleFormat) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = SimulateParams::new(dir.path().join("bundle"));
+    p.users = 150;
+    p.patients = 600;
+    p.days = 3;
+    p.seed = 11;
+    p.format = format;
+    simulate(&p).unwrap();
+    dir
+}
+
+/// Appends rows that are rejected, rows of a new user (a code past the
+/// roster's) and rows out of time order to a CSV bundle's access log.
+fn add_odd_rows(bundle: &Path) {
+    let path = bundle.join("access_log.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let row = |values: &[(&str, &str)]| {
+        let cells: Vec<&str> =
+            header.iter().map(|h| values.iter().find(|(k, _)| k == h).map_or("", |(_, v)| *v)).collect();
+        cells.join(",") + "\n"
+    };
+    let mut extra = String::new();
+    for (ts, user, action) in [
+        ("2026-10-02 09:00:00", "U99999", "view"),
+        ("not a time", "U99999", "view"),
+        ("2026-10-01 03:00:00", "U99999", "frobnicate"),
+        ("2026-10-01 01:00:00", "U99998", "view"),
+        ("2026-10-01 02:00:00", "U99999", "view"),
+    ] {
+        let values =
+            [("timestamp", ts), ("user_id", user), ("patient_id", "P-odd"), ("action", action), ("data_category", "x")];
+        extra += &row(&values);
+    }
+    fs::write(&path, text + &extra).unwrap();
+}
+
+fn names(d: &Dictionaries) -> Vec<Vec<String>> {
+    [&d.users, &d.patients, &d.departments, &d.workstations, &d.ips]
+        .iter()
+        .map(|s| (0..s.len() as Code).map(|c| s.name(c).to_string()).collect())
+        .collect()
+}
+
+fn assert_same_events(got: &Events, want: &Events, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    assert_eq!(got.user, want.user, "{what}: user");
+    assert_eq!(got.patient, want.patient, "{what}: patient");
+    assert_eq!(got.ts, want.ts, "{what}: ts");
+    assert_eq!(got.action, want.action, "{what}: action");
+    assert_eq!(got.category, want.category, "{what}: category");
+    assert_eq!(got.workstation, want.workstation, "{what}: workstation");
+    assert_eq!(got.ip, want.ip, "{what}: ip");
+    assert_eq!(got.department, want.department, "{what}: department");
+    assert_eq!(got.break_glass, want.break_glass, "{what}: break_glass");
+    assert_eq!(got.source_file, want.source_file, "{what}: source_file");
+    assert_eq!(got.source_line, want.source_line, "{what}: source_line");
+}
+
+/// The in-memory events of users `users`.
+fn slice(e: &Events, users: Range<Code>) -> Events {
+    let keep: Vec<bool> = e.user.iter().map(|u| users.contains(u)).collect();
+    let mut out = e.clone();
+    each_column!(out, c => {
+        let mut k = keep.iter();
+        c.retain(|_| *k.next().unwrap());
+    });
+    out
+}
+
+/// The parts one after the other.
+fn concat(parts: &[Events]) -> Events {
+    let mut out = Events::default();
+    macro_rules! cat {
+        ($($f:ident),*) => {$(
+            out.$f = parts.iter().flat_map(|p| p.$f.iter().copied()).collect();
+        )*};
+    }
+    cat!(user, patient, ts, action, category, workstation, ip, department, break_glass, source_file, source_line);
+    out
+}
+
+fn spill_dir(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("spill");
+    crate::output::create_private_dir(&dir).unwrap();
+    dir
+}
+
+/// Reads `bundle` both ways (spilling a chunk every 100 events per block,
+/// so files hold many chunks) and checks that they agree.
+fn check_both_ways(tmp: &Path, bundle: &Path) {
+    let progress = Progress::hidden();
+    let mem = read_bundle(bundle, Tz::UTC, &progress).unwrap();
+    let dir = spill_dir(tmp);
+    let (data, spilled) = read_spilled_with(bundle, Tz::UTC, &progress, &dir, 100).unwrap();
+
+    assert!(data.events.is_empty());
+    assert_eq!(names(&data.dict), names(&mem.dict));
+    assert_eq!(format!("{:?}", data.report), format!("{:?}", mem.report));
+    assert_eq!(data.rejects.rows, mem.rejects.rows);
+    assert_eq!(spilled.events(), mem.events.len() as u64);
+    assert_eq!(spilled.users(), mem.dict.users.len() as Code);
+    let ts = &mem.events.ts;
+    assert_eq!(spilled.time_range(), Some((*ts.iter().min().unwrap(), *ts.iter().max().unwrap())));
+
+    let users = spilled.users();
+    assert!(users > 2 * BLOCK_USERS, "the world spans several blocks");
+    let max = mem.events.len() as u64 / 5;
+    let plan = spilled.plan(max);
+    assert!(plan.len() >= 3, "{plan:?}");
+    assert_eq!(plan.first().unwrap().start, 0);
+    assert_eq!(plan.last().unwrap().end, users);
+    let mut parts = Vec::new();
+    for (k, r) in plan.iter().enumerate() {
+        assert!(r.start < r.end && r.start % BLOCK_USERS == 0, "{r:?}");
+        if k > 0 {
+            assert_eq!(plan[k - 1].end, r.start, "contiguous");
+        }
+        let part = spilled.load(r.clone()).unwrap();
+        assert!(part.len() as u64 <= max || r.end - r.start <= BLOCK_USERS, "{r:?} holds {}", part.len());
+        assert_same_events(&part, &slice(&mem.events, r.clone()), &format!("users {r:?}"));
+        parts.push(part);
+    }
+    assert_same_events(&concat(&parts), &mem.events, "all partitions");
+
+    // Ranges not made of whole blocks, and past the last user.
+    for r in [10..100, 65..66, users - 3..users + 50, users..users + 1] {
+        assert_same_events(&spilled.load(r.clone()).unwrap(), &slice(&mem.events, r.clone()), &format!("{r:?}"));
+    }
+
+    let files: Vec<PathBuf> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), spilled.counts.iter().filter(|&&n| n > 0).count());
+    #[cfg(unix)]
+    for f in &files {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(fs::metadata(f).unwrap().permissions().mode() & 0o777, 0o600, "{}", f.display());
+    }
+    drop(spilled);
+    assert!(!dir.exists(), "spill folder removed on drop");
+}
+
+#[test]
+fn spilled_parquet_files_load_as_the_in_memory_read() {
+    let tmp = world(BundleFormat::Parquet);
+    let bundle = tmp.path().join("bundle");
+    assert!(fs::read_dir(bundle.join("access_log")).unwrap().count() >= 3, "several access-log files");
+    check_both_ways(tmp.path(), &bundle);
+}
+
+#[test]
+fn spilled_csv_with_rejects_and_unsorted_rows_loads_as_the_in_memory_read() {
+    let tmp = world(BundleFormat::Csv);
+    let bundle = tmp.path().join("bundle");
+    add_odd_rows(&bundle);
+    let mem = read_bundle(&bundle, Tz::UTC, &Progress::hidden()).unwrap();
+    assert_eq!(mem.rejects.rows.len(), 1, "the odd rows hold one reject");
+    assert!(!mem.report.other_actions.is_empty());
+    check_both_ways(tmp.path(), &bundle);
+}
+
+#[test]
+fn plan_joins_whole_blocks_up_to_the_limit() {
+    let counted = |counts: Vec<u64>, users: Code| Spilled {
+        dir: PathBuf::from("/nonexistent/ehrwatch-spill-test"),
+        created: vec![false; counts.len()],
+        counts,
+        time: None,
+        bounds: Bounds { users, ..Bounds::default() },
+    };
+    let spilled = counted(vec![10, 0, 50, 5, 5], 300);
+    assert_eq!(spilled.plan(20), vec![0..128, 128..192, 192..300]);
+    assert_eq!(spilled.plan(60), vec![0..192, 192..300]);
+    assert_eq!(spilled.plan(u64::MAX), vec![0..300]);
+    assert_eq!(spilled.plan(0), vec![0..64, 64..128, 128..192, 192..256, 256..300]);
+    assert!(counted(Vec::new(), 0).plan(10).is_empty());
+    assert_eq!(counted(vec![0], 1).plan(10), vec![0..1]);
+}
+
+#[test]
+fn a_damaged_spill_file_is_an_error_naming_it() {
+    let tmp = world(BundleFormat::Csv);
+    let bundle = tmp.path().join("bundle");
+    let dir = spill_dir(tmp.path());
+    let (_, spilled) = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 100).unwrap();
+    let file = spilled.file(1);
+    let bytes = fs::read(&file).unwrap();
+    let expect_error = |what: &str| {
+        let err = spilled.load(BLOCK_USERS..2 * BLOCK_USERS).expect_err(what);
+        assert!(matches!(err, IngestError::Spill { .. }), "{what}: {err}");
+        let text = err.to_string();
+        assert!(text.contains(&file.display().to_string()), "{what}: {text}");
+        text
+    };
+
+    fs::write(&file, &bytes[..bytes.len() - 3]).unwrap();
+    assert!(expect_error("truncated").contains("truncated"));
+
+    let rows = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    let first_chunk = HEADER_BYTES + rows * ROW_BYTES;
+    fs::write(&file, &bytes[..first_chunk]).unwrap();
+    assert!(expect_error("a whole chunk missing").contains("were written"));
+
+    let mut bad = bytes.clone();
+    bad[HEADER_BYTES + rows * (4 + 4 + 8)] = 200; // the first action
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("an action out of range").contains("out of range"));
+
+    let mut bad = bytes.clone();
+    bad[HEADER_BYTES] = 0; // the first user, now of block 0
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("a user of another block").contains("column user"));
+
+    let mut bad = bytes.clone();
+    bad[0] = b'X';
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("a bad magic").contains("header"));
+
+    fs::write(&file, &bytes).unwrap();
+    assert!(spilled.load(BLOCK_USERS..2 * BLOCK_USERS).is_ok());
+}
+
+#[test]
+fn spill_files_are_removed_when_reading_fails() {
+    let tmp = world(BundleFormat::Parquet);
+    let bundle = tmp.path().join("bundle");
+    // Sorts after the days' files: read (and failing) after they were spilled.
+    fs::write(bundle.join("access_log").join("9999-12-31.parquet"), b"not parquet").unwrap();
+    let dir = spill_dir(tmp.path());
+    let err = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 1).unwrap_err();
+    assert!(matches!(err, IngestError::Parquet { .. }), "{err}");
+    assert!(!dir.exists(), "spill folder removed after the error");
+}
