@@ -109,14 +109,17 @@ fn analyse_partitioned(
     progress: &Progress,
     lap: &mut dyn FnMut(&'static str),
 ) -> Result<Analysis, Error> {
-    // TEMPORARY: in memory until the spill lands.
-    let mut data = ingest::read_bundle(&req.input, req.config.timezone, progress)?;
+    let root = SpillRoot::create(&req.out)?;
+    let events_dir = root.dir.join("events");
+    crate::output::create_private_dir(&events_dir)
+        .map_err(|source| crate::output::OutputError::Io { path: events_dir.clone(), source })?;
+    let (mut data, spilled) = ingest::read_bundle_spilled(&req.input, req.config.timezone, progress, &events_dir)?;
     lap("ingest");
-    let events = std::mem::take(&mut data.events);
-    let ts = &events.ts;
-    let time_range = ts.iter().min().zip(ts.iter().max()).map(|(a, b)| (*a, *b));
-    let parts =
-        partitioned::InMemory { events, max_events: req.partition_events as usize, stashed: Default::default() };
+    let parts = SpilledPartitions {
+        spilled: &spilled,
+        max_events: req.partition_events,
+        stash: partitioned::StashDir { dir: root.dir.clone() },
+    };
     let done = partitioned::analyse(&mut data, &parts, &req.config, lap)?;
     Ok(Analysis {
         data,
@@ -124,9 +127,66 @@ fn analyse_partitioned(
         features: done.features,
         detection: done.detection,
         population: done.population,
-        time_range,
+        time_range: spilled.time_range(),
         partitions: done.partitions,
     })
+}
+
+/// The owner-only folder a partitioned run spills into, inside the output
+/// folder (where the run may write patient data, and on disk rather than
+/// in a RAM-backed /tmp); removed with everything in it when dropped, so
+/// the spill goes when the run ends, fails or unwinds.
+struct SpillRoot {
+    dir: PathBuf,
+}
+
+impl SpillRoot {
+    fn create(out: &std::path::Path) -> Result<SpillRoot, Error> {
+        let io = |path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| crate::output::OutputError::Io { path, source }
+        };
+        crate::output::create_private_dir(out).map_err(io(out))?;
+        let dir = out.join(format!(".ehrwatch-spill-{}", std::process::id()));
+        // A folder of this name is a leftover of a killed run that had this
+        // process id: it holds patient data and nothing else uses it.
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        }
+        crate::output::create_private_dir(&dir).map_err(io(&dir))?;
+        Ok(SpillRoot { dir })
+    }
+}
+
+impl Drop for SpillRoot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A spilled access log's partitions, with explanations stashed beside it.
+struct SpilledPartitions<'a> {
+    spilled: &'a ingest::Spilled,
+    max_events: u64,
+    stash: partitioned::StashDir,
+}
+
+impl Partitions for SpilledPartitions<'_> {
+    fn plan(&self) -> Vec<std::ops::Range<crate::model::Code>> {
+        self.spilled.plan(self.max_events)
+    }
+
+    fn load(&self, users: std::ops::Range<crate::model::Code>) -> Result<crate::model::Events, Error> {
+        Ok(self.spilled.load(users)?)
+    }
+
+    fn stash(&self, part: usize, kinds: &[explain::Explanation]) -> Result<(), Error> {
+        self.stash.stash(part, kinds)
+    }
+
+    fn unstash(&self, part: usize) -> Result<Vec<explain::Explanation>, Error> {
+        self.stash.unstash(part)
+    }
 }
 
 /// Runs the whole pipeline and writes the outputs. Returns the summary that

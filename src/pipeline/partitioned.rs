@@ -44,61 +44,42 @@ pub trait Partitions {
     fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error>;
 }
 
-/// Partitions of events held in memory (tests, and a check of the
-/// partitioned path against the one-pass run).
-pub struct InMemory {
-    /// All events, sorted by user.
-    pub events: Events,
-    /// Events per partition, at most (unless one user has more).
-    pub max_events: usize,
-    /// Stashed explanations, per partition.
-    pub stashed: std::sync::Mutex<Vec<Vec<Explanation>>>,
+/// Explanations stashed on disk between passes, one byte per event, in a
+/// file per partition of an owner-only folder (the spill's).
+pub struct StashDir {
+    /// The folder.
+    pub dir: std::path::PathBuf,
 }
 
-impl Partitions for InMemory {
-    fn plan(&self) -> Vec<Range<Code>> {
-        let mut out: Vec<Range<Code>> = Vec::new();
-        let mut size = 0;
-        for (user, range) in self.events.user_ranges() {
-            match out.last_mut() {
-                Some(last) if size + range.len() <= self.max_events => {
-                    last.end = user + 1;
-                    size += range.len();
-                }
-                _ => {
-                    if let Some(last) = out.last_mut() {
-                        last.end = user;
-                    }
-                    out.push(user..user + 1);
-                    size = range.len();
-                }
-            }
-        }
-        if let Some(last) = out.last_mut() {
-            last.end = Code::MAX;
-        }
-        if let Some(first) = out.first_mut() {
-            first.start = 0;
-        }
-        out
+impl StashDir {
+    fn path(&self, part: usize) -> std::path::PathBuf {
+        self.dir.join(format!("explained-{part}.bin"))
     }
 
-    fn load(&self, users: Range<Code>) -> Result<Events, Error> {
-        let idx: Vec<usize> = (0..self.events.len()).filter(|&i| users.contains(&self.events.user[i])).collect();
-        Ok(self.events.gather(&idx))
-    }
-
-    fn stash(&self, part: usize, kinds: &[Explanation]) -> Result<(), Error> {
-        let mut stashed = self.stashed.lock().expect("stash lock");
-        if stashed.len() <= part {
-            stashed.resize(part + 1, Vec::new());
+    /// Writes the partition's explanations, replacing earlier ones.
+    pub fn stash(&self, part: usize, kinds: &[Explanation]) -> Result<(), Error> {
+        use std::io::Write;
+        let path = self.path(part);
+        let io = |source| crate::output::OutputError::Io { path: path.clone(), source };
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e).into()),
+            _ => {}
         }
-        stashed[part] = kinds.to_vec();
+        let bytes: Vec<u8> = kinds.iter().map(|k| *k as u8).collect();
+        crate::output::create_private(&path).and_then(|mut f| f.write_all(&bytes)).map_err(io)?;
         Ok(())
     }
 
-    fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
-        Ok(self.stashed.lock().expect("stash lock").get(part).cloned().unwrap_or_default())
+    /// Reads the partition's explanations back.
+    pub fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
+        let path = self.path(part);
+        let io = |source| crate::output::OutputError::Io { path: path.clone(), source };
+        let bytes = std::fs::read(&path).map_err(io)?;
+        bytes
+            .iter()
+            .map(|&b| Explanation::ALL.get(b as usize).copied())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| io(std::io::Error::other("damaged: a byte names no explanation")).into())
     }
 }
 

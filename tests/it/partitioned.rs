@@ -15,9 +15,9 @@ const COMPARED: [&str; 6] =
 fn world(dir: &Path, format: BundleFormat) -> std::path::PathBuf {
     let bundle = dir.join(format!("{format:?}"));
     let mut p = SimulateParams::new(&bundle);
-    p.users = 150;
+    p.users = 260;
     p.patients = 2500;
-    p.days = 14;
+    p.days = 10;
     p.seed = 3;
     p.incidents = 14;
     p.format = format;
