@@ -22,7 +22,7 @@ pub struct RunContext {
     /// The first and last instant of the run's events (UTC microseconds),
     /// `None` without events.
     pub time_range: Option<(i64, i64)>,
-    /// How many user partitions the events were processed in (1 when held
-    /// in memory at once).
-    pub partitions: usize,
+    /// How many user partitions the events were processed in; `None` when
+    /// they were held in memory at once.
+    pub partitions: Option<usize>,
 }

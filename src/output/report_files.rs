@@ -29,7 +29,7 @@ pub(super) fn summary_extensions(run: &RunOutputs<'_>) -> Summary {
         }),
         pseudonymized: ctx.pseudonymizer.is_some(),
         state: ctx.state.clone(),
-        partitions: (ctx.partitions > 1).then_some(ctx.partitions as u64),
+        partitions: ctx.partitions.map(|n| n as u64),
         ..Summary::default()
     }
 }

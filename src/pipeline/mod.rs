@@ -74,7 +74,7 @@ struct Analysis {
     detection: crate::detect::Detection,
     population: Population,
     time_range: Option<(i64, i64)>,
-    partitions: usize,
+    partitions: Option<usize>,
 }
 
 /// Explain, features and detect over every event at once.
@@ -99,7 +99,7 @@ fn analyse_in_memory(data: ingest::Ingested, config: &Config, lap: &mut dyn FnMu
     lap("detect");
     let ts = &data.events.ts;
     let time_range = ts.iter().min().zip(ts.iter().max()).map(|(a, b)| (*a, *b));
-    Analysis { data, explained, features, detection, population, time_range, partitions: 1 }
+    Analysis { data, explained, features, detection, population, time_range, partitions: None }
 }
 
 /// Reads the bundle spilled to disk under `out`, then analyses it a
@@ -128,7 +128,7 @@ fn analyse_partitioned(
         detection: done.detection,
         population: done.population,
         time_range: spilled.time_range(),
-        partitions: done.partitions,
+        partitions: Some(done.partitions),
     })
 }
 

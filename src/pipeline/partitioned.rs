@@ -107,7 +107,12 @@ pub fn analyse(
     config: &Config,
     timings: &mut dyn FnMut(&'static str),
 ) -> Result<Analysed, Error> {
-    let plan = parts.plan();
+    let mut plan = parts.plan();
+    if plan.is_empty() {
+        // No user: one empty partition, so the detectors still report what
+        // they skipped, as a run in memory does.
+        plan.push(0..0);
+    }
     let n_patients = data.dict.patients.len();
 
     // Pass 1: what spans users.

@@ -92,3 +92,24 @@ fn a_partitioned_run_of_a_csv_file_writes_what_a_run_in_memory_writes() {
     let bundle = world(dir.path(), BundleFormat::Csv);
     same_outputs(&bundle, &dir.path().join("all"), &[]);
 }
+
+#[test]
+fn a_partitioned_run_whose_rows_are_all_rejected_reports_what_a_run_in_memory_reports() {
+    let b = crate::env::Bundle::hospital();
+    let mut log = String::from("event_id,timestamp,user_id,patient_id,action\n");
+    for i in 0..20 {
+        log.push_str(&format!("{i},not a time,n1,P1,view\n{i}b,2026-11-28 09:00:00,,P1,view\n"));
+    }
+    b.file("access_log.csv", &log);
+    let whole = b.detect_into(&b.out().join("whole"), &["--partition-events", "0"]);
+    let parts = b.detect_into(&b.out().join("parts"), &["--partition-events", "1"]);
+    whole.assert_ok();
+    parts.assert_ok();
+    let (a, s) = (whole.summary(), parts.summary());
+    assert_eq!(s["partitions"], 1, "spilled, with no user: one empty partition");
+    assert_eq!(s["events_rejected"], 40);
+    for key in ["events_read", "events_scored", "events_rejected", "alerts", "skipped_detectors", "alerts_per_rule"] {
+        assert_eq!(a[key], s[key], "summary.json {key}");
+    }
+    assert_eq!(whole.read("rejected_rows.csv"), parts.read("rejected_rows.csv"));
+}

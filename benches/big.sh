@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# 100 million events: simulate 2,600 users x 260 days as daily Parquet files,
+# then time, in one run, the floor (a bare polars scan and per-user
+# group-by), `ehrwatch detect` as shipped (the log is larger than
+# --partition-events, so it is spilled and processed a partition of users at
+# a time), and `detect --partition-events 0` (every event in memory), and
+# check that both detects wrote the same alerts. See benches/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USERS="${USERS:-2600}"
+DAYS="${DAYS:-260}"
+WORK="${WORK:-$(mktemp -d)}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ehrwatch/target}"
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)"; exit 1; }
+
+cargo build --release --quiet
+cargo bench --no-run --quiet --bench floor 2>/dev/null || cargo bench --no-run --bench floor
+BIN="$CARGO_TARGET_DIR/release/ehrwatch"
+FLOOR=$(ls -t "$CARGO_TARGET_DIR"/release/deps/floor-* | grep -v '\.d$' | head -1)
+
+measure() { # label, command...
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2>&1
+  read -r secs kb < "$WORK/time.txt"
+  printf '%-34s %8.2f s %8.0f MB\n' "$label" "$secs" "$((kb / 1024))" >&2
+  echo "$secs"
+}
+
+if [ ! -d "$WORK/big/access_log" ]; then
+  echo "simulating $USERS users x $DAYS days into $WORK/big (about 5 GB)"
+  "$BIN" simulate --out "$WORK/big" --users "$USERS" --days "$DAYS" --seed 7 --format parquet --patients 60000 > /dev/null
+fi
+floor=$(measure "floor (polars scan+group-by)" "$FLOOR" "$WORK/big" | tail -1)
+parts=$(measure "detect (partitioned, default)" "$BIN" detect --input "$WORK/big" --out "$WORK/parts" --quiet | tail -1)
+whole=$(measure "detect --partition-events 0" "$BIN" detect --input "$WORK/big" --out "$WORK/whole" --quiet --partition-events 0 | tail -1)
+cmp -s "$WORK/parts/alerts.csv" "$WORK/whole/alerts.csv" && echo "alerts.csv identical" || { echo "alerts.csv DIFFERS"; exit 1; }
+python3 - "$floor" "$parts" "$whole" "$WORK/parts/summary.json" <<'PY'
+import json, sys
+floor, parts, whole = map(float, sys.argv[1:4])
+s = json.load(open(sys.argv[4]))
+print(f"events: {s['events_read']:,}; partitions: {s.get('partitions', 1)}")
+print(f"detect/floor: partitioned {parts / floor:.1f}x, in memory {whole / floor:.1f}x")
+print("stages (partitioned):", ", ".join(f"{k} {v:.1f} s" for k, v in s["wall_time_seconds"].items()))
+PY
