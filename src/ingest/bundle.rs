@@ -1,4 +1,5 @@
-//! Reading a whole bundle: the tables in a fixed order, then the events sorted.
+//! Reading a whole bundle: the tables in a fixed order, then the access
+//! log's events into a sink (kept and sorted in memory, or spilled to disk).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -183,16 +183,26 @@ pub struct CsvChunk {
 /// Files smaller than this are read in one piece.
 const CHUNK_MIN_BYTES: u64 = 32 << 20;
 
+/// Chunks are at most about this large, so that the batch of chunks read
+/// at a time stays small however large the file is (a spilled read never
+/// holds the whole log).
+const CHUNK_MAX_BYTES: u64 = 64 << 20;
+
 /// Splits a plain (not compressed) CSV file into about `parts` line-aligned
-/// chunks, with the line number each starts at. `None` when the file is
-/// small, compressed, or contains a double quote anywhere: a quoted field
-/// may hold a newline, and then only a sequential read knows where records
-/// end.
+/// chunks, or more of about 64 MB for a larger file, with the line number
+/// each starts at. `None` when the file is small, compressed, or contains a
+/// double quote anywhere: a quoted field may hold a newline, and then only
+/// a sequential read knows where records end.
 pub fn plan_csv_chunks(file: &Path, parts: usize) -> Result<Option<Vec<CsvChunk>>, IngestError> {
-    plan_chunks(file, parts, CHUNK_MIN_BYTES)
+    plan_chunks(file, parts, CHUNK_MIN_BYTES, CHUNK_MAX_BYTES)
 }
 
-fn plan_chunks(file: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<CsvChunk>>, IngestError> {
+fn plan_chunks(
+    file: &Path,
+    parts: usize,
+    min_bytes: u64,
+    max_bytes: u64,
+) -> Result<Option<Vec<CsvChunk>>, IngestError> {
     let lower = file.to_string_lossy().to_ascii_lowercase();
     if parts < 2 || !lower.ends_with(".csv") {
         return Ok(None);
@@ -202,6 +212,7 @@ fn plan_chunks(file: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<C
     if size < min_bytes {
         return Ok(None);
     }
+    let parts = parts.max(size.div_ceil(max_bytes) as usize);
     let mut f = BufReader::with_capacity(4 << 20, File::open(file).map_err(io)?);
     let mut header = Vec::new();
     std::io::BufRead::read_until(&mut f, b'\n', &mut header).map_err(io)?;
@@ -564,8 +575,12 @@ mod tests {
         }
         std::fs::write(&path, &text).unwrap();
         assert_eq!(plan_csv_chunks(&path, 4).unwrap(), None, "small files are read whole");
-        let chunks = plan_chunks(&path, 4, 1).unwrap().expect("an unquoted file is split");
+        let chunks = plan_chunks(&path, 4, 1, u64::MAX).unwrap().expect("an unquoted file is split");
         assert!(chunks.len() >= 2);
+        let size = std::fs::metadata(&path).unwrap().len();
+        let small = plan_chunks(&path, 4, 1, size / 10).unwrap().unwrap();
+        assert!(small.len() >= 10, "at most max_bytes a chunk: {}", small.len());
+        assert!(small.iter().all(|c| c.end - c.start <= size / 10 + 16));
         let mut lines = Vec::new();
         for c in &chunks {
             read_csv_chunk(&path, c, &[required("a")], &mut |row| {
@@ -581,7 +596,7 @@ mod tests {
         // A quote anywhere: read sequentially.
         text.push_str("\"q\",y\n");
         std::fs::write(&path, &text).unwrap();
-        assert_eq!(plan_chunks(&path, 4, 1).unwrap(), None);
+        assert_eq!(plan_chunks(&path, 4, 1, u64::MAX).unwrap(), None);
     }
 
     #[test]
