@@ -10,21 +10,7 @@ cd "$(dirname "$0")/.."
 USERS="${USERS:-2600}"
 DAYS="${DAYS:-260}"
 WORK="${WORK:-$(mktemp -d)}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ehrwatch/target}"
-command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)"; exit 1; }
-
-cargo build --release --quiet
-cargo bench --no-run --quiet --bench floor 2>/dev/null || cargo bench --no-run --bench floor
-BIN="$CARGO_TARGET_DIR/release/ehrwatch"
-FLOOR=$(ls -t "$CARGO_TARGET_DIR"/release/deps/floor-* | grep -v '\.d$' | head -1)
-
-measure() { # label, command...
-  local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2>&1
-  read -r secs kb < "$WORK/time.txt"
-  printf '%-34s %8.2f s %8.0f MB\n' "$label" "$secs" "$((kb / 1024))" >&2
-  echo "$secs"
-}
+source benches/common.sh
 
 if [ ! -d "$WORK/big/access_log" ]; then
   echo "simulating $USERS users x $DAYS days into $WORK/big (about 5 GB)"

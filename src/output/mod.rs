@@ -18,7 +18,9 @@ mod svg;
 mod user_features;
 mod write;
 
-pub use atomic::{create_private, create_private_dir, Staging};
+pub use atomic::{
+    create_private, create_private_dir, process_alive, sweep_leftovers, Staging, SPILL_PREFIX, STAGING_PREFIX,
+};
 pub use cell::neutralise;
 pub use context::RunContext;
 pub use html::escape;

@@ -66,40 +66,30 @@ fn new_days(data: &ingest::Ingested) -> Option<WindowSpec> {
 }
 
 /// The analysis of a run: its events (all of them, or a partitioned run's
-/// kept evidence), their explanations, features and findings.
+/// kept evidence), their explanations, features and (partitioned) findings.
 struct Analysis {
     data: ingest::Ingested,
     explained: explain::Explanations,
     features: features::UserFeatures,
-    detection: crate::detect::Detection,
+    /// `None` until detect runs (a partitioned run detected partition by
+    /// partition).
+    detection: Option<crate::detect::Detection>,
     population: Population,
     time_range: Option<(i64, i64)>,
     partitions: Option<usize>,
 }
 
-/// Explain, features and detect over every event at once.
+/// Explain and features over every event at once (detect runs in
+/// [`run_detect`], on the same input as scoring).
 fn analyse_in_memory(data: ingest::Ingested, config: &Config, lap: &mut dyn FnMut(&'static str)) -> Analysis {
     let explained = explain::explain(&data, &config.explain);
     lap("explain");
     let features = features::compute(&data, &explained, &config.hours, &config.peers);
     lap("features");
-    let relations = Relations::build(&data);
     let population = Population::of(&data.events, &data.dict);
-    let input = DetectInput {
-        data: &data,
-        explained: &explained,
-        features: &features,
-        config,
-        relations: &relations,
-        patient_groups: &std::sync::OnceLock::new(),
-        population: &population,
-        scope: Scope::ALL,
-    };
-    let detection = detect(&input);
-    lap("detect");
     let ts = &data.events.ts;
     let time_range = ts.iter().min().zip(ts.iter().max()).map(|(a, b)| (*a, *b));
-    Analysis { data, explained, features, detection, population, time_range, partitions: None }
+    Analysis { data, explained, features, detection: None, population, time_range, partitions: None }
 }
 
 /// Reads the bundle spilled to disk under `out`, then analyses it a
@@ -125,7 +115,7 @@ fn analyse_partitioned(
         data,
         explained: done.explained,
         features: done.features,
-        detection: done.detection,
+        detection: Some(done.detection),
         population: done.population,
         time_range: spilled.time_range(),
         partitions: Some(done.partitions),
@@ -147,7 +137,8 @@ impl SpillRoot {
             move |source| crate::output::OutputError::Io { path, source }
         };
         crate::output::create_private_dir(out).map_err(io(out))?;
-        let dir = out.join(format!(".ehrwatch-spill-{}", std::process::id()));
+        crate::output::sweep_leftovers(out).map_err(io(out))?;
+        let dir = out.join(format!("{}{}", crate::output::SPILL_PREFIX, std::process::id()));
         // A folder of this name is a leftover of a killed run that had this
         // process id: it holds patient data and nothing else uses it.
         if dir.exists() {
@@ -233,6 +224,14 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         patient_groups: &patient_groups,
         population: &population,
         scope: Scope::ALL,
+    };
+    let detection = match detection {
+        Some(d) => d,
+        None => {
+            let d = detect(&input);
+            lap("detect");
+            d
+        }
     };
     // An incremental run alerts on its own days unless told otherwise; with
     // no new events it alerts on nothing.

@@ -4,6 +4,7 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use super::StateError;
+use crate::output::process_alive;
 
 /// `.lock` in the state folder, holding the owner's process id; removed on
 /// drop. A lock left by a process that no longer exists (a killed run) is
@@ -11,18 +12,6 @@ use super::StateError;
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
-}
-
-fn process_alive(pid: &str) -> bool {
-    // Without /proc (not Linux) a lock is never assumed stale.
-    let proc = Path::new("/proc");
-    if !proc.is_dir() {
-        return true;
-    }
-    match pid.trim().parse::<u32>() {
-        Ok(p) => proc.join(p.to_string()).exists(),
-        Err(_) => false,
-    }
 }
 
 impl Lock {

@@ -113,3 +113,23 @@ fn a_partitioned_run_whose_rows_are_all_rejected_reports_what_a_run_in_memory_re
     }
     assert_eq!(whole.read("rejected_rows.csv"), parts.read("rejected_rows.csv"));
 }
+
+#[test]
+fn what_a_killed_run_left_in_the_output_folder_is_removed_by_the_next_run_and_a_live_runs_is_not() {
+    let b = crate::env::Bundle::hospital();
+    b.file("access_log.csv", "event_id,timestamp,user_id,patient_id,action\n1,2026-11-28 09:00:00,n1,P1,view\n");
+    let out = b.out();
+    // A run with a process id that cannot exist, killed mid-spill; and one
+    // of a live process (this test's own).
+    let dead = out.join(".ehrwatch-spill-4294967295");
+    let live = out.join(format!(".ehrwatch-spill-{}", std::process::id()));
+    let stale_staging = out.join(".ehrwatch-staging-4294967295");
+    for d in [&dead, &live, &stale_staging] {
+        std::fs::create_dir_all(d.join("events")).unwrap();
+        std::fs::write(d.join("events").join("block-000000.spill"), "patient data").unwrap();
+    }
+    b.detect(&["--partition-events", "0"]).assert_ok();
+    assert!(!stale_staging.exists(), "a killed run's staging folder is removed");
+    assert!(!dead.exists(), "a killed run's spill is removed, by any run into the folder");
+    assert!(live.exists(), "a running process's spill is left alone");
+}
