@@ -108,22 +108,28 @@ impl UserFeatures {
 pub struct Coverage(FxHashMap<(Code, Code), u32>);
 
 impl Coverage {
-    /// The coverage of these events.
+    /// The coverage of these events: each user's distinct patients (users
+    /// in parallel, over their slices), counted once per (patient, the
+    /// user's home department).
     pub fn of(data: &Ingested) -> Coverage {
         let Some(roster) = &data.roster else { return Coverage::default() };
         let ev = &data.events;
-        let mut pairs: FxHashSet<(Code, Code, Code)> = FxHashSet::default();
-        for i in 0..ev.len() {
-            if ev.patient[i] == NONE {
-                continue;
-            }
-            if let Some(d) = roster.get(ev.user[i]).and_then(|r| r.department) {
-                pairs.insert((ev.patient[i], d, ev.user[i]));
-            }
-        }
+        let per_user: Vec<(Code, Vec<Code>)> = ev
+            .user_ranges()
+            .into_par_iter()
+            .filter_map(|(user, range)| {
+                let d = roster.get(user).and_then(|r| r.department)?;
+                let mut patients: Vec<Code> = ev.patient[range].iter().copied().filter(|&p| p != NONE).collect();
+                patients.sort_unstable();
+                patients.dedup();
+                Some((d, patients))
+            })
+            .collect();
         let mut out: FxHashMap<(Code, Code), u32> = FxHashMap::default();
-        for (p, d, _) in pairs {
-            *out.entry((p, d)).or_insert(0) += 1;
+        for (d, patients) in per_user {
+            for p in patients {
+                *out.entry((p, d)).or_insert(0) += 1;
+            }
         }
         Coverage(out)
     }

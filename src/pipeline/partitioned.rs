@@ -32,7 +32,7 @@ use crate::ingest::Ingested;
 use crate::model::{Code, Events, FxHashSet, NONE};
 
 /// Where a partitioned run's events come from.
-pub trait Partitions {
+pub trait Partitions: Sync {
     /// Contiguous user-code ranges covering every user, in order.
     fn plan(&self) -> Vec<Range<Code>>;
     /// The events of the users in `users`, sorted by (user, time, input order).
@@ -119,14 +119,14 @@ pub fn analyse(
     let mut visits = Vec::with_capacity(plan.len());
     let mut coverage = Coverage::default();
     let mut population = Population::default();
-    for (k, users) in plan.iter().enumerate() {
-        data.events = parts.load(users.clone())?;
+    each_partition(&plan, parts, |k, events| {
+        data.events = events;
         let direct = explain_direct(data, &config.explain);
         visits.push(CareVisits::collect(&data.events, &direct, n_patients));
         coverage.add(Coverage::of(data));
         population.add(Population::of(&data.events, &data.dict));
-        parts.stash(k, &direct)?;
-    }
+        parts.stash(k, &direct)
+    })?;
     let visits = CareVisits::merge(visits, n_patients);
     let teams = CareTeams::learn(&visits, data.dict.users.len(), &config.explain);
     timings("explain");
@@ -134,8 +134,8 @@ pub fn analyse(
     // Pass 2: every user's features, then the peer groups across them.
     let mut users = Vec::new();
     let mut totals = [0u64; Explanation::KINDS];
-    for (k, range) in plan.iter().enumerate() {
-        data.events = parts.load(range.clone())?;
+    each_partition(&plan, parts, |k, events| {
+        data.events = events;
         let mut kind = parts.unstash(k)?;
         teams.apply(&data.events, &visits, &config.explain, &mut kind);
         parts.stash(k, &kind)?;
@@ -144,7 +144,8 @@ pub fn analyse(
             *t += n;
         }
         users.extend(features::user_stats(data, &explained, &config.hours, &coverage));
-    }
+        Ok(())
+    })?;
     data.events = Events::default();
     let features = features::finish(users, data, &config.peers);
     timings("features");
@@ -154,8 +155,9 @@ pub fn analyse(
     let mut detection = Detection::default();
     let mut kept = Evidence::default();
     let mut base = 0usize;
-    for (k, range) in plan.iter().enumerate() {
-        data.events = parts.load(range.clone())?;
+    each_partition(&plan, parts, |k, events| {
+        data.events = events;
+        let range = &plan[k];
         let explained = Explanations::new(parts.unstash(k)?);
         let input = DetectInput {
             data,
@@ -174,7 +176,8 @@ pub fn analyse(
         }
         merge_detection(&mut detection, found);
         base += data.events.len();
-    }
+        Ok(())
+    })?;
     // Rule by rule, as a run over all users lists them (each rule's
     // findings are in user order, and the partitions are too).
     let position = |f: &Finding| detection.order.iter().position(|r| *r == f.rule).unwrap_or(usize::MAX);
@@ -194,6 +197,30 @@ pub fn analyse(
         detection,
         population,
         partitions: plan.len(),
+    })
+}
+
+/// Calls `each` with every partition's events in order, the next
+/// partition loading on another thread meanwhile (so two partitions' events
+/// are in memory at once, and reading overlaps the work).
+fn each_partition(
+    plan: &[Range<Code>],
+    parts: &dyn Partitions,
+    mut each: impl FnMut(usize, Events) -> Result<(), Error>,
+) -> Result<(), Error> {
+    std::thread::scope(|s| {
+        let load = |k: usize| {
+            let users = plan[k].clone();
+            s.spawn(move || parts.load(users))
+        };
+        let mut next = Some(load(0));
+        for k in 0..plan.len() {
+            let loading = next.take().expect("a load is in flight");
+            let events = loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            next = (k + 1 < plan.len()).then(|| load(k + 1));
+            each(k, events)?;
+        }
+        Ok(())
     })
 }
 
