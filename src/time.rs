@@ -57,6 +57,37 @@ fn parse_ymd(b: &[u8]) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d)
 }
 
+/// Days since 1970-01-01 of `YYYY-MM-DD` at the start of `b`, without
+/// building a date: the same dates as [`parse_ymd`] accepts (a timestamp's
+/// date is read once per row, so this is arithmetic: Hinnant's
+/// days-from-civil).
+fn ymd_days(b: &[u8]) -> Option<i32> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = digits(&b[0..4])? as i32;
+    let m = digits(&b[5..7])?;
+    let d = digits(&b[8..10])?;
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d == 0 || d > month_days {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i32 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
 /// Days since 1970-01-01 of a date.
 pub fn days_from_epoch(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch is a date")).num_days() as i32
@@ -88,7 +119,7 @@ pub fn parse_timestamp(s: &str) -> Result<Timestamp, ()> {
     if b.len() < 19 {
         return Err(());
     }
-    let date = parse_ymd(b).ok_or(())?;
+    let days = ymd_days(b).ok_or(())?;
     if !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return Err(());
     }
@@ -113,7 +144,7 @@ pub fn parse_timestamp(s: &str) -> Result<Timestamp, ()> {
             return Err(());
         }
     }
-    let wall = i64::from(days_from_epoch(date)) * MICROS_PER_DAY
+    let wall = i64::from(days) * MICROS_PER_DAY
         + i64::from(h) * MICROS_PER_HOUR
         + i64::from(mi) * 60 * MICROS_PER_SEC
         + i64::from(sec) * MICROS_PER_SEC
@@ -304,6 +335,22 @@ pub fn format_local_minute(local: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_from_civil_agrees_with_chrono_on_every_day_and_rejects_what_chrono_rejects() {
+        for days in -800_000..800_000 {
+            let d = date_from_days(days);
+            let text = d.format("%Y-%m-%d").to_string();
+            if text.len() == 10 {
+                assert_eq!(ymd_days(text.as_bytes()), Some(days), "{text}");
+            }
+        }
+        for bad in ["2026-02-29", "2025-13-01", "2025-00-10", "2025-04-31", "2025-04-00", "1900-02-29"] {
+            assert_eq!(ymd_days(bad.as_bytes()), None, "{bad}");
+            assert_eq!(parse_ymd(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(ymd_days(b"2000-02-29"), Some(days_from_epoch(NaiveDate::from_ymd_opt(2000, 2, 29).unwrap())));
+    }
 
     fn local(s: &str) -> i64 {
         match parse_timestamp(s).unwrap() {

@@ -103,11 +103,17 @@ pub fn boolean(cell: Option<Cell<'_>>, column: &'static str) -> Result<Option<bo
         Some(Cell::Bool(b)) => Ok(Some(b)),
         Some(Cell::Int(0)) => Ok(Some(false)),
         Some(Cell::Int(1)) => Ok(Some(true)),
-        Some(c @ Cell::Str(s)) => match s.to_ascii_lowercase().as_str() {
-            "true" | "1" | "t" | "yes" | "y" => Ok(Some(true)),
-            "false" | "0" | "f" | "no" | "n" => Ok(Some(false)),
-            _ => Err(FieldError::invalid(column, &c, EXPECTED)),
-        },
+        Some(c @ Cell::Str(s)) => {
+            // Any case, without lowering a copy of every cell.
+            let is = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+            if is(&["false", "0", "f", "no", "n"]) {
+                Ok(Some(false))
+            } else if is(&["true", "1", "t", "yes", "y"]) {
+                Ok(Some(true))
+            } else {
+                Err(FieldError::invalid(column, &c, EXPECTED))
+            }
+        }
         Some(other) => Err(FieldError::invalid(column, &other, EXPECTED)),
     }
 }
