@@ -226,7 +226,7 @@ pub struct DetectArgs {
     /// spilled to disk, coded, in an owner-only folder inside --out that is
     /// removed at the end, then processed a partition of users at a time:
     /// the outputs are the same, and memory grows with N, not with the
-    /// log (2.7 GB at the default on 100 million events). 0 holds any log
+    /// log (2.6 GB at the default on 100 million events). 0 holds any log
     /// in memory. Not used with --state (a night's history is held in
     /// memory).
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
