@@ -110,7 +110,7 @@ fn analyse_partitioned(
         max_events: req.partition_events,
         stash: partitioned::StashDir { dir: root.dir.clone() },
     };
-    let done = partitioned::analyse(&mut data, &parts, &req.config, lap)?;
+    let done = partitioned::analyse(&mut data, &parts, &req.config, progress, lap)?;
     Ok(Analysis {
         data,
         explained: done.explained,

@@ -30,6 +30,7 @@ use crate::explain::{explain_direct, CareTeams, CareVisits, Explanation, Explana
 use crate::features::{self, Coverage, UserFeatures};
 use crate::ingest::Ingested;
 use crate::model::{Code, Events, FxHashSet, NONE};
+use crate::progress::{Progress, StageBar};
 
 /// Where a partitioned run's events come from.
 pub trait Partitions: Sync {
@@ -105,6 +106,7 @@ pub fn analyse(
     data: &mut Ingested,
     parts: &dyn Partitions,
     config: &Config,
+    progress: &Progress,
     timings: &mut dyn FnMut(&'static str),
 ) -> Result<Analysed, Error> {
     let mut plan = parts.plan();
@@ -119,7 +121,7 @@ pub fn analyse(
     let mut visits = Vec::with_capacity(plan.len());
     let mut coverage = Coverage::default();
     let mut population = Population::default();
-    each_partition(&plan, parts, |k, events| {
+    each_partition(&plan, parts, progress.stage("pass 1/3"), |k, events| {
         data.events = events;
         let direct = explain_direct(data, &config.explain);
         visits.push(CareVisits::collect(&data.events, &direct, n_patients));
@@ -134,7 +136,7 @@ pub fn analyse(
     // Pass 2: every user's features, then the peer groups across them.
     let mut users = Vec::new();
     let mut totals = [0u64; Explanation::KINDS];
-    each_partition(&plan, parts, |k, events| {
+    each_partition(&plan, parts, progress.stage("pass 2/3"), |k, events| {
         data.events = events;
         let mut kind = parts.unstash(k)?;
         teams.apply(&data.events, &visits, &config.explain, &mut kind);
@@ -155,7 +157,7 @@ pub fn analyse(
     let mut detection = Detection::default();
     let mut kept = Evidence::default();
     let mut base = 0usize;
-    each_partition(&plan, parts, |k, events| {
+    each_partition(&plan, parts, progress.stage("pass 3/3"), |k, events| {
         data.events = events;
         let range = &plan[k];
         let explained = Explanations::new(parts.unstash(k)?);
@@ -202,10 +204,12 @@ pub fn analyse(
 
 /// Calls `each` with every partition's events in order, the next
 /// partition loading on another thread meanwhile (so two partitions' events
-/// are in memory at once, and reading overlaps the work).
+/// are in memory at once, and reading overlaps the work). `bar` counts the
+/// events done.
 fn each_partition(
     plan: &[Range<Code>],
     parts: &dyn Partitions,
+    bar: StageBar,
     mut each: impl FnMut(usize, Events) -> Result<(), Error>,
 ) -> Result<(), Error> {
     std::thread::scope(|s| {
@@ -218,8 +222,11 @@ fn each_partition(
             let loading = next.take().expect("a load is in flight");
             let events = loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
             next = (k + 1 < plan.len()).then(|| load(k + 1));
+            let n = events.len() as u64;
             each(k, events)?;
+            bar.inc(n);
         }
+        bar.finish();
         Ok(())
     })
 }
