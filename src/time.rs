@@ -46,14 +46,18 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// Parses `YYYY-MM-DD` at the start of `b`.
-fn parse_ymd(b: &[u8]) -> Option<NaiveDate> {
+/// Year, month and day of `YYYY-MM-DD` at the start of `b` (not checked
+/// for being a date).
+fn ymd_fields(b: &[u8]) -> Option<(i32, u32, u32)> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let y = digits(&b[0..4])? as i32;
-    let m = digits(&b[5..7])?;
-    let d = digits(&b[8..10])?;
+    Some((digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?))
+}
+
+/// Parses `YYYY-MM-DD` at the start of `b`.
+fn parse_ymd(b: &[u8]) -> Option<NaiveDate> {
+    let (y, m, d) = ymd_fields(b)?;
     NaiveDate::from_ymd_opt(y, m, d)
 }
 
@@ -62,12 +66,7 @@ fn parse_ymd(b: &[u8]) -> Option<NaiveDate> {
 /// date is read once per row, so this is arithmetic: Hinnant's
 /// days-from-civil).
 fn ymd_days(b: &[u8]) -> Option<i32> {
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y = digits(&b[0..4])? as i32;
-    let m = digits(&b[5..7])?;
-    let d = digits(&b[8..10])?;
+    let (y, m, d) = ymd_fields(b)?;
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let month_days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
