@@ -31,6 +31,36 @@ fn code_of(dict: &mut crate::model::Dictionary, cell: Option<Cell<'_>>) -> u32 {
 
 /// Parses one row into `events`. Validates everything before touching
 /// `events`, so a rejected row leaves no trace but its rejection.
+/// The workstation, IP address and department of each user's last row in
+/// one file, as codes: a session repeats them row after row, so most rows
+/// compare three short strings with the last ones instead of hashing them.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    last: Vec<[crate::model::Code; 3]>,
+}
+
+impl Sessions {
+    fn of(&mut self, user: crate::model::Code) -> &mut [crate::model::Code; 3] {
+        let u = user as usize;
+        if u >= self.last.len() {
+            self.last.resize(u + 1, [NONE; 3]);
+        }
+        &mut self.last[u]
+    }
+}
+
+/// [`code_of`], first trying the code `last` names.
+fn session_code(dict: &mut crate::model::Dictionary, cell: Option<Cell<'_>>, last: &mut u32) -> u32 {
+    match cell {
+        Some(Cell::Str(s)) if *last != NONE && dict.name(*last) == s => *last,
+        Some(Cell::Str(s)) => {
+            *last = dict.intern(s);
+            *last
+        }
+        other => code_of(dict, other),
+    }
+}
+
 pub fn accept(
     row: &Row<'_>,
     file_index: u32,
@@ -38,6 +68,7 @@ pub fn accept(
     events: &mut Events,
     report: &mut IngestReport,
     zone: &mut ZoneCache,
+    sessions: &mut Sessions,
 ) -> Result<(), FieldError> {
     let c = row.cells;
     let ts = timestamp(c[0], "timestamp", zone)?.ok_or_else(|| FieldError::missing("timestamp"))?;
@@ -73,16 +104,51 @@ pub fn accept(
         Action::Other
     });
 
-    events.user.push(dict.users.intern(&user));
+    let user = dict.users.intern(&user);
+    let last = sessions.of(user);
+    events.user.push(user);
     events.patient.push(code_of(&mut dict.patients, c[2]));
     events.ts.push(ts);
     events.action.push(action);
     events.category.push(category);
-    events.workstation.push(code_of(&mut dict.workstations, c[5]));
-    events.ip.push(code_of(&mut dict.ips, c[6]));
-    events.department.push(code_of(&mut dict.departments, c[7]));
+    events.workstation.push(session_code(&mut dict.workstations, c[5], &mut last[0]));
+    events.ip.push(session_code(&mut dict.ips, c[6], &mut last[1]));
+    events.department.push(session_code(&mut dict.departments, c[7], &mut last[2]));
     events.break_glass.push(break_glass);
     events.source_file.push(file_index);
     events.source_line.push(row.line);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Dictionary;
+
+    #[test]
+    fn the_session_cache_gives_the_codes_plain_interning_gives() {
+        let rows = [
+            ("a", Some("WS1")),
+            ("b", Some("WS2")),
+            ("a", Some("WS1")),
+            ("a", Some("WS3")),
+            ("b", None),
+            ("b", Some("WS2")),
+            ("a", Some("WS1")),
+            ("c", Some("WS3")),
+            ("a", Some("WS10")),
+        ];
+        let (mut plain, mut cached, mut users) = (Dictionary::default(), Dictionary::default(), Dictionary::default());
+        let mut sessions = Sessions::default();
+        for (user, ws) in rows {
+            let cell = ws.map(Cell::Str);
+            let want = code_of(&mut plain, cell);
+            let user = users.intern(user);
+            assert_eq!(session_code(&mut cached, cell, &mut sessions.of(user)[0]), want, "{ws:?}");
+        }
+        assert_eq!(cached.len(), plain.len());
+        for c in 0..plain.len() as u32 {
+            assert_eq!(cached.name(c), plain.name(c));
+        }
+    }
 }

@@ -364,6 +364,7 @@ pub(super) fn read_bundle_into(
                 let mut part =
                     PartialLog { continues: piece.as_ref().is_some_and(|c| c.index > 0), ..Default::default() };
                 let mut zone = ZoneCache::new(tz);
+                let mut sessions = access_log::Sessions::default();
                 let (dict, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
                 read_source(
                     access_files.table,
@@ -371,7 +372,9 @@ pub(super) fn read_bundle_into(
                     &mut part.report,
                     &mut part.rejects,
                     &bar,
-                    &mut |row, file_index| access_log::accept(row, file_index, dict, events, counts, &mut zone),
+                    &mut |row, file_index| {
+                        access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions)
+                    },
                     &mut |on_row| match piece {
                         Some(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
                         None => read_file(path, &access_log::SPECS, on_row),
