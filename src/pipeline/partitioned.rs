@@ -5,12 +5,15 @@
 //! 1. Direct explanations, to learn what spans users: the care visits the
 //!    care-team groups are learned from, which users of each department
 //!    opened each patient, when each device was first used.
-//! 2. Full explanations (with the care teams) and each user's features;
-//!    then the peer groups, across all users.
-//! 3. Explanations again and the detectors, on the partition's users with
-//!    everybody's features; the evidence of the findings (and, for the
-//!    report's timelines, the users' other accesses to the same patients) is
-//!    kept, the rest of the partition dropped.
+//! 2. The care-team explanations added to the direct ones, and each user's
+//!    features; then the peer groups, across all users.
+//! 3. The detectors, on the partition's users with everybody's features;
+//!    the evidence of the findings (and, for the report's timelines, the
+//!    users' other accesses to the same patients) is kept, the rest of the
+//!    partition dropped.
+//!
+//! Explanations are stashed on disk between passes (one byte an event), and
+//! the next partition is read on another thread while one is worked on.
 //!
 //! Partitions are contiguous ranges of user codes, and events are sorted by
 //! user, so an event's index in the whole run is its partition's first index
