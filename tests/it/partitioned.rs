@@ -84,6 +84,9 @@ fn a_partitioned_run_of_parquet_files_writes_what_a_run_in_memory_writes() {
     let bundle = world(dir.path(), BundleFormat::Parquet);
     same_outputs(&bundle, &dir.path().join("all"), &[]);
     same_outputs(&bundle, &dir.path().join("last"), &["--last", "3"]);
+    let key = dir.path().join("key");
+    std::fs::write(&key, "a key of at least sixteen bytes\n").unwrap();
+    same_outputs(&bundle, &dir.path().join("pseudonymized"), &["--pseudonymize-key", key.to_str().unwrap()]);
 }
 
 #[test]
