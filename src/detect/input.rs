@@ -85,16 +85,8 @@ impl Population {
 
     /// Adds another partition's population.
     pub fn add(&mut self, other: Population) {
-        let min = |a: &mut Vec<i64>, b: Vec<i64>| {
-            if a.len() < b.len() {
-                a.resize(b.len(), i64::MAX);
-            }
-            for (x, y) in a.iter_mut().zip(b) {
-                *x = (*x).min(y);
-            }
-        };
-        min(&mut self.workstation_first, other.workstation_first);
-        min(&mut self.ip_first, other.ip_first);
+        earliest(&mut self.workstation_first, other.workstation_first);
+        earliest(&mut self.ip_first, other.ip_first);
         self.any_device |= other.any_device;
         self.any_break_glass |= other.any_break_glass;
     }
@@ -119,12 +111,20 @@ fn first_seen(codes: &[u32], ts: &[i64], len: usize) -> Vec<i64> {
         .reduce(
             || vec![i64::MAX; len],
             |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x = (*x).min(y);
-                }
+                earliest(&mut a, b);
                 a
             },
         )
+}
+
+/// Keeps in `a` the earlier of each code's first instants in `a` and `b`.
+fn earliest(a: &mut Vec<i64>, b: Vec<i64>) {
+    if a.len() < b.len() {
+        a.resize(b.len(), i64::MAX);
+    }
+    for (x, y) in a.iter_mut().zip(b) {
+        *x = (*x).min(y);
+    }
 }
 
 /// Each user's events grouped by patient, built once per run for the

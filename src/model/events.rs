@@ -298,6 +298,11 @@ impl Events {
         });
     }
 
+    /// The first and last instant, `None` without events.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        self.ts.iter().min().zip(self.ts.iter().max()).map(|(a, b)| (*a, *b))
+    }
+
     /// Moves `other`'s events to the end of these.
     pub fn append(&mut self, mut other: Events) {
         self.user.append(&mut other.user);

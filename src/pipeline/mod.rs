@@ -75,6 +75,7 @@ struct Analysis {
     /// partition).
     detection: Option<crate::detect::Detection>,
     population: Population,
+    relations: Relations,
     time_range: Option<(i64, i64)>,
     partitions: Option<usize>,
 }
@@ -87,9 +88,9 @@ fn analyse_in_memory(data: ingest::Ingested, config: &Config, lap: &mut dyn FnMu
     let features = features::compute(&data, &explained, &config.hours, &config.peers);
     lap("features");
     let population = Population::of(&data.events, &data.dict);
-    let ts = &data.events.ts;
-    let time_range = ts.iter().min().zip(ts.iter().max()).map(|(a, b)| (*a, *b));
-    Analysis { data, explained, features, detection: None, population, time_range, partitions: None }
+    let time_range = data.events.time_range();
+    let relations = Relations::build(&data);
+    Analysis { data, explained, features, detection: None, population, relations, time_range, partitions: None }
 }
 
 /// Reads the bundle spilled to disk under `out`, then analyses it a
@@ -117,6 +118,7 @@ fn analyse_partitioned(
         features: done.features,
         detection: Some(done.detection),
         population: done.population,
+        relations: done.relations,
         time_range: spilled.time_range(),
         partitions: Some(done.partitions),
     })
@@ -212,8 +214,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         lap("ingest");
         analyse_in_memory(data, config, &mut lap)
     };
-    let Analysis { data, explained, features, detection, population, time_range, partitions } = run;
-    let relations = Relations::build(&data);
+    let Analysis { data, explained, features, detection, population, relations, time_range, partitions } = run;
     let patient_groups = std::sync::OnceLock::new();
     let input = DetectInput {
         data: &data,
@@ -239,10 +240,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         (Some(_), WindowSpec::All) => new_days(&data),
         (_, spec) => Some(spec),
     };
-    let window = spec.and_then(|spec| {
-        let range = time_range.map_or(Vec::new(), |(a, b)| vec![a, b]);
-        window::resolve(spec, &range, &mut ZoneCache::new(data.tz))
-    });
+    let window = spec.and_then(|spec| window::resolve(spec, time_range, &mut ZoneCache::new(data.tz)));
     let findings = match (&window, spec) {
         (Some(w), _) => window::restrict(detection.findings.clone(), w, &data.events.ts),
         (None, None) => Vec::new(),

@@ -98,6 +98,8 @@ pub struct Analysed {
     pub detection: Detection,
     /// What the detectors saw of the whole run.
     pub population: Population,
+    /// Who is who to whom (from the context tables).
+    pub relations: Relations,
     /// How many partitions there were.
     pub partitions: usize,
 }
@@ -201,6 +203,7 @@ pub fn analyse(
         features,
         detection,
         population,
+        relations,
         partitions: plan.len(),
     })
 }

@@ -48,12 +48,12 @@ impl Window {
     }
 }
 
-/// Resolves `spec` against the data's timestamps (any order). `None` for
+/// Resolves `spec` against the data's first and last instant. `None` for
 /// [`WindowSpec::All`] or when there are no events to anchor an open end.
-pub fn resolve(spec: WindowSpec, ts: &[i64], zone: &mut ZoneCache) -> Option<Window> {
+pub fn resolve(spec: WindowSpec, time_range: Option<(i64, i64)>, zone: &mut ZoneCache) -> Option<Window> {
     let local_day = |zone: &mut ZoneCache, t: i64| zone.to_local(t).div_euclid(MICROS_PER_DAY) as i32;
-    let first = ts.iter().min().map(|&t| local_day(zone, t));
-    let last = ts.iter().max().map(|&t| local_day(zone, t));
+    let first = time_range.map(|(t, _)| local_day(zone, t));
+    let last = time_range.map(|(_, t)| local_day(zone, t));
     let (from, to) = match spec {
         WindowSpec::All => return None,
         WindowSpec::Dates { from, to } => (from.map(days_from_epoch).or(first)?, to.map(days_from_epoch).or(last)?),
@@ -96,15 +96,15 @@ mod tests {
         let mut zone = ZoneCache::new(chrono_tz::America::Chicago);
         // 2026-11-29T03:00Z is 2026-11-28 21:00 in Chicago.
         let ts = [utc("2026-11-20T15:00:00Z"), utc("2026-11-29T03:00:00Z")];
-        let w = resolve(WindowSpec::Last(1), &ts, &mut zone).unwrap();
+        let w = resolve(WindowSpec::Last(1), Some((ts[0], ts[1])), &mut zone).unwrap();
         assert_eq!(w.from_date.to_string(), "2026-11-28");
         assert_eq!(w.to_date.to_string(), "2026-11-28");
         assert_eq!(w.from, utc("2026-11-28T06:00:00Z"));
         assert_eq!(w.to, utc("2026-11-29T06:00:00Z"));
         assert!(w.contains(ts[1]) && !w.contains(ts[0]));
-        let w7 = resolve(WindowSpec::Last(7), &ts, &mut zone).unwrap();
+        let w7 = resolve(WindowSpec::Last(7), Some((ts[0], ts[1])), &mut zone).unwrap();
         assert_eq!(w7.from_date.to_string(), "2026-11-22");
-        assert_eq!(resolve(WindowSpec::All, &ts, &mut zone), None);
+        assert_eq!(resolve(WindowSpec::All, Some((ts[0], ts[1])), &mut zone), None);
     }
 
     #[test]
@@ -112,7 +112,7 @@ mod tests {
         let mut zone = ZoneCache::new(chrono_tz::UTC);
         let ts = [utc("2026-11-20T15:00:00Z"), utc("2026-11-29T03:00:00Z")];
         let d = NaiveDate::from_ymd_opt(2026, 11, 25);
-        let w = resolve(WindowSpec::Dates { from: d, to: None }, &ts, &mut zone).unwrap();
+        let w = resolve(WindowSpec::Dates { from: d, to: None }, Some((ts[0], ts[1])), &mut zone).unwrap();
         assert_eq!((w.from_date.to_string(), w.to_date.to_string()), ("2026-11-25".into(), "2026-11-29".into()));
     }
 }
