@@ -74,16 +74,23 @@ impl Weights {
 
 /// Runs every rule that can run.
 pub fn detect(input: &DetectInput<'_>) -> Detection {
+    use rayon::prelude::*;
     let mut out = Detection::default();
-    for rule in all_rules() {
+    let rules = all_rules();
+    // The rules are independent: they run side by side (most use one core
+    // for part of their work), and their results are taken in registry
+    // order, so the findings' order does not depend on which ends first.
+    let results: Vec<Result<Vec<Finding>, String>> =
+        rules.par_iter().map(|rule| rule.check(input).map(|()| rule.run(input))).collect();
+    for (rule, result) in rules.iter().zip(results) {
         out.order.push(rule.id());
         out.weights.rule.insert(rule.id(), rule.weight(input.config));
         out.weights.stronger.insert(rule.id(), rule.stronger_weights(input.config));
-        match rule.check(input) {
+        match result {
             Err(reason) => out.skipped.push(SkippedDetector { rule: rule.id(), reason }),
-            Ok(()) => {
+            Ok(findings) => {
                 let (downgraded, found): (Vec<Finding>, Vec<Finding>) =
-                    rule.run(input).into_iter().partition(|f| f.downgraded);
+                    findings.into_iter().partition(|f| f.downgraded);
                 out.per_rule.insert(rule.id(), found.len() as u64);
                 out.findings.extend(found);
                 out.downgraded.extend(downgraded);
