@@ -154,6 +154,12 @@ fn is_missing(s: &str) -> bool {
     s.is_empty() || s == "NULL"
 }
 
+/// A text cell, trimmed; `None` when missing.
+fn text_cell(s: &str) -> Option<Cell<'_>> {
+    let s = trim(s);
+    (!is_missing(s)).then_some(Cell::Str(s))
+}
+
 /// `str::trim`, skipping the Unicode scan when both ends are plain
 /// printable ASCII (almost every cell).
 #[inline]
@@ -342,31 +348,56 @@ fn read_csv(
     let index = resolve(file, &headers, specs)?;
     let width = headers.len();
     let mut rows = 0u64;
-    while rdr.read_byte_record(&mut rec).map_err(read_err)? {
-        let mut cells: Vec<Option<Cell<'_>>> = Vec::with_capacity(specs.len());
+    // The record moves into a StringRecord, which checks a whole row's
+    // UTF-8 at once (one ASCII scan for almost every row) instead of one
+    // check per cell, and back again: no allocation per row.
+    let mut slot = Some(rec);
+    while let Some(mut rec) = slot.take() {
+        if !rdr.read_byte_record(&mut rec).map_err(read_err)? {
+            break;
+        }
         rows += 1;
         let line = rec.position().map(|p| p.line()).unwrap_or(rows + 1) + line_offset;
         let mut malformed =
             (rec.len() != width).then(|| format!("expected {width} fields as in the header, found {}", rec.len()));
-        if malformed.is_none() {
-            for (spec, idx) in specs.iter().zip(&index) {
-                let cell = match idx.and_then(|i| rec.get(i)) {
-                    None => None,
-                    Some(bytes) => match std::str::from_utf8(bytes) {
-                        Ok(s) => {
-                            let s = trim(s);
-                            (!is_missing(s)).then_some(Cell::Str(s))
-                        }
-                        Err(_) => {
-                            malformed = Some(format!("column {} is not valid UTF-8", spec.name));
-                            None
-                        }
-                    },
-                };
-                cells.push(cell);
+        let mut stack = [None; 16];
+        let mut heap: Vec<Option<Cell<'_>>>;
+        let cells: &mut [Option<Cell<'_>>] = if specs.len() <= stack.len() {
+            &mut stack[..specs.len()]
+        } else {
+            heap = vec![None; specs.len()];
+            &mut heap
+        };
+        match csv::StringRecord::from_byte_record(rec) {
+            Ok(srec) => {
+                if malformed.is_none() {
+                    for (cell, idx) in cells.iter_mut().zip(&index) {
+                        *cell = idx.and_then(|i| srec.get(i)).and_then(text_cell);
+                    }
+                }
+                on_row(Row { line, cells, malformed, raw: RawRow::Csv(srec.as_byte_record()) });
+                slot = Some(srec.into_byte_record());
+            }
+            Err(e) => {
+                let rec = e.into_byte_record();
+                if malformed.is_none() {
+                    for ((cell, spec), idx) in cells.iter_mut().zip(specs).zip(&index) {
+                        *cell = match idx.and_then(|i| rec.get(i)) {
+                            None => None,
+                            Some(bytes) => match std::str::from_utf8(bytes) {
+                                Ok(s) => text_cell(s),
+                                Err(_) => {
+                                    malformed = Some(format!("column {} is not valid UTF-8", spec.name));
+                                    None
+                                }
+                            },
+                        };
+                    }
+                }
+                on_row(Row { line, cells, malformed, raw: RawRow::Csv(&rec) });
+                slot = Some(rec);
             }
         }
-        on_row(Row { line, cells: &cells, malformed, raw: RawRow::Csv(&rec) });
     }
     Ok(rows)
 }
@@ -606,6 +637,31 @@ mod tests {
         text.push_str("\"q\",y\n");
         std::fs::write(&path, &text).unwrap();
         assert_eq!(plan_chunks(&path, 4, 1, u64::MAX).unwrap(), None);
+    }
+
+    #[test]
+    fn invalid_utf8_marks_its_row_only_when_the_column_is_wanted() {
+        let specs = [required("a"), optional("b")];
+        let mut text = b"a,b,extra\n1,M\xc3\xbcller,x\n2,\xff\xfe,x\n3,y,\xff\n4,z,x\n".to_vec();
+        let mut rows = Vec::new();
+        let reader = Box::new(std::io::Cursor::new(std::mem::take(&mut text)));
+        read_csv(Path::new("t.csv"), reader, &specs, 0, &mut |row| {
+            rows.push((
+                row.line,
+                row.cells.iter().map(|c| c.map(|c| c.to_text())).collect::<Vec<_>>(),
+                row.malformed.clone(),
+                row.raw(),
+            ))
+        })
+        .unwrap();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0].1, vec![Some("1".to_string()), Some("Müller".to_string())]);
+        assert_eq!(rows[0].2, None);
+        assert_eq!(rows[1].2.as_deref(), Some("column b is not valid UTF-8"));
+        assert!(rows[1].3.starts_with("2,"), "raw kept, lossily: {}", rows[1].3);
+        // An unread column's bytes are not the row's problem.
+        assert_eq!((rows[2].1[1].clone(), rows[2].2.clone()), (Some("y".to_string()), None));
+        assert_eq!((rows[3].0, rows[3].2.clone()), (5, None));
     }
 
     /// The boundaries a byte-by-byte scan finds: the first line start at
