@@ -265,69 +265,74 @@ pub(super) fn read_bundle_into(
     let mut zone = ZoneCache::new(tz);
     let bar = progress.stage("ingest");
 
-    let roster = match locate(dir, "users")? {
-        None => {
-            report
-                .skipped_tables
-                .push(skipped("users", "roster-based rules (self access, employment window) are skipped"));
-            None
-        }
-        Some(files) => {
-            let mut roster = Roster::with_columns(present_columns(&files, &roster::SPECS)?);
-            let mut seen = HashMap::new();
-            read_table(&files, &roster::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
-                roster::accept(row, &mut dict, &mut roster, &mut seen)
-            })?;
-            Some(roster)
-        }
-    };
+    // The context tables are read (into the shared dictionaries, first)
+    // while the first batch of access-log files is read into its own.
+    let mut read_context = || -> Result<_, IngestError> {
+        let roster = match locate(dir, "users")? {
+            None => {
+                report
+                    .skipped_tables
+                    .push(skipped("users", "roster-based rules (self access, employment window) are skipped"));
+                None
+            }
+            Some(files) => {
+                let mut roster = Roster::with_columns(present_columns(&files, &roster::SPECS)?);
+                let mut seen = HashMap::new();
+                read_table(&files, &roster::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                    roster::accept(row, &mut dict, &mut roster, &mut seen)
+                })?;
+                Some(roster)
+            }
+        };
 
-    let patients = match locate(dir, "patients")? {
-        None => {
-            report.skipped_tables.push(skipped("patients", "patient-flag rules (VIP, deceased) are skipped"));
-            None
-        }
-        Some(files) => {
-            let mut table = Patients::with_columns(present_columns(&files, &patients::SPECS)?);
-            let mut seen = HashMap::new();
-            read_table(&files, &patients::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
-                patients::accept(row, &mut dict, &mut table, &mut seen)
-            })?;
-            Some(table)
-        }
-    };
+        let patients = match locate(dir, "patients")? {
+            None => {
+                report.skipped_tables.push(skipped("patients", "patient-flag rules (VIP, deceased) are skipped"));
+                None
+            }
+            Some(files) => {
+                let mut table = Patients::with_columns(present_columns(&files, &patients::SPECS)?);
+                let mut seen = HashMap::new();
+                read_table(&files, &patients::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                    patients::accept(row, &mut dict, &mut table, &mut seen)
+                })?;
+                Some(table)
+            }
+        };
 
-    let encounter_rows = match locate(dir, "encounters")? {
-        None => {
-            report.skipped_tables.push(skipped(
-                "encounters",
-                "no access can be explained by an encounter, so more accesses stay unexplained",
-            ));
-            None
-        }
-        Some(files) => {
-            let columns = present_columns(&files, &encounters::SPECS)?;
-            let mut rows = Vec::new();
-            let mut seen = HashMap::new();
-            read_table(&files, &encounters::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
-                encounters::accept(row, &mut dict, &mut rows, &mut seen, &mut zone)
-            })?;
-            Some((rows, columns))
-        }
-    };
+        let encounter_rows = match locate(dir, "encounters")? {
+            None => {
+                report.skipped_tables.push(skipped(
+                    "encounters",
+                    "no access can be explained by an encounter, so more accesses stay unexplained",
+                ));
+                None
+            }
+            Some(files) => {
+                let columns = present_columns(&files, &encounters::SPECS)?;
+                let mut rows = Vec::new();
+                let mut seen = HashMap::new();
+                read_table(&files, &encounters::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                    encounters::accept(row, &mut dict, &mut rows, &mut seen, &mut zone)
+                })?;
+                Some((rows, columns))
+            }
+        };
 
-    let contacts = match locate(dir, "patient_contacts")? {
-        None => {
-            report.skipped_tables.push(skipped("patient_contacts", "contact-based family matching is skipped"));
-            None
-        }
-        Some(files) => {
-            let mut rows = Vec::new();
-            read_table(&files, &contacts::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
-                contacts::accept(row, &mut dict, &mut rows)
-            })?;
-            Some(Contacts { rows })
-        }
+        let contacts = match locate(dir, "patient_contacts")? {
+            None => {
+                report.skipped_tables.push(skipped("patient_contacts", "contact-based family matching is skipped"));
+                None
+            }
+            Some(files) => {
+                let mut rows = Vec::new();
+                read_table(&files, &contacts::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                    contacts::accept(row, &mut dict, &mut rows)
+                })?;
+                Some(Contacts { rows })
+            }
+        };
+        Ok((roster, patients, encounter_rows, contacts))
     };
 
     // Parquet metadata gives the row counts up front: columns allocated
@@ -335,11 +340,6 @@ pub(super) fn read_bundle_into(
     // are merged, which at 100 M events is seconds and gigabytes.
     let known_rows: u64 = access_files.files.par_iter().filter_map(|f| parquet_rows(f)).sum();
     sink.reserve(known_rows as usize + history.map_or(0, |h| h.events()));
-    if let Some(h) = history {
-        report.history_events = h.events() as u64;
-        merge_history(h, &mut dict, sink)?;
-    }
-    let first_access_file = report.files.len();
     // The access log's files (one per day, typically) are read in parallel,
     // each into its own dictionaries, then merged in file order: interning a
     // file's values in their order of first appearance after the previous
@@ -356,8 +356,8 @@ pub(super) fn read_bundle_into(
             None => units.push((k, None)),
         }
     }
-    for chunk in units.chunks(batch) {
-        let partials: Vec<Result<PartialLog, IngestError>> = chunk
+    let read_batch = |chunk: &[(usize, Option<CsvChunk>)]| -> Vec<Result<PartialLog, IngestError>> {
+        chunk
             .par_iter()
             .map(|(k, piece)| {
                 let (path, shown) = (&access_files.files[*k], &access_files.display[*k]);
@@ -382,7 +382,18 @@ pub(super) fn read_bundle_into(
                 )?;
                 Ok(part)
             })
-            .collect();
+            .collect()
+    };
+    let mut batches = units.chunks(batch);
+    let first = batches.next().unwrap_or_default();
+    let (context, first) = rayon::join(&mut read_context, || read_batch(first));
+    let (roster, patients, encounter_rows, contacts) = context?;
+    if let Some(h) = history {
+        report.history_events = h.events() as u64;
+        merge_history(h, &mut dict, sink)?;
+    }
+    let first_access_file = report.files.len();
+    for partials in std::iter::once(first).chain(batches.map(read_batch)) {
         for part in partials {
             merge_partial(part?, &mut dict, sink, &mut report, &mut rejects)?;
         }
