@@ -44,7 +44,12 @@ pub struct DayStats {
 
 /// Most distinct patients within any `window` of time, over events sorted by time.
 pub fn peak_distinct(ts: &[i64], patients: &[Code], window: i64) -> u64 {
-    let mut counts: FxHashMap<Code, u32> = FxHashMap::default();
+    peak_distinct_with(ts, patients, window, &mut FxHashMap::default())
+}
+
+/// [`peak_distinct`] with the caller's (cleared, reused) count map.
+fn peak_distinct_with(ts: &[i64], patients: &[Code], window: i64, counts: &mut FxHashMap<Code, u32>) -> u64 {
+    counts.clear();
     let mut best = 0usize;
     let mut lo = 0;
     for hi in 0..ts.len() {
@@ -83,6 +88,16 @@ pub fn user_days(
     let mut seen_patients: FxHashSet<Code> = FxHashSet::default();
     let mut start = 0;
     let n = range.len();
+    // One set of each per user, cleared day after day (a user's days are
+    // alike in size, so they rarely grow again).
+    let mut patients = FxHashSet::default();
+    let mut unexplained = FxHashSet::default();
+    let mut extracted = FxHashSet::default();
+    let mut extracted_unexplained = FxHashSet::default();
+    let mut new_ws = FxHashSet::default();
+    let mut new_ip = FxHashSet::default();
+    let mut first_time = FxHashSet::default();
+    let mut counts = FxHashMap::default();
     // Events are sorted by UTC time; local days are monotone in it except
     // across a DST fall-back hour, which stays within one local day.
     while start < n {
@@ -93,13 +108,17 @@ pub fn user_days(
         }
         let idx = range.start + start..range.start + end;
         let mut s = DayStats { day, events: idx.clone(), ..DayStats::default() };
-        let mut patients = FxHashSet::default();
-        let mut unexplained = FxHashSet::default();
-        let mut extracted = FxHashSet::default();
-        let mut extracted_unexplained = FxHashSet::default();
-        let mut new_ws = FxHashSet::default();
-        let mut new_ip = FxHashSet::default();
-        let mut first_time = FxHashSet::default();
+        for set in [
+            &mut patients,
+            &mut unexplained,
+            &mut extracted,
+            &mut extracted_unexplained,
+            &mut first_time,
+            &mut new_ws,
+            &mut new_ip,
+        ] {
+            set.clear();
+        }
         for (k, i) in idx.clone().enumerate() {
             let p = ev.patient[i];
             if ev.workstation[i] != NONE && !seen_ws.contains(&ev.workstation[i]) {
@@ -142,10 +161,11 @@ pub fn user_days(
             s.new_workstations = new_ws.len() as u64;
             s.new_ips = new_ip.len() as u64;
         }
-        s.peak_hour_patients = peak_distinct(&ev.ts[idx.clone()], &ev.patient[idx.clone()], MICROS_PER_HOUR);
-        seen_ws.extend(new_ws);
-        seen_ip.extend(new_ip);
-        seen_patients.extend(patients);
+        s.peak_hour_patients =
+            peak_distinct_with(&ev.ts[idx.clone()], &ev.patient[idx.clone()], MICROS_PER_HOUR, &mut counts);
+        seen_ws.extend(new_ws.iter().copied());
+        seen_ip.extend(new_ip.iter().copied());
+        seen_patients.extend(patients.iter().copied());
         out.push(s);
         start = end;
     }
