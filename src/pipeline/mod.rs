@@ -85,11 +85,14 @@ struct Analysis {
 fn analyse_in_memory(data: ingest::Ingested, config: &Config, lap: &mut dyn FnMut(&'static str)) -> Analysis {
     let explained = explain::explain(&data, &config.explain);
     lap("explain");
-    let features = features::compute(&data, &explained, &config.hours, &config.peers);
+    // The relations index and the device population do not depend on the
+    // features: they are built alongside.
+    let (features, (population, relations)) = rayon::join(
+        || features::compute(&data, &explained, &config.hours, &config.peers),
+        || (Population::of(&data.events, &data.dict), Relations::build(&data)),
+    );
     lap("features");
-    let population = Population::of(&data.events, &data.dict);
     let time_range = data.events.time_range();
-    let relations = Relations::build(&data);
     Analysis { data, explained, features, detection: None, population, relations, time_range, partitions: None }
 }
 

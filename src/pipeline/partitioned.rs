@@ -128,10 +128,20 @@ pub fn analyse(
     let mut population = Population::default();
     each_partition(&plan, parts, progress.stage("pass 1/3"), |k, events| {
         data.events = events;
-        let direct = explain_direct(data, &config.explain);
-        visits.push(CareVisits::collect(&data.events, &direct, n_patients));
-        coverage.add(Coverage::of(data));
-        population.add(Population::of(&data.events, &data.dict));
+        let data = &*data;
+        // Coverage and the device population do not depend on the
+        // explanations: they are counted alongside.
+        let ((direct, care), (covered, devices)) = rayon::join(
+            || {
+                let direct = explain_direct(data, &config.explain);
+                let care = CareVisits::collect(&data.events, &direct, n_patients);
+                (direct, care)
+            },
+            || (Coverage::of(data), Population::of(&data.events, &data.dict)),
+        );
+        visits.push(care);
+        coverage.add(covered);
+        population.add(devices);
         parts.stash(k, &direct)
     })?;
     let visits = CareVisits::merge(visits, n_patients);
