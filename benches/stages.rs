@@ -27,6 +27,7 @@ fn median_secs(mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    ehrwatch::allocator::tune();
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = dir.path().join("bundle");
     let mut p = SimulateParams::new(&bundle);

@@ -6,6 +6,7 @@
 //! chained only in [`pipeline`]. Only `ingest` reads files and only `output`
 //! writes them; everything between is pure and deterministic.
 
+pub mod allocator;
 pub mod config;
 pub mod detect;
 pub mod error;
