@@ -13,9 +13,11 @@ use super::fields::FieldError;
 use super::history::{merge_history, History};
 use super::rejects::{RejectedRow, Rejects};
 use super::report::{FileReport, IngestReport, SkippedTable};
-use super::source::{locate, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, CsvChunk, Row, TableFiles};
+use super::source::{
+    locate, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, read_parquet_rows, CsvChunk, Row, TableFiles,
+};
 use super::{access_log, contacts, encounters, patients, roster};
-use crate::model::{Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster};
+use crate::model::{Code, Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster};
 use crate::progress::Progress;
 use crate::time::ZoneCache;
 
@@ -135,16 +137,23 @@ struct PartialLog {
 
 /// Interns a file's own dictionaries into the shared ones, in code order.
 fn remap(local: &Dictionaries, global: &mut Dictionaries) -> Recode {
-    let each = |l: &crate::model::Dictionary, g: &mut crate::model::Dictionary| {
-        (0..l.len() as u32).map(|c| g.intern(l.name(c))).collect()
+    let mut maps = Recode::default();
+    remap_more(local, global, &mut maps);
+    maps
+}
+
+/// Extends `maps` with the codes `local` has gained since they were made
+/// (a file read in parts keeps one set of dictionaries).
+fn remap_more(local: &Dictionaries, global: &mut Dictionaries, maps: &mut Recode) {
+    let each = |l: &crate::model::Dictionary, g: &mut crate::model::Dictionary, m: &mut Vec<Code>| {
+        let from = m.len() as Code;
+        m.extend((from..l.len() as Code).map(|c| g.intern(l.name(c))));
     };
-    Recode {
-        users: each(&local.users, &mut global.users),
-        patients: each(&local.patients, &mut global.patients),
-        workstations: each(&local.workstations, &mut global.workstations),
-        ips: each(&local.ips, &mut global.ips),
-        departments: each(&local.departments, &mut global.departments),
-    }
+    each(&local.users, &mut global.users, &mut maps.users);
+    each(&local.patients, &mut global.patients, &mut maps.patients);
+    each(&local.workstations, &mut global.workstations, &mut maps.workstations);
+    each(&local.ips, &mut global.ips, &mut maps.ips);
+    each(&local.departments, &mut global.departments, &mut maps.departments);
 }
 
 fn merge_counts(into: &mut std::collections::BTreeMap<String, u64>, from: std::collections::BTreeMap<String, u64>) {
@@ -187,6 +196,64 @@ impl EventSink for Events {
     }
 }
 
+/// Where parts of the access log are merged: the shared dictionaries, the
+/// sink and the accounting.
+struct Merge<'a> {
+    dict: &'a mut Dictionaries,
+    sink: &'a mut dyn EventSink,
+    report: &'a mut IngestReport,
+    rejects: &'a mut Rejects,
+}
+
+/// Reads one access-log file from start to end on this thread, sending its
+/// events to the sink every `unit_rows` events (with the codes its
+/// dictionaries have so far), so that a large gzip or quoted CSV file is
+/// never held whole. Its rejects and counts are merged at the end, as a
+/// file read in one part would be: nothing else is merged meanwhile.
+fn read_streamed(
+    path: &Path,
+    shown: &str,
+    tz: Tz,
+    bar: &crate::progress::StageBar,
+    unit_rows: usize,
+    to: Merge<'_>,
+) -> Result<(), IngestError> {
+    let Merge { dict, sink, report, rejects } = to;
+    let mut part = PartialLog::default();
+    let mut zone = ZoneCache::new(tz);
+    let mut sessions = access_log::Sessions::default();
+    let mut maps = Recode::default();
+    let file_index = report.files.len() as u32;
+    let mut failed: Option<IngestError> = None;
+    let (local, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
+    let mut flush = |local: &Dictionaries, events: &mut Events| -> Result<(), IngestError> {
+        remap_more(local, dict, &mut maps);
+        let mut e = std::mem::take(events);
+        e.source_file.iter_mut().for_each(|f| *f += file_index);
+        sink.append(e, &maps)
+    };
+    read_source(
+        "access_log",
+        shown,
+        &mut part.report,
+        &mut part.rejects,
+        bar,
+        &mut |row, fi| {
+            access_log::accept(row, fi, local, events, counts, &mut zone, &mut sessions)?;
+            if events.len() >= unit_rows && failed.is_none() {
+                failed = flush(local, events).err();
+            }
+            Ok(())
+        },
+        &mut |on_row| read_file(path, &access_log::SPECS, on_row),
+    )?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    flush(&part.dict, &mut part.events)?;
+    merge_partial(part, dict, sink, report, rejects)
+}
+
 /// Sends one file's rows to `sink`, recoding its ids into the shared
 /// dictionaries.
 fn merge_partial(
@@ -223,6 +290,66 @@ fn skipped(table: &'static str, disables: &str) -> SkippedTable {
     SkippedTable { table, reason: format!("{table} table not in the bundle; {disables}") }
 }
 
+/// The most access-log rows read into one part at a time, by default: a
+/// larger Parquet file is read in row ranges of this size (in parallel), a
+/// larger file that can only be read from start to end (gzip, quoted CSV)
+/// is merged every this many events.
+pub(super) const UNIT_ROWS: usize = 4 << 20;
+
+/// How one part of the access log is read.
+#[derive(Debug, Clone)]
+pub(super) enum Piece {
+    /// The whole file into one part.
+    Whole,
+    /// A line-aligned chunk of a plain CSV file.
+    Csv(CsvChunk),
+    /// Rows `rows` of a Parquet file, the `index`-th range of the file.
+    Rows { index: usize, rows: std::ops::Range<u64> },
+    /// The whole file, alone, merged every so many events: a file too large
+    /// to hold that only a sequential read can split.
+    Stream,
+}
+
+impl Piece {
+    /// A part after the first of its file.
+    fn continues(&self) -> bool {
+        match self {
+            Piece::Csv(c) => c.index > 0,
+            Piece::Rows { index, .. } => *index > 0,
+            Piece::Whole | Piece::Stream => false,
+        }
+    }
+}
+
+/// Cuts the access log's files into pieces of about `unit_rows` rows at
+/// most (within a factor for CSV, whose rows are estimated).
+/// `parquet_rows` holds each Parquet file's row count (`None` for CSV).
+pub(super) fn plan_pieces(
+    files: &[PathBuf],
+    parquet_rows: &[Option<u64>],
+    unit_rows: usize,
+) -> Result<Vec<(usize, Piece)>, IngestError> {
+    let unit = unit_rows.max(1) as u64;
+    let mut pieces = Vec::new();
+    for (k, path) in files.iter().enumerate() {
+        if let Some(rows) = parquet_rows[k] {
+            if rows <= unit {
+                pieces.push((k, Piece::Whole));
+            } else {
+                let ranges = (0..rows).step_by(unit as usize).map(|start| start..(start + unit).min(rows));
+                pieces.extend(ranges.enumerate().map(|(index, rows)| (k, Piece::Rows { index, rows })));
+            }
+        } else if let Some(chunks) = plan_csv_chunks(path, rayon::current_num_threads().max(1) * 2)? {
+            pieces.extend(chunks.into_iter().map(|c| (k, Piece::Csv(c))));
+        } else if super::estimate::csv_rows(path) > unit {
+            pieces.push((k, Piece::Stream));
+        } else {
+            pieces.push((k, Piece::Whole));
+        }
+    }
+    Ok(pieces)
+}
+
 /// Reads a bundle folder. `tz` reads naive timestamps.
 pub fn read_bundle(dir: &Path, tz: Tz, progress: &Progress) -> Result<Ingested, IngestError> {
     read_bundle_with_history(dir, tz, progress, None)
@@ -240,19 +367,22 @@ pub fn read_bundle_with_history(
     history: Option<&dyn History>,
 ) -> Result<Ingested, IngestError> {
     let mut events = Events::default();
-    let mut data = read_bundle_into(dir, tz, progress, history, &mut events)?;
+    let mut data = read_bundle_into(dir, tz, progress, history, &mut events, UNIT_ROWS)?;
     data.events = events;
     Ok(data)
 }
 
 /// Reads a bundle folder, sending the access log's events (after the
-/// history's, if any) to `sink`; the returned `events` is empty.
+/// history's, if any) to `sink`; the returned `events` is empty. At most
+/// about `unit_rows` rows of the log are read into one part (a few parts
+/// are read at a time), whatever the files' sizes.
 pub(super) fn read_bundle_into(
     dir: &Path,
     tz: Tz,
     progress: &Progress,
     history: Option<&dyn History>,
     sink: &mut dyn EventSink,
+    unit_rows: usize,
 ) -> Result<Ingested, IngestError> {
     if !dir.is_dir() {
         return Err(IngestError::NotABundle(dir.to_path_buf()));
@@ -338,7 +468,8 @@ pub(super) fn read_bundle_into(
     // Parquet metadata gives the row counts up front: columns allocated
     // once at their final size, instead of doubling (and copying) as files
     // are merged, which at 100 M events is seconds and gigabytes.
-    let known_rows: u64 = access_files.files.par_iter().filter_map(|f| parquet_rows(f)).sum();
+    let file_rows: Vec<Option<u64>> = access_files.files.par_iter().map(|f| parquet_rows(f)).collect();
+    let known_rows: u64 = file_rows.iter().flatten().sum();
     sink.reserve(known_rows as usize + history.map_or(0, |h| h.events()));
     // The access log's files (one per day, typically) are read in parallel,
     // each into its own dictionaries, then merged in file order: interning a
@@ -348,44 +479,56 @@ pub(super) fn read_bundle_into(
     // partial results, not the whole log twice.
     let batch = rayon::current_num_threads().max(1) * 2;
     // Large plain CSV files are split into line-aligned chunks read in
-    // parallel too (when no field is quoted, so no record spans lines).
-    let mut units: Vec<(usize, Option<CsvChunk>)> = Vec::new();
-    for (k, path) in access_files.files.iter().enumerate() {
-        match plan_csv_chunks(path, rayon::current_num_threads().max(1) * 2)? {
-            Some(chunks) => units.extend(chunks.into_iter().map(|c| (k, Some(c)))),
-            None => units.push((k, None)),
-        }
-    }
-    let read_batch = |chunk: &[(usize, Option<CsvChunk>)]| -> Vec<Result<PartialLog, IngestError>> {
-        chunk
-            .par_iter()
-            .map(|(k, piece)| {
-                let (path, shown) = (&access_files.files[*k], &access_files.display[*k]);
-                let mut part =
-                    PartialLog { continues: piece.as_ref().is_some_and(|c| c.index > 0), ..Default::default() };
-                let mut zone = ZoneCache::new(tz);
-                let mut sessions = access_log::Sessions::default();
-                let (dict, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
-                read_source(
-                    access_files.table,
-                    shown,
-                    &mut part.report,
-                    &mut part.rejects,
-                    &bar,
-                    &mut |row, file_index| {
-                        access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions)
-                    },
-                    &mut |on_row| match piece {
-                        Some(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
-                        None => read_file(path, &access_log::SPECS, on_row),
-                    },
-                )?;
-                Ok(part)
-            })
-            .collect()
+    // parallel too (when no field is quoted, so no record spans lines), and
+    // large Parquet files into row ranges.
+    let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows)?;
+    let read_piece = |k: usize, piece: &Piece| -> Result<PartialLog, IngestError> {
+        let (path, shown) = (&access_files.files[k], &access_files.display[k]);
+        let mut part = PartialLog { continues: piece.continues(), ..Default::default() };
+        let mut zone = ZoneCache::new(tz);
+        let mut sessions = access_log::Sessions::default();
+        let (dict, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
+        read_source(
+            access_files.table,
+            shown,
+            &mut part.report,
+            &mut part.rejects,
+            &bar,
+            &mut |row, file_index| access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions),
+            &mut |on_row| match piece {
+                Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
+                Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), on_row),
+                Piece::Whole | Piece::Stream => read_file(path, &access_log::SPECS, on_row),
+            },
+        )?;
+        Ok(part)
     };
-    let mut batches = units.chunks(batch);
-    let first = batches.next().unwrap_or_default();
+    let read_batch = |batch: &[(usize, Piece)]| -> Vec<Result<PartialLog, IngestError>> {
+        batch.par_iter().map(|(k, piece)| read_piece(*k, piece)).collect()
+    };
+    // Pieces read in parallel, a batch at a time; a streamed file alone.
+    let mut groups: Vec<&[(usize, Piece)]> = Vec::new();
+    let mut rest = &pieces[..];
+    while !rest.is_empty() {
+        let n = match rest.iter().position(|(_, p)| matches!(p, Piece::Stream)) {
+            Some(0) => 1,
+            Some(i) => i.min(batch),
+            None => rest.len().min(batch),
+        };
+        let (group, tail) = rest.split_at(n);
+        groups.push(group);
+        rest = tail;
+    }
+    let mut groups = groups.into_iter();
+    // The context tables are read while the first batch is (a streamed
+    // file waits for them).
+    let first: &[(usize, Piece)] = match groups.as_slice().first().copied() {
+        Some(g) if !matches!(g, [(_, Piece::Stream)]) => {
+            groups.next();
+            g
+        }
+        _ => &[],
+    };
     let (context, first) = rayon::join(&mut read_context, || read_batch(first));
     let (roster, patients, encounter_rows, contacts) = context?;
     if let Some(h) = history {
@@ -393,8 +536,17 @@ pub(super) fn read_bundle_into(
         merge_history(h, &mut dict, sink)?;
     }
     let first_access_file = report.files.len();
-    for partials in std::iter::once(first).chain(batches.map(read_batch)) {
-        for part in partials {
+    for part in first {
+        merge_partial(part?, &mut dict, sink, &mut report, &mut rejects)?;
+    }
+    for group in groups {
+        if let [(k, Piece::Stream)] = group {
+            let (path, shown) = (&access_files.files[*k], &access_files.display[*k]);
+            let target = Merge { dict: &mut dict, sink: &mut *sink, report: &mut report, rejects: &mut rejects };
+            read_streamed(path, shown, tz, &bar, unit_rows, target)?;
+            continue;
+        }
+        for part in read_batch(group) {
             merge_partial(part?, &mut dict, sink, &mut report, &mut rejects)?;
         }
     }

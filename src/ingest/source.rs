@@ -317,7 +317,7 @@ fn open_csv(file: &Path) -> Result<Box<dyn Read>, IngestError> {
 pub fn read_file(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'_>)) -> Result<u64, IngestError> {
     let lower = file.to_string_lossy().to_ascii_lowercase();
     if lower.ends_with(".parquet") {
-        read_parquet(file, specs, on_row)
+        read_parquet(file, specs, None, on_row)
     } else {
         read_csv(file, open_csv(file)?, specs, 0, on_row)
     }
@@ -417,7 +417,24 @@ fn parquet_err(file: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
     move |e| IngestError::Parquet { file: file.to_path_buf(), message: e.to_string() }
 }
 
-fn read_parquet(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'_>)) -> Result<u64, IngestError> {
+/// Reads rows `rows` (0-based, end exclusive; clipped to the file) of a
+/// Parquet file, numbered as in the whole file (1-based). Returns the
+/// number of rows read.
+pub fn read_parquet_rows(
+    file: &Path,
+    specs: &[ColumnSpec],
+    rows: std::ops::Range<u64>,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
+    read_parquet(file, specs, Some(rows), on_row)
+}
+
+fn read_parquet(
+    file: &Path,
+    specs: &[ColumnSpec],
+    rows: Option<std::ops::Range<u64>>,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
     let err = parquet_err(file);
     let path = PlRefPath::new(file.to_string_lossy().as_ref());
     let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(&err)?;
@@ -450,13 +467,14 @@ fn read_parquet(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'_
         names.push(spec.name);
     }
     let total = row_count(&lf).map_err(&err)?;
+    let (first, end) = rows.map_or((0, total), |r| (r.start.min(total), r.end.min(total)));
 
-    let mut offset: u64 = 0;
-    while offset < total {
+    let mut offset: u64 = first;
+    while offset < end {
         let batch = lf
             .clone()
             .select(exprs.clone())
-            .slice(offset as i64, PARQUET_BATCH_ROWS as IdxSize)
+            .slice(offset as i64, (PARQUET_BATCH_ROWS as u64).min(end - offset) as IdxSize)
             .collect_with_engine(Engine::Streaming)
             .map_err(&err)?
             // One select has one sink, so the result is a single frame.
@@ -492,7 +510,7 @@ fn read_parquet(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'_
         }
         offset += n as u64;
     }
-    Ok(total)
+    Ok(offset - first)
 }
 
 /// A typed iterator over one collected column.

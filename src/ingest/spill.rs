@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
-use super::bundle::{read_bundle_into, EventSink, Ingested};
+use super::bundle::{read_bundle_into, EventSink, Ingested, UNIT_ROWS};
 use super::error::IngestError;
 use crate::model::{each_column, Action, Code, DataCategory, Events, Recode, NONE};
 use crate::progress::Progress;
@@ -467,14 +467,23 @@ impl EventSink for SpillWriter {
 /// are not kept in `Ingested::events` (left empty) but spilled into files
 /// under `spill_dir`, which the caller creates (owner-only) and which the
 /// returned [`Spilled`] removes when dropped. Memory holds one batch of
-/// parts and bounded per-block buffers, never the whole log.
+/// parts (about `max_events` rows in all, however large each file is) and
+/// bounded per-block buffers, never the whole log.
 pub fn read_bundle_spilled(
     dir: &Path,
     tz: Tz,
     progress: &Progress,
     spill_dir: &Path,
+    max_events: u64,
 ) -> Result<(Ingested, Spilled), IngestError> {
-    read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS)
+    read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, unit_rows(max_events))
+}
+
+/// Rows read into one part when at most `max_events` may be held: a batch
+/// of parts (two per thread) stays within it.
+fn unit_rows(max_events: u64) -> usize {
+    let parts = rayon::current_num_threads().max(1) as u64 * 2;
+    (max_events / parts).clamp(1, UNIT_ROWS as u64) as usize
 }
 
 fn read_spilled_with(
@@ -483,9 +492,10 @@ fn read_spilled_with(
     progress: &Progress,
     spill_dir: &Path,
     flush_at: usize,
+    unit_rows: usize,
 ) -> Result<(Ingested, Spilled), IngestError> {
     let mut writer = SpillWriter::new(spill_dir, flush_at);
-    let data = read_bundle_into(dir, tz, progress, None, &mut writer)?;
+    let data = read_bundle_into(dir, tz, progress, None, &mut writer, unit_rows)?;
     let SpillWriter { mut spilled, .. } = writer;
     let d = &data.dict;
     let code = |len: usize| len as Code;

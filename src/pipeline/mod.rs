@@ -107,7 +107,8 @@ fn analyse_partitioned(
     let events_dir = root.dir.join("events");
     crate::output::create_private_dir(&events_dir)
         .map_err(|source| crate::output::OutputError::Io { path: events_dir.clone(), source })?;
-    let (mut data, spilled) = ingest::read_bundle_spilled(&req.input, req.config.timezone, progress, &events_dir)?;
+    let (mut data, spilled) =
+        ingest::read_bundle_spilled(&req.input, req.config.timezone, progress, &events_dir, req.partition_events)?;
     lap("ingest");
     let parts = SpilledPartitions {
         spilled: &spilled,

@@ -100,10 +100,16 @@ fn spill_dir(tmp: &Path) -> PathBuf {
 /// Reads `bundle` both ways (spilling a chunk every 100 events per block,
 /// so files hold many chunks) and checks that they agree.
 fn check_both_ways(tmp: &Path, bundle: &Path) {
+    check_both_ways_in(tmp, bundle, UNIT_ROWS);
+}
+
+/// [`check_both_ways`], the spilled read taking at most `unit_rows` rows
+/// into one part.
+fn check_both_ways_in(tmp: &Path, bundle: &Path, unit_rows: usize) {
     let progress = Progress::hidden();
     let mem = read_bundle(bundle, Tz::UTC, &progress).unwrap();
     let dir = spill_dir(tmp);
-    let (data, spilled) = read_spilled_with(bundle, Tz::UTC, &progress, &dir, 100).unwrap();
+    let (data, spilled) = read_spilled_with(bundle, Tz::UTC, &progress, &dir, 100, unit_rows).unwrap();
 
     assert!(data.events.is_empty());
     assert_eq!(names(&data.dict), names(&mem.dict));
@@ -169,6 +175,72 @@ fn spilled_csv_with_rejects_and_unsorted_rows_loads_as_the_in_memory_read() {
     check_both_ways(tmp.path(), &bundle);
 }
 
+/// Reads `bundle` in memory with at most `unit_rows` rows in one part.
+fn read_in_parts(bundle: &Path, unit_rows: usize) -> Ingested {
+    let mut events = Events::default();
+    let mut data =
+        super::super::bundle::read_bundle_into(bundle, Tz::UTC, &Progress::hidden(), None, &mut events, unit_rows)
+            .unwrap();
+    data.events = events;
+    data
+}
+
+/// Files read in small parts (Parquet in row ranges, CSV that only a
+/// sequential read can split streamed and merged every few events) give
+/// exactly what reading each file whole gives: codes, events, line
+/// numbers, rejects (in order) and counts; in memory and spilled.
+fn check_parts(tmp: &Path, bundle: &Path) {
+    let whole = read_bundle(bundle, Tz::UTC, &Progress::hidden()).unwrap();
+    for unit in [97, 1000] {
+        let parts = read_in_parts(bundle, unit);
+        assert_eq!(names(&parts.dict), names(&whole.dict), "{unit}");
+        assert_eq!(format!("{:?}", parts.report), format!("{:?}", whole.report), "{unit}");
+        assert_eq!(parts.rejects.rows, whole.rejects.rows, "{unit}");
+        assert_same_events(&parts.events, &whole.events, &format!("in parts of {unit}"));
+    }
+    check_both_ways_in(tmp, bundle, 97);
+}
+
+#[test]
+fn large_parquet_files_are_read_in_row_ranges_with_the_same_result() {
+    let tmp = world(BundleFormat::Parquet);
+    let bundle = tmp.path().join("bundle");
+    let files = crate::ingest::access_log_files(&bundle).unwrap();
+    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    let rows: Vec<Option<u64>> = paths.iter().map(|p| crate::ingest::source::parquet_rows(p)).collect();
+    let pieces = super::super::bundle::plan_pieces(&paths, &rows, 97).unwrap();
+    assert!(pieces.len() > 10 * paths.len(), "{} pieces of {} files", pieces.len(), paths.len());
+    check_parts(tmp.path(), &bundle);
+}
+
+#[test]
+fn large_gzip_and_quoted_csv_files_are_streamed_with_the_same_result() {
+    for quoted in [false, true] {
+        let tmp = world(BundleFormat::Csv);
+        let bundle = tmp.path().join("bundle");
+        add_odd_rows(&bundle);
+        let path = bundle.join("access_log.csv");
+        if quoted {
+            // A quote anywhere: no chunking, a sequential read.
+            let text = fs::read_to_string(&path).unwrap().replacen(",view,", ",\"view\",", 3);
+            fs::write(&path, text).unwrap();
+        } else {
+            use std::io::Write as _;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(&fs::read(&path).unwrap()).unwrap();
+            fs::write(bundle.join("access_log.csv.gz"), gz.finish().unwrap()).unwrap();
+            fs::remove_file(&path).unwrap();
+        }
+        let files = crate::ingest::access_log_files(&bundle).unwrap();
+        let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+        let pieces = super::super::bundle::plan_pieces(&paths, &[None], 97).unwrap();
+        assert!(matches!(pieces[..], [(0, super::super::bundle::Piece::Stream)]), "{pieces:?}");
+        let whole = read_bundle(&bundle, Tz::UTC, &Progress::hidden()).unwrap();
+        assert_eq!(whole.rejects.rows.len(), 1, "the odd rows hold one reject");
+        check_parts(tmp.path(), &bundle);
+    }
+}
+
 #[test]
 fn plan_joins_whole_blocks_up_to_the_limit() {
     let counted = |counts: Vec<u64>, users: Code| Spilled {
@@ -192,7 +264,7 @@ fn a_damaged_spill_file_is_an_error_naming_it() {
     let tmp = world(BundleFormat::Csv);
     let bundle = tmp.path().join("bundle");
     let dir = spill_dir(tmp.path());
-    let (_, spilled) = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 100).unwrap();
+    let (_, spilled) = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 100, UNIT_ROWS).unwrap();
     let file = spilled.file(1);
     let bytes = fs::read(&file).unwrap();
     let expect_error = |what: &str| {
@@ -237,7 +309,7 @@ fn spill_files_are_removed_when_reading_fails() {
     // Sorts after the days' files: read (and failing) after they were spilled.
     fs::write(bundle.join("access_log").join("9999-12-31.parquet"), b"not parquet").unwrap();
     let dir = spill_dir(tmp.path());
-    let err = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 1).unwrap_err();
+    let err = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 1, UNIT_ROWS).unwrap_err();
     assert!(matches!(err, IngestError::Parquet { .. }), "{err}");
     assert!(!dir.exists(), "spill folder removed after the error");
 }
