@@ -291,9 +291,9 @@ fn skipped(table: &'static str, disables: &str) -> SkippedTable {
 }
 
 /// The most access-log rows read into one part at a time, by default: a
-/// larger Parquet file is read in row ranges of this size (in parallel), a
-/// larger file that can only be read from start to end (gzip, quoted CSV)
-/// is merged every this many events.
+/// larger Parquet file is read in row ranges of this size (in parallel);
+/// in a spilled run, a larger file that can only be read from start to
+/// end (gzip, quoted CSV) is merged every this many events.
 pub(super) const UNIT_ROWS: usize = 4 << 20;
 
 /// How one part of the access log is read.
@@ -324,10 +324,14 @@ impl Piece {
 /// Cuts the access log's files into pieces of about `unit_rows` rows at
 /// most (within a factor for CSV, whose rows are estimated).
 /// `parquet_rows` holds each Parquet file's row count (`None` for CSV).
+/// A larger file only a sequential read can split is streamed when
+/// `bounded` (a run that must not hold the log), else read whole: it is
+/// held anyway, and streamed files are read one at a time.
 pub(super) fn plan_pieces(
     files: &[PathBuf],
     parquet_rows: &[Option<u64>],
     unit_rows: usize,
+    bounded: bool,
 ) -> Result<Vec<(usize, Piece)>, IngestError> {
     let unit = unit_rows.max(1) as u64;
     let mut pieces = Vec::new();
@@ -341,7 +345,7 @@ pub(super) fn plan_pieces(
             }
         } else if let Some(chunks) = plan_csv_chunks(path, rayon::current_num_threads().max(1) * 2)? {
             pieces.extend(chunks.into_iter().map(|c| (k, Piece::Csv(c))));
-        } else if super::estimate::csv_rows(path) > unit {
+        } else if bounded && super::estimate::csv_rows(path) > unit {
             pieces.push((k, Piece::Stream));
         } else {
             pieces.push((k, Piece::Whole));
@@ -367,23 +371,40 @@ pub fn read_bundle_with_history(
     history: Option<&dyn History>,
 ) -> Result<Ingested, IngestError> {
     let mut events = Events::default();
-    let mut data = read_bundle_into(dir, tz, progress, history, &mut events, UNIT_ROWS)?;
+    let mut data = read_bundle_into(dir, tz, progress, history, &mut events, Parts::IN_MEMORY)?;
     data.events = events;
     Ok(data)
 }
 
+/// How much of the access log one part may hold.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Parts {
+    /// Rows read into one part, about (a few parts are read at a time).
+    pub rows: usize,
+    /// Whether this bounds every file (a spilled run), so that a large file
+    /// only a sequential read can split is streamed rather than held.
+    pub bounded: bool,
+}
+
+impl Parts {
+    /// In memory: large Parquet files are read in ranges (in parallel), any
+    /// other file whole.
+    pub const IN_MEMORY: Parts = Parts { rows: UNIT_ROWS, bounded: false };
+}
+
 /// Reads a bundle folder, sending the access log's events (after the
-/// history's, if any) to `sink`; the returned `events` is empty. At most
-/// about `unit_rows` rows of the log are read into one part (a few parts
-/// are read at a time), whatever the files' sizes.
+/// history's, if any) to `sink`; the returned `events` is empty. Each part
+/// of the log read on its own holds at most about `parts.rows` rows when
+/// `parts.bounded`, whatever the files' sizes.
 pub(super) fn read_bundle_into(
     dir: &Path,
     tz: Tz,
     progress: &Progress,
     history: Option<&dyn History>,
     sink: &mut dyn EventSink,
-    unit_rows: usize,
+    parts: Parts,
 ) -> Result<Ingested, IngestError> {
+    let unit_rows = parts.rows;
     if !dir.is_dir() {
         return Err(IngestError::NotABundle(dir.to_path_buf()));
     }
@@ -481,7 +502,7 @@ pub(super) fn read_bundle_into(
     // Large plain CSV files are split into line-aligned chunks read in
     // parallel too (when no field is quoted, so no record spans lines), and
     // large Parquet files into row ranges.
-    let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows)?;
+    let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows, parts.bounded)?;
     let read_piece = |k: usize, piece: &Piece| -> Result<PartialLog, IngestError> {
         let (path, shown) = (&access_files.files[k], &access_files.display[k]);
         let mut part = PartialLog { continues: piece.continues(), ..Default::default() };

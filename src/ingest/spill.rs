@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
-use super::bundle::{read_bundle_into, EventSink, Ingested, UNIT_ROWS};
+use super::bundle::{read_bundle_into, EventSink, Ingested, Parts, UNIT_ROWS};
 use super::error::IngestError;
 use crate::model::{each_column, Action, Code, DataCategory, Events, Recode, NONE};
 use crate::progress::Progress;
@@ -476,7 +476,8 @@ pub fn read_bundle_spilled(
     spill_dir: &Path,
     max_events: u64,
 ) -> Result<(Ingested, Spilled), IngestError> {
-    read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, unit_rows(max_events))
+    let parts = Parts { rows: unit_rows(max_events), bounded: true };
+    read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts)
 }
 
 /// Rows read into one part when at most `max_events` may be held: a batch
@@ -494,10 +495,10 @@ fn read_spilled_with(
     progress: &Progress,
     spill_dir: &Path,
     flush_at: usize,
-    unit_rows: usize,
+    parts: Parts,
 ) -> Result<(Ingested, Spilled), IngestError> {
     let mut writer = SpillWriter::new(spill_dir, flush_at);
-    let data = read_bundle_into(dir, tz, progress, None, &mut writer, unit_rows)?;
+    let data = read_bundle_into(dir, tz, progress, None, &mut writer, parts)?;
     let SpillWriter { mut spilled, .. } = writer;
     let d = &data.dict;
     let code = |len: usize| len as Code;

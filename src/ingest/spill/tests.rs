@@ -100,16 +100,16 @@ fn spill_dir(tmp: &Path) -> PathBuf {
 /// Reads `bundle` both ways (spilling a chunk every 100 events per block,
 /// so files hold many chunks) and checks that they agree.
 fn check_both_ways(tmp: &Path, bundle: &Path) {
-    check_both_ways_in(tmp, bundle, UNIT_ROWS);
+    check_both_ways_in(tmp, bundle, Parts { rows: UNIT_ROWS, bounded: true });
 }
 
-/// [`check_both_ways`], the spilled read taking at most `unit_rows` rows
+/// [`check_both_ways`], the spilled read taking at most `parts.rows` rows
 /// into one part.
-fn check_both_ways_in(tmp: &Path, bundle: &Path, unit_rows: usize) {
+fn check_both_ways_in(tmp: &Path, bundle: &Path, parts: Parts) {
     let progress = Progress::hidden();
     let mem = read_bundle(bundle, Tz::UTC, &progress).unwrap();
     let dir = spill_dir(tmp);
-    let (data, spilled) = read_spilled_with(bundle, Tz::UTC, &progress, &dir, 100, unit_rows).unwrap();
+    let (data, spilled) = read_spilled_with(bundle, Tz::UTC, &progress, &dir, 100, parts).unwrap();
 
     assert!(data.events.is_empty());
     assert_eq!(names(&data.dict), names(&mem.dict));
@@ -175,12 +175,13 @@ fn spilled_csv_with_rejects_and_unsorted_rows_loads_as_the_in_memory_read() {
     check_both_ways(tmp.path(), &bundle);
 }
 
-/// Reads `bundle` in memory with at most `unit_rows` rows in one part.
+/// Reads `bundle` into memory, each part holding at most `unit_rows`
+/// rows (as a spilled run would).
 fn read_in_parts(bundle: &Path, unit_rows: usize) -> Ingested {
     let mut events = Events::default();
+    let parts = Parts { rows: unit_rows, bounded: true };
     let mut data =
-        super::super::bundle::read_bundle_into(bundle, Tz::UTC, &Progress::hidden(), None, &mut events, unit_rows)
-            .unwrap();
+        super::super::bundle::read_bundle_into(bundle, Tz::UTC, &Progress::hidden(), None, &mut events, parts).unwrap();
     data.events = events;
     data
 }
@@ -198,7 +199,7 @@ fn check_parts(tmp: &Path, bundle: &Path) {
         assert_eq!(parts.rejects.rows, whole.rejects.rows, "{unit}");
         assert_same_events(&parts.events, &whole.events, &format!("in parts of {unit}"));
     }
-    check_both_ways_in(tmp, bundle, 97);
+    check_both_ways_in(tmp, bundle, Parts { rows: 97, bounded: true });
 }
 
 #[test]
@@ -208,7 +209,7 @@ fn large_parquet_files_are_read_in_row_ranges_with_the_same_result() {
     let files = crate::ingest::access_log_files(&bundle).unwrap();
     let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
     let rows: Vec<Option<u64>> = paths.iter().map(|p| crate::ingest::source::parquet_rows(p)).collect();
-    let pieces = super::super::bundle::plan_pieces(&paths, &rows, 97).unwrap();
+    let pieces = super::super::bundle::plan_pieces(&paths, &rows, 97, true).unwrap();
     assert!(pieces.len() > 10 * paths.len(), "{} pieces of {} files", pieces.len(), paths.len());
     check_parts(tmp.path(), &bundle);
 }
@@ -233,8 +234,10 @@ fn large_gzip_and_quoted_csv_files_are_streamed_with_the_same_result() {
         }
         let files = crate::ingest::access_log_files(&bundle).unwrap();
         let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
-        let pieces = super::super::bundle::plan_pieces(&paths, &[None], 97).unwrap();
+        let pieces = super::super::bundle::plan_pieces(&paths, &[None], 97, true).unwrap();
         assert!(matches!(pieces[..], [(0, super::super::bundle::Piece::Stream)]), "{pieces:?}");
+        let held = super::super::bundle::plan_pieces(&paths, &[None], 97, false).unwrap();
+        assert!(matches!(held[..], [(0, super::super::bundle::Piece::Whole)]), "in memory: {held:?}");
         let whole = read_bundle(&bundle, Tz::UTC, &Progress::hidden()).unwrap();
         assert_eq!(whole.rejects.rows.len(), 1, "the odd rows hold one reject");
         check_parts(tmp.path(), &bundle);
@@ -264,7 +267,7 @@ fn a_damaged_spill_file_is_an_error_naming_it() {
     let tmp = world(BundleFormat::Csv);
     let bundle = tmp.path().join("bundle");
     let dir = spill_dir(tmp.path());
-    let (_, spilled) = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 100, UNIT_ROWS).unwrap();
+    let (_, spilled) = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 100, Parts::IN_MEMORY).unwrap();
     let file = spilled.file(1);
     let bytes = fs::read(&file).unwrap();
     let expect_error = |what: &str| {
@@ -309,7 +312,7 @@ fn spill_files_are_removed_when_reading_fails() {
     // Sorts after the days' files: read (and failing) after they were spilled.
     fs::write(bundle.join("access_log").join("9999-12-31.parquet"), b"not parquet").unwrap();
     let dir = spill_dir(tmp.path());
-    let err = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 1, UNIT_ROWS).unwrap_err();
+    let err = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 1, Parts::IN_MEMORY).unwrap_err();
     assert!(matches!(err, IngestError::Parquet { .. }), "{err}");
     assert!(!dir.exists(), "spill folder removed after the error");
 }
