@@ -96,6 +96,39 @@ fn a_partitioned_run_of_a_csv_file_writes_what_a_run_in_memory_writes() {
     same_outputs(&bundle, &dir.path().join("all"), &[]);
 }
 
+/// One file, however large, is never held whole by a partitioned run: a
+/// Parquet file is read in row ranges, a gzip file (which only a
+/// sequential read can split) is spilled as it is read. The outputs are
+/// still those of a run in memory.
+#[test]
+fn a_partitioned_run_of_one_large_parquet_or_gzip_file_writes_what_a_run_in_memory_writes() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+
+    // The daily Parquet files as one file of many row groups.
+    let bundle = world(dir.path(), BundleFormat::Parquet);
+    let daily = bundle.join("access_log");
+    let pattern = daily.join("*.parquet").to_string_lossy().into_owned();
+    let mut df = LazyFrame::scan_parquet(PlRefPath::new(pattern.as_str()), ScanArgsParquet::default())
+        .unwrap()
+        .collect()
+        .unwrap();
+    assert!(df.height() > 200_000, "larger than several of the run's pieces: {}", df.height());
+    let file = std::fs::File::create(bundle.join("access_log.parquet")).unwrap();
+    ParquetWriter::new(file).with_row_group_size(Some(20_000)).finish(&mut df).unwrap();
+    std::fs::remove_dir_all(&daily).unwrap();
+    same_outputs(&bundle, &dir.path().join("one-parquet"), &[]);
+
+    // The CSV log gzipped.
+    let bundle = world(dir.path(), BundleFormat::Csv);
+    let plain = bundle.join("access_log.csv");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &std::fs::read(&plain).unwrap()).unwrap();
+    std::fs::write(bundle.join("access_log.csv.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::remove_file(&plain).unwrap();
+    same_outputs(&bundle, &dir.path().join("one-gzip"), &[]);
+}
+
 #[test]
 fn a_partitioned_run_whose_rows_are_all_rejected_reports_what_a_run_in_memory_reports() {
     let b = crate::env::Bundle::hospital();
