@@ -205,52 +205,78 @@ struct Merge<'a> {
     rejects: &'a mut Rejects,
 }
 
+/// Called with a part's dictionaries and events once it holds the given
+/// number of events (a streamed file sends them on and empties them).
+type OnFull<'a> = (usize, &'a mut dyn FnMut(&Dictionaries, &mut Events) -> Result<(), IngestError>);
+
+/// Reads one piece of the access log into a part of its own (own
+/// dictionaries, counts and rejects). With `on_full`, the part's events are
+/// handed over whenever they reach the limit.
+fn read_piece(
+    files: &TableFiles,
+    k: usize,
+    piece: &Piece,
+    tz: Tz,
+    bar: &crate::progress::StageBar,
+    mut on_full: Option<OnFull<'_>>,
+) -> Result<PartialLog, IngestError> {
+    let (path, shown) = (&files.files[k], &files.display[k]);
+    let mut part = PartialLog { continues: piece.continues(), ..Default::default() };
+    let mut zone = ZoneCache::new(tz);
+    let mut sessions = access_log::Sessions::default();
+    let mut failed: Option<IngestError> = None;
+    let (dict, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
+    read_source(
+        files.table,
+        shown,
+        &mut part.report,
+        &mut part.rejects,
+        bar,
+        &mut |row, file_index| {
+            access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions)?;
+            if let Some((limit, hand_over)) = on_full.as_mut() {
+                if events.len() >= *limit && failed.is_none() {
+                    failed = hand_over(dict, events).err();
+                }
+            }
+            Ok(())
+        },
+        &mut |on_row| match piece {
+            Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
+            Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), on_row),
+            Piece::Whole | Piece::Stream => read_file(path, &access_log::SPECS, on_row),
+        },
+    )?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(part),
+    }
+}
+
 /// Reads one access-log file from start to end on this thread, sending its
 /// events to the sink every `unit_rows` events (with the codes its
 /// dictionaries have so far), so that a large gzip or quoted CSV file is
 /// never held whole. Its rejects and counts are merged at the end, as a
 /// file read in one part would be: nothing else is merged meanwhile.
 fn read_streamed(
-    path: &Path,
-    shown: &str,
+    files: &TableFiles,
+    k: usize,
     tz: Tz,
     bar: &crate::progress::StageBar,
     unit_rows: usize,
     to: Merge<'_>,
 ) -> Result<(), IngestError> {
     let Merge { dict, sink, report, rejects } = to;
-    let mut part = PartialLog::default();
-    let mut zone = ZoneCache::new(tz);
-    let mut sessions = access_log::Sessions::default();
     let mut maps = Recode::default();
     let file_index = report.files.len() as u32;
-    let mut failed: Option<IngestError> = None;
-    let (local, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
-    let mut flush = |local: &Dictionaries, events: &mut Events| -> Result<(), IngestError> {
+    let mut send = |local: &Dictionaries, events: &mut Events| -> Result<(), IngestError> {
         remap_more(local, dict, &mut maps);
         let mut e = std::mem::take(events);
         e.source_file.iter_mut().for_each(|f| *f += file_index);
         sink.append(e, &maps)
     };
-    read_source(
-        "access_log",
-        shown,
-        &mut part.report,
-        &mut part.rejects,
-        bar,
-        &mut |row, fi| {
-            access_log::accept(row, fi, local, events, counts, &mut zone, &mut sessions)?;
-            if events.len() >= unit_rows && failed.is_none() {
-                failed = flush(local, events).err();
-            }
-            Ok(())
-        },
-        &mut |on_row| read_file(path, &access_log::SPECS, on_row),
-    )?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    flush(&part.dict, &mut part.events)?;
+    let mut part = read_piece(files, k, &Piece::Stream, tz, bar, Some((unit_rows, &mut send)))?;
+    send(&part.dict, &mut part.events)?;
     merge_partial(part, dict, sink, report, rejects)
 }
 
@@ -503,29 +529,8 @@ pub(super) fn read_bundle_into(
     // parallel too (when no field is quoted, so no record spans lines), and
     // large Parquet files into row ranges.
     let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows, parts.bounded)?;
-    let read_piece = |k: usize, piece: &Piece| -> Result<PartialLog, IngestError> {
-        let (path, shown) = (&access_files.files[k], &access_files.display[k]);
-        let mut part = PartialLog { continues: piece.continues(), ..Default::default() };
-        let mut zone = ZoneCache::new(tz);
-        let mut sessions = access_log::Sessions::default();
-        let (dict, events, counts) = (&mut part.dict, &mut part.events, &mut part.counts);
-        read_source(
-            access_files.table,
-            shown,
-            &mut part.report,
-            &mut part.rejects,
-            &bar,
-            &mut |row, file_index| access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions),
-            &mut |on_row| match piece {
-                Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
-                Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), on_row),
-                Piece::Whole | Piece::Stream => read_file(path, &access_log::SPECS, on_row),
-            },
-        )?;
-        Ok(part)
-    };
     let read_batch = |batch: &[(usize, Piece)]| -> Vec<Result<PartialLog, IngestError>> {
-        batch.par_iter().map(|(k, piece)| read_piece(*k, piece)).collect()
+        batch.par_iter().map(|(k, piece)| read_piece(&access_files, *k, piece, tz, &bar, None)).collect()
     };
     // Pieces read in parallel, a batch at a time; a streamed file alone.
     let mut groups: Vec<&[(usize, Piece)]> = Vec::new();
@@ -562,9 +567,8 @@ pub(super) fn read_bundle_into(
     }
     for group in groups {
         if let [(k, Piece::Stream)] = group {
-            let (path, shown) = (&access_files.files[*k], &access_files.display[*k]);
             let target = Merge { dict: &mut dict, sink: &mut *sink, report: &mut report, rejects: &mut rejects };
-            read_streamed(path, shown, tz, &bar, unit_rows, target)?;
+            read_streamed(&access_files, *k, tz, &bar, unit_rows, target)?;
             continue;
         }
         for part in read_batch(group) {
