@@ -61,35 +61,21 @@ fn array<const N: usize>(b: &[u8]) -> [u8; N] {
     a
 }
 
-impl Cell for u32 {
-    const BYTES: usize = 4;
-    fn put(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn get(b: &[u8]) -> Option<Self> {
-        Some(u32::from_le_bytes(array(b)))
-    }
+/// Integers: their little-endian bytes.
+macro_rules! le_cell {
+    ($($t:ty),*) => {$(
+        impl Cell for $t {
+            const BYTES: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get(b: &[u8]) -> Option<Self> {
+                Some(<$t>::from_le_bytes(array(b)))
+            }
+        }
+    )*};
 }
-
-impl Cell for u64 {
-    const BYTES: usize = 8;
-    fn put(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn get(b: &[u8]) -> Option<Self> {
-        Some(u64::from_le_bytes(array(b)))
-    }
-}
-
-impl Cell for i64 {
-    const BYTES: usize = 8;
-    fn put(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn get(b: &[u8]) -> Option<Self> {
-        Some(i64::from_le_bytes(array(b)))
-    }
-}
+le_cell!(u32, u64, i64);
 
 impl Cell for bool {
     const BYTES: usize = 1;
