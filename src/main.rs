@@ -61,6 +61,9 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
             args.out.join("rejected_rows.csv").display()
         );
     }
+    if let Some(w) = summary.roles.as_ref().and_then(|r| r.warning.as_ref()) {
+        eprintln!("ehrwatch: warning: {w}");
+    }
     if !quiet {
         println!(
             "ehrwatch: {} events read, {} rejected, {:.1}% of patient accesses explained by care; {} alerts in {} cases written to {}",
