@@ -335,7 +335,7 @@ impl HrExport {
     /// The address of contact `i` in a style of its own (see
     /// [`contact_address`]).
     pub fn contact_address(&self, world: &World, i: usize) -> String {
-        let h = mix(self.seed, 0xADD2_E55, i as u64);
+        let h = mix(self.seed, 0x0ADD_2E55, i as u64);
         contact_address(&world.contacts[i].address, (h % 4) as u8)
     }
 }
