@@ -329,6 +329,15 @@ pub struct BulkSettings {
     pub view_hour_min_patients: u32,
     /// A pull must also be this many times the user's own median day.
     pub baseline_factor: f64,
+    /// Distinct patients exported within a day or an hour, whatever the
+    /// care link, that make a bulk pull when they are also half
+    /// `baseline_factor` times the user's own and the peers' busiest.
+    #[serde(default = "default_export_min_patients")]
+    pub export_min_patients: u32,
+}
+
+fn default_export_min_patients() -> u32 {
+    10
 }
 
 /// The slow-exfiltration detector's settings.
@@ -455,6 +464,7 @@ impl Default for RulesParams {
                 day_min_patients: 40,
                 view_hour_min_patients: 60,
                 baseline_factor: 5.0,
+                export_min_patients: 10,
             },
             slow_exfiltration: SlowSettings {
                 enabled: true,

@@ -124,17 +124,19 @@ pub enum Fact {
         /// The department of a round (the patient's, at the time).
         department: Option<String>,
     },
-    /// A day of prints and exports far above the user's own days and their
-    /// peers' busiest days, whether or not care links the patients (an
-    /// insider taking their own patients' records).
+    /// A day (or hour) of exports far above the user's own and their peers'
+    /// busiest, whether or not care links the patients (an insider taking
+    /// their own patients' records).
     BulkAllExtraction {
-        /// Distinct patients printed or exported that day.
+        /// Distinct patients exported within the window.
         patients: u64,
-        /// Of them, patients the user has a care link to.
+        /// "1 hour" or "1 day".
+        window: &'static str,
+        /// Of them, patients care links the user to.
         linked: u64,
-        /// The user's median per day.
+        /// The user's median per day (or per busiest hour of a day).
         baseline: f64,
-        /// The peers' typical busiest day (median of each peer's maximum).
+        /// The peers' typical busiest day or hour (median of each peer's maximum).
         peers_busiest: f64,
         /// Who the peers are ("peer group 3 (mostly nurses)").
         peers: String,
@@ -263,11 +265,15 @@ impl Fact {
                 };
                 format!("{why}; {how}")
             }
-            Fact::BulkAllExtraction { patients, linked, baseline, peers_busiest, peers } => format!(
-                "printed or exported {patients} patients' records in 1 day ({linked} of them patients the user cares \
-                 for), against the user's usual {baseline:.0} a day and a busiest day of {peers_busiest:.0} for a \
-                 typical peer ({peers}); care for a patient does not explain taking the record out"
-            ),
+            Fact::BulkAllExtraction { patients, window, linked, baseline, peers_busiest, peers } => {
+                let unit = if *window == "1 hour" { "hour" } else { "day" };
+                format!(
+                    "exported {patients} patients' records within {window} ({linked} of them patients care links \
+                     the user to), against the user's usual {baseline:.0} in a {unit} and a busiest {unit} of \
+                     {peers_busiest:.0} for a typical peer ({peers}); care for a patient does not explain taking the \
+                     record out"
+                )
+            }
             Fact::SlowExfiltration { days, span_days, patients, baseline } => format!(
                 "printed or exported records with no care link above the user's own baseline on {days} days within {span_days} ({patients} patients; usually {baseline:.0} a day)"
             ),

@@ -10,14 +10,15 @@
 //! day, are measured against themselves.
 //!
 //! Care for a patient does not explain taking the record out: a day's
-//! prints and exports of all patients, linked or not, are a bulk pull too
-//! when they reach `hour_min_patients`, are `baseline_factor` times the
-//! user's median day, and are `baseline_factor / 2` times the busiest day
-//! of a typical peer (the median over the user's peer group, or users of
-//! the same role class, of each one's busiest day; at least
-//! [`MIN_PEERS`] peers). A coder's month-end printing matches the other
-//! coders' month-ends; a nurse exporting 60 of her own patients matches
-//! nobody's.
+//! exports (to a file, not to paper: printing is everyday clinical work)
+//! of all patients, linked or not, are a bulk pull too when, within one
+//! day or one hour, they reach `export_min_patients` and
+//! are `baseline_factor / 2` times both the user's median day (or hour)
+//! and the busiest day (or hour) of a typical peer (the median over the
+//! user's peer group, and over the users of the same role class, of each
+//! one's busiest, whichever is higher; at least [`MIN_PEERS`] peers). A
+//! CDI specialist's daily exports match the other coders'; a physician
+//! exporting 45 of her own patients matches nobody's.
 //!
 //! Example: a registration clerk exports 143 patients' records between 02:10
 //! and 02:48; the clerk's median day has no export.
@@ -28,7 +29,7 @@ use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::features::{median, peak_distinct};
-use crate::model::NONE;
+use crate::model::{Action, NONE};
 use crate::time::MICROS_PER_HOUR;
 
 /// Peers needed before the peers' busiest days are a baseline.
@@ -37,34 +38,92 @@ pub const MIN_PEERS: usize = 5;
 /// The detector.
 pub struct BulkExtraction;
 
+/// Per day of one user: distinct patients exported that day and within its
+/// busiest hour, whatever the care link.
+fn all_exports(input: &DetectInput<'_>, s: &crate::features::UserStats) -> Vec<(u64, u64)> {
+    let ev = &input.data.events;
+    s.days
+        .iter()
+        .map(|d| {
+            let (ts, ps): (Vec<i64>, Vec<u32>) = d
+                .events
+                .clone()
+                .filter(|&i| ev.action[i] == Action::Export && ev.patient[i] != NONE)
+                .map(|i| (ev.ts[i], ev.patient[i]))
+                .unzip();
+            let mut distinct = ps.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            (distinct.len() as u64, peak_distinct(&ts, &ps, MICROS_PER_HOUR))
+        })
+        .collect()
+}
+
+/// The typical peer's busiest day and busiest hour, and who the peers are.
+#[derive(Debug, Clone)]
+struct PeerBusiest {
+    day: f64,
+    hour: f64,
+    label: String,
+}
+
 /// Per user (by position in the features), the peers' typical busiest day
-/// of prints and exports and who the peers are; `None` with too few peers.
-fn peer_busiest(input: &DetectInput<'_>) -> Vec<Option<(f64, String)>> {
+/// and hour of prints and exports; `None` with too few peers. Peers are
+/// the user's learned peer group and the users of the same role class;
+/// the busier of the two baselines counts (a coder clustered with nurses
+/// is still measured against the other coders' month-ends).
+fn peer_busiest(input: &DetectInput<'_>, profiles: &[Vec<(u64, u64)>]) -> Vec<Option<PeerBusiest>> {
     let users = &input.features.users;
-    let busiest: Vec<f64> =
-        users.iter().map(|(_, s)| s.days.iter().map(|d| d.extraction_patients).max().unwrap_or(0) as f64).collect();
-    let group: Vec<Option<(usize, String)>> = match &input.features.peers {
+    let busiest: Vec<(f64, f64)> = profiles
+        .iter()
+        .map(|days| {
+            let d = days.iter().map(|x| x.0).max().unwrap_or(0) as f64;
+            let h = days.iter().map(|x| x.1).max().unwrap_or(0) as f64;
+            (d, h)
+        })
+        .collect();
+    let groups: Vec<Option<(usize, String)>> = match &input.features.peers {
         Some(pg) if pg.assignment.len() == users.len() => {
             pg.assignment.iter().map(|&g| Some((g, format!("peer group {}", pg.labels[g])))).collect()
         }
-        _ => users
-            .iter()
-            .map(|(u, _)| input.explained.roles.class(*u).map(|c| (c.index(), format!("{}", c.staff()))))
-            .collect(),
+        _ => vec![None; users.len()],
     };
-    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for (i, g) in group.iter().enumerate() {
-        if let Some((g, _)) = g {
-            members.entry(*g).or_default().push(i);
-        }
-    }
-    group
+    let classes: Vec<Option<(usize, String)>> = users
         .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            let (g, label) = g.as_ref()?;
-            let mut others: Vec<f64> = members[g].iter().filter(|&&j| j != i).map(|&j| busiest[j]).collect();
-            (others.len() >= MIN_PEERS).then(|| (median(&mut others), label.clone()))
+        .map(|(u, _)| input.explained.roles.class(*u).map(|c| (c.index(), c.staff().to_string())))
+        .collect();
+    let baseline = |keys: &[Option<(usize, String)>]| -> Vec<Option<PeerBusiest>> {
+        let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for (i, k) in keys.iter().enumerate() {
+            if let Some((k, _)) = k {
+                members.entry(*k).or_default().push(i);
+            }
+        }
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let (k, label) = k.as_ref()?;
+                let others: Vec<usize> = members[k].iter().copied().filter(|&j| j != i).collect();
+                if others.len() < MIN_PEERS {
+                    return None;
+                }
+                let mut day: Vec<f64> = others.iter().map(|&j| busiest[j].0).collect();
+                let mut hour: Vec<f64> = others.iter().map(|&j| busiest[j].1).collect();
+                Some(PeerBusiest { day: median(&mut day), hour: median(&mut hour), label: label.clone() })
+            })
+            .collect()
+    };
+    let (by_group, by_class) = (baseline(&groups), baseline(&classes));
+    by_group
+        .into_iter()
+        .zip(by_class)
+        .map(|(g, c)| match (g, c) {
+            (Some(g), Some(c)) => Some(PeerBusiest {
+                day: g.day.max(c.day),
+                hour: g.hour.max(c.hour),
+                label: if c.day > g.day { c.label } else { g.label },
+            }),
+            (g, c) => g.or(c),
         })
         .collect()
 }
@@ -85,23 +144,27 @@ impl Rule for BulkExtraction {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let p = &input.config.rules.bulk_extraction;
         let ev = &input.data.events;
-        let peers = peer_busiest(input);
+        let profiles: Vec<Vec<(u64, u64)>> =
+            input.features.users.par_iter().map(|(_, s)| all_exports(input, s)).collect();
+        let peers = peer_busiest(input, &profiles);
         input
             .features
             .users
             .par_iter()
-            .zip(peers.par_iter())
+            .zip(peers.par_iter().zip(profiles.par_iter()))
             .filter(|((user, _), _)| input.scope.contains(*user))
-            .flat_map_iter(|((user, s), peers)| {
-                let mut all: Vec<f64> = s.days.iter().map(|d| d.extraction_patients as f64).collect();
+            .flat_map_iter(|((user, s), (peers, profile))| {
+                let mut all: Vec<f64> = profile.iter().map(|x| x.0 as f64).collect();
                 let base_all = median(&mut all);
+                let mut all_hours: Vec<f64> = profile.iter().map(|x| x.1 as f64).collect();
+                let base_hour = median(&mut all_hours);
                 let mut extraction: Vec<f64> =
                     s.days.iter().map(|d| d.unexplained_extraction_patients as f64).collect();
                 let base_extraction = median(&mut extraction);
                 let mut peaks: Vec<f64> = s.days.iter().map(|d| d.peak_hour_patients as f64).collect();
                 let base_peak = median(&mut peaks);
                 let mut out = Vec::new();
-                for d in &s.days {
+                for (d, &(day_all, hour_all)) in s.days.iter().zip(profile.iter()) {
                     // Extractions of patients the user has no care link to.
                     let ext: Vec<usize> = d
                         .events
@@ -160,14 +223,37 @@ impl Rule for BulkExtraction {
                             facts: vec![Fact::BulkExtraction { patients, window, what, baseline }],
                             downgraded: false,
                         });
-                    } else if let Some((peers_busiest, label)) = peers {
-                        let n = d.extraction_patients;
-                        if n >= u64::from(p.hour_min_patients)
-                            && above(n as f64, base_all)
-                            && n as f64 >= p.baseline_factor / 2.0 * peers_busiest.max(1.0)
-                        {
-                            let events: Vec<usize> =
-                                d.events.clone().filter(|&i| ev.action[i].is_extraction() && ev.patient[i] != NONE).collect();
+                    } else if let Some(peer) = peers {
+                        // Care for a patient does not explain taking the record out.
+                        let half = p.baseline_factor / 2.0;
+                        let over = |v: u64, own: f64, peers: f64| {
+                            v >= u64::from(p.export_min_patients)
+                                && v as f64 >= half * own.max(1.0)
+                                && v as f64 >= half * peers.max(1.0)
+                        };
+                        let by_day = over(day_all, base_all, peer.day);
+                        let by_hour = over(hour_all, base_hour, peer.hour);
+                        if by_day || by_hour {
+                            let events: Vec<usize> = d
+                                .events
+                                .clone()
+                                .filter(|&i| ev.action[i] == Action::Export && ev.patient[i] != NONE)
+                                .collect();
+                            let linked = {
+                                let mut l: Vec<u32> = events
+                                    .iter()
+                                    .filter(|&&i| input.explained.kind[i].is_explained())
+                                    .map(|&i| ev.patient[i])
+                                    .collect();
+                                l.sort_unstable();
+                                l.dedup();
+                                l.len() as u64
+                            };
+                            let (patients, window, baseline, peers_busiest) = if by_hour && !by_day {
+                                (hour_all, "1 hour", base_hour, peer.hour)
+                            } else {
+                                (day_all, "1 day", base_all, peer.day)
+                            };
                             out.push(Finding {
                                 rule: self.id(),
                                 kind: AlertKind::Exfiltration,
@@ -175,11 +261,12 @@ impl Rule for BulkExtraction {
                                 patient: NONE,
                                 events,
                                 facts: vec![Fact::BulkAllExtraction {
-                                    patients: n,
-                                    linked: n - d.unexplained_extraction_patients,
-                                    baseline: base_all,
-                                    peers_busiest: *peers_busiest,
-                                    peers: label.clone(),
+                                    patients,
+                                    window,
+                                    linked,
+                                    baseline,
+                                    peers_busiest,
+                                    peers: peer.label.clone(),
                                 }],
                                 downgraded: false,
                             });
@@ -281,12 +368,15 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(w.user_of(&found[0]), "rn0");
         let text = found[0].facts[0].sentence();
-        assert!(text.starts_with("printed or exported 45 patients' records in 1 day (45 of them patients the user cares for)"), "{text}");
-        assert!(text.contains("busiest day of 3 for a typical peer"), "{text}");
+        assert!(
+            text.starts_with("exported 45 patients' records within 1 day (45 of them patients care links the user to)"),
+            "{text}"
+        );
+        assert!(text.contains("busiest day of 0 for a typical peer (nurses)"), "{text}");
     }
 
     #[test]
-    fn a_coders_month_end_printing_like_every_other_coders_does_not_fire() {
+    fn a_coders_month_end_exports_like_every_other_coders_do_not_fire() {
         let mut w = World::new();
         for n in 0..6 {
             w.user(&format!("c{n}")).department("HIM").role("Coder III");
@@ -297,7 +387,8 @@ mod tests {
                 let count = if day == 9 { 35 } else { 4 };
                 for k in 0..count {
                     let p = format!("D{day}-{n}-{k}");
-                    w.access(&format!("2026-11-0{day} {:02}:{:02}:00", 9 + k / 10, (k % 10) * 5), &format!("c{n}"), &p, "print");
+                    let at = format!("2026-11-0{day} {:02}:{:02}:00", 9 + k / 10, (k % 10) * 5);
+                    w.access(&at, &format!("c{n}"), &p, "export");
                 }
             }
         }
