@@ -445,6 +445,26 @@ impl Default for ScoreParams {
     }
 }
 
+/// How names are compared when users are matched to patients and their
+/// contacts (the relationship rules).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NamesParams {
+    /// Whether the built-in table of common given-name equivalences
+    /// (William/Bill/Liam, Margaret/Peggy, ...) is used.
+    pub builtin_nicknames: bool,
+    /// More groups of given names that name the same person, added to the
+    /// built-in ones: `[["Guillermo", "Memo"], ...]`. A name may sit in
+    /// several groups; two names match when they share one.
+    pub nicknames: Vec<Vec<String>>,
+}
+
+impl Default for NamesParams {
+    fn default() -> Self {
+        Self { builtin_nicknames: true, nicknames: Vec::new() }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ConfigFile {
@@ -454,6 +474,7 @@ struct ConfigFile {
     peers: PeerParams,
     rules: RulesParams,
     score: ScoreParams,
+    names: NamesParams,
 }
 
 /// A validated run configuration.
@@ -472,6 +493,8 @@ pub struct Config {
     pub rules: RulesParams,
     /// Scoring settings.
     pub score: ScoreParams,
+    /// Name-matching settings (nicknames).
+    pub names: NamesParams,
 }
 
 impl Default for Config {
@@ -483,6 +506,7 @@ impl Default for Config {
             peers: PeerParams::default(),
             rules: RulesParams::default(),
             score: ScoreParams::default(),
+            names: NamesParams::default(),
         }
     }
 }
@@ -552,6 +576,7 @@ impl Config {
             peers: file.peers,
             rules: file.rules,
             score: file.score,
+            names: file.names,
         };
         config.check()?;
         Ok(config)
@@ -629,6 +654,15 @@ impl Config {
                 expected: "0 <= medium <= high <= 100",
             });
         }
+        if let Some(group) =
+            self.names.nicknames.iter().find(|g| g.len() < 2 || !g.iter().all(|n| n.chars().any(char::is_alphabetic)))
+        {
+            return Err(ConfigError::OutOfRange {
+                key: "names.nicknames",
+                value: format!("{group:?}"),
+                expected: "groups of two or more names, each with letters",
+            });
+        }
         Ok(())
     }
 }
@@ -680,5 +714,26 @@ mod tests {
         assert!(msg.starts_with("x.toml:") && msg.contains("encounter_after_dayz"), "{msg}");
         let e = Config::parse("timezone = \"Mars/Olympus\"\n", Path::new("x.toml")).unwrap_err();
         assert!(e.to_string().contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn names_table_adds_nickname_groups_and_can_drop_the_builtins() {
+        assert!(Config::default().names.builtin_nicknames);
+        let c = Config::parse(
+            "[names]\nnicknames = [[\"Guillermo\", \"Memo\"], [\"William\", \"Wim\"]]\n",
+            Path::new("n.toml"),
+        )
+        .unwrap();
+        assert!(c.names.builtin_nicknames);
+        assert_eq!(c.names.nicknames, vec![vec!["Guillermo".to_string(), "Memo".into()], vec!["William".into(), "Wim".into()]]);
+        let c = Config::parse("[names]\nbuiltin_nicknames = false\n", Path::new("n.toml")).unwrap();
+        assert!(!c.names.builtin_nicknames && c.names.nicknames.is_empty());
+
+        let e = Config::parse("[names]\nnicknames = [[\"Guillermo\"]]\n", Path::new("n.toml")).unwrap_err();
+        assert!(e.to_string().contains("names.nicknames"), "{e}");
+        let e = Config::parse("[names]\nnicknames = [[\"Bill\", \"42\"]]\n", Path::new("n.toml")).unwrap_err();
+        assert!(e.to_string().contains("names.nicknames"), "{e}");
+        let e = Config::parse("[names]\nnickname = [[\"A\", \"B\"]]\n", Path::new("n.toml")).unwrap_err();
+        assert!(e.to_string().contains("nickname"), "{e}");
     }
 }
