@@ -109,6 +109,16 @@ fn street_word(w: &str) -> &str {
     }
 }
 
+/// Whether a word, abbreviated, is a street type ("st", "ave", ...).
+fn is_street_type(w: &str) -> bool {
+    const TYPES: &[&str] = &[
+        "st", "ave", "rd", "dr", "ln", "blvd", "ct", "pl", "plz", "ter", "cir", "hwy", "pkwy", "sq", "trl", "way", "pt",
+        "xing", "hts", "expy", "fwy", "tpke", "ctr", "cres", "grv", "rdg", "rte", "aly", "loop", "walk", "row", "path",
+        "pike", "run",
+    ];
+    TYPES.contains(&street_word(w))
+}
+
 /// What a unit designator names. Ordered as they are written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum UnitKind {
@@ -164,11 +174,24 @@ pub fn normalise_address(raw: &str) -> Address {
         }
     }
     let words: Vec<&str> = text.split_whitespace().collect();
+    // "3rd Floor": the number comes before its designator.
+    let floor_before = |i: usize| {
+        let number = words.get(i).map(|w| ordinal_number(w)).filter(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        number.filter(|_| words.get(i + 1).and_then(|w| unit_marker(w)) == Some(UnitKind::Floor))
+    };
     let mut street: Vec<&str> = Vec::with_capacity(words.len());
     let mut units: Vec<(UnitKind, String)> = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        let (kind, mut value) = match (unit_marker(words[i]), glued_marker(words[i])) {
+        // Past the house number and a street name only: "100 Floor St" is a street.
+        if let Some(n) = floor_before(i).filter(|_| street.len() >= 2) {
+            units.push((UnitKind::Floor, n.to_string()));
+            i += 2;
+            continue;
+        }
+        // A designator word followed by a street type names the street ("100 Floor St").
+        let marker = unit_marker(words[i]).filter(|_| !words.get(i + 1).is_some_and(|w| is_street_type(w)));
+        let (kind, mut value) = match (marker, glued_marker(words[i])) {
             (Some(kind), _) => (kind, String::new()),
             (None, Some((kind, rest))) => (kind, rest.to_string()),
             (None, None) => {
@@ -179,16 +202,13 @@ pub fn normalise_address(raw: &str) -> Address {
         };
         i += 1;
         // The value runs to the next designator; "3-D" and "3 D" are "3d".
-        while i < words.len() && unit_marker(words[i]).is_none() && glued_marker(words[i]).is_none() {
+        while i < words.len()
+            && unit_marker(words[i]).is_none()
+            && glued_marker(words[i]).is_none()
+            && floor_before(i).is_none()
+        {
             value.push_str(words[i]);
             i += 1;
-        }
-        // "3rd Floor": the number comes before the designator.
-        if value.is_empty() && kind == UnitKind::Floor && street.len() > 2 {
-            if let Some(last) = street.last().filter(|w| ordinal_number(w).bytes().all(|b| b.is_ascii_digit())) {
-                value = last.to_string();
-                street.pop();
-            }
         }
         if kind == UnitKind::Floor {
             value = ordinal_number(&value).to_string();
@@ -269,6 +289,8 @@ mod tests {
         ("45 Main St Bldg 2 Apt 5", "45 Main Street Building 2 #5", true, true),
         ("45 Main St Apt 5, 3rd Floor", "45 Main St #5", true, true),
         ("60 River Rd 2nd Floor", "60 River Road Fl 2", true, true),
+        ("45 Main St Apt 5 3rd Fl", "45 Main St Unit 5", true, true),
+        ("100 Floor St", "100 FLOOR STREET", true, true),
         // Other streets, other numbers: never merged.
         ("12 Oak St", "12 Oak Ave", false, false),
         ("12 Oak St", "120 Oak St", false, false),
@@ -308,6 +330,8 @@ mod tests {
         assert_eq!((a.street.as_str(), a.unit.as_str()), ("45 main st", "2 5"));
         let a = normalise_address("60 River Rd 2nd Floor");
         assert_eq!((a.street.as_str(), a.unit.as_str()), ("60 river rd", "2"));
+        let a = normalise_address("100 Floor St");
+        assert_eq!((a.street.as_str(), a.unit.as_str()), ("100 floor st", ""), "a street named Floor");
         let a = normalise_address("7 Flint Roomy Rd");
         assert_eq!((a.street.as_str(), a.unit.as_str()), ("7 flint roomy rd", ""), "words that begin like a unit stay");
     }
