@@ -2,7 +2,11 @@
 //! "William" on the patient's contact screen name the same person.
 //!
 //! A built-in table of common English (and a few Spanish) nickname groups,
-//! extended or replaced by the `[names]` table of the configuration. A name
+//! extended or replaced by the `[names]` table of the configuration. A group
+//! joins a name to its short forms and spelling variants (Katherine,
+//! Catherine, Kate), not to related but distinct names: Christine and
+//! Christina, Ann and Anna, Roberto and Alberto are separate groups that
+//! share only their short forms ("Chris", "Annie", "Beto"). A name
 //! may sit in several groups ("Pat": Patricia and Patrick); two names match
 //! when they are equal or share a group, so "Patricia" never matches
 //! "Patrick" through "Pat". Given names are compared on their first word too
@@ -32,7 +36,8 @@ const BUILTIN: &[&[&str]] = &[
     &["patrick", "pat", "paddy"],
     &["anthony", "antony", "tony"],
     &["christopher", "chris", "kit"],
-    &["christine", "christina", "kristine", "kristina", "chris", "chrissy", "tina"],
+    &["christine", "kristine", "chris", "chrissy", "tina"],
+    &["christina", "kristina", "chris", "chrissy", "tina"],
     &["daniel", "dan", "danny"],
     &["matthew", "matt", "matty"],
     &["susan", "sue", "susie", "suzy"],
@@ -85,7 +90,8 @@ const BUILTIN: &[&[&str]] = &[
     &["dorothy", "dot", "dottie", "dolly"],
     &["barbara", "barb", "barbie", "babs"],
     &["mary", "molly", "polly", "mamie"],
-    &["ann", "anne", "anna", "annie", "nan"],
+    &["ann", "anne", "annie", "nan"],
+    &["anna", "annie"],
     &["sarah", "sara", "sally", "sadie"],
     &["sandra", "sandy"],
     &["virginia", "ginny", "ginger"],
@@ -100,15 +106,17 @@ const BUILTIN: &[&[&str]] = &[
     &["amanda", "mandy"],
     &["valerie", "val"],
     &["judith", "judy"],
-    &["caroline", "carolyn", "carol", "carrie"],
+    &["caroline", "carolyn", "carrie"],
     &["eleanor", "elinor", "ellie", "nell", "nellie", "nora"],
-    &["isabel", "isabelle", "isabella", "bella", "izzy"],
+    &["isabel", "isabelle", "izzy"],
+    &["isabella", "bella", "izzy"],
     &["josephine", "jo", "josie"],
     &["madeline", "madeleine", "maddie"],
     &["penelope", "penny"],
     &["nicole", "nikki"],
     &["gabriel", "gabe"],
-    &["gabrielle", "gabriela", "gabby"],
+    &["gabrielle", "gabby"],
+    &["gabriela", "gabriella", "gabby"],
     &["jacob", "jake"],
     &["arthur", "art", "artie"],
     &["martin", "marty"],
@@ -116,10 +124,12 @@ const BUILTIN: &[&[&str]] = &[
     &["reginald", "reg", "reggie"],
     &["herbert", "herb", "bert"],
     &["bradley", "brad"],
-    &["randall", "randolph", "randy"],
+    &["randall", "randy"],
+    &["randolph", "randy"],
     &["mitchell", "mitch"],
     &["russell", "russ"],
-    &["maximilian", "maxwell", "max"],
+    &["maximilian", "max"],
+    &["maxwell", "max"],
     &["oliver", "ollie"],
     &["tobias", "toby"],
     &["jeremiah", "jeremy"],
@@ -130,7 +140,8 @@ const BUILTIN: &[&[&str]] = &[
     &["manuel", "manny"],
     &["alejandro", "alex"],
     &["ignacio", "nacho"],
-    &["roberto", "alberto", "beto"],
+    &["roberto", "beto"],
+    &["alberto", "beto"],
 ];
 
 /// Groups of given names that name the same person.
@@ -272,6 +283,9 @@ mod tests {
             ("William", "Robert"),
             ("Patricia", "Patrick"), // both "Pat", yet two names
             ("Albert", "Alfred"),
+            ("Christine", "Christina"),
+            ("Ann", "Anna"),
+            ("Roberto", "Alberto"),
             ("Alexander", "Alexandra"),
             ("Bill", "Bob"),
             ("Mary", "Maria"),
