@@ -725,7 +725,10 @@ mod tests {
         )
         .unwrap();
         assert!(c.names.builtin_nicknames);
-        assert_eq!(c.names.nicknames, vec![vec!["Guillermo".to_string(), "Memo".into()], vec!["William".into(), "Wim".into()]]);
+        assert_eq!(
+            c.names.nicknames,
+            vec![vec!["Guillermo".to_string(), "Memo".into()], vec!["William".into(), "Wim".into()]]
+        );
         let c = Config::parse("[names]\nbuiltin_nicknames = false\n", Path::new("n.toml")).unwrap();
         assert!(!c.names.builtin_nicknames && c.names.nicknames.is_empty());
 

@@ -269,7 +269,9 @@ impl Fact {
     pub fn label(&self) -> &'static str {
         match self {
             Fact::OwnRecord => "own record",
-            Fact::SharesSurnameAndHome | Fact::NamedAsContact { .. } | Fact::ContactUnderOtherSurname { .. } => "family",
+            Fact::SharesSurnameAndHome | Fact::NamedAsContact { .. } | Fact::ContactUnderOtherSurname { .. } => {
+                "family"
+            }
             Fact::SharesSurname => "same surname",
             Fact::CoworkerPatient { .. } => "coworker",
             Fact::Neighbour { .. } => "neighbour",

@@ -112,9 +112,9 @@ fn street_word(w: &str) -> &str {
 /// Whether a word, abbreviated, is a street type ("st", "ave", ...).
 fn is_street_type(w: &str) -> bool {
     const TYPES: &[&str] = &[
-        "st", "ave", "rd", "dr", "ln", "blvd", "ct", "pl", "plz", "ter", "cir", "hwy", "pkwy", "sq", "trl", "way", "pt",
-        "xing", "hts", "expy", "fwy", "tpke", "ctr", "cres", "grv", "rdg", "rte", "aly", "loop", "walk", "row", "path",
-        "pike", "run",
+        "st", "ave", "rd", "dr", "ln", "blvd", "ct", "pl", "plz", "ter", "cir", "hwy", "pkwy", "sq", "trl", "way",
+        "pt", "xing", "hts", "expy", "fwy", "tpke", "ctr", "cres", "grv", "rdg", "rte", "aly", "loop", "walk", "row",
+        "path", "pike", "run",
     ];
     TYPES.contains(&street_word(w))
 }
@@ -143,7 +143,10 @@ fn unit_marker(w: &str) -> Option<UnitKind> {
 fn glued_marker(w: &str) -> Option<(UnitKind, &str)> {
     ["apt", "unit", "suite", "ste", "rm", "room", "bldg", "fl", "flr"].iter().find_map(|m| {
         let rest = w.strip_prefix(m)?;
-        rest.starts_with(|c: char| c.is_ascii_digit()).then(|| unit_marker(m).map(|k| (k, rest))).flatten()
+        if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+        unit_marker(m).map(|kind| (kind, rest))
     })
 }
 

@@ -228,9 +228,8 @@ impl Relations {
         if u.first.is_empty() || u.surname.is_empty() {
             return None;
         }
-        let patient_at_home = self
-            .patient(patient)
-            .is_some_and(|p| u.same_zip(p) && p.home.as_ref().is_some_and(|h| h.same_home(home)));
+        let patient_at_home =
+            self.patient(patient).is_some_and(|p| u.same_zip(p) && p.home.as_ref().is_some_and(|h| h.same_home(home)));
         let mut found = None;
         for c in self.contacts.get(&patient)? {
             if !c.first.matches(&u.first) || c.surname.matches(&u.surname) {

@@ -127,7 +127,8 @@ mod tests {
         w.access("2026-11-28 10:00:00", "r1", "P1", "view");
         let found = w.run(&Family);
         assert_eq!(found.len(), 1);
-        let fact = Fact::ContactUnderOtherSurname { relationship: Some("daughter".into()), shared: SharedAddress::Contact };
+        let fact =
+            Fact::ContactUnderOtherSurname { relationship: Some("daughter".into()), shared: SharedAddress::Contact };
         assert_eq!(found[0].facts, vec![fact.clone()]);
         assert_eq!(
             fact.sentence(),
@@ -147,7 +148,10 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(
             found[0].facts,
-            vec![Fact::ContactUnderOtherSurname { relationship: Some("daughter".into()), shared: SharedAddress::Patient }]
+            vec![Fact::ContactUnderOtherSurname {
+                relationship: Some("daughter".into()),
+                shared: SharedAddress::Patient
+            }]
         );
         assert!(found[0].facts[0].sentence().contains("the patient lives at the user's address"));
     }
