@@ -64,7 +64,7 @@ fn main() {
     let features_s =
         median_secs(|| features = Some(ehrwatch::features::compute(&data, &explained, &config.hours, &config.peers)));
     let features = features.expect("features");
-    let relations = Relations::build(&data);
+    let relations = Relations::build(&data, &config.names);
     let population = ehrwatch::detect::Population::of(&data.events, &data.dict);
     let input = DetectInput {
         data: &data,

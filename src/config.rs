@@ -549,6 +549,26 @@ impl Default for ScoreParams {
     }
 }
 
+/// How names are compared when users are matched to patients and their
+/// contacts (the relationship rules).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NamesParams {
+    /// Whether the built-in table of common given-name equivalences
+    /// (William/Bill/Liam, Margaret/Peggy, ...) is used.
+    pub builtin_nicknames: bool,
+    /// More groups of given names that name the same person, added to the
+    /// built-in ones: `[["Guillermo", "Memo"], ...]`. A name may sit in
+    /// several groups; two names match when they share one.
+    pub nicknames: Vec<Vec<String>>,
+}
+
+impl Default for NamesParams {
+    fn default() -> Self {
+        Self { builtin_nicknames: true, nicknames: Vec::new() }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ConfigFile {
@@ -559,6 +579,7 @@ struct ConfigFile {
     rules: RulesParams,
     score: ScoreParams,
     roles: RoleParams,
+    names: NamesParams,
 }
 
 /// A validated run configuration.
@@ -579,6 +600,8 @@ pub struct Config {
     pub score: ScoreParams,
     /// Title rules (`[roles]`); compiled into `explain.titles`.
     pub roles: RoleParams,
+    /// Name-matching settings (nicknames).
+    pub names: NamesParams,
 }
 
 impl Default for Config {
@@ -591,6 +614,7 @@ impl Default for Config {
             rules: RulesParams::default(),
             score: ScoreParams::default(),
             roles: RoleParams::default(),
+            names: NamesParams::default(),
         }
     }
 }
@@ -661,6 +685,7 @@ impl Config {
             rules: file.rules,
             score: file.score,
             roles: file.roles,
+            names: file.names,
         };
         config.check()?;
         Ok(config)
@@ -751,6 +776,15 @@ impl Config {
                 expected: "0 <= medium <= high <= 100",
             });
         }
+        if let Some(group) =
+            self.names.nicknames.iter().find(|g| g.len() < 2 || !g.iter().all(|n| n.chars().any(char::is_alphabetic)))
+        {
+            return Err(ConfigError::OutOfRange {
+                key: "names.nicknames",
+                value: format!("{group:?}"),
+                expected: "groups of two or more names, each with letters",
+            });
+        }
         Ok(())
     }
 }
@@ -802,5 +836,29 @@ mod tests {
         assert!(msg.starts_with("x.toml:") && msg.contains("encounter_after_dayz"), "{msg}");
         let e = Config::parse("timezone = \"Mars/Olympus\"\n", Path::new("x.toml")).unwrap_err();
         assert!(e.to_string().contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn names_table_adds_nickname_groups_and_can_drop_the_builtins() {
+        assert!(Config::default().names.builtin_nicknames);
+        let c = Config::parse(
+            "[names]\nnicknames = [[\"Guillermo\", \"Memo\"], [\"William\", \"Wim\"]]\n",
+            Path::new("n.toml"),
+        )
+        .unwrap();
+        assert!(c.names.builtin_nicknames);
+        assert_eq!(
+            c.names.nicknames,
+            vec![vec!["Guillermo".to_string(), "Memo".into()], vec!["William".into(), "Wim".into()]]
+        );
+        let c = Config::parse("[names]\nbuiltin_nicknames = false\n", Path::new("n.toml")).unwrap();
+        assert!(!c.names.builtin_nicknames && c.names.nicknames.is_empty());
+
+        let e = Config::parse("[names]\nnicknames = [[\"Guillermo\"]]\n", Path::new("n.toml")).unwrap_err();
+        assert!(e.to_string().contains("names.nicknames"), "{e}");
+        let e = Config::parse("[names]\nnicknames = [[\"Bill\", \"42\"]]\n", Path::new("n.toml")).unwrap_err();
+        assert!(e.to_string().contains("names.nicknames"), "{e}");
+        let e = Config::parse("[names]\nnickname = [[\"A\", \"B\"]]\n", Path::new("n.toml")).unwrap_err();
+        assert!(e.to_string().contains("nickname"), "{e}");
     }
 }

@@ -7,6 +7,7 @@
 
 use chrono::NaiveDate;
 
+use crate::detect::relations::SharedAddress;
 use crate::model::Code;
 
 /// The contract's alert kinds.
@@ -45,6 +46,15 @@ pub enum Fact {
     NamedAsContact {
         /// The contact's relationship to the patient, as given.
         relationship: Option<String>,
+    },
+    /// The user's given name matches a contact of the patient listed under
+    /// another surname (maiden or married name), and an address ties that
+    /// contact to the user's home.
+    ContactUnderOtherSurname {
+        /// The contact's relationship to the patient, as given.
+        relationship: Option<String>,
+        /// Whose address is the user's home.
+        shared: SharedAddress,
     },
     /// The user and the patient share a surname (weak; context only).
     SharesSurname,
@@ -209,6 +219,20 @@ impl Fact {
             Fact::NamedAsContact { relationship: None } => {
                 "the user's name matches the patient's listed contact".into()
             }
+            Fact::ContactUnderOtherSurname { relationship, shared } => {
+                let contact = match relationship {
+                    Some(r) => format!("the patient's contact ({r})"),
+                    None => "the patient's contact".to_string(),
+                };
+                match shared {
+                    SharedAddress::Contact => {
+                        format!("listed as {contact} under another surname at the user's address (same given name)")
+                    }
+                    SharedAddress::Patient => format!(
+                        "listed as {contact} under another surname (same given name), and the patient lives at the user's address"
+                    ),
+                }
+            }
             Fact::SharesSurname => "shares the patient's last name".into(),
             Fact::CoworkerPatient { same_department: true } => {
                 "the patient is a coworker in the user's own department".into()
@@ -322,7 +346,9 @@ impl Fact {
     pub fn label(&self) -> &'static str {
         match self {
             Fact::OwnRecord => "own record",
-            Fact::SharesSurnameAndHome | Fact::NamedAsContact { .. } => "family",
+            Fact::SharesSurnameAndHome | Fact::NamedAsContact { .. } | Fact::ContactUnderOtherSurname { .. } => {
+                "family"
+            }
             Fact::SharesSurname => "same surname",
             Fact::CoworkerPatient { .. } => "coworker",
             Fact::Neighbour { .. } => "neighbour",

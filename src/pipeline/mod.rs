@@ -89,7 +89,7 @@ fn analyse_in_memory(data: ingest::Ingested, config: &Config, lap: &mut dyn FnMu
     // features: they are built alongside.
     let (features, (population, relations)) = rayon::join(
         || features::compute(&data, &explained, &config.hours, &config.peers),
-        || (Population::of(&data.events, &data.dict), Relations::build(&data)),
+        || (Population::of(&data.events, &data.dict), Relations::build(&data, &config.names)),
     );
     lap("features");
     let time_range = data.events.time_range();

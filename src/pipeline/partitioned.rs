@@ -173,7 +173,7 @@ pub fn analyse(
     timings("features");
 
     // Pass 3: the detectors, partition by partition; the evidence is kept.
-    let relations = Relations::build(data);
+    let relations = Relations::build(data, &config.names);
     let mut detection = Detection::default();
     let mut kept = Evidence::default();
     let mut base = 0usize;

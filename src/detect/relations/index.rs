@@ -1,6 +1,12 @@
 //! The relationship index: normalised identities of users, patients and
 //! contacts, and the questions relationship rules ask about a (user,
 //! patient) pair.
+//!
+//! Given names are compared nickname-aware ([`Nicknames`]). A surname must
+//! be shared for a household or a contact match, with one exception: a
+//! contact listed under another surname (a maiden or married name) counts
+//! when an address ties it to the user's home, never on the given name
+//! alone.
 
 use std::collections::HashMap;
 
@@ -8,14 +14,16 @@ use rayon::prelude::*;
 
 use super::addresses::{normalise_address, Address};
 use super::geo::distance_m;
-use super::names::{normalise_name, Surname};
+use super::names::Surname;
+use super::nicknames::{GivenName, Nicknames};
+use crate::config::NamesParams;
 use crate::ingest::Ingested;
 use crate::model::Code;
 
 /// A person's normalised identity.
 #[derive(Debug, Clone, Default)]
 struct Person {
-    first: String,
+    first: GivenName,
     surname: Surname,
     home: Option<Address>,
     zip: Option<String>,
@@ -24,6 +32,7 @@ struct Person {
 
 impl Person {
     fn new(
+        nicknames: &Nicknames,
         first: Option<&str>,
         last: Option<&str>,
         address: Option<&str>,
@@ -32,7 +41,7 @@ impl Person {
         lon: Option<f64>,
     ) -> Self {
         Person {
-            first: first.map(normalise_name).unwrap_or_default(),
+            first: first.map(|f| nicknames.given_name(f)).unwrap_or_default(),
             surname: last.map(Surname::new).unwrap_or_default(),
             home: address.map(normalise_address).filter(|a| !a.street.is_empty()),
             zip: zip.map(|z| z.trim().chars().take(5).collect()),
@@ -50,9 +59,20 @@ impl Person {
 
 #[derive(Debug, Clone)]
 struct ContactKey {
-    first: String,
+    first: GivenName,
     surname: Surname,
     relationship: Option<String>,
+    home: Option<Address>,
+}
+
+/// Whose address ties a contact listed under another surname to the user's
+/// home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedAddress {
+    /// The contact's own listed address is the user's home.
+    Contact,
+    /// The patient lives at the user's home.
+    Patient,
 }
 
 /// A relationship between a user and a patient.
@@ -94,8 +114,11 @@ pub struct Relations {
 }
 
 impl Relations {
-    /// Builds the index from the bundle's roster, patients and contacts.
-    pub fn build(data: &Ingested) -> Relations {
+    /// Builds the index from the bundle's roster, patients and contacts;
+    /// `names` says which nicknames are equivalent.
+    pub fn build(data: &Ingested, names: &NamesParams) -> Relations {
+        let nicknames = Nicknames::from_params(names);
+        let nicknames = &nicknames;
         let n_users = data.dict.users.len();
         let n_patients = data.dict.patients.len();
         let mut users = vec![None; n_users];
@@ -104,6 +127,7 @@ impl Relations {
         if let Some(roster) = &data.roster {
             for (u, r) in roster.iter() {
                 users[u as usize] = Some(Person::new(
+                    nicknames,
                     r.first_name.as_deref(),
                     r.last_name.as_deref(),
                     r.address.as_deref(),
@@ -124,6 +148,7 @@ impl Relations {
                 .map(|p| {
                     table.get(p).map(|r| {
                         Person::new(
+                            nicknames,
                             r.first_name.as_deref(),
                             r.last_name.as_deref(),
                             r.address.as_deref(),
@@ -140,9 +165,10 @@ impl Relations {
             for row in &c.rows {
                 let (Some(first), Some(last)) = (&row.first_name, &row.last_name) else { continue };
                 contacts.entry(row.patient).or_default().push(ContactKey {
-                    first: normalise_name(first),
+                    first: nicknames.given_name(first),
                     surname: Surname::new(last),
                     relationship: row.relationship.clone(),
+                    home: row.address.as_deref().map(normalise_address).filter(|a| !a.street.is_empty()),
                 });
             }
         }
@@ -176,8 +202,8 @@ impl Relations {
         }
     }
 
-    /// The patient's contact the user's name matches, if any: first name
-    /// equal and a surname part shared.
+    /// The patient's contact the user's name matches, if any: given name
+    /// equal or a nickname of it, and a surname part shared.
     pub fn contact(&self, user: Code, patient: Code) -> Option<Option<String>> {
         let u = self.user(user)?;
         if u.first.is_empty() || u.surname.is_empty() {
@@ -186,8 +212,37 @@ impl Relations {
         self.contacts
             .get(&patient)?
             .iter()
-            .find(|c| c.first == u.first && c.surname.matches(&u.surname))
+            .find(|c| c.first.matches(&u.first) && c.surname.matches(&u.surname))
             .map(|c| c.relationship.clone())
+    }
+
+    /// The patient's contact listed under another surname (a maiden or
+    /// married name) that is the user by given name (nickname-aware) and by
+    /// address: the contact's listed address is the user's home, or the
+    /// patient lives there. The contact's own address is preferred as
+    /// evidence. `None` without that corroboration: a shared given name
+    /// alone is not a relationship.
+    pub fn contact_under_other_surname(&self, user: Code, patient: Code) -> Option<(Option<String>, SharedAddress)> {
+        let u = self.user(user)?;
+        let home = u.home.as_ref()?;
+        if u.first.is_empty() || u.surname.is_empty() {
+            return None;
+        }
+        let patient_at_home =
+            self.patient(patient).is_some_and(|p| u.same_zip(p) && p.home.as_ref().is_some_and(|h| h.same_home(home)));
+        let mut found = None;
+        for c in self.contacts.get(&patient)? {
+            if !c.first.matches(&u.first) || c.surname.matches(&u.surname) {
+                continue; // another person, or the same surname (`contact`)
+            }
+            if c.home.as_ref().is_some_and(|h| h.same_home(home)) {
+                return Some((c.relationship.clone(), SharedAddress::Contact));
+            }
+            if patient_at_home && found.is_none() {
+                found = Some((c.relationship.clone(), SharedAddress::Patient));
+            }
+        }
+        found
     }
 
     /// The employee whose own record this patient is, if any.

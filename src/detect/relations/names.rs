@@ -8,7 +8,7 @@
 
 /// Folds one character to ASCII lowercase where a Latin accent is all that
 /// differs; returns the folded text (some letters become two, like ß).
-fn fold_char(c: char, out: &mut String) {
+pub(super) fn fold_char(c: char, out: &mut String) {
     let s = match c {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ā' | 'Ă' | 'Ą' => {
             "a"

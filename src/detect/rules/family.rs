@@ -4,8 +4,13 @@
 //! snooping (custody fights, curiosity about a sick parent). The user and the
 //! patient are taken to be family when they share a surname and a home
 //! address, or when the user's name matches one of the patient's listed
-//! contacts (next of kin, guarantor, emergency contact). A shared surname
-//! alone is weak evidence (common surnames) and is not a finding.
+//! contacts (next of kin, guarantor, emergency contact); given names match
+//! nickname-aware ("Bill" is "William"). A contact listed under another
+//! surname (a maiden or married name) with the user's given name counts only
+//! when an address corroborates it: the contact's listed address is the
+//! user's home, or the patient lives there. A shared surname alone is weak
+//! evidence (common surnames) and is not a finding; neither is a shared
+//! given name alone.
 //!
 //! Accesses care explains (a nurse treating her own mother on her unit) are
 //! not alerts; they are counted as downgraded for audit.
@@ -54,6 +59,8 @@ impl Rule for Family {
                 }
                 if let Some(relationship) = rel.contact(user, patient) {
                     facts.push(Fact::NamedAsContact { relationship });
+                } else if let Some((relationship, shared)) = rel.contact_under_other_surname(user, patient) {
+                    facts.push(Fact::ContactUnderOtherSurname { relationship, shared });
                 }
                 (!facts.is_empty()).then_some(facts)
             })
@@ -64,6 +71,7 @@ impl Rule for Family {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::relations::SharedAddress;
     use crate::detect::rules::fixture::World;
 
     #[test]
@@ -89,6 +97,89 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].facts, vec![Fact::NamedAsContact { relationship: Some("spouse".into()) }]);
         assert!(found[0].facts[0].sentence().contains("listed contact (spouse)"));
+    }
+
+    #[test]
+    fn fires_for_a_contact_listed_under_a_nickname_at_the_users_address() {
+        let mut w = World::new();
+        w.user("r1").department("REG").name("William", "Carter").address("123 OAK AVENUE #3D");
+        w.patient("P1").name("Ruth", "Moss").address("9 Pine Rd");
+        w.contact_at("P1", "Bill", "CARTER", "son", "123 Oak Av. Apt. 3-D");
+        w.access("2026-11-28 10:00:00", "r1", "P1", "view");
+        let found = w.run(&Family);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].facts, vec![Fact::NamedAsContact { relationship: Some("son".into()) }]);
+
+        // Without the nickname table "Bill" is not "William".
+        w.config.names.builtin_nicknames = false;
+        assert!(w.run(&Family).is_empty());
+        // A configured group brings it back.
+        w.config.names.nicknames = vec![vec!["William".into(), "Bill".into()]];
+        assert_eq!(w.run(&Family).len(), 1);
+    }
+
+    #[test]
+    fn fires_for_a_maiden_name_contact_at_the_users_address() {
+        let mut w = World::new();
+        w.user("r1").department("REG").name("Margaret", "Jones").address("12 Oak Street Apt 4B");
+        w.patient("P1").name("Harold", "Smith").address("77 Elm Rd");
+        w.contact_at("P1", "Peggy", "Smith", "daughter", "12 OAK ST #4b");
+        w.access("2026-11-28 10:00:00", "r1", "P1", "view");
+        let found = w.run(&Family);
+        assert_eq!(found.len(), 1);
+        let fact =
+            Fact::ContactUnderOtherSurname { relationship: Some("daughter".into()), shared: SharedAddress::Contact };
+        assert_eq!(found[0].facts, vec![fact.clone()]);
+        assert_eq!(
+            fact.sentence(),
+            "listed as the patient's contact (daughter) under another surname at the user's address (same given name)"
+        );
+        assert_eq!(fact.label(), "family");
+    }
+
+    #[test]
+    fn fires_for_a_married_name_contact_when_the_patient_lives_with_the_user() {
+        let mut w = World::new();
+        w.user("r1").department("REG").name("Mary", "Jones").address("5 Bay St Apt 2");
+        w.patient("P1").name("Ann", "Smith").address("5 Bay Street #2");
+        w.contact("P1", "Mary", "Smith", "daughter");
+        w.access("2026-11-28 10:00:00", "r1", "P1", "view");
+        let found = w.run(&Family);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].facts,
+            vec![Fact::ContactUnderOtherSurname {
+                relationship: Some("daughter".into()),
+                shared: SharedAddress::Patient
+            }]
+        );
+        assert!(found[0].facts[0].sentence().contains("the patient lives at the user's address"));
+    }
+
+    #[test]
+    fn a_shared_given_name_alone_is_not_family() {
+        let mut w = World::new();
+        w.user("r1").department("REG").name("Mary", "Jones").address("1 Elm Rd Apt 3");
+        // A contact with the user's given name and another surname: at
+        // another address, at another unit of the user's building, or with
+        // no address while the patient lives elsewhere.
+        w.patient("P1").name("Ann", "Smith").address("99 Pine Ave");
+        w.contact_at("P1", "Mary", "Smith", "daughter", "40 Lake Shore Pkwy");
+        w.patient("P2").name("Ann", "Brown").address("99 Pine Ave");
+        w.contact_at("P2", "Mary", "Brown", "daughter", "1 Elm Road Apt 2");
+        w.patient("P3").name("Ann", "White").address("7 Bay St");
+        w.contact("P3", "Mary", "White", "daughter");
+        // A patient with the user's given name at the user's home, not a
+        // listed contact: a flatmate, not family.
+        w.patient("P4").name("Mary", "Green").address("1 Elm Road #3");
+        // A contact at the user's address with another given name.
+        w.patient("P5").name("Ann", "Black").address("99 Pine Ave");
+        w.contact_at("P5", "Robert", "Black", "son", "1 Elm Rd Apt 3");
+        for p in ["P1", "P2", "P3", "P4", "P5"] {
+            w.access("2026-11-28 10:00:00", "r1", p, "view");
+        }
+        let found = w.run(&Family);
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]

@@ -221,6 +221,14 @@ impl World {
         });
     }
 
+    /// A contact with a listed street address.
+    pub fn contact_at(&mut self, patient: &str, first: &str, last: &str, relationship: &str, address: &str) {
+        self.contact(patient, first, last, relationship);
+        if let Some(c) = self.contacts.last_mut() {
+            c.address = Some(address.into());
+        }
+    }
+
     pub fn drop_roster_column(&mut self, column: &str) {
         self.user_columns.retain(|c| *c != column);
     }
@@ -256,7 +264,7 @@ impl World {
         let data = self.build();
         let explained = explain(&data, &self.config.explain);
         let features = compute(&data, &explained, &self.config.hours, &self.config.peers);
-        let relations = Relations::build(&data);
+        let relations = Relations::build(&data, &self.config.names);
         let population = crate::detect::Population::of(&data.events, &data.dict);
         f(&DetectInput {
             data: &data,
