@@ -278,6 +278,13 @@ impl Events {
         each_column!(self, c => c.reserve(n));
     }
 
+    /// [`Events::reserve`] that reports a failed allocation instead of
+    /// aborting: the count may come from a file's metadata, which can lie.
+    pub fn try_reserve(&mut self, n: usize) -> Result<(), std::collections::TryReserveError> {
+        each_column!(self, c => c.try_reserve(n)?);
+        Ok(())
+    }
+
     /// Appends `part` with its ids recoded by `maps` ([`NONE`] stays none);
     /// the columns are appended in parallel (they are independent).
     pub fn append_recoded(&mut self, part: Events, maps: &Recode) {
