@@ -482,6 +482,48 @@ mod tests {
         assert!(lt.is_weekend());
     }
 
+    /// Seeded random inputs (valid timestamps, mutated ones, arbitrary
+    /// bytes): the parsers never panic, and whatever parses is a date
+    /// chrono agrees with.
+    #[test]
+    fn parsers_survive_arbitrary_input() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(17);
+        let alphabet = b"0123456789-:T Zz+.,/ \xc3\xa9\xff";
+        for _ in 0..200_000 {
+            let mut b: Vec<u8> = if rng.gen_bool(0.5) {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                    rng.gen_range(0..10_000),
+                    rng.gen_range(0..14),
+                    rng.gen_range(0..33),
+                    rng.gen_range(0..26),
+                    rng.gen_range(0..61),
+                    rng.gen_range(0..61)
+                )
+                .into_bytes()
+            } else {
+                (0..rng.gen_range(0..32)).map(|_| alphabet[rng.gen_range(0..alphabet.len())]).collect()
+            };
+            for _ in 0..rng.gen_range(0..3) {
+                if !b.is_empty() {
+                    let i = rng.gen_range(0..b.len());
+                    b[i] = alphabet[rng.gen_range(0..alphabet.len())];
+                }
+            }
+            let s = String::from_utf8_lossy(&b);
+            if let Ok(Timestamp::Local(l) | Timestamp::Utc(l)) = parse_timestamp(&s) {
+                let day = l.div_euclid(MICROS_PER_DAY);
+                // Four-digit years only; year 0000 parses here and is
+                // rejected by ingest (`ingest::fields::timestamp`).
+                assert!((MIN_SUPPORTED_DAY - 367..=MAX_SUPPORTED_DAY + 1).contains(&day), "{s}");
+            }
+            if let Some(d) = parse_date(&s) {
+                assert!(d.year() >= 1 && d.year() <= 9999, "{s}");
+            }
+        }
+    }
+
     #[test]
     fn date_and_clock_parts_are_formatted_not_sliced() {
         let l = local("2026-11-28 02:14:00");

@@ -386,3 +386,49 @@ fn the_same_bytes_twice_or_a_folder_loop_are_read_once() {
     assert_eq!(s["duplicate_files"], serde_json::json!(["access_log/copy/2026-11-27.csv"]), "{s}");
     assert!(run.stderr().contains("warning: 1 input files repeat an earlier file's bytes"), "{}", run.stderr());
 }
+
+/// Seeded random mixes of good and bad access-log rows: the run completes,
+/// and every row read is scored or rejected (`events_read =
+/// events_scored + events_rejected`).
+#[test]
+fn every_row_read_is_scored_or_rejected_for_random_mixes() {
+    let bad = [
+        "2026-13-01 08:00:00,d1,P2,view",
+        "2026-11-28 08:00:00,,P2,view",
+        "2026-11-28 08:00:00,d1,,view",
+        "9999-12-31 08:00:00,d1,P2,view",
+        "0000-01-01 00:00:00,d1,P2,view",
+        "2026-11-28 08:00:00,d1,P2",
+        "2026-11-28 08:00:00,d1,P2,view,extra",
+        "\"2026-11-28 08:00:00\",d1,P2,\"print\"",
+        "2026-11-28T08:00:00+25:00,d1,P2,view",
+        "2026-11-28 08:00:00,d1,P2,Zebulon's peek",
+    ];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    for round in 0..8 {
+        let b = Bundle::hospital();
+        let mut text = String::from("timestamp,user_id,patient_id,action\n");
+        for i in 0..(20 + next(60)) {
+            if next(3) == 0 {
+                text.push_str(bad[next(bad.len() as u64) as usize]);
+            } else {
+                let (u, p) = [("d1", "P2"), ("n1", "P1"), ("x1", "P4")][next(3) as usize];
+                text.push_str(&format!("2026-11-{:02} {:02}:{:02}:00,{u},{p},view", 20 + next(9), next(24), i % 60));
+            }
+            text.push('\n');
+        }
+        b.file("access_log.csv", &text);
+        let run = b.detect(&["--max-reject-share", "1"]);
+        assert_eq!(run.code(), 0, "round {round}: {}", run.stderr());
+        let s = run.summary();
+        let n = |k: &str| s[k].as_u64().unwrap();
+        assert_eq!(n("events_read"), n("events_scored") + n("events_rejected"), "round {round}: {s}");
+        assert_eq!(n("events_read"), text.lines().count() as u64 - 1, "round {round}: every line is a row");
+    }
+}
