@@ -439,6 +439,15 @@ impl Events {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_reservation_for_a_lying_row_count_fails_instead_of_aborting() {
+        let mut e = Events::default();
+        // What a Parquet footer claiming 2^60 rows would ask for.
+        assert!(e.try_reserve(1 << 60).is_err());
+        assert!(e.try_reserve(1000).is_ok());
+        assert!(e.user.capacity() >= 1000 && e.ts.capacity() >= 1000);
+    }
+
     /// Appends a view without a patient by `user` at `ts`, from input line `line`.
     fn view(e: &mut Events, user: Code, ts: i64, line: u64) {
         e.user.push(user);
