@@ -275,6 +275,20 @@ pub struct DetectArgs {
     /// memory. Not used with --state (a night's history is held in memory).
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
     pub partition_events: u64,
+
+    /// Stop with exit code 1, writing nothing, when more than this share
+    /// (0 to 1) of any table's rows is rejected: a broken nightly feed
+    /// fails the job loudly. Overrides input.max_reject_share (default
+    /// 0.05); 1 never stops.
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    pub max_reject_share: Option<f64>,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a share; expected a number from 0 to 1, like 0.05")),
+    }
 }
 
 /// Severity threshold of `--fail-on`.

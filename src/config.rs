@@ -569,6 +569,30 @@ impl Default for NamesParams {
     }
 }
 
+/// What input ingest accepts, and when a run gives up on a table.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InputParams {
+    /// Access-log rows stamped before 1 January of this year are rejected
+    /// (a clock reset, a placeholder date).
+    pub min_year: i32,
+    /// Access-log rows stamped more than this many days after the newest
+    /// input file's modification time, or after the run's own clock, are
+    /// rejected: one row from a wrong clock must not move the window or
+    /// the state's retention.
+    pub max_days_ahead: u32,
+    /// The run stops (exit code 1) when more than this share of a table's
+    /// rows is rejected: a nightly feed that is garbage fails loudly.
+    /// 1 never stops.
+    pub max_reject_share: f64,
+}
+
+impl Default for InputParams {
+    fn default() -> Self {
+        Self { min_year: 1900, max_days_ahead: 1, max_reject_share: 0.05 }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ConfigFile {
@@ -580,6 +604,7 @@ struct ConfigFile {
     score: ScoreParams,
     roles: RoleParams,
     names: NamesParams,
+    input: InputParams,
 }
 
 /// A validated run configuration.
@@ -602,6 +627,8 @@ pub struct Config {
     pub roles: RoleParams,
     /// Name-matching settings (nicknames).
     pub names: NamesParams,
+    /// Input acceptance: plausible timestamps, reject threshold.
+    pub input: InputParams,
 }
 
 impl Default for Config {
@@ -615,6 +642,7 @@ impl Default for Config {
             score: ScoreParams::default(),
             roles: RoleParams::default(),
             names: NamesParams::default(),
+            input: InputParams::default(),
         }
     }
 }
@@ -686,6 +714,7 @@ impl Config {
             score: file.score,
             roles: file.roles,
             names: file.names,
+            input: file.input,
         };
         config.check()?;
         Ok(config)
@@ -783,6 +812,21 @@ impl Config {
                 key: "names.nicknames",
                 value: format!("{group:?}"),
                 expected: "groups of two or more names, each with letters",
+            });
+        }
+        let i = &self.input;
+        if !(1..=9999).contains(&i.min_year) || i.max_days_ahead > 36_600 {
+            return Err(ConfigError::OutOfRange {
+                key: "input.min_year/max_days_ahead",
+                value: format!("{}/{}", i.min_year, i.max_days_ahead),
+                expected: "a year from 1 to 9999 and at most 36600 days",
+            });
+        }
+        if !(0.0..=1.0).contains(&i.max_reject_share) {
+            return Err(ConfigError::OutOfRange {
+                key: "input.max_reject_share",
+                value: i.max_reject_share.to_string(),
+                expected: "a share from 0 to 1",
             });
         }
         Ok(())

@@ -29,6 +29,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether another ehrwatch run holds the state or output folder
+    /// (exit code 4: nothing was written; run again later).
+    pub fn is_locked(&self) -> bool {
+        matches!(self, Error::State(StateError::Locked { .. }) | Error::Output(OutputError::Locked { .. }))
+    }
+
     /// Whether the user can fix it by changing the input, configuration or
     /// arguments (exit code 1), as opposed to an environment or internal
     /// failure (exit code 2).
@@ -36,7 +42,9 @@ impl Error {
         match self {
             // The incremental state failing to load, or the spill files
             // failing to be written or read back, is the environment's fault.
-            Error::Ingest(IngestError::History(_) | IngestError::Spill { .. }) => false,
+            Error::Ingest(IngestError::History(_) | IngestError::Spill { .. } | IngestError::OutOfMemory { .. }) => {
+                false
+            }
             Error::Ingest(_) | Error::Config(_) => true,
             Error::State(e) => e.is_user_error(),
             Error::Simulate(e) => {

@@ -1,7 +1,8 @@
 //! The `ehrwatch` binary: parse arguments, run, map the outcome to an exit
 //! code. Exit codes: 0 success, 1 bad input/configuration/usage, 2 internal
 //! or environment failure, 3 `detect --fail-on` found alerts at or above its
-//! severity (the outputs are written).
+//! severity (the outputs are written), 4 another run holds the output or
+//! state folder (nothing was written).
 
 mod cli;
 
@@ -24,6 +25,9 @@ const USER_ERROR: u8 = 1;
 const INTERNAL_ERROR: u8 = 2;
 /// `detect --fail-on SEVERITY` wrote alerts of that severity or higher.
 const ALERTS_AT_SEVERITY: u8 = 3;
+/// Another ehrwatch run holds the `--out` or `--state` folder; this run
+/// wrote nothing.
+const FOLDER_IN_USE: u8 = 4;
 
 fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     let mut config = match &args.config {
@@ -32,6 +36,9 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     };
     if let Some(tz) = &args.timezone {
         config.timezone = parse_timezone(tz)?;
+    }
+    if let Some(share) = args.max_reject_share {
+        config.input.max_reject_share = share;
     }
     let pseudonymizer = args.pseudonymize_key.as_deref().map(read_key);
     let window = match (args.last, args.from, args.to) {
@@ -55,6 +62,13 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
         partition_events: args.partition_events,
     };
     let summary = run_detect(&req, &Progress::new(!quiet))?;
+    if !summary.duplicate_files.is_empty() {
+        eprintln!(
+            "ehrwatch: warning: {} input files repeat an earlier file's bytes and were read once; see duplicate_files in {}",
+            summary.duplicate_files.len(),
+            args.out.join("summary.json").display()
+        );
+    }
     if let Some(r) = summary.reviewed.as_ref().filter(|r| r.rows_rejected > 0) {
         eprintln!(
             "ehrwatch: warning: {} of {} rows of {} could not be used; see {} (table \"reviewed\")",
@@ -112,6 +126,17 @@ fn fail(msg: String, code: u8) -> ! {
 fn read_key(path: &std::path::Path) -> Pseudonymizer {
     let bytes = std::fs::read(path)
         .unwrap_or_else(|e| fail(format!("--pseudonymize-key {}: cannot read: {e}", path.display()), USER_ERROR));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode() & 0o777);
+        if mode & 0o044 != 0 {
+            eprintln!(
+                "ehrwatch: warning: --pseudonymize-key {} is readable by others (mode {mode:o}); whoever reads it can link tokens to ids: chmod 600 it",
+                path.display()
+            );
+        }
+    }
     Pseudonymizer::from_key_file_bytes(&bytes).unwrap_or_else(|| {
         fail(
             format!(
@@ -258,7 +283,13 @@ fn main() -> ExitCode {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
             eprintln!("ehrwatch: error: {e:#}");
-            ExitCode::from(if e.is_user_error() { USER_ERROR } else { INTERNAL_ERROR })
+            ExitCode::from(if e.is_locked() {
+                FOLDER_IN_USE
+            } else if e.is_user_error() {
+                USER_ERROR
+            } else {
+                INTERNAL_ERROR
+            })
         }
         Err(_) => ExitCode::from(INTERNAL_ERROR),
     }

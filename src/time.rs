@@ -92,9 +92,37 @@ pub fn days_from_epoch(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch is a date")).num_days() as i32
 }
 
-/// The date of a count of days since 1970-01-01.
+/// Days since 1970-01-01 of 0001-01-01, the first day ehrwatch reads.
+pub const MIN_SUPPORTED_DAY: i64 = -719_162;
+/// Days since 1970-01-01 of 9999-12-31, the last day ehrwatch reads: every
+/// date it holds formats as four-digit `YYYY-MM-DD`.
+pub const MAX_SUPPORTED_DAY: i64 = 2_932_896;
+/// UTC microseconds of 0001-01-01T00:00:00Z.
+pub const MIN_SUPPORTED_MICROS: i64 = MIN_SUPPORTED_DAY * MICROS_PER_DAY;
+/// UTC microseconds of 9999-12-31T23:59:59.999999Z.
+pub const MAX_SUPPORTED_MICROS: i64 = (MAX_SUPPORTED_DAY + 1) * MICROS_PER_DAY - 1;
+
+/// The date of a count of days since 1970-01-01, when it lies in years
+/// 0001 to 9999; `None` outside (input values: reject the row).
+pub fn checked_date_from_days(days: i64) -> Option<NaiveDate> {
+    if !(MIN_SUPPORTED_DAY..=MAX_SUPPORTED_DAY).contains(&days) {
+        return None;
+    }
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).ok()?)
+}
+
+/// Whether UTC (or local wall-clock) microseconds lie in years 0001 to
+/// 9999, where every conversion and format is defined.
+pub fn is_supported_micros(micros: i64) -> bool {
+    (MIN_SUPPORTED_MICROS..=MAX_SUPPORTED_MICROS).contains(&micros)
+}
+
+/// The date of a count of days since 1970-01-01, clamped to years 0001 to
+/// 9999 (ingest rejects anything outside, so the clamp never bites on
+/// accepted data; it keeps a bug from becoming a panic).
 pub fn date_from_days(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch is a date") + chrono::Duration::days(days as i64)
+    let clamped = i64::from(days).clamp(MIN_SUPPORTED_DAY, MAX_SUPPORTED_DAY);
+    checked_date_from_days(clamped).unwrap_or(NaiveDate::MIN)
 }
 
 /// Parses a date column value: `YYYY-MM-DD`, or a timestamp whose date part is
@@ -102,11 +130,14 @@ pub fn date_from_days(days: i32) -> NaiveDate {
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let t = s.trim();
     let b = t.as_bytes();
-    if b.len() == 10 {
-        return parse_ymd(b);
-    }
-    parse_timestamp(t).ok()?;
-    parse_ymd(b)
+    // Year 0000 is a placeholder, not a date: ehrwatch reads 0001-9999.
+    let d = if b.len() == 10 {
+        parse_ymd(b)
+    } else {
+        parse_timestamp(t).ok()?;
+        parse_ymd(b)
+    }?;
+    (d.year() >= 1).then_some(d)
 }
 
 /// Parses a timestamp in one of the contract's forms. Returns `Err(())` on
@@ -331,14 +362,41 @@ pub fn format_local_minute(local: i64) -> String {
     }
 }
 
+/// Formats local wall-clock microseconds with a chrono pattern; empty
+/// outside chrono's range. Callers pick the fields they want by pattern,
+/// never by slicing a formatted string (a date past year 9999 is longer).
+fn format_local_with(local: i64, pattern: &str) -> String {
+    let secs = local.div_euclid(MICROS_PER_SEC);
+    match DateTime::from_timestamp(secs, 0) {
+        Some(dt) => dt.naive_utc().format(pattern).to_string(),
+        None => String::new(),
+    }
+}
+
+/// The local day of local wall-clock microseconds, `YYYY-MM-DD`.
+pub fn format_local_date(local: i64) -> String {
+    format_local_with(local, "%Y-%m-%d")
+}
+
+/// The time of day of local wall-clock microseconds, `HH:MM`.
+pub fn format_local_clock(local: i64) -> String {
+    format_local_with(local, "%H:%M")
+}
+
+/// Month, day and time of local wall-clock microseconds, `MM-DD HH:MM`.
+pub fn format_local_month_minute(local: i64) -> String {
+    format_local_with(local, "%m-%d %H:%M")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn days_from_civil_agrees_with_chrono_on_every_day_and_rejects_what_chrono_rejects() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
         for days in -800_000..800_000 {
-            let d = date_from_days(days);
+            let d = epoch + chrono::Duration::days(days as i64);
             let text = d.format("%Y-%m-%d").to_string();
             if text.len() == 10 {
                 assert_eq!(ymd_days(text.as_bytes()), Some(days), "{text}");
@@ -422,6 +480,75 @@ mod tests {
         let lt = LocalTime::from_local_micros(local("2026-11-28 10:00:00"));
         assert_eq!(lt.weekday, 5);
         assert!(lt.is_weekend());
+    }
+
+    /// Seeded random inputs (valid timestamps, mutated ones, arbitrary
+    /// bytes): the parsers never panic, and whatever parses is a date
+    /// chrono agrees with.
+    #[test]
+    fn parsers_survive_arbitrary_input() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(17);
+        let alphabet = b"0123456789-:T Zz+.,/ \xc3\xa9\xff";
+        for _ in 0..200_000 {
+            let mut b: Vec<u8> = if rng.gen_bool(0.5) {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                    rng.gen_range(0..10_000),
+                    rng.gen_range(0..14),
+                    rng.gen_range(0..33),
+                    rng.gen_range(0..26),
+                    rng.gen_range(0..61),
+                    rng.gen_range(0..61)
+                )
+                .into_bytes()
+            } else {
+                (0..rng.gen_range(0..32)).map(|_| alphabet[rng.gen_range(0..alphabet.len())]).collect()
+            };
+            for _ in 0..rng.gen_range(0..3) {
+                if !b.is_empty() {
+                    let i = rng.gen_range(0..b.len());
+                    b[i] = alphabet[rng.gen_range(0..alphabet.len())];
+                }
+            }
+            let s = String::from_utf8_lossy(&b);
+            if let Ok(Timestamp::Local(l) | Timestamp::Utc(l)) = parse_timestamp(&s) {
+                let day = l.div_euclid(MICROS_PER_DAY);
+                // Four-digit years only; year 0000 parses here and is
+                // rejected by ingest (`ingest::fields::timestamp`).
+                assert!((MIN_SUPPORTED_DAY - 367..=MAX_SUPPORTED_DAY + 1).contains(&day), "{s}");
+            }
+            if let Some(d) = parse_date(&s) {
+                assert!(d.year() >= 1 && d.year() <= 9999, "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn date_and_clock_parts_are_formatted_not_sliced() {
+        let l = local("2026-11-28 02:14:00");
+        assert_eq!(format_local_date(l), "2026-11-28");
+        assert_eq!(format_local_clock(l), "02:14");
+        assert_eq!(format_local_month_minute(l), "11-28 02:14");
+        for extreme in [i64::MAX, i64::MIN, MAX_SUPPORTED_MICROS * 20, -MAX_SUPPORTED_MICROS * 20] {
+            // Past chrono's range: empty, or a long year; never a panic.
+            let _ = (format_local_date(extreme), format_local_clock(extreme), format_local_minute(extreme));
+        }
+    }
+
+    #[test]
+    fn extreme_day_counts_neither_panic_nor_wrap() {
+        assert_eq!(checked_date_from_days(0), NaiveDate::from_ymd_opt(1970, 1, 1));
+        assert_eq!(checked_date_from_days(MIN_SUPPORTED_DAY), NaiveDate::from_ymd_opt(1, 1, 1));
+        assert_eq!(checked_date_from_days(MAX_SUPPORTED_DAY), NaiveDate::from_ymd_opt(9999, 12, 31));
+        for bad in [MAX_SUPPORTED_DAY + 1, MIN_SUPPORTED_DAY - 1, 2_000_000_000, i64::from(i32::MIN), i64::MAX] {
+            assert_eq!(checked_date_from_days(bad), None, "{bad}");
+        }
+        // hire_date = 2e9 days from a Parquet date32 column: clamped, no panic.
+        assert_eq!(date_from_days(2_000_000_000), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap());
+        assert_eq!(date_from_days(i32::MIN), NaiveDate::from_ymd_opt(1, 1, 1).unwrap());
+        assert!(is_supported_micros(0) && !is_supported_micros(MAX_SUPPORTED_MICROS + 1));
+        assert_eq!(ZoneCache::new(chrono_tz::UTC).format_local(MAX_SUPPORTED_MICROS), "9999-12-31T23:59:59+00:00");
     }
 
     #[test]

@@ -36,12 +36,18 @@ pub fn find(headers: &[String], names: &[&str]) -> Option<usize> {
     names.iter().find_map(|n| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(n)))
 }
 
+/// A header for an error message: its number of columns, never its text
+/// (a file without a header has a patient's row there).
+pub fn header_shape(headers: &[String]) -> String {
+    format!("{} columns, none named so; is the first line a header?", headers.len())
+}
+
 /// A required column's index, or an error naming the file and what it has.
 pub fn require(file: &Path, headers: &[String], names: &[&str]) -> Result<usize, ImportError> {
     find(headers, names).ok_or_else(|| ImportError::MissingColumn {
         file: file.to_path_buf(),
         column: names.join("\" or \""),
-        found: headers.join(", "),
+        found: header_shape(headers),
     })
 }
 

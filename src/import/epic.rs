@@ -218,7 +218,7 @@ fn columns(plan: &EpicPlan, file: &Path, h: &[String]) -> Result<Columns, Import
             return Err(ImportError::MissingColumn {
                 file: file.to_path_buf(),
                 column: "METRIC_ID".into(),
-                found: h.join(", "),
+                found: delimited::header_shape(h),
             });
         }
         if plan.metric_names.is_none() {

@@ -2,6 +2,7 @@
 
 use super::columns::{optional, required, ColumnSpec};
 use super::fields::{boolean, required_text, timestamp, FieldError};
+use super::plausible::Plausible;
 use super::report::IngestReport;
 use super::source::{Cell, Row};
 use crate::model::{Action, DataCategory, Dictionaries, Events, NONE};
@@ -69,19 +70,21 @@ pub fn accept(
     report: &mut IngestReport,
     zone: &mut ZoneCache,
     sessions: &mut Sessions,
+    plausible: &Plausible,
 ) -> Result<(), FieldError> {
     let c = row.cells;
     let ts = timestamp(c[0], "timestamp", zone)?.ok_or_else(|| FieldError::missing("timestamp"))?;
+    let ts = plausible.check(ts)?;
     let user = required_text(c[1], "user_id")?;
     let action_text = required_text(c[3], "action")?;
     let action = Action::parse(&action_text);
     let has_patient = c[2].is_some();
     if let Some(a) = action {
         if a.needs_patient() && !has_patient {
-            return Err(FieldError {
-                column: "patient_id",
-                reason: format!("missing patient_id; a {} needs the patient whose record was touched", a.as_str()),
-            });
+            return Err(FieldError::new(
+                "patient_id",
+                format!("missing patient_id; a {} needs the patient whose record was touched", a.as_str()),
+            ));
         }
     }
     let category = match c[4] {

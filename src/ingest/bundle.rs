@@ -11,12 +11,14 @@ use super::columns::ColumnSpec;
 use super::error::IngestError;
 use super::fields::FieldError;
 use super::history::{merge_history, History};
+use super::plausible::Plausible;
 use super::rejects::{RejectedRow, Rejects};
 use super::report::{FileReport, IngestReport, SkippedTable};
 use super::source::{
     locate, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, read_parquet_rows, CsvChunk, Row, TableFiles,
 };
 use super::{access_log, contacts, encounters, patients, roster};
+use crate::config::InputParams;
 use crate::model::{Code, Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster};
 use crate::progress::Progress;
 use crate::time::ZoneCache;
@@ -72,6 +74,7 @@ fn read_table(
     progress: &crate::progress::StageBar,
     accept: &mut dyn FnMut(&Row<'_>, u32) -> Result<(), FieldError>,
 ) -> Result<(), IngestError> {
+    report.duplicate_files.extend(files.duplicates.iter().cloned());
     for (path, shown) in files.files.iter().zip(&files.display) {
         read_source(files.table, shown, report, rejects, progress, accept, &mut |on_row| {
             read_file(path, specs, on_row)
@@ -96,7 +99,7 @@ fn read_source(
         FileReport { table, path: shown.to_string(), rows_read: 0, rows_accepted: 0, rows_rejected: 0 };
     let rows = read(&mut |row: Row<'_>| {
         let outcome = match &row.malformed {
-            Some(m) => Err(FieldError { column: "", reason: m.clone() }),
+            Some(m) => Err(FieldError::new("", m.clone())),
             None => accept(&row, file_index),
         };
         match outcome {
@@ -109,6 +112,7 @@ fn read_source(
                     line: row.line,
                     column: e.column.to_string(),
                     reason: e.reason,
+                    value: e.value,
                     raw: row.raw(),
                 });
             }
@@ -171,8 +175,11 @@ fn merge_counts(into: &mut std::collections::BTreeMap<String, u64>, from: std::c
 /// (`super::spill`). Parts arrive in input order, so a sink that keeps
 /// that order per user gives the same (user, time, input order) sort.
 pub(super) trait EventSink: Send {
-    /// A hint that about `n` more events will be appended.
-    fn reserve(&mut self, _n: usize) {}
+    /// A hint that about `n` more events will be appended; an allocation
+    /// that fails is an error, not an abort.
+    fn reserve(&mut self, _n: usize) -> Result<(), IngestError> {
+        Ok(())
+    }
     /// Takes one part's events, in input order, with their ids recoded into
     /// the shared codes by `maps`.
     fn append(&mut self, part: Events, maps: &Recode) -> Result<(), IngestError>;
@@ -181,8 +188,8 @@ pub(super) trait EventSink: Send {
 }
 
 impl EventSink for Events {
-    fn reserve(&mut self, n: usize) {
-        Events::reserve(self, n);
+    fn reserve(&mut self, n: usize) -> Result<(), IngestError> {
+        self.try_reserve(n).map_err(|_| IngestError::OutOfMemory { events: n as u64 })
     }
 
     fn append(&mut self, part: Events, maps: &Recode) -> Result<(), IngestError> {
@@ -217,6 +224,7 @@ fn read_piece(
     k: usize,
     piece: &Piece,
     tz: Tz,
+    plausible: Plausible,
     bar: &crate::progress::StageBar,
     mut on_full: Option<OnFull<'_>>,
 ) -> Result<PartialLog, IngestError> {
@@ -233,7 +241,7 @@ fn read_piece(
         &mut part.rejects,
         bar,
         &mut |row, file_index| {
-            access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions)?;
+            access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions, &plausible)?;
             if let Some((limit, hand_over)) = on_full.as_mut() {
                 if events.len() >= *limit && failed.is_none() {
                     failed = hand_over(dict, events).err();
@@ -262,6 +270,7 @@ fn read_streamed(
     files: &TableFiles,
     k: usize,
     tz: Tz,
+    plausible: Plausible,
     bar: &crate::progress::StageBar,
     unit_rows: usize,
     to: Merge<'_>,
@@ -275,7 +284,7 @@ fn read_streamed(
         e.source_file.iter_mut().for_each(|f| *f += file_index);
         sink.append(e, &maps)
     };
-    let mut part = read_piece(files, k, &Piece::Stream, tz, bar, Some((unit_rows, &mut send)))?;
+    let mut part = read_piece(files, k, &Piece::Stream, tz, plausible, bar, Some((unit_rows, &mut send)))?;
     send(&part.dict, &mut part.events)?;
     merge_partial(part, dict, sink, report, rejects)
 }
@@ -306,7 +315,7 @@ fn merge_partial(
     let mut e = part.events;
     e.source_file.iter_mut().for_each(|f| *f += file_index);
     sink.append(e, &maps)?;
-    rejects.rows.extend(part.rejects.rows);
+    rejects.extend(part.rejects);
     merge_counts(&mut report.other_actions, part.counts.other_actions);
     merge_counts(&mut report.other_categories, part.counts.other_categories);
     Ok(())
@@ -321,6 +330,10 @@ fn skipped(table: &'static str, disables: &str) -> SkippedTable {
 /// in a spilled run, a larger file that can only be read from start to
 /// end (gzip, quoted CSV) is merged every this many events.
 pub(super) const UNIT_ROWS: usize = 4 << 20;
+
+/// Most rows a Parquet file is believed to hold per byte of its size, for
+/// up-front reservations and for cutting it into pieces.
+const MAX_ROWS_PER_BYTE: u64 = 8;
 
 /// How one part of the access log is read.
 #[derive(Debug, Clone)]
@@ -380,9 +393,10 @@ pub(super) fn plan_pieces(
     Ok(pieces)
 }
 
-/// Reads a bundle folder. `tz` reads naive timestamps.
+/// Reads a bundle folder. `tz` reads naive timestamps; access-log
+/// timestamps are checked against the default [`InputParams`].
 pub fn read_bundle(dir: &Path, tz: Tz, progress: &Progress) -> Result<Ingested, IngestError> {
-    read_bundle_with_history(dir, tz, progress, None)
+    read_bundle_with_history(dir, tz, progress, None, &InputParams::default())
 }
 
 /// Reads a bundle folder with earlier runs' events (the incremental state)
@@ -395,9 +409,10 @@ pub fn read_bundle_with_history(
     tz: Tz,
     progress: &Progress,
     history: Option<&dyn History>,
+    input: &InputParams,
 ) -> Result<Ingested, IngestError> {
     let mut events = Events::default();
-    let mut data = read_bundle_into(dir, tz, progress, history, &mut events, Parts::IN_MEMORY)?;
+    let mut data = read_bundle_into(dir, tz, progress, history, &mut events, Parts::IN_MEMORY, input)?;
     data.events = events;
     Ok(data)
 }
@@ -429,6 +444,7 @@ pub(super) fn read_bundle_into(
     history: Option<&dyn History>,
     sink: &mut dyn EventSink,
     parts: Parts,
+    input: &InputParams,
 ) -> Result<Ingested, IngestError> {
     let unit_rows = parts.rows;
     if !dir.is_dir() {
@@ -436,6 +452,8 @@ pub(super) fn read_bundle_into(
     }
     let access_files =
         locate(dir, "access_log")?.ok_or(IngestError::MissingTable { dir: dir.to_path_buf(), table: "access_log" })?;
+    let plausible = Plausible::for_files(&access_files.files, input, std::time::SystemTime::now());
+    let access_duplicates = access_files.duplicates.clone();
     let mut dict = Dictionaries::default();
     let mut report = IngestReport::default();
     let mut rejects = Rejects::default();
@@ -515,9 +533,19 @@ pub(super) fn read_bundle_into(
     // Parquet metadata gives the row counts up front: columns allocated
     // once at their final size, instead of doubling (and copying) as files
     // are merged, which at 100 M events is seconds and gigabytes.
-    let file_rows: Vec<Option<u64>> = access_files.files.par_iter().map(|f| parquet_rows(f)).collect();
+    // A footer's count is believed only as far as the file's size allows
+    // (a row takes at least a bit or so in any column that varies; the
+    // bound is generous), so a lying footer cannot reserve gigabytes.
+    let file_rows: Vec<Option<u64>> = access_files
+        .files
+        .par_iter()
+        .map(|f| {
+            let bytes = std::fs::metadata(f).map_or(0, |m| m.len());
+            parquet_rows(f).map(|rows| rows.min(bytes.saturating_mul(MAX_ROWS_PER_BYTE)))
+        })
+        .collect();
     let known_rows: u64 = file_rows.iter().flatten().sum();
-    sink.reserve(known_rows as usize + history.map_or(0, |h| h.events()));
+    sink.reserve(usize::try_from(known_rows).unwrap_or(usize::MAX).saturating_add(history.map_or(0, |h| h.events())))?;
     // The access log's files (one per day, typically) are read in parallel,
     // each into its own dictionaries, then merged in file order: interning a
     // file's values in their order of first appearance after the previous
@@ -530,7 +558,7 @@ pub(super) fn read_bundle_into(
     // large Parquet files into row ranges.
     let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows, parts.bounded)?;
     let read_batch = |batch: &[(usize, Piece)]| -> Vec<Result<PartialLog, IngestError>> {
-        batch.par_iter().map(|(k, piece)| read_piece(&access_files, *k, piece, tz, &bar, None)).collect()
+        batch.par_iter().map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, None)).collect()
     };
     // Pieces read in parallel, a batch at a time; a streamed file alone.
     let mut groups: Vec<&[(usize, Piece)]> = Vec::new();
@@ -568,13 +596,14 @@ pub(super) fn read_bundle_into(
     for group in groups {
         if let [(k, Piece::Stream)] = group {
             let target = Merge { dict: &mut dict, sink: &mut *sink, report: &mut report, rejects: &mut rejects };
-            read_streamed(&access_files, *k, tz, &bar, unit_rows, target)?;
+            read_streamed(&access_files, *k, tz, plausible, &bar, unit_rows, target)?;
             continue;
         }
         for part in read_batch(group) {
             merge_partial(part?, &mut dict, sink, &mut report, &mut rejects)?;
         }
     }
+    report.duplicate_files.extend(access_duplicates);
     let access_reports = &report.files[first_access_file..];
     report.events_read = access_reports.iter().map(|f| f.rows_read).sum();
     report.events_accepted = access_reports.iter().map(|f| f.rows_accepted).sum();

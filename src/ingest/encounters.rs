@@ -29,16 +29,13 @@ pub fn accept(
     let c = row.cells;
     let id = required_text(c[0], "encounter_id")?;
     if let Some(first) = seen.get(&*id) {
-        return Err(FieldError {
-            column: "encounter_id",
-            reason: format!("duplicate encounter_id; first defined on line {first}"),
-        });
+        return Err(FieldError::new("encounter_id", format!("duplicate encounter_id; first defined on line {first}")));
     }
     let patient = required_text(c[1], "patient_id")?;
     let start = timestamp(c[3], "start", zone)?.ok_or_else(|| FieldError::missing("start"))?;
     let end = timestamp(c[4], "end", zone)?;
     if end.is_some_and(|e| e < start) {
-        return Err(FieldError { column: "end", reason: "end is before start".to_string() });
+        return Err(FieldError::new("end", "end is before start".to_string()));
     }
     seen.insert(id.to_string(), row.line);
     out.push(Encounter {

@@ -35,6 +35,30 @@ pub enum IngestError {
         /// The columns the file has.
         found: String,
     },
+    /// A contract column is named twice in one header.
+    #[error("{file}: column \"{column}\" appears twice in the header (columns {first} and {second}); keep one")]
+    DuplicateColumn {
+        /// The file.
+        file: PathBuf,
+        /// The column.
+        column: &'static str,
+        /// 1-based position of its first occurrence.
+        first: usize,
+        /// 1-based position of the second.
+        second: usize,
+    },
+    /// A Parquet column's type cannot hold its contract field.
+    #[error("{file}: column \"{column}\" is of type {found}; expected {expected}")]
+    ColumnType {
+        /// The file.
+        file: PathBuf,
+        /// The column.
+        column: &'static str,
+        /// Its Parquet (polars) type.
+        found: String,
+        /// What the contract field needs.
+        expected: &'static str,
+    },
     /// The file has no header line.
     #[error("{0}: file is empty; expected a header line")]
     EmptyFile(PathBuf),
@@ -57,6 +81,12 @@ pub enum IngestError {
         /// What went wrong.
         message: String,
     },
+    /// Memory for the access log could not be allocated.
+    #[error("cannot allocate memory for {events} events; lower --partition-events so the log is processed a part at a time, or check the Parquet files' row counts")]
+    OutOfMemory {
+        /// Events the allocation was for.
+        events: u64,
+    },
     /// A Parquet file could not be read.
     #[error("{file}: not a readable Parquet file: {message}")]
     Parquet {
@@ -64,6 +94,23 @@ pub enum IngestError {
         file: PathBuf,
         /// What polars said.
         message: String,
+    },
+    /// Too large a share of a table's rows was rejected: the feed is
+    /// broken, and alerts from what is left would mislead.
+    #[error("{table}: {rejected} of {read} rows rejected ({percent:.1}%), more than input.max_reject_share ({limit:.1}%){most}; nothing was written; fix the feed, or raise --max-reject-share")]
+    TooManyRejected {
+        /// The table.
+        table: &'static str,
+        /// Rows rejected.
+        rejected: u64,
+        /// Rows read.
+        read: u64,
+        /// `rejected / read`, percent.
+        percent: f64,
+        /// The limit, percent.
+        limit: f64,
+        /// ", mostly for column X", or empty.
+        most: String,
     },
     /// The table exists in two forms.
     #[error("input bundle {dir}: table {table} is given twice ({first} and {second}); keep one")]

@@ -3,7 +3,10 @@
 use chrono::NaiveDate;
 
 use super::source::Cell;
-use crate::time::{parse_date, parse_timestamp, ZoneCache, DATE_EXPECTED, TIMESTAMP_EXPECTED};
+use crate::time::{
+    checked_date_from_days, is_supported_micros, parse_date, parse_timestamp, ZoneCache, DATE_EXPECTED,
+    TIMESTAMP_EXPECTED,
+};
 
 /// A cell that could not be read.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,18 +15,37 @@ pub struct FieldError {
     pub column: &'static str,
     /// What was wrong and what was expected.
     pub reason: String,
+    /// The input value as quoted in `reason` (with its quotes), if any: a
+    /// pseudonymized run writes the reason without it.
+    pub value: Option<String>,
 }
 
 impl FieldError {
     /// A required value is absent.
     pub fn missing(column: &'static str) -> Self {
-        Self { column, reason: format!("missing {column}; a value is required") }
+        Self { column, reason: format!("missing {column}; a value is required"), value: None }
+    }
+
+    /// A date or time outside years 0001 to 9999 (or one whose unit
+    /// conversion overflows). The value is not repeated: it is the row's
+    /// `raw`, and an overflowing one has no faithful text.
+    pub fn out_of_range(column: &'static str) -> Self {
+        Self { column, reason: format!("{column} is outside the years 0001 to 9999 ehrwatch reads"), value: None }
+    }
+
+    /// A problem stated without any input value.
+    pub fn new(column: &'static str, reason: impl Into<String>) -> Self {
+        Self { column, reason: reason.into(), value: None }
     }
 
     /// A value of the wrong form.
     pub fn invalid(column: &'static str, value: &Cell<'_>, expected: &str) -> Self {
         let shown: String = value.to_text().chars().take(60).collect();
-        Self { column, reason: format!("{column} \"{shown}\" is not valid; {expected}") }
+        Self {
+            column,
+            reason: format!("{column} \"{shown}\" is not valid; {expected}"),
+            value: Some(format!("\"{shown}\"")),
+        }
     }
 }
 
@@ -69,13 +91,35 @@ pub fn timestamp(
     column: &'static str,
     zone: &mut ZoneCache,
 ) -> Result<Option<i64>, FieldError> {
+    // Checked before any zone conversion, so no arithmetic on an extreme
+    // value can overflow; the year range keeps every format four-digit.
+    let supported = |micros: i64| -> Result<i64, FieldError> {
+        if is_supported_micros(micros) {
+            Ok(micros)
+        } else {
+            Err(FieldError::out_of_range(column))
+        }
+    };
     match cell {
         None => Ok(None),
-        Some(Cell::Instant(u)) => Ok(Some(u)),
-        Some(Cell::Naive(l)) => Ok(Some(zone.to_utc(l))),
-        Some(Cell::Date(d)) => Ok(Some(zone.to_utc(i64::from(d) * crate::time::MICROS_PER_DAY))),
+        Some(Cell::Instant(u)) => supported(u).map(Some),
+        Some(Cell::Naive(l)) => Ok(Some(zone.to_utc(supported(l)?))),
+        Some(Cell::Date(d)) => {
+            let day = i64::from(d);
+            if checked_date_from_days(day).is_none() {
+                return Err(FieldError::out_of_range(column));
+            }
+            Ok(Some(zone.to_utc(day * crate::time::MICROS_PER_DAY)))
+        }
+        Some(Cell::OutOfRange) => Err(FieldError::out_of_range(column)),
         Some(c @ Cell::Str(s)) => match parse_timestamp(s) {
-            Ok(ts) => Ok(Some(zone.resolve(ts))),
+            Ok(ts) => {
+                let raw = match ts {
+                    crate::time::Timestamp::Utc(u) | crate::time::Timestamp::Local(u) => u,
+                };
+                supported(raw)?;
+                Ok(Some(supported(zone.resolve(ts))?))
+            }
             Err(()) => Err(FieldError::invalid(column, &c, TIMESTAMP_EXPECTED)),
         },
         Some(other) => Err(FieldError::invalid(column, &other, TIMESTAMP_EXPECTED)),
@@ -86,10 +130,13 @@ pub fn timestamp(
 pub fn date(cell: Option<Cell<'_>>, column: &'static str) -> Result<Option<NaiveDate>, FieldError> {
     match cell {
         None => Ok(None),
-        Some(Cell::Date(d)) => Ok(Some(crate::time::date_from_days(d))),
+        Some(Cell::Date(d)) => checked_date_from_days(i64::from(d)).map(Some).ok_or(FieldError::out_of_range(column)),
         Some(Cell::Naive(l)) | Some(Cell::Instant(l)) => {
-            Ok(Some(crate::time::date_from_days(l.div_euclid(crate::time::MICROS_PER_DAY) as i32)))
+            checked_date_from_days(l.div_euclid(crate::time::MICROS_PER_DAY))
+                .map(Some)
+                .ok_or(FieldError::out_of_range(column))
         }
+        Some(Cell::OutOfRange) => Err(FieldError::out_of_range(column)),
         Some(c @ Cell::Str(s)) => parse_date(s).map(Some).ok_or_else(|| FieldError::invalid(column, &c, DATE_EXPECTED)),
         Some(other) => Err(FieldError::invalid(column, &other, DATE_EXPECTED)),
     }

@@ -19,6 +19,7 @@ mod estimate;
 mod fields;
 mod history;
 mod patients;
+mod plausible;
 mod rejects;
 mod report;
 mod reviewed;
@@ -30,6 +31,7 @@ pub use bundle::{read_bundle, read_bundle_with_history, Ingested};
 pub use error::IngestError;
 pub use estimate::estimate_events;
 pub use history::{History, HistoryError, HistoryPart, HISTORY_FILE};
+pub use plausible::Plausible;
 pub use rejects::{RejectedRow, Rejects};
 pub use report::{FileReport, IngestReport, SkippedTable};
 pub use reviewed::{read_reviewed, Review, Reviews, Verdict};
@@ -44,6 +46,19 @@ pub fn access_log_files(dir: &std::path::Path) -> Result<Vec<(std::path::PathBuf
     let files = source::locate(dir, "access_log")?
         .ok_or(IngestError::MissingTable { dir: dir.to_path_buf(), table: "access_log" })?;
     Ok(files.files.into_iter().zip(files.display).collect())
+}
+
+/// The local days (`YYYY-MM-DD`, in `tz`) an access-log file's readable
+/// timestamps fall on, sorted; rows that cannot be read are left out.
+pub fn file_days(file: &std::path::Path, tz: chrono_tz::Tz) -> Result<Vec<String>, IngestError> {
+    let mut zone = crate::time::ZoneCache::new(tz);
+    let mut days = std::collections::BTreeSet::new();
+    source::read_file(file, &[columns::required("timestamp")], &mut |row| {
+        if let Ok(Some(t)) = fields::timestamp(row.cells[0], "timestamp", &mut zone) {
+            days.insert(zone.to_local(t).div_euclid(crate::time::MICROS_PER_DAY));
+        }
+    })?;
+    Ok(days.into_iter().map(|d| crate::time::date_from_days(d as i32).to_string()).collect())
 }
 
 /// The users table's columns, in contract order.

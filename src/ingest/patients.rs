@@ -32,10 +32,10 @@ pub fn accept(
     let c = row.cells;
     let id = required_text(c[0], "patient_id")?;
     if let Some(first) = seen.get(&*id) {
-        return Err(FieldError {
-            column: "patient_id",
-            reason: format!("duplicate patient_id; the same patient is first defined on line {first}"),
-        });
+        return Err(FieldError::new(
+            "patient_id",
+            format!("duplicate patient_id; the same patient is first defined on line {first}"),
+        ));
     }
     let record = PatientRecord {
         first_name: text(c[1]),

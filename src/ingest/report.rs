@@ -41,6 +41,9 @@ pub struct IngestReport {
     pub events_rejected: u64,
     /// Events carried over from the incremental state (not in events_read).
     pub history_events: u64,
+    /// Files left out because their bytes repeat an earlier file of the
+    /// same table (relative to the bundle).
+    pub duplicate_files: Vec<String>,
     /// Raw action values that were kept as `other`, with counts.
     pub other_actions: BTreeMap<String, u64>,
     /// Raw data_category values outside the contract, with counts.
@@ -48,6 +51,45 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
+    /// The first table (in reading order) of which more than `max_share`
+    /// of the rows were rejected, as an error naming it, its counts and
+    /// the column most of its listed rejects are for (never a value).
+    pub fn check_reject_share(&self, rejects: &super::Rejects, max_share: f64) -> Result<(), super::IngestError> {
+        let mut tables: Vec<(&'static str, u64, u64)> = Vec::new();
+        for f in &self.files {
+            match tables.iter_mut().find(|t| t.0 == f.table) {
+                Some(t) => {
+                    t.1 += f.rows_read;
+                    t.2 += f.rows_rejected;
+                }
+                None => tables.push((f.table, f.rows_read, f.rows_rejected)),
+            }
+        }
+        for (table, read, rejected) in tables {
+            if read == 0 || rejected as f64 <= max_share * read as f64 {
+                continue;
+            }
+            let mut columns: BTreeMap<&str, u64> = BTreeMap::new();
+            for r in rejects.rows.iter().filter(|r| r.table == table) {
+                *columns.entry(r.column.as_str()).or_insert(0) += 1;
+            }
+            let most = match columns.iter().max_by_key(|&(c, n)| (*n, std::cmp::Reverse(*c))) {
+                Some((c, _)) if !c.is_empty() => format!(", mostly for column {c}"),
+                Some(_) => ", mostly malformed rows".to_string(),
+                None => String::new(),
+            };
+            return Err(super::IngestError::TooManyRejected {
+                table,
+                rejected,
+                read,
+                percent: 100.0 * rejected as f64 / read as f64,
+                limit: 100.0 * max_share,
+                most,
+            });
+        }
+        Ok(())
+    }
+
     /// Most distinct unknown values kept per map; the rest are pooled.
     pub const DISTINCT_LIMIT: usize = 50;
 

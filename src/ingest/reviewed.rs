@@ -117,6 +117,7 @@ pub fn read_reviewed(path: &Path) -> Result<Reviews, IngestError> {
             line,
             column: column.to_string(),
             reason,
+            value: None,
             raw: raw.clone(),
         };
         if rec.len() != headers.len() {
@@ -134,10 +135,11 @@ pub fn read_reviewed(path: &Path) -> Result<Reviews, IngestError> {
         }
         let verdict_text = get(Some(c_verdict));
         let Some(verdict) = Verdict::parse(&verdict_text) else {
-            out.rejects.push(reject(
-                "verdict",
-                format!("verdict {verdict_text:?} is not one of confirmed, false_positive, duplicate"),
-            ));
+            let shown = format!("{verdict_text:?}");
+            let mut row =
+                reject("verdict", format!("verdict {shown} is not one of confirmed, false_positive, duplicate"));
+            row.value = Some(shown);
+            out.rejects.push(row);
             continue;
         };
         let user = get(c_user);

@@ -34,10 +34,10 @@ pub fn accept(
     let c = row.cells;
     let user = required_text(c[0], "user_id")?;
     if let Some(first) = seen.get(&*user) {
-        return Err(FieldError {
-            column: "user_id",
-            reason: format!("duplicate user_id; the same user is first defined on line {first}"),
-        });
+        return Err(FieldError::new(
+            "user_id",
+            format!("duplicate user_id; the same user is first defined on line {first}"),
+        ));
     }
     let lat = float(c[7], "lat", (-90.0, 90.0))?;
     let lon = float(c[8], "lon", (-180.0, 180.0))?;
@@ -45,10 +45,7 @@ pub fn accept(
     let termination_date = date(c[10], "termination_date")?;
     if let (Some(h), Some(t)) = (hire_date, termination_date) {
         if t < h {
-            return Err(FieldError {
-                column: "termination_date",
-                reason: format!("termination_date {t} is before hire_date {h}"),
-            });
+            return Err(FieldError::new("termination_date", "termination_date is before hire_date"));
         }
     }
     let record = UserRecord {

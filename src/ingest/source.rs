@@ -27,6 +27,9 @@ pub struct TableFiles {
     pub files: Vec<PathBuf>,
     /// The same paths relative to the bundle folder, for reports.
     pub display: Vec<String>,
+    /// Files left out because their bytes equal an earlier file's (the same
+    /// export copied twice into the folder), relative to the bundle.
+    pub duplicates: Vec<String>,
 }
 
 fn is_table_file(name: &str) -> bool {
@@ -34,7 +37,26 @@ fn is_table_file(name: &str) -> bool {
     !name.starts_with('.') && (lower.ends_with(".csv") || lower.ends_with(".csv.gz") || lower.ends_with(".parquet"))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
+/// A file or folder's identity, whatever path reaches it.
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// Collects a table folder's files in path order. Each real folder and
+/// file (device and inode) is visited once, so a symbolic link back up the
+/// tree is not a loop and a file linked twice is read once.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<(u64, u64)>,
+) -> Result<(), IngestError> {
     let read = std::fs::read_dir(dir).map_err(|e| IngestError::Read {
         file: dir.to_path_buf(),
         line: 0,
@@ -44,13 +66,55 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
     entries.sort();
     for path in entries {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if path.is_dir() && !name.starts_with('.') {
-            walk(&path, out)?;
-        } else if path.is_file() && is_table_file(name) {
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        let wanted = (meta.is_dir() && !name.starts_with('.')) || (meta.is_file() && is_table_file(name));
+        if !wanted || (cfg!(unix) && !seen.insert(identity(&meta))) {
+            continue;
+        }
+        if meta.is_dir() {
+            walk(&path, out, seen)?;
+        } else {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// Splits `files` into the first of each distinct content and the later
+/// copies (same size, then same SHA-256): a night's export copied twice
+/// into a folder must not count twice. Only files of equal size are read.
+fn split_duplicates(files: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Vec<PathBuf>), IngestError> {
+    use sha2::{Digest, Sha256};
+    let size = |f: &Path| std::fs::metadata(f).map(|m| m.len()).ok();
+    let sizes: Vec<Option<u64>> = files.iter().map(|f| size(f)).collect();
+    let mut hashes: Vec<Option<[u8; 32]>> = vec![None; files.len()];
+    for i in 0..files.len() {
+        let shared = sizes[i].is_some() && sizes.iter().enumerate().any(|(j, s)| j != i && *s == sizes[i]);
+        if shared {
+            let mut f = File::open(&files[i]).map_err(|e| IngestError::Read {
+                file: files[i].clone(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut f, &mut hasher).map_err(|e| IngestError::Read {
+                file: files[i].clone(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+            hashes[i] = Some(hasher.finalize().into());
+        }
+    }
+    let (mut keep, mut dup) = (Vec::new(), Vec::new());
+    for (i, f) in files.into_iter().enumerate() {
+        let earlier = hashes[i].is_some() && (0..i).any(|j| hashes[j] == hashes[i]);
+        if earlier {
+            dup.push(f);
+        } else {
+            keep.push(f);
+        }
+    }
+    Ok((keep, dup))
 }
 
 /// Finds a table in the bundle: `name.csv`, `name.csv.gz`, `name.parquet`,
@@ -69,18 +133,24 @@ pub fn locate(dir: &Path, table: &'static str) -> Result<Option<TableFiles>, Ing
     }
     let Some(found) = present.first() else { return Ok(None) };
     let path = dir.join(found);
-    let files = if path.is_dir() {
+    let (files, duplicates) = if path.is_dir() {
         let mut files = Vec::new();
-        walk(&path, &mut files)?;
+        let mut seen = std::collections::HashSet::new();
+        if let Ok(meta) = std::fs::metadata(&path) {
+            seen.insert(identity(&meta));
+        }
+        walk(&path, &mut files, &mut seen)?;
         if files.is_empty() {
             return Err(IngestError::EmptyTableFolder(path));
         }
-        files
+        split_duplicates(files)?
     } else {
-        vec![path]
+        (vec![path], Vec::new())
     };
-    let display = files.iter().map(|f| f.strip_prefix(dir).unwrap_or(f).to_string_lossy().into_owned()).collect();
-    Ok(Some(TableFiles { table, files, display }))
+    let shown = |f: &PathBuf| f.strip_prefix(dir).unwrap_or(f).to_string_lossy().into_owned();
+    let display = files.iter().map(shown).collect();
+    let duplicates = duplicates.iter().map(shown).collect();
+    Ok(Some(TableFiles { table, files, display, duplicates }))
 }
 
 /// One cell value, typed as the source gave it.
@@ -100,6 +170,10 @@ pub enum Cell<'a> {
     Naive(i64),
     /// A date column: days since 1970-01-01.
     Date(i32),
+    /// A datetime value whose conversion to microseconds overflows (a
+    /// millisecond column holding a value past year 292,000): never wrapped,
+    /// always rejected by the typed readers.
+    OutOfRange,
 }
 
 impl Cell<'_> {
@@ -111,8 +185,13 @@ impl Cell<'_> {
             Cell::Float(f) => f.to_string(),
             Cell::Bool(b) => b.to_string(),
             Cell::Instant(u) => format!("{} (UTC µs)", u),
-            Cell::Naive(l) => crate::time::format_local_minute(*l),
-            Cell::Date(d) => crate::time::date_from_days(*d).to_string(),
+            Cell::Naive(l) if crate::time::is_supported_micros(*l) => crate::time::format_local_minute(*l),
+            Cell::Naive(l) => format!("{l} (local µs)"),
+            Cell::Date(d) => match crate::time::checked_date_from_days(i64::from(*d)) {
+                Some(date) => date.to_string(),
+                None => format!("{d} (days since 1970-01-01)"),
+            },
+            Cell::OutOfRange => "(out of range)".to_string(),
         }
     }
 }
@@ -323,6 +402,86 @@ pub fn read_file(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'
     }
 }
 
+/// Most bytes of one CSV line that are read; the rest of a longer line is
+/// skipped as it streams by and its record rejected, so a 1 GiB line is
+/// never built whole (audit rows are a few hundred bytes).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// A reader that passes at most `max` bytes of each line (newline
+/// excluded), drops the rest of the line, and notes the 1-based numbers
+/// of the lines it cut.
+struct LineCap<R> {
+    inner: R,
+    max: usize,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    /// Bytes of the current line passed so far.
+    run: usize,
+    /// Dropping the rest of an over-long line.
+    skipping: bool,
+    /// Newlines passed.
+    line: u64,
+    cut: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+}
+
+impl<R: Read> Read for LineCap<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.pos == self.len {
+                self.len = self.inner.read(&mut self.buf)?;
+                self.pos = 0;
+                if self.len == 0 {
+                    return Ok(0);
+                }
+            }
+            let mut written = 0;
+            while self.pos < self.len && written < out.len() {
+                let rest = &self.buf[self.pos..self.len];
+                if self.skipping {
+                    match rest.iter().position(|&b| b == b'\n') {
+                        // The newline itself is passed on by the next turn.
+                        Some(i) => {
+                            self.pos += i;
+                            self.skipping = false;
+                        }
+                        None => self.pos = self.len,
+                    }
+                    continue;
+                }
+                let scan = &rest[..rest.len().min(out.len() - written)];
+                let allowed = self.max - self.run;
+                match scan.iter().take(allowed + 1).position(|&b| b == b'\n') {
+                    Some(i) => {
+                        out[written..=written + i].copy_from_slice(&scan[..=i]);
+                        written += i + 1;
+                        self.pos += i + 1;
+                        self.run = 0;
+                        self.line += 1;
+                    }
+                    None => {
+                        let n = scan.len().min(allowed);
+                        out[written..written + n].copy_from_slice(&scan[..n]);
+                        written += n;
+                        self.pos += n;
+                        self.run += n;
+                        if scan.len() > n {
+                            self.skipping = true;
+                            self.cut.borrow_mut().push_back(self.line + 1);
+                        }
+                    }
+                }
+            }
+            if written > 0 {
+                return Ok(written);
+            }
+        }
+    }
+}
+
 fn read_csv(
     file: &Path,
     reader: Box<dyn Read>,
@@ -330,8 +489,31 @@ fn read_csv(
     line_offset: u64,
     on_row: &mut dyn FnMut(Row<'_>),
 ) -> Result<u64, IngestError> {
+    read_csv_capped(file, reader, specs, line_offset, MAX_LINE_BYTES, on_row)
+}
+
+fn read_csv_capped(
+    file: &Path,
+    reader: Box<dyn Read>,
+    specs: &[ColumnSpec],
+    line_offset: u64,
+    max_line: usize,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
+    let cut = std::rc::Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
+    let capped = LineCap {
+        inner: reader,
+        max: max_line,
+        buf: vec![0; 1 << 16],
+        pos: 0,
+        len: 0,
+        run: 0,
+        skipping: false,
+        line: 0,
+        cut: cut.clone(),
+    };
     let mut rdr =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 20).from_reader(reader);
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 20).from_reader(capped);
     let read_err = |e: csv::Error| {
         let line = e.position().map(|p| p.line() + line_offset).unwrap_or(0);
         let message = match e.kind() {
@@ -357,9 +539,23 @@ fn read_csv(
             break;
         }
         rows += 1;
-        let line = rec.position().map(|p| p.line()).unwrap_or(rows + 1) + line_offset;
-        let mut malformed =
-            (rec.len() != width).then(|| format!("expected {width} fields as in the header, found {}", rec.len()));
+        let start = rec.position().map(|p| p.line()).unwrap_or(rows + 1);
+        let line = start + line_offset;
+        // A line of this record was cut by the LineCap: the record is not
+        // what the file holds.
+        let next = rdr.position().line().max(start + 1);
+        let was_cut = {
+            let mut cut = cut.borrow_mut();
+            while cut.front().is_some_and(|&l| l < start) {
+                cut.pop_front();
+            }
+            cut.front().is_some_and(|&l| l < next)
+        };
+        let mut malformed = if was_cut {
+            Some(format!("line longer than {max_line} bytes; the rest of it was skipped unread"))
+        } else {
+            (rec.len() != width).then(|| format!("expected {width} fields as in the header, found {}", rec.len()))
+        };
         let mut stack = [None; 16];
         let mut heap: Vec<Option<Cell<'_>>>;
         let cells: &mut [Option<Cell<'_>>] = if specs.len() <= stack.len() {
@@ -408,9 +604,19 @@ enum Kind {
     Int,
     Float,
     Bool,
-    Instant,
-    Naive,
+    Instant(TimeUnit),
+    Naive(TimeUnit),
     Date,
+}
+
+/// Microseconds of a datetime column's physical value in `unit`, with
+/// checked arithmetic: `None` when it does not fit (never wrapped).
+fn to_micros(v: i64, unit: TimeUnit) -> Option<i64> {
+    match unit {
+        TimeUnit::Nanoseconds => Some(v.div_euclid(1000)),
+        TimeUnit::Microseconds => Some(v),
+        TimeUnit::Milliseconds => v.checked_mul(1000),
+    }
 }
 
 fn parquet_err(file: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
@@ -450,14 +656,25 @@ fn read_parquet(
         let Some(i) = idx else { continue };
         let src = headers[*i].as_str();
         let dtype = schema.get(src).cloned().unwrap_or(DataType::String);
+        if let Some(expected) = wrong_type(spec.name, &dtype) {
+            return Err(IngestError::ColumnType {
+                file: file.to_path_buf(),
+                column: spec.name,
+                found: dtype.to_string(),
+                expected,
+            });
+        }
         let (expr, kind) = match dtype {
             DataType::String => (col(src), Kind::Str),
             DataType::Boolean => (col(src), Kind::Bool),
             DataType::Float32 | DataType::Float64 => (col(src).cast(DataType::Float64), Kind::Float),
             d if d.is_integer() => (col(src).cast(DataType::Int64), Kind::Int),
-            DataType::Datetime(_, tz) => {
-                let kind = if tz.is_some() { Kind::Instant } else { Kind::Naive };
-                (col(src).cast(DataType::Datetime(TimeUnit::Microseconds, tz)).cast(DataType::Int64), kind)
+            DataType::Datetime(unit, tz) => {
+                // The physical value in the column's own unit, converted
+                // here with checked arithmetic: polars' unit cast would
+                // wrap a millisecond value past i64's microsecond range.
+                let kind = if tz.is_some() { Kind::Instant(unit) } else { Kind::Naive(unit) };
+                (col(src).cast(DataType::Int64), kind)
             }
             DataType::Date => (col(src).cast(DataType::Int32), Kind::Date),
             _ => (col(src).cast(DataType::String), Kind::Str),
@@ -513,6 +730,33 @@ fn read_parquet(
     Ok(offset - first)
 }
 
+/// What a contract field needs when a Parquet column's type cannot hold
+/// it (a float user id, a boolean timestamp, a list anywhere); `None` when
+/// the type is readable. Text is accepted everywhere: its cells are
+/// checked one by one, like CSV.
+fn wrong_type(field: &str, dtype: &DataType) -> Option<&'static str> {
+    let text = matches!(dtype, DataType::String);
+    let ok = match field {
+        "timestamp" | "start" | "end" => text || matches!(dtype, DataType::Datetime(..) | DataType::Date),
+        "hire_date" | "termination_date" | "birth_date" | "deceased_date" => {
+            text || matches!(dtype, DataType::Datetime(..) | DataType::Date)
+        }
+        "break_glass" | "vip" | "restricted" => text || dtype.is_integer() || matches!(dtype, DataType::Boolean),
+        "lat" | "lon" => text || dtype.is_integer() || dtype.is_float(),
+        _ => text || dtype.is_integer(),
+    };
+    if ok {
+        return None;
+    }
+    Some(match field {
+        "timestamp" | "start" | "end" => "a timestamp (datetime, date or text)",
+        "hire_date" | "termination_date" | "birth_date" | "deceased_date" => "a date (date, datetime or text)",
+        "break_glass" | "vip" | "restricted" => "a boolean (boolean, 0/1 or text)",
+        "lat" | "lon" => "a number",
+        _ => "text (or an integer id)",
+    })
+}
+
 /// A typed iterator over one collected column.
 enum ColumnIter<'a> {
     Str(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
@@ -526,7 +770,7 @@ impl<'a> ColumnIter<'a> {
     fn new(c: &'a Column, kind: Kind) -> PolarsResult<Self> {
         Ok(match kind {
             Kind::Str => ColumnIter::Str(Box::new(c.str()?.iter())),
-            Kind::Int | Kind::Instant | Kind::Naive => ColumnIter::Int(Box::new(c.i64()?.iter()), kind),
+            Kind::Int | Kind::Instant(_) | Kind::Naive(_) => ColumnIter::Int(Box::new(c.i64()?.iter()), kind),
             Kind::Float => ColumnIter::Float(Box::new(c.f64()?.iter())),
             Kind::Bool => ColumnIter::Bool(Box::new(c.bool()?.iter())),
             Kind::Date => ColumnIter::Date(Box::new(c.i32()?.iter())),
@@ -536,9 +780,9 @@ impl<'a> ColumnIter<'a> {
     fn next_cell(&mut self) -> Option<Cell<'a>> {
         match self {
             ColumnIter::Str(it) => it.next().flatten().map(trim).filter(|s| !is_missing(s)).map(Cell::Str),
-            ColumnIter::Int(it, kind) => it.next().flatten().map(|v| match kind {
-                Kind::Instant => Cell::Instant(v),
-                Kind::Naive => Cell::Naive(v),
+            ColumnIter::Int(it, kind) => it.next().flatten().map(|v| match *kind {
+                Kind::Instant(unit) => to_micros(v, unit).map_or(Cell::OutOfRange, Cell::Instant),
+                Kind::Naive(unit) => to_micros(v, unit).map_or(Cell::OutOfRange, Cell::Naive),
                 _ => Cell::Int(v),
             }),
             ColumnIter::Float(it) => it.next().flatten().map(Cell::Float),
@@ -724,6 +968,83 @@ mod tests {
                 .collect();
             assert_eq!(got, reference_bounds(text.as_bytes(), 4, parts as u64), "{parts} parts");
         }
+    }
+
+    /// Seeded random CSV text (good rows, wrong field counts, quotes,
+    /// invalid UTF-8, over-long lines, no final newline): reading never
+    /// panics, and every data row reaches the callback exactly once.
+    #[test]
+    fn csv_reading_survives_arbitrary_input() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(29);
+        let specs = [required("a"), optional("b"), optional("c")];
+        let pieces: [&[u8]; 9] = [
+            b"1,x,y\n",
+            b"2,x\n",
+            b"\"3\nq\",x,y\n",
+            b"\xff\xfe,x,y\n",
+            b",,\n",
+            b"\n",
+            b"4,\"x",
+            b"5,x,y,z\n",
+            b"\r\n",
+        ];
+        for round in 0..2_000 {
+            let mut text = b"a,b,c\n".to_vec();
+            for _ in 0..rng.gen_range(0..40) {
+                if rng.gen_bool(0.05) {
+                    text.extend(std::iter::repeat_n(b'w', rng.gen_range(50..300)));
+                } else {
+                    text.extend_from_slice(pieces[rng.gen_range(0..pieces.len())]);
+                }
+            }
+            let mut seen = 0u64;
+            let reader = Box::new(std::io::Cursor::new(text.clone()));
+            let read = read_csv_capped(Path::new("t.csv"), reader, &specs, 0, 64, &mut |row| {
+                assert!(row.cells.len() == specs.len());
+                seen += 1;
+            });
+            match read {
+                Ok(rows) => assert_eq!(rows, seen, "round {round}"),
+                Err(e) => assert!(matches!(e, IngestError::Read { .. }), "round {round}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_over_long_line_is_cut_while_reading_and_its_record_rejected() {
+        let specs = [required("a"), optional("b")];
+        let long = "y".repeat(5000);
+        let text = format!("a,b\n1,x\n2,{long}\n3,z\n4,{long}");
+        let mut rows = Vec::new();
+        let reader = Box::new(std::io::Cursor::new(text.into_bytes()));
+        read_csv_capped(Path::new("t.csv"), reader, &specs, 10, 100, &mut |row| {
+            rows.push((row.line, row.cells[0].map(|c| c.to_text()), row.malformed.clone(), row.raw().len()))
+        })
+        .unwrap();
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert_eq!((rows[0].0, rows[0].2.clone()), (12, None));
+        assert_eq!(rows[1].0, 13);
+        assert!(rows[1].2.as_deref().unwrap().contains("longer than 100 bytes"), "{rows:?}");
+        assert!(rows[1].3 <= 100, "what was kept is cut: {}", rows[1].3);
+        assert_eq!((rows[2].0, rows[2].1.clone(), rows[2].2.clone()), (14, Some("3".into()), None));
+        assert!(rows[3].2.is_some(), "the last line, without a newline, too");
+        // Exactly at the limit is fine.
+        let exact = format!("a,b\n1,{}\n", "y".repeat(98));
+        let mut ok = 0;
+        read_csv_capped(
+            Path::new("t.csv"),
+            Box::new(std::io::Cursor::new(exact.into_bytes())),
+            &specs,
+            0,
+            100,
+            &mut |row| {
+                assert!(row.malformed.is_none());
+                ok += 1;
+            },
+        )
+        .unwrap();
+        assert_eq!(ok, 1);
     }
 
     #[test]

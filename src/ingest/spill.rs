@@ -461,9 +461,10 @@ pub fn read_bundle_spilled(
     progress: &Progress,
     spill_dir: &Path,
     max_events: u64,
+    input: &crate::config::InputParams,
 ) -> Result<(Ingested, Spilled), IngestError> {
     let parts = Parts { rows: unit_rows(max_events), bounded: true };
-    read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts)
+    read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
 }
 
 /// Rows read into one part when at most `max_events` may be held: a batch
@@ -482,9 +483,10 @@ fn read_spilled_with(
     spill_dir: &Path,
     flush_at: usize,
     parts: Parts,
+    input: &crate::config::InputParams,
 ) -> Result<(Ingested, Spilled), IngestError> {
     let mut writer = SpillWriter::new(spill_dir, flush_at);
-    let data = read_bundle_into(dir, tz, progress, None, &mut writer, parts)?;
+    let data = read_bundle_into(dir, tz, progress, None, &mut writer, parts, input)?;
     let SpillWriter { mut spilled, .. } = writer;
     let d = &data.dict;
     let code = |len: usize| len as Code;

@@ -278,6 +278,13 @@ impl Events {
         each_column!(self, c => c.reserve(n));
     }
 
+    /// [`Events::reserve`] that reports a failed allocation instead of
+    /// aborting: the count may come from a file's metadata, which can lie.
+    pub fn try_reserve(&mut self, n: usize) -> Result<(), std::collections::TryReserveError> {
+        each_column!(self, c => c.try_reserve(n)?);
+        Ok(())
+    }
+
     /// Appends `part` with its ids recoded by `maps` ([`NONE`] stays none);
     /// the columns are appended in parallel (they are independent).
     pub fn append_recoded(&mut self, part: Events, maps: &Recode) {
@@ -431,6 +438,15 @@ impl Events {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reservation_for_a_lying_row_count_fails_instead_of_aborting() {
+        let mut e = Events::default();
+        // What a Parquet footer claiming 2^60 rows would ask for.
+        assert!(e.try_reserve(1 << 60).is_err());
+        assert!(e.try_reserve(1000).is_ok());
+        assert!(e.user.capacity() >= 1000 && e.ts.capacity() >= 1000);
+    }
 
     /// Appends a view without a patient by `user` at `ts`, from input line `line`.
     fn view(e: &mut Events, user: Code, ts: i64, line: u64) {

@@ -38,12 +38,51 @@ fn private_dir(_: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Creates `dir` (and parents) if missing; a new folder is owner-only.
+/// Creates `dir` (and missing parents) owner-only (0700) in one step, with
+/// no moment at which it is readable by others. An existing folder readable,
+/// writable or searchable by group or others is tightened to 0700, unless
+/// it is a shared folder (world-writable or sticky, like `/tmp`), which is
+/// refused: ehrwatch writes patient data there and must own the folder.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    if !dir.exists() {
-        fs::create_dir_all(dir)?;
-        private_dir(dir)?;
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => tighten_dir(dir, &meta),
+        Ok(_) => Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a folder")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let mut builder = fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder.create(dir)?;
+            // The umask may only have removed bits; 0700 exactly either way.
+            private_dir(dir)
+        }
+        Err(e) => Err(e),
     }
+}
+
+#[cfg(unix)]
+fn tighten_dir(dir: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    if mode & 0o1002 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "a shared folder (mode {mode:o}, writable by others or sticky) cannot hold patient data; give a folder of its own"
+            ),
+        ));
+    }
+    private_dir(dir)
+}
+
+#[cfg(not(unix))]
+fn tighten_dir(_: &Path, _: &fs::Metadata) -> io::Result<()> {
     Ok(())
 }
 
@@ -96,8 +135,7 @@ impl Staging {
         if dir.exists() {
             fs::remove_dir_all(&dir)?;
         }
-        fs::create_dir(&dir)?;
-        private_dir(&dir)?;
+        create_private_dir(&dir)?;
         Ok(Staging { out: out.to_path_buf(), dir, files: Vec::new(), committed: false })
     }
 
@@ -163,6 +201,30 @@ mod tests {
         }
         assert_eq!(fs::read_to_string(tmp.path().join("alerts.csv")).unwrap(), "old");
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "staging folder removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folders_are_created_owner_only_and_open_ones_tightened_or_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let nested = tmp.path().join("a/b");
+        create_private_dir(&nested).unwrap();
+        assert_eq!((mode(&tmp.path().join("a")), mode(&nested)), (0o700, 0o700));
+        let open = tmp.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o755)).unwrap();
+        create_private_dir(&open).unwrap();
+        assert_eq!(mode(&open), 0o700);
+        let shared = tmp.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+        let e = create_private_dir(&shared).unwrap_err();
+        assert!(e.to_string().contains("shared folder"), "{e}");
+        assert_eq!(mode(&shared), 0o1777, "left as it was");
+        fs::write(tmp.path().join("file"), "").unwrap();
+        assert!(create_private_dir(&tmp.path().join("file")).is_err());
     }
 
     #[test]

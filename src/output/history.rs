@@ -49,10 +49,27 @@ pub struct History {
 /// File name in the output folder.
 pub const HISTORY_FILE: &str = "history.jsonl";
 
-/// Reads `out/history.jsonl`; a missing or unreadable file is an empty history.
+/// Reads `out/history.jsonl`; a missing or unreadable file is an empty
+/// history, and so is anything but a regular file: a symbolic link is not
+/// followed (`O_NOFOLLOW`), so a link planted in the output folder cannot
+/// make the report show another file's lines.
 pub fn read_history(out: &Path) -> History {
     let mut h = History::default();
-    let Ok(text) = std::fs::read_to_string(out.join(HISTORY_FILE)) else { return h };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(super::O_NOFOLLOW);
+    }
+    let Ok(mut file) = opts.open(out.join(HISTORY_FILE)) else { return h };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return h;
+    }
+    let mut text = String::new();
+    if std::io::Read::read_to_string(&mut file, &mut text).is_err() {
+        return h;
+    }
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         match serde_json::from_str::<HistoryLine>(line) {
             Ok(r) => h.runs.push(r),
@@ -101,6 +118,20 @@ mod tests {
             alerts_per_severity: BTreeMap::new(),
             suppressed: 0,
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_or_special_history_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("secret.txt");
+        std::fs::write(&elsewhere, "secret line\n").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join(HISTORY_FILE)).unwrap();
+        let h = read_history(dir.path());
+        assert!(h.runs.is_empty() && h.other.is_empty(), "{:?}", h.other);
+        std::fs::remove_file(dir.path().join(HISTORY_FILE)).unwrap();
+        std::fs::create_dir(dir.path().join(HISTORY_FILE)).unwrap();
+        assert!(read_history(dir.path()).other.is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod atomic;
 mod cell;
 mod context;
+mod folder_lock;
 mod frames;
 mod history;
 mod hmac;
@@ -23,6 +24,7 @@ pub use atomic::{
 };
 pub use cell::neutralise;
 pub use context::RunContext;
+pub use folder_lock::{FolderLock, OUTPUT_LOCK, O_NOFOLLOW};
 pub use html::escape;
 pub use pseudonym::Pseudonymizer;
 pub use schema::{AlertRow, CaseRow, FileCount, RejectedRowOut, SkippedOut, Summary, CONTRACT_VERSION};

@@ -12,8 +12,10 @@
 //! [`Pseudonymizer::aliases`]).
 //!
 //! rejected_rows.csv keeps its table, file, line, column and reason, but its
-//! `raw` column (the input row as read, ids and names included) is withheld:
-//! a row that could not be parsed cannot be pseudonymized reliably.
+//! `raw` column (the input row as read, ids and names included) is withheld,
+//! and so is any input value its reason quotes: a row that could not be
+//! parsed cannot be pseudonymized reliably. summary.json's counts of
+//! unknown actions and categories are keyed by `V-` tokens of the values.
 
 use std::collections::HashMap;
 
@@ -60,6 +62,12 @@ impl Pseudonymizer {
     /// Token of a patient id (empty stays empty).
     pub fn patient(&self, id: &str) -> String {
         self.token("P-", "patient", id)
+    }
+
+    /// Token of any other input value (an unknown action or category in
+    /// summary.json).
+    pub fn value(&self, text: &str) -> String {
+        self.token("V-", "value", text)
     }
 
     /// Token of an alert id.

@@ -74,8 +74,9 @@ fn history_line(run: &RunOutputs<'_>, summary: &Summary) -> HistoryLine {
     let (from, to) = match run.context.window {
         Some(w) => (w.from_date.to_string(), w.to_date.to_string()),
         None => {
-            let zone = ZoneCache::new(run.data.tz);
-            let day = |t: Option<i64>| t.map(|t| zone.format_local(t)[..10].to_string()).unwrap_or_default();
+            let mut zone = ZoneCache::new(run.data.tz);
+            let mut day =
+                |t: Option<i64>| t.map(|t| crate::time::format_local_date(zone.to_local(t))).unwrap_or_default();
             let range = run.context.time_range;
             (day(range.map(|r| r.0)), day(range.map(|r| r.1)))
         }

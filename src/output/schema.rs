@@ -163,6 +163,12 @@ pub struct Summary {
     pub repeat_offender_alerts: u64,
     /// reviewed.csv, when given.
     pub reviewed: Option<ReviewedOut>,
+    /// Input files read once only: their bytes repeat an earlier file of
+    /// the same table (an export copied twice into a folder).
+    pub duplicate_files: Vec<String>,
+    /// Rejected rows counted but not listed in rejected_rows.csv, which
+    /// holds the first 100,000 in full.
+    pub rejected_rows_unlisted: u64,
     /// Whether user and patient ids were replaced by keyed tokens.
     pub pseudonymized: bool,
     /// The incremental state (`--state`): events carried over from earlier

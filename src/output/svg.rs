@@ -161,8 +161,11 @@ pub fn timeline(title: &str, rows: &[String], points: &[TimelinePoint]) -> Strin
     };
     let mut t = if step >= MICROS_PER_DAY { (t0.div_euclid(MICROS_PER_DAY) + 1) * MICROS_PER_DAY } else { t0 };
     while t <= t1 {
-        let label = format_local_minute(t);
-        let label = if step >= MICROS_PER_DAY { label[..10].to_string() } else { label[5..].to_string() };
+        let label = if step >= MICROS_PER_DAY {
+            crate::time::format_local_date(t)
+        } else {
+            crate::time::format_local_month_minute(t)
+        };
         let _ = write!(
             s,
             "<line x1=\"{xt:.1}\" y1=\"{top}\" x2=\"{xt:.1}\" y2=\"{y_axis}\" stroke=\"#ddd\"/><text x=\"{xt:.1}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{}</text>",
@@ -278,5 +281,19 @@ mod tests {
         let p = peer_chart("p", &[PeerRow { label: "a".into(), user: 0.5, peers: 0.1, share: true }]);
         assert!(p.contains("50%") && p.contains("10%"));
         assert!(trend_chart(&[]).ends_with("</svg>"));
+    }
+
+    #[test]
+    fn a_timeline_past_chrono_s_range_is_drawn_without_panicking() {
+        // Year ~270,000: chrono cannot format it; tick labels are empty.
+        for local in [8_500_000_000_000_000_000i64, -8_500_000_000_000_000_000] {
+            for spread in [0, 3 * MICROS_PER_DAY] {
+                let points = [
+                    TimelinePoint { local, row: 0, explained: false },
+                    TimelinePoint { local: local + spread, row: 0, explained: true },
+                ];
+                assert!(timeline("t", &["p".to_string()], &points).ends_with("</svg>"));
+            }
+        }
     }
 }

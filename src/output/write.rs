@@ -29,6 +29,12 @@ pub enum OutputError {
         /// Why.
         source: std::io::Error,
     },
+    /// Another run writes into the same output folder (exit code 4).
+    #[error("output folder {dir} is in use by another ehrwatch run; nothing was written, run again when it has ended")]
+    Locked {
+        /// The output folder.
+        dir: PathBuf,
+    },
     /// Building or writing a Parquet file failed.
     #[error("{path}: cannot write Parquet: {message}")]
     Parquet {
@@ -55,6 +61,20 @@ pub struct RunOutputs<'a> {
     pub timings: Vec<(&'static str, f64)>,
     /// Window, feedback and pseudonymization of the run.
     pub context: &'a super::context::RunContext,
+}
+
+/// Counts of raw input values (unknown actions, categories) for
+/// summary.json: in a pseudonymized run each value becomes a keyed `V-`
+/// token (the pooled "(other values)" key stays), since the text may be
+/// anything a source system wrote, names included.
+fn keyed_values(counts: &BTreeMap<String, u64>, p: Option<&super::Pseudonymizer>) -> BTreeMap<String, u64> {
+    let Some(p) = p else { return counts.clone() };
+    let mut out = BTreeMap::new();
+    for (k, n) in counts {
+        let key = if k == "(other values)" { k.clone() } else { p.value(k) };
+        *out.entry(key).or_insert(0) += n;
+    }
+    out
 }
 
 fn csv_bytes<T: Serialize>(rows: impl Iterator<Item = T>, header: &[&str]) -> Result<Vec<u8>, csv::Error> {
@@ -187,12 +207,14 @@ fn summary(run: &RunOutputs<'_>) -> Summary {
         events_read: r.events_read,
         events_rejected: r.events_rejected,
         events_scored: r.events_accepted,
-        other_rows_rejected: run.data.rejects.rows.len() as u64 - r.events_rejected,
+        other_rows_rejected: r.files.iter().filter(|f| f.table != "access_log").map(|f| f.rows_rejected).sum(),
+        rejected_rows_unlisted: run.data.rejects.unlisted,
+        duplicate_files: r.duplicate_files.clone(),
         patient_accesses: run.explained.patient_accesses(),
         explained_fraction: (run.explained.explained_fraction() * 10_000.0).round() / 10_000.0,
         explained_by,
-        other_actions: r.other_actions.clone(),
-        other_categories: r.other_categories.clone(),
+        other_actions: keyed_values(&r.other_actions, run.context.pseudonymizer.as_ref()),
+        other_categories: keyed_values(&r.other_categories, run.context.pseudonymizer.as_ref()),
         alerts: run.scored.alerts.len() as u64,
         cases: run.scored.cases.len() as u64,
         alerts_per_rule: per_rule,
@@ -351,7 +373,11 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
         file: neutralise(&r.file).into_owned(),
         line: r.line,
         column: r.column.clone(),
-        reason: neutralise(&r.reason).into_owned(),
+        reason: if withhold_raw {
+            neutralise(&r.reason_without_value()).into_owned()
+        } else {
+            neutralise(&r.reason).into_owned()
+        },
         raw: if withhold_raw { String::new() } else { neutralise(&r.raw).into_owned() },
     });
     let bytes = csv_bytes(rejected, &REJECT_HEADER).map_err(csv_io("rejected_rows.csv"))?;

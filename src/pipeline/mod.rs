@@ -107,8 +107,15 @@ fn analyse_partitioned(
     let events_dir = root.dir.join("events");
     crate::output::create_private_dir(&events_dir)
         .map_err(|source| crate::output::OutputError::Io { path: events_dir.clone(), source })?;
-    let (mut data, spilled) =
-        ingest::read_bundle_spilled(&req.input, req.config.timezone, progress, &events_dir, req.partition_events)?;
+    let (mut data, spilled) = ingest::read_bundle_spilled(
+        &req.input,
+        req.config.timezone,
+        progress,
+        &events_dir,
+        req.partition_events,
+        &req.config.input,
+    )?;
+    data.report.check_reject_share(&data.rejects, req.config.input.max_reject_share)?;
     lap("ingest");
     let parts = SpilledPartitions {
         spilled: &spilled,
@@ -186,6 +193,18 @@ impl Partitions for SpilledPartitions<'_> {
     }
 }
 
+/// Creates the output folder if needed and takes its lock, without
+/// waiting: another run writing into it is an [`OutputError::Locked`].
+fn lock_output(out: &std::path::Path) -> Result<crate::output::FolderLock, Error> {
+    use crate::output::{FolderLock, OutputError, OUTPUT_LOCK};
+    let io = |source| OutputError::Io { path: out.to_path_buf(), source };
+    crate::output::create_private_dir(out).map_err(io)?;
+    match FolderLock::try_acquire(out, OUTPUT_LOCK).map_err(io)? {
+        Some(lock) => Ok(lock),
+        None => Err(OutputError::Locked { dir: out.to_path_buf() }.into()),
+    }
+}
+
 /// Runs the whole pipeline and writes the outputs. Returns the summary that
 /// was written to `summary.json`.
 pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, Error> {
@@ -196,13 +215,19 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         clock = Instant::now();
     };
     let config = &req.config;
+    // One run at a time per output folder (and, below, per state folder):
+    // held until this function returns, however it returns.
+    let _out_lock = lock_output(&req.out)?;
 
     let state = match &req.state {
         None => None,
         Some(s) => {
             let dir = StateDir::open(&s.dir, config.timezone)?;
             let keys = state::file_keys(&req.input)?;
-            let held = dir.load(&keys)?;
+            let mut days_of = |k: &state::FileKey| -> Result<Vec<String>, Error> {
+                Ok(ingest::file_days(&req.input.join(&k.file), config.timezone)?)
+            };
+            let held = dir.load(&keys, &mut days_of)?;
             lap("state_load");
             Some((dir, keys, held, s.retain_days))
         }
@@ -214,11 +239,22 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         analyse_partitioned(req, progress, &mut lap)?
     } else {
         let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
-        let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, history)?;
+        let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, history, &config.input)?;
+        data.report.check_reject_share(&data.rejects, config.input.max_reject_share)?;
         lap("ingest");
         analyse_in_memory(data, config, &mut lap)
     };
     let Analysis { data, explained, features, detection, population, relations, time_range, partitions } = run;
+    // The window and the state's retention count from the data's last day,
+    // which is never past what the access-log files can hold (ingest
+    // rejected later rows; this also bounds a state filled before it did).
+    let latest = ingest::Plausible::for_files(
+        &ingest::access_log_files(&req.input)?.into_iter().map(|(p, _)| p).collect::<Vec<_>>(),
+        &config.input,
+        std::time::SystemTime::now(),
+    )
+    .latest;
+    let time_range = time_range.map(|(lo, hi)| (lo.min(latest), hi.min(latest)));
     let patient_groups = std::sync::OnceLock::new();
     let input = DetectInput {
         data: &data,
@@ -260,7 +296,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     lap("score");
     let plan = match &state {
         Some((dir, keys, held, retain)) => {
-            let staged = dir.stage(&data, held, keys, *retain)?;
+            let staged = dir.stage(&data, held, keys, *retain, latest)?;
             lap("state_write");
             Some(staged)
         }

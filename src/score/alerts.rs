@@ -27,7 +27,7 @@ use super::role_norms::RoleNorms;
 use crate::config::ScoreParams;
 use crate::detect::{AlertKind, DetectInput, Fact, Finding, Weights};
 use crate::model::Code;
-use crate::time::{format_local_minute, ZoneCache};
+use crate::time::ZoneCache;
 
 /// How urgent an alert is, from its score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -205,7 +205,7 @@ pub fn score(
             let first = input.data.events.ts[m.events[0]];
             let last = m.events.iter().map(|&i| input.data.events.ts[i]).max().unwrap_or(first);
             let mut zone = zone.clone();
-            let first_day = format_local_minute(zone.to_local(first))[..10].to_string();
+            let first_day = crate::time::format_local_date(zone.to_local(first));
             let id = stable_id("", &[kind.as_str(), dict.users.name(user), dict.patients.name(patient), &first_day]);
             let mut sentences: Vec<String> = m.facts.iter().map(Fact::sentence).collect();
             sentences.extend(ev.sentences);

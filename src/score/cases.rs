@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::alerts::{stable_id, Alert};
 use crate::detect::{AlertKind, DetectInput};
 use crate::model::{Code, NONE};
-use crate::time::{format_local_minute, ZoneCache};
+use crate::time::ZoneCache;
 
 /// One user's case.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ pub fn group_cases(alerts: &mut [Alert], input: &DetectInput<'_>) -> Vec<Case> {
             let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();
             reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             let top_reasons = reasons.iter().take(3).map(|(l, n)| format!("{l} ×{n}")).collect();
-            let first_day = format_local_minute(zone.to_local(first))[..10].to_string();
+            let first_day = crate::time::format_local_date(zone.to_local(first));
             Case {
                 id: stable_id("C-", &[dict.users.name(user), &first_day]),
                 rank: 0,

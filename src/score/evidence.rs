@@ -119,10 +119,17 @@ pub fn common(
     }
     if let (Some(first), Some(last)) = (locals.first(), locals.last()) {
         let (f, l) = (format_local_minute(*first), format_local_minute(*last));
+        let day = |t: i64| t.div_euclid(crate::time::MICROS_PER_DAY);
         sentences.push(if events.len() == 1 {
             format!("1 access, at {f}")
-        } else if f[..10] == l[..10] {
-            format!("{} on {}, {}–{}", plural(events.len(), "access", "accesses"), &f[..10], &f[11..], &l[11..])
+        } else if day(*first) == day(*last) {
+            format!(
+                "{} on {}, {}–{}",
+                plural(events.len(), "access", "accesses"),
+                crate::time::format_local_date(*first),
+                crate::time::format_local_clock(*first),
+                crate::time::format_local_clock(*last)
+            )
         } else {
             format!("{} from {} to {}", plural(events.len(), "access", "accesses"), f, l)
         });

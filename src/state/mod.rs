@@ -55,15 +55,11 @@ pub enum StateError {
         /// The cause.
         source: std::io::Error,
     },
-    /// Another run holds the folder.
-    #[error(
-        "state folder {dir} is in use by another ehrwatch run (process {pid}); if no run is active, remove {dir}/.lock"
-    )]
+    /// Another run holds the folder (exit code 4).
+    #[error("state folder {dir} is in use by another ehrwatch run; nothing was changed, run again when it has ended")]
     Locked {
         /// The state folder.
         dir: PathBuf,
-        /// The process recorded in the lock.
-        pid: String,
     },
     /// The state was built in another time zone, so its days would shift.
     #[error(
@@ -181,8 +177,9 @@ pub struct StateOut {
     pub path: String,
     /// Events carried over from earlier runs into this one.
     pub history_events: u64,
-    /// Input files of this run that an earlier run had absorbed (a rerun):
-    /// their earlier copy was replaced, not added to.
+    /// Input files of this run that an earlier run had absorbed (a rerun,
+    /// or a corrected re-export: same name, overlapping days): their
+    /// earlier copy was replaced, not added to.
     pub replaced_files: Vec<String>,
     /// Events the state holds after this run.
     pub events_kept: u64,
@@ -258,11 +255,45 @@ impl StateDir {
     /// batches one at a time as it merges them, interning their ids batch by
     /// batch, which gives codes in order of first appearance over the whole
     /// history.
-    pub fn load(&self, keys: &[FileKey]) -> Result<Held, StateError> {
+    ///
+    /// A held batch is replaced by an input file of the same content (a
+    /// rerun), or by one of the same name whose days overlap the batch's (a
+    /// corrected re-export of the night, with a row more or less):
+    /// `days_of` gives an input file's local days (`YYYY-MM-DD`), and is
+    /// asked only about files whose name a held batch has.
+    pub fn load(
+        &self,
+        keys: &[FileKey],
+        days_of: &mut dyn FnMut(&FileKey) -> Result<Vec<String>, crate::Error>,
+    ) -> Result<Held, crate::Error> {
         let held = self.manifest.as_ref().map_or(&[][..], |m| &m.batches[..]);
-        let is_rerun = |b: &Batch| keys.iter().any(|k| k.key == b.key);
-        let replaced = keys.iter().filter(|k| held.iter().any(|b| b.key == k.key)).map(|k| k.file.clone()).collect();
-        let batches: Vec<Batch> = held.iter().filter(|b| !is_rerun(b)).cloned().collect();
+        let mut replaces = vec![false; held.len()];
+        let mut replaced = Vec::new();
+        for k in keys {
+            let mut hit = false;
+            for (b, batch) in held.iter().enumerate() {
+                if batch.key == k.key {
+                    replaces[b] = true;
+                    hit = true;
+                }
+            }
+            let renamed: Vec<usize> =
+                (0..held.len()).filter(|&b| !replaces[b] && held[b].file == k.file && held[b].key != k.key).collect();
+            if !renamed.is_empty() {
+                let days = days_of(k)?;
+                for b in renamed {
+                    let (first, last) = (&held[b].first_day, &held[b].last_day);
+                    if days.iter().any(|d| d >= first && d <= last) {
+                        replaces[b] = true;
+                        hit = true;
+                    }
+                }
+            }
+            if hit {
+                replaced.push(k.file.clone());
+            }
+        }
+        let batches: Vec<Batch> = held.iter().zip(&replaces).filter(|(_, r)| !**r).map(|(b, _)| b.clone()).collect();
         let mut starts = vec![0u64];
         for b in &batches {
             starts.push(starts.last().copied().unwrap_or(0) + b.events);
@@ -272,7 +303,8 @@ impl StateDir {
 
     /// Computes the next state and writes its new batch files: this run's
     /// input files, and any held batch the retention (`retain_days` back
-    /// from the latest day) cuts in the middle. Batches left with no
+    /// from the latest day, at most the day of `latest`, UTC µs) cuts in
+    /// the middle. Batches left with no
     /// events are forgotten. Nothing the live manifest names is touched.
     /// `held` is what [`StateDir::load`] gave this run's ingest.
     pub fn stage(
@@ -281,6 +313,7 @@ impl StateDir {
         held: &Held,
         keys: &[FileKey],
         retain_days: u32,
+        latest: i64,
     ) -> Result<Staged, StateError> {
         let ev = &data.events;
         let mut zone = ZoneCache::new(data.tz);
@@ -301,8 +334,11 @@ impl StateDir {
             last_day: String::new(),
             data: String::new(),
         }));
+        // Counted back from the last day the data holds, but never from
+        // past `latest` (the newest access-log file's time plus the
+        // tolerance): one row from a wrong clock expires nothing.
         let cutoff = ev.ts.iter().max().map(|&t| {
-            let last = local_day(&mut zone, t);
+            let last = local_day(&mut zone, t.min(latest));
             zone.to_utc(i64::from(last - retain_days.max(1) as i32 + 1) * MICROS_PER_DAY)
         });
         // Which batch each event is in, and per batch how many events it

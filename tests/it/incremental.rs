@@ -145,7 +145,9 @@ fn a_failed_night_leaves_the_state_as_it_was_and_the_rerun_succeeds() {
     let failed = w.detect(&night, "blocked", &["--state", &w.state()]);
     assert_eq!(failed.code(), 2, "{}", failed.stderr());
     assert_eq!(std::fs::read_to_string(w.path("state/manifest.json")).unwrap(), manifest);
-    assert!(!w.path("state/.lock").exists(), "the lock is released after a failure");
+    let free = ehrwatch::output::FolderLock::try_acquire(&w.path("state"), ".lock").unwrap();
+    assert!(free.is_some(), "the lock is released after a failure");
+    drop(free);
 
     let ok = w.detect(&night, "out-night", &["--state", &w.state()]);
     ok.assert_ok();
@@ -182,12 +184,12 @@ fn the_state_is_private_locked_and_tied_to_its_time_zone() {
     }
 
     // A run in progress (this test process stands in for it) holds the lock.
-    std::fs::write(w.path("state/.lock"), std::process::id().to_string()).unwrap();
+    let held = ehrwatch::output::FolderLock::try_acquire(&w.path("state"), ".lock").unwrap().expect("free");
     let night = w.bundle("night", &DAYS[4..5]);
     let locked = w.detect(&night, "out-locked", &["--state", &w.state()]);
-    assert_eq!(locked.code(), 1);
+    assert_eq!(locked.code(), 4);
     assert!(locked.stderr().contains("in use by another ehrwatch run"), "{}", locked.stderr());
-    std::fs::remove_file(w.path("state/.lock")).unwrap();
+    drop(held);
 
     // Another time zone would shift every day the state holds.
     let output = binary()

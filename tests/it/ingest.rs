@@ -46,7 +46,7 @@ fn bad_rows_are_quarantined_with_file_line_and_reason_and_the_rest_processed() {
 2026-11-28 09:09:00,d1,P2,VIEW
 ",
     );
-    let run = b.detect(&[]);
+    let run = b.detect(&["--max-reject-share", "1"]);
     run.assert_ok();
     let s = run.summary();
     assert_eq!(s["events_read"], 7);
@@ -220,7 +220,7 @@ fn bad_rows_in_context_tables_are_rejected_too() {
         "users.csv",
         "user_id,hire_date,lat\nn1,2020-01-01,41.9\nn1,2020-01-01,41.9\nd1,01/05/2019,41.9\nb1,2021-01-01,123\n",
     );
-    let run = b.detect(&[]);
+    let run = b.detect(&["--max-reject-share", "1"]);
     run.assert_ok();
     let rejected = run.csv("rejected_rows.csv");
     let got: Vec<(&str, &str, &str)> =

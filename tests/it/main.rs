@@ -6,6 +6,7 @@ mod cli;
 mod detect;
 mod env;
 mod feedback;
+mod hardening;
 mod import;
 mod incremental;
 mod ingest;

@@ -73,7 +73,7 @@ fn same_outputs(bundle: &Path, dir: &Path, extra: &[&str]) {
     let left: Vec<String> = std::fs::read_dir(&parts)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".ehrwatch"))
+        .filter(|n| n.starts_with(".ehrwatch") && n != ehrwatch::output::OUTPUT_LOCK)
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
@@ -137,8 +137,9 @@ fn a_partitioned_run_whose_rows_are_all_rejected_reports_what_a_run_in_memory_re
         log.push_str(&format!("{i},not a time,n1,P1,view\n{i}b,2026-11-28 09:00:00,,P1,view\n"));
     }
     b.file("access_log.csv", &log);
-    let whole = b.detect_into(&b.out().join("whole"), &["--partition-events", "0"]);
-    let parts = b.detect_into(&b.out().join("parts"), &["--partition-events", "1"]);
+    // Every row rejected on purpose: the threshold would stop the run.
+    let whole = b.detect_into(&b.out().join("whole"), &["--partition-events", "0", "--max-reject-share", "1"]);
+    let parts = b.detect_into(&b.out().join("parts"), &["--partition-events", "1", "--max-reject-share", "1"]);
     whole.assert_ok();
     parts.assert_ok();
     let (a, s) = (whole.summary(), parts.summary());

@@ -109,7 +109,7 @@ fn check_both_ways_in(tmp: &Path, bundle: &Path, parts: Parts) {
     let progress = Progress::hidden();
     let mem = read_bundle(bundle, Tz::UTC, &progress).unwrap();
     let dir = spill_dir(tmp);
-    let (data, spilled) = read_spilled_with(bundle, Tz::UTC, &progress, &dir, 100, parts).unwrap();
+    let (data, spilled) = read_spilled_with(bundle, Tz::UTC, &progress, &dir, 100, parts, &Default::default()).unwrap();
 
     assert!(data.events.is_empty());
     assert_eq!(names(&data.dict), names(&mem.dict));
@@ -180,8 +180,16 @@ fn spilled_csv_with_rejects_and_unsorted_rows_loads_as_the_in_memory_read() {
 fn read_in_parts(bundle: &Path, unit_rows: usize) -> Ingested {
     let mut events = Events::default();
     let parts = Parts { rows: unit_rows, bounded: true };
-    let mut data =
-        super::super::bundle::read_bundle_into(bundle, Tz::UTC, &Progress::hidden(), None, &mut events, parts).unwrap();
+    let mut data = super::super::bundle::read_bundle_into(
+        bundle,
+        Tz::UTC,
+        &Progress::hidden(),
+        None,
+        &mut events,
+        parts,
+        &Default::default(),
+    )
+    .unwrap();
     data.events = events;
     data
 }
@@ -267,7 +275,9 @@ fn a_damaged_spill_file_is_an_error_naming_it() {
     let tmp = world(BundleFormat::Csv);
     let bundle = tmp.path().join("bundle");
     let dir = spill_dir(tmp.path());
-    let (_, spilled) = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 100, Parts::IN_MEMORY).unwrap();
+    let (_, spilled) =
+        read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 100, Parts::IN_MEMORY, &Default::default())
+            .unwrap();
     let file = spilled.file(1);
     let bytes = fs::read(&file).unwrap();
     let expect_error = |what: &str| {
@@ -312,7 +322,8 @@ fn spill_files_are_removed_when_reading_fails() {
     // Sorts after the days' files: read (and failing) after they were spilled.
     fs::write(bundle.join("access_log").join("9999-12-31.parquet"), b"not parquet").unwrap();
     let dir = spill_dir(tmp.path());
-    let err = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 1, Parts::IN_MEMORY).unwrap_err();
+    let err = read_spilled_with(&bundle, Tz::UTC, &Progress::hidden(), &dir, 1, Parts::IN_MEMORY, &Default::default())
+        .unwrap_err();
     assert!(matches!(err, IngestError::Parquet { .. }), "{err}");
     assert!(!dir.exists(), "spill folder removed after the error");
 }
