@@ -112,7 +112,7 @@ pub enum Source {
 impl Source {
     fn name(self) -> &'static str {
         match self {
-            Source::Argument => "argument",
+            Source::Argument => "the command line",
             Source::UsersCsv => "users.csv",
             Source::SummaryWindow => "summary.json window",
         }
@@ -175,6 +175,10 @@ pub struct Evaluation {
     /// first alert of its case (`case_id`, else its user) to hit an
     /// incident: each (case, incident) pair earns credit once.
     pub case_precision_at_k: f64,
+    /// The highest case precision@K these labels allow: the labelled
+    /// (user, incident) pairs, at most K, over K. With K at twice the
+    /// incidents and one user per incident it is 0.5.
+    pub case_precision_ceiling: f64,
     /// Average precision over the whole ranking.
     pub average_precision: f64,
     /// Look-alikes, when lookalikes.csv was found next to the labels.
@@ -228,6 +232,7 @@ impl Evaluation {
             "incident_recall_at_k": round4(self.incident_recall_at_k),
             "precision_at_k": round4(self.precision_at_k),
             "case_precision_at_k": round4(self.case_precision_at_k),
+            "case_precision_ceiling": round4(self.case_precision_ceiling),
             "average_precision": round4(self.average_precision),
             "lookalike_rows": look_rows,
             "lookalike_rows_hit_at_k": look_hit,
@@ -285,8 +290,9 @@ impl fmt::Display for Evaluation {
         writeln!(f, "precision@K: {:.3}", self.precision_at_k)?;
         writeln!(
             f,
-            "case precision@K: {:.3} (a case earns one hit per incident; further alerts of it on that incident are misses)",
-            self.case_precision_at_k
+            "case precision@K: {:.3} of at most {:.3} (a case earns one hit per incident; its further alerts on \
+             that incident are misses)",
+            self.case_precision_at_k, self.case_precision_ceiling
         )?;
         if !self.lookalikes.is_empty() {
             writeln!(f, "look-alikes in the top K ({} alerts):", self.lookalike_alerts_at_k)?;
@@ -660,6 +666,7 @@ pub fn evaluate_with(labels: &Path, alerts: &Path, options: &EvaluateOptions) ->
     };
 
     let denom = k.min(alerts_list.len()).max(1);
+    let pairs = targets.iter().map(|t| (t.0.user.as_str(), t.2.as_str())).collect::<BTreeSet<_>>().len();
     let at_k = |n: usize| if alerts_list.is_empty() { 0.0 } else { n as f64 / denom as f64 };
     Ok(Evaluation {
         k,
@@ -671,6 +678,7 @@ pub fn evaluate_with(labels: &Path, alerts: &Path, options: &EvaluateOptions) ->
         incident_recall_at_k: ratio(incidents_found.len(), n_incidents),
         precision_at_k: at_k(correct_at_k),
         case_precision_at_k: at_k(case_correct_at_k),
+        case_precision_ceiling: at_k(pairs.min(denom)),
         average_precision: ap_sum / n_t as f64,
         lookalikes,
         lookalike_alerts_at_k,
@@ -820,8 +828,9 @@ INC-2,family,U2,P2,2026-10-21 10:00:00,2026-10-21 10:30:00
         let ev = f.k(12);
         assert!((ev.precision_at_k - 11.0 / 12.0).abs() < 1e-9, "{}", ev.precision_at_k);
         assert!((ev.case_precision_at_k - 2.0 / 12.0).abs() < 1e-9, "{}", ev.case_precision_at_k);
+        assert!((ev.case_precision_ceiling - 2.0 / 12.0).abs() < 1e-9, "{}", ev.case_precision_ceiling);
         let ev = f.k(5);
-        assert_eq!((ev.precision_at_k, ev.case_precision_at_k), (1.0, 0.2));
+        assert_eq!((ev.precision_at_k, ev.case_precision_at_k, ev.case_precision_ceiling), (1.0, 0.2, 0.4));
 
         // The case column, when present, is the unit: U1's alerts split
         // over two cases earn two credits.
@@ -847,7 +856,10 @@ INC-1,vip,U1,P1,2026-10-20 10:00:00,2026-10-20 10:30:00
         let mut alerts = String::from(HEADER);
         alerts.push('\n');
         for i in 0..6 {
-            alerts.push_str(&format!("a{i},{},9,snooping,U{i},P1,x,2026-10-20T10:00:00Z,2026-10-20T10:00:00Z,1\n", i + 1));
+            alerts.push_str(&format!(
+                "a{i},{},9,snooping,U{i},P1,x,2026-10-20T10:00:00Z,2026-10-20T10:00:00Z,1\n",
+                i + 1
+            ));
         }
         let f = Files::new(labels, &alerts);
         let ev = f.run(EvaluateOptions::default()).expect("evaluate");

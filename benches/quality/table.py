@@ -8,6 +8,7 @@ evaluate`. Output holds scenario names and numbers only.
 
 import json
 import sys
+import textwrap
 from collections import defaultdict
 
 # (header, key, width, format, worse): worse is min or max, for the "worst" row.
@@ -55,6 +56,11 @@ def main(manifest):
     header = f"{'mode / world':<24} " + " ".join(f"{h:>{w}}" for h, _, w, _, _ in COLUMNS)
     print(header)
     print("-" * len(header))
+    legend = (
+        "recall@K: incidents found in the top K / incidents; P@K: top-K alerts hitting a label / K; "
+        "caseP@K: the same, one credit per (case, incident), at most incidents / K; AP: average precision; "
+        "look@K: top-K alerts hitting a look-alike; /1k u/day: alerts per 1,000 users per day"
+    )
     for mode in modes:
         main_runs = [r for r in runs if r["mode"] == mode and r["variant"] == "main"]
         for r in main_runs:
@@ -69,6 +75,8 @@ def main(manifest):
         print(row(f"{mode} worst", worsts, "float"))
         print()
 
+    print(textwrap.fill(legend, 100))
+    print()
     print("per-scenario incidents found in the top K / incidents, summed over the mode's worlds")
     for mode in modes:
         found, total = defaultdict(int), defaultdict(int)
@@ -80,8 +88,8 @@ def main(manifest):
                 total[name] += s["incidents"]
         cells = [f"{name} {found[name]}/{total[name]}" for name in sorted(total)]
         print(f"  {mode}:")
-        for i in range(0, len(cells), 5):
-            print("    " + "   ".join(f"{c:<24}" for c in cells[i : i + 5]).rstrip())
+        for i in range(0, len(cells), 4):
+            print("    " + "  ".join(f"{c:<28}" for c in cells[i : i + 4]).rstrip())
     print()
 
     if "real" in modes:
