@@ -67,7 +67,8 @@ world() {
     echo "simulating seed $seed, $users users x $days days ($realism world, $export export)" >&2
     rm -rf "$dir"
     local flags=()
-    if has_flag --realism; then flags=(--realism "$realism" --export "$export"); fi
+    if has_flag --realism; then flags+=(--realism "$realism"); fi
+    if has_flag --export; then flags+=(--export "$export"); fi
     "$BIN" --quiet simulate --out "$dir" --seed "$seed" --users "$users" --days "$days" \
       --patients "$patients" "${flags[@]}" >&2
     touch "$dir/.complete"
