@@ -309,16 +309,12 @@ impl fmt::Display for Evaluation {
                 ds.name()
             )?,
             (users, days, _) => {
-                let missing = match (users, days) {
-                    (None, None) => "users and days",
-                    (None, _) => "users",
-                    _ => "days",
+                let hint = match (users, days) {
+                    (None, None) => "users and days unknown: pass --users N and --days N",
+                    (None, _) => "users unknown: pass --users N, or keep users.csv next to the labels",
+                    _ => "days unknown: pass --days N, or run detect with --from/--to or --last",
                 };
-                writeln!(
-                    f,
-                    "workload: unknown ({missing} not known; pass --users N / --days N, or keep users.csv next to \
-                     the labels and run detect with --from/--to)"
-                )?
+                writeln!(f, "workload: {hint}")?
             }
         }
         Ok(())
@@ -665,6 +661,8 @@ pub fn evaluate_with(labels: &Path, alerts: &Path, options: &EvaluateOptions) ->
         }
     };
 
+    // A count of zero is no count: it would divide by zero.
+    let (users, days) = (users.filter(|u| u.0 > 0), days.filter(|d| d.0 > 0));
     let denom = k.min(alerts_list.len()).max(1);
     let pairs = targets.iter().map(|t| (t.0.user.as_str(), t.2.as_str())).collect::<BTreeSet<_>>().len();
     let at_k = |n: usize| if alerts_list.is_empty() { 0.0 } else { n as f64 / denom as f64 };
@@ -865,7 +863,7 @@ INC-1,vip,U1,P1,2026-10-20 10:00:00,2026-10-20 10:30:00
         let ev = f.run(EvaluateOptions::default()).expect("evaluate");
         assert_eq!(ev.workload, Workload { users: None, days: None });
         assert_eq!(ev.alerts_per_1000_users_per_day(), None);
-        assert!(ev.to_string().contains("workload: unknown"));
+        assert!(ev.to_string().contains("workload: users and days unknown"));
 
         // Four distinct users (one listed twice, one row without an id),
         // a ten-day window: 6 alerts / 4 thousandths / 10 days = 150.
@@ -889,6 +887,7 @@ INC-1,vip,U1,P1,2026-10-20 10:00:00,2026-10-20 10:30:00
         f.write("summary.json", r#"{"alerts": 6, "window": null}"#);
         let ev = f.run(EvaluateOptions::default()).expect("evaluate");
         assert_eq!(ev.workload.days, None);
+        assert!(ev.to_string().contains("workload: days unknown"), "{ev}");
     }
 
     #[test]
