@@ -73,6 +73,32 @@ pub enum SimFormat {
     Openemr,
 }
 
+/// Which world `simulate` builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimRealism {
+    /// The simulator's own world: 14 incident scenarios, 10 look-alikes
+    /// (the same bytes as earlier versions for a seed).
+    Clean,
+    /// The same world plus real-world incidents (service_snoop,
+    /// former_patient, research_snoop, insider_export, low_curiosity) and
+    /// look-alikes (pharmacist_verification, coder_discharged,
+    /// readmission_reread).
+    Real,
+}
+
+/// How `simulate` spells the world it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimExport {
+    /// The simulator's vocabulary: role words, EHR department ids in
+    /// users.csv, one spelling of names and addresses, fixed IP addresses.
+    Clean,
+    /// As a hospital's systems write it: HR job titles and cost-centre
+    /// codes, upper-case names and addresses in users.csv, nicknames,
+    /// maiden names and other address spellings in patient_contacts.csv,
+    /// DHCP workstation addresses (new each day; VPN at each login).
+    Hr,
+}
+
 /// Arguments of `simulate`.
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
@@ -112,9 +138,25 @@ pub struct SimulateArgs {
     /// Number of injected incidents, spread round-robin over the 14
     /// scenarios (self, family, coworker, neighbour, contact, vip, deceased,
     /// restricted, break_glass, terminated, bulk_export_night,
-    /// slow_exfiltration, curious_browsing, compromised_account).
+    /// slow_exfiltration, curious_browsing, compromised_account). With
+    /// --realism real, N x 5 / 14 more (rounded up: 10 for 28, two each)
+    /// are spread round-robin over the five real-world scenarios.
     #[arg(long, value_name = "N", default_value_t = 28)]
     pub incidents: usize,
+
+    /// Which world: `clean`, or `real` to add real-world incidents and
+    /// look-alikes to the same world (the clean world's rows, labels and
+    /// look-alikes all stay).
+    #[arg(long, value_enum, value_name = "WORLD", default_value_t = SimRealism::Clean)]
+    pub realism: SimRealism,
+
+    /// How the world is written: `clean` vocabulary or `hr` spelling (job
+    /// titles, cost centres, name and address variants, DHCP addresses).
+    /// Default: hr with --realism real, else clean. `--realism real
+    /// --export clean` writes the same real world in the clean vocabulary,
+    /// to compare alerts between the two spellings of one world.
+    #[arg(long, value_enum, value_name = "STYLE")]
+    pub export: Option<SimExport>,
 
     /// First simulated day (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", default_value = "2026-10-01")]

@@ -94,6 +94,82 @@ pub struct ExplainParams {
     /// An unexplained access is explained by the group when a collaborator's
     /// care-explained access to the same patient is within this many days.
     pub group_window_days: u32,
+    /// The title rules compiled from `[roles]` (not a key of `[explain]`).
+    #[serde(skip)]
+    pub titles: crate::roles::TitleRules,
+}
+
+/// `[roles]`: how HR job titles map to role classes.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoleParams {
+    /// Whether the built-in title rules apply after the hospital's own.
+    pub builtin_rules: bool,
+    /// The hospital's patterns, tried before the built-in rules: words that
+    /// must appear in a title, in order (`"unit secretary"`), to the class
+    /// they mean (`"registration"`; see `roles::RoleClass` for the names).
+    pub titles: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for RoleParams {
+    fn default() -> Self {
+        Self { builtin_rules: true, titles: Default::default() }
+    }
+}
+
+impl RoleParams {
+    /// The compiled rules, or the first pattern whose class is unknown.
+    pub fn compile(&self) -> Result<crate::roles::TitleRules, ConfigError> {
+        let mut custom = Vec::with_capacity(self.titles.len());
+        for (pattern, class) in &self.titles {
+            let c = crate::roles::RoleClass::parse(class).ok_or_else(|| ConfigError::OutOfRange {
+                key: "roles.titles",
+                value: format!("\"{pattern}\" = \"{class}\""),
+                expected: ROLE_CLASSES,
+            })?;
+            custom.push((pattern.clone(), c));
+        }
+        Ok(crate::roles::TitleRules::new(&custom, self.builtin_rules))
+    }
+}
+
+const ROLE_CLASSES: &str = "a role class: physician, advanced_practice, resident, nurse, clinical_support, pharmacy, \
+     laboratory, radiology, registration, him_coding, billing, case_management, research, it or other";
+
+/// The kind of work a role class does, as the explain stage's role lists
+/// say: when in a patient's care its staff routinely open the chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleWorkKind {
+    /// From discharge on (coding, billing): work comes in queues.
+    AfterDischarge,
+    /// Around a visit's start (registration): queues too.
+    AroundVisit,
+    /// During the stay (pharmacy, laboratory, radiology): work comes in
+    /// rounds of a unit's patients.
+    DuringCare,
+    /// A study list (research).
+    Panel,
+}
+
+impl ExplainParams {
+    /// The work of `class`, from the role lists (earlier lists win).
+    pub fn work_of(&self, class: crate::roles::RoleClass) -> Option<RoleWorkKind> {
+        [
+            (&self.panel_roles, RoleWorkKind::Panel),
+            (&self.during_care_roles, RoleWorkKind::DuringCare),
+            (&self.around_visit_roles, RoleWorkKind::AroundVisit),
+            (&self.after_discharge_roles, RoleWorkKind::AfterDischarge),
+        ]
+        .into_iter()
+        .find(|(list, _)| list.iter().any(|e| self.class_of(e) == Some(class)))
+        .map(|(_, w)| w)
+    }
+
+    /// The class a role list entry names: a class name, or an older
+    /// configuration's role word read as a title ("pharmacist").
+    pub fn class_of(&self, entry: &str) -> Option<crate::roles::RoleClass> {
+        crate::roles::RoleClass::parse(entry).or_else(|| self.titles.classify(entry).map(|(c, _)| c))
+    }
 }
 
 impl Default for ExplainParams {
@@ -105,17 +181,18 @@ impl Default for ExplainParams {
             provider_after_days: 90,
             encounter_after_days: 30,
             documentation_window_days: 3,
-            after_discharge_roles: roles(&["him_coder", "billing"]),
+            after_discharge_roles: roles(&["him_coding", "billing"]),
             after_discharge_days: 90,
             around_visit_roles: roles(&["registration"]),
             around_visit_before_days: 3,
             around_visit_after_days: 2,
-            during_care_roles: roles(&["pharmacist", "lab_tech", "radiology_tech", "case_manager"]),
+            during_care_roles: roles(&["pharmacy", "laboratory", "radiology", "case_management"]),
             panel_roles: roles(&["research"]),
             panel_min_days: 2,
             group_min_shared_patients: 5,
             group_min_share: 0.1,
             group_window_days: 2,
+            titles: crate::roles::TitleRules::default(),
         }
     }
 }
@@ -430,6 +507,20 @@ pub struct ScoreParams {
     /// a recent or upcoming patient of the department: an indirect link, so
     /// "no care link at all" does not count. 0 turns this off.
     pub department_history_days: u32,
+    /// A sensitive-chart or relationship alert whose accesses only a
+    /// role-wide reason explains (role timing, a study panel): the rules'
+    /// weights are multiplied by this. (A care-team group, learned from
+    /// the user's own work with colleagues, lowers the score only by
+    /// taking away the "no care link" signal.)
+    pub population_level_factor: f64,
+    /// ... and when most of its accesses opened sections the user rarely
+    /// opens (each below `off_pattern_share` of the user's patient
+    /// accesses; sensitive sections do not count, every chart has few),
+    /// this weight is one more signal.
+    pub off_pattern_weight: f64,
+    /// A section is one the user rarely opens below this share of their
+    /// patient accesses.
+    pub off_pattern_share: f64,
 }
 
 impl Default for ScoreParams {
@@ -441,6 +532,9 @@ impl Default for ScoreParams {
             medium_severity: 50.0,
             repeat_offender_weight: 0.3,
             department_history_days: 90,
+            population_level_factor: 0.5,
+            off_pattern_weight: 0.3,
+            off_pattern_share: 0.05,
         }
     }
 }
@@ -454,6 +548,7 @@ struct ConfigFile {
     peers: PeerParams,
     rules: RulesParams,
     score: ScoreParams,
+    roles: RoleParams,
 }
 
 /// A validated run configuration.
@@ -472,6 +567,8 @@ pub struct Config {
     pub rules: RulesParams,
     /// Scoring settings.
     pub score: ScoreParams,
+    /// Title rules (`[roles]`); compiled into `explain.titles`.
+    pub roles: RoleParams,
 }
 
 impl Default for Config {
@@ -483,6 +580,7 @@ impl Default for Config {
             peers: PeerParams::default(),
             rules: RulesParams::default(),
             score: ScoreParams::default(),
+            roles: RoleParams::default(),
         }
     }
 }
@@ -547,11 +645,12 @@ impl Config {
                 Some(tz) => parse_timezone(tz)?,
                 None => chrono_tz::UTC,
             },
-            explain: file.explain,
+            explain: crate::config::ExplainParams { titles: file.roles.compile()?, ..file.explain },
             hours: file.hours,
             peers: file.peers,
             rules: file.rules,
             score: file.score,
+            roles: file.roles,
         };
         config.check()?;
         Ok(config)
@@ -574,6 +673,16 @@ impl Config {
                 value: e.group_min_share.to_string(),
                 expected: "a share from 0 to 1",
             });
+        }
+        for (key, list) in [
+            ("explain.after_discharge_roles", &e.after_discharge_roles),
+            ("explain.around_visit_roles", &e.around_visit_roles),
+            ("explain.during_care_roles", &e.during_care_roles),
+            ("explain.panel_roles", &e.panel_roles),
+        ] {
+            if let Some(bad) = list.iter().find(|r| e.class_of(r).is_none()) {
+                return Err(ConfigError::OutOfRange { key, value: format!("\"{bad}\""), expected: ROLE_CLASSES });
+            }
         }
         let h = &self.hours;
         if !(0.0..1.0).contains(&h.min_share) {
@@ -620,6 +729,9 @@ impl Config {
         check_weight("score.after_hours_weight", self.score.after_hours_weight)?;
         check_weight("score.unexplained_weight", self.score.unexplained_weight)?;
         check_weight("score.repeat_offender_weight", self.score.repeat_offender_weight)?;
+        check_weight("score.population_level_factor", self.score.population_level_factor)?;
+        check_weight("score.off_pattern_weight", self.score.off_pattern_weight)?;
+        check_weight("score.off_pattern_share", self.score.off_pattern_share)?;
         let s = &self.score;
         if !(0.0..=100.0).contains(&s.medium_severity) || s.medium_severity > s.high_severity || s.high_severity > 100.0
         {

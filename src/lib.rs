@@ -19,6 +19,7 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod roles;
 pub mod score;
 pub mod simulate;
 pub mod state;

@@ -15,7 +15,10 @@ use ehrwatch::pipeline::{run_detect, DetectRequest, StateRequest};
 use ehrwatch::progress::Progress;
 use ehrwatch::score::WindowSpec;
 
-use cli::{Cli, Command, DetectArgs, EvaluateArgs, FailOn, ImportArgs, ImportFormat, SimFormat, SimulateArgs};
+use cli::{
+    Cli, Command, DetectArgs, EvaluateArgs, FailOn, ImportArgs, ImportFormat, SimExport, SimFormat, SimRealism,
+    SimulateArgs,
+};
 
 const USER_ERROR: u8 = 1;
 const INTERNAL_ERROR: u8 = 2;
@@ -60,6 +63,9 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
             r.path,
             args.out.join("rejected_rows.csv").display()
         );
+    }
+    if let Some(w) = summary.roles.as_ref().and_then(|r| r.warning.as_ref()) {
+        eprintln!("ehrwatch: warning: {w}");
     }
     if !quiet {
         println!(
@@ -120,7 +126,7 @@ fn read_key(path: &std::path::Path) -> Pseudonymizer {
 /// Runs `simulate`. Its errors are not library [`ehrwatch::Error`]s, so they
 /// are reported here and end the process with the matching exit code.
 fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
-    use ehrwatch::simulate::{BundleFormat, SimulateParams};
+    use ehrwatch::simulate::{BundleFormat, Export, Realism, SimulateParams};
     let fail = |msg: String, code: u8| -> ! {
         eprintln!("ehrwatch: error: {msg}");
         std::process::exit(code.into())
@@ -132,6 +138,14 @@ fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     params.seed = args.seed;
     params.incidents = args.incidents;
     params.synthea = args.synthea;
+    params.realism = match args.realism {
+        SimRealism::Clean => Realism::Clean,
+        SimRealism::Real => Realism::Real,
+    };
+    params.export = args.export.map(|e| match e {
+        SimExport::Clean => Export::Clean,
+        SimExport::Hr => Export::Hr,
+    });
     params.format = match args.format {
         SimFormat::Csv => BundleFormat::Csv,
         SimFormat::Parquet => BundleFormat::Parquet,

@@ -101,6 +101,44 @@ pub enum Fact {
         /// The user's median per day of the same measure.
         baseline: f64,
     },
+    /// Only a population-level reason explains the accesses to a sensitive
+    /// or related chart (see `Explanation::is_patient_specific`), and how
+    /// routine the access looks. Work during a stay (pharmacy, laboratory,
+    /// radiology) and a care team's work come in rounds of a unit's
+    /// patients: the other patients of the patient's department the user
+    /// opened within [`ROUND_HOURS`] (a pharmacist verifying a unit's orders
+    /// opens many; a curious one opens the one). Coding, billing and
+    /// registration come in queues: the other patients the same role work
+    /// explains within [`ROUND_HOURS`]. A study panel: the other patients
+    /// on the list.
+    PopulationLevel {
+        /// The strongest population-level explanation among the accesses.
+        explanation: crate::explain::Explanation,
+        /// The user's role class, when known.
+        class: Option<crate::roles::RoleClass>,
+        /// The kind of round: "round" (a unit's patients), "queue" or "list".
+        round: &'static str,
+        /// Other patients in the same round, queue or list; `None` when no
+        /// department places the patient at the time.
+        routine: Option<u32>,
+        /// The department of a round (the patient's, at the time).
+        department: Option<String>,
+    },
+    /// A day of prints and exports far above the user's own days and their
+    /// peers' busiest days, whether or not care links the patients (an
+    /// insider taking their own patients' records).
+    BulkAllExtraction {
+        /// Distinct patients printed or exported that day.
+        patients: u64,
+        /// Of them, patients the user has a care link to.
+        linked: u64,
+        /// The user's median per day.
+        baseline: f64,
+        /// The peers' typical busiest day (median of each peer's maximum).
+        peers_busiest: f64,
+        /// Who the peers are ("peer group 3 (mostly nurses)").
+        peers: String,
+    },
     /// Extraction above the user's own baseline on several days.
     SlowExfiltration {
         /// Elevated days.
@@ -197,6 +235,39 @@ impl Fact {
             Fact::BulkExtraction { patients, window, what, baseline } => {
                 format!("{what} {patients} patients' records within {window} (the user's usual: {baseline:.0} a day)")
             }
+            Fact::PopulationLevel { explanation, class, round, routine, department } => {
+                let staff = class.map_or("staff in the user's role", |c| c.staff());
+                let why = match (explanation, *round) {
+                    (crate::explain::Explanation::RecurringPanel, _) => {
+                        "the patient is on the user's recurring list (a study panel)".to_string()
+                    }
+                    (crate::explain::Explanation::RoleTiming, "queue") => {
+                        format!("{staff} routinely open charts around a visit or after discharge")
+                    }
+                    (crate::explain::Explanation::RoleTiming, _) => {
+                        format!("{staff} routinely open the charts of patients in care")
+                    }
+                    _ => "colleagues the user often works with treated the patient".to_string(),
+                };
+                let how = match (*round, routine, department) {
+                    ("list", Some(n), _) => format!("the list holds {n} other patients"),
+                    ("queue", Some(0), _) => {
+                        format!("the user worked no other such chart within {ROUND_HOURS} hours: not part of a queue of work")
+                    }
+                    ("queue", Some(n), _) => format!("the user worked {n} other such charts within {ROUND_HOURS} hours"),
+                    (_, Some(0), Some(d)) => {
+                        format!("the user opened no other patient of {d} within {ROUND_HOURS} hours: not part of a round of work")
+                    }
+                    (_, Some(n), Some(d)) => format!("the user opened {n} other patients of {d} within {ROUND_HOURS} hours"),
+                    _ => "no department places the patient at the time".to_string(),
+                };
+                format!("{why}; {how}")
+            }
+            Fact::BulkAllExtraction { patients, linked, baseline, peers_busiest, peers } => format!(
+                "printed or exported {patients} patients' records in 1 day ({linked} of them patients the user cares \
+                 for), against the user's usual {baseline:.0} a day and a busiest day of {peers_busiest:.0} for a \
+                 typical peer ({peers}); care for a patient does not explain taking the record out"
+            ),
             Fact::SlowExfiltration { days, span_days, patients, baseline } => format!(
                 "printed or exported records with no care link above the user's own baseline on {days} days within {span_days} ({patients} patients; usually {baseline:.0} a day)"
             ),
@@ -257,6 +328,8 @@ impl Fact {
             Fact::AfterTermination { .. } => "after termination",
             Fact::BeforeHire { .. } => "before hire",
             Fact::BulkExtraction { .. } => "bulk extraction",
+            Fact::PopulationLevel { .. } => "population-level link only",
+            Fact::BulkAllExtraction { .. } => "bulk extraction of own patients",
             Fact::SlowExfiltration { .. } => "slow exfiltration",
             Fact::NewDeviceOddHours { unseen_in_hospital: 0, .. } => "new device at odd hours",
             Fact::NewDeviceOddHours { .. } => "device new to the hospital",
@@ -265,6 +338,10 @@ impl Fact {
         }
     }
 }
+
+/// The hours either side of an access within which a user's other patients
+/// of the same department make a round of work.
+pub const ROUND_HOURS: i64 = 6;
 
 /// One rule's finding.
 #[derive(Debug, Clone, PartialEq)]

@@ -64,22 +64,34 @@ pub struct Population {
     /// Per workstation code: the first instant any account used it
     /// (`i64::MAX` if none did).
     pub workstation_first: Vec<i64>,
-    /// Per IP address code: the same.
+    /// Per IP network code (`ip_network`): the same. Networks, not
+    /// addresses: DHCP leases change addresses daily within a subnet.
     pub ip_first: Vec<i64>,
+    /// Per IP address code, its network code (`model::network_codes`).
+    pub ip_network: Vec<u32>,
     /// Whether any event names a workstation or an IP address.
     pub any_device: bool,
     /// Whether any event used break-the-glass.
     pub any_break_glass: bool,
+    /// Per department code: the first instant an access came from it
+    /// (`i64::MAX` if none did), for the roster's department coverage.
+    pub department_first: Vec<i64>,
 }
 
 impl Population {
     /// The population of these events (ids coded by `dict`).
     pub fn of(events: &crate::model::Events, dict: &crate::model::Dictionaries) -> Population {
+        let networks = crate::model::network_codes(&dict.ips);
         Population {
             workstation_first: first_seen(&events.workstation, &events.ts, dict.workstations.len()),
-            ip_first: first_seen(&events.ip, &events.ts, dict.ips.len()),
+            ip_first: {
+                let net: Vec<u32> = events.ip.iter().map(|&a| if a == NONE { NONE } else { networks[a as usize] }).collect();
+                first_seen(&net, &events.ts, dict.ips.len())
+            },
+            ip_network: networks,
             any_device: events.workstation.iter().chain(&events.ip).any(|c| *c != NONE),
             any_break_glass: events.break_glass.iter().any(|b| *b),
+            department_first: first_seen(&events.department, &events.ts, dict.departments.len()),
         }
     }
 
@@ -87,8 +99,12 @@ impl Population {
     pub fn add(&mut self, other: Population) {
         earliest(&mut self.workstation_first, other.workstation_first);
         earliest(&mut self.ip_first, other.ip_first);
+        if self.ip_network.is_empty() {
+            self.ip_network = other.ip_network;
+        }
         self.any_device |= other.any_device;
         self.any_break_glass |= other.any_break_glass;
+        earliest(&mut self.department_first, other.department_first);
     }
 }
 
@@ -221,6 +237,13 @@ pub fn enabled(on: bool) -> Result<(), String> {
 }
 
 impl DetectInput<'_> {
+    /// Whether `user`'s role class follows a panel (`explain.panel_roles`:
+    /// research coordinators with a study list).
+    pub fn is_panel_role(&self, user: Code) -> bool {
+        let e = &self.config.explain;
+        self.explained.roles.class(user).is_some_and(|c| e.panel_roles.iter().any(|p| e.class_of(p) == Some(c)))
+    }
+
     /// `Ok` when the users table is present with `column`; else the reason a
     /// rule needing it is skipped ("users table missing", "users.X missing").
     pub fn roster_column(&self, column: &str) -> Result<(), String> {
@@ -277,7 +300,7 @@ impl DetectInput<'_> {
         for (patient, events) in self.patient_groups().of(user) {
             let Some(facts) = relation(patient) else { continue };
             let (unexplained, explained): (Vec<usize>, Vec<usize>) =
-                events.iter().map(|&i| i as usize).partition(|&i| !self.explained.kind[i].is_direct());
+                events.iter().map(|&i| i as usize).partition(|&i| !self.explained.kind[i].is_patient_specific());
             for (evs, downgraded) in [(unexplained, false), (explained, true)] {
                 if !evs.is_empty() {
                     out.push(Finding {

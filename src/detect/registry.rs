@@ -98,7 +98,147 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
         }
     }
     drop_subsumed_browsing(&mut out.findings, &input.data.events.patient);
+    annotate_population_level(&mut out.findings, input);
     out
+}
+
+/// Adds [`Fact::PopulationLevel`] to every snooping finding about one
+/// patient whose accesses no patient-specific link explains but a
+/// population-level one does, with how routine the access looks (see the
+/// fact). Scoring weighs the alert by it; one place computes it for every
+/// sensitive and relationship rule.
+fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) {
+    use crate::explain::Explanation;
+    use crate::model::NONE;
+    use rayon::prelude::*;
+    let ev = &input.data.events;
+    let kinds = &input.explained.kind;
+    let ranges: crate::model::FxHashMap<crate::model::Code, std::ops::Range<usize>> =
+        ev.user_ranges().into_iter().collect();
+    findings.par_iter_mut().for_each(|f| {
+        if f.kind != super::finding::AlertKind::Snooping || f.patient == NONE {
+            return;
+        }
+        if f.events.iter().any(|&i| kinds[i].is_patient_specific()) {
+            return;
+        }
+        // The most frequent population-level link among the accesses.
+        let Some(explanation) = [Explanation::RoleTiming, Explanation::RecurringPanel, Explanation::CareTeamGroup]
+            .into_iter()
+            .map(|k| (f.events.iter().filter(|&&i| kinds[i] == k).count(), k))
+            .filter(|(n, _)| *n > 0)
+            .max_by_key(|(n, k)| (*n, std::cmp::Reverse(*k)))
+            .map(|(_, k)| k)
+        else {
+            return;
+        };
+        let Some(range) = ranges.get(&f.user).cloned() else { return };
+        let class = input.explained.roles.class(f.user);
+        let queue = explanation == Explanation::RoleTiming
+            && class.and_then(|c| input.config.explain.work_of(c)).is_some_and(|w| {
+                matches!(w, crate::config::RoleWorkKind::AfterDischarge | crate::config::RoleWorkKind::AroundVisit)
+            });
+        let (round, routine, department) = if explanation == Explanation::RecurringPanel {
+            let mut panel: Vec<crate::model::Code> = range
+                .filter(|&j| kinds[j] == Explanation::RecurringPanel && ev.patient[j] != f.patient)
+                .map(|j| ev.patient[j])
+                .collect();
+            panel.sort_unstable();
+            panel.dedup();
+            ("list", Some(panel.len() as u32), None)
+        } else if queue {
+            ("queue", Some(queue_of(input, f.patient, &f.events, range)), None)
+        } else {
+            let (n, d) = round_of(input, f.patient, &f.events, range);
+            ("round", d.map(|_| n), d)
+        };
+        let fact = Fact::PopulationLevel {
+            explanation,
+            class,
+            round,
+            routine,
+            department: department.map(|d| input.data.dict.departments.name(d).to_string()),
+        };
+        f.facts.push(fact);
+    });
+}
+
+/// The most other patients the user opened, within
+/// [`super::finding::ROUND_HOURS`] of one of the evidence accesses, that
+/// role timing explains: the queue the access was part of.
+fn queue_of(
+    input: &DetectInput<'_>,
+    patient: crate::model::Code,
+    evidence: &[usize],
+    user_events: std::ops::Range<usize>,
+) -> u32 {
+    use crate::explain::Explanation;
+    use crate::time::MICROS_PER_HOUR;
+    let ev = &input.data.events;
+    let window = super::finding::ROUND_HOURS * MICROS_PER_HOUR;
+    let ts = &ev.ts[user_events.clone()];
+    let mut best = 0;
+    for &i in evidence.iter().take(20) {
+        let t = ev.ts[i];
+        let lo = user_events.start + ts.partition_point(|&x| x < t - window);
+        let hi = user_events.start + ts.partition_point(|&x| x <= t + window);
+        let mut others: Vec<crate::model::Code> = (lo..hi)
+            .filter(|&j| ev.patient[j] != patient && input.explained.kind[j] == Explanation::RoleTiming)
+            .map(|j| ev.patient[j])
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        best = best.max(others.len() as u32);
+    }
+    best
+}
+
+/// The patient's department at the time of the evidence accesses, and the
+/// most other patients of that department the user opened within
+/// [`super::finding::ROUND_HOURS`] of one of them.
+fn round_of(
+    input: &DetectInput<'_>,
+    patient: crate::model::Code,
+    evidence: &[usize],
+    user_events: std::ops::Range<usize>,
+) -> (u32, Option<crate::model::Code>) {
+    use crate::model::NONE;
+    use crate::time::MICROS_PER_HOUR;
+    let Some(enc) = input.data.encounters.as_ref() else { return (0, None) };
+    let ev = &input.data.events;
+    let slack = 24 * MICROS_PER_HOUR;
+    let dept_at = |p: crate::model::Code, t: i64| {
+        enc.of_patient(p)
+            .iter()
+            .filter(|e| e.start - slack <= t && e.end.is_none_or(|end| t <= end + slack))
+            .filter_map(|e| e.department)
+            .last()
+    };
+    let in_dept = |p: crate::model::Code, t: i64, d: crate::model::Code| {
+        enc.of_patient(p)
+            .iter()
+            .any(|e| e.department == Some(d) && e.start - slack <= t && e.end.is_none_or(|end| t <= end + slack))
+    };
+    let window = super::finding::ROUND_HOURS * MICROS_PER_HOUR;
+    let ts = &ev.ts[user_events.clone()];
+    let mut best: Option<(u32, crate::model::Code)> = None;
+    for &i in evidence.iter().take(20) {
+        let t = ev.ts[i];
+        let Some(d) = dept_at(patient, t) else { continue };
+        let lo = user_events.start + ts.partition_point(|&x| x < t - window);
+        let hi = user_events.start + ts.partition_point(|&x| x <= t + window);
+        let mut others: Vec<crate::model::Code> = (lo..hi)
+            .filter(|&j| ev.patient[j] != NONE && ev.patient[j] != patient && in_dept(ev.patient[j], ev.ts[j], d))
+            .map(|j| ev.patient[j])
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        let n = others.len() as u32;
+        if best.is_none_or(|(b, _)| n > b) {
+            best = Some((n, d));
+        }
+    }
+    best.map_or((0, None), |(n, d)| (n, Some(d)))
 }
 
 /// Per-patient `unexplained_browsing` findings that repeat a user-level

@@ -28,6 +28,7 @@ use super::explanation::Explanation;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
 use crate::model::{Code, Encounter, FxHashMap, NONE};
+use crate::roles::{RoleBook, RoleClass};
 use crate::time::{MICROS_PER_DAY, MICROS_PER_HOUR};
 
 /// How a role's work relates to an encounter.
@@ -40,21 +41,24 @@ enum RoleWork {
     Panel,
 }
 
-fn role_work(role: Option<&str>, params: &ExplainParams) -> RoleWork {
-    let Some(role) = role else { return RoleWork::None };
-    let has = |list: &[String]| list.iter().any(|r| r.eq_ignore_ascii_case(role));
-    if has(&params.after_discharge_roles) {
-        RoleWork::AfterDischarge
-    } else if has(&params.around_visit_roles) {
-        RoleWork::AroundVisit
-    } else if has(&params.during_care_roles) {
-        RoleWork::DuringCare
-    } else if has(&params.panel_roles) {
-        RoleWork::Panel
-    } else {
-        RoleWork::None
-    }
+/// The work of each role class, from the configuration's role lists
+/// (which name classes; see `ExplainParams::work_of`).
+fn work_table(params: &ExplainParams) -> [RoleWork; RoleClass::ALL.len()] {
+    use crate::config::RoleWorkKind as K;
+    RoleClass::ALL.map(|c| match params.work_of(c) {
+        None => RoleWork::None,
+        Some(K::Panel) => RoleWork::Panel,
+        Some(K::DuringCare) => RoleWork::DuringCare,
+        Some(K::AroundVisit) => RoleWork::AroundVisit,
+        Some(K::AfterDischarge) => RoleWork::AfterDischarge,
+    })
 }
+
+/// Patient accesses a user needs, beyond those their own care explains,
+/// before their work can tell their role.
+const LEARN_MIN_ACCESSES: usize = 30;
+/// Share of those accesses one kind of role work must explain.
+const LEARN_MIN_SHARE: f64 = 0.7;
 
 struct Windows {
     before: i64,
@@ -105,8 +109,126 @@ impl Windows {
     }
 }
 
-/// First pass: one explanation per event from direct evidence of care.
-pub fn explain_direct(data: &Ingested, params: &ExplainParams) -> Vec<Explanation> {
+/// What the encounters say about one access: the patient-specific link
+/// found (provider or department, else `Unexplained`), and which kinds of
+/// role work would explain it.
+struct EncounterLinks {
+    found: Explanation,
+    during_care: bool,
+    after_discharge: bool,
+    around_visit: bool,
+}
+
+fn encounter_links(encounters: &[Encounter], user: Code, home: Option<Code>, dept: Code, t: i64, w: &Windows) -> EncounterLinks {
+    let mut links =
+        EncounterLinks { found: Explanation::Unexplained, during_care: false, after_discharge: false, around_visit: false };
+    for e in encounters {
+        if e.start - w.lead() > t {
+            break; // sorted by start: the rest start later still
+        }
+        links.during_care |= w.role_explains(RoleWork::DuringCare, e, t);
+        links.after_discharge |= w.role_explains(RoleWork::AfterDischarge, e, t);
+        links.around_visit |= w.role_explains(RoleWork::AroundVisit, e, t);
+        if e.provider == Some(user) && w.in_provider_window(e, t) {
+            links.found = Explanation::EncounterProvider;
+            break;
+        }
+        if !w.in_care_window(e, t) {
+            continue;
+        }
+        if let Some(d) = e.department {
+            if Some(d) == home || d == dept {
+                links.found = Explanation::EncounterDepartment;
+            }
+        }
+    }
+    links
+}
+
+impl EncounterLinks {
+    fn by_work(&self, work: RoleWork) -> bool {
+        match work {
+            RoleWork::None | RoleWork::Panel => false,
+            RoleWork::DuringCare => self.during_care,
+            RoleWork::AfterDischarge => self.after_discharge,
+            RoleWork::AroundVisit => self.around_visit,
+        }
+    }
+}
+
+/// Whether any of `times` (ascending) lies within `doc` of `t`.
+fn charted_near(times: Option<&Vec<i64>>, t: i64, doc: i64) -> bool {
+    times.is_some_and(|times| {
+        let pos = times.partition_point(|&c| c < t - doc);
+        pos < times.len() && times[pos] <= t + doc
+    })
+}
+
+/// The role class a user's work shows, for a user whose title says
+/// nothing: among the patient accesses their own care does not explain,
+/// the share each kind of role work (after discharge, around a visit,
+/// during care) would explain. The kind with the largest share wins, the
+/// narrowest window among near ties (a coder's work also falls within
+/// the wide during-care window); it must explain at least
+/// [`LEARN_MIN_SHARE`] of at least [`LEARN_MIN_ACCESSES`] accesses. Which
+/// service the work is (pharmacy, laboratory, radiology, billing) comes
+/// from the data categories the user opens most.
+fn learn_class(
+    data: &Ingested,
+    user: Code,
+    range: std::ops::Range<usize>,
+    home: Option<Code>,
+    charted: &FxHashMap<Code, Vec<i64>>,
+    w: &Windows,
+) -> Option<RoleClass> {
+    use crate::model::DataCategory as C;
+    let events = &data.events;
+    let enc = data.encounters.as_ref()?;
+    let (mut rest, mut during, mut after, mut around) = (0usize, 0usize, 0usize, 0usize);
+    let mut cats = [0usize; 16];
+    for i in range {
+        let p = events.patient[i];
+        if p == NONE {
+            continue;
+        }
+        let t = events.ts[i];
+        let l = encounter_links(enc.of_patient(p), user, home, events.department[i], t, w);
+        if l.found != Explanation::Unexplained || charted_near(charted.get(&p), t, w.doc) {
+            continue;
+        }
+        rest += 1;
+        during += usize::from(l.during_care);
+        after += usize::from(l.after_discharge);
+        around += usize::from(l.around_visit);
+        cats[(events.category[i] as usize).min(15)] += 1;
+    }
+    if rest < LEARN_MIN_ACCESSES {
+        return None;
+    }
+    let share = |n: usize| n as f64 / rest as f64;
+    let best = share(during.max(after).max(around));
+    if best < LEARN_MIN_SHARE {
+        return None;
+    }
+    let near = |n: usize| share(n) >= best - 0.05;
+    let count = |c: C| cats[(c as usize).min(15)];
+    if near(around) {
+        Some(RoleClass::Registration)
+    } else if near(after) {
+        Some(if count(C::Billing) * 2 > after { RoleClass::Billing } else { RoleClass::HimCoding })
+    } else {
+        let top = [(C::Medications, RoleClass::Pharmacy), (C::Results, RoleClass::Laboratory), (C::Imaging, RoleClass::Radiology)]
+            .into_iter()
+            .max_by_key(|(c, _)| count(*c))
+            .filter(|(c, _)| count(*c) * 3 >= rest);
+        Some(top.map_or(RoleClass::CaseManagement, |(_, r)| r))
+    }
+}
+
+/// First pass: one explanation per event from direct evidence of care,
+/// and the classes learned from the work of users whose title `book`
+/// could not class.
+pub fn explain_direct(data: &Ingested, params: &ExplainParams, book: &RoleBook) -> (Vec<Explanation>, Vec<(Code, RoleClass)>) {
     let events = &data.events;
     let mut kind = vec![Explanation::NoPatient; events.len()];
     let ranges = events.user_ranges();
@@ -119,82 +241,73 @@ pub fn explain_direct(data: &Ingested, params: &ExplainParams) -> Vec<Explanatio
         rest = tail;
     }
     let w = Windows::new(params);
+    let table = work_table(params);
 
-    slices.into_par_iter().for_each(|(user, range, out)| {
-        let record = data.roster.as_ref().and_then(|r| r.get(user));
-        let home = record.and_then(|u| u.department);
-        let work = role_work(record.and_then(|u| u.role.as_deref()), params);
-        // Times of this user's charting per patient, ascending (events are time-sorted).
-        let mut charted: FxHashMap<Code, Vec<i64>> = FxHashMap::default();
-        // Distinct days on which a panel-role user opened each patient.
-        let mut panel_days: FxHashMap<Code, (i64, u32)> = FxHashMap::default();
-        for i in range.clone() {
-            let p = events.patient[i];
-            if p == NONE {
-                continue;
-            }
-            if events.action[i].is_documentation() {
-                charted.entry(p).or_default().push(events.ts[i]);
-            }
-            if work == RoleWork::Panel {
-                let day = events.ts[i].div_euclid(MICROS_PER_DAY);
-                let e = panel_days.entry(p).or_insert((i64::MIN, 0));
-                if e.0 != day {
-                    *e = (day, e.1 + 1);
+    let learned = slices
+        .into_par_iter()
+        .filter_map(|(user, range, out)| {
+            let record = data.roster.as_ref().and_then(|r| r.get(user));
+            let home = record.and_then(|u| u.department);
+            // Times of this user's charting per patient, ascending (events are time-sorted).
+            let mut charted: FxHashMap<Code, Vec<i64>> = FxHashMap::default();
+            for i in range.clone() {
+                if events.patient[i] != NONE && events.action[i].is_documentation() {
+                    charted.entry(events.patient[i]).or_default().push(events.ts[i]);
                 }
             }
-        }
-        for (slot, i) in out.iter_mut().zip(range) {
-            let patient = events.patient[i];
-            if patient == NONE {
-                continue;
-            }
-            let t = events.ts[i];
-            let mut found = Explanation::Unexplained;
-            let mut by_role = false;
-            if let Some(enc) = &data.encounters {
-                for e in enc.of_patient(patient) {
-                    if e.start - w.lead() > t {
-                        break; // sorted by start: the rest start later still
-                    }
-                    if !by_role && w.role_explains(work, e, t) {
-                        by_role = true;
-                    }
-                    if e.provider == Some(user) && w.in_provider_window(e, t) {
-                        found = Explanation::EncounterProvider;
-                        break;
-                    }
-                    if !w.in_care_window(e, t) {
+            let learned = match book.class(user) {
+                Some(_) => None,
+                None => learn_class(data, user, range.clone(), home, &charted, &w),
+            };
+            let work = book.class(user).or(learned).map_or(RoleWork::None, |c| table[c.index()]);
+            // Distinct days on which a panel-role user opened each patient.
+            let mut panel_days: FxHashMap<Code, (i64, u32)> = FxHashMap::default();
+            if work == RoleWork::Panel {
+                for i in range.clone() {
+                    let p = events.patient[i];
+                    if p == NONE {
                         continue;
                     }
-                    if let Some(dept) = e.department {
-                        if Some(dept) == home || dept == events.department[i] {
-                            found = Explanation::EncounterDepartment;
-                        }
+                    let day = events.ts[i].div_euclid(MICROS_PER_DAY);
+                    let e = panel_days.entry(p).or_insert((i64::MIN, 0));
+                    if e.0 != day {
+                        *e = (day, e.1 + 1);
                     }
                 }
             }
-            if found == Explanation::Unexplained {
-                if let Some(times) = charted.get(&patient) {
-                    // Any charting time within the window around t?
-                    let pos = times.partition_point(|&c| c < t - w.doc);
-                    if pos < times.len() && times[pos] <= t + w.doc {
-                        found = Explanation::Documentation;
-                    }
+            for (slot, i) in out.iter_mut().zip(range) {
+                let patient = events.patient[i];
+                if patient == NONE {
+                    continue;
                 }
+                let t = events.ts[i];
+                let links = match &data.encounters {
+                    Some(enc) => encounter_links(enc.of_patient(patient), user, home, events.department[i], t, &w),
+                    None => EncounterLinks {
+                        found: Explanation::Unexplained,
+                        during_care: false,
+                        after_discharge: false,
+                        around_visit: false,
+                    },
+                };
+                let mut found = links.found;
+                if found == Explanation::Unexplained && charted_near(charted.get(&patient), t, w.doc) {
+                    found = Explanation::Documentation;
+                }
+                if found == Explanation::Unexplained && links.by_work(work) {
+                    found = Explanation::RoleTiming;
+                }
+                if found == Explanation::Unexplained
+                    && panel_days.get(&patient).is_some_and(|d| d.1 >= params.panel_min_days)
+                {
+                    found = Explanation::RecurringPanel;
+                }
+                *slot = found;
             }
-            if found == Explanation::Unexplained && by_role {
-                found = Explanation::RoleTiming;
-            }
-            if found == Explanation::Unexplained
-                && panel_days.get(&patient).is_some_and(|d| d.1 >= params.panel_min_days)
-            {
-                found = Explanation::RecurringPanel;
-            }
-            *slot = found;
-        }
-    });
-    kind
+            learned.map(|c| (user, c))
+        })
+        .collect();
+    (kind, learned)
 }
 
 #[cfg(test)]
@@ -253,5 +366,55 @@ mod tests {
         w.access("2026-12-01 10:00:00", "study", "P2", "view"); // a study patient, day 1
         w.access("2026-12-03 10:00:00", "study", "P2", "view"); // ... day 2: a panel
         assert_eq!(kinds(&w), vec![RoleTiming, Unexplained, RoleTiming, RoleTiming, RecurringPanel, RecurringPanel]);
+    }
+
+    /// Titles that say nothing ("Associate"): a user who opens many
+    /// inpatients' medications across units during their stays is classed
+    /// as pharmacy by that work, and the work explains their accesses; a
+    /// user with the same title who opens patients out of care is not.
+    #[test]
+    fn a_vague_title_is_classed_by_the_users_work() {
+        let mut w = World::new();
+        w.user("a1").department("CC7410").role("Associate");
+        w.user("a2").department("CC7410").role("Associate");
+        for i in 0..40 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            let dept = ["MED", "SURG", "ICU", "ONC"][i % 4];
+            w.encounter(&p, dept, "2026-11-20 08:00:00", Some("2026-11-26 12:00:00"), None);
+            w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 5, i % 10), "a1", &p, "view", "medications", false);
+        }
+        for i in 0..40 {
+            let p = format!("Q{i}");
+            w.patient(&p);
+            w.access(&format!("2026-11-2{} 1{}:30:00", 1 + i % 5, i % 10), "a2", &p, "view");
+        }
+        let data = w.build();
+        let explained = crate::explain::explain(&data, &crate::config::ExplainParams::default());
+        let code = |u: &str| data.dict.users.get(u).expect("user");
+        let a1 = explained.roles.get(code("a1")).expect("a1 classed");
+        assert_eq!(a1.class, crate::roles::RoleClass::Pharmacy);
+        assert_eq!(a1.source, crate::roles::RoleSource::Behaviour);
+        assert_eq!(explained.roles.get(code("a2")), None);
+        let kinds = kinds(&w);
+        assert!(kinds[..40].iter().all(|k| *k == RoleTiming), "{:?}", &kinds[..40]);
+        assert!(kinds[40..].iter().all(|k| *k == Unexplained));
+    }
+
+    #[test]
+    fn role_lists_name_classes_and_older_role_words_still_work() {
+        let mut w = World::new();
+        w.user("coder").department("HIM").role("Coder III");
+        w.patient("P1");
+        w.encounter("P1", "MED", "2026-11-20 08:00:00", Some("2026-11-22 12:00:00"), None);
+        w.access("2026-11-30 10:00:00", "coder", "P1", "view");
+        assert_eq!(kinds(&w), vec![RoleTiming]);
+        let p = crate::config::ExplainParams {
+            after_discharge_roles: vec!["him_coder".into()],
+            ..Default::default()
+        };
+        assert_eq!(p.class_of("him_coder"), Some(crate::roles::RoleClass::HimCoding));
+        assert_eq!(p.class_of("billing"), Some(crate::roles::RoleClass::Billing));
+        assert_eq!(p.class_of("Associate"), None);
     }
 }

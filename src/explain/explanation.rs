@@ -80,15 +80,26 @@ impl Explanation {
         }
     }
 
-    /// Whether the explanation links this user to this patient directly
-    /// (an encounter, the user's own charting, the user's role and panel),
-    /// rather than by inference from colleagues (`CareTeamGroup`). Where a
-    /// personal relationship exists (self, family, coworker, neighbour) or
-    /// the record is flagged (VIP, deceased, restricted, break-the-glass),
-    /// only a direct link clears the access: a colleague's care does not
-    /// license a look at a celebrity's chart.
-    pub fn is_direct(self) -> bool {
-        self.is_explained() && self != Explanation::CareTeamGroup
+    /// Whether the explanation ties this user to this patient: the user is
+    /// the encounter's provider, the patient was in the user's department
+    /// at the time, or the user charted in the record. The other
+    /// explanations are population-level: the user's role routinely opens
+    /// patients like this one (`RoleTiming`), the patient is on a study
+    /// list (`RecurringPanel`), colleagues treated the patient
+    /// (`CareTeamGroup`). Where a personal relationship exists (self,
+    /// family, coworker, neighbour) or the chart is sensitive (VIP,
+    /// deceased, restricted or a sensitive section, break-the-glass), only
+    /// a patient-specific explanation clears the access: "any pharmacist
+    /// may open any inpatient" does not license a look at a celebrity's
+    /// notes.
+    pub fn is_patient_specific(self) -> bool {
+        matches!(self, Explanation::EncounterProvider | Explanation::EncounterDepartment | Explanation::Documentation)
+    }
+
+    /// Whether care explains the access only at the population level (see
+    /// [`Explanation::is_patient_specific`]).
+    pub fn is_population_level(self) -> bool {
+        matches!(self, Explanation::RoleTiming | Explanation::RecurringPanel | Explanation::CareTeamGroup)
     }
 
     /// Whether care explains the access.
@@ -107,18 +118,27 @@ pub struct Explanations {
     /// Equal to counting `kind`, except in a partitioned run, whose `kind`
     /// holds only the evidence events while the totals are the whole run's.
     totals: [u64; Explanation::KINDS],
+    /// Every user's role class (from the title, or learned from their work
+    /// in the direct pass), for the detectors and the coverage report.
+    pub roles: crate::roles::RoleBook,
 }
 
 impl Explanations {
     /// The explanations of these events, with totals counted from them.
     pub fn new(kind: Vec<Explanation>) -> Self {
         let totals = Self::count_kinds(&kind);
-        Explanations { kind, totals }
+        Explanations { kind, totals, roles: Default::default() }
+    }
+
+    /// The same explanations with the run's role book.
+    pub fn with_roles(mut self, roles: crate::roles::RoleBook) -> Self {
+        self.roles = roles;
+        self
     }
 
     /// Explanations of some of the run's events, with the whole run's totals.
     pub fn with_totals(kind: Vec<Explanation>, totals: [u64; Explanation::KINDS]) -> Self {
-        Explanations { kind, totals }
+        Explanations { kind, totals, roles: Default::default() }
     }
 
     /// Count of each kind (indexed by `as usize`) in `kind`.

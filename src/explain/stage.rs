@@ -5,10 +5,13 @@ use super::explanation::Explanations;
 use super::group::explain_by_group;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
+use crate::roles::RoleBook;
 
 /// Explains every event of the bundle.
 pub fn explain(data: &Ingested, params: &ExplainParams) -> Explanations {
-    let mut kind = explain_direct(data, params);
+    let mut book = RoleBook::from_titles(data.roster.as_ref(), &params.titles);
+    let (mut kind, learned) = explain_direct(data, params, &book);
+    book.learn(learned);
     explain_by_group(data, params, &mut kind);
-    Explanations::new(kind)
+    Explanations::new(kind).with_roles(book)
 }

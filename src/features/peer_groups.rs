@@ -19,6 +19,7 @@
 //! times as far out as a typical member. Everything is seeded: the same data
 //! and seed give the same groups.
 
+use crate::roles::RoleBook;
 use linfa::prelude::*;
 use linfa_clustering::{GaussianMixtureModel, KMeans};
 use ndarray::{Array1, Array2, Axis};
@@ -172,10 +173,11 @@ fn group_labels(
     assignment: &[usize],
     k: usize,
     data: &Ingested,
+    roles: &RoleBook,
 ) -> (Vec<String>, Vec<Option<String>>) {
     let role_dept = |u: Code| {
         let r = data.roster.as_ref().and_then(|r| r.get(u));
-        let role = r.and_then(|r| r.role.clone()).unwrap_or_else(|| "unknown role".into());
+        let role = roles.class(u).map_or_else(|| "users of unknown role".to_string(), |c| c.staff().to_string());
         let dept = r.and_then(|r| r.department).map(|d| data.dict.departments.name(d).to_string());
         (role, dept)
     };
@@ -202,8 +204,8 @@ fn group_labels(
         let role = top(&roles);
         let dept = top(&depts).filter(|(_, c)| *c * 3 >= n); // name a department only if it dominates
         let label = match (&role, dept) {
-            (Some((r, _)), Some((d, _))) => format!("{} {r}s in {d}", g + 1),
-            (Some((r, _)), None) => format!("{} mostly {r}s", g + 1),
+            (Some((r, _)), Some((d, _))) => format!("{} {r} in {d}", g + 1),
+            (Some((r, _)), None) => format!("{} mostly {r}", g + 1),
             _ => format!("{}", g + 1),
         };
         labels.push(label);
@@ -214,7 +216,12 @@ fn group_labels(
 
 /// Clusters users into peer groups. `None` when there are fewer than
 /// `min_users` users.
-pub fn assign_peer_groups(users: &[(Code, UserStats)], data: &Ingested, params: &PeerParams) -> Option<PeerGroups> {
+pub fn assign_peer_groups(
+    users: &[(Code, UserStats)],
+    data: &Ingested,
+    roles: &RoleBook,
+    params: &PeerParams,
+) -> Option<PeerGroups> {
     let n = users.len();
     if n < params.min_users as usize {
         return None;
@@ -310,12 +317,12 @@ pub fn assign_peer_groups(users: &[(Code, UserStats)], data: &Ingested, params: 
             c
         })
         .collect();
-    let (labels_text, top_roles) = group_labels(users, &assignment, k, data);
+    let (labels_text, top_roles) = group_labels(users, &assignment, k, data, roles);
     let matches_role = users
         .iter()
         .enumerate()
         .map(|(i, (u, _))| {
-            let role = data.roster.as_ref().and_then(|r| r.get(*u)).and_then(|r| r.role.clone());
+            let role = roles.class(*u).map(|c| c.staff().to_string());
             role.is_some() && role == top_roles[assignment[i]]
         })
         .collect();

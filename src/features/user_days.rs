@@ -80,6 +80,7 @@ pub fn user_days(
     range: Range<usize>,
     locals: &[LocalTime],
     usual: &UsualHours,
+    networks: &[Code],
 ) -> Vec<DayStats> {
     let ev = &data.events;
     let mut out = Vec::new();
@@ -124,8 +125,12 @@ pub fn user_days(
             if ev.workstation[i] != NONE && !seen_ws.contains(&ev.workstation[i]) {
                 new_ws.insert(ev.workstation[i]);
             }
-            if ev.ip[i] != NONE && !seen_ip.contains(&ev.ip[i]) {
-                new_ip.insert(ev.ip[i]);
+            // Addresses are leased: a new network, not a new address, is a new place.
+            if ev.ip[i] != NONE {
+                let net = networks.get(ev.ip[i] as usize).copied().unwrap_or(ev.ip[i]);
+                if !seen_ip.contains(&net) {
+                    new_ip.insert(net);
+                }
             }
             if ev.action[i].is_extraction() {
                 s.extraction_events += 1;

@@ -44,6 +44,10 @@ pub struct UserStats {
     pub distinct_ips: u64,
     /// Patient accesses to sensitive data categories.
     pub sensitive_accesses: u64,
+    /// Patient accesses per data category (indexed by `DataCategory as
+    /// usize`): the sections the user's work opens, so a look at a section
+    /// the user rarely opens stands out.
+    pub categories: [u64; CATEGORIES],
     /// Distinct patients with no encounter in the user's home department.
     pub other_department_patients: u64,
     /// Distinct patients also opened by another user of the same home department.
@@ -65,6 +69,16 @@ impl UserStats {
     /// Share of patient accesses outside usual hours.
     pub fn after_hours_share(&self) -> f64 {
         ratio(self.after_hours_accesses, self.patient_accesses)
+    }
+}
+
+/// Data categories counted per user (`DataCategory` has 14).
+pub const CATEGORIES: usize = 16;
+
+impl UserStats {
+    /// The share of the user's patient accesses in `category`.
+    pub fn category_share(&self, category: crate::model::DataCategory) -> f64 {
+        ratio(self.categories[(category as usize).min(CATEGORIES - 1)], self.patient_accesses)
     }
 }
 
@@ -150,7 +164,7 @@ impl Coverage {
 pub fn compute(data: &Ingested, explained: &Explanations, hours: &HoursParams, peers: &PeerParams) -> UserFeatures {
     let coverage = Coverage::of(data);
     let users = user_stats(data, explained, hours, &coverage);
-    finish(users, data, peers)
+    finish(users, data, &explained.roles, peers)
 }
 
 /// The features of each user of `data.events`, in user-code order (day
@@ -163,6 +177,7 @@ pub fn user_stats(
 ) -> Vec<(Code, UserStats)> {
     let events = &data.events;
     let ranges = events.user_ranges();
+    let networks = crate::model::network_codes(&data.dict.ips);
     ranges
         .into_par_iter()
         .map_init(
@@ -177,7 +192,7 @@ pub fn user_stats(
                 }
                 let usual_hours = UsualHours::learn(&hist, hours);
                 let home = data.roster.as_ref().and_then(|r| r.get(user)).and_then(|r| r.department);
-                let days = user_days(data, explained, range.clone(), &locals, &usual_hours);
+                let days = user_days(data, explained, range.clone(), &locals, &usual_hours, &networks);
                 let mut s = UserStats {
                     events: range.len() as u64,
                     patient_accesses: 0,
@@ -193,6 +208,7 @@ pub fn user_stats(
                     distinct_workstations: 0,
                     distinct_ips: 0,
                     sensitive_accesses: 0,
+                    categories: [0; CATEGORIES],
                     other_department_patients: 0,
                     peer_shared_patients: 0,
                     usual_hours,
@@ -235,6 +251,7 @@ pub fn user_stats(
                     if events.category[i].is_sensitive() {
                         s.sensitive_accesses += 1;
                     }
+                    s.categories[(events.category[i] as usize).min(CATEGORIES - 1)] += 1;
                 }
                 if let Some(home) = home {
                     for &p in &patients {
@@ -264,12 +281,17 @@ pub fn user_stats(
 
 /// Every user's features, in user-code order, with their peer groups
 /// learned across all of them. `data` gives the roster and dictionaries.
-pub fn finish(users: Vec<(Code, UserStats)>, data: &Ingested, peers: &PeerParams) -> UserFeatures {
+pub fn finish(
+    users: Vec<(Code, UserStats)>,
+    data: &Ingested,
+    roles: &crate::roles::RoleBook,
+    peers: &PeerParams,
+) -> UserFeatures {
     let mut index = vec![u32::MAX; data.dict.users.len()];
     for (i, (user, _)) in users.iter().enumerate() {
         index[*user as usize] = i as u32;
     }
-    let peer_groups = assign_peer_groups(&users, data, peers);
+    let peer_groups = assign_peer_groups(&users, data, roles, peers);
     debug_assert!(peer_groups.as_ref().is_none_or(|g| g.assignment.len() == users.len()));
     let _ = PROFILE_FEATURES;
     UserFeatures { users, peers: peer_groups, index }
@@ -300,8 +322,9 @@ mod tests {
         w.access_from("2026-11-02 11:00:00", "rn2", "P1", "view", "WS-9", "10.0.0.9");
         // Tuesday: a new workstation and IP, two patients nothing explains
         // (one exported), a login, a break-the-glass view of P1.
-        w.access_from("2026-11-03 10:00:00", "rn", "P2", "view", "WS-2", "10.0.0.2");
-        w.access_from("2026-11-03 10:30:00", "rn", "P3", "export", "WS-2", "10.0.0.2");
+        // (another subnet: leased addresses within one subnet are one network)
+        w.access_from("2026-11-03 10:00:00", "rn", "P2", "view", "WS-2", "10.0.7.2");
+        w.access_from("2026-11-03 10:30:00", "rn", "P3", "export", "WS-2", "10.0.7.2");
         w.access("2026-11-03 11:00:00", "rn", "", "login");
         w.access_with("2026-11-03 12:00:00", "rn", "P1", "view", "", true);
         // Saturday night.

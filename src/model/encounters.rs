@@ -50,6 +50,12 @@ impl Encounters {
         &self.rows[self.offsets[p] as usize..self.offsets[p + 1] as usize]
     }
 
+    /// The department code of every encounter that names one (repeats
+    /// included).
+    pub fn departments(&self) -> impl Iterator<Item = Code> + '_ {
+        self.rows.iter().filter_map(|e| e.department)
+    }
+
     /// Whether the input had this column.
     pub fn has_column(&self, name: &str) -> bool {
         self.columns.contains(&name)

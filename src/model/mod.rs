@@ -5,6 +5,7 @@ mod contacts;
 mod dictionary;
 mod encounters;
 mod events;
+mod network;
 mod patients;
 mod roster;
 
@@ -13,5 +14,6 @@ pub use dictionary::{Code, Dictionaries, Dictionary, FxHashMap, FxHashSet, FxHas
 pub use encounters::{Encounter, Encounters};
 pub(crate) use events::each_column;
 pub use events::{Action, DataCategory, Events, Recode};
+pub use network::{network_codes, network_of};
 pub use patients::{PatientRecord, Patients};
 pub use roster::{Roster, UserRecord};

@@ -25,4 +25,6 @@ pub struct RunContext {
     /// How many user partitions the events were processed in; `None` when
     /// they were held in memory at once.
     pub partitions: Option<usize>,
+    /// How the roster's titles and departments were understood.
+    pub roles: crate::roles::RoleCoverage,
 }

@@ -367,7 +367,19 @@ fn case_article(
         pill(case_severity(c, run))
     );
     let record = run.data.roster.as_ref().and_then(|r| r.get(c.user));
-    let role = record.and_then(|r| r.role.clone()).unwrap_or_else(|| "not in the roster".into());
+    let title = record.and_then(|r| r.role.clone());
+    let role = match (title, run.explained.roles.get(c.user)) {
+        (Some(t), Some(a)) if a.source == crate::roles::RoleSource::Behaviour => {
+            format!("{t} (class {}, learned from the user's work)", a.class)
+        }
+        (None, Some(a)) if a.source == crate::roles::RoleSource::Behaviour => {
+            format!("no title (class {}, learned from the user's work)", a.class)
+        }
+        (Some(t), Some(a)) => format!("{t} (class {})", a.class),
+        (Some(t), None) => format!("{t} (no role class)"),
+        (None, _) if record.is_some() => "no title".to_string(),
+        (None, _) => "not in the roster".to_string(),
+    };
     let dept = record.and_then(|r| r.department).map(|d| dict.departments.name(d).to_string()).unwrap_or_default();
     let _ = write!(
         h,
@@ -524,7 +536,7 @@ impl PeerIndex {
         let feats = run.features;
         let pos = feats.position(user)?;
         let me = &feats.users[pos].1;
-        let role_of = |u: Code| run.data.roster.as_ref().and_then(|r| r.get(u)).and_then(|r| r.role.clone());
+        let role_of = |u: Code| run.explained.roles.class(u).map(|c| c.as_str().to_string());
         let (label, members): (String, Vec<&UserStats>) = match &self.groups {
             Some(g) if g.len() == feats.users.len() => {
                 let k = g[pos];
@@ -546,7 +558,7 @@ impl PeerIndex {
                         .filter(|(u, _)| *u != user && role_of(*u).as_deref() == Some(role.as_str()))
                         .map(|(_, s)| s)
                         .collect();
-                    (format!("users with role {role}, {} others", m.len()), m)
+                    (format!("users of role class {role}, {} others", m.len()), m)
                 }
                 None => {
                     let m: Vec<&UserStats> = feats.users.iter().filter(|(u, _)| *u != user).map(|(_, s)| s).collect();

@@ -3,6 +3,7 @@
 //! all of them are replaced together; and the summary.json keys that
 //! describe the window, the feedback and pseudonymization.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::atomic::{write_all, Staging};
@@ -30,7 +31,40 @@ pub(super) fn summary_extensions(run: &RunOutputs<'_>) -> Summary {
         pseudonymized: ctx.pseudonymizer.is_some(),
         state: ctx.state.clone(),
         partitions: ctx.partitions.map(|n| n as u64),
+        roles: run.data.roster.as_ref().map(|_| roles_out(&ctx.roles, ctx.pseudonymizer.is_some())),
         ..Summary::default()
+    }
+}
+
+/// The roster coverage as summary.json writes it; titles are left out of
+/// pseudonymized runs (a rare title can single an employee out).
+fn roles_out(c: &crate::roles::RoleCoverage, pseudonymized: bool) -> super::schema::RolesOut {
+    use crate::roles::RoleSource;
+    let by = |s: RoleSource| c.classes.iter().filter(|((_, x), _)| *x == s).map(|(_, n)| *n as u64).sum();
+    let mut classes: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for ((class, source), n) in &c.classes {
+        classes.entry(class.as_str().to_string()).or_default().insert(source.as_str().to_string(), *n as u64);
+    }
+    super::schema::RolesOut {
+        users: c.users as u64,
+        by_title_rule: by(RoleSource::Title),
+        by_config: by(RoleSource::Config),
+        by_behaviour: by(RoleSource::Behaviour),
+        unclassed: c.unclassed as u64,
+        no_title: c.no_title as u64,
+        classes,
+        unmapped_titles: if pseudonymized {
+            Vec::new()
+        } else {
+            c.unmapped_titles
+                .iter()
+                .map(|(t, n)| super::schema::TitleCount { title: t.clone(), users: *n as u64 })
+                .collect()
+        },
+        unmapped_title_kinds: c.unmapped_title_kinds as u64,
+        users_with_department: c.with_department as u64,
+        department_unmatched: c.department_unmatched as u64,
+        warning: c.warning(),
     }
 }
 

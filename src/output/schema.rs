@@ -175,6 +175,54 @@ pub struct Summary {
     /// (`--partition-events`). Absent when the events were held in memory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partitions: Option<u64>,
+    /// How the roster's job titles and departments were understood: users
+    /// per role class and how each was assigned, the most frequent titles
+    /// no rule mapped, roster departments that match no EHR department.
+    /// Absent without a users table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<RolesOut>,
+}
+
+/// `roles` in summary.json.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct RolesOut {
+    /// Rostered users.
+    pub users: u64,
+    /// Users classed by a built-in title rule.
+    pub by_title_rule: u64,
+    /// Users classed by the configuration's `[roles.titles]`.
+    pub by_config: u64,
+    /// Users whose title said nothing, classed by their work.
+    pub by_behaviour: u64,
+    /// Users with no class (no rule, no distinctive work).
+    pub unclassed: u64,
+    /// Users with an empty title.
+    pub no_title: u64,
+    /// Per class: users per source (`title_rule`, `config`, `behaviour`).
+    pub classes: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The most frequent titles no rule mapped (left out of pseudonymized
+    /// runs), with their user counts.
+    pub unmapped_titles: Vec<TitleCount>,
+    /// Distinct titles no rule mapped.
+    pub unmapped_title_kinds: u64,
+    /// Rostered users with a home department.
+    pub users_with_department: u64,
+    /// ... whose department appears in no encounter and no access (an HR
+    /// cost-centre code, for example): the department rules fall back to
+    /// the departments users work from.
+    pub department_unmatched: u64,
+    /// One line when most users fell back to behaviour or to nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// One unmapped title and its user count.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct TitleCount {
+    /// The title as the roster writes it.
+    pub title: String,
+    /// Users with it.
+    pub users: u64,
 }
 
 /// The detection window in summary.json.

@@ -245,6 +245,14 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
             FeatureColumn::Str("user_id", str_col(&|u| ids.user(dict.users.name(u)))),
             FeatureColumn::Str("role", str_col(&|u| record(u).and_then(|r| r.role.clone()).unwrap_or_default())),
             FeatureColumn::Str(
+                "role_class",
+                str_col(&|u| run.explained.roles.class(u).map(|c| c.as_str().to_string()).unwrap_or_default()),
+            ),
+            FeatureColumn::Str(
+                "role_source",
+                str_col(&|u| run.explained.roles.get(u).map(|a| a.source.as_str().to_string()).unwrap_or_default()),
+            ),
+            FeatureColumn::Str(
                 "department_id",
                 str_col(&|u| {
                     record(u)

@@ -266,7 +266,20 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         }
         None => None,
     };
+    let roles = {
+        let mut known = vec![false; data.dict.departments.len()];
+        for (d, first) in population.department_first.iter().enumerate() {
+            known[d] |= *first != i64::MAX;
+        }
+        if let Some(enc) = &data.encounters {
+            for d in enc.departments() {
+                known[d as usize] = true;
+            }
+        }
+        explained.roles.coverage(data.roster.as_ref(), &|d| known.get(d as usize).copied().unwrap_or(false))
+    };
     let context = RunContext {
+        roles,
         window,
         reviewed,
         feedback,

@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::detect::relations::Relations;
 use crate::detect::{detect, DetectInput, Detection, Finding, Population, Scope};
 use crate::error::Error;
+use crate::roles::RoleBook;
 use crate::explain::{explain_direct, CareTeams, CareVisits, Explanation, Explanations};
 use crate::features::{self, Coverage, UserFeatures};
 use crate::ingest::Ingested;
@@ -126,24 +127,28 @@ pub fn analyse(
     let mut visits = Vec::with_capacity(plan.len());
     let mut coverage = Coverage::default();
     let mut population = Population::default();
+    let mut book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
+    let mut learned = Vec::new();
     each_partition(&plan, parts, progress.stage("pass 1/3"), |k, events| {
         data.events = events;
         let data = &*data;
         // Coverage and the device population do not depend on the
         // explanations: they are counted alongside.
-        let ((direct, care), (covered, devices)) = rayon::join(
+        let (((direct, found), care), (covered, devices)) = rayon::join(
             || {
-                let direct = explain_direct(data, &config.explain);
+                let (direct, learned) = explain_direct(data, &config.explain, &book);
                 let care = CareVisits::collect(&data.events, &direct, n_patients);
-                (direct, care)
+                ((direct, learned), care)
             },
             || (Coverage::of(data), Population::of(&data.events, &data.dict)),
         );
         visits.push(care);
+        learned.extend(found);
         coverage.add(covered);
         population.add(devices);
         parts.stash(k, &direct)
     })?;
+    book.learn(learned);
     let visits = CareVisits::merge(visits, n_patients);
     let teams = CareTeams::learn(&visits, data.dict.users.len(), &config.explain);
     timings("explain");
@@ -156,7 +161,7 @@ pub fn analyse(
         let mut kind = parts.unstash(k)?;
         teams.apply(&data.events, &visits, &config.explain, &mut kind);
         parts.stash(k, &kind)?;
-        let explained = Explanations::new(kind);
+        let explained = Explanations::new(kind).with_roles(book.clone());
         for (t, n) in totals.iter_mut().zip(explained.totals()) {
             *t += n;
         }
@@ -164,7 +169,7 @@ pub fn analyse(
         Ok(())
     })?;
     data.events = Events::default();
-    let features = features::finish(users, data, &config.peers);
+    let features = features::finish(users, data, &book, &config.peers);
     timings("features");
 
     // Pass 3: the detectors, partition by partition; the evidence is kept.
@@ -175,7 +180,7 @@ pub fn analyse(
     each_partition(&plan, parts, progress.stage("pass 3/3"), |k, events| {
         data.events = events;
         let range = &plan[k];
-        let explained = Explanations::new(parts.unstash(k)?);
+        let explained = Explanations::new(parts.unstash(k)?).with_roles(book.clone());
         let input = DetectInput {
             data,
             explained: &explained,
@@ -209,7 +214,7 @@ pub fn analyse(
     data.events = events;
     timings("detect");
     Ok(Analysed {
-        explained: Explanations::with_totals(kinds, totals),
+        explained: Explanations::with_totals(kinds, totals).with_roles(book),
         features,
         detection,
         population,

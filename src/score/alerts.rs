@@ -170,9 +170,27 @@ pub fn score(
             let no_link = norms.no_link(user, params.unexplained_weight);
             let ev = common(input, user, patient, &m.events, no_link.note.as_deref());
             let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.of(r, &m.facts)).collect();
-            // "No care link at all": an inferred link (a colleague treated the
-            // patient) does not clear a flagged record, but it is not nothing.
-            // It weighs as much as the user's role makes it unusual.
+            // Only a population-level reason (role timing, a study panel, a
+            // care-team group) explains a sensitive or related chart: not
+            // cleared, but it counts for less, unless what was opened is not
+            // the user's usual work.
+            let mut pattern_sentence = None;
+            let population = m.facts.iter().find_map(|f| match f {
+                Fact::PopulationLevel { explanation, .. } => Some(*explanation),
+                _ => None,
+            });
+            if let Some(link) = population {
+                // A role's or a study list's reason is the same for every
+                // patient in care; a care-team group was learned from this
+                // user's own work with colleagues, and weighs as before.
+                if link != crate::explain::Explanation::CareTeamGroup {
+                    signals.iter_mut().for_each(|w| *w *= params.population_level_factor);
+                }
+                if let Some(s) = off_pattern(input, user, &m.events, params.off_pattern_share) {
+                    signals.push(params.off_pattern_weight);
+                    pattern_sentence = Some(s);
+                }
+            }
             if ev.explained == 0 && ev.indirect == 0 && !ev.department_history {
                 signals.push(no_link.weight);
             }
@@ -191,6 +209,7 @@ pub fn score(
             let id = stable_id("", &[kind.as_str(), dict.users.name(user), dict.patients.name(patient), &first_day]);
             let mut sentences: Vec<String> = m.facts.iter().map(Fact::sentence).collect();
             sentences.extend(ev.sentences);
+            sentences.extend(pattern_sentence);
             Alert {
                 id,
                 rank: 0,
@@ -210,6 +229,36 @@ pub fn score(
         })
         .collect();
     rank_and_group(alerts, input)
+}
+
+/// When most of `events` (sensitive sections aside) opened sections the
+/// user rarely opens, the sentence that says so.
+fn off_pattern(input: &DetectInput<'_>, user: Code, events: &[usize], share: f64) -> Option<String> {
+    use crate::model::DataCategory;
+    let stats = input.features.get(user)?;
+    if stats.patient_accesses < 50 {
+        return None; // too little work to know what is usual
+    }
+    let ev = &input.data.events;
+    let cats: Vec<DataCategory> = events
+        .iter()
+        .map(|&i| ev.category[i])
+        .filter(|c| *c != DataCategory::Unspecified && *c != DataCategory::Other && !c.is_sensitive())
+        .collect();
+    let mut rare: Vec<DataCategory> = cats.iter().copied().filter(|c| stats.category_share(*c) < share).collect();
+    if cats.is_empty() || rare.len() * 2 < cats.len() {
+        return None;
+    }
+    rare.sort_unstable();
+    rare.dedup();
+    let together: u64 = rare.iter().map(|c| stats.categories[(*c as usize).min(crate::features::CATEGORIES - 1)]).sum();
+    let names: Vec<String> = rare.iter().map(|c| c.as_str().replace('_', " ")).collect();
+    let pct = together as f64 / stats.patient_accesses as f64 * 100.0;
+    let pct = if pct < 1.0 { "under 1%".to_string() } else { format!("{pct:.0}%") };
+    Some(format!(
+        "opened {}, which make up {pct} of the user's accesses: not the user's usual work",
+        names.join(" and ")
+    ))
 }
 
 /// Sorts alerts (score descending, then kind, user id, patient id, first

@@ -52,9 +52,9 @@ pub fn common(
         .map(|s| s.usual_hours)
         .unwrap_or_else(|| UsualHours::default_window(&input.config.hours));
     let explained: Vec<Explanation> =
-        events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_direct()).collect();
+        events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_patient_specific()).collect();
     let mut indirect: Vec<Explanation> =
-        events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_explained() && !k.is_direct()).collect();
+        events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_population_level()).collect();
     let indirect_count = indirect.len();
     indirect.sort_unstable();
     indirect.dedup();
@@ -72,11 +72,7 @@ pub fn common(
         if explained.is_empty() {
             sentences.push("no encounter, order or charting links the user to the patient".to_string());
             if !indirect.is_empty() {
-                let why: Vec<&str> = indirect.iter().map(|k| k.phrase()).collect();
-                sentences.push(format!(
-                    "only indirect links ({}), which do not clear a personal relationship",
-                    why.join("; ")
-                ));
+                // The rule's `PopulationLevel` fact says what the link is.
             } else if let Some(s) = &history {
                 sentences.push(s.clone());
             } else if let Some(note) = no_link_note {

@@ -53,9 +53,10 @@ pub struct RoleNorms {
 impl RoleNorms {
     /// Learns the norms from the users' features and the roster.
     pub fn build(input: &DetectInput<'_>) -> Self {
-        let Some(roster) = input.data.roster.as_ref() else { return Self::default() };
-        let role_of = |u: Code| roster.get(u).and_then(|r| r.role.as_deref()).map(str::to_ascii_lowercase);
-        let panel = |r: &str| input.config.explain.panel_roles.iter().any(|p| p.eq_ignore_ascii_case(r));
+        if input.data.roster.is_none() {
+            return Self::default();
+        }
+        let role_of = |u: Code| input.explained.roles.class(u).map(|c| c.as_str().to_string());
         let mut shares: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for (user, s) in &input.features.users {
             if let (Some(role), true) = (role_of(*user), s.distinct_patients > 0) {
@@ -74,7 +75,7 @@ impl RoleNorms {
         let mut by_user = FxHashMap::default();
         for (user, _) in &input.features.users {
             let Some(role) = role_of(*user) else { continue };
-            if panel(&role) {
+            if input.is_panel_role(*user) {
                 by_user.insert(*user, Norm::Panel { role });
             } else if let Some(&share) = typical.get(&role) {
                 by_user.insert(*user, Norm::Role { role, share });

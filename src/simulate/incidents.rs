@@ -60,34 +60,77 @@ pub struct Incidents {
     pub skipped: Vec<&'static str>,
 }
 
-struct Planner<'a> {
-    world: &'a mut World,
-    encs: &'a [Encounter],
-    by_patient: &'a [Vec<u32>],
-    sched: &'a Schedule,
-    rng: &'a mut Xoshiro256PlusPlus,
-    used: Vec<bool>,
-    used_patient: Vec<bool>,
-    extra: Vec<Vec<Event>>,
+/// The incident planner's state, shared with the real-world scenarios in
+/// `real_incidents`: the world, who and what is taken, and the rows
+/// planned so far.
+pub(super) struct Planner<'a> {
+    pub(super) world: &'a mut World,
+    pub(super) encs: &'a [Encounter],
+    /// Encounter indices per patient (all encounters, exported or not).
+    pub(super) by_patient: &'a [Vec<u32>],
+    pub(super) sched: &'a Schedule,
+    pub(super) rng: &'a mut Xoshiro256PlusPlus,
+    /// Users that may not act (look-alikes, earlier incidents).
+    pub(super) used: Vec<bool>,
+    /// Patients already the target of an incident.
+    pub(super) used_patient: Vec<bool>,
+    /// Rows per day.
+    pub(super) extra: Vec<Vec<Event>>,
     /// Scripted pace: no searches, seconds between rows.
-    fast: bool,
+    pub(super) fast: bool,
 }
 
 /// A snooper's working window on a day: unit, start, end (local seconds).
-type Window = (u16, i64, i64);
+pub(super) type Window = (u16, i64, i64);
+
+impl<'a> Planner<'a> {
+    /// A planner with nobody used but `used` and no patient taken.
+    pub(super) fn new(
+        rng: &'a mut Xoshiro256PlusPlus,
+        world: &'a mut World,
+        encs: &'a [Encounter],
+        by_patient: &'a [Vec<u32>],
+        sched: &'a Schedule,
+        used: Vec<bool>,
+    ) -> Planner<'a> {
+        let days = world.days as usize;
+        Planner {
+            used,
+            used_patient: vec![false; world.patients.len()],
+            world,
+            encs,
+            by_patient,
+            sched,
+            rng,
+            extra: vec![Vec::new(); days],
+            fast: false,
+        }
+    }
+}
 
 impl Planner<'_> {
-    fn w0(&self) -> i64 {
+    /// Local midnight of the first simulated day.
+    pub(super) fn w0(&self) -> i64 {
         day_start(self.world.start)
     }
 
     /// Days (in random order) on which `u` works a shift that starts that
     /// day, from the first quarter of the window on.
-    fn work_windows(&mut self, u: u32) -> Vec<(u32, Window)> {
+    pub(super) fn work_windows(&mut self, u: u32) -> Vec<(u32, Window)> {
         let days = self.world.days as i64;
         let from = (days / 4).max(1).min(days - 1);
+        let mut out = self.shift_windows(u, from);
+        out.shuffle(self.rng);
+        out
+    }
+
+    /// The working part of each shift of `u` that starts on day `from` or
+    /// later (a quarter of an hour in from either end, the part before
+    /// midnight), in day order.
+    pub(super) fn shift_windows(&self, u: u32, from: i64) -> Vec<(u32, Window)> {
+        let days = self.world.days as i64;
         let mut out = Vec::new();
-        for d in from..days {
+        for d in from.max(0)..days {
             let s = self.sched.get(d, u);
             if s.shift == Shift::Off {
                 continue;
@@ -99,13 +142,12 @@ impl Planner<'_> {
                 out.push((d as u32, (s.unit, a + 900, b - 900)));
             }
         }
-        out.shuffle(self.rng);
         out
     }
 
     /// Whether care could explain `u` opening `p`: the user provided one of
     /// the patient's encounters, or one happened in a unit the user works in.
-    fn linked(&self, u: u32, p: u32) -> bool {
+    pub(super) fn linked(&self, u: u32, p: u32) -> bool {
         let user = &self.world.users[u as usize];
         let mut units = vec![user.home, user.base_unit];
         for d in -1..self.world.days as i64 {
@@ -131,7 +173,8 @@ impl Planner<'_> {
         })
     }
 
-    fn is_actor_role(&self, u: u32) -> bool {
+    /// Clinical and front-desk staff employed through the whole window.
+    pub(super) fn is_actor_role(&self, u: u32) -> bool {
         let x = &self.world.users[u as usize];
         matches!(x.role, Role::Nurse | Role::Physician | Role::Resident | Role::Registration | Role::MedicalAssistant)
             && self.world.depts[x.home as usize].kind != DeptKind::FloatPool
@@ -139,7 +182,8 @@ impl Planner<'_> {
             && x.hire_date <= self.world.start
     }
 
-    fn actors(&mut self, filter: impl Fn(&World, u32) -> bool) -> Vec<u32> {
+    /// Unused actors passing `filter`, in random order.
+    pub(super) fn actors(&mut self, filter: impl Fn(&World, u32) -> bool) -> Vec<u32> {
         let mut v: Vec<u32> = (0..self.world.users.len() as u32)
             .filter(|&u| !self.used[u as usize] && self.is_actor_role(u) && filter(self.world, u))
             .collect();
@@ -147,7 +191,8 @@ impl Planner<'_> {
         v
     }
 
-    fn ws_for(&mut self, u: u32, unit: u16) -> u32 {
+    /// The user's own workstation in their base unit, else one of `unit`'s.
+    pub(super) fn ws_for(&mut self, u: u32, unit: u16) -> u32 {
         let user = &self.world.users[u as usize];
         if user.base_unit == unit {
             if let Some(w) = user.own_ws {
@@ -158,7 +203,8 @@ impl Planner<'_> {
         pool.choose(self.rng).copied().unwrap_or(0)
     }
 
-    fn emit(&mut self, ev: Event) -> i64 {
+    /// Adds a row to its day; returns its time.
+    pub(super) fn emit(&mut self, ev: Event) -> i64 {
         let day = (ev.ts - self.w0()).div_euclid(DAY);
         if day >= 0 && (day as usize) < self.extra.len() {
             self.extra[day as usize].push(ev);
@@ -168,7 +214,7 @@ impl Planner<'_> {
 
     /// A short look at one record: a search, then `n` views of `cats`.
     #[allow(clippy::too_many_arguments)]
-    fn peek(
+    pub(super) fn peek(
         &mut self,
         u: u32,
         p: u32,
@@ -217,7 +263,7 @@ impl Planner<'_> {
     }
 
     /// Snooping on one patient over `visits` separate moments on working days.
-    fn snoop(&mut self, u: u32, p: u32, visits: usize, cats: &[Category]) -> Option<(i64, i64)> {
+    pub(super) fn snoop(&mut self, u: u32, p: u32, visits: usize, cats: &[Category]) -> Option<(i64, i64)> {
         let wins = self.work_windows(u);
         if wins.is_empty() {
             return None;
@@ -234,7 +280,9 @@ impl Planner<'_> {
         Some((lo, hi))
     }
 
-    fn unrelated_patients(&mut self, u: u32, k: usize, alive_only: bool) -> Vec<u32> {
+    /// Up to `k` untaken patients that neither the user's own record,
+    /// kin nor care ([`Self::linked`]) connects to the user.
+    pub(super) fn unrelated_patients(&mut self, u: u32, k: usize, alive_only: bool) -> Vec<u32> {
         let mut out = Vec::new();
         let n = self.world.patients.len() as u32;
         let mut tries = 0;
@@ -259,7 +307,8 @@ impl Planner<'_> {
     }
 }
 
-const CLINICAL: &[Category] =
+/// Categories a snooper reads in a clinical chart.
+pub(super) const CLINICAL: &[Category] =
     &[Category::Demographics, Category::Notes, Category::Results, Category::Medications, Category::Imaging];
 
 /// Plans `count` incidents spread round-robin over [`SCENARIOS`]. Users in
@@ -273,18 +322,7 @@ pub fn plan(
     reserved: &[bool],
     count: usize,
 ) -> Incidents {
-    let days = world.days as usize;
-    let mut pl = Planner {
-        used: reserved.to_vec(),
-        used_patient: vec![false; world.patients.len()],
-        world,
-        encs,
-        by_patient,
-        sched,
-        rng,
-        extra: vec![Vec::new(); days],
-        fast: false,
-    };
+    let mut pl = Planner::new(rng, world, encs, by_patient, sched, reserved.to_vec());
     let mut labels = Vec::new();
     let mut skipped = Vec::new();
     for i in 0..count {

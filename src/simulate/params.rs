@@ -40,6 +40,37 @@ impl BundleFormat {
     }
 }
 
+/// Which world is simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Realism {
+    /// The simulator's own world: the 14 incident scenarios and 10
+    /// look-alikes, byte-identical to earlier versions for a seed.
+    #[default]
+    Clean,
+    /// The clean world plus real-world incidents (`service_snoop`,
+    /// `former_patient`, `research_snoop`, `insider_export`,
+    /// `low_curiosity`) and look-alikes (`pharmacist_verification`,
+    /// `coder_discharged`, `readmission_reread`). The clean world's rows,
+    /// labels and look-alikes are all still there: the additions come from
+    /// RNG streams of their own.
+    Real,
+}
+
+/// How the world is spelled when written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    /// The simulator's vocabulary: role words (`pharmacist`), EHR
+    /// department ids in users.csv, one spelling of names and addresses,
+    /// fixed workstation addresses.
+    Clean,
+    /// The way a hospital's systems write it: HR job titles, HR cost-centre
+    /// codes and upper-case names and addresses in users.csv; nicknames,
+    /// maiden names and other address spellings in patient_contacts.csv;
+    /// workstation addresses leased by DHCP (a unit's workstation changes
+    /// address daily within its /24, a VPN device at every login).
+    Hr,
+}
+
 /// What to simulate and where to write it.
 #[derive(Debug, Clone)]
 pub struct SimulateParams {
@@ -59,12 +90,20 @@ pub struct SimulateParams {
     /// Folder of Synthea CSV output (`patients.csv`, `providers.csv`,
     /// `encounters.csv`) to take patients, physicians and encounters from.
     pub synthea: Option<PathBuf>,
-    /// Number of injected incidents, spread round-robin over all scenarios.
+    /// Number of injected incidents, spread round-robin over the 14 clean
+    /// scenarios. With [`Realism::Real`], `incidents * 5 / 14` (rounded up)
+    /// more are spread round-robin over the five real-world scenarios.
     pub incidents: usize,
     /// First simulated day.
     pub start_date: NaiveDate,
     /// Hospital time zone; timestamps are written as naive local times in it.
     pub timezone: Tz,
+    /// Which world: the clean one, or with real-world incidents and
+    /// look-alikes added.
+    pub realism: Realism,
+    /// How it is written; `None` follows `realism` (HR spelling for the
+    /// real world, the clean vocabulary otherwise). See [`Self::export_style`].
+    pub export: Option<Export>,
 }
 
 impl SimulateParams {
@@ -82,7 +121,18 @@ impl SimulateParams {
             incidents: 28,
             start_date: NaiveDate::from_ymd_opt(2026, 10, 1).expect("valid constant date"),
             timezone: Tz::UTC,
+            realism: Realism::Clean,
+            export: None,
         }
+    }
+
+    /// The export actually used: `export` when set, else [`Export::Hr`]
+    /// for the real world and [`Export::Clean`] for the clean one.
+    pub fn export_style(&self) -> Export {
+        self.export.unwrap_or(match self.realism {
+            Realism::Clean => Export::Clean,
+            Realism::Real => Export::Hr,
+        })
     }
 
     /// Validates the parameters; the simulator calls this first.
@@ -156,5 +206,18 @@ mod tests {
         let mut q = p.clone();
         q.days = 0;
         assert!(q.check().is_err());
+    }
+
+    #[test]
+    fn export_follows_realism_unless_given() {
+        let mut p = SimulateParams::new("/tmp/x");
+        assert_eq!(p.export_style(), Export::Clean);
+        p.realism = Realism::Real;
+        assert_eq!(p.export_style(), Export::Hr);
+        p.export = Some(Export::Clean);
+        assert_eq!(p.export_style(), Export::Clean);
+        p.realism = Realism::Clean;
+        p.export = Some(Export::Hr);
+        assert_eq!(p.export_style(), Export::Hr);
     }
 }

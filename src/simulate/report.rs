@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use super::params::{Export, Realism};
+
 /// Activity of one role.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleStats {
@@ -81,6 +83,10 @@ pub struct SimulationReport {
     pub lookalikes: BTreeMap<&'static str, usize>,
     /// Wall time in seconds.
     pub seconds: f64,
+    /// Which world was simulated.
+    pub realism: Realism,
+    /// How it was written.
+    pub export: Export,
 }
 
 impl fmt::Display for SimulationReport {
@@ -98,6 +104,11 @@ impl fmt::Display for SimulationReport {
                 String::new()
             }
         )?;
+        if (self.realism, self.export) != (Realism::Clean, Export::Clean) {
+            let world = if self.realism == Realism::Real { "real" } else { "clean" };
+            let export = if self.export == Export::Hr { "hr" } else { "clean" };
+            writeln!(f, "world: {world}, export: {export}")?;
+        }
         writeln!(f, "wrote {} access-log rows to {} in {:.1} s", self.events, self.out.display(), self.seconds)?;
         writeln!(
             f,

@@ -4,6 +4,12 @@
 //! Determinism: every stage draws from its own RNG stream derived from the
 //! seed; days are generated in parallel but each from `(seed, day)` and
 //! written in day order, so the bytes do not depend on the thread count.
+//!
+//! Streams 1-7 build the clean world. The real world's additions draw from
+//! streams 8 (look-alikes) and 9 (incidents), planned after everything
+//! clean, and add rows to the days without touching a day's own stream:
+//! the real world is the clean world plus those rows, labels and
+//! look-alikes. The HR export draws from none of them (see `hr_export`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,12 +21,16 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::care::{self, mix, Ctx, Plan};
+use super::dhcp::Leases;
 use super::encounters;
 use super::event::{day_start, DAY};
+use super::hr_export::HrExport;
 use super::incidents;
 use super::lookalikes;
-use super::params::{BundleFormat, SimulateError, SimulateParams};
+use super::params::{BundleFormat, Export, Realism, SimulateError, SimulateParams};
 use super::population;
+use super::real_incidents;
+use super::real_lookalikes;
 use super::report::{RoleStats, SimulationReport};
 use super::schedule;
 use super::synthea;
@@ -94,6 +104,42 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
         params.incidents,
     );
     plan.extra = inc.extra;
+    let mut labels = inc.labels;
+    let mut skipped = inc.skipped;
+    let mut look_rows = looks.rows;
+    if params.realism == Realism::Real {
+        let n_users = world.users.len();
+        let mut actors = vec![false; n_users];
+        let mut targets = vec![false; world.patients.len()];
+        for l in &labels {
+            actors[l.user as usize] = true;
+            if let Some(p) = l.patient {
+                targets[p as usize] = true;
+            }
+        }
+        let real_looks =
+            real_lookalikes::plan(&mut stream(seed, 8), &mut world, &encs, &by_patient, &sched, actors.clone(), per);
+        let reserved: Vec<bool> =
+            (0..n_users).map(|u| looks.reserved[u] || real_looks.reserved[u] || actors[u]).collect();
+        let real_inc = real_incidents::plan(
+            &mut stream(seed, 9),
+            &mut world,
+            &encs,
+            &by_patient,
+            &sched,
+            real_incidents::Taken { reserved, actors, patients: targets, studies: &plan.studies },
+            real_incidents::count_for(params.incidents),
+            params.incidents,
+        );
+        for (day, rows) in plan.extra.iter_mut().enumerate() {
+            rows.extend_from_slice(&real_looks.extra[day]);
+            rows.extend_from_slice(&real_inc.extra[day]);
+        }
+        look_rows.extend(real_looks.rows);
+        labels.extend(real_inc.labels);
+        skipped.extend(real_inc.skipped);
+    }
+    let export = params.export_style();
 
     // Days, in parallel chunks written in order.
     let ctx = Ctx { world: &world, sched: &sched, encs: &encs, by_patient: &by_patient_exported, plan: &plan, seed };
@@ -120,14 +166,15 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
                 let date = params.start_date + Duration::days(d as i64);
                 let mut out = care::simulate_day(&ctx, d);
                 skip_missing_local_times(&mut out.events, tz, date);
+                let leases = (export == Export::Hr).then(|| Leases::for_day(&world.ws_ips, seed, d));
                 let d0 = day_start(date);
                 let ds = date.format("%Y-%m-%d").to_string();
                 let bytes = match params.format {
                     BundleFormat::Csv | BundleFormat::Fhir | BundleFormat::Epic | BundleFormat::Openemr => {
-                        writer::format_day_csv(&world, &out.events, d0, &ds)
+                        writer::format_day_csv(&world, &out.events, d0, &ds, leases.as_ref())
                     }
                     BundleFormat::Parquet => {
-                        writer::write_day_parquet(&pq_dir, &world, &out.events, d0, &ds)?;
+                        writer::write_day_parquet(&pq_dir, &world, &out.events, d0, &ds, leases.as_ref())?;
                         Vec::new()
                     }
                 };
@@ -162,9 +209,9 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
 
     // Small tables.
     let window_end = day_start(params.start_date) + params.days as i64 * DAY;
-    writer::write_tables(&params.out, &world, &encs, window_end)?;
-    writer::write_labels(&params.out, &world, &inc.labels)?;
-    let mut look_rows = looks.rows;
+    let hr = (export == Export::Hr).then(|| HrExport::new(&world, seed));
+    writer::write_tables(&params.out, &world, &encs, window_end, hr.as_ref())?;
+    writer::write_labels(&params.out, &world, &labels)?;
     look_rows.extend(lookalikes::rows_from_notable(&notable));
     look_rows.sort_by(|a, b| (a.scenario, a.user, a.patient, a.start).cmp(&(b.scenario, b.user, b.patient, b.start)));
     writer::write_lookalikes(&params.out, &world, &look_rows)?;
@@ -195,7 +242,7 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let mut incidents_per: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut seen = Vec::new();
-    for l in &inc.labels {
+    for l in &labels {
         if !seen.contains(&&l.incident) {
             seen.push(&l.incident);
             *incidents_per.entry(l.scenario).or_default() += 1;
@@ -225,9 +272,11 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
         incident_patient_events: stats.incident_patient,
         incident_linked: ratio(stats.incident_strict, stats.incident_patient),
         incidents: incidents_per,
-        incidents_skipped: inc.skipped,
+        incidents_skipped: skipped,
         lookalikes: look_per,
         seconds: t_start.elapsed().as_secs_f64(),
+        realism: params.realism,
+        export,
     })
 }
 

@@ -2,6 +2,10 @@
 //! and the small tables (users, patients, encounters, patient_contacts,
 //! labels, lookalikes) as CSV. Each file is written under a temporary name
 //! and renamed into place, so a reader never sees half a file.
+//!
+//! With the HR export ([`HrExport`], [`Leases`]) the same rows are spelled
+//! the way a hospital's systems write them; without it the bytes are those
+//! of the clean export.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -9,8 +13,10 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::dhcp::Leases;
 use super::encounters::{EncKind, Encounter};
 use super::event::{format_ts, push_hms, Event, DAY, NO_PATIENT, REASONS};
+use super::hr_export::{hr_address, HrExport};
 use super::incidents::LabelRow;
 use super::lookalikes::LookalikeRow;
 use super::params::SimulateError;
@@ -83,8 +89,10 @@ impl CsvLog {
 }
 
 /// Formats one day's rows as CSV lines. `day_start` is the local midnight
-/// of the day and `date` its `YYYY-MM-DD`.
-pub fn format_day_csv(world: &World, events: &[Event], day_start: i64, date: &str) -> Vec<u8> {
+/// of the day and `date` its `YYYY-MM-DD`; `leases` are the day's DHCP
+/// addresses (HR export), else each workstation's fixed address is written.
+pub fn format_day_csv(world: &World, events: &[Event], day_start: i64, date: &str, leases: Option<&Leases>) -> Vec<u8> {
+    let mut sessions = leases.map(Leases::sessions);
     let mut out = Vec::with_capacity(events.len() * 110);
     let compact: String = date.chars().filter(|c| *c != '-').collect();
     for (i, e) in events.iter().enumerate() {
@@ -105,7 +113,11 @@ pub fn format_day_csv(world: &World, events: &[Event], day_start: i64, date: &st
         if let Some(ws) = world.ws_names.get(e.ws as usize) {
             out.extend_from_slice(ws.as_bytes());
             out.push(b',');
-            out.extend_from_slice(world.ws_ips[e.ws as usize].as_bytes());
+            let ip = match sessions.as_mut() {
+                Some(s) => s.ip(e.ws, e.action),
+                None => world.ws_ips[e.ws as usize].as_str(),
+            };
+            out.extend_from_slice(ip.as_bytes());
         } else {
             out.push(b',');
         }
@@ -131,14 +143,17 @@ fn itoa_pad(n: u64) -> Vec<u8> {
 }
 
 /// Writes one day's rows to `dir/YYYY-MM-DD.parquet` with plain string
-/// columns (nulls for missing values) and a boolean `break_glass`.
+/// columns (nulls for missing values) and a boolean `break_glass`;
+/// `leases` as in [`format_day_csv`].
 pub fn write_day_parquet(
     dir: &Path,
     world: &World,
     events: &[Event],
     day_start: i64,
     date: &str,
+    leases: Option<&Leases>,
 ) -> Result<(), SimulateError> {
+    let mut sessions = leases.map(Leases::sessions);
     let path = dir.join(format!("{date}.parquet"));
     let perr = |m: PolarsError| SimulateError::Parquet { path: path.clone(), message: m.to_string() };
     let compact: String = date.chars().filter(|c| *c != '-').collect();
@@ -149,7 +164,7 @@ pub fn write_day_parquet(
     let mut action = Vec::with_capacity(n);
     let mut cat: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut ws: Vec<Option<&str>> = Vec::with_capacity(n);
-    let mut ip: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut ip: Vec<Option<String>> = Vec::with_capacity(n);
     let mut dept = Vec::with_capacity(n);
     let mut bg = Vec::with_capacity(n);
     let mut reason: Vec<Option<&str>> = Vec::with_capacity(n);
@@ -164,7 +179,10 @@ pub fn write_day_parquet(
         action.push(e.action.as_str());
         cat.push(Some(e.cat.as_str()).filter(|s| !s.is_empty()));
         ws.push(world.ws_names.get(e.ws as usize).map(|s| s.as_str()));
-        ip.push(world.ws_ips.get(e.ws as usize).map(|s| s.as_str()));
+        ip.push(world.ws_ips.get(e.ws as usize).map(|s| match sessions.as_mut() {
+            Some(l) => l.ip(e.ws, e.action).to_string(),
+            None => s.clone(),
+        }));
         dept.push(world.depts[e.dept as usize].id);
         bg.push(e.break_glass);
         reason.push(Some(REASONS[e.reason as usize]).filter(|s| !s.is_empty()));
@@ -209,20 +227,43 @@ fn date_str(d: Option<chrono::NaiveDate>) -> String {
 }
 
 /// Writes users, patients, encounters and patient_contacts. Encounters still
-/// open at `window_end` get an empty end.
-pub fn write_tables(dir: &Path, world: &World, encs: &[Encounter], window_end: i64) -> Result<(), SimulateError> {
+/// open at `window_end` get an empty end. With `hr`, users.csv and
+/// patient_contacts.csv are spelled the HR way (see [`HrExport`]).
+pub fn write_tables(
+    dir: &Path,
+    world: &World,
+    encs: &[Encounter],
+    window_end: i64,
+    hr: Option<&HrExport>,
+) -> Result<(), SimulateError> {
     csv_file(
         &dir.join("users.csv"),
         &crate::ingest::users_columns().collect::<Vec<_>>(),
-        world.users.iter().map(|u| {
+        world.users.iter().enumerate().map(|(i, u)| {
             let h = &world.households[u.household as usize];
+            let (first, last, role, dept, address) = match hr {
+                Some(hr) => (
+                    hr.name(&u.first),
+                    hr.name(&u.last),
+                    hr.titles[i].clone(),
+                    hr.departments[i].clone(),
+                    hr_address(&h.address),
+                ),
+                None => (
+                    u.first.clone(),
+                    u.last.clone(),
+                    u.role.as_str().to_string(),
+                    world.depts[u.home as usize].id.to_string(),
+                    h.address.clone(),
+                ),
+            };
             vec![
                 u.id.clone(),
-                u.first.clone(),
-                u.last.clone(),
-                u.role.as_str().to_string(),
-                world.depts[u.home as usize].id.to_string(),
-                h.address.clone(),
+                first,
+                last,
+                role,
+                dept,
+                address,
                 h.zip.clone(),
                 format!("{:.6}", h.lat),
                 format!("{:.6}", h.lon),
@@ -281,14 +322,15 @@ pub fn write_tables(dir: &Path, world: &World, encs: &[Encounter], window_end: i
     csv_file(
         &dir.join("patient_contacts.csv"),
         &["patient_id", "first_name", "last_name", "relationship", "address"],
-        world.contacts.iter().map(|c| {
-            vec![
-                world.patients[c.patient as usize].id.clone(),
-                c.first.clone(),
-                c.last.clone(),
-                c.relationship.to_string(),
-                c.address.clone(),
-            ]
+        world.contacts.iter().enumerate().map(|(i, c)| {
+            let (first, last, address) = match hr {
+                Some(hr) => {
+                    let (f, l) = hr.contact_name(world, i);
+                    (f, l, hr.contact_address(world, i))
+                }
+                None => (c.first.clone(), c.last.clone(), c.address.clone()),
+            };
+            vec![world.patients[c.patient as usize].id.clone(), first, last, c.relationship.to_string(), address]
         }),
     )
 }

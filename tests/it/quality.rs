@@ -86,7 +86,7 @@ fn care_explains_legitimate_work_and_leaves_snooping_unexplained_and_incidents_r
                 snoop += 1;
                 // Break-the-glass incidents are flagged on unexplained use; the
                 // others must not be cleared by a direct care link.
-                snoop_cleared += u64::from(explained.kind[i].is_direct());
+                snoop_cleared += u64::from(explained.kind[i].is_patient_specific());
             }
             Some(_) => {}
         }

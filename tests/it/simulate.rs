@@ -8,7 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ehrwatch::evaluate::evaluate;
-use ehrwatch::simulate::{simulate, BundleFormat, SimulateParams, LOOKALIKE_SCENARIOS, SCENARIOS};
+use ehrwatch::simulate::{
+    simulate, BundleFormat, Export, Realism, SimulateParams, LOOKALIKE_SCENARIOS, REAL_LOOKALIKE_SCENARIOS,
+    REAL_SCENARIOS, SCENARIOS,
+};
 
 use crate::env::binary;
 
@@ -344,4 +347,363 @@ fn cli_simulate_then_evaluate() {
     let bad = binary().args(["simulate", "--out"]).arg(dir.path().join("x")).args(["--users", "3"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--users 3"));
+}
+
+// ---- --realism real and --export hr ----
+
+/// access_log.csv rows as vectors of the named columns, in file order.
+fn log_columns(path: &Path, cols: &[&str]) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = r.headers().unwrap().clone();
+    let idx: Vec<usize> = cols.iter().map(|c| headers.iter().position(|h| h == *c).unwrap()).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            idx.iter().map(|&i| rec[i].to_string()).collect()
+        })
+        .collect()
+}
+
+fn real(out: &Path, seed: u64, export: Option<Export>) -> SimulateParams {
+    let mut p = small(out, seed);
+    p.users = 120;
+    p.patients = 1500;
+    p.days = 12;
+    p.realism = Realism::Real;
+    p.export = export;
+    p
+}
+
+const ROLE_WORDS: [&str; 13] = [
+    "physician",
+    "resident",
+    "nurse",
+    "pharmacist",
+    "lab_tech",
+    "radiology_tech",
+    "registration",
+    "medical_assistant",
+    "case_manager",
+    "him_coder",
+    "billing",
+    "it",
+    "research",
+];
+
+#[test]
+fn real_world_is_the_clean_world_plus_additions_and_hr_only_respells_it() {
+    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut clean = real(a.path(), 31, None);
+    clean.realism = Realism::Clean;
+    simulate(&clean).unwrap();
+    let report = simulate(&real(b.path(), 31, Some(Export::Clean))).unwrap();
+    let hr = simulate(&real(c.path(), 31, None)).unwrap();
+    assert_eq!(report.events, hr.events);
+    assert!(hr.to_string().contains("world: real, export: hr"));
+    let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
+
+    // The real world written the clean way: the same tables, and every
+    // clean row, label and look-alike is still there.
+    for t in ["users.csv", "patients.csv", "encounters.csv", "patient_contacts.csv"] {
+        assert!(fa[t] == fb[t], "{t} differs between the clean world and the real world's clean export");
+    }
+    let no_id = |p: &Path| -> Vec<Vec<String>> {
+        let mut v = log_columns(&p.join("access_log.csv"), &ehrwatch_access_columns()[..10]);
+        v.sort();
+        v
+    };
+    let (la, lb) = (no_id(a.path()), no_id(b.path()));
+    assert!(lb.len() > la.len(), "the real world adds rows");
+    let mut j = 0;
+    for row in &la {
+        while j < lb.len() && &lb[j] < row {
+            j += 1;
+        }
+        assert!(j < lb.len() && &lb[j] == row, "a clean access row is missing from the real world");
+        j += 1;
+    }
+    let lines =
+        |bytes: &Vec<u8>| -> BTreeSet<String> { String::from_utf8_lossy(bytes).lines().map(String::from).collect() };
+    assert!(lines(&fa["labels.csv"]).is_subset(&lines(&fb["labels.csv"])));
+    // Look-alikes seen during generation span first to last access, and
+    // the real world's extra care may widen a span (a pharmacist verifying
+    // a VIP's orders): compare scenario, user and patient.
+    let keys = |bytes: &Vec<u8>| -> BTreeSet<String> {
+        lines(bytes).into_iter().map(|l| l.splitn(4, ',').take(3).collect::<Vec<_>>().join(",")).collect()
+    };
+    assert!(keys(&fa["lookalikes.csv"]).is_subset(&keys(&fb["lookalikes.csv"])));
+
+    // The HR export of the same world: the same labels, look-alikes,
+    // patients and encounters; the same log but for IP addresses.
+    for t in ["labels.csv", "lookalikes.csv", "patients.csv", "encounters.csv"] {
+        assert!(fb[t] == fc[t], "{t} differs between the two exports of one world");
+    }
+    let cols = ehrwatch_access_columns();
+    let (ib, ic) = (cols.iter().position(|c| *c == "ip_address").unwrap(), cols.len());
+    let (rb, rc) =
+        (log_columns(&b.path().join("access_log.csv"), &cols), log_columns(&c.path().join("access_log.csv"), &cols));
+    assert_eq!(rb.len(), rc.len());
+    let mut moved = 0;
+    for (x, y) in rb.iter().zip(&rc) {
+        for i in 0..ic {
+            if i != ib {
+                assert_eq!(x[i], y[i], "column {} differs between exports", cols[i]);
+            }
+        }
+        moved += usize::from(x[ib] != y[ib]);
+    }
+    assert!(moved * 2 > rb.len(), "most addresses are leased, {moved} of {} moved", rb.len());
+
+    // DHCP: a unit workstation keeps its id and /24 but its address moves
+    // from day to day; VPN devices stay in 172.16.
+    let ws_col = cols.iter().position(|c| *c == "workstation_id").unwrap();
+    let mut by_ws: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    let mut clean_ip: BTreeMap<String, String> = BTreeMap::new();
+    for (x, y) in rb.iter().zip(&rc) {
+        by_ws.entry(y[ws_col].clone()).or_default().entry(y[0][..10].to_string()).or_default().insert(y[ib].clone());
+        clean_ip.insert(x[ws_col].clone(), x[ib].clone());
+    }
+    let mut checked = 0;
+    for (ws, days) in &by_ws {
+        let subnet = |ip: &str| ip.rsplit_once('.').map(|(s, _)| s.to_string()).unwrap();
+        if ws.starts_with("WS-") && days.len() >= 4 {
+            let all: BTreeSet<&String> = days.values().flatten().collect();
+            assert!(days.values().all(|s| s.len() == 1), "{ws} has two addresses on one day");
+            assert!(all.len() >= 2, "{ws} kept one address over {} days", days.len());
+            assert!(all.iter().all(|ip| subnet(ip) == subnet(&clean_ip[ws])), "{ws} left its /24");
+            checked += 1;
+        }
+        if ws.starts_with("VPN-") {
+            assert!(days.values().flatten().all(|ip| ip.starts_with("172.16.")));
+        }
+    }
+    assert!(checked >= 20, "{checked} workstations checked");
+
+    // users.csv from HR: titles, cost centres, upper case, spelled out.
+    let users_clean = read_csv(&b.path().join("users.csv"));
+    let users_hr = read_csv(&c.path().join("users.csv"));
+    let titles: BTreeSet<&str> = users_hr.iter().map(|u| u["role"].as_str()).collect();
+    assert!(titles.len() >= 20, "{titles:?}");
+    assert!(!titles.iter().any(|t| ROLE_WORDS.contains(t)), "a clean role word in the HR export");
+    let ehr_depts: BTreeSet<String> = read_csv(&c.path().join("encounters.csv"))
+        .into_iter()
+        .map(|e| e["department_id"].clone())
+        .chain(rc.iter().map(|r| r[7].clone()))
+        .collect();
+    // HR's cost centres match no EHR department id (encounters, access
+    // log or the clean roster).
+    let clean_depts: BTreeSet<&String> = users_clean.iter().map(|u| &u["department_id"]).collect();
+    let mut cost_centres = 0;
+    for (h, k) in users_hr.iter().zip(&users_clean) {
+        if h["department_id"] != k["department_id"] {
+            cost_centres += 1;
+            assert!(!ehr_depts.contains(&h["department_id"]) && !clean_depts.contains(&h["department_id"]));
+        }
+    }
+    assert!(cost_centres * 4 > users_hr.len(), "{cost_centres} of {} users have a cost centre", users_hr.len());
+    for (h, k) in users_hr.iter().zip(&users_clean) {
+        assert_eq!(h["user_id"], k["user_id"]);
+        assert_eq!(h["last_name"], k["last_name"].to_uppercase());
+        assert_eq!(h["address"], h["address"].to_uppercase());
+        assert!(!h["address"].contains(" APT ") && !h["address"].ends_with(" ST") && !h["address"].ends_with(" AVE"));
+        assert_eq!((&h["zip"], &h["lat"], &h["patient_id"]), (&k["zip"], &k["lat"], &k["patient_id"]));
+    }
+    // Contacts: the same people and relationships, spelled differently.
+    let (cc, ch) = (read_csv(&b.path().join("patient_contacts.csv")), read_csv(&c.path().join("patient_contacts.csv")));
+    assert_eq!(cc.len(), ch.len());
+    let (mut first, mut last, mut addr) = (0, 0, 0);
+    for (x, y) in cc.iter().zip(&ch) {
+        assert_eq!((&x["patient_id"], &x["relationship"]), (&y["patient_id"], &y["relationship"]));
+        first += usize::from(x["first_name"] != y["first_name"]);
+        last += usize::from(x["last_name"] != y["last_name"]);
+        addr += usize::from(x["address"] != y["address"]);
+    }
+    assert!(first > 0 && last > 0, "no nickname ({first}) or maiden name ({last})");
+    assert!(addr * 2 > cc.len(), "{addr} of {} contact addresses respelled", cc.len());
+
+    // Another hospital uses another title list.
+    let d = tempfile::tempdir().unwrap();
+    let mut other = real(d.path(), 32, None);
+    other.days = 2;
+    other.incidents = 0;
+    simulate(&other).unwrap();
+    let titles2: BTreeSet<String> =
+        read_csv(&d.path().join("users.csv")).into_iter().map(|u| u["role"].clone()).collect();
+    assert_ne!(titles.iter().map(|t| t.to_string()).collect::<BTreeSet<_>>(), titles2);
+}
+
+fn ehrwatch_access_columns() -> Vec<&'static str> {
+    vec![
+        "timestamp",
+        "user_id",
+        "patient_id",
+        "action",
+        "data_category",
+        "workstation_id",
+        "ip_address",
+        "department_id",
+        "break_glass",
+        "reason",
+        "event_id",
+    ]
+}
+
+#[test]
+fn real_world_injects_every_new_scenario_from_the_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = small(dir.path(), 17);
+    p.users = 300;
+    p.patients = 6000;
+    p.days = 30;
+    p.realism = Realism::Real;
+    // The clean spelling, to check roles and departments against the world.
+    p.export = Some(Export::Clean);
+    let report = simulate(&p).unwrap();
+    assert!(report.incidents_skipped.is_empty(), "could not place {:?}", report.incidents_skipped);
+    let path = dir.path();
+    let labels = read_csv(&path.join("labels.csv"));
+    let looks = read_csv(&path.join("lookalikes.csv"));
+    let users: BTreeMap<String, Row> =
+        read_csv(&path.join("users.csv")).into_iter().map(|r| (r["user_id"].clone(), r)).collect();
+    let patients: BTreeMap<String, Row> =
+        read_csv(&path.join("patients.csv")).into_iter().map(|r| (r["patient_id"].clone(), r)).collect();
+    let encounters = read_csv(&path.join("encounters.csv"));
+    let cols = ["timestamp", "user_id", "patient_id", "action", "data_category", "department_id"];
+    let log = log_columns(&path.join("access_log.csv"), &cols);
+
+    let mut per: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for l in &labels {
+        per.entry(l["scenario"].as_str()).or_default().insert(l["incident_id"].as_str());
+    }
+    for s in SCENARIOS {
+        assert!(per.contains_key(s), "clean scenario {s} missing");
+    }
+    for s in REAL_SCENARIOS {
+        assert_eq!(per.get(s).map(|x| x.len()), Some(2), "{s}: {:?}", per.get(s));
+    }
+    let rows_of = |l: &Row| rows_in(&log, l);
+    let stays = |p: &str| stays_of(&encounters, p);
+    for l in &labels {
+        let rows = rows_of(l);
+        assert!(!rows.is_empty(), "label {} ({}) has no access rows", l["incident_id"], l["scenario"]);
+        let u = &users[&l["user_id"]];
+        match l["scenario"].as_str() {
+            "service_snoop" => {
+                assert!(["pharmacist", "lab_tech", "radiology_tech", "registration", "him_coder"]
+                    .contains(&u["role"].as_str()));
+                let pat = &patients[&l["patient_id"]];
+                assert!(pat["vip"] == "true" || pat["restricted"] == "true");
+                // During an inpatient stay, in no unit of the user's.
+                assert!(stays(&l["patient_id"]).into_iter().any(|e| e["encounter_class"] == "inpatient"
+                    && e["start"] <= l["start"]
+                    && (e["end"].is_empty() || e["end"] >= l["end"])
+                    && e["department_id"] != u["department_id"]));
+            }
+            "former_patient" => {
+                assert_eq!(u["role"], "nurse");
+                let unit = &rows[0][5];
+                let last = stays(&l["patient_id"]).into_iter().map(|e| e["end"].clone()).max().unwrap();
+                let stay = stays(&l["patient_id"]).into_iter().find(|e| e["end"] == last).unwrap();
+                assert_eq!(&stay["department_id"], unit, "the former stay is in the nurse's unit");
+                let end = chrono::NaiveDateTime::parse_from_str(&last, "%Y-%m-%d %H:%M:%S").unwrap();
+                let at = chrono::NaiveDateTime::parse_from_str(&l["start"], "%Y-%m-%d %H:%M:%S").unwrap();
+                assert!((at - end).num_days() > 60, "{} days after discharge", (at - end).num_days());
+            }
+            "research_snoop" => {
+                assert_eq!(u["role"], "research");
+                assert!(!looks.iter().any(|r| r["user_id"] == l["user_id"] && r["patient_id"] == l["patient_id"]));
+            }
+            "insider_export" => {
+                assert!(l["patient_id"].is_empty());
+                // Care never exports (it prints now and then): the exports
+                // are the incident's, and all of them the user's patients.
+                let out: BTreeSet<&str> =
+                    rows.iter().filter(|r| r[3] == "export" || r[3] == "print").map(|r| r[2].as_str()).collect();
+                let exported: BTreeSet<&str> =
+                    rows.iter().filter(|r| r[3] == "export").map(|r| r[2].as_str()).collect();
+                assert!(out.len() >= 30 && (10..=80).contains(&exported.len()), "{} / {}", out.len(), exported.len());
+                let own = exported
+                    .iter()
+                    .filter(|p| stays(p).into_iter().any(|e| e["provider_user_id"] == l["user_id"]))
+                    .count();
+                assert_eq!(own, exported.len(), "an exported chart is not the user's own patient");
+            }
+            "low_curiosity" => {
+                assert!(rows.iter().filter(|r| !r[2].is_empty()).count() <= 2, "opened once");
+                assert!(rows.iter().all(|r| ("08:00:00".."18:00:00").contains(&&r[0][11..])));
+            }
+            _ => {}
+        }
+    }
+    // Low curiosity: four to eight patients spread over more than a week.
+    for id in &per["low_curiosity"] {
+        let rows: Vec<&Row> = labels.iter().filter(|l| &l["incident_id"].as_str() == id).collect();
+        assert!((4..=8).contains(&rows.len()), "{} patients", rows.len());
+        let days: BTreeSet<&str> = rows.iter().map(|l| &l["start"][..10]).collect();
+        assert!(days.len() >= 4);
+        let (a, b) = (days.iter().next().unwrap(), days.iter().next_back().unwrap());
+        let span = chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").unwrap()
+            - chrono::NaiveDate::parse_from_str(a, "%Y-%m-%d").unwrap();
+        assert!(span.num_days() >= 7, "spread over {} days", span.num_days());
+    }
+
+    // Every new look-alike is present, and its people are never labelled.
+    let labelled_users: BTreeSet<&str> = labels.iter().map(|l| l["user_id"].as_str()).collect();
+    for s in REAL_LOOKALIKE_SCENARIOS {
+        let rows: Vec<&Row> = looks.iter().filter(|r| r["scenario"] == s).collect();
+        assert!(!rows.is_empty(), "look-alike {s} missing");
+        for r in rows {
+            assert!(!labelled_users.contains(r["user_id"].as_str()), "{s} user is in labels.csv");
+            let acts = rows_of(r);
+            assert!(!acts.is_empty(), "{s} has no access rows");
+            let u = &users[&r["user_id"]];
+            match s {
+                "pharmacist_verification" => {
+                    assert_eq!(u["role"], "pharmacist");
+                    let mut per_day: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+                    for a in &acts {
+                        if a[4] == "medications" {
+                            per_day.entry(&a[0][..10]).or_default().insert(&a[2]);
+                        }
+                    }
+                    assert!(per_day.values().any(|p| p.len() >= 30), "no day with 30 verified patients");
+                }
+                "coder_discharged" => {
+                    assert_eq!(u["role"], "him_coder");
+                    assert!(acts.iter().filter(|a| a[3] == "print").count() >= 20);
+                }
+                _ => {
+                    // Readmitted to a unit that cared for the patient before.
+                    let inpatient: Vec<&Row> =
+                        stays(&r["patient_id"]).into_iter().filter(|e| e["encounter_class"] == "inpatient").collect();
+                    assert!(inpatient.iter().any(|e| inpatient
+                        .iter()
+                        .any(|f| f["department_id"] == e["department_id"]
+                            && f["end"] < e["start"]
+                            && e["start"] <= r["start"])));
+                }
+            }
+        }
+    }
+    for s in LOOKALIKE_SCENARIOS {
+        assert!(looks.iter().any(|r| r["scenario"] == s), "clean look-alike {s} missing");
+    }
+}
+
+/// Access rows (timestamp, user, patient, ...) of a label or look-alike
+/// row: its user (and patient, if any) within its start and end.
+fn rows_in<'a>(log: &'a [Vec<String>], l: &Row) -> Vec<&'a Vec<String>> {
+    log.iter()
+        .filter(|r| {
+            r[1] == l["user_id"]
+                && (l["patient_id"].is_empty() || r[2] == l["patient_id"])
+                && r[0] >= l["start"]
+                && r[0] <= l["end"]
+        })
+        .collect()
+}
+
+/// A patient's encounters.
+fn stays_of<'a>(encounters: &'a [Row], p: &str) -> Vec<&'a Row> {
+    encounters.iter().filter(|e| e["patient_id"] == p).collect()
 }

@@ -70,7 +70,8 @@ impl Rule for CompromisedAccount {
                             let w = ev.workstation[i];
                             let a = ev.ip[i];
                             let ws = (w != NONE && ws_first[w as usize] >= day_start).then_some((true, w));
-                            let ip = (a != NONE && ip_first[a as usize] >= day_start).then_some((false, a));
+                            let net = if a == NONE { NONE } else { input.population.ip_network[a as usize] };
+                            let ip = (net != NONE && ip_first[net as usize] >= day_start).then_some((false, net));
                             ws.into_iter().chain(ip)
                         })
                         .collect();
@@ -206,5 +207,39 @@ mod tests {
             );
         }
         assert!(w.run(&CompromisedAccount).is_empty());
+    }
+
+    /// DHCP: the nurse's own workstation gets a new lease in its unit's
+    /// subnet every day. A night of unexplained patients on it is not a
+    /// stolen account (other rules look at the patients).
+    #[test]
+    fn a_daily_dhcp_lease_on_the_users_own_workstation_does_not_fire() {
+        let mut w = World::new();
+        w.user("rn").department("MED").role("nurse");
+        w.patient("P0");
+        w.encounter("P0", "MED", "2026-11-01 00:00:00", None, None);
+        for day in 1..=5 {
+            let ip = format!("10.20.4.{}", 30 + day);
+            w.access_from(&format!("2026-11-0{day} 10:00:00"), "rn", "P0", "view", "WS-MED-1", &ip);
+        }
+        for i in 0..8 {
+            let at = format!("2026-11-07 03:{:02}:00", 10 + i);
+            w.access_from(&at, "rn", &format!("X{i}"), "view", "WS-MED-1", "10.20.4.77");
+        }
+        assert!(w.run(&CompromisedAccount).is_empty());
+        // The same night from another network (an outside address) fires.
+        let mut w2 = World::new();
+        w2.user("rn").department("MED").role("nurse");
+        w2.patient("P0");
+        w2.encounter("P0", "MED", "2026-11-01 00:00:00", None, None);
+        for day in 1..=5 {
+            let ip = format!("10.20.4.{}", 30 + day);
+            w2.access_from(&format!("2026-11-0{day} 10:00:00"), "rn", "P0", "view", "WS-MED-1", &ip);
+        }
+        for i in 0..8 {
+            let at = format!("2026-11-07 03:{:02}:00", 10 + i);
+            w2.access_from(&at, "rn", &format!("X{i}"), "view", "WS-MED-1", "185.1.2.3");
+        }
+        assert_eq!(w2.run(&CompromisedAccount).len(), 1);
     }
 }

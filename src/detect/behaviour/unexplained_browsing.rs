@@ -55,10 +55,10 @@ impl Rule for UnexplainedBrowsing {
         }
         let stats: BTreeMap<usize, (f64, f64)> =
             counts.iter().map(|(g, v)| (*g, robust_center_scale(v, 1.0))).collect();
-        // Users of the same declared role: a second comparison, so a role
+        // Users of the same role class: a second comparison, so a role
         // whose work is unexplained by design (research coordinators with a
         // study list) is measured against itself too.
-        let role = |u: u32| input.data.roster.as_ref().and_then(|r| r.get(u)).and_then(|r| r.role.clone());
+        let role = |u: u32| input.explained.roles.class(u).map(|c| c.as_str().to_string());
         let mut by_role: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for (u, s) in users.iter() {
             if let Some(r) = role(*u) {
@@ -68,9 +68,7 @@ impl Rule for UnexplainedBrowsing {
         let role_stats: BTreeMap<String, (f64, f64)> =
             by_role.into_iter().filter(|(_, v)| v.len() >= 5).map(|(r, v)| (r, robust_center_scale(&v, 1.0))).collect();
         let mut out = Vec::new();
-        let panel_role = |u: u32| {
-            role(u).is_some_and(|r| input.config.explain.panel_roles.iter().any(|p| p.eq_ignore_ascii_case(&r)))
-        };
+        let panel_role = |u: u32| input.is_panel_role(u);
         for (i, (user, s)) in users.iter().enumerate() {
             // Panel roles (research coordinators) open patients no encounter
             // explains by design; without their study lists in the bundle their

@@ -36,7 +36,7 @@ impl Rule for BreakGlass {
         let events = &input.data.events;
         input.per_user(|user, range| {
             let hits = range
-                .filter(|&i| events.break_glass[i] && !input.explained.kind[i].is_direct() && events.has_patient(i));
+                .filter(|&i| events.break_glass[i] && !input.explained.kind[i].is_patient_specific() && events.has_patient(i));
             input
                 .by_patient(hits)
                 .into_iter()

@@ -42,7 +42,7 @@ impl Rule for DeceasedAccess {
             let mut zone = ZoneCache::new(input.data.tz);
             let hits: Vec<usize> = range
                 .filter(|&i| {
-                    if input.explained.kind[i].is_direct() {
+                    if input.explained.kind[i].is_patient_specific() {
                         return false;
                     }
                     let Some(died) = patients.get(events.patient[i]).and_then(|p| p.deceased_date) else {

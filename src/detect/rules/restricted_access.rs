@@ -37,7 +37,7 @@ impl Rule for RestrictedAccess {
         let restricted = |p| patients.and_then(|t| t.get(p)).is_some_and(|r| r.restricted);
         input.per_user(|user, range| {
             let hits = range.filter(|&i| {
-                !input.explained.kind[i].is_direct()
+                !input.explained.kind[i].is_patient_specific()
                     && events.has_patient(i)
                     && (events.category[i].is_sensitive() || restricted(events.patient[i]))
             });
@@ -119,5 +119,37 @@ mod tests {
         w.encounter("P1", "PSY", "2026-11-27 08:00:00", None, None);
         w.access_with("2026-11-28 10:00:00", "psy", "P1", "view", "behavioral_health", false);
         assert!(w.run(&RestrictedAccess).is_empty());
+    }
+
+    /// A research coordinator's study list explains repeat visits to a
+    /// patient, but never a restricted chart.
+    #[test]
+    fn a_recurring_research_panel_never_clears_a_restricted_chart() {
+        let mut w = World::new();
+        w.user("crc").department("RES").role("Clinical Research Coordinator");
+        w.patient("R").restricted();
+        w.access("2026-11-26 10:00:00", "crc", "R", "view");
+        w.access("2026-11-28 10:00:00", "crc", "R", "view");
+        let kinds: Vec<_> = w.explanations().into_iter().map(|(_, _, e)| e).collect();
+        assert_eq!(kinds, vec![crate::explain::Explanation::RecurringPanel; 2]);
+        let found = w.run(&RestrictedAccess);
+        assert_eq!(found.len(), 1);
+        assert_eq!(w.user_of(&found[0]), "crc");
+    }
+
+    /// A lab technologist's role explains results during a stay; the chart
+    /// is restricted, so it fires; the unit's own nurse does not.
+    #[test]
+    fn lab_work_during_the_stay_fires_on_a_restricted_chart_and_the_units_nurse_does_not() {
+        let mut w = World::new();
+        w.user("mt").department("LAB").role("Medical Technologist");
+        w.user("rn").department("PSY").role("RN");
+        w.patient("R").restricted();
+        w.encounter("R", "PSY", "2026-11-27 08:00:00", None, None);
+        w.access("2026-11-28 03:00:00", "mt", "R", "view");
+        w.access("2026-11-28 10:00:00", "rn", "R", "view");
+        let found = w.run(&RestrictedAccess);
+        assert_eq!(found.len(), 1);
+        assert_eq!(w.user_of(&found[0]), "mt");
     }
 }

@@ -37,7 +37,7 @@ impl Rule for VipAccess {
         let events = &input.data.events;
         input.per_user(|user, range| {
             let hits = range.filter(|&i| {
-                !input.explained.kind[i].is_direct() && patients.get(events.patient[i]).is_some_and(|p| p.vip)
+                !input.explained.kind[i].is_patient_specific() && patients.get(events.patient[i]).is_some_and(|p| p.vip)
             });
             input
                 .by_patient(hits)
@@ -87,6 +87,54 @@ mod tests {
         let mut w = world();
         w.access("2026-11-28 09:00:00", "care", "VIP1", "view");
         w.access("2026-11-28 23:30:00", "care", "VIP1", "update");
+        assert!(w.run(&VipAccess).is_empty());
+    }
+
+    /// A pharmacist's role explains opening any inpatient during the stay:
+    /// a population-level reason, which does not clear a VIP's chart. The
+    /// alert says why, and scores below the same access with no link at all.
+    #[test]
+    fn a_population_level_explanation_fires_and_says_so() {
+        let mut w = world();
+        w.user("pharm").department("PHARM").role("Clinical Pharmacist");
+        w.access("2026-11-28 19:40:00", "pharm", "VIP1", "view");
+        let found = w.run(&VipAccess);
+        assert_eq!(found.len(), 1);
+        assert_eq!(w.user_of(&found[0]), "pharm");
+        let kinds: Vec<_> = w.explanations().into_iter().map(|(_, _, e)| e).collect();
+        assert_eq!(kinds, vec![crate::explain::Explanation::RoleTiming]);
+        let alerts = w.alerts();
+        let text = alerts[0].explanation.clone();
+        assert!(text.contains("pharmacy staff routinely open the charts of patients in care"), "{text}");
+        assert!(text.contains("the user opened no other patient of ED within 6 hours: not part of a round of work"), "{text}");
+        assert!(text.contains("no encounter, order or charting links the user to the patient"), "{text}");
+
+        // The same look with no link at all scores higher.
+        let mut cold = world();
+        cold.user("pharm").department("PHARM").role("Clinical Pharmacist");
+        cold.access("2026-12-31 19:40:00", "pharm", "VIP1", "view"); // a month after discharge
+        let cold = cold.alerts();
+        assert!(cold[0].score > alerts[0].score, "{} vs {}", cold[0].score, alerts[0].score);
+
+        // A look as part of a round of the VIP's unit says so.
+        let mut round = world();
+        round.user("pharm").department("PHARM").role("Clinical Pharmacist");
+        for k in 0..3 {
+            let p = format!("ED{k}");
+            round.patient(&p);
+            round.encounter(&p, "ED", "2026-11-28 08:00:00", Some("2026-11-28 22:00:00"), None);
+            round.access(&format!("2026-11-28 19:{}0:00", k + 1), "pharm", &p, "view");
+        }
+        round.access("2026-11-28 19:40:00", "pharm", "VIP1", "view");
+        let routine = round.alerts();
+        assert!(routine[0].explanation.contains("the user opened 3 other patients of ED within 6 hours"));
+    }
+
+    #[test]
+    fn a_patient_specific_explanation_does_not_fire() {
+        let mut w = world();
+        w.user("rn").department("ED").role("Registered Nurse II");
+        w.access("2026-11-28 10:00:00", "rn", "VIP1", "view"); // on the VIP's unit during the stay
         assert!(w.run(&VipAccess).is_empty());
     }
 }
