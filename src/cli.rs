@@ -47,9 +47,11 @@ pub enum Command {
     /// look-alikes, and write an input bundle plus labels.csv and
     /// lookalikes.csv. The same seed gives the same bytes.
     Simulate(SimulateArgs),
-    /// Score a run's alerts.csv against a simulation's labels.csv: recall
-    /// at K per scenario, precision at K, average precision, look-alikes
-    /// in the top K, then one JSON line with the totals.
+    /// Score a run's alerts.csv against a simulation's labels.csv: an alert
+    /// hits a label when user, patient and time window match. Recall at K
+    /// per scenario, precision and case-capped precision at K, average
+    /// precision, look-alikes in the top K, alerts per 1,000 users per day,
+    /// then one JSON line with the totals.
     Evaluate(EvaluateArgs),
 }
 
@@ -182,6 +184,17 @@ pub struct EvaluateArgs {
     /// number of incidents when not given.
     #[arg(long, value_name = "K")]
     pub k: Option<usize>,
+
+    /// Users in the hospital, for alerts per 1,000 users per day; the
+    /// distinct users of users.csv next to the labels when not given.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub users: Option<u64>,
+
+    /// Days the run's access log spans, for alerts per 1,000 users per day;
+    /// the detection window in summary.json next to the alerts (detect
+    /// --from/--to or --last) when not given.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: Option<u32>,
 }
 
 /// Arguments of `detect`.

@@ -193,7 +193,12 @@ fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
 
 /// Runs `evaluate`.
 fn evaluate(args: EvaluateArgs) -> Result<(), ehrwatch::Error> {
-    let ev = ehrwatch::evaluate::evaluate(&args.labels, &args.alerts, args.k)?;
+    let options = ehrwatch::evaluate::EvaluateOptions {
+        k: args.k,
+        users: args.users.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        days: args.days,
+    };
+    let ev = ehrwatch::evaluate::evaluate_with(&args.labels, &args.alerts, &options)?;
     print!("{ev}");
     println!("{}", ev.json_line());
     Ok(())

@@ -256,18 +256,20 @@ INC-4,self,=U7,P7,2026-10-06 10:00:00,2026-10-06 10:01:00
 ";
 
 // Ranks out of file order; the last alert's user was neutralised by the
-// alert writer ('=U7).
+// alert writer ('=U7). Every span overlaps the window of what it names, so
+// the window rule leaves these scores as they are (its own tests are in
+// src/evaluate.rs); the offsets are dropped, not applied.
 const ALERTS: &str =
     "alert_id,rank,score,kind,user_id,patient_id,rules,first_access,last_access,access_count,explanation
-a3,3,80,snooping,U1,P1,vip_access,,,3,x
-a1,1,99,exfiltration,U2,P9,bulk_export,,,300,x
-a2,2,90,snooping,U9,P9,family,,,2,x
-a4,4,70,snooping,U3,P3,unexplained,,,2,x
-a5,5,60,snooping,U2,P8,unexplained,,,1,x
-a6,6,50,behaviour,U8,P8,peer,,,1,x
-a7,7,40,behaviour,U8,P1,peer,,,1,x
-a8,8,30,snooping,U9,P1,unexplained,,,1,x
-a9,9,20,snooping,'=U7,P7,self_access,,,1,x
+a3,3,80,snooping,U1,P1,vip_access,2026-10-02T10:01:00-05:00,2026-10-02T10:04:00-05:00,3,x
+a1,1,99,exfiltration,U2,P9,bulk_export,2026-10-03T02:05:00-05:00,2026-10-03T02:55:00-05:00,300,x
+a2,2,90,snooping,U9,P9,family,2026-10-02T11:00:00-05:00,2026-10-02T11:00:00-05:00,2,x
+a4,4,70,snooping,U3,P3,unexplained,2026-10-04T10:00:10-05:00,2026-10-04T10:00:50-05:00,2,x
+a5,5,60,snooping,U2,P8,unexplained,2026-10-03T02:30:00-05:00,2026-10-03T02:30:00-05:00,1,x
+a6,6,50,behaviour,U8,P8,peer,2026-10-05T03:00:00-05:00,2026-10-05T03:00:00-05:00,1,x
+a7,7,40,behaviour,U8,P1,peer,2026-10-06T03:00:00-05:00,2026-10-06T03:00:00-05:00,1,x
+a8,8,30,snooping,U9,P1,unexplained,2026-10-02T09:00:00-05:00,2026-10-02T09:00:00-05:00,1,x
+a9,9,20,snooping,'=U7,P7,self_access,2026-10-06T10:00:30-05:00,2026-10-06T10:00:30-05:00,1,x
 ";
 
 const LOOKALIKES: &str = "scenario,user_id,patient_id,start,end
@@ -288,6 +290,8 @@ fn evaluate_computes_known_scores() {
     assert!(close(ev.recall_at_k, 3.0 / 5.0), "{}", ev.recall_at_k);
     assert!(close(ev.incident_recall_at_k, 3.0 / 4.0));
     assert!(close(ev.precision_at_k, 4.0 / 8.0), "{}", ev.precision_at_k);
+    // a5 is U2's second alert on INC-2: a hit, but not a new one for the case.
+    assert!(close(ev.case_precision_at_k, 3.0 / 8.0), "{}", ev.case_precision_at_k);
     let ap = (1.0 + 2.0 / 3.0 + 3.0 / 4.0 + 5.0 / 9.0) / 5.0;
     assert!(close(ev.average_precision, ap), "{} vs {ap}", ev.average_precision);
     let by: BTreeMap<&str, _> = ev.scenarios.iter().map(|s| (s.scenario.as_str(), s)).collect();
