@@ -271,6 +271,21 @@ pub struct DeceasedSettings {
     pub min_days_after_death: u32,
 }
 
+/// The former-patient rule's settings.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FormerPatientSettings {
+    /// Whether the rule runs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Weight in 0..=1.
+    pub weight: f64,
+    /// The stay in the user's unit ended at least this many days before.
+    pub min_days_since: u32,
+    /// No encounter of the patient is open or within this many days.
+    pub quiet_days: u32,
+}
+
 /// The coworker rule's settings.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -427,6 +442,8 @@ pub struct RulesParams {
     pub vip_access: RuleSettings,
     /// `deceased_access`: a deceased patient's record long after death.
     pub deceased_access: DeceasedSettings,
+    /// `former_patient`: a former patient of the user's unit, months later.
+    pub former_patient: FormerPatientSettings,
     /// `restricted_access`: a restricted chart or a sensitive section without a care explanation.
     pub restricted_access: RuleSettings,
     /// `break_glass`: emergency access without a care explanation.
@@ -454,6 +471,7 @@ impl Default for RulesParams {
             neighbour: NeighbourSettings { enabled: true, weight: 0.55, max_distance_m: 150.0 },
             vip_access: RuleSettings { enabled: true, weight: 0.6 },
             deceased_access: DeceasedSettings { enabled: true, weight: 0.5, min_days_after_death: 30 },
+            former_patient: FormerPatientSettings { enabled: true, weight: 0.55, min_days_since: 45, quiet_days: 14 },
             restricted_access: RuleSettings { enabled: true, weight: 0.5 },
             break_glass: RuleSettings { enabled: true, weight: 0.6 },
             employment_window: EmploymentSettings { enabled: true, weight: 0.95, grace_days: 0 },
@@ -772,6 +790,7 @@ impl Config {
             ("rules.neighbour.weight", r.neighbour.weight),
             ("rules.vip_access.weight", r.vip_access.weight),
             ("rules.deceased_access.weight", r.deceased_access.weight),
+            ("rules.former_patient.weight", r.former_patient.weight),
             ("rules.restricted_access.weight", r.restricted_access.weight),
             ("rules.break_glass.weight", r.break_glass.weight),
             ("rules.employment_window.weight", r.employment_window.weight),

@@ -111,6 +111,14 @@ pub enum Fact {
         /// The user's median per day of the same measure.
         baseline: f64,
     },
+    /// A former patient of the user's unit, months after the stay, with no
+    /// care since.
+    FormerPatient {
+        /// The unit.
+        department: String,
+        /// Days from the end of the stay to the first access.
+        days_since: i64,
+    },
     /// Only a population-level reason explains the accesses to a sensitive
     /// or related chart (see `Explanation::is_patient_specific`), and how
     /// routine the access looks. Work during a stay (pharmacy, laboratory,
@@ -261,6 +269,9 @@ impl Fact {
             Fact::BulkExtraction { patients, window, what, baseline } => {
                 format!("{what} {patients} patients' records within {window} (the user's usual: {baseline:.0} a day)")
             }
+            Fact::FormerPatient { department, days_since } => format!(
+                "a former patient of {department}, whose stay there ended {days_since} days before, and no care since"
+            ),
             Fact::PopulationLevel { explanation, class, round, routine, department } => {
                 let staff = class.map_or("staff in the user's role", |c| c.staff());
                 let why = match (explanation, *round) {
@@ -361,6 +372,7 @@ impl Fact {
             Fact::BeforeHire { .. } => "before hire",
             Fact::BulkExtraction { .. } => "bulk extraction",
             Fact::PopulationLevel { .. } => "population-level link only",
+            Fact::FormerPatient { .. } => "former patient of the unit",
             Fact::BulkAllExtraction { .. } => "bulk extraction of own patients",
             Fact::SlowExfiltration { .. } => "slow exfiltration",
             Fact::NewDeviceOddHours { unseen_in_hospital: 0, .. } => "new device at odd hours",

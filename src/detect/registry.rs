@@ -6,7 +6,8 @@ use super::behaviour::{BulkExtraction, CompromisedAccount, PeerOutlier, SlowExfi
 use super::finding::{Fact, Finding};
 use super::input::{DetectInput, Rule, SkippedDetector};
 use super::rules::{
-    BreakGlass, Coworker, DeceasedAccess, EmploymentWindow, Family, Neighbour, RestrictedAccess, SelfAccess, VipAccess,
+    BreakGlass, Coworker, DeceasedAccess, EmploymentWindow, Family, FormerPatient, Neighbour, RestrictedAccess,
+    SelfAccess, VipAccess,
 };
 
 /// Every rule, in a fixed order (the order rules are listed in alerts).
@@ -18,6 +19,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(Neighbour),
         Box::new(VipAccess),
         Box::new(DeceasedAccess),
+        Box::new(FormerPatient),
         Box::new(RestrictedAccess),
         Box::new(BreakGlass),
         Box::new(EmploymentWindow),

@@ -30,6 +30,11 @@ pub struct DayStats {
     /// Distinct patients printed or exported in an access care does not
     /// explain (printing discharge papers for one's own patients is work).
     pub unexplained_extraction_patients: u64,
+    /// Distinct patients exported (to a file, not printed), whatever the
+    /// care link.
+    pub export_patients: u64,
+    /// The most distinct patients exported within any one hour.
+    pub export_peak_hour_patients: u64,
     /// Patient accesses outside the user's usual hours.
     pub after_hours: u64,
     /// Most distinct patients opened within any 60-minute window.
@@ -168,6 +173,18 @@ pub fn user_days(
         }
         s.peak_hour_patients =
             peak_distinct_with(&ev.ts[idx.clone()], &ev.patient[idx.clone()], MICROS_PER_HOUR, &mut counts);
+        let (export_ts, export_patients): (Vec<i64>, Vec<Code>) = idx
+            .clone()
+            .filter(|&i| ev.action[i] == crate::model::Action::Export && ev.patient[i] != NONE)
+            .map(|i| (ev.ts[i], ev.patient[i]))
+            .unzip();
+        if !export_ts.is_empty() {
+            let mut distinct = export_patients.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            s.export_patients = distinct.len() as u64;
+            s.export_peak_hour_patients = peak_distinct_with(&export_ts, &export_patients, MICROS_PER_HOUR, &mut counts);
+        }
         seen_ws.extend(new_ws.iter().copied());
         seen_ip.extend(new_ip.iter().copied());
         seen_patients.extend(patients.iter().copied());

@@ -9,12 +9,12 @@
 //! For each roster role with at least [`MIN_ROLE_USERS`] users who opened
 //! patient records, `s` is the median over those users of the share of
 //! their patients that nothing (direct or inferred) links them to; the
-//! signal's weight is scaled by `1 - s`. Roles of `explain.panel_roles`
-//! carry no such signal: their study lists are not in the data, so a record
-//! no care link explains is what their work looks like (the same reason
-//! `unexplained_browsing` does not measure them). Every rule still fires for
-//! them with its own weight; only this supporting signal changes, and the
-//! alert says so.
+//! signal's weight is scaled by `1 - s`. Panel roles (research
+//! coordinators) are measured the same way: their study patients are
+//! explained by the recurring-panel link, so what they open with no link
+//! at all is off their list, and counts as much as their role makes it
+//! unusual. Every rule still fires with its own weight; only this
+//! supporting signal changes, and the alert says so.
 
 use std::collections::BTreeMap;
 
@@ -28,8 +28,6 @@ pub const MIN_ROLE_USERS: usize = 5;
 /// How routine a missing care link is for one user's role.
 #[derive(Debug, Clone, PartialEq)]
 enum Norm {
-    /// A panel role (research coordinators): the signal does not apply.
-    Panel { role: String },
     /// The role's median share of patients with no care link, above zero.
     Role { role: String, share: f64 },
 }
@@ -75,9 +73,7 @@ impl RoleNorms {
         let mut by_user = FxHashMap::default();
         for (user, _) in &input.features.users {
             let Some(role) = role_of(*user) else { continue };
-            if input.is_panel_role(*user) {
-                by_user.insert(*user, Norm::Panel { role });
-            } else if let Some(&share) = typical.get(&role) {
+            if let Some(&share) = typical.get(&role) {
                 by_user.insert(*user, Norm::Role { role, share });
             }
         }
@@ -88,13 +84,6 @@ impl RoleNorms {
     pub fn no_link(&self, user: Code, weight: f64) -> NoLink {
         match self.by_user.get(&user) {
             None => NoLink { weight, note: None },
-            Some(Norm::Panel { role }) => NoLink {
-                weight: 0.0,
-                note: Some(format!(
-                    "the user's role ({role}) follows a study list the data does not hold, so the missing care link \
-                     is not counted against them"
-                )),
-            },
             Some(Norm::Role { role, share }) => NoLink {
                 weight: weight * (1.0 - share.clamp(0.0, 1.0)),
                 note: Some(format!(
@@ -173,17 +162,18 @@ mod tests {
         assert!(!rn.explanation.contains("routine"), "{}", rn.explanation);
     }
 
+    /// Study patients are explained by the recurring panel; a coworker
+    /// opened once is off the list and counts as it would for a nurse.
     #[test]
-    fn a_research_coordinator_opening_a_coworker_once_is_alerted_without_the_missing_link_signal() {
+    fn a_research_coordinator_opening_a_coworker_off_their_list_counts_like_anyone() {
         let mut w = hospital();
         w.access("2026-11-20 10:00:00", "rc0", "EMP", "view");
         w.access("2026-11-20 10:00:00", "rn0", "EMP", "view");
         let alerts = w.alerts();
         let (rc, rn) = (alert(&alerts, "rc0", "EMP"), alert(&alerts, "rn0", "EMP"));
         assert_eq!(rc.rules, ["coworker"]);
-        assert_eq!(rc.score, (w.config.rules.coworker.weight * 1000.0).round() / 10.0);
-        assert!(rc.explanation.contains("follows a study list the data does not hold"), "{}", rc.explanation);
-        assert!(rn.score > rc.score);
+        assert_eq!(rn.score, rc.score);
+        assert!(!rc.explanation.contains("routine"), "{}", rc.explanation);
         // The study panel itself raises nothing.
         assert!(alerts.iter().all(|a| !a.patient.starts_with('S')), "{alerts:?}");
     }
@@ -215,15 +205,11 @@ mod tests {
     }
 
     #[test]
-    fn a_routine_missing_link_weighs_less_and_a_panel_role_not_at_all() {
+    fn a_routine_missing_link_weighs_less() {
         let mut norms = RoleNorms::default();
         norms.by_user.insert(1, Norm::Role { role: "it".into(), share: 0.9 });
-        norms.by_user.insert(2, Norm::Panel { role: "research".into() });
         let it = norms.no_link(1, 0.3);
         assert!((it.weight - 0.03).abs() < 1e-12);
         assert!(it.note.unwrap().contains("(it: 90% of a typical user's patients)"));
-        let study = norms.no_link(2, 0.3);
-        assert_eq!(study.weight, 0.0);
-        assert!(study.note.unwrap().contains("study list"));
     }
 }

@@ -28,13 +28,18 @@ fn snooping_is_flagged_with_evidence_and_care_is_not() {
     assert!(found.contains(&("n1", "P1", "self_access")), "{found:?}");
     assert!(found.contains(&("x1", "P2", "vip_access")), "{found:?}");
     assert!(found.contains(&("x1", "P3", "deceased_access")), "{found:?}");
-    // The VIP's physician, the nurse treating a namesake in her unit, and the
-    // billing accesses (nine days after a death; the VIP's bill the day after
-    // discharge) are legitimate.
-    assert!(!found.iter().any(|f| f.0 == "b1"), "{found:?}");
+    // The VIP's physician and the nurse treating a namesake in her unit are
+    // legitimate, and so is billing nine days after a death. The VIP's bill
+    // the day after discharge is explained only by billing's routine (a
+    // population-level link), which does not clear a VIP's chart: it is an
+    // alert, of low severity, ranked last, that says why.
+    assert!(!found.iter().any(|f| f.0 == "b1" && f.1 == "P3"), "{found:?}");
     assert!(!found.iter().any(|f| f.0 == "d1"), "{found:?}");
     assert!(!found.iter().any(|f| f.1 == "P4"), "{found:?}");
-    assert_eq!(alerts.len(), 3);
+    assert_eq!(alerts.len(), 4);
+    let bill = alerts.iter().find(|a| a["user_id"] == "b1").expect("the VIP's bill");
+    assert_eq!((bill["patient_id"].as_str(), bill["rank"].as_str(), bill["severity"].as_str()), ("P2", "4", "low"));
+    assert!(bill["explanation"].contains("billing staff routinely open charts around a visit or after discharge"));
 
     let vip = alerts.iter().find(|a| a["patient_id"] == "P2").unwrap();
     let e = &vip["explanation"];
@@ -52,7 +57,7 @@ fn snooping_is_flagged_with_evidence_and_care_is_not() {
     let scores: Vec<f64> = alerts.iter().map(|a| a["score"].parse().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]));
     let ranks: Vec<&str> = alerts.iter().map(|a| a["rank"].as_str()).collect();
-    assert_eq!(ranks, vec!["1", "2", "3"]);
+    assert_eq!(ranks, vec!["1", "2", "3", "4"]);
 
     // One case per user: x1's two alerts are one case.
     let cases = run.csv("cases.csv");

@@ -39,24 +39,10 @@ pub const MIN_PEERS: usize = 5;
 pub struct BulkExtraction;
 
 /// Per day of one user: distinct patients exported that day and within its
-/// busiest hour, whatever the care link.
-fn all_exports(input: &DetectInput<'_>, s: &crate::features::UserStats) -> Vec<(u64, u64)> {
-    let ev = &input.data.events;
-    s.days
-        .iter()
-        .map(|d| {
-            let (ts, ps): (Vec<i64>, Vec<u32>) = d
-                .events
-                .clone()
-                .filter(|&i| ev.action[i] == Action::Export && ev.patient[i] != NONE)
-                .map(|i| (ev.ts[i], ev.patient[i]))
-                .unzip();
-            let mut distinct = ps.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
-            (distinct.len() as u64, peak_distinct(&ts, &ps, MICROS_PER_HOUR))
-        })
-        .collect()
+/// busiest hour, whatever the care link (features, so every user's are
+/// known in a partitioned run too).
+fn all_exports(s: &crate::features::UserStats) -> Vec<(u64, u64)> {
+    s.days.iter().map(|d| (d.export_patients, d.export_peak_hour_patients)).collect()
 }
 
 /// The typical peer's busiest day and busiest hour, and who the peers are.
@@ -145,7 +131,7 @@ impl Rule for BulkExtraction {
         let p = &input.config.rules.bulk_extraction;
         let ev = &input.data.events;
         let profiles: Vec<Vec<(u64, u64)>> =
-            input.features.users.par_iter().map(|(_, s)| all_exports(input, s)).collect();
+            input.features.users.par_iter().map(|(_, s)| all_exports(s)).collect();
         let peers = peer_busiest(input, &profiles);
         input
             .features

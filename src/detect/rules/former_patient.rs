@@ -1,0 +1,180 @@
+//! `former_patient`: a former patient of the user's own unit opened months
+//! after the stay, while nothing brings the patient back into care.
+//!
+//! Why it matters: staff remember the patients their unit cared for, and
+//! some go back to look: how the story ended, what the neighbour in bed 4
+//! had. The department link that explained every access during the stay
+//! and the follow-up weeks after it has run out; no new encounter explains
+//! the look. The legitimate look-alike is the readmission: the patient is
+//! back on the unit (or anywhere in the hospital) and the unit re-reads the
+//! old stay, which the new encounter explains.
+//!
+//! The user's units are their roster department and the departments they
+//! make at least a fifth of their accesses from (a roster may hold an HR
+//! cost-centre code that matches no EHR department). An access fires when
+//! nothing explains it, the patient's last stay in one of those units ended
+//! `min_days_since` days or more before, and no encounter of the patient
+//! anywhere is open or within `quiet_days` of the access.
+//!
+//! Example: an ICU nurse opens the notes of a patient discharged from the
+//! ICU 104 days earlier, who has had no visit since.
+
+use crate::config::Config;
+use crate::detect::finding::{AlertKind, Fact, Finding};
+use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::explain::Explanation;
+use crate::model::{Code, FxHashMap, NONE};
+use crate::time::MICROS_PER_DAY;
+
+/// The rule.
+pub struct FormerPatient;
+
+/// The departments a user works in: the roster's, and those at least a
+/// fifth of the user's accesses come from.
+fn units(input: &DetectInput<'_>, user: Code, range: std::ops::Range<usize>) -> Vec<Code> {
+    let ev = &input.data.events;
+    let mut counts: FxHashMap<Code, usize> = FxHashMap::default();
+    for i in range.clone() {
+        if ev.department[i] != NONE {
+            *counts.entry(ev.department[i]).or_default() += 1;
+        }
+    }
+    let mut units: Vec<Code> = counts.into_iter().filter(|(_, n)| n * 5 >= range.len()).map(|(d, _)| d).collect();
+    if let Some(home) = input.data.roster.as_ref().and_then(|r| r.get(user)).and_then(|r| r.department) {
+        units.push(home);
+    }
+    units.sort_unstable();
+    units.dedup();
+    units
+}
+
+impl Rule for FormerPatient {
+    fn id(&self) -> &'static str {
+        "former_patient"
+    }
+
+    fn weight(&self, config: &Config) -> f64 {
+        config.rules.former_patient.weight
+    }
+
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        enabled(input.config.rules.former_patient.enabled)?;
+        match &input.data.encounters {
+            None => Err("encounters table missing".into()),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+        let Some(enc) = &input.data.encounters else { return Vec::new() };
+        let s = &input.config.rules.former_patient;
+        let since = i64::from(s.min_days_since) * MICROS_PER_DAY;
+        let quiet = i64::from(s.quiet_days) * MICROS_PER_DAY;
+        let ev = &input.data.events;
+        input.per_user(|user, range| {
+            let units = units(input, user, range.clone());
+            if units.is_empty() {
+                return Vec::new();
+            }
+            // Per hit: the unit and the end of the stay there.
+            let mut stay: FxHashMap<usize, (Code, i64)> = FxHashMap::default();
+            let hits = range.filter(|&i| {
+                let (p, t) = (ev.patient[i], ev.ts[i]);
+                if p == NONE || input.explained.kind[i] != Explanation::Unexplained {
+                    return false;
+                }
+                let encounters = enc.of_patient(p);
+                let in_care = encounters
+                    .iter()
+                    .any(|e| e.start - quiet <= t && e.end.is_none_or(|end| t <= end + quiet));
+                if in_care {
+                    return false;
+                }
+                let last = encounters
+                    .iter()
+                    .filter_map(|e| Some((e.department?, e.end?)))
+                    .filter(|(d, end)| units.contains(d) && *end <= t - since)
+                    .max_by_key(|(_, end)| *end);
+                match last {
+                    Some(found) => {
+                        stay.insert(i, found);
+                        true
+                    }
+                    None => false,
+                }
+            });
+            input
+                .by_patient(hits)
+                .into_iter()
+                .map(|(patient, evs)| {
+                    let (dept, end) = stay[&evs[0]];
+                    Finding {
+                        rule: self.id(),
+                        kind: AlertKind::Snooping,
+                        user,
+                        patient,
+                        facts: vec![Fact::FormerPatient {
+                            department: input.data.dict.departments.name(dept).to_string(),
+                            days_since: (ev.ts[evs[0]] - end).div_euclid(MICROS_PER_DAY),
+                        }],
+                        events: evs,
+                        downgraded: false,
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    fn world() -> World {
+        let mut w = World::new();
+        w.user("rn").department("CC7410");
+        w.patient("P0");
+        w.patient("OLD");
+        w.encounter("P0", "ICU", "2026-11-01 00:00:00", None, None);
+        w.encounter("OLD", "ICU", "2026-07-10 08:00:00", Some("2026-07-20 12:00:00"), None);
+        // The nurse works from the ICU (her roster department is a cost centre).
+        for day in 1..=9 {
+            w.access_from_dept(&format!("2026-11-0{day} 10:00:00"), "rn", "P0", "view", "WS-ICU-1", "10.0.0.1", "ICU");
+        }
+        w
+    }
+
+    #[test]
+    fn fires_on_a_former_patient_of_the_users_unit_months_later() {
+        let mut w = world();
+        w.access_from_dept("2026-11-09 21:00:00", "rn", "OLD", "view", "WS-ICU-1", "10.0.0.1", "ICU");
+        let found = w.run(&FormerPatient);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(w.patient_of(&found[0]), "OLD");
+        assert_eq!(
+            found[0].facts[0].sentence(),
+            "a former patient of ICU, whose stay there ended 112 days before, and no care since"
+        );
+    }
+
+    #[test]
+    fn a_readmitted_patient_whose_old_stay_the_unit_re_reads_does_not_fire() {
+        let mut w = world();
+        w.encounter("OLD", "MED", "2026-11-08 08:00:00", None, None);
+        w.access_from_dept("2026-11-09 11:00:00", "rn", "OLD", "view", "WS-ICU-1", "10.0.0.1", "ICU");
+        assert!(w.run(&FormerPatient).is_empty());
+    }
+
+    #[test]
+    fn a_patient_of_another_unit_or_a_recent_one_does_not_fire() {
+        let mut w = world();
+        w.patient("ELSE");
+        w.encounter("ELSE", "ONC", "2026-07-10 08:00:00", Some("2026-07-20 12:00:00"), None);
+        w.patient("RECENT");
+        w.encounter("RECENT", "ICU", "2026-10-01 08:00:00", Some("2026-10-03 12:00:00"), None);
+        w.access_from_dept("2026-11-09 11:00:00", "rn", "ELSE", "view", "WS-ICU-1", "10.0.0.1", "ICU");
+        w.access_from_dept("2026-11-09 11:05:00", "rn", "RECENT", "view", "WS-ICU-1", "10.0.0.1", "ICU");
+        assert!(w.run(&FormerPatient).is_empty());
+    }
+}
