@@ -165,14 +165,15 @@ fn charted_near(times: Option<&Vec<i64>>, t: i64, doc: i64) -> bool {
 }
 
 /// The role class a user's work shows, for a user whose title says
-/// nothing: among the patient accesses their own care does not explain,
-/// the share each kind of role work (after discharge, around a visit,
-/// during care) would explain. The kind with the largest share wins, the
-/// narrowest window among near ties (a coder's work also falls within
-/// the wide during-care window); it must explain at least
-/// [`LEARN_MIN_SHARE`] of at least [`LEARN_MIN_ACCESSES`] accesses. Which
-/// service the work is (pharmacy, laboratory, radiology, billing) comes
-/// from the data categories the user opens most.
+/// nothing. Among the patient accesses their own care does not explain
+/// (at least [`LEARN_MIN_ACCESSES`]), the shares that fall after a
+/// discharge and outside any stay (coding, billing), at a visit's arrival
+/// (from the registration lead before it starts to four hours after:
+/// registration), or within a stay (pharmacy, laboratory, radiology, case
+/// management). The first share, in that order, that reaches
+/// [`LEARN_MIN_SHARE`] decides; which service a stay's work is comes from
+/// the data categories the user opens most. A user whose accesses fit no
+/// pattern stays unclassed.
 fn learn_class(
     data: &Ingested,
     user: Code,
@@ -184,7 +185,7 @@ fn learn_class(
     use crate::model::DataCategory as C;
     let events = &data.events;
     let enc = data.encounters.as_ref()?;
-    let (mut rest, mut during, mut after, mut around) = (0usize, 0usize, 0usize, 0usize);
+    let (mut rest, mut during, mut after, mut arrival) = (0usize, 0usize, 0usize, 0usize);
     let mut cats = [0usize; 16];
     for i in range {
         let p = events.patient[i];
@@ -192,36 +193,39 @@ fn learn_class(
             continue;
         }
         let t = events.ts[i];
-        let l = encounter_links(enc.of_patient(p), user, home, events.department[i], t, w);
+        let encounters = enc.of_patient(p);
+        let l = encounter_links(encounters, user, home, events.department[i], t, w);
         if l.found != Explanation::Unexplained || charted_near(charted.get(&p), t, w.doc) {
             continue;
         }
         rest += 1;
-        during += usize::from(l.during_care);
-        after += usize::from(l.after_discharge);
-        around += usize::from(l.around_visit);
+        let in_stay = encounters.iter().any(|e| e.start <= t && e.end.is_none_or(|end| t <= end));
+        let at_arrival =
+            encounters.iter().any(|e| t >= e.start - w.visit_before && t <= e.start + 4 * MICROS_PER_HOUR);
+        let after_stay =
+            !in_stay && encounters.iter().any(|e| e.end.is_some_and(|end| t > end && t <= end + w.discharge));
+        during += usize::from(in_stay);
+        arrival += usize::from(at_arrival);
+        after += usize::from(after_stay);
         cats[(events.category[i] as usize).min(15)] += 1;
     }
     if rest < LEARN_MIN_ACCESSES {
         return None;
     }
     let share = |n: usize| n as f64 / rest as f64;
-    let best = share(during.max(after).max(around));
-    if best < LEARN_MIN_SHARE {
-        return None;
-    }
-    let near = |n: usize| share(n) >= best - 0.05;
     let count = |c: C| cats[(c as usize).min(15)];
-    if near(around) {
+    if share(after) >= LEARN_MIN_SHARE {
+        Some(if count(C::Billing) * 2 > rest { RoleClass::Billing } else { RoleClass::HimCoding })
+    } else if share(arrival) >= LEARN_MIN_SHARE {
         Some(RoleClass::Registration)
-    } else if near(after) {
-        Some(if count(C::Billing) * 2 > after { RoleClass::Billing } else { RoleClass::HimCoding })
-    } else {
+    } else if share(during) >= LEARN_MIN_SHARE {
         let top = [(C::Medications, RoleClass::Pharmacy), (C::Results, RoleClass::Laboratory), (C::Imaging, RoleClass::Radiology)]
             .into_iter()
             .max_by_key(|(c, _)| count(*c))
             .filter(|(c, _)| count(*c) * 3 >= rest);
         Some(top.map_or(RoleClass::CaseManagement, |(_, r)| r))
+    } else {
+        None
     }
 }
 
