@@ -42,6 +42,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ehrwatch/target}"
 mkdir -p "$WORK"
 cargo build --release --quiet
 BIN="$CARGO_TARGET_DIR/release/ehrwatch"
+# DETECT_BIN=path runs detect with another build (a before/after
+# comparison on the same worlds); simulate and evaluate use this one.
+DETECT="${DETECT_BIN:-$BIN}"
 
 SIM_HELP=$("$BIN" simulate --help)
 has_flag() { grep -q -- "$1" <<<"$SIM_HELP"; }
@@ -84,7 +87,7 @@ score() {
   dir=$(world "$seed" "$users" "$days" "$patients" "$realism" "$export")
   out="$RUN/$mode-s$seed-$variant"
   echo "detecting seed $seed ($mode, $variant)" >&2
-  "$BIN" detect --input "$dir" --out "$out" --quiet
+  "$DETECT" detect --input "$dir" --out "$out" --quiet
   "$BIN" evaluate --labels "$dir/labels.csv" --alerts "$out/alerts.csv" --users "$users" --days "$days" \
     > "$out/evaluate.txt"
   tail -n 1 "$out/evaluate.txt" > "$out/evaluate.json"

@@ -224,12 +224,15 @@ mod tests {
 
     #[test]
     fn a_recent_patient_of_the_users_department_is_an_indirect_link_not_no_link_at_all() {
-        // Discharged from 4W 60 days before: past the 30-day care window.
+        // Discharged from 4W 60 days before: past the 30-day care window, so
+        // also a former patient of the unit (that rule's own weight); the
+        // history takes away only the "no care link at all" signal.
         let w = world("4W", "2026-09-25 08:00:00", "2026-09-29 12:00:00");
         let alerts = w.alerts();
         assert_eq!(alerts.len(), 1, "{alerts:?}");
-        assert_eq!(alerts[0].rules, ["restricted_access"]);
-        assert_eq!(alerts[0].score, restricted_alone(&w));
+        assert_eq!(alerts[0].rules, ["former_patient", "restricted_access"]);
+        let (r, f) = (w.config.rules.restricted_access.weight, w.config.rules.former_patient.weight);
+        assert_eq!(alerts[0].score, ((1.0 - (1.0 - r) * (1.0 - f)) * 1000.0).round() / 10.0);
         assert!(
             alerts[0]
                 .explanation
