@@ -85,7 +85,8 @@ impl Population {
         Population {
             workstation_first: first_seen(&events.workstation, &events.ts, dict.workstations.len()),
             ip_first: {
-                let net: Vec<u32> = events.ip.iter().map(|&a| if a == NONE { NONE } else { networks[a as usize] }).collect();
+                let net: Vec<u32> =
+                    events.ip.iter().map(|&a| if a == NONE { NONE } else { networks[a as usize] }).collect();
                 first_seen(&net, &events.ts, dict.ips.len())
             },
             ip_network: networks,

@@ -119,9 +119,20 @@ struct EncounterLinks {
     around_visit: bool,
 }
 
-fn encounter_links(encounters: &[Encounter], user: Code, home: Option<Code>, dept: Code, t: i64, w: &Windows) -> EncounterLinks {
-    let mut links =
-        EncounterLinks { found: Explanation::Unexplained, during_care: false, after_discharge: false, around_visit: false };
+fn encounter_links(
+    encounters: &[Encounter],
+    user: Code,
+    home: Option<Code>,
+    dept: Code,
+    t: i64,
+    w: &Windows,
+) -> EncounterLinks {
+    let mut links = EncounterLinks {
+        found: Explanation::Unexplained,
+        during_care: false,
+        after_discharge: false,
+        around_visit: false,
+    };
     for e in encounters {
         if e.start - w.lead() > t {
             break; // sorted by start: the rest start later still
@@ -200,8 +211,7 @@ fn learn_class(
         }
         rest += 1;
         let in_stay = encounters.iter().any(|e| e.start <= t && e.end.is_none_or(|end| t <= end));
-        let at_arrival =
-            encounters.iter().any(|e| t >= e.start - w.visit_before && t <= e.start + 4 * MICROS_PER_HOUR);
+        let at_arrival = encounters.iter().any(|e| t >= e.start - w.visit_before && t <= e.start + 4 * MICROS_PER_HOUR);
         let after_stay =
             !in_stay && encounters.iter().any(|e| e.end.is_some_and(|end| t > end && t <= end + w.discharge));
         during += usize::from(in_stay);
@@ -219,10 +229,14 @@ fn learn_class(
     } else if share(arrival) >= LEARN_MIN_SHARE {
         Some(RoleClass::Registration)
     } else if share(during) >= LEARN_MIN_SHARE {
-        let top = [(C::Medications, RoleClass::Pharmacy), (C::Results, RoleClass::Laboratory), (C::Imaging, RoleClass::Radiology)]
-            .into_iter()
-            .max_by_key(|(c, _)| count(*c))
-            .filter(|(c, _)| count(*c) * 3 >= rest);
+        let top = [
+            (C::Medications, RoleClass::Pharmacy),
+            (C::Results, RoleClass::Laboratory),
+            (C::Imaging, RoleClass::Radiology),
+        ]
+        .into_iter()
+        .max_by_key(|(c, _)| count(*c))
+        .filter(|(c, _)| count(*c) * 3 >= rest);
         Some(top.map_or(RoleClass::CaseManagement, |(_, r)| r))
     } else {
         None
@@ -232,7 +246,11 @@ fn learn_class(
 /// First pass: one explanation per event from direct evidence of care,
 /// and the classes learned from the work of users whose title `book`
 /// could not class.
-pub fn explain_direct(data: &Ingested, params: &ExplainParams, book: &RoleBook) -> (Vec<Explanation>, Vec<(Code, RoleClass)>) {
+pub fn explain_direct(
+    data: &Ingested,
+    params: &ExplainParams,
+    book: &RoleBook,
+) -> (Vec<Explanation>, Vec<(Code, RoleClass)>) {
     let events = &data.events;
     let mut kind = vec![Explanation::NoPatient; events.len()];
     let ranges = events.user_ranges();
@@ -413,10 +431,7 @@ mod tests {
         w.encounter("P1", "MED", "2026-11-20 08:00:00", Some("2026-11-22 12:00:00"), None);
         w.access("2026-11-30 10:00:00", "coder", "P1", "view");
         assert_eq!(kinds(&w), vec![RoleTiming]);
-        let p = crate::config::ExplainParams {
-            after_discharge_roles: vec!["him_coder".into()],
-            ..Default::default()
-        };
+        let p = crate::config::ExplainParams { after_discharge_roles: vec!["him_coder".into()], ..Default::default() };
         assert_eq!(p.class_of("him_coder"), Some(crate::roles::RoleClass::HimCoding));
         assert_eq!(p.class_of("billing"), Some(crate::roles::RoleClass::Billing));
         assert_eq!(p.class_of("Associate"), None);

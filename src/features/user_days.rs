@@ -183,7 +183,8 @@ pub fn user_days(
             distinct.sort_unstable();
             distinct.dedup();
             s.export_patients = distinct.len() as u64;
-            s.export_peak_hour_patients = peak_distinct_with(&export_ts, &export_patients, MICROS_PER_HOUR, &mut counts);
+            s.export_peak_hour_patients =
+                peak_distinct_with(&export_ts, &export_patients, MICROS_PER_HOUR, &mut counts);
         }
         seen_ws.extend(new_ws.iter().copied());
         seen_ip.extend(new_ip.iter().copied());

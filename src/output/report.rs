@@ -242,6 +242,8 @@ pub fn render_report(input: &ReportInput<'_, '_>) -> String {
 
     cases_section(&mut h, input);
 
+    roles_section(&mut h, sum);
+
     if !sum.skipped_detectors.is_empty() || !sum.skipped_tables.is_empty() {
         h.push_str("<section id=\"skipped\"><h2>Not checked in this run</h2><ul>");
         for s in sum.skipped_tables.iter().chain(&sum.skipped_detectors) {
@@ -251,6 +253,48 @@ pub fn render_report(input: &ReportInput<'_, '_>) -> String {
     }
     h.push_str("<footer class=\"muted\"><p>Full lists: alerts.csv (every alert, ranked, with evidence), cases.csv, summary.json. Scores combine independent signals; a verdict recorded in reviewed.csv (alert_id, verdict, reviewer, note) is applied by the next run with <code>--reviewed</code>.</p></footer>\n</body>\n</html>\n");
     h
+}
+
+/// How the roster's titles and departments were understood: users per
+/// role class and how each was assigned, the titles no rule maps, roster
+/// departments that match no EHR department, and the warning when most
+/// users fell back to their work or to nothing.
+fn roles_section(h: &mut String, sum: &Summary) {
+    let Some(r) = &sum.roles else { return };
+    h.push_str("<section id=\"roles\"><h2>Roster coverage</h2>");
+    if let Some(w) = &r.warning {
+        let _ = write!(h, "<p><b>{}</b></p>", escape(w));
+    }
+    let _ = write!(
+        h,
+        "<p>{} rostered users: {} classed by a title rule, {} by the configuration, {} by their work, {} not classed ({} with no title). {} of {} users with a department have one that matches no encounter or access-log department.</p>",
+        r.users, r.by_title_rule, r.by_config, r.by_behaviour, r.unclassed, r.no_title, r.department_unmatched, r.users_with_department
+    );
+    h.push_str("<table><tr><th>role class</th><th>title rule</th><th>configuration</th><th>work</th></tr>");
+    for (class, by) in &r.classes {
+        let n = |k: &str| by.get(k).copied().unwrap_or(0);
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(class),
+            n("title_rule"),
+            n("config"),
+            n("behaviour")
+        );
+    }
+    h.push_str("</table>");
+    if !r.unmapped_titles.is_empty() {
+        let _ = write!(
+            h,
+            "<p>Titles no rule maps ({} distinct; add them to <code>[roles.titles]</code>):</p><ul>",
+            r.unmapped_title_kinds
+        );
+        for t in &r.unmapped_titles {
+            let _ = write!(h, "<li>{} ({} users)</li>", escape(&t.title), t.users);
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</section>\n");
 }
 
 fn feedback_section(h: &mut String, input: &ReportInput<'_, '_>) {

@@ -29,12 +29,12 @@ use crate::config::Config;
 use crate::detect::relations::Relations;
 use crate::detect::{detect, DetectInput, Detection, Finding, Population, Scope};
 use crate::error::Error;
-use crate::roles::RoleBook;
 use crate::explain::{explain_direct, CareTeams, CareVisits, Explanation, Explanations};
 use crate::features::{self, Coverage, UserFeatures};
 use crate::ingest::Ingested;
 use crate::model::{Code, Events, FxHashSet, NONE};
 use crate::progress::{Progress, StageBar};
+use crate::roles::RoleBook;
 
 /// Where a partitioned run's events come from.
 pub trait Partitions: Sync {

@@ -144,3 +144,47 @@ impl RoleCoverage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::UserRecord;
+
+    fn roster(titles: &[Option<&str>]) -> Roster {
+        let mut r = Roster::with_columns(vec!["user_id", "role", "department_id"]);
+        for (i, t) in titles.iter().enumerate() {
+            let rec = UserRecord { role: t.map(str::to_string), department: Some(i as Code % 2), ..Default::default() };
+            r.insert(i as Code, rec);
+        }
+        r
+    }
+
+    #[test]
+    fn coverage_counts_users_per_class_and_source_and_lists_unmapped_titles() {
+        let r = roster(&[
+            Some("RN"),
+            Some("Registered Nurse II"),
+            Some("Associate"),
+            Some("Associate"),
+            None,
+            Some("Temp"),
+        ]);
+        let custom = vec![("temp".to_string(), RoleClass::Billing)];
+        let mut book = RoleBook::from_titles(Some(&r), &TitleRules::new(&custom, true));
+        book.learn([(2, RoleClass::Pharmacy), (0, RoleClass::It)]); // a titled user keeps the title's class
+        assert_eq!(book.class(0), Some(RoleClass::Nurse));
+        assert_eq!(book.get(2), Some(Assigned { class: RoleClass::Pharmacy, source: RoleSource::Behaviour }));
+        let cov = book.coverage(Some(&r), &|d| d == 0);
+        assert_eq!(cov.users, 6);
+        assert_eq!(cov.classes[&(RoleClass::Nurse, RoleSource::Title)], 2);
+        assert_eq!(cov.classes[&(RoleClass::Billing, RoleSource::Config)], 1);
+        assert_eq!(cov.by_behaviour(), 1);
+        assert_eq!((cov.unclassed, cov.no_title), (2, 1));
+        assert_eq!(cov.unmapped_titles, vec![("Associate".to_string(), 2)]);
+        assert_eq!((cov.with_department, cov.department_unmatched), (6, 3));
+        assert!(cov.warning().is_none(), "3 of 6 fell back: not most");
+        let vague = roster(&[Some("Associate"); 12]);
+        let cov = RoleBook::from_titles(Some(&vague), &TitleRules::default()).coverage(Some(&vague), &|_| true);
+        assert!(cov.warning().expect("most users unclassed").starts_with("roles: 12 of 12 rostered users"));
+    }
+}

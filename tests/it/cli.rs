@@ -55,7 +55,9 @@ fn a_bad_config_file_exits_1_naming_the_key() {
 #[test]
 fn the_readme_configuration_example_is_valid_and_matches_the_defaults() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("```toml\n").expect("README has a toml block") + "```toml\n".len();
+    // The full example under "## Configuration" (other sections show snippets).
+    let section = readme.find("## Configuration").expect("README has a configuration section");
+    let start = section + readme[section..].find("```toml\n").expect("README has a toml block") + "```toml\n".len();
     let end = start + readme[start..].find("```").unwrap();
     let config = ehrwatch::Config::parse(&readme[start..end], std::path::Path::new("README.md")).unwrap();
     let defaults = ehrwatch::Config { timezone: chrono_tz::America::Chicago, ..ehrwatch::Config::default() };

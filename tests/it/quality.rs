@@ -123,9 +123,16 @@ fn care_explains_legitimate_work_and_leaves_snooping_unexplained_and_incidents_r
     assert!(e.average_precision >= 0.7, "average precision {}", e.average_precision);
     assert!(e.precision_at_k >= 0.8, "precision@K {}", e.precision_at_k);
     assert!(e.lookalike_alerts_at_k * 10 <= e.k, "look-alikes in the top K: {}", e.lookalike_alerts_at_k);
-    for must in
-        ["self", "vip", "terminated", "bulk_export_night", "compromised_account", "slow_exfiltration", "family", "coworker"]
-    {
+    for must in [
+        "self",
+        "vip",
+        "terminated",
+        "bulk_export_night",
+        "compromised_account",
+        "slow_exfiltration",
+        "family",
+        "coworker",
+    ] {
         let s = e.scenarios.iter().find(|s| s.scenario == must).expect("scenario present");
         assert_eq!(s.incidents_hit, s.incidents, "{must} incidents not all in the top K");
     }

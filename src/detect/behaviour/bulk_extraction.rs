@@ -130,8 +130,7 @@ impl Rule for BulkExtraction {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let p = &input.config.rules.bulk_extraction;
         let ev = &input.data.events;
-        let profiles: Vec<Vec<(u64, u64)>> =
-            input.features.users.par_iter().map(|(_, s)| all_exports(s)).collect();
+        let profiles: Vec<Vec<(u64, u64)>> = input.features.users.par_iter().map(|(_, s)| all_exports(s)).collect();
         let peers = peer_busiest(input, &profiles);
         input
             .features

@@ -35,8 +35,9 @@ impl Rule for BreakGlass {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let events = &input.data.events;
         input.per_user(|user, range| {
-            let hits = range
-                .filter(|&i| events.break_glass[i] && !input.explained.kind[i].is_patient_specific() && events.has_patient(i));
+            let hits = range.filter(|&i| {
+                events.break_glass[i] && !input.explained.kind[i].is_patient_specific() && events.has_patient(i)
+            });
             input
                 .by_patient(hits)
                 .into_iter()

@@ -84,9 +84,8 @@ impl Rule for FormerPatient {
                     return false;
                 }
                 let encounters = enc.of_patient(p);
-                let in_care = encounters
-                    .iter()
-                    .any(|e| e.start - quiet <= t && e.end.is_none_or(|end| t <= end + quiet));
+                let in_care =
+                    encounters.iter().any(|e| e.start - quiet <= t && e.end.is_none_or(|end| t <= end + quiet));
                 if in_care {
                     return false;
                 }

@@ -106,7 +106,10 @@ mod tests {
         let alerts = w.alerts();
         let text = alerts[0].explanation.clone();
         assert!(text.contains("pharmacy staff routinely open the charts of patients in care"), "{text}");
-        assert!(text.contains("the user opened no other patient of ED within 6 hours: not part of a round of work"), "{text}");
+        assert!(
+            text.contains("the user opened no other patient of ED within 6 hours: not part of a round of work"),
+            "{text}"
+        );
         assert!(text.contains("no encounter, order or charting links the user to the patient"), "{text}");
 
         // The same look with no link at all scores higher.
