@@ -232,7 +232,9 @@ pub fn score(
 }
 
 /// When most of `events` (sensitive sections aside) opened sections the
-/// user rarely opens, the sentence that says so.
+/// user rarely opens (under `share` of their patient accesses), or any
+/// opened one the user all but never opens (under a fifth of `share`), the
+/// sentence that says so.
 fn off_pattern(input: &DetectInput<'_>, user: Code, events: &[usize], share: f64) -> Option<String> {
     use crate::model::DataCategory;
     let stats = input.features.get(user)?;
@@ -246,8 +248,14 @@ fn off_pattern(input: &DetectInput<'_>, user: Code, events: &[usize], share: f64
         .filter(|c| *c != DataCategory::Unspecified && *c != DataCategory::Other && !c.is_sensitive())
         .collect();
     let mut rare: Vec<DataCategory> = cats.iter().copied().filter(|c| stats.category_share(*c) < share).collect();
-    if cats.is_empty() || rare.len() * 2 < cats.len() {
+    // Most of the accesses in sections the user rarely opens, or any in a
+    // section the user all but never opens (a fifth of `share`).
+    let never = rare.iter().any(|c| stats.category_share(*c) < share / 5.0);
+    if cats.is_empty() || (rare.len() * 2 < cats.len() && !never) {
         return None;
+    }
+    if rare.len() * 2 < cats.len() {
+        rare.retain(|c| stats.category_share(*c) < share / 5.0);
     }
     rare.sort_unstable();
     rare.dedup();

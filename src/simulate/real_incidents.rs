@@ -173,13 +173,22 @@ fn service_snoop(pl: &mut Planner) -> Option<Rows> {
             if pl.used[u as usize] || provider == u || own_or_kin(pl.world, u, p) || units_of(pl, u).contains(&dept) {
                 continue;
             }
-            // Shifts that overlap the stay, with ten minutes to spare.
+            // Shifts that overlap the stay, with ten minutes to spare, on a
+            // unit that has no care of its own for the patient then (a
+            // clinic visit of the patient at the clerk's own desk that day
+            // would be a task after all).
+            let linked = |unit: u16, lo: i64, hi: i64| {
+                pl.by_patient[p as usize].iter().any(|&e| {
+                    let x = &pl.encs[e as usize];
+                    x.dept == unit && x.start - DAY <= hi && x.end + 30 * DAY >= lo
+                })
+            };
             let fits: Vec<(u16, i64, i64)> = pl
                 .work_windows(u)
                 .into_iter()
                 .filter_map(|(_, (unit, a, b))| {
                     let (lo, hi) = (a.max(start + 600), b.min(end - 600));
-                    (hi - lo > 600).then_some((unit, lo, hi))
+                    (hi - lo > 600 && !linked(unit, lo, hi)).then_some((unit, lo, hi))
                 })
                 .collect();
             if fits.is_empty() {

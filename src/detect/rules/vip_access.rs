@@ -140,4 +140,30 @@ mod tests {
         w.access("2026-11-28 10:00:00", "rn", "VIP1", "view"); // on the VIP's unit during the stay
         assert!(w.run(&VipAccess).is_empty());
     }
+
+    /// A pharmacist whose work is medications: a look at the VIP's notes
+    /// during the stay is not that work, and scores above a look at the
+    /// VIP's medications.
+    #[test]
+    fn a_section_the_user_never_opens_is_named_and_weighs_more() {
+        let score_of = |category: &str| {
+            let mut w = world();
+            w.user("pharm").department("PHARM").role("Pharmacist II");
+            for i in 0..60 {
+                let p = format!("M{i}");
+                w.patient(&p);
+                w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
+                w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 7, i % 10), "pharm", &p, "view", "medications", false);
+            }
+            w.access_with("2026-11-28 12:00:00", "pharm", "VIP1", "view", category, false);
+            let alerts = w.alerts();
+            let a = alerts.iter().find(|a| a.patient == "VIP1").expect("VIP alert").clone();
+            (a.score, a.explanation)
+        };
+        let (notes, text) = score_of("notes");
+        let (meds, routine) = score_of("medications");
+        assert!(text.contains("opened notes, which make up 2% of the user's accesses: not the user's usual work"), "{text}");
+        assert!(!routine.contains("usual work"), "{routine}");
+        assert!(notes > meds, "{notes} vs {meds}");
+    }
 }
