@@ -80,4 +80,20 @@ mod tests {
         w.access_with("2026-11-28 23:10:00", "d1", "P1", "view", "", true);
         assert!(w.run(&BreakGlass).is_empty());
     }
+
+    /// Break-the-glass by a pharmacist during the stay (pharmacy's routine,
+    /// a population-level link) fires; by the unit's nurse it does not.
+    #[test]
+    fn a_population_level_link_does_not_clear_break_the_glass() {
+        let mut w = World::new();
+        w.user("ph").department("PHARM").role("PharmD");
+        w.user("rn").department("MED").role("RN");
+        w.patient("R").restricted();
+        w.encounter("R", "MED", "2026-11-27 08:00:00", None, None);
+        w.access_with("2026-11-28 10:00:00", "ph", "R", "view", "notes", true);
+        w.access_with("2026-11-28 11:00:00", "rn", "R", "view", "notes", true);
+        let found = w.run(&BreakGlass);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(w.user_of(&found[0]), "ph");
+    }
 }

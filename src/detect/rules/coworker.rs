@@ -113,4 +113,17 @@ mod tests {
         w.access("2026-11-28 10:00:00", "n2", "P2", "view");
         assert!(w.run(&Coworker).is_empty());
     }
+
+    /// A lab technologist opening a coworker's results during her stay:
+    /// the laboratory's routine does not clear a coworker's chart.
+    #[test]
+    fn a_population_level_link_does_not_clear_a_coworker() {
+        let mut w = world();
+        w.user("mt").department("LAB").role("Medical Technologist");
+        w.encounter("P2", "MED", "2026-11-27 08:00:00", None, None);
+        w.access("2026-11-28 03:00:00", "mt", "P2", "view");
+        let found = w.run(&Coworker);
+        assert_eq!(found.len(), 1);
+        assert_eq!(w.user_of(&found[0]), "mt");
+    }
 }

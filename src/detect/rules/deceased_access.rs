@@ -105,4 +105,21 @@ mod tests {
         w.access("2026-05-10 11:00:00", "him", "D1", "view");
         assert!(w.run(&DeceasedAccess).is_empty());
     }
+
+    /// A coder six weeks after a death, within coding's 90 days after the
+    /// last discharge: coding's routine does not clear a long-deceased
+    /// patient's chart; the encounter's own provider does.
+    #[test]
+    fn a_population_level_link_fires_and_the_provider_does_not() {
+        let mut w = World::new();
+        w.user("coder").department("HIM").role("Coder III");
+        w.user("doc").department("MED");
+        w.patient("D").deceased("2026-09-01");
+        w.encounter("D", "MED", "2026-08-25 08:00:00", Some("2026-08-31 12:00:00"), Some("doc"));
+        w.access("2026-10-15 10:00:00", "coder", "D", "view");
+        w.access("2026-10-15 11:00:00", "doc", "D", "view");
+        let found = w.run(&DeceasedAccess);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(w.user_of(&found[0]), "coder");
+    }
 }

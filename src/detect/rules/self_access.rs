@@ -96,4 +96,18 @@ mod tests {
         w.drop_roster_column("patient_id");
         assert_eq!(w.check(&SelfAccess), Err("users.patient_id missing".to_string()));
     }
+
+    /// A pharmacist whose own record is an inpatient: pharmacy's routine
+    /// during a stay (a population-level link) does not clear it.
+    #[test]
+    fn a_population_level_link_does_not_clear_the_own_record() {
+        let mut w = World::new();
+        w.user("ph").department("PHARM").role("Clinical Pharmacist").own_record("P1");
+        w.patient("P1");
+        w.encounter("P1", "MED", "2026-11-27 08:00:00", None, None);
+        w.access("2026-11-28 10:00:00", "ph", "P1", "view");
+        let found = w.run(&SelfAccess);
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].downgraded);
+    }
 }

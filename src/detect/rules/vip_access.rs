@@ -153,7 +153,14 @@ mod tests {
                 let p = format!("M{i}");
                 w.patient(&p);
                 w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
-                w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 7, i % 10), "pharm", &p, "view", "medications", false);
+                w.access_with(
+                    &format!("2026-11-2{} 1{}:00:00", 1 + i % 7, i % 10),
+                    "pharm",
+                    &p,
+                    "view",
+                    "medications",
+                    false,
+                );
             }
             w.access_with("2026-11-28 12:00:00", "pharm", "VIP1", "view", category, false);
             let alerts = w.alerts();
@@ -162,7 +169,10 @@ mod tests {
         };
         let (notes, text) = score_of("notes");
         let (meds, routine) = score_of("medications");
-        assert!(text.contains("opened notes, which make up 2% of the user's accesses: not the user's usual work"), "{text}");
+        assert!(
+            text.contains("opened notes, which make up 2% of the user's accesses: not the user's usual work"),
+            "{text}"
+        );
         assert!(!routine.contains("usual work"), "{routine}");
         assert!(notes > meds, "{notes} vs {meds}");
     }
