@@ -202,4 +202,18 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(found[0].downgraded);
     }
+
+    /// A pharmacist verifying her mother's medications during the stay:
+    /// pharmacy's routine does not clear a relative's chart.
+    #[test]
+    fn a_population_level_link_does_not_clear_a_relative() {
+        let mut w = World::new();
+        w.user("ph").department("PHARM").role("Clinical Pharmacist").name("Ana", "Ruiz").address("5 Elm St");
+        w.patient("P1").name("Rosa", "Ruiz").address("5 Elm St");
+        w.encounter("P1", "MED", "2026-11-27 08:00:00", None, None);
+        w.access("2026-11-28 10:00:00", "ph", "P1", "view");
+        let found = w.run(&Family);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(!found[0].downgraded);
+    }
 }

@@ -104,4 +104,26 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(found[0].downgraded);
     }
+
+    /// A lab technologist drawing results for a neighbour's stay: the
+    /// laboratory's routine does not clear a neighbour's chart; the
+    /// neighbour's own unit nurse is cleared (downgraded for audit).
+    #[test]
+    fn a_population_level_link_does_not_clear_a_neighbour() {
+        let mut w = World::new();
+        w.user("t1")
+            .department("LAB")
+            .role("Medical Technologist")
+            .name("Tom", "Reed")
+            .address("10 Oak St")
+            .at(41.0, -87.0);
+        w.user("n1").department("MED").role("RN").name("Eve", "Lund").address("12 Oak St").at(41.0, -87.0002);
+        w.patient("P1").name("Ann", "Yu").address("14 Oak St").at(41.0007, -87.0);
+        w.encounter("P1", "MED", "2026-11-27 08:00:00", None, None);
+        w.access("2026-11-28 10:00:00", "t1", "P1", "view");
+        w.access("2026-11-28 11:00:00", "n1", "P1", "view");
+        let found = w.run(&Neighbour);
+        let alerts: Vec<String> = found.iter().filter(|f| !f.downgraded).map(|f| w.user_of(f)).collect();
+        assert_eq!(alerts, ["t1"], "{found:?}");
+    }
 }
