@@ -53,17 +53,12 @@ pub fn common(
         .unwrap_or_else(|| UsualHours::default_window(&input.config.hours));
     let explained: Vec<Explanation> =
         events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_patient_specific()).collect();
-    let mut indirect: Vec<Explanation> =
-        events.iter().map(|&i| input.explained.kind[i]).filter(|k| k.is_population_level()).collect();
-    let indirect_count = indirect.len();
-    indirect.sort_unstable();
-    indirect.dedup();
+    let indirect = events.iter().filter(|&&i| input.explained.kind[i].is_population_level()).count();
     let locals: Vec<i64> = events.iter().map(|&i| zone.to_local(ev.ts[i])).collect();
     let odd: Vec<i64> =
         locals.iter().copied().filter(|&l| !usual.contains(LocalTime::from_local_micros(l).hour)).collect();
 
-    let history = match (patient != NONE && explained.is_empty() && indirect.is_empty(), events.first(), events.last())
-    {
+    let history = match (patient != NONE && explained.is_empty() && indirect == 0, events.first(), events.last()) {
         (true, Some(&a), Some(&b)) => department_history(input, user, patient, ev.ts[a], ev.ts[b]),
         _ => None,
     };
@@ -71,12 +66,14 @@ pub fn common(
     if patient != NONE {
         if explained.is_empty() {
             sentences.push("no encounter, order or charting links the user to the patient".to_string());
-            if !indirect.is_empty() {
-                // The rule's `PopulationLevel` fact says what the link is.
-            } else if let Some(s) = &history {
-                sentences.push(s.clone());
-            } else if let Some(note) = no_link_note {
-                sentences.push(note.to_string());
+            // With a population-level link, the rule's `PopulationLevel`
+            // fact says what the link is.
+            if indirect == 0 {
+                if let Some(s) = &history {
+                    sentences.push(s.clone());
+                } else if let Some(note) = no_link_note {
+                    sentences.push(note.to_string());
+                }
             }
             if let Some(s) = department_mismatch(input, user, patient) {
                 sentences.push(s);
@@ -113,7 +110,7 @@ pub fn common(
         if !touched.is_empty() {
             sentences.push(format!("touched {}", plural(touched.len(), "patient's record", "patients' records")));
         }
-        if let (true, true, Some(note)) = (explained.is_empty(), indirect.is_empty(), no_link_note) {
+        if let (true, true, Some(note)) = (explained.is_empty(), indirect == 0, no_link_note) {
             sentences.push(note.to_string());
         }
     }
@@ -137,7 +134,7 @@ pub fn common(
     CommonEvidence {
         count: events.len(),
         explained: explained.len(),
-        indirect: indirect_count,
+        indirect,
         after_hours: odd.len(),
         department_history: history.is_some(),
         sentences,

@@ -25,11 +25,12 @@ use crate::model::{Code, FxHashMap};
 /// Fewer users than this in a role: no norm, the full weight.
 pub const MIN_ROLE_USERS: usize = 5;
 
-/// How routine a missing care link is for one user's role.
+/// How routine a missing care link is for one user's role: the role
+/// class and its median share of patients with no care link, above zero.
 #[derive(Debug, Clone, PartialEq)]
-enum Norm {
-    /// The role's median share of patients with no care link, above zero.
-    Role { role: String, share: f64 },
+struct Norm {
+    role: String,
+    share: f64,
 }
 
 /// The weight of the "no care link" signal for one alert, and the sentence
@@ -74,7 +75,7 @@ impl RoleNorms {
         for (user, _) in &input.features.users {
             let Some(role) = role_of(*user) else { continue };
             if let Some(&share) = typical.get(&role) {
-                by_user.insert(*user, Norm::Role { role, share });
+                by_user.insert(*user, Norm { role, share });
             }
         }
         Self { by_user }
@@ -84,7 +85,7 @@ impl RoleNorms {
     pub fn no_link(&self, user: Code, weight: f64) -> NoLink {
         match self.by_user.get(&user) {
             None => NoLink { weight, note: None },
-            Some(Norm::Role { role, share }) => NoLink {
+            Some(Norm { role, share }) => NoLink {
                 weight: weight * (1.0 - share.clamp(0.0, 1.0)),
                 note: Some(format!(
                     "a missing care link is routine in the user's role ({role}: {} of a typical user's patients), so \
@@ -207,7 +208,7 @@ mod tests {
     #[test]
     fn a_routine_missing_link_weighs_less() {
         let mut norms = RoleNorms::default();
-        norms.by_user.insert(1, Norm::Role { role: "it".into(), share: 0.9 });
+        norms.by_user.insert(1, Norm { role: "it".into(), share: 0.9 });
         let it = norms.no_link(1, 0.3);
         assert!((it.weight - 0.03).abs() < 1e-12);
         assert!(it.note.unwrap().contains("(it: 90% of a typical user's patients)"));

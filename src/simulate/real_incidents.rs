@@ -198,16 +198,7 @@ fn service_snoop(pl: &mut Planner) -> Option<Rows> {
             if sens.is_sensitive() {
                 cats.extend([sens, sens]);
             }
-            let visits = pl.rng.gen_range(1..3).min(fits.len());
-            let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-            for &(unit, a, b) in fits.iter().take(visits) {
-                let ws = pl.ws_for(u, unit);
-                let t = pl.rng.gen_range(a..b);
-                let n = pl.rng.gen_range(2..5);
-                let (f, l) = pl.peek(u, p, unit, ws, t, n, &cats, Action::View);
-                lo = lo.min(f);
-                hi = hi.max(l);
-            }
+            let (lo, hi) = look_on_shifts(pl, u, p, &fits, &cats);
             return Some(vec![(u, Some(p), lo, hi)]);
         }
     }
@@ -258,23 +249,31 @@ fn former_patient(pl: &mut Planner) -> Option<Rows> {
                     (b - lo > 600).then_some((unit, lo, b))
                 })
                 .collect();
-            let visits = pl.rng.gen_range(1..3).min(fits.len());
-            let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-            for &(unit, a, b) in fits.iter().take(visits) {
-                let ws = pl.ws_for(u, unit);
-                let t = pl.rng.gen_range(a..b);
-                let n = pl.rng.gen_range(2..5);
-                let cats = [Category::Notes, Category::Results, Category::Demographics];
-                let (f, l) = pl.peek(u, p, unit, ws, t, n, &cats, Action::View);
-                lo = lo.min(f);
-                hi = hi.max(l);
-            }
+            let cats = [Category::Notes, Category::Results, Category::Demographics];
+            let (lo, hi) = look_on_shifts(pl, u, p, &fits, &cats);
             if lo <= hi {
                 return Some(vec![(u, Some(p), lo, hi)]);
             }
         }
     }
     None
+}
+
+/// One or two looks at `p` by `u`, each a few views of `cats` at a random
+/// time within one of the shift windows `fits` (unit, from, to); the first
+/// and last access.
+fn look_on_shifts(pl: &mut Planner, u: u32, p: u32, fits: &[(u16, i64, i64)], cats: &[Category]) -> (i64, i64) {
+    let visits = pl.rng.gen_range(1..3).min(fits.len());
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for &(unit, a, b) in fits.iter().take(visits) {
+        let ws = pl.ws_for(u, unit);
+        let t = pl.rng.gen_range(a..b);
+        let n = pl.rng.gen_range(2..5);
+        let (f, l) = pl.peek(u, p, unit, ws, t, n, cats, Action::View);
+        lo = lo.min(f);
+        hi = hi.max(l);
+    }
+    (lo, hi)
 }
 
 /// `research_snoop`: a research coordinator, who opens study patients all
