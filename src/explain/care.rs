@@ -110,13 +110,16 @@ impl Windows {
 }
 
 /// What the encounters say about one access: the patient-specific link
-/// found (provider or department, else `Unexplained`), and which kinds of
-/// role work would explain it.
+/// found (provider or department, else `Unexplained`), and whether the
+/// user's role `work` would explain it (the role timing of a user whose
+/// class has no such work, `RoleWork::None`, is never checked).
 struct EncounterLinks {
     found: Explanation,
-    during_care: bool,
-    after_discharge: bool,
-    around_visit: bool,
+    by_role: bool,
+}
+
+impl EncounterLinks {
+    const NONE: EncounterLinks = EncounterLinks { found: Explanation::Unexplained, by_role: false };
 }
 
 fn encounter_links(
@@ -126,20 +129,16 @@ fn encounter_links(
     dept: Code,
     t: i64,
     w: &Windows,
+    work: RoleWork,
 ) -> EncounterLinks {
-    let mut links = EncounterLinks {
-        found: Explanation::Unexplained,
-        during_care: false,
-        after_discharge: false,
-        around_visit: false,
-    };
+    let mut links = EncounterLinks::NONE;
     for e in encounters {
         if e.start - w.lead() > t {
             break; // sorted by start: the rest start later still
         }
-        links.during_care |= w.role_explains(RoleWork::DuringCare, e, t);
-        links.after_discharge |= w.role_explains(RoleWork::AfterDischarge, e, t);
-        links.around_visit |= w.role_explains(RoleWork::AroundVisit, e, t);
+        if !links.by_role && w.role_explains(work, e, t) {
+            links.by_role = true;
+        }
         if e.provider == Some(user) && w.in_provider_window(e, t) {
             links.found = Explanation::EncounterProvider;
             break;
@@ -154,17 +153,6 @@ fn encounter_links(
         }
     }
     links
-}
-
-impl EncounterLinks {
-    fn by_work(&self, work: RoleWork) -> bool {
-        match work {
-            RoleWork::None | RoleWork::Panel => false,
-            RoleWork::DuringCare => self.during_care,
-            RoleWork::AfterDischarge => self.after_discharge,
-            RoleWork::AroundVisit => self.around_visit,
-        }
-    }
 }
 
 /// Whether any of `times` (ascending) lies within `doc` of `t`.
@@ -205,7 +193,7 @@ fn learn_class(
         }
         let t = events.ts[i];
         let encounters = enc.of_patient(p);
-        let l = encounter_links(encounters, user, home, events.department[i], t, w);
+        let l = encounter_links(encounters, user, home, events.department[i], t, w, RoleWork::None);
         if l.found != Explanation::Unexplained || charted_near(charted.get(&p), t, w.doc) {
             continue;
         }
@@ -304,19 +292,16 @@ pub fn explain_direct(
                 }
                 let t = events.ts[i];
                 let links = match &data.encounters {
-                    Some(enc) => encounter_links(enc.of_patient(patient), user, home, events.department[i], t, &w),
-                    None => EncounterLinks {
-                        found: Explanation::Unexplained,
-                        during_care: false,
-                        after_discharge: false,
-                        around_visit: false,
-                    },
+                    Some(enc) => {
+                        encounter_links(enc.of_patient(patient), user, home, events.department[i], t, &w, work)
+                    }
+                    None => EncounterLinks::NONE,
                 };
                 let mut found = links.found;
                 if found == Explanation::Unexplained && charted_near(charted.get(&patient), t, w.doc) {
                     found = Explanation::Documentation;
                 }
-                if found == Explanation::Unexplained && links.by_work(work) {
+                if found == Explanation::Unexplained && links.by_role {
                     found = Explanation::RoleTiming;
                 }
                 if found == Explanation::Unexplained
