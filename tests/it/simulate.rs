@@ -532,20 +532,9 @@ fn real_world_is_the_clean_world_plus_additions_and_hr_only_respells_it() {
     assert_ne!(titles.iter().map(|t| t.to_string()).collect::<BTreeSet<_>>(), titles2);
 }
 
+/// The contract's access_log columns, in order.
 fn ehrwatch_access_columns() -> Vec<&'static str> {
-    vec![
-        "timestamp",
-        "user_id",
-        "patient_id",
-        "action",
-        "data_category",
-        "workstation_id",
-        "ip_address",
-        "department_id",
-        "break_glass",
-        "reason",
-        "event_id",
-    ]
+    ehrwatch::import::csv_mapping::CONTRACT_COLUMNS.to_vec()
 }
 
 #[test]
