@@ -38,11 +38,10 @@ pub const MIN_PEERS: usize = 5;
 /// The detector.
 pub struct BulkExtraction;
 
-/// Per day of one user: distinct patients exported that day and within its
-/// busiest hour, whatever the care link (features, so every user's are
-/// known in a partitioned run too).
-fn all_exports(s: &crate::features::UserStats) -> Vec<(u64, u64)> {
-    s.days.iter().map(|d| (d.export_patients, d.export_peak_hour_patients)).collect()
+/// The median over a user's days of one measure.
+fn median_day(days: &[crate::features::DayStats], f: impl Fn(&crate::features::DayStats) -> u64) -> f64 {
+    let mut v: Vec<f64> = days.iter().map(|d| f(d) as f64).collect();
+    median(&mut v)
 }
 
 /// The typical peer's busiest day and busiest hour, and who the peers are.
@@ -58,13 +57,13 @@ struct PeerBusiest {
 /// the user's learned peer group and the users of the same role class;
 /// the busier of the two baselines counts (a coder clustered with nurses
 /// is still measured against the other coders' month-ends).
-fn peer_busiest(input: &DetectInput<'_>, profiles: &[Vec<(u64, u64)>]) -> Vec<Option<PeerBusiest>> {
+fn peer_busiest(input: &DetectInput<'_>) -> Vec<Option<PeerBusiest>> {
     let users = &input.features.users;
-    let busiest: Vec<(f64, f64)> = profiles
+    let busiest: Vec<(f64, f64)> = users
         .iter()
-        .map(|days| {
-            let d = days.iter().map(|x| x.0).max().unwrap_or(0) as f64;
-            let h = days.iter().map(|x| x.1).max().unwrap_or(0) as f64;
+        .map(|(_, s)| {
+            let d = s.days.iter().map(|x| x.export_patients).max().unwrap_or(0) as f64;
+            let h = s.days.iter().map(|x| x.export_peak_hour_patients).max().unwrap_or(0) as f64;
             (d, h)
         })
         .collect();
@@ -114,6 +113,50 @@ fn peer_busiest(input: &DetectInput<'_>, profiles: &[Vec<(u64, u64)>]) -> Vec<Op
         .collect()
 }
 
+/// Care for a patient does not explain taking the record out: a day whose
+/// exports (any patients) are, by the day or in its busiest hour, at least
+/// `export_min_patients` and half `baseline_factor` times both the user's
+/// median and the typical peer's busiest; the fact and its exports.
+fn exports_of_own_patients(
+    input: &DetectInput<'_>,
+    d: &crate::features::DayStats,
+    peer: &PeerBusiest,
+    base_day: f64,
+    base_hour: f64,
+) -> Option<(Fact, Vec<usize>)> {
+    let p = &input.config.rules.bulk_extraction;
+    let ev = &input.data.events;
+    let half = p.baseline_factor / 2.0;
+    let over = |v: u64, own: f64, peers: f64| {
+        v >= u64::from(p.export_min_patients) && v as f64 >= half * own.max(1.0) && v as f64 >= half * peers.max(1.0)
+    };
+    let by_day = over(d.export_patients, base_day, peer.day);
+    let by_hour = over(d.export_peak_hour_patients, base_hour, peer.hour);
+    if !by_day && !by_hour {
+        return None;
+    }
+    let events: Vec<usize> =
+        d.events.clone().filter(|&i| ev.action[i] == Action::Export && ev.patient[i] != NONE).collect();
+    let mut linked: Vec<u32> =
+        events.iter().filter(|&&i| input.explained.kind[i].is_explained()).map(|&i| ev.patient[i]).collect();
+    linked.sort_unstable();
+    linked.dedup();
+    let (patients, window, baseline, peers_busiest) = if by_hour && !by_day {
+        (d.export_peak_hour_patients, "1 hour", base_hour, peer.hour)
+    } else {
+        (d.export_patients, "1 day", base_day, peer.day)
+    };
+    let fact = Fact::BulkAllExtraction {
+        patients,
+        window,
+        linked: linked.len() as u64,
+        baseline,
+        peers_busiest,
+        peers: peer.label.clone(),
+    };
+    Some((fact, events))
+}
+
 impl Rule for BulkExtraction {
     fn id(&self) -> &'static str {
         "bulk_extraction"
@@ -130,26 +173,20 @@ impl Rule for BulkExtraction {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
         let p = &input.config.rules.bulk_extraction;
         let ev = &input.data.events;
-        let profiles: Vec<Vec<(u64, u64)>> = input.features.users.par_iter().map(|(_, s)| all_exports(s)).collect();
-        let peers = peer_busiest(input, &profiles);
+        let peers = peer_busiest(input);
         input
             .features
             .users
             .par_iter()
-            .zip(peers.par_iter().zip(profiles.par_iter()))
+            .zip(peers.par_iter())
             .filter(|((user, _), _)| input.scope.contains(*user))
-            .flat_map_iter(|((user, s), (peers, profile))| {
-                let mut all: Vec<f64> = profile.iter().map(|x| x.0 as f64).collect();
-                let base_all = median(&mut all);
-                let mut all_hours: Vec<f64> = profile.iter().map(|x| x.1 as f64).collect();
-                let base_hour = median(&mut all_hours);
-                let mut extraction: Vec<f64> =
-                    s.days.iter().map(|d| d.unexplained_extraction_patients as f64).collect();
-                let base_extraction = median(&mut extraction);
-                let mut peaks: Vec<f64> = s.days.iter().map(|d| d.peak_hour_patients as f64).collect();
-                let base_peak = median(&mut peaks);
+            .flat_map_iter(|((user, s), peers)| {
+                let base_exports = median_day(&s.days, |d| d.export_patients);
+                let base_export_hour = median_day(&s.days, |d| d.export_peak_hour_patients);
+                let base_extraction = median_day(&s.days, |d| d.unexplained_extraction_patients);
+                let base_peak = median_day(&s.days, |d| d.peak_hour_patients);
                 let mut out = Vec::new();
-                for (d, &(day_all, hour_all)) in s.days.iter().zip(profile.iter()) {
+                for d in &s.days {
                     // Extractions of patients the user has no care link to.
                     let ext: Vec<usize> = d
                         .events
@@ -160,25 +197,19 @@ impl Rule for BulkExtraction {
                     let ext_p: Vec<u32> = ext.iter().map(|&i| ev.patient[i]).collect();
                     let hour_ext = peak_distinct(&ext_ts, &ext_p, MICROS_PER_HOUR);
                     let above = |v: f64, base: f64| v >= p.baseline_factor * base.max(1.0);
-                    let fact = if hour_ext >= u64::from(p.hour_min_patients) && above(hour_ext as f64, base_extraction)
+                    let unlinked =
+                        |patients, window, what, baseline| Fact::BulkExtraction { patients, window, what, baseline };
+                    let found = if hour_ext >= u64::from(p.hour_min_patients) && above(hour_ext as f64, base_extraction)
                     {
                         Some((
-                            hour_ext,
-                            "1 hour",
-                            "printed or exported, with no care link,",
-                            base_extraction,
-                            ext.clone(),
+                            unlinked(hour_ext, "1 hour", "printed or exported, with no care link,", base_extraction),
+                            ext,
                         ))
                     } else if d.unexplained_extraction_patients >= u64::from(p.day_min_patients)
                         && above(d.unexplained_extraction_patients as f64, base_extraction)
                     {
-                        Some((
-                            d.unexplained_extraction_patients,
-                            "1 day",
-                            "printed or exported, with no care link,",
-                            base_extraction,
-                            ext.clone(),
-                        ))
+                        let n = d.unexplained_extraction_patients;
+                        Some((unlinked(n, "1 day", "printed or exported, with no care link,", base_extraction), ext))
                     } else if d.peak_hour_patients >= u64::from(p.view_hour_min_patients)
                         && above(d.peak_hour_patients as f64, base_peak)
                         && d.unexplained_patients * 2 >= d.distinct_patients
@@ -188,74 +219,23 @@ impl Rule for BulkExtraction {
                             .clone()
                             .filter(|&i| ev.patient[i] != NONE && !input.explained.kind[i].is_explained())
                             .collect();
-                        Some((
-                            d.peak_hour_patients,
-                            "1 hour",
-                            "opened, mostly without a care explanation,",
-                            base_peak,
-                            opened,
-                        ))
+                        let what = "opened, mostly without a care explanation,";
+                        Some((unlinked(d.peak_hour_patients, "1 hour", what, base_peak), opened))
                     } else {
-                        None
+                        peers
+                            .as_ref()
+                            .and_then(|peer| exports_of_own_patients(input, d, peer, base_exports, base_export_hour))
                     };
-                    if let Some((patients, window, what, baseline, events)) = fact {
+                    if let Some((fact, events)) = found {
                         out.push(Finding {
                             rule: self.id(),
                             kind: AlertKind::Exfiltration,
                             user: *user,
                             patient: NONE,
                             events,
-                            facts: vec![Fact::BulkExtraction { patients, window, what, baseline }],
+                            facts: vec![fact],
                             downgraded: false,
                         });
-                    } else if let Some(peer) = peers {
-                        // Care for a patient does not explain taking the record out.
-                        let half = p.baseline_factor / 2.0;
-                        let over = |v: u64, own: f64, peers: f64| {
-                            v >= u64::from(p.export_min_patients)
-                                && v as f64 >= half * own.max(1.0)
-                                && v as f64 >= half * peers.max(1.0)
-                        };
-                        let by_day = over(day_all, base_all, peer.day);
-                        let by_hour = over(hour_all, base_hour, peer.hour);
-                        if by_day || by_hour {
-                            let events: Vec<usize> = d
-                                .events
-                                .clone()
-                                .filter(|&i| ev.action[i] == Action::Export && ev.patient[i] != NONE)
-                                .collect();
-                            let linked = {
-                                let mut l: Vec<u32> = events
-                                    .iter()
-                                    .filter(|&&i| input.explained.kind[i].is_explained())
-                                    .map(|&i| ev.patient[i])
-                                    .collect();
-                                l.sort_unstable();
-                                l.dedup();
-                                l.len() as u64
-                            };
-                            let (patients, window, baseline, peers_busiest) = if by_hour && !by_day {
-                                (hour_all, "1 hour", base_hour, peer.hour)
-                            } else {
-                                (day_all, "1 day", base_all, peer.day)
-                            };
-                            out.push(Finding {
-                                rule: self.id(),
-                                kind: AlertKind::Exfiltration,
-                                user: *user,
-                                patient: NONE,
-                                events,
-                                facts: vec![Fact::BulkAllExtraction {
-                                    patients,
-                                    window,
-                                    linked,
-                                    baseline,
-                                    peers_busiest,
-                                    peers: peer.label.clone(),
-                                }],
-                                downgraded: false,
-                            });
-                        }
                     }
                 }
                 out
