@@ -123,11 +123,6 @@ impl RoleCoverage {
         self.classes.iter().filter(|((_, s), _)| *s == RoleSource::Behaviour).map(|(_, n)| n).sum()
     }
 
-    /// Users whose class came from a title rule or the configuration.
-    pub fn by_title(&self) -> usize {
-        self.classes.iter().filter(|((_, s), _)| *s != RoleSource::Behaviour).map(|(_, n)| n).sum()
-    }
-
     /// One line for stderr and the report when most users fell back to
     /// behaviour or to nothing; `None` when the titles did the work.
     pub fn warning(&self) -> Option<String> {
