@@ -392,6 +392,17 @@ pub struct CompromisedSettings {
     pub min_after_hours: u32,
     /// Distinct patients no care explains on the day, at least.
     pub min_unexplained_patients: u32,
+    /// ... at least this many when every device new to the account is one
+    /// other accounts already used (a shared hospital workstation or
+    /// subnet): a night on another unit's workstation, covering its
+    /// patients, is routine; a thief's own machine is not needed to steal,
+    /// but then the breadth must speak for itself.
+    #[serde(default = "default_shared_device_patients")]
+    pub min_unexplained_patients_shared_device: u32,
+}
+
+fn default_shared_device_patients() -> u32 {
+    15
 }
 
 /// The unexplained-browsing detector's settings.
@@ -499,11 +510,12 @@ impl Default for RulesParams {
                 min_history_days: 3,
                 min_after_hours: 5,
                 min_unexplained_patients: 5,
+                min_unexplained_patients_shared_device: default_shared_device_patients(),
             },
             unexplained_browsing: BrowsingSettings {
                 enabled: true,
                 weight: 0.45,
-                min_patients: 5,
+                min_patients: 4,
                 z: 3.5,
                 max_patient_alerts: 25,
             },

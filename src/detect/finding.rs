@@ -206,6 +206,14 @@ pub enum Fact {
         /// Up to three (phrase, user value, group median).
         drivers: Vec<(&'static str, f64, f64)>,
     },
+    /// Per-patient alerts about the charts a bulk pull, a compromised day
+    /// or use after termination took (VIP, restricted, deceased, ...),
+    /// folded into that user-level alert: one case, one line.
+    AlsoIncludes {
+        /// Folded patients per kind of chart, as (singular, plural,
+        /// count): ("restricted chart", "restricted charts", 3).
+        charts: Vec<(&'static str, &'static str, u32)>,
+    },
     /// The account was used before its owner's hire date.
     BeforeHire {
         /// The hire date.
@@ -216,9 +224,41 @@ pub enum Fact {
 }
 
 impl Fact {
+    /// Whether the fact is about the chart that was opened (VIP,
+    /// restricted, deceased, sensitive sections, a former patient, one of
+    /// many unexplained records) rather than about who the user is to the
+    /// patient or how the record was opened (break-the-glass).
+    pub fn is_about_the_chart(&self) -> bool {
+        self.chart_noun().is_some()
+    }
+
+    /// For a fact about the chart, what the chart is, singular and plural
+    /// ("restricted chart", "restricted charts").
+    pub fn chart_noun(&self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            Fact::VipPatient => ("VIP's chart", "VIPs' charts"),
+            Fact::DeceasedPatient { .. } => ("deceased patient's record", "deceased patients' records"),
+            Fact::RestrictedChart => ("restricted chart", "restricted charts"),
+            Fact::SensitiveCategories { .. } => ("chart with sensitive sections", "charts with sensitive sections"),
+            Fact::FormerPatient { .. } => ("former patient of the unit", "former patients of the unit"),
+            Fact::UnexplainedBreadth { .. } => ("record no care explains", "records no care explains"),
+            _ => return None,
+        })
+    }
+
     /// The evidence sentence, in plain language, without names or ids.
     pub fn sentence(&self) -> String {
         match self {
+            Fact::AlsoIncludes { charts } => {
+                let parts: Vec<String> = charts
+                    .iter()
+                    .map(|(one, many, n)| match *n {
+                        1 => format!("1 {one}"),
+                        n => format!("{n} {many}"),
+                    })
+                    .collect();
+                format!("the records taken include {}", parts.join(", "))
+            }
             Fact::OwnRecord => "opened their own record (the HR roster lists this patient record as the user's)".into(),
             Fact::SharesSurnameAndHome => "shares last name and home address with the patient".into(),
             Fact::NamedAsContact { relationship: Some(r) } => {
@@ -379,6 +419,7 @@ impl Fact {
             Fact::NewDeviceOddHours { .. } => "device new to the hospital",
             Fact::UnexplainedBreadth { .. } => "unexplained browsing",
             Fact::PeerOutlier { .. } => "peer outlier",
+            Fact::AlsoIncludes { .. } => "sensitive charts among them",
         }
     }
 }

@@ -99,7 +99,7 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
             }
         }
     }
-    drop_subsumed_browsing(&mut out.findings, &input.data.events.patient);
+    fold_subsumed(&mut out.findings, &input.data.events.patient);
     annotate_population_level(&mut out.findings, input);
     out
 }
@@ -240,27 +240,95 @@ fn round_of(
     best.map_or((0, None), |(n, d)| (n, Some(d)))
 }
 
-/// Per-patient `unexplained_browsing` findings that repeat a user-level
-/// finding of the same user (use after termination, a bulk pull, slow
-/// exfiltration, a compromised-account day) patient by patient: either all
-/// their accesses are that finding's evidence, or their patient is one
-/// that finding pulled (the views that went with the prints). They would
-/// crowd the ranked list with one case; they are dropped, and the
-/// user-level finding carries them. `patient_of` is the events' patients.
-fn drop_subsumed_browsing(findings: &mut Vec<Finding>, patient_of: &[crate::model::Code]) {
-    use std::collections::{HashMap, HashSet};
-    let mut covered: HashMap<crate::model::Code, (HashSet<usize>, HashSet<crate::model::Code>)> = HashMap::new();
-    for f in findings.iter().filter(|f| f.patient == crate::model::NONE) {
-        let (events, patients) = covered.entry(f.user).or_default();
-        events.extend(f.events.iter().copied());
-        patients.extend(f.events.iter().map(|&i| patient_of[i]).filter(|&p| p != crate::model::NONE));
+/// Per-patient findings that repeat a user-level finding of the same user
+/// patient by patient. They would crowd the ranked list with one case; they
+/// are dropped, and the user-level finding carries them. A per-patient
+/// finding is covered by a user-level one when all its accesses are that
+/// finding's evidence, or its patient is one that finding pulled (the views
+/// that went with the prints).
+///
+/// - Per-patient browsing (its only fact is [`Fact::UnexplainedBreadth`]),
+///   under any user-level finding: use after termination, a bulk pull, slow
+///   exfiltration, a compromised-account day, the user-level browsing.
+/// - A finding about the chart only (VIP, restricted, deceased, sensitive
+///   sections, a former patient: every fact [`Fact::is_about_the_chart`];
+///   relationships and break-the-glass keep their own lines), under an
+///   exfiltration or account finding. The first such finding gains
+///   [`Fact::AlsoIncludes`], counting the folded patients by kind of chart.
+/// - A user-level browsing finding whose patients are at least half taken
+///   by an exfiltration or account finding: its breadth fact moves there.
+///
+/// `patient_of` is the events' patients.
+fn fold_subsumed(findings: &mut Vec<Finding>, patient_of: &[crate::model::Code]) {
+    use super::finding::AlertKind;
+    use crate::model::{Code, NONE};
+    use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+    let only_breadth = |f: &Finding| {
+        !f.facts.is_empty() && f.facts.iter().all(|x| matches!(x, Fact::UnexplainedBreadth { .. }))
+    };
+    let taking = |f: &Finding| f.patient == NONE && matches!(f.kind, AlertKind::Exfiltration | AlertKind::Account);
+    // Per user: the events and patients of every user-level finding, and of
+    // the exfiltration and account ones, with the first of those.
+    #[derive(Default)]
+    struct Cover {
+        events: HashSet<usize>,
+        patients: HashSet<Code>,
+        taken_events: HashSet<usize>,
+        taken_patients: HashSet<Code>,
+        carrier: Option<usize>,
     }
-    findings.retain(|f| {
-        f.rule != "unexplained_browsing"
-            || f.patient == crate::model::NONE
-            || !covered.get(&f.user).is_some_and(|(events, patients)| {
-                patients.contains(&f.patient) || f.events.iter().all(|e| events.contains(e))
-            })
+    let mut cover: HashMap<Code, Cover> = HashMap::new();
+    for (k, f) in findings.iter().enumerate().filter(|(_, f)| f.patient == NONE) {
+        let c = cover.entry(f.user).or_default();
+        let patients = f.events.iter().map(|&i| patient_of[i]).filter(|&p| p != NONE);
+        if taking(f) {
+            c.taken_events.extend(f.events.iter().copied());
+            c.taken_patients.extend(patients.clone());
+            c.carrier.get_or_insert(k);
+        }
+        c.events.extend(f.events.iter().copied());
+        c.patients.extend(patients);
+    }
+    let mut folded: BTreeMap<usize, BTreeMap<(&'static str, &'static str), BTreeSet<Code>>> = BTreeMap::new();
+    let mut moved: BTreeMap<usize, Vec<Fact>> = BTreeMap::new();
+    let mut drop = vec![false; findings.len()];
+    for (k, f) in findings.iter().enumerate() {
+        let Some(c) = cover.get(&f.user) else { continue };
+        if f.patient != NONE && only_breadth(f) {
+            drop[k] = c.patients.contains(&f.patient) || f.events.iter().all(|e| c.events.contains(e));
+        } else if f.patient != NONE && !f.facts.is_empty() && f.facts.iter().all(Fact::is_about_the_chart) {
+            let Some(carrier) = c.carrier else { continue };
+            if c.taken_patients.contains(&f.patient) || f.events.iter().all(|e| c.taken_events.contains(e)) {
+                drop[k] = true;
+                if let Some(noun) = f.facts.iter().find_map(Fact::chart_noun) {
+                    folded.entry(carrier).or_default().entry(noun).or_default().insert(f.patient);
+                }
+            }
+        } else if f.patient == NONE && f.kind == AlertKind::Behaviour && only_breadth(f) {
+            let Some(carrier) = c.carrier else { continue };
+            let patients: BTreeSet<Code> = f.events.iter().map(|&i| patient_of[i]).filter(|&p| p != NONE).collect();
+            let taken = patients.iter().filter(|p| c.taken_patients.contains(p)).count();
+            if !patients.is_empty() && taken * 2 >= patients.len() {
+                drop[k] = true;
+                moved.entry(carrier).or_default().extend(f.facts.iter().cloned());
+            }
+        }
+    }
+    for (carrier, facts) in moved {
+        for fact in facts {
+            if !findings[carrier].facts.contains(&fact) {
+                findings[carrier].facts.push(fact);
+            }
+        }
+    }
+    for (carrier, kinds) in folded {
+        let charts = kinds.into_iter().map(|((one, many), p)| (one, many, p.len() as u32)).collect();
+        findings[carrier].facts.push(Fact::AlsoIncludes { charts });
+    }
+    let mut k = 0;
+    findings.retain(|_| {
+        k += 1;
+        !drop[k - 1]
     });
 }
 
@@ -269,17 +337,23 @@ mod tests {
     use super::*;
     use crate::detect::finding::AlertKind;
     use crate::model::NONE;
+    use chrono::NaiveDate;
 
     fn finding(rule: &'static str, user: u32, patient: u32, events: Vec<usize>) -> Finding {
-        Finding {
-            rule,
-            kind: AlertKind::Snooping,
-            user,
-            patient,
-            events,
-            facts: vec![Fact::SharesSurname],
-            downgraded: false,
-        }
+        let breadth = Fact::UnexplainedBreadth { patients: 30, days: 5, peer_median: 0.0, peer_label: "all users".into() };
+        let (kind, fact) = match rule {
+            "employment_window" => (AlertKind::Account, Fact::AfterTermination { date: NaiveDate::MIN, days: 3 }),
+            "slow_exfiltration" | "bulk_extraction" => (
+                AlertKind::Exfiltration,
+                Fact::BulkExtraction { patients: 50, window: "1 day", what: "printed or exported", baseline: 2.0 },
+            ),
+            "unexplained_browsing" if patient == NONE => (AlertKind::Behaviour, breadth),
+            "unexplained_browsing" => (AlertKind::Snooping, breadth),
+            "vip_access" => (AlertKind::Snooping, Fact::VipPatient),
+            "restricted_access" => (AlertKind::Snooping, Fact::RestrictedChart),
+            _ => (AlertKind::Snooping, Fact::SharesSurnameAndHome),
+        };
+        Finding { rule, kind, user, patient, events, facts: vec![fact], downgraded: false }
     }
 
     #[test]
@@ -309,11 +383,11 @@ mod tests {
             finding("unexplained_browsing", 1, 7, vec![10, 11]), // all covered: dropped
             finding("unexplained_browsing", 1, 8, vec![12, 13]), // 13 is not: kept
             finding("unexplained_browsing", 2, 7, vec![10]),     // another user: kept
-            finding("vip_access", 1, 7, vec![10]),               // other rules: kept
+            finding("family", 1, 7, vec![10]),                   // a relationship: kept
             finding("unexplained_browsing", 3, 9, vec![21]),     // the pulled patient's view: dropped
             finding("unexplained_browsing", 3, 5, vec![22]),     // a patient not pulled: kept
         ];
-        drop_subsumed_browsing(&mut f, &patient_of);
+        fold_subsumed(&mut f, &patient_of);
         let kept: Vec<(&str, u32, u32)> = f.iter().map(|x| (x.rule, x.user, x.patient)).collect();
         assert_eq!(
             kept,
@@ -322,9 +396,45 @@ mod tests {
                 ("slow_exfiltration", 3, NONE),
                 ("unexplained_browsing", 1, 8),
                 ("unexplained_browsing", 2, 7),
-                ("vip_access", 1, 7),
+                ("family", 1, 7),
                 ("unexplained_browsing", 3, 5)
             ]
         );
+        // Browsing folds silently: the user-level finding's evidence holds it.
+        assert_eq!(f[0].facts.len(), 1);
+    }
+
+    #[test]
+    fn sensitive_charts_a_bulk_pull_took_fold_into_it_and_say_so() {
+        // User 4 exports patients 1-3 (events 0-2) and views patient 4
+        // (event 3) the same night; user 5 only opens a VIP.
+        let patient_of = vec![1, 2, 3, 4, 6, 1, 2, 3, 4, 5, 6];
+        let mut f = vec![
+            finding("bulk_extraction", 4, NONE, vec![0, 1, 2]),
+            finding("vip_access", 4, 1, vec![5]),        // pulled: folded
+            finding("restricted_access", 4, 2, vec![6]), // pulled: folded
+            finding("restricted_access", 4, 3, vec![7]), // pulled: folded
+            finding("restricted_access", 4, 4, vec![8]), // not pulled: kept
+            finding("family", 4, 3, vec![7]),            // a relationship: kept
+            finding("unexplained_browsing", 4, NONE, vec![0, 1, 2, 3, 4]), // 3 of 5 patients pulled: moved
+            finding("vip_access", 5, 5, vec![9]),        // no pull: kept
+            finding("unexplained_browsing", 5, NONE, vec![9, 10]), // no pull: kept
+        ];
+        fold_subsumed(&mut f, &patient_of);
+        let kept: Vec<(&str, u32, u32)> = f.iter().map(|x| (x.rule, x.user, x.patient)).collect();
+        assert_eq!(
+            kept,
+            vec![
+                ("bulk_extraction", 4, NONE),
+                ("restricted_access", 4, 4),
+                ("family", 4, 3),
+                ("vip_access", 5, 5),
+                ("unexplained_browsing", 5, NONE)
+            ]
+        );
+        let sentences: Vec<String> = f[0].facts.iter().map(Fact::sentence).collect();
+        assert_eq!(sentences.len(), 3, "{sentences:?}");
+        assert!(sentences[1].starts_with("opened 30 patients' records that no care explains"), "{sentences:?}");
+        assert_eq!(sentences[2], "the records taken include 1 VIP's chart, 2 restricted charts");
     }
 }

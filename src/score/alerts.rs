@@ -168,7 +168,8 @@ pub fn score(
             m.events.dedup();
             m.rules.sort_by_key(|r| position(r));
             let no_link = norms.no_link(user, params.unexplained_weight);
-            let ev = common(input, user, patient, &m.events, no_link.note.as_deref());
+            let former = m.facts.iter().any(|f| matches!(f, Fact::FormerPatient { .. }));
+            let ev = common(input, user, patient, &m.events, no_link.note.as_deref(), former);
             let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.of(r, &m.facts)).collect();
             // Only a population-level reason (role timing, a study panel, a
             // care-team group) explains a sensitive or related chart: not

@@ -37,12 +37,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// Builds the shared evidence of an alert over `events` (ascending indices).
 /// `no_link_note` says why a missing care link weighs less for this user
 /// (see `role_norms`); it is shown when nothing links the accesses.
+/// `former_patient`: the alert alleges a former patient of the user's unit,
+/// so the department's old stay is not looked up as an indirect link.
 pub fn common(
     input: &DetectInput<'_>,
     user: Code,
     patient: Code,
     events: &[usize],
     no_link_note: Option<&str>,
+    former_patient: bool,
 ) -> CommonEvidence {
     let ev = &input.data.events;
     let mut zone = ZoneCache::new(input.data.tz);
@@ -58,7 +61,13 @@ pub fn common(
     let odd: Vec<i64> =
         locals.iter().copied().filter(|&l| !usual.contains(LocalTime::from_local_micros(l).hour)).collect();
 
-    let history = match (patient != NONE && explained.is_empty() && indirect == 0, events.first(), events.last()) {
+    // A former-patient alert alleges the department's old stay: that stay
+    // is no indirect link here, the rule already weighed it.
+    let history = match (
+        patient != NONE && explained.is_empty() && indirect == 0 && !former_patient,
+        events.first(),
+        events.last(),
+    ) {
         (true, Some(&a), Some(&b)) => department_history(input, user, patient, ev.ts[a], ev.ts[b]),
         _ => None,
     };
@@ -221,22 +230,38 @@ mod tests {
 
     #[test]
     fn a_recent_patient_of_the_users_department_is_an_indirect_link_not_no_link_at_all() {
-        // Discharged from 4W 60 days before: past the 30-day care window, so
-        // also a former patient of the unit (that rule's own weight); the
-        // history takes away only the "no care link at all" signal.
+        // Discharged from 4W 40 days before: past the 30-day care window,
+        // not yet a former patient of the unit (45 days); the history takes
+        // away only the "no care link at all" signal.
+        let w = world("4W", "2026-10-15 08:00:00", "2026-10-19 12:00:00");
+        let alerts = w.alerts();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].rules, ["restricted_access"]);
+        assert_eq!(alerts[0].score, restricted_alone(&w));
+        assert!(
+            alerts[0]
+                .explanation
+                .contains("only an indirect link: the patient was seen in the user's department (4W) 39 days"),
+            "{}",
+            alerts[0].explanation
+        );
+    }
+
+    #[test]
+    fn a_former_patient_of_the_users_department_is_no_indirect_link() {
+        // Discharged from 4W 60 days before, no care since: the former-patient
+        // rule weighs that old stay, so it is not also an excuse.
         let w = world("4W", "2026-09-25 08:00:00", "2026-09-29 12:00:00");
         let alerts = w.alerts();
         assert_eq!(alerts.len(), 1, "{alerts:?}");
         assert_eq!(alerts[0].rules, ["former_patient", "restricted_access"]);
         let (r, f) = (w.config.rules.restricted_access.weight, w.config.rules.former_patient.weight);
-        assert_eq!(alerts[0].score, ((1.0 - (1.0 - r) * (1.0 - f)) * 1000.0).round() / 10.0);
-        assert!(
-            alerts[0]
-                .explanation
-                .contains("only an indirect link: the patient was seen in the user's department (4W) 59 days"),
-            "{}",
-            alerts[0].explanation
-        );
+        let u = w.config.score.unexplained_weight;
+        let together = ((1.0 - (1.0 - r) * (1.0 - f)) * 1000.0).round() / 10.0;
+        assert!(alerts[0].score > together, "{alerts:?}");
+        assert!(alerts[0].score <= ((1.0 - (1.0 - r) * (1.0 - f) * (1.0 - u)) * 1000.0).round() / 10.0);
+        assert!(!alerts[0].explanation.contains("indirect link"), "{}", alerts[0].explanation);
+        assert!(alerts[0].explanation.contains("a former patient of 4W"), "{}", alerts[0].explanation);
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //! night-shift account, but a workstation or IP address that no account in
 //! the hospital had used before that day (the thief's laptop, an outside
 //! address) stands in for them: hospital devices are shared, a thief's are
-//! not.
+//! not. When every new device is one colleagues already use (a night on
+//! another unit's workstation, cross-covering its patients), odd hours are
+//! needed and the day's breadth must be larger:
+//! `min_unexplained_patients_shared_device` patients no care explains.
 //!
 //! Example: a nurse's account logs in at 03:05 from `LAPTOP-3F2A` and an
 //! outside IP address it never used and opens 44 patients no care explains.
@@ -78,7 +81,10 @@ impl Rule for CompromisedAccount {
                     unseen.sort_unstable();
                     unseen.dedup();
                     let unseen_in_hospital = unseen.len() as u64;
-                    if d.after_hours < u64::from(p.min_after_hours) && unseen_in_hospital == 0 {
+                    if unseen_in_hospital == 0
+                        && (d.after_hours < u64::from(p.min_after_hours)
+                            || d.unexplained_patients < u64::from(p.min_unexplained_patients_shared_device))
+                    {
                         continue;
                     }
                     // Evidence: the day's accesses no care explains.
@@ -186,6 +192,43 @@ mod tests {
             w.access_from(&at, "rn", &format!("X{i}"), "view", "WS-MED-2", "10.0.0.2");
         }
         assert!(w.run(&CompromisedAccount).is_empty());
+    }
+
+    /// A day nurse whose colleague on another unit uses `WS-ICU-1`.
+    fn nurse_and_icu_colleague(w: &mut World) {
+        nurse(w);
+        w.user("icu").department("ICU").role("nurse");
+        for day in 1..=5 {
+            w.access_from(&format!("2026-11-0{day} 11:00:00"), "icu", "P0", "view", "WS-ICU-1", "10.0.0.2");
+        }
+    }
+
+    #[test]
+    fn a_night_on_a_colleagues_workstation_with_a_few_unlinked_patients_does_not_fire() {
+        // Cross-covering another unit at night: the workstation is new to
+        // her but the hospital's, and eight patients is a covering night.
+        let mut w = World::new();
+        nurse_and_icu_colleague(&mut w);
+        for i in 0..8 {
+            let at = format!("2026-11-07 02:{:02}:00", 10 + i);
+            w.access_from(&at, "rn", &format!("X{i}"), "view", "WS-ICU-1", "10.0.0.2");
+        }
+        assert!(w.run(&CompromisedAccount).is_empty());
+    }
+
+    #[test]
+    fn a_night_on_a_colleagues_workstation_opening_many_unlinked_patients_fires() {
+        let mut w = World::new();
+        nurse_and_icu_colleague(&mut w);
+        for i in 0..20 {
+            let at = format!("2026-11-07 02:{:02}:00", 10 + i);
+            w.access_from(&at, "rn", &format!("X{i}"), "view", "WS-ICU-1", "10.0.0.2");
+        }
+        let found = w.run(&CompromisedAccount);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let text = found[0].facts[0].sentence();
+        assert!(text.contains("20 patients no care explains that day"), "{text}");
+        assert!(!text.contains("never seen in the hospital"), "{text}");
     }
 
     #[test]

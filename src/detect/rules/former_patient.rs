@@ -12,9 +12,10 @@
 //! The user's units are their roster department and the departments they
 //! make at least a fifth of their accesses from (a roster may hold an HR
 //! cost-centre code that matches no EHR department). An access fires when
-//! nothing explains it, the patient's last stay in one of those units ended
-//! `min_days_since` days or more before, and no encounter of the patient
-//! anywhere is open or within `quiet_days` of the access.
+//! nothing explains it, the patient had a stay in one of those units, and
+//! the patient's last contact with the hospital anywhere ended
+//! `min_days_since` days or more before the access ("no care since"), with
+//! no encounter open or starting within `quiet_days` after it.
 //!
 //! Example: an ICU nurse opens the notes of a patient discharged from the
 //! ICU 104 days earlier, who has had no visit since.
@@ -84,15 +85,21 @@ impl Rule for FormerPatient {
                     return false;
                 }
                 let encounters = enc.of_patient(p);
-                let in_care =
-                    encounters.iter().any(|e| e.start - quiet <= t && e.end.is_none_or(|end| t <= end + quiet));
+                // In care, or back in care soon: an encounter anywhere that
+                // is open, ended within `min_days_since` days before the
+                // access (a recent visit makes a follow-up look plausible,
+                // and "no care since" would be false) or starts within
+                // `quiet_days` after it.
+                let in_care = encounters
+                    .iter()
+                    .any(|e| e.start - quiet <= t && e.end.is_none_or(|end| end > t - since.max(quiet)));
                 if in_care {
                     return false;
                 }
                 let last = encounters
                     .iter()
                     .filter_map(|e| Some((e.department?, e.end?)))
-                    .filter(|(d, end)| units.contains(d) && *end <= t - since)
+                    .filter(|(d, end)| units.contains(d) && *end <= t)
                     .max_by_key(|(_, end)| *end);
                 match last {
                     Some(found) => {
@@ -174,6 +181,17 @@ mod tests {
         w.encounter("RECENT", "ICU", "2026-10-01 08:00:00", Some("2026-10-03 12:00:00"), None);
         w.access_from_dept("2026-11-09 11:00:00", "rn", "ELSE", "view", "WS-ICU-1", "10.0.0.1", "ICU");
         w.access_from_dept("2026-11-09 11:05:00", "rn", "RECENT", "view", "WS-ICU-1", "10.0.0.1", "ICU");
+        assert!(w.run(&FormerPatient).is_empty());
+    }
+
+    #[test]
+    fn a_former_patient_seen_elsewhere_weeks_ago_does_not_fire() {
+        // The ICU stay was months ago, but a clinic visit three weeks ago
+        // brought the patient back into care: a follow-up look, and "no
+        // care since" would be false.
+        let mut w = world();
+        w.encounter("OLD", "PCC", "2026-10-19 09:00:00", Some("2026-10-19 09:30:00"), None);
+        w.access_from_dept("2026-11-09 11:00:00", "rn", "OLD", "view", "WS-ICU-1", "10.0.0.1", "ICU");
         assert!(w.run(&FormerPatient).is_empty());
     }
 }

@@ -130,7 +130,9 @@ mod tests {
         }
         round.access("2026-11-28 19:40:00", "pharm", "VIP1", "view");
         let routine = round.alerts();
-        assert!(routine[0].explanation.contains("the user opened 3 other patients of ED within 6 hours"));
+        let vip = routine.iter().find(|a| a.patient == "VIP1").expect("the VIP alert");
+        assert!(vip.explanation.contains("the user opened 3 other patients of ED within 6 hours"));
+
     }
 
     #[test]
