@@ -13,6 +13,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod features;
+pub mod fs;
 pub mod import;
 pub mod ingest;
 pub mod model;

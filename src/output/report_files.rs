@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::atomic::{write_all, Staging};
+use crate::fs::{write_all, Staging};
 use super::history::{read_history, HistoryLine, HISTORY_FILE};
 use super::pseudonym::Ids;
 use super::report::{render_report, ReportInput};

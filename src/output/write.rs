@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::atomic::{write_all, Staging};
+use crate::fs::{write_all, Staging};
 use super::cell::neutralise;
 use super::frames::{alerts_frame, frame, write_parquet, FeatureColumn};
 use super::schema::{AlertRow, CaseRow, FileCount, RejectedRowOut, SkippedOut, Summary, CONTRACT_VERSION};

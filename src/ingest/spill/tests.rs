@@ -93,7 +93,7 @@ fn concat(parts: &[Events]) -> Events {
 
 fn spill_dir(tmp: &Path) -> PathBuf {
     let dir = tmp.join("spill");
-    crate::output::create_private_dir(&dir).unwrap();
+    crate::fs::create_private_dir(&dir).unwrap();
     dir
 }
 
