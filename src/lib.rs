@@ -26,5 +26,8 @@ pub mod simulate;
 pub mod state;
 pub mod time;
 
+#[cfg(test)]
+mod test_fixture;
+
 pub use config::Config;
 pub use error::Error;

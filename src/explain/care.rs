@@ -319,7 +319,7 @@ pub fn explain_direct(
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
     use crate::explain::Explanation::*;
 
     fn kinds(w: &World) -> Vec<crate::explain::Explanation> {

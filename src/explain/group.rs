@@ -241,7 +241,7 @@ impl CareTeams {
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
     use crate::explain::Explanation;
 
     /// A consult service ("cons") shares many patients with the MED unit but

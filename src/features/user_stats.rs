@@ -300,7 +300,7 @@ pub fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
     use crate::explain::explain;
     use crate::features::PROFILE_FEATURES;
 

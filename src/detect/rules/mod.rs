@@ -24,5 +24,3 @@ pub use restricted_access::RestrictedAccess;
 pub use self_access::SelfAccess;
 pub use vip_access::VipAccess;
 
-#[cfg(test)]
-pub(crate) mod fixture;

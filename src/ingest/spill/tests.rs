@@ -4,21 +4,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::ingest::read_bundle;
 use crate::model::Dictionaries;
-use crate::simulate::{simulate, BundleFormat, SimulateParams};
-
-/// A small simulated bundle: 150 users (three blocks), three days (three
-/// files in Parquet).
-fn world(format: BundleFormat) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut p = SimulateParams::new(dir.path().join("bundle"));
-    p.users = 150;
-    p.patients = 600;
-    p.days = 3;
-    p.seed = 11;
-    p.format = format;
-    simulate(&p).unwrap();
-    dir
-}
+use crate::test_fixture::{simulated_bundle as world, BundleFormat};
 
 /// Appends rows that are rejected, rows of a new user (a code past the
 /// roster's) and rows out of time order to a CSV bundle's access log.
