@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::detect::{detect, DetectInput, Finding, Rule};
 use crate::detect::relations::Relations;
+use crate::detect::{detect, DetectInput, Finding, Rule};
 use crate::explain::{explain, Explanation};
 use crate::features::compute;
 use crate::ingest::{IngestReport, Ingested, Rejects};

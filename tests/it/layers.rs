@@ -318,7 +318,10 @@ fn files_are_created_only_through_fs() {
             }
         }
     }
-    assert!(found.is_empty(), "files created outside fs (use crate::fs, or add a reason to CREATES_ALLOWED): {found:?}");
+    assert!(
+        found.is_empty(),
+        "files created outside fs (use crate::fs, or add a reason to CREATES_ALLOWED): {found:?}"
+    );
 }
 
 #[test]
