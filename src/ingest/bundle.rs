@@ -65,7 +65,7 @@ fn present_columns(files: &TableFiles, specs: &[ColumnSpec]) -> Result<Vec<&'sta
 }
 
 /// Reads every file of a table, sending each row to `accept` and recording
-/// counts and rejections. Returns the index of the first file in `report.files`.
+/// counts and rejections (one `report.files` entry per file, in order).
 fn read_table(
     files: &TableFiles,
     specs: &[ColumnSpec],

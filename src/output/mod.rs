@@ -1,7 +1,8 @@
-//! Output: the only stage that writes files. Every file is written into a
-//! staging folder inside the output folder, with owner-only permissions, and
-//! renamed into place only once all of them are complete, so a reader never
-//! sees half a file and a failed run leaves the previous outputs intact.
+//! Output: the only stage that writes the results. Every file is written
+//! into a staging folder inside the output folder ([`crate::fs::Staging`]),
+//! with owner-only permissions, and renamed into place only once all of
+//! them are complete, so a reader never sees half a file and a failed run
+//! leaves the previous outputs intact.
 
 mod cell;
 mod context;
