@@ -58,6 +58,8 @@ fn fail(message: String) -> Failure {
     Failure { message, code: ExitCode::UserError }
 }
 
+/// Runs `detect`; with `--fail-on`, alerts at or above the severity end it
+/// with [`ExitCode::AlertsAtSeverity`] once every output is written.
 fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
     let mut config = match &args.config {
         Some(path) => Config::load(path)?,

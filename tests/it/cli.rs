@@ -91,11 +91,8 @@ fn usage_errors_found_by_the_binary_exit_1_with_one_line() {
     assert_eq!(run.code(), 1);
     assert_eq!(run.stderr(), "ehrwatch: error: --from 2026-02-01 is after --to 2026-01-01\n");
     let dir = tempfile::tempdir().unwrap();
-    let out = binary()
-        .args(["simulate", "--start-date", "2026-13-01", "--out"])
-        .arg(dir.path().join("w"))
-        .output()
-        .unwrap();
+    let out =
+        binary().args(["simulate", "--start-date", "2026-13-01", "--out"]).arg(dir.path().join("w")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
