@@ -1,6 +1,7 @@
 //! Command-line arguments (clap derive). Doc comments are the help text.
-//! Nothing outside the binary sees clap: arguments become a validated
-//! [`ehrwatch::Config`] and a request here.
+//! Nothing outside the binary sees clap but `score::Severity`, which
+//! derives `ValueEnum` so `--fail-on` parses straight into it: arguments
+//! become a validated [`ehrwatch::Config`] and a request here.
 
 use std::path::PathBuf;
 
@@ -14,7 +15,8 @@ use clap::{Parser, Subcommand};
 ///
 /// Exit codes: 0 success (alerts or not), 1 bad input, configuration or
 /// usage, 2 internal or environment failure, 3 alerts at or above
-/// `detect --fail-on` were written.
+/// `detect --fail-on` were written, 4 another run holds the output or state
+/// folder.
 #[derive(Debug, Parser)]
 #[command(name = "ehrwatch", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -249,7 +251,7 @@ pub struct DetectArgs {
     /// Exit with code 3 (after writing every output) when an alert of this
     /// severity or higher is written: for cron jobs that must page someone.
     #[arg(long, value_enum, value_name = "SEVERITY")]
-    pub fail_on: Option<FailOn>,
+    pub fail_on: Option<ehrwatch::score::Severity>,
 
     /// Key file (at least 16 bytes; one trailing newline ignored): replace
     /// user and patient ids (and alert and case ids) in alerts.*, cases.csv,
@@ -302,17 +304,6 @@ fn parse_share(s: &str) -> Result<f64, String> {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         _ => Err(format!("{s:?} is not a share; expected a number from 0 to 1, like 0.05")),
     }
-}
-
-/// Severity threshold of `--fail-on`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailOn {
-    /// Any alert.
-    Low,
-    /// Medium or high alerts.
-    Medium,
-    /// High alerts.
-    High,
 }
 
 fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {

@@ -1,6 +1,12 @@
 //! The library's top-level error, and what kind of failure each one is.
+//!
+//! Every module's error folds into [`Error`], so the binary has one type to
+//! print and one place ([`Error::is_locked`], [`Error::is_user_error`]) that
+//! decides the exit code.
 
 use crate::config::ConfigError;
+use crate::fs::FsError;
+use crate::import::ImportError;
 use crate::ingest::IngestError;
 use crate::output::OutputError;
 use crate::state::StateError;
@@ -26,6 +32,13 @@ pub enum Error {
     /// `evaluate` could not read its inputs.
     #[error(transparent)]
     Evaluate(#[from] crate::evaluate::EvaluateError),
+    /// `import` failed.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// A scratch file of the run (the spill or stash of a partitioned run)
+    /// cannot be written or read back.
+    #[error(transparent)]
+    Fs(#[from] FsError),
 }
 
 impl Error {
@@ -52,7 +65,8 @@ impl Error {
             }
             // Labels or alerts that cannot be read or lack a column.
             Error::Evaluate(_) => true,
-            Error::Output(_) => false,
+            Error::Import(e) => e.is_user_error(),
+            Error::Output(_) | Error::Fs(_) => false,
         }
     }
 }

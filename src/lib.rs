@@ -3,8 +3,11 @@
 //! The library is the product; the `ehrwatch` binary parses arguments and
 //! calls [`pipeline::run_detect`]. Stages, each a module, run in one direction:
 //! [`ingest`] → [`explain`] → [`features`] → [`detect`] → [`score`] → [`output`],
-//! chained only in [`pipeline`]. Only `ingest` reads files and only `output`
-//! writes them; everything between is pure and deterministic.
+//! chained only in [`pipeline`]. Only `ingest` reads the bundle and only
+//! `output` writes the results; every file a run creates goes through
+//! [`fs`], the bottom layer. Everything between is pure and deterministic.
+//! The top-level modules form layers without import cycles
+//! (tests/it/layers.rs).
 
 pub mod allocator;
 pub mod config;
@@ -13,6 +16,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod features;
+pub mod fs;
 pub mod import;
 pub mod ingest;
 pub mod model;
@@ -24,6 +28,9 @@ pub mod score;
 pub mod simulate;
 pub mod state;
 pub mod time;
+
+#[cfg(test)]
+mod test_fixture;
 
 pub use config::Config;
 pub use error::Error;

@@ -1,12 +1,12 @@
-//! The `ehrwatch` binary: parse arguments, run, map the outcome to an exit
-//! code. Exit codes: 0 success, 1 bad input/configuration/usage, 2 internal
-//! or environment failure, 3 `detect --fail-on` found alerts at or above its
-//! severity (the outputs are written), 4 another run holds the output or
-//! state folder (nothing was written).
+//! The `ehrwatch` binary: parse arguments, run one command, print a failure
+//! as one line, and end with the command's [`ExitCode`] (`exit_codes.rs`:
+//! 0 success, 1 bad input/configuration/usage, 2 internal or environment
+//! failure, 3 `detect --fail-on` found alerts at or above its severity (the
+//! outputs are written), 4 another run holds the output or state folder
+//! (nothing was written)). `main` is the one place the process ends.
 
 mod cli;
-
-use std::process::ExitCode;
+mod exit_codes;
 
 use clap::Parser;
 use ehrwatch::config::{parse_timezone, Config};
@@ -14,22 +14,53 @@ use ehrwatch::output::pseudonym::MIN_KEY_BYTES;
 use ehrwatch::output::Pseudonymizer;
 use ehrwatch::pipeline::{run_detect, DetectRequest, StateRequest};
 use ehrwatch::progress::Progress;
-use ehrwatch::score::WindowSpec;
+use ehrwatch::score::{Severity, WindowSpec};
 
 use cli::{
-    Cli, Command, DetectArgs, EvaluateArgs, FailOn, ImportArgs, ImportFormat, SimExport, SimFormat, SimRealism,
-    SimulateArgs,
+    Cli, Command, DetectArgs, EvaluateArgs, ImportArgs, ImportFormat, SimExport, SimFormat, SimRealism, SimulateArgs,
 };
+use exit_codes::ExitCode;
 
-const USER_ERROR: u8 = 1;
-const INTERNAL_ERROR: u8 = 2;
-/// `detect --fail-on SEVERITY` wrote alerts of that severity or higher.
-const ALERTS_AT_SEVERITY: u8 = 3;
-/// Another ehrwatch run holds the `--out` or `--state` folder; this run
-/// wrote nothing.
-const FOLDER_IN_USE: u8 = 4;
+/// A command that failed: the line to print after `ehrwatch: error: ` and
+/// the exit code.
+#[derive(Debug)]
+struct Failure {
+    message: String,
+    code: ExitCode,
+}
 
-fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
+impl From<ehrwatch::Error> for Failure {
+    fn from(e: ehrwatch::Error) -> Self {
+        Failure { message: format!("{e:#}"), code: ExitCode::of(&e) }
+    }
+}
+
+/// The library's errors a command meets, each through [`ehrwatch::Error`]
+/// so it gets the library's exit code.
+macro_rules! failure_from {
+    ($($e:ty),*) => {$(
+        impl From<$e> for Failure {
+            fn from(e: $e) -> Self {
+                ehrwatch::Error::from(e).into()
+            }
+        }
+    )*};
+}
+failure_from!(
+    ehrwatch::config::ConfigError,
+    ehrwatch::import::ImportError,
+    ehrwatch::simulate::SimulateError,
+    ehrwatch::evaluate::EvaluateError
+);
+
+/// A usage error the binary finds itself (exit code 1).
+fn fail(message: String) -> Failure {
+    Failure { message, code: ExitCode::UserError }
+}
+
+/// Runs `detect`; with `--fail-on`, alerts at or above the severity end it
+/// with [`ExitCode::AlertsAtSeverity`] once every output is written.
+fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
     let mut config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
@@ -40,7 +71,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     if let Some(share) = args.max_reject_share {
         config.input.max_reject_share = share;
     }
-    let pseudonymizer = args.pseudonymize_key.as_deref().map(read_key);
+    let pseudonymizer = args.pseudonymize_key.as_deref().map(read_key).transpose()?;
     let window = match (args.last, args.from, args.to) {
         (Some(n), _, _) => WindowSpec::Last(n),
         (None, None, None) => WindowSpec::All,
@@ -48,7 +79,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     };
     if let (Some(f), Some(t)) = (args.from, args.to) {
         if f > t {
-            fail(format!("--from {f} is after --to {t}"), USER_ERROR);
+            return Err(fail(format!("--from {f} is after --to {t}")));
         }
     }
     let req = DetectRequest {
@@ -100,32 +131,26 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
         }
     }
     if let Some(level) = args.fail_on {
-        let at_least: &[&str] = match level {
-            FailOn::Low => &["low", "medium", "high"],
-            FailOn::Medium => &["medium", "high"],
-            FailOn::High => &["high"],
-        };
-        let n: u64 = at_least.iter().filter_map(|s| summary.alerts_per_severity.get(*s)).sum();
+        let n: u64 = Severity::ALL
+            .iter()
+            .filter(|s| **s >= level)
+            .filter_map(|s| summary.alerts_per_severity.get(s.as_str()))
+            .sum();
         if n > 0 {
+            let code = ExitCode::AlertsAtSeverity;
             if !quiet {
-                eprintln!("ehrwatch: {n} alerts at or above --fail-on {}; exit code {ALERTS_AT_SEVERITY}", at_least[0]);
+                eprintln!("ehrwatch: {n} alerts at or above --fail-on {}; exit code {}", level.as_str(), code.code());
             }
-            std::process::exit(ALERTS_AT_SEVERITY.into());
+            return Ok(code);
         }
     }
-    Ok(())
-}
-
-/// Prints a one-line error and ends the process with `code`.
-fn fail(msg: String, code: u8) -> ! {
-    eprintln!("ehrwatch: error: {msg}");
-    std::process::exit(code.into())
+    Ok(ExitCode::Success)
 }
 
 /// Reads the `--pseudonymize-key` file; a missing or short key is a usage error.
-fn read_key(path: &std::path::Path) -> Pseudonymizer {
-    let bytes = std::fs::read(path)
-        .unwrap_or_else(|e| fail(format!("--pseudonymize-key {}: cannot read: {e}", path.display()), USER_ERROR));
+fn read_key(path: &std::path::Path) -> Result<Pseudonymizer, Failure> {
+    let bytes =
+        std::fs::read(path).map_err(|e| fail(format!("--pseudonymize-key {}: cannot read: {e}", path.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -137,25 +162,17 @@ fn read_key(path: &std::path::Path) -> Pseudonymizer {
             );
         }
     }
-    Pseudonymizer::from_key_file_bytes(&bytes).unwrap_or_else(|| {
-        fail(
-            format!(
-                "--pseudonymize-key {}: the key is shorter than {MIN_KEY_BYTES} bytes; use e.g. `head -c 32 /dev/urandom > key`",
-                path.display()
-            ),
-            USER_ERROR,
-        )
+    Pseudonymizer::from_key_file_bytes(&bytes).ok_or_else(|| {
+        fail(format!(
+            "--pseudonymize-key {}: the key is shorter than {MIN_KEY_BYTES} bytes; use e.g. `head -c 32 /dev/urandom > key`",
+            path.display()
+        ))
     })
 }
 
-/// Runs `simulate`. Its errors are not library [`ehrwatch::Error`]s, so they
-/// are reported here and end the process with the matching exit code.
-fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
+/// Runs `simulate`.
+fn simulate(args: SimulateArgs, quiet: bool) -> Result<ExitCode, Failure> {
     use ehrwatch::simulate::{BundleFormat, Export, Realism, SimulateParams};
-    let fail = |msg: String, code: u8| -> ! {
-        eprintln!("ehrwatch: error: {msg}");
-        std::process::exit(code.into())
-    };
     let mut params = SimulateParams::new(&args.out);
     params.users = args.users;
     params.patients = args.patients;
@@ -178,9 +195,8 @@ fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
         SimFormat::Epic => BundleFormat::Epic,
         SimFormat::Openemr => BundleFormat::Openemr,
     };
-    params.start_date = chrono::NaiveDate::parse_from_str(args.start_date.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
-        fail(format!("--start-date {:?} is not a date; expected YYYY-MM-DD", args.start_date), USER_ERROR)
-    });
+    params.start_date = chrono::NaiveDate::parse_from_str(args.start_date.trim(), "%Y-%m-%d")
+        .map_err(|_| fail(format!("--start-date {:?} is not a date; expected YYYY-MM-DD", args.start_date)))?;
     if let Some(tz) = &args.timezone {
         params.timezone = parse_timezone(tz)?;
     }
@@ -188,11 +204,11 @@ fn simulate(args: SimulateArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     if !quiet {
         print!("{report}");
     }
-    Ok(())
+    Ok(ExitCode::Success)
 }
 
 /// Runs `evaluate`.
-fn evaluate(args: EvaluateArgs) -> Result<(), ehrwatch::Error> {
+fn evaluate(args: EvaluateArgs) -> Result<ExitCode, Failure> {
     let options = ehrwatch::evaluate::EvaluateOptions {
         k: args.k,
         users: args.users.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
@@ -201,11 +217,11 @@ fn evaluate(args: EvaluateArgs) -> Result<(), ehrwatch::Error> {
     let ev = ehrwatch::evaluate::evaluate_with(&args.labels, &args.alerts, &options)?;
     print!("{ev}");
     println!("{}", ev.json_line());
-    Ok(())
+    Ok(ExitCode::Success)
 }
 
-/// Runs `import`, reporting its own errors with exit code 1 or 2.
-fn import(args: ImportArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
+/// Runs `import`.
+fn import(args: ImportArgs, quiet: bool) -> Result<ExitCode, Failure> {
     use ehrwatch::import::{run_import, Format, ImportRequest};
     let format = match args.from {
         ImportFormat::Fhir => Format::Fhir,
@@ -221,62 +237,42 @@ fn import(args: ImportArgs, quiet: bool) -> Result<(), ehrwatch::Error> {
     req.metrics = args.metrics;
     req.timestamp_format = args.timestamp_format;
     req.department_from_group = args.department_from_group;
-    match run_import(&req, &Progress::new(!quiet)) {
-        Ok(s) => {
-            if !quiet {
-                println!(
-                    "ehrwatch: {} {} rows read, {} converted, {} rejected; {} access_log records written to {}",
-                    s.rows_read,
-                    s.format,
-                    s.rows_converted,
-                    s.rows_rejected,
-                    s.records_written,
-                    args.out.join(&s.output).display()
-                );
-                let others: u64 = s.other_actions.values().sum();
-                if others > 0 {
-                    println!("ehrwatch: {others} records kept with action \"other\"; see import_summary.json");
-                }
-                if s.rows_rejected > 0 {
-                    println!("ehrwatch: see {}", args.out.join(ehrwatch::import::REJECTED_FILE).display());
-                }
-            }
-            Ok(())
+    let s = run_import(&req, &Progress::new(!quiet))?;
+    if !quiet {
+        println!(
+            "ehrwatch: {} {} rows read, {} converted, {} rejected; {} access_log records written to {}",
+            s.rows_read,
+            s.format,
+            s.rows_converted,
+            s.rows_rejected,
+            s.records_written,
+            args.out.join(&s.output).display()
+        );
+        let others: u64 = s.other_actions.values().sum();
+        if others > 0 {
+            println!("ehrwatch: {others} records kept with action \"other\"; see import_summary.json");
         }
-        Err(e) => {
-            eprintln!("ehrwatch: error: {e:#}");
-            std::process::exit(if e.is_user_error() { USER_ERROR } else { INTERNAL_ERROR }.into())
+        if s.rows_rejected > 0 {
+            println!("ehrwatch: see {}", args.out.join(ehrwatch::import::REJECTED_FILE).display());
         }
     }
+    Ok(ExitCode::Success)
 }
 
-fn main() -> ExitCode {
-    ehrwatch::allocator::tune();
-    // A panic is a bug: report it in one line, without data, and exit 2.
-    std::panic::set_hook(Box::new(|info| {
-        // `ehrwatch evaluate ... | head` closes stdout early: print() panics on
-        // the broken pipe. That is the reader's choice, not a bug: stop quietly.
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if message.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!("ehrwatch: internal error{place}; please report it (no input data is included in this message)");
-    }));
+/// Whether a panic's message is a write to a closed stdout: `ehrwatch
+/// evaluate ... | head` closes it early and print() panics on the broken
+/// pipe. That is the reader's choice, not a bug.
+fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .is_some_and(|m| m.contains("Broken pipe"))
+}
 
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { USER_ERROR } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
+/// Runs the command; a panic (a bug) is exit code 2, a broken pipe on
+/// stdout a quiet success.
+fn run(cli: Cli) -> ExitCode {
     let quiet = cli.quiet;
     let outcome = std::panic::catch_unwind(move || match cli.command {
         Command::Detect(args) => detect(args, quiet),
@@ -285,17 +281,37 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate(args),
     });
     match outcome {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => {
-            eprintln!("ehrwatch: error: {e:#}");
-            ExitCode::from(if e.is_locked() {
-                FOLDER_IN_USE
-            } else if e.is_user_error() {
-                USER_ERROR
-            } else {
-                INTERNAL_ERROR
-            })
+        Ok(Ok(code)) => code,
+        Ok(Err(failure)) => {
+            eprintln!("ehrwatch: error: {}", failure.message);
+            failure.code
         }
-        Err(_) => ExitCode::from(INTERNAL_ERROR),
+        Err(payload) if is_broken_pipe(payload.as_ref()) => ExitCode::Success,
+        Err(_) => ExitCode::InternalError,
     }
+}
+
+fn main() -> std::process::ExitCode {
+    ehrwatch::allocator::tune();
+    // A panic is a bug: report it in one line, without data (`run` makes it
+    // exit code 2). A broken pipe on stdout is not reported.
+    std::panic::set_hook(Box::new(|info| {
+        if is_broken_pipe(info.payload()) {
+            return;
+        }
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("ehrwatch: internal error{place}; please report it (no input data is included in this message)");
+    }));
+    let code = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                ExitCode::UserError
+            } else {
+                ExitCode::Success
+            }
+        }
+    };
+    code.into()
 }

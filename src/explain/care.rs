@@ -319,8 +319,8 @@ pub fn explain_direct(
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::rules::fixture::World;
     use crate::explain::Explanation::*;
+    use crate::test_fixture::World;
 
     fn kinds(w: &World) -> Vec<crate::explain::Explanation> {
         w.explanations().into_iter().map(|(_, _, e)| e).collect()

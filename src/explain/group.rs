@@ -241,8 +241,8 @@ impl CareTeams {
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::rules::fixture::World;
     use crate::explain::Explanation;
+    use crate::test_fixture::World;
 
     /// A consult service ("cons") shares many patients with the MED unit but
     /// is never their provider; "other" never works with MED.

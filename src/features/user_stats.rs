@@ -300,9 +300,9 @@ pub fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
     use crate::explain::explain;
     use crate::features::PROFILE_FEATURES;
+    use crate::test_fixture::World;
 
     /// A MED nurse ("rn") over three days, a colleague on her unit ("rn2"),
     /// and patients in her unit (P1), the ED (P2) and nowhere (P3).

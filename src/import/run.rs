@@ -16,7 +16,8 @@ use super::inputs::{expand, InputFile};
 use super::openemr::{self, OpenemrPlan};
 use super::parquet_sink::ParquetSink;
 use super::session::{ImportSummary, Session, ACCESS_LOG_FILE, REJECTED_FILE, SUMMARY_FILE};
-use crate::output::{Staging, CONTRACT_VERSION};
+use crate::fs::Staging;
+use crate::output::CONTRACT_VERSION;
 use crate::progress::Progress;
 use crate::time::ZoneCache;
 

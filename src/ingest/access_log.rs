@@ -30,8 +30,6 @@ fn code_of(dict: &mut crate::model::Dictionary, cell: Option<Cell<'_>>) -> u32 {
     }
 }
 
-/// Parses one row into `events`. Validates everything before touching
-/// `events`, so a rejected row leaves no trace but its rejection.
 /// The workstation, IP address and department of each user's last row in
 /// one file, as codes: a session repeats them row after row, so most rows
 /// compare three short strings with the last ones instead of hashing them.
@@ -62,6 +60,13 @@ fn session_code(dict: &mut crate::model::Dictionary, cell: Option<Cell<'_>>, las
     }
 }
 
+/// Parses one row of file `file_index` into `events`, its ids interned
+/// into `dict` (workstation, IP address and department first compared with
+/// the user's last row in `sessions`), an unknown action or category
+/// counted in `report`, and the instant checked against `plausible`.
+/// Validates every cell before pushing any column, so a rejected row
+/// leaves no trace but its rejection (the returned [`FieldError`]).
+#[allow(clippy::too_many_arguments)]
 pub fn accept(
     row: &Row<'_>,
     file_index: u32,

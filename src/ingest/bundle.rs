@@ -65,7 +65,7 @@ fn present_columns(files: &TableFiles, specs: &[ColumnSpec]) -> Result<Vec<&'sta
 }
 
 /// Reads every file of a table, sending each row to `accept` and recording
-/// counts and rejections. Returns the index of the first file in `report.files`.
+/// counts and rejections (one `report.files` entry per file, in order).
 fn read_table(
     files: &TableFiles,
     specs: &[ColumnSpec],
@@ -321,8 +321,11 @@ fn merge_partial(
     Ok(())
 }
 
-fn skipped(table: &'static str, disables: &str) -> SkippedTable {
-    SkippedTable { table, reason: format!("{table} table not in the bundle; {disables}") }
+/// A table the bundle lacks, and what the run therefore does not know
+/// (worded by the data, not by the rules that need it: which rules are
+/// skipped is the detect stage's to say, in `skipped_detectors`).
+fn skipped(table: &'static str, lacking: &str) -> SkippedTable {
+    SkippedTable { table, reason: format!("{table} table not in the bundle; {lacking}") }
 }
 
 /// The most access-log rows read into one part at a time, by default: a
@@ -467,7 +470,7 @@ pub(super) fn read_bundle_into(
             None => {
                 report
                     .skipped_tables
-                    .push(skipped("users", "roster-based rules (self access, employment window) are skipped"));
+                    .push(skipped("users", "no user has a job title, department, employment dates, name or address"));
                 None
             }
             Some(files) => {
@@ -482,7 +485,10 @@ pub(super) fn read_bundle_into(
 
         let patients = match locate(dir, "patients")? {
             None => {
-                report.skipped_tables.push(skipped("patients", "patient-flag rules (VIP, deceased) are skipped"));
+                report.skipped_tables.push(skipped(
+                    "patients",
+                    "no patient is flagged VIP, restricted or deceased, or has a name or address",
+                ));
                 None
             }
             Some(files) => {
@@ -516,7 +522,10 @@ pub(super) fn read_bundle_into(
 
         let contacts = match locate(dir, "patient_contacts")? {
             None => {
-                report.skipped_tables.push(skipped("patient_contacts", "contact-based family matching is skipped"));
+                report.skipped_tables.push(skipped(
+                    "patient_contacts",
+                    "no patient has a listed contact (relative or emergency contact)",
+                ));
                 None
             }
             Some(files) => {

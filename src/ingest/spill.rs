@@ -354,7 +354,7 @@ impl SpillWriter {
         let mut file = if self.spilled.created[b] {
             OpenOptions::new().append(true).open(&path).map_err(io)?
         } else {
-            let f = crate::output::create_private(&path).map_err(io)?;
+            let f = crate::fs::create_private(&path).map_err(io)?;
             self.spilled.created[b] = true;
             f
         };

@@ -18,7 +18,7 @@ pub struct RunContext {
     /// Replaces ids in the exports, when given.
     pub pseudonymizer: Option<Pseudonymizer>,
     /// The incremental state after this run, with `--state`.
-    pub state: Option<crate::state::StateOut>,
+    pub state: Option<super::schema::StateOut>,
     /// The first and last instant of the run's events (UTC microseconds),
     /// `None` without events.
     pub time_range: Option<(i64, i64)>,

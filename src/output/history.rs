@@ -55,14 +55,7 @@ pub const HISTORY_FILE: &str = "history.jsonl";
 /// make the report show another file's lines.
 pub fn read_history(out: &Path) -> History {
     let mut h = History::default();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(super::O_NOFOLLOW);
-    }
-    let Ok(mut file) = opts.open(out.join(HISTORY_FILE)) else { return h };
+    let Ok(mut file) = crate::fs::open_no_follow(&out.join(HISTORY_FILE)) else { return h };
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return h;
     }

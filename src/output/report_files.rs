@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::atomic::{write_all, Staging};
 use super::history::{read_history, HistoryLine, HISTORY_FILE};
 use super::pseudonym::Ids;
 use super::report::{render_report, ReportInput};
 use super::schema::{ReviewedOut, Summary, WindowOut};
 use super::write::{OutputError, RunOutputs};
+use crate::fs::{write_all, Staging};
 use crate::time::ZoneCache;
 
 /// summary.json's extension keys for this run (the rest left default).

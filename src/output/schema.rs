@@ -175,7 +175,7 @@ pub struct Summary {
     /// runs, files replaced by a rerun, what the state holds now. Absent
     /// without `--state`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<crate::state::StateOut>,
+    pub state: Option<StateOut>,
     /// How many user partitions the access log was processed in, when it
     /// was spilled to disk and processed a partition at a time
     /// (`--partition-events`). Absent when the events were held in memory.
@@ -187,6 +187,32 @@ pub struct Summary {
     /// Absent without a users table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<RolesOut>,
+}
+
+/// `state` in summary.json: what the incremental state holds after this
+/// run (filled in by `state::StateDir::stage`).
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct StateOut {
+    /// The state folder.
+    pub path: String,
+    /// Events carried over from earlier runs into this one.
+    pub history_events: u64,
+    /// Input files of this run that an earlier run had absorbed (a rerun,
+    /// or a corrected re-export: same name, overlapping days): their
+    /// earlier copy was replaced, not added to.
+    pub replaced_files: Vec<String>,
+    /// Events the state holds after this run.
+    pub events_kept: u64,
+    /// Events dropped by the retention.
+    pub events_expired: u64,
+    /// Batches (absorbed input files) held after this run.
+    pub files_kept: u64,
+    /// First local day the state holds after this run.
+    pub first_day: Option<String>,
+    /// Last local day held.
+    pub last_day: Option<String>,
+    /// Days kept, counted back from the latest day.
+    pub retain_days: u32,
 }
 
 /// `roles` in summary.json.

@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::atomic::{write_all, Staging};
 use super::cell::neutralise;
 use super::frames::{alerts_frame, frame, write_parquet, FeatureColumn};
 use super::schema::{AlertRow, CaseRow, FileCount, RejectedRowOut, SkippedOut, Summary, CONTRACT_VERSION};
 use crate::detect::Detection;
 use crate::explain::{Explanation, Explanations};
 use crate::features::UserFeatures;
+use crate::fs::{write_all, Staging};
 use crate::ingest::Ingested;
 use crate::score::Scored;
 use crate::time::ZoneCache;

@@ -105,8 +105,7 @@ fn analyse_partitioned(
 ) -> Result<Analysis, Error> {
     let root = SpillRoot::create(&req.out)?;
     let events_dir = root.dir.join("events");
-    crate::output::create_private_dir(&events_dir)
-        .map_err(|source| crate::output::OutputError::Io { path: events_dir.clone(), source })?;
+    crate::fs::create_private_dir(&events_dir).map_err(crate::fs::FsError::write(&events_dir))?;
     let (mut data, spilled) = ingest::read_bundle_spilled(
         &req.input,
         req.config.timezone,
@@ -145,19 +144,16 @@ struct SpillRoot {
 
 impl SpillRoot {
     fn create(out: &std::path::Path) -> Result<SpillRoot, Error> {
-        let io = |path: &std::path::Path| {
-            let path = path.to_path_buf();
-            move |source| crate::output::OutputError::Io { path, source }
-        };
-        crate::output::create_private_dir(out).map_err(io(out))?;
-        crate::output::sweep_leftovers(out).map_err(io(out))?;
-        let dir = out.join(format!("{}{}", crate::output::SPILL_PREFIX, std::process::id()));
+        use crate::fs::FsError;
+        crate::fs::create_private_dir(out).map_err(FsError::write(out))?;
+        crate::fs::sweep_leftovers(out).map_err(FsError::write(out))?;
+        let dir = out.join(format!("{}{}", crate::fs::SPILL_PREFIX, std::process::id()));
         // A folder of this name is a leftover of a killed run that had this
         // process id: it holds patient data and nothing else uses it.
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+            std::fs::remove_dir_all(&dir).map_err(FsError::write(&dir))?;
         }
-        crate::output::create_private_dir(&dir).map_err(io(&dir))?;
+        crate::fs::create_private_dir(&dir).map_err(FsError::write(&dir))?;
         Ok(SpillRoot { dir })
     }
 }
@@ -195,10 +191,11 @@ impl Partitions for SpilledPartitions<'_> {
 
 /// Creates the output folder if needed and takes its lock, without
 /// waiting: another run writing into it is an [`OutputError::Locked`].
-fn lock_output(out: &std::path::Path) -> Result<crate::output::FolderLock, Error> {
-    use crate::output::{FolderLock, OutputError, OUTPUT_LOCK};
+fn lock_output(out: &std::path::Path) -> Result<crate::fs::FolderLock, Error> {
+    use crate::fs::{FolderLock, OUTPUT_LOCK};
+    use crate::output::OutputError;
     let io = |source| OutputError::Io { path: out.to_path_buf(), source };
-    crate::output::create_private_dir(out).map_err(io)?;
+    crate::fs::create_private_dir(out).map_err(io)?;
     match FolderLock::try_acquire(out, OUTPUT_LOCK).map_err(io)? {
         Some(lock) => Ok(lock),
         None => Err(OutputError::Locked { dir: out.to_path_buf() }.into()),
@@ -223,7 +220,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         None => None,
         Some(s) => {
             let dir = StateDir::open(&s.dir, config.timezone)?;
-            let keys = state::file_keys(&req.input)?;
+            let keys = state::file_keys(&ingest::access_log_files(&req.input)?)?;
             let mut days_of = |k: &state::FileKey| -> Result<Vec<String>, Error> {
                 Ok(ingest::file_days(&req.input.join(&k.file), config.timezone)?)
             };

@@ -65,20 +65,20 @@ impl StashDir {
     pub fn stash(&self, part: usize, kinds: &[Explanation]) -> Result<(), Error> {
         use std::io::Write;
         let path = self.path(part);
-        let io = |source| crate::output::OutputError::Io { path: path.clone(), source };
+        let io = |source| crate::fs::FsError::Write { path: path.clone(), source };
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e).into()),
             _ => {}
         }
         let bytes: Vec<u8> = kinds.iter().map(|k| *k as u8).collect();
-        crate::output::create_private(&path).and_then(|mut f| f.write_all(&bytes)).map_err(io)?;
+        crate::fs::create_private(&path).and_then(|mut f| f.write_all(&bytes)).map_err(io)?;
         Ok(())
     }
 
     /// Reads the partition's explanations back.
     pub fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
         let path = self.path(part);
-        let io = |source| crate::output::OutputError::Io { path: path.clone(), source };
+        let io = |source| crate::fs::FsError::Read { path: path.clone(), source };
         let bytes = std::fs::read(&path).map_err(io)?;
         bytes
             .iter()

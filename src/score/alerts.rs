@@ -29,18 +29,29 @@ use crate::detect::{AlertKind, DetectInput, Fact, Finding, Weights};
 use crate::model::Code;
 use crate::time::ZoneCache;
 
-/// How urgent an alert is, from its score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// How urgent an alert is, from its score. Ordered: `Low < Medium < High`.
+///
+/// `detect --fail-on` parses straight into it: deriving clap's `ValueEnum`
+/// here (the one clap item past the binary) spares a second enum and a
+/// table of names to keep in step; the `value(help)` lines are the
+/// option's help, read as thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Severity {
     /// Below `score.medium_severity`.
+    #[value(help = "Any alert")]
     Low,
     /// From `score.medium_severity`.
+    #[value(help = "Medium or high alerts")]
     Medium,
     /// From `score.high_severity`.
+    #[value(help = "High alerts")]
     High,
 }
 
 impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 3] = [Severity::Low, Severity::Medium, Severity::High];
+
     /// The band of a score under the configured thresholds.
     pub fn of(score: f64, params: &ScoreParams) -> Severity {
         if score >= params.high_severity {

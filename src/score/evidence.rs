@@ -211,7 +211,7 @@ fn department_mismatch(input: &DetectInput<'_>, user: Code, patient: Code) -> Op
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     /// A nurse on 4W and a restricted chart opened at 10:00 on 2026-11-28,
     /// with no encounter that explains it.

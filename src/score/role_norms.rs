@@ -108,7 +108,7 @@ fn percent(share: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::{ScoredAlert, World};
+    use crate::test_fixture::{ScoredAlert, World};
 
     /// Five nurses on MED whose patients all have encounters there, five IT
     /// analysts whose ticket work no encounter explains, five research

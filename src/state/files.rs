@@ -1,7 +1,7 @@
 //! The state's files: input-file keys, and reading and writing a batch.
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::Compactor;
+use crate::fs::{write_replacing, FsError};
 use crate::ingest::HistoryPart;
 use crate::model::{Action, DataCategory, Dictionaries, Events, NONE};
 
@@ -21,11 +22,11 @@ pub struct FileKey {
     pub key: String,
 }
 
-/// The content keys of a bundle's access-log files, in reading order
-/// (hashed in parallel).
-pub fn file_keys(bundle: &Path) -> Result<Vec<FileKey>, crate::Error> {
-    let files = crate::ingest::access_log_files(bundle)?;
-    let keys: Result<Vec<FileKey>, super::StateError> = files
+/// The content keys of a bundle's access-log files (each its path and the
+/// name shown for it, as `ingest::access_log_files` lists them), in
+/// reading order (hashed in parallel).
+pub fn file_keys(files: &[(PathBuf, String)]) -> Result<Vec<FileKey>, super::StateError> {
+    files
         .par_iter()
         .map(|(path, shown)| {
             let mut f = File::open(path).map_err(|source| super::StateError::Io { path: path.clone(), source })?;
@@ -42,46 +43,14 @@ pub fn file_keys(bundle: &Path) -> Result<Vec<FileKey>, crate::Error> {
             let key = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
             Ok(FileKey { file: shown.clone(), key })
         })
-        .collect();
-    Ok(keys?)
+        .collect()
 }
 
-pub use crate::output::create_private_dir;
-
-fn create_private(path: &Path) -> io::Result<BufWriter<File>> {
-    Ok(BufWriter::with_capacity(1 << 20, crate::output::create_private(path)?))
-}
-
-fn finish(w: BufWriter<File>) -> io::Result<()> {
-    w.into_inner().map_err(|e| e.into_error())?.sync_all()
-}
-
-/// Writes `target` through `write` into a temporary owner-only file next
-/// to it, then renames it into place (replacing a leftover of an
-/// interrupted run); on failure nothing is left behind.
-fn write_replacing(
-    target: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
-) -> Result<(), (PathBuf, io::Error)> {
-    let mut tmp = target.as_os_str().to_owned();
-    tmp.push(format!(".tmp-{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let run = || -> io::Result<()> {
-        let _ = fs::remove_file(&tmp);
-        let mut w = create_private(&tmp)?;
-        write(&mut w)?;
-        finish(w)?;
-        fs::rename(&tmp, target)
-    };
-    run().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        (target.to_path_buf(), e)
-    })
-}
+pub use crate::fs::create_private_dir;
 
 /// Replaces `dir/name` atomically (temporary file, then rename).
 pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
-    write_replacing(&dir.join(name), |w| w.write_all(bytes))
+    write_replacing(&dir.join(name), |w| w.write_all(bytes)).map_err(FsError::into_parts)
 }
 
 /// The events at `order` (input order), with their ids renumbered in order
@@ -155,7 +124,8 @@ pub(crate) fn write_batch(prefix: &Path, part: &HistoryPart) -> Result<(), (Path
                 .finish(df)
                 .map(|_| ())
                 .map_err(io::Error::other)
-        })?;
+        })
+        .map_err(FsError::into_parts)?;
     }
     Ok(())
 }

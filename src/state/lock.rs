@@ -1,10 +1,10 @@
 //! One run at a time per state folder: an OS advisory lock on `.lock`,
-//! held for the run's life (see [`crate::output::FolderLock`]).
+//! held for the run's life (see [`crate::fs::FolderLock`]).
 
 use std::path::Path;
 
 use super::StateError;
-use crate::output::FolderLock;
+use crate::fs::FolderLock;
 
 /// The lock of a state folder; released when dropped or when the process
 /// ends, however it ends.

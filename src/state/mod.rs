@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ingest::{History, HistoryError, HistoryPart, Ingested, HISTORY_FILE};
 use crate::model::NONE;
+use crate::output::StateOut;
 use crate::time::{date_from_days, ZoneCache, MICROS_PER_DAY};
 
 pub use files::{file_keys, FileKey};
@@ -170,31 +171,6 @@ impl History for Held {
     }
 }
 
-/// What the state holds after this run, for summary.json.
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
-pub struct StateOut {
-    /// The state folder.
-    pub path: String,
-    /// Events carried over from earlier runs into this one.
-    pub history_events: u64,
-    /// Input files of this run that an earlier run had absorbed (a rerun,
-    /// or a corrected re-export: same name, overlapping days): their
-    /// earlier copy was replaced, not added to.
-    pub replaced_files: Vec<String>,
-    /// Events the state holds after this run.
-    pub events_kept: u64,
-    /// Events dropped by the retention.
-    pub events_expired: u64,
-    /// Batches (absorbed input files) held after this run.
-    pub files_kept: u64,
-    /// First local day the state holds after this run.
-    pub first_day: Option<String>,
-    /// Last local day held.
-    pub last_day: Option<String>,
-    /// Days kept, counted back from the latest day.
-    pub retain_days: u32,
-}
-
 /// The next state, its new batch files already written (but not yet named
 /// by the manifest); [`StateDir::commit`] makes it the live one.
 #[derive(Debug)]
@@ -261,11 +237,11 @@ impl StateDir {
     /// corrected re-export of the night, with a row more or less):
     /// `days_of` gives an input file's local days (`YYYY-MM-DD`), and is
     /// asked only about files whose name a held batch has.
-    pub fn load(
+    pub fn load<E>(
         &self,
         keys: &[FileKey],
-        days_of: &mut dyn FnMut(&FileKey) -> Result<Vec<String>, crate::Error>,
-    ) -> Result<Held, crate::Error> {
+        days_of: &mut dyn FnMut(&FileKey) -> Result<Vec<String>, E>,
+    ) -> Result<Held, E> {
         let held = self.manifest.as_ref().map_or(&[][..], |m| &m.batches[..]);
         let mut replaces = vec![false; held.len()];
         let mut replaced = Vec::new();

@@ -63,3 +63,39 @@ fn the_readme_configuration_example_is_valid_and_matches_the_defaults() {
     let defaults = ehrwatch::Config { timezone: chrono_tz::America::Chicago, ..ehrwatch::Config::default() };
     assert_eq!(config, defaults, "README documents the defaults");
 }
+
+#[test]
+fn a_reader_closing_stdout_early_ends_the_run_quietly_with_exit_code_0() {
+    // `ehrwatch simulate ... | head -0`: the report is printed after the
+    // bundle is written, to a pipe whose reader is gone by then.
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = binary()
+        .args(["simulate", "--users", "40", "--patients", "200", "--days", "1", "--out"])
+        .arg(dir.path().join("world"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "nothing reported: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("world/users.csv").is_file(), "the bundle was written before the report");
+}
+
+#[test]
+fn usage_errors_found_by_the_binary_exit_1_with_one_line() {
+    let b = crate::env::Bundle::new();
+    b.file("access_log.csv", "timestamp,user_id,patient_id,action\n");
+    let run = b.detect(&["--from", "2026-02-01", "--to", "2026-01-01"]);
+    assert_eq!(run.code(), 1);
+    assert_eq!(run.stderr(), "ehrwatch: error: --from 2026-02-01 is after --to 2026-01-01\n");
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        binary().args(["simulate", "--start-date", "2026-13-01", "--out"]).arg(dir.path().join("w")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "ehrwatch: error: --start-date \"2026-13-01\" is not a date; expected YYYY-MM-DD\n"
+    );
+}

@@ -145,7 +145,7 @@ fn a_failed_night_leaves_the_state_as_it_was_and_the_rerun_succeeds() {
     let failed = w.detect(&night, "blocked", &["--state", &w.state()]);
     assert_eq!(failed.code(), 2, "{}", failed.stderr());
     assert_eq!(std::fs::read_to_string(w.path("state/manifest.json")).unwrap(), manifest);
-    let free = ehrwatch::output::FolderLock::try_acquire(&w.path("state"), ".lock").unwrap();
+    let free = ehrwatch::fs::FolderLock::try_acquire(&w.path("state"), ".lock").unwrap();
     assert!(free.is_some(), "the lock is released after a failure");
     drop(free);
 
@@ -184,7 +184,7 @@ fn the_state_is_private_locked_and_tied_to_its_time_zone() {
     }
 
     // A run in progress (this test process stands in for it) holds the lock.
-    let held = ehrwatch::output::FolderLock::try_acquire(&w.path("state"), ".lock").unwrap().expect("free");
+    let held = ehrwatch::fs::FolderLock::try_acquire(&w.path("state"), ".lock").unwrap().expect("free");
     let night = w.bundle("night", &DAYS[4..5]);
     let locked = w.detect(&night, "out-locked", &["--state", &w.state()]);
     assert_eq!(locked.code(), 4);

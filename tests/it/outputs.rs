@@ -58,7 +58,7 @@ fn every_output_file_is_written_with_the_contract_columns_first() {
     let names: Vec<String> =
         std::fs::read_dir(&run.out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     // The folder's lock file (held while a run writes) is the one hidden file.
-    assert!(!names.iter().any(|n| n.starts_with('.') && n != ehrwatch::output::OUTPUT_LOCK), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with('.') && n != ehrwatch::fs::OUTPUT_LOCK), "{names:?}");
 }
 
 #[test]

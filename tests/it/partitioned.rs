@@ -73,7 +73,7 @@ fn same_outputs(bundle: &Path, dir: &Path, extra: &[&str]) {
     let left: Vec<String> = std::fs::read_dir(&parts)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".ehrwatch") && n != ehrwatch::output::OUTPUT_LOCK)
+        .filter(|n| n.starts_with(".ehrwatch") && n != ehrwatch::fs::OUTPUT_LOCK)
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -247,7 +247,7 @@ impl Rule for BulkExtraction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     #[test]
     fn fires_on_a_night_of_exports() {

@@ -118,7 +118,7 @@ impl Rule for CompromisedAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     fn nurse(w: &mut World) {
         w.user("rn").department("MED").role("nurse");

@@ -92,7 +92,7 @@ impl Rule for PeerOutlier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     fn ward(w: &mut World, extra: usize) {
         for n in 0..30 {

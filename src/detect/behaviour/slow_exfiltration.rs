@@ -97,7 +97,7 @@ impl Rule for SlowExfiltration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     fn clerk(w: &mut World, daily: &[usize]) {
         w.user("clerk").department("MED").role("unit_clerk");

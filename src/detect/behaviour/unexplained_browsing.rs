@@ -129,7 +129,7 @@ impl Rule for UnexplainedBrowsing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     /// Twenty nurses on one unit who each treat their own patients.
     fn unit() -> World {

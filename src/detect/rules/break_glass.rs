@@ -58,7 +58,7 @@ impl Rule for BreakGlass {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     #[test]
     fn fires_on_unexplained_break_glass() {

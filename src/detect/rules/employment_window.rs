@@ -99,7 +99,7 @@ impl Rule for EmploymentWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     #[test]
     fn fires_after_termination_as_a_user_level_account_finding() {

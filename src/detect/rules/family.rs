@@ -72,7 +72,7 @@ impl Rule for Family {
 mod tests {
     use super::*;
     use crate::detect::relations::SharedAddress;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     #[test]
     fn fires_on_same_surname_and_home() {

@@ -135,7 +135,7 @@ impl Rule for FormerPatient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     fn world() -> World {
         let mut w = World::new();

@@ -23,6 +23,3 @@ pub use neighbour::Neighbour;
 pub use restricted_access::RestrictedAccess;
 pub use self_access::SelfAccess;
 pub use vip_access::VipAccess;
-
-#[cfg(test)]
-pub(crate) mod fixture;

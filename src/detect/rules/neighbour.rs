@@ -65,7 +65,7 @@ impl Rule for Neighbour {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     #[test]
     fn fires_within_the_distance_and_names_it() {

@@ -78,7 +78,7 @@ impl Rule for RestrictedAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     #[test]
     fn fires_on_restricted_charts_and_sensitive_sections() {

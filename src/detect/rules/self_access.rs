@@ -45,7 +45,7 @@ impl Rule for SelfAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::fixture::World;
+    use crate::test_fixture::World;
 
     #[test]
     fn fires_when_an_employee_opens_their_own_record() {

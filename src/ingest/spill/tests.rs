@@ -4,21 +4,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::ingest::read_bundle;
 use crate::model::Dictionaries;
-use crate::simulate::{simulate, BundleFormat, SimulateParams};
-
-/// A small simulated bundle: 150 users (three blocks), three days (three
-/// files in Parquet).
-fn world(format: BundleFormat) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut p = SimulateParams::new(dir.path().join("bundle"));
-    p.users = 150;
-    p.patients = 600;
-    p.days = 3;
-    p.seed = 11;
-    p.format = format;
-    simulate(&p).unwrap();
-    dir
-}
+use crate::test_fixture::{simulated_bundle as world, BundleFormat};
 
 /// Appends rows that are rejected, rows of a new user (a code past the
 /// roster's) and rows out of time order to a CSV bundle's access log.
@@ -93,7 +79,7 @@ fn concat(parts: &[Events]) -> Events {
 
 fn spill_dir(tmp: &Path) -> PathBuf {
     let dir = tmp.join("spill");
-    crate::output::create_private_dir(&dir).unwrap();
+    crate::fs::create_private_dir(&dir).unwrap();
     dir
 }
 

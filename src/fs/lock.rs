@@ -53,7 +53,8 @@ pub const O_NOFOLLOW: i32 = 0o400000;
 #[cfg(all(unix, not(target_os = "linux")))]
 pub const O_NOFOLLOW: i32 = 0x0100;
 
-/// The lock file ehrwatch keeps in an output folder.
+/// The lock file ehrwatch keeps in an output folder (`detect` holds it for
+/// its whole run).
 pub const OUTPUT_LOCK: &str = ".ehrwatch.lock";
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
-//! A tiny in-memory hospital for rule tests: users, patients, encounters and
-//! accesses written inline, then run through explain and features exactly as
-//! the pipeline does.
+//! A tiny in-memory hospital for the stages' unit tests: users, patients,
+//! encounters and accesses written inline, then run through explain,
+//! features, the rules and scoring exactly as the pipeline does.
+//!
+//! Test-only and crate-level, above every stage: the tests of explain,
+//! features, detect and score all use it, so it lives in none of them (the
+//! layering test, tests/it/layers.rs, lets test code reach it and nothing
+//! else upward).
 
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::detect::finding::Finding;
-use crate::detect::input::{DetectInput, Rule};
-use crate::detect::registry::detect;
 use crate::detect::relations::Relations;
+use crate::detect::{detect, DetectInput, Finding, Rule};
 use crate::explain::{explain, Explanation};
 use crate::features::compute;
 use crate::ingest::{IngestReport, Ingested, Rejects};
@@ -336,4 +339,20 @@ impl World {
     pub fn patient_of(&self, f: &Finding) -> String {
         self.dict.patients.name(f.patient).to_string()
     }
+}
+
+pub use crate::simulate::BundleFormat;
+
+/// A small simulated bundle under `TEMP/bundle`: 150 users (three spill
+/// blocks), 600 patients, three days (three access-log files), seed 11.
+pub fn simulated_bundle(format: BundleFormat) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = crate::simulate::SimulateParams::new(dir.path().join("bundle"));
+    p.users = 150;
+    p.patients = 600;
+    p.days = 3;
+    p.seed = 11;
+    p.format = format;
+    crate::simulate::simulate(&p).unwrap();
+    dir
 }
