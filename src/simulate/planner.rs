@@ -43,6 +43,19 @@ pub(super) struct Planner<'a> {
     pub(super) studies: &'a [(u32, Vec<u32>)],
 }
 
+/// What the planners read of the world besides the world itself.
+#[derive(Clone, Copy)]
+pub(crate) struct Setting<'a> {
+    /// Encounters, sorted by start.
+    pub(crate) encs: &'a [Encounter],
+    /// Encounter indices per patient (all encounters, exported or not).
+    pub(crate) by_patient: &'a [Vec<u32>],
+    /// The schedule.
+    pub(crate) sched: &'a Schedule,
+    /// Research coordinators and their study lists.
+    pub(crate) studies: &'a [(u32, Vec<u32>)],
+}
+
 /// A snooper's working window on a day: unit, start, end (local seconds).
 pub(super) type Window = (u16, i64, i64);
 
@@ -52,22 +65,19 @@ impl<'a> Planner<'a> {
     pub(super) fn new(
         rng: &'a mut Xoshiro256PlusPlus,
         world: &'a mut World,
-        encs: &'a [Encounter],
-        by_patient: &'a [Vec<u32>],
-        sched: &'a Schedule,
+        at: Setting<'a>,
         used: Vec<bool>,
-        studies: &'a [(u32, Vec<u32>)],
     ) -> Planner<'a> {
         let days = world.days as usize;
         Planner {
             acted: vec![false; world.users.len()],
-            studies,
+            studies: at.studies,
             used,
             used_patient: vec![false; world.patients.len()],
             world,
-            encs,
-            by_patient,
-            sched,
+            encs: at.encs,
+            by_patient: at.by_patient,
+            sched: at.sched,
             rng,
             extra: vec![Vec::new(); days],
             fast: false,

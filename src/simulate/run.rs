@@ -28,6 +28,7 @@ use super::hr_export::HrExport;
 use super::incidents;
 use super::lookalikes;
 use super::params::{BundleFormat, Export, Realism, SimulateError, SimulateParams};
+use super::planner::Setting;
 use super::population;
 use super::registry;
 use super::report::{RoleStats, SimulationReport};
@@ -93,14 +94,8 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
     let looks = lookalikes::plan(&mut stream(seed, 6), &mut world, &mut encs, &sched, &mut plan, per);
     let by_patient = encounters::by_patient(world.patients.len(), &encs, false);
     let by_patient_exported = encounters::by_patient(world.patients.len(), &encs, true);
-    let at = incidents::Setting {
-        world: &mut world,
-        encs: &encs,
-        by_patient: &by_patient,
-        sched: &sched,
-        studies: &plan.studies,
-    };
-    let inc = incidents::plan(&mut stream(seed, 7), at, &looks.reserved, params.incidents);
+    let at = Setting { encs: &encs, by_patient: &by_patient, sched: &sched, studies: &plan.studies };
+    let inc = incidents::plan(&mut stream(seed, 7), &mut world, at, &looks.reserved, params.incidents);
     plan.extra = inc.extra;
     let mut labels = inc.labels;
     let mut skipped = inc.skipped;
@@ -115,20 +110,13 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
                 targets[p as usize] = true;
             }
         }
-        let real_looks =
-            lookalikes::plan_real(&mut stream(seed, 8), &mut world, &encs, &by_patient, &sched, actors.clone(), per);
+        let real_looks = lookalikes::plan_real(&mut stream(seed, 8), &mut world, at, actors.clone(), per);
         let reserved: Vec<bool> =
             (0..n_users).map(|u| looks.reserved[u] || real_looks.reserved[u] || actors[u]).collect();
-        let at = incidents::Setting {
-            world: &mut world,
-            encs: &encs,
-            by_patient: &by_patient,
-            sched: &sched,
-            studies: &plan.studies,
-        };
         let taken = incidents::Taken { reserved, actors, patients: targets };
         let real_inc = incidents::plan_real(
             &mut stream(seed, 9),
+            &mut world,
             at,
             taken,
             incidents::count_for(params.incidents),

@@ -34,4 +34,4 @@ pub(crate) mod slow_exfiltration;
 pub(crate) mod terminated;
 pub(crate) mod vip;
 
-pub use plan::{count_for, plan, plan_real, LabelRow, Setting, Taken};
+pub(crate) use plan::{count_for, plan, plan_real, LabelRow, Taken};

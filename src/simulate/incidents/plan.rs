@@ -9,12 +9,10 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::simulate::encounters::Encounter;
 use crate::simulate::event::Event;
 use crate::simulate::params::Realism;
-use crate::simulate::planner::Planner;
+use crate::simulate::planner::{Planner, Setting};
 use crate::simulate::registry::{self, Place};
-use crate::simulate::schedule::Schedule;
 use crate::simulate::world::World;
 
 /// One labels.csv row.
@@ -44,20 +42,6 @@ pub struct Incidents {
     pub skipped: Vec<&'static str>,
 }
 
-/// The world and what the planners before this one took from it.
-pub struct Setting<'a> {
-    /// The world (a contact scenario may add a contact).
-    pub world: &'a mut World,
-    /// Encounters, sorted by start.
-    pub encs: &'a [Encounter],
-    /// Encounter indices per patient (all encounters, exported or not).
-    pub by_patient: &'a [Vec<u32>],
-    /// The schedule.
-    pub sched: &'a Schedule,
-    /// Research coordinators and their study lists.
-    pub studies: &'a [(u32, Vec<u32>)],
-}
-
 /// What the clean world already took, for the real world's incidents.
 pub struct Taken {
     /// Users that may not act: look-alikes (clean and real) and clean
@@ -80,16 +64,29 @@ pub fn count_for(incidents: usize) -> usize {
 
 /// Plans `count` incidents spread round-robin over the clean world's
 /// scenarios. Users in `reserved` (look-alikes) are never incident actors.
-pub fn plan(rng: &mut Xoshiro256PlusPlus, at: Setting, reserved: &[bool], count: usize) -> Incidents {
-    let mut pl = Planner::new(rng, at.world, at.encs, at.by_patient, at.sched, reserved.to_vec(), at.studies);
+pub(crate) fn plan(
+    rng: &mut Xoshiro256PlusPlus,
+    world: &mut World,
+    at: Setting,
+    reserved: &[bool],
+    count: usize,
+) -> Incidents {
+    let mut pl = Planner::new(rng, world, at, reserved.to_vec());
     place_round_robin(&mut pl, Realism::Clean, count, 0)
 }
 
 /// Plans `count` real-world incidents spread round-robin over the
 /// scenarios the real world adds, numbered after the `first_id` clean ones.
-pub fn plan_real(rng: &mut Xoshiro256PlusPlus, at: Setting, taken: Taken, count: usize, first_id: usize) -> Incidents {
+pub(crate) fn plan_real(
+    rng: &mut Xoshiro256PlusPlus,
+    world: &mut World,
+    at: Setting,
+    taken: Taken,
+    count: usize,
+    first_id: usize,
+) -> Incidents {
     let Taken { reserved, actors, patients } = taken;
-    let mut pl = Planner::new(rng, at.world, at.encs, at.by_patient, at.sched, reserved, at.studies);
+    let mut pl = Planner::new(rng, world, at, reserved);
     pl.used_patient = patients;
     pl.acted = actors;
     place_round_robin(&mut pl, Realism::Real, count, first_id)

@@ -18,4 +18,4 @@ pub(crate) mod rotating_resident;
 pub(crate) mod same_surname_treating;
 pub(crate) mod vip_care_team;
 
-pub use plan::{plan, plan_real, rows_from_notable, surge_day, LookalikeRow, Setup};
+pub(crate) use plan::{plan, plan_real, rows_from_notable, surge_day, LookalikeRow, Setup};

@@ -21,7 +21,7 @@ use crate::simulate::care::{Notable, NotableKind, Plan};
 use crate::simulate::encounters::Encounter;
 use crate::simulate::event::{day_start, Event, DAY};
 use crate::simulate::params::Realism;
-use crate::simulate::planner::{Planner, Rows};
+use crate::simulate::planner::{Planner, Rows, Setting};
 use crate::simulate::registry::{self, Place};
 use crate::simulate::schedule::Schedule;
 use crate::simulate::world::World;
@@ -115,17 +115,15 @@ pub struct RealLookalikes {
 
 /// Plans `per` look-alikes of each real-world scenario (fewer when the
 /// world has no candidate). Users in `avoid` (incident actors) take no part.
-pub fn plan_real(
+pub(crate) fn plan_real(
     rng: &mut Xoshiro256PlusPlus,
     world: &mut World,
-    encs: &[Encounter],
-    by_patient: &[Vec<u32>],
-    sched: &Schedule,
+    at: Setting,
     avoid: Vec<bool>,
     per: usize,
 ) -> RealLookalikes {
     let n_users = world.users.len();
-    let mut pl = Planner::new(rng, world, encs, by_patient, sched, avoid, &[]);
+    let mut pl = Planner::new(rng, world, at, avoid);
     let mut rows = Vec::new();
     for scenario in registry::added_by(false, Realism::Real) {
         if let Place::Care(place) = scenario.place {
