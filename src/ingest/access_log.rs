@@ -129,6 +129,15 @@ mod tests {
     use crate::model::Dictionary;
 
     #[test]
+    fn reads_the_contract_columns_up_to_break_glass_with_the_first_four_required() {
+        let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
+        assert_eq!(names, ACCESS_LOG_COLUMNS[..9]);
+        assert_eq!(names[8], "break_glass");
+        let required: Vec<&str> = SPECS.iter().filter(|s| s.required).map(|s| s.name).collect();
+        assert_eq!(required, ["timestamp", "user_id", "patient_id", "action"]);
+    }
+
+    #[test]
     fn the_session_cache_gives_the_codes_plain_interning_gives() {
         let rows = [
             ("a", Some("WS1")),
