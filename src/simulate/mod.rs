@@ -7,11 +7,12 @@
 //! `lookalikes.csv`. The same parameters and seed always give the same bytes.
 //!
 //! Every incident scenario and look-alike is one file under `incidents/`
-//! or `lookalikes/` plus one line in `registry`. `--realism real` adds
-//! real-world incidents and look-alikes to the same world from RNG streams
-//! of their own; `--export hr` writes the world as a hospital's systems spell it
-//! (`hr_export`, `hr_titles`, `dhcp`). The clean world and export are
-//! unchanged by either.
+//! or `lookalikes/` plus one line in `registry`; a day's rows come from
+//! `care`, in named steps. `--realism real` adds real-world incidents and
+//! look-alikes to the same world from RNG streams of their own; `--export
+//! hr` writes the world as a hospital's systems spell it (`hr_export`,
+//! `hr_titles`, `dhcp`). The clean world and export are unchanged by
+//! either.
 
 mod care;
 mod dhcp;
