@@ -10,16 +10,8 @@
 //! it (streams 8 and 9), so adding a real-only scenario leaves the clean
 //! world's bytes alone.
 
-use super::incidents::{
-    break_glass, bulk_export_night, compromised_account, contact, coworker, curious_browsing, deceased, family,
-    former_patient, insider_export, low_curiosity, neighbour, research_snoop, restricted, self_access, service_snoop,
-    slow_exfiltration, terminated, vip,
-};
-use super::lookalikes::{
-    break_glass_emergency, coder_discharged, ed_surge, float_nurse, him_billing_volume, new_hire, night_shift,
-    pharmacist_verification, readmission_reread, research_coordinator, rotating_resident, same_surname_treating,
-    vip_care_team, Setup,
-};
+use super::incidents as inc;
+use super::lookalikes::{self as look, Setup};
 use super::params::Realism;
 use super::planner::{Planner, Rows};
 
@@ -67,41 +59,41 @@ use Place::{Ahead, Care, Incident};
 #[rustfmt::skip]
 pub(crate) const REGISTRY: &[Scenario] = &[
     // Incidents of the clean world, in the order incidents are spread over them.
-    Scenario { name: self_access::NAME, modes: ALL, place: Incident(self_access::place) },
-    Scenario { name: family::NAME, modes: ALL, place: Incident(family::place) },
-    Scenario { name: coworker::NAME, modes: ALL, place: Incident(coworker::place) },
-    Scenario { name: neighbour::NAME, modes: ALL, place: Incident(neighbour::place) },
-    Scenario { name: contact::NAME, modes: ALL, place: Incident(contact::place) },
-    Scenario { name: vip::NAME, modes: ALL, place: Incident(vip::place) },
-    Scenario { name: deceased::NAME, modes: ALL, place: Incident(deceased::place) },
-    Scenario { name: restricted::NAME, modes: ALL, place: Incident(restricted::place) },
-    Scenario { name: break_glass::NAME, modes: ALL, place: Incident(break_glass::place) },
-    Scenario { name: terminated::NAME, modes: ALL, place: Incident(terminated::place) },
-    Scenario { name: bulk_export_night::NAME, modes: ALL, place: Incident(bulk_export_night::place) },
-    Scenario { name: slow_exfiltration::NAME, modes: ALL, place: Incident(slow_exfiltration::place) },
-    Scenario { name: curious_browsing::NAME, modes: ALL, place: Incident(curious_browsing::place) },
-    Scenario { name: compromised_account::NAME, modes: ALL, place: Incident(compromised_account::place) },
+    Scenario { name: inc::self_access::NAME, modes: ALL, place: Incident(inc::self_access::place) },
+    Scenario { name: inc::family::NAME, modes: ALL, place: Incident(inc::family::place) },
+    Scenario { name: inc::coworker::NAME, modes: ALL, place: Incident(inc::coworker::place) },
+    Scenario { name: inc::neighbour::NAME, modes: ALL, place: Incident(inc::neighbour::place) },
+    Scenario { name: inc::contact::NAME, modes: ALL, place: Incident(inc::contact::place) },
+    Scenario { name: inc::vip::NAME, modes: ALL, place: Incident(inc::vip::place) },
+    Scenario { name: inc::deceased::NAME, modes: ALL, place: Incident(inc::deceased::place) },
+    Scenario { name: inc::restricted::NAME, modes: ALL, place: Incident(inc::restricted::place) },
+    Scenario { name: inc::break_glass::NAME, modes: ALL, place: Incident(inc::break_glass::place) },
+    Scenario { name: inc::terminated::NAME, modes: ALL, place: Incident(inc::terminated::place) },
+    Scenario { name: inc::bulk_export_night::NAME, modes: ALL, place: Incident(inc::bulk_export_night::place) },
+    Scenario { name: inc::slow_exfiltration::NAME, modes: ALL, place: Incident(inc::slow_exfiltration::place) },
+    Scenario { name: inc::curious_browsing::NAME, modes: ALL, place: Incident(inc::curious_browsing::place) },
+    Scenario { name: inc::compromised_account::NAME, modes: ALL, place: Incident(inc::compromised_account::place) },
     // Incidents the real world adds.
-    Scenario { name: service_snoop::NAME, modes: REAL, place: Incident(service_snoop::place) },
-    Scenario { name: former_patient::NAME, modes: REAL, place: Incident(former_patient::place) },
-    Scenario { name: research_snoop::NAME, modes: REAL, place: Incident(research_snoop::place) },
-    Scenario { name: insider_export::NAME, modes: REAL, place: Incident(insider_export::place) },
-    Scenario { name: low_curiosity::NAME, modes: REAL, place: Incident(low_curiosity::place) },
+    Scenario { name: inc::service_snoop::NAME, modes: REAL, place: Incident(inc::service_snoop::place) },
+    Scenario { name: inc::former_patient::NAME, modes: REAL, place: Incident(inc::former_patient::place) },
+    Scenario { name: inc::research_snoop::NAME, modes: REAL, place: Incident(inc::research_snoop::place) },
+    Scenario { name: inc::insider_export::NAME, modes: REAL, place: Incident(inc::insider_export::place) },
+    Scenario { name: inc::low_curiosity::NAME, modes: REAL, place: Incident(inc::low_curiosity::place) },
     // Look-alikes of the clean world.
-    Scenario { name: same_surname_treating::NAME, modes: ALL, place: Ahead(same_surname_treating::plan) },
-    Scenario { name: night_shift::NAME, modes: ALL, place: Ahead(night_shift::plan) },
-    Scenario { name: ed_surge::NAME, modes: ALL, place: Ahead(ed_surge::plan) },
-    Scenario { name: him_billing_volume::NAME, modes: ALL, place: Ahead(him_billing_volume::plan) },
-    Scenario { name: research_coordinator::NAME, modes: ALL, place: Ahead(research_coordinator::plan) },
-    Scenario { name: new_hire::NAME, modes: ALL, place: Ahead(new_hire::plan) },
-    Scenario { name: float_nurse::NAME, modes: ALL, place: Ahead(float_nurse::plan) },
-    Scenario { name: rotating_resident::NAME, modes: ALL, place: Ahead(rotating_resident::plan) },
-    Scenario { name: vip_care_team::NAME, modes: ALL, place: Ahead(vip_care_team::plan) },
-    Scenario { name: break_glass_emergency::NAME, modes: ALL, place: Ahead(break_glass_emergency::plan) },
+    Scenario { name: look::same_surname_treating::NAME, modes: ALL, place: Ahead(look::same_surname_treating::plan) },
+    Scenario { name: look::night_shift::NAME, modes: ALL, place: Ahead(look::night_shift::plan) },
+    Scenario { name: look::ed_surge::NAME, modes: ALL, place: Ahead(look::ed_surge::plan) },
+    Scenario { name: look::him_billing_volume::NAME, modes: ALL, place: Ahead(look::him_billing_volume::plan) },
+    Scenario { name: look::research_coordinator::NAME, modes: ALL, place: Ahead(look::research_coordinator::plan) },
+    Scenario { name: look::new_hire::NAME, modes: ALL, place: Ahead(look::new_hire::plan) },
+    Scenario { name: look::float_nurse::NAME, modes: ALL, place: Ahead(look::float_nurse::plan) },
+    Scenario { name: look::rotating_resident::NAME, modes: ALL, place: Ahead(look::rotating_resident::plan) },
+    Scenario { name: look::vip_care_team::NAME, modes: ALL, place: Ahead(look::vip_care_team::plan) },
+    Scenario { name: look::break_glass_emergency::NAME, modes: ALL, place: Ahead(look::break_glass_emergency::plan) },
     // Look-alikes the real world adds.
-    Scenario { name: pharmacist_verification::NAME, modes: REAL, place: Care(pharmacist_verification::plan) },
-    Scenario { name: coder_discharged::NAME, modes: REAL, place: Care(coder_discharged::plan) },
-    Scenario { name: readmission_reread::NAME, modes: REAL, place: Care(readmission_reread::plan) },
+    Scenario { name: look::pharmacist_verification::NAME, modes: REAL, place: Care(look::pharmacist_verification::plan) },
+    Scenario { name: look::coder_discharged::NAME, modes: REAL, place: Care(look::coder_discharged::plan) },
+    Scenario { name: look::readmission_reread::NAME, modes: REAL, place: Care(look::readmission_reread::plan) },
 ];
 
 /// The incidents (`labelled`) or look-alikes that `realism` adds to the
