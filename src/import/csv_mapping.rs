@@ -47,23 +47,8 @@ use super::inputs::InputFile;
 use super::record::{check_patient, AccessRecord, Converted, Unmapped};
 use super::session::Session;
 use super::vocabulary::{action_name, category_name, timestamp};
-use crate::model::{Action, DataCategory};
+use crate::model::{Action, DataCategory, ACCESS_LOG_COLUMNS};
 use crate::time::ZoneCache;
-
-/// The contract columns a mapping may name, in contract order.
-pub const CONTRACT_COLUMNS: [&str; 11] = [
-    "timestamp",
-    "user_id",
-    "patient_id",
-    "action",
-    "data_category",
-    "workstation_id",
-    "ip_address",
-    "department_id",
-    "break_glass",
-    "reason",
-    "event_id",
-];
 
 /// A source column: by header name, or by 1-based position.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -108,7 +93,7 @@ pub struct CsvMapping {
     timestamp_format: Option<String>,
     /// The mapping's time zone, if it sets one.
     pub timezone: Option<Tz>,
-    /// Source column per contract column (index into [`CONTRACT_COLUMNS`]).
+    /// Source column per contract column (index into [`ACCESS_LOG_COLUMNS`]).
     columns: Vec<Option<ColumnRef>>,
     defaults: Vec<Option<String>>,
     actions: BTreeMap<String, Action>,
@@ -117,7 +102,7 @@ pub struct CsvMapping {
 }
 
 fn position(name: &str) -> Option<usize> {
-    CONTRACT_COLUMNS.iter().position(|c| *c == name)
+    ACCESS_LOG_COLUMNS.iter().position(|c| *c == name)
 }
 
 /// Parses a mapping from TOML text; `file` names it in errors.
@@ -137,12 +122,12 @@ pub fn parse(text: &str, file: &Path) -> Result<CsvMapping, ImportError> {
                 .map_err(|_| err(format!("timezone \"{t}\" is not an IANA time zone name (e.g. America/Chicago)")))?,
         ),
     };
-    let mut columns = vec![None; CONTRACT_COLUMNS.len()];
+    let mut columns = vec![None; ACCESS_LOG_COLUMNS.len()];
     for (k, v) in m.columns {
         let i = position(&k).ok_or_else(|| {
             err(format!(
                 "[columns] key \"{k}\" is not a contract column; expected one of {}",
-                CONTRACT_COLUMNS.join(", ")
+                ACCESS_LOG_COLUMNS.join(", ")
             ))
         })?;
         if let ColumnRef::Position(0) = v {
@@ -150,12 +135,12 @@ pub fn parse(text: &str, file: &Path) -> Result<CsvMapping, ImportError> {
         }
         columns[i] = Some(v);
     }
-    let mut defaults = vec![None; CONTRACT_COLUMNS.len()];
+    let mut defaults = vec![None; ACCESS_LOG_COLUMNS.len()];
     for (k, v) in m.defaults {
         let i = position(&k).ok_or_else(|| {
             err(format!(
                 "[defaults] key \"{k}\" is not a contract column; expected one of {}",
-                CONTRACT_COLUMNS.join(", ")
+                ACCESS_LOG_COLUMNS.join(", ")
             ))
         })?;
         defaults[i] = Some(v);
@@ -249,7 +234,7 @@ impl CsvMapping {
         for (i, ix) in idx.iter().enumerate() {
             match delimited::cell(rec, *ix) {
                 Ok(v) => values.push(v.or(self.defaults[i].as_deref())),
-                Err(reason) => return Converted::reject(CONTRACT_COLUMNS[i], reason),
+                Err(reason) => return Converted::reject(ACCESS_LOG_COLUMNS[i], reason),
             }
         }
         let Some(ts_text) = values[0] else { return Converted::reject("timestamp", "missing timestamp") };

@@ -10,7 +10,7 @@ use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 
 use super::record::AccessRecord;
-use crate::model::DataCategory;
+use crate::model::{DataCategory, ACCESS_LOG_COLUMNS};
 
 /// Rows per Parquet row group (and per buffer flush).
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -53,23 +53,24 @@ impl Buffers {
     fn take_frame(&mut self) -> PolarsResult<DataFrame> {
         let b = std::mem::take(self);
         let height = b.timestamp.len();
-        let ts = Series::new("timestamp".into(), b.timestamp)
+        let [c_ts, c_user, c_patient, c_action, c_cat, c_ws, c_ip, c_dept, c_bg, c_reason, c_id] = ACCESS_LOG_COLUMNS;
+        let ts = Series::new(c_ts.into(), b.timestamp)
             // `cast` would drop the zone without polars' `timezones` feature.
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
         DataFrame::new(
             height,
             vec![
                 ts.into(),
-                Column::new("user_id".into(), b.user_id),
-                Column::new("patient_id".into(), b.patient_id),
-                Column::new("action".into(), b.action),
-                Column::new("data_category".into(), b.data_category),
-                Column::new("workstation_id".into(), b.workstation_id),
-                Column::new("ip_address".into(), b.ip_address),
-                Column::new("department_id".into(), b.department_id),
-                Column::new("break_glass".into(), b.break_glass),
-                Column::new("reason".into(), b.reason),
-                Column::new("event_id".into(), b.event_id),
+                Column::new(c_user.into(), b.user_id),
+                Column::new(c_patient.into(), b.patient_id),
+                Column::new(c_action.into(), b.action),
+                Column::new(c_cat.into(), b.data_category),
+                Column::new(c_ws.into(), b.workstation_id),
+                Column::new(c_ip.into(), b.ip_address),
+                Column::new(c_dept.into(), b.department_id),
+                Column::new(c_bg.into(), b.break_glass),
+                Column::new(c_reason.into(), b.reason),
+                Column::new(c_id.into(), b.event_id),
             ],
         )
     }

@@ -1,26 +1,26 @@
 //! The access_log table: one row per access of one patient's record.
 
-use super::columns::{optional, required, ColumnSpec};
+use super::columns::{optional, ColumnSpec};
 use super::fields::{boolean, required_text, timestamp, FieldError};
 use super::plausible::Plausible;
 use super::report::IngestReport;
 use super::source::{Cell, Row};
-use crate::model::{Action, DataCategory, Dictionaries, Events, NONE};
+use crate::model::{Action, DataCategory, Dictionaries, Events, ACCESS_LOG_COLUMNS, ACCESS_LOG_REQUIRED, NONE};
 use crate::time::ZoneCache;
 
-/// Columns read from access_log. `reason` and `event_id` are accepted in the
-/// input but not read yet: no detector uses them.
-pub const SPECS: [ColumnSpec; 9] = [
-    required("timestamp"),
-    required("user_id"),
-    required("patient_id"),
-    required("action"),
-    optional("data_category"),
-    optional("workstation_id"),
-    optional("ip_address"),
-    optional("department_id"),
-    optional("break_glass"),
-];
+/// Columns read from access_log: the contract's columns up to
+/// `break_glass`, in contract order (the row parser indexes them by
+/// position). `reason` and `event_id` are accepted in the input but not read
+/// yet: no detector uses them.
+pub const SPECS: [ColumnSpec; 9] = {
+    let mut specs = [optional(""); 9];
+    let mut i = 0;
+    while i < specs.len() {
+        specs[i] = ColumnSpec { name: ACCESS_LOG_COLUMNS[i], required: i < ACCESS_LOG_REQUIRED };
+        i += 1;
+    }
+    specs
+};
 
 fn code_of(dict: &mut crate::model::Dictionary, cell: Option<Cell<'_>>) -> u32 {
     match cell {
@@ -132,6 +132,15 @@ pub fn accept(
 mod tests {
     use super::*;
     use crate::model::Dictionary;
+
+    #[test]
+    fn reads_the_contract_columns_up_to_break_glass_with_the_first_four_required() {
+        let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
+        assert_eq!(names, ACCESS_LOG_COLUMNS[..9]);
+        assert_eq!(names[8], "break_glass");
+        let required: Vec<&str> = SPECS.iter().filter(|s| s.required).map(|s| s.name).collect();
+        assert_eq!(required, ["timestamp", "user_id", "patient_id", "action"]);
+    }
 
     #[test]
     fn the_session_cache_gives_the_codes_plain_interning_gives() {

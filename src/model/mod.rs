@@ -2,6 +2,7 @@
 //! I/O. Ingest builds these types; every later stage only reads them.
 
 mod contacts;
+mod contract;
 mod dictionary;
 mod encounters;
 mod events;
@@ -10,6 +11,7 @@ mod patients;
 mod roster;
 
 pub use contacts::{Contact, Contacts};
+pub use contract::{ACCESS_LOG_COLUMNS, ACCESS_LOG_REQUIRED};
 pub use dictionary::{Code, Dictionaries, Dictionary, FxHashMap, FxHashSet, FxHasher, NONE};
 pub use encounters::{Encounter, Encounters};
 pub(crate) use events::each_column;

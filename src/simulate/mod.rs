@@ -6,11 +6,13 @@
 //! and writes a bundle that follows the data contract, plus `labels.csv` and
 //! `lookalikes.csv`. The same parameters and seed always give the same bytes.
 //!
-//! `--realism real` adds real-world incidents and look-alikes to the same
-//! world (`real_incidents`, `real_lookalikes`) from RNG streams of their
-//! own; `--export hr` writes the world as a hospital's systems spell it
-//! (`hr_export`, `hr_titles`, `dhcp`). The clean world and export are
-//! unchanged by either.
+//! Every incident scenario and look-alike is one file under `incidents/`
+//! or `lookalikes/` plus one line in `registry`; a day's rows come from
+//! `care`, in named steps. `--realism real` adds real-world incidents and
+//! look-alikes to the same world from RNG streams of their own; `--export
+//! hr` writes the world as a hospital's systems spell it (`hr_export`,
+//! `hr_titles`, `dhcp`). The clean world and export are unchanged by
+//! either.
 
 mod care;
 mod dhcp;
@@ -22,9 +24,9 @@ mod incidents;
 mod lookalikes;
 mod names;
 mod params;
+mod planner;
 mod population;
-mod real_incidents;
-mod real_lookalikes;
+mod registry;
 mod report;
 mod run;
 mod schedule;
@@ -33,24 +35,7 @@ mod workforce;
 mod world;
 mod writer;
 
-pub use incidents::SCENARIOS;
 pub use params::{BundleFormat, Export, Realism, SimulateError, SimulateParams};
-pub use real_incidents::REAL_SCENARIOS;
-pub use real_lookalikes::REAL_LOOKALIKE_SCENARIOS;
+pub use registry::scenario_names;
 pub use report::{RoleStats, SimulationReport};
 pub use run::simulate;
-
-/// Look-alike scenarios of the clean world in lookalikes.csv (the real
-/// world adds [`REAL_LOOKALIKE_SCENARIOS`]).
-pub const LOOKALIKE_SCENARIOS: [&str; 10] = [
-    "same_surname_treating",
-    "night_shift",
-    "ed_surge",
-    "him_billing_volume",
-    "research_coordinator",
-    "new_hire",
-    "vip_care_team",
-    "break_glass_emergency",
-    "float_nurse",
-    "rotating_resident",
-];

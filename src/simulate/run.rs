@@ -28,9 +28,9 @@ use super::hr_export::HrExport;
 use super::incidents;
 use super::lookalikes;
 use super::params::{BundleFormat, Export, Realism, SimulateError, SimulateParams};
+use super::planner::Setting;
 use super::population;
-use super::real_incidents;
-use super::real_lookalikes;
+use super::registry;
 use super::report::{RoleStats, SimulationReport};
 use super::schedule;
 use super::synthea;
@@ -89,20 +89,13 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
     }
 
     // Look-alikes and incidents.
-    let per = (params.incidents / incidents::SCENARIOS.len()).clamp(1, 6);
+    let per = (params.incidents / registry::scenario_names(true, Realism::Clean).len()).clamp(1, 6);
     let mut plan = Plan { surge_day: surge, ..Plan::default() };
     let looks = lookalikes::plan(&mut stream(seed, 6), &mut world, &mut encs, &sched, &mut plan, per);
     let by_patient = encounters::by_patient(world.patients.len(), &encs, false);
     let by_patient_exported = encounters::by_patient(world.patients.len(), &encs, true);
-    let inc = incidents::plan(
-        &mut stream(seed, 7),
-        &mut world,
-        &encs,
-        &by_patient,
-        &sched,
-        &looks.reserved,
-        params.incidents,
-    );
+    let at = Setting { encs: &encs, by_patient: &by_patient, sched: &sched, studies: &plan.studies };
+    let inc = incidents::plan(&mut stream(seed, 7), &mut world, at, &looks.reserved, params.incidents);
     plan.extra = inc.extra;
     let mut labels = inc.labels;
     let mut skipped = inc.skipped;
@@ -117,18 +110,16 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
                 targets[p as usize] = true;
             }
         }
-        let real_looks =
-            real_lookalikes::plan(&mut stream(seed, 8), &mut world, &encs, &by_patient, &sched, actors.clone(), per);
+        let real_looks = lookalikes::plan_real(&mut stream(seed, 8), &mut world, at, actors.clone(), per);
         let reserved: Vec<bool> =
             (0..n_users).map(|u| looks.reserved[u] || real_looks.reserved[u] || actors[u]).collect();
-        let real_inc = real_incidents::plan(
+        let taken = incidents::Taken { reserved, actors, patients: targets };
+        let real_inc = incidents::plan_real(
             &mut stream(seed, 9),
             &mut world,
-            &encs,
-            &by_patient,
-            &sched,
-            real_incidents::Taken { reserved, actors, patients: targets, studies: &plan.studies },
-            real_incidents::count_for(params.incidents),
+            at,
+            taken,
+            incidents::count_for(params.incidents),
             params.incidents,
         );
         for (day, rows) in plan.extra.iter_mut().enumerate() {

@@ -21,21 +21,7 @@ use super::incidents::LabelRow;
 use super::lookalikes::LookalikeRow;
 use super::params::SimulateError;
 use super::world::World;
-
-/// access_log columns, in contract order.
-pub const ACCESS_COLUMNS: [&str; 11] = [
-    "timestamp",
-    "user_id",
-    "patient_id",
-    "action",
-    "data_category",
-    "workstation_id",
-    "ip_address",
-    "department_id",
-    "break_glass",
-    "reason",
-    "event_id",
-];
+use crate::model::ACCESS_LOG_COLUMNS;
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimulateError + '_ {
     move |source| SimulateError::Write { path: path.to_path_buf(), source }
@@ -69,7 +55,7 @@ impl CsvLog {
         let tmp = tmp_name(&path);
         let f = File::create(&tmp).map_err(io_err(&tmp))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
-        w.write_all(ACCESS_COLUMNS.join(",").as_bytes()).map_err(io_err(&tmp))?;
+        w.write_all(ACCESS_LOG_COLUMNS.join(",").as_bytes()).map_err(io_err(&tmp))?;
         w.write_all(b"\n").map_err(io_err(&tmp))?;
         Ok(CsvLog { path, tmp, w })
     }
@@ -188,18 +174,19 @@ pub fn write_day_parquet(
         reason.push(Some(REASONS[e.reason as usize]).filter(|s| !s.is_empty()));
         id.push(format!("A{compact}-{:07}", i + 1));
     }
+    let [c_ts, c_user, c_patient, c_action, c_cat, c_ws, c_ip, c_dept, c_bg, c_reason, c_id] = ACCESS_LOG_COLUMNS;
     let cols = vec![
-        Column::new("timestamp".into(), ts),
-        Column::new("user_id".into(), user),
-        Column::new("patient_id".into(), patient),
-        Column::new("action".into(), action),
-        Column::new("data_category".into(), cat),
-        Column::new("workstation_id".into(), ws),
-        Column::new("ip_address".into(), ip),
-        Column::new("department_id".into(), dept),
-        Column::new("break_glass".into(), bg),
-        Column::new("reason".into(), reason),
-        Column::new("event_id".into(), id),
+        Column::new(c_ts.into(), ts),
+        Column::new(c_user.into(), user),
+        Column::new(c_patient.into(), patient),
+        Column::new(c_action.into(), action),
+        Column::new(c_cat.into(), cat),
+        Column::new(c_ws.into(), ws),
+        Column::new(c_ip.into(), ip),
+        Column::new(c_dept.into(), dept),
+        Column::new(c_bg.into(), bg),
+        Column::new(c_reason.into(), reason),
+        Column::new(c_id.into(), id),
     ];
     let mut df = DataFrame::new_infer_height(cols).map_err(perr)?;
     let tmp = tmp_name(&path);

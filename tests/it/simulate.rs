@@ -8,10 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ehrwatch::evaluate::evaluate;
-use ehrwatch::simulate::{
-    simulate, BundleFormat, Export, Realism, SimulateParams, LOOKALIKE_SCENARIOS, REAL_LOOKALIKE_SCENARIOS,
-    REAL_SCENARIOS, SCENARIOS,
-};
+use ehrwatch::simulate::{scenario_names, simulate, BundleFormat, Export, Realism, SimulateParams};
 
 use crate::env::binary;
 
@@ -106,7 +103,11 @@ fn small_simulation_is_consistent() {
     // encounter links the user to a labelled patient.
     let labels = read_csv(&dir.path().join("labels.csv"));
     let scenarios: BTreeSet<&str> = labels.iter().map(|l| l["scenario"].as_str()).collect();
-    assert_eq!(scenarios, SCENARIOS.iter().copied().collect::<BTreeSet<_>>(), "every scenario is injected");
+    assert_eq!(
+        scenarios,
+        scenario_names(true, Realism::Clean).into_iter().collect::<BTreeSet<_>>(),
+        "every scenario is injected"
+    );
     for l in &labels {
         let hit = log.iter().any(|r| {
             r["user_id"] == l["user_id"]
@@ -145,7 +146,7 @@ fn small_simulation_is_consistent() {
     // Every look-alike scenario exists and its rows are real activity.
     let looks = read_csv(&dir.path().join("lookalikes.csv"));
     let present: BTreeSet<&str> = looks.iter().map(|l| l["scenario"].as_str()).collect();
-    for s in LOOKALIKE_SCENARIOS {
+    for s in scenario_names(false, Realism::Clean) {
         assert!(present.contains(s), "look-alike {s} missing");
     }
     for l in looks.iter().filter(|l| l["scenario"] == "same_surname_treating") {
@@ -534,7 +535,7 @@ fn real_world_is_the_clean_world_plus_additions_and_hr_only_respells_it() {
 
 /// The contract's access_log columns, in order.
 fn ehrwatch_access_columns() -> Vec<&'static str> {
-    ehrwatch::import::csv_mapping::CONTRACT_COLUMNS.to_vec()
+    ehrwatch::model::ACCESS_LOG_COLUMNS.to_vec()
 }
 
 #[test]
@@ -564,10 +565,10 @@ fn real_world_injects_every_new_scenario_from_the_world() {
     for l in &labels {
         per.entry(l["scenario"].as_str()).or_default().insert(l["incident_id"].as_str());
     }
-    for s in SCENARIOS {
+    for s in scenario_names(true, Realism::Clean) {
         assert!(per.contains_key(s), "clean scenario {s} missing");
     }
-    for s in REAL_SCENARIOS {
+    for s in scenario_names(true, Realism::Real) {
         assert_eq!(per.get(s).map(|x| x.len()), Some(2), "{s}: {:?}", per.get(s));
     }
     let rows_of = |l: &Row| rows_in(&log, l);
@@ -638,7 +639,7 @@ fn real_world_injects_every_new_scenario_from_the_world() {
 
     // Every new look-alike is present, and its people are never labelled.
     let labelled_users: BTreeSet<&str> = labels.iter().map(|l| l["user_id"].as_str()).collect();
-    for s in REAL_LOOKALIKE_SCENARIOS {
+    for s in scenario_names(false, Realism::Real) {
         let rows: Vec<&Row> = looks.iter().filter(|r| r["scenario"] == s).collect();
         assert!(!rows.is_empty(), "look-alike {s} missing");
         for r in rows {
@@ -674,7 +675,7 @@ fn real_world_injects_every_new_scenario_from_the_world() {
             }
         }
     }
-    for s in LOOKALIKE_SCENARIOS {
+    for s in scenario_names(false, Realism::Clean) {
         assert!(looks.iter().any(|r| r["scenario"] == s), "clean look-alike {s} missing");
     }
 }
