@@ -273,16 +273,14 @@ pub struct Spanning {
 /// `book`) and what it tells about every user.
 pub fn span(data: &Ingested<Partition>, config: &Config, book: &RoleBook) -> (Vec<Explanation>, Spans) {
     let n_patients = data.dict.patients.len();
-    // Coverage and the device population do not depend on the
-    // explanations: they are counted alongside.
-    let (((direct, learned), visits), (coverage, population)) = rayon::join(
-        || {
-            let (direct, learned) = explain_direct(data, &config.explain, book);
-            let visits = CareVisits::collect(&data.events, &direct, n_patients);
-            ((direct, learned), visits)
-        },
-        || (Coverage::of(data), Population::of(&data.events, &data.dict)),
-    );
+    // One after the other, each parallel within: run side by side (with
+    // `rayon::join`), their large vectors came from the worker threads'
+    // malloc arenas, which do not reuse what ingest freed on this thread,
+    // and the peak resident memory of a run grew by 8%.
+    let (direct, learned) = explain_direct(data, &config.explain, book);
+    let visits = CareVisits::collect(&data.events, &direct, n_patients);
+    let coverage = Coverage::of(data);
+    let population = Population::of(&data.events, &data.dict);
     (direct, Spans { visits: vec![visits], coverage, population, learned })
 }
 
