@@ -278,7 +278,6 @@ impl<E> DetectInput<'_, E> {
             Some(_) => Ok(()),
         }
     }
-
 }
 
 impl DetectInput<'_> {

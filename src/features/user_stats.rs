@@ -163,7 +163,12 @@ impl Coverage {
 /// Computes the features of every user of a partition that holds every
 /// user, then their peer groups (a run's passes do the same in two steps:
 /// `pipeline::analysis`).
-pub fn compute(data: &Ingested<Partition>, explained: &Explanations, hours: &HoursParams, peers: &PeerParams) -> UserFeatures {
+pub fn compute(
+    data: &Ingested<Partition>,
+    explained: &Explanations,
+    hours: &HoursParams,
+    peers: &PeerParams,
+) -> UserFeatures {
     let coverage = Coverage::of(data);
     let users = user_stats(data, explained, hours, &coverage);
     finish(users, data, &explained.roles, peers)

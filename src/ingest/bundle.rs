@@ -634,5 +634,16 @@ pub(super) fn read_bundle_into(
     bar.finish();
 
     let encounters = encounter_rows.map(|(rows, columns)| Encounters::new(rows, dict.patients.len(), columns));
-    Ok(Ingested { dir: dir.to_path_buf(), tz, dict, events: (), roster, patients, encounters, contacts, report, rejects })
+    Ok(Ingested {
+        dir: dir.to_path_buf(),
+        tz,
+        dict,
+        events: (),
+        roster,
+        patients,
+        encounters,
+        contacts,
+        report,
+        rejects,
+    })
 }

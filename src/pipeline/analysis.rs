@@ -489,3 +489,121 @@ impl Kept {
         (Evidence::new(all, self.index), self.kinds)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::fixture::World;
+
+    /// A run's events cut into one partition per user, held in memory.
+    struct PerUser {
+        whole: Partition,
+        stash: Mutex<Vec<Vec<Explanation>>>,
+    }
+
+    impl Partitions for PerUser {
+        fn plan(&self) -> Vec<Range<Code>> {
+            (self.whole.users.start..self.whole.users.end).map(|u| u..u + 1).collect()
+        }
+
+        fn load(&self, users: Range<Code>) -> Result<Partition, Error> {
+            let idx: Vec<usize> =
+                self.whole.user_ranges().into_iter().filter(|(u, _)| users.contains(u)).flat_map(|(_, r)| r).collect();
+            Ok(Partition::new(users, self.whole.gather(&idx)))
+        }
+
+        fn stash(&self, part: usize, kinds: Vec<Explanation>) -> Result<(), Error> {
+            let mut stash = self.stash.lock().expect("stash");
+            if stash.len() <= part {
+                stash.resize(part + 1, Vec::new());
+            }
+            stash[part] = kinds;
+            Ok(())
+        }
+
+        fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
+            Ok(std::mem::take(&mut self.stash.lock().expect("stash")[part]))
+        }
+    }
+
+    /// A consult service ("cons") charting on the MED unit's patients (a
+    /// care team with "med", which explains its view of a later patient),
+    /// a MED nurse, a registrar opening her relative's record at night, and
+    /// a workstation the nurse uses after the registrar did: findings and
+    /// explanations that need what spans users.
+    fn hospital() -> World {
+        let mut w = World::new();
+        w.user("med").department("MED");
+        w.user("cons").department("CONS");
+        w.user("rn").department("MED").role("nurse");
+        w.user("reg").department("REG").name("Maria", "Lopez").address("12 Oak Street Apt 4B");
+        for i in 0..8 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, "MED", "2026-11-01 08:00:00", Some("2026-11-03 08:00:00"), Some("med"));
+            w.access_from("2026-11-02 09:00:00", "med", &p, "view", "WS-1", "10.0.0.1");
+            w.access_from("2026-11-02 10:00:00", "cons", &p, "create", "WS-2", "10.0.0.2");
+            w.access_from("2026-11-02 11:00:00", "rn", &p, "view", "WS-3", "10.0.0.3");
+        }
+        w.patient("NEW");
+        w.encounter("NEW", "MED", "2026-11-20 08:00:00", None, Some("med"));
+        w.access_from("2026-11-20 09:00:00", "med", "NEW", "view", "WS-1", "10.0.0.1");
+        w.access_from("2026-11-21 11:00:00", "cons", "NEW", "view", "WS-2", "10.0.0.2");
+        w.patient("REL").name("Jose", "Lopez").address("12 OAK ST #4b");
+        w.access_from("2026-11-26 23:10:00", "reg", "REL", "view", "WS-9", "10.0.9.9");
+        w.access_from("2026-11-26 23:12:00", "reg", "REL", "print", "WS-9", "10.0.9.9");
+        w.access_from("2026-11-27 23:20:00", "rn", "P3", "export", "WS-9", "10.0.9.9");
+        w
+    }
+
+    fn run(w: &World, per_user: bool) -> Analysed {
+        let (data, whole) = w.build().with_events(());
+        let progress = Progress::hidden();
+        if per_user {
+            let parts = PerUser { whole, stash: Mutex::new(Vec::new()) };
+            analyse(data, &parts, &w.config, &progress, &mut |_| {}).expect("analysed")
+        } else {
+            analyse(data, &Resident::new(whole), &w.config, &progress, &mut |_| {}).expect("analysed")
+        }
+    }
+
+    #[test]
+    fn one_partition_per_user_gives_what_one_partition_of_everyone_gives() {
+        let w = hospital();
+        let (one, split) = (run(&w, false), run(&w, true));
+        assert_eq!(one.partitions, 1);
+        assert_eq!(split.partitions, 4);
+        assert!(!one.detection.findings.is_empty(), "the hospital raises findings");
+        assert!(one.detection.findings.iter().any(|f| f.rule == "family"), "{:?}", one.detection.findings);
+        assert_eq!(one.detection.findings, split.detection.findings);
+        assert_eq!(one.detection.downgraded, split.detection.downgraded);
+        assert_eq!(one.detection.per_rule, split.detection.per_rule);
+        assert_eq!(one.data.events.run_index(), split.data.events.run_index());
+        assert_eq!(one.explained.kind, split.explained.kind);
+        assert_eq!(one.explained.totals(), split.explained.totals());
+        assert_eq!(one.features.users, split.features.users);
+        assert_eq!(one.population.workstation_first, split.population.workstation_first);
+        // The care team explains rn2's work through rn1's encounters in
+        // both: a pass-1 result of another partition reached pass 2.
+        let group = Explanation::ALL.iter().position(|k| *k == Explanation::CareTeamGroup);
+        assert!(group.is_some_and(|g| split.explained.totals()[g] > 0), "{:?}", split.explained.totals());
+    }
+
+    #[test]
+    fn the_evidence_is_what_the_findings_index_in_run_order() {
+        let w = hospital();
+        let all = w.build();
+        let run = run(&w, true);
+        let kept = &run.data.events;
+        assert!(kept.len() < all.events.len(), "only evidence is kept");
+        for f in &run.detection.findings {
+            for &i in &f.events {
+                let whole = kept.run_index()[i];
+                assert_eq!(kept.ts[i], all.events.ts[whole]);
+                assert_eq!(kept.user[i], f.user);
+                assert_eq!(all.events.user[whole], f.user);
+            }
+        }
+        assert!(kept.run_index().windows(2).all(|p| p[0] < p[1]));
+    }
+}

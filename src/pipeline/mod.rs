@@ -12,13 +12,13 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::detect::{DetectInput, Scope};
 use crate::error::Error;
+use crate::model::Partition;
 use crate::output::{write_outputs, Pseudonymizer, RunContext, RunOutputs, Summary};
 use crate::progress::Progress;
 use crate::score::{window, WindowSpec};
 use crate::state::{self, StateDir};
 use crate::time::ZoneCache;
 use crate::time::{date_from_days, MICROS_PER_DAY};
-use crate::model::Partition;
 use crate::{explain, ingest, score};
 
 mod analysis;

@@ -145,7 +145,13 @@ pub fn common(
 /// (ONCC) 48 days from the accesses", when the patient has an encounter in
 /// the user's home department within `score.department_history_days` of
 /// the accesses `first..=last` (UTC µs). The nearest encounter is named.
-fn department_history(input: &DetectInput<'_, Evidence>, user: Code, patient: Code, first: i64, last: i64) -> Option<String> {
+fn department_history(
+    input: &DetectInput<'_, Evidence>,
+    user: Code,
+    patient: Code,
+    first: i64,
+    last: i64,
+) -> Option<String> {
     let days = i64::from(input.config.score.department_history_days);
     if days == 0 {
         return None;

@@ -13,8 +13,8 @@ use crate::explain::{explain, Explanation};
 use crate::features::compute;
 use crate::ingest::{IngestReport, Ingested, Rejects};
 use crate::model::{
-    Action, Code, Contact, Contacts, DataCategory, Dictionaries, Encounter, Encounters, Events, PatientRecord,
-    Partition, Patients, Roster, UserRecord, NONE,
+    Action, Code, Contact, Contacts, DataCategory, Dictionaries, Encounter, Encounters, Events, Partition,
+    PatientRecord, Patients, Roster, UserRecord, NONE,
 };
 use crate::score::score;
 use crate::time::{parse_date, parse_timestamp, ZoneCache};
@@ -311,7 +311,8 @@ impl World {
             scope: crate::detect::Scope::ALL,
         };
         let detection = &run.detection;
-        let scored = score(detection.findings.clone(), &input, &detection.weights, &detection.order, &self.config.score);
+        let scored =
+            score(detection.findings.clone(), &input, &detection.weights, &detection.order, &self.config.score);
         let dict = &input.data.dict;
         scored
             .alerts
