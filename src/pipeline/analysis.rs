@@ -172,7 +172,7 @@ pub fn analyse(
     // Pass 1: what spans users.
     let mut spans = Spans::default();
     let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
-    each_partition(&plan, parts, progress.stage("pass 1/3"), |k, events| {
+    each_partition(&plan, parts, progress.stage("pass 1/4"), |k, events| {
         data.events = events;
         let (direct, span) = span(&data, config, &book);
         spans.add(span);
@@ -184,7 +184,7 @@ pub fn analyse(
     // Pass 2: explanations and features, partition by partition; pass 3:
     // the peer groups across every user.
     let mut measures = Measures::default();
-    each_partition(&plan, parts, progress.stage("pass 2/3"), |k, events| {
+    each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
         data.events = events;
         let (kinds, measured) = measure(&data, parts.unstash(k)?, &spanning, config);
         measures.add(measured);
@@ -203,7 +203,7 @@ pub fn analyse(
     let everyone = Everyone { features, population, relations: Relations::build(&data, &config.names), book };
     let mut found = Found::default();
     let mut first = 0usize;
-    each_partition(&plan, parts, progress.stage("pass 3/3"), |k, events| {
+    each_partition(&plan, parts, progress.stage("pass 4/4"), |k, events| {
         data.events = events;
         let n = data.events.len();
         found.add(detect_partition(&data, parts.unstash(k)?, &everyone, config, first));
