@@ -12,9 +12,12 @@
 # clean; SEED=, USERS=, DAYS= change it), simulated by each build: the two
 # simulated bundles must be identical too. Each detect runs twice, once in
 # memory and once partitioned (`--partition-events 1000000`), and both
-# builds' outputs are compared file by file. summary.json is compared with
-# its `wall_time_seconds` left out; the lock file is skipped. Prints one
-# line per comparison and exits 1 on any difference.
+# builds' outputs are compared file by file. Then an incremental run over
+# two nights (`--state`: the world's last day is the second night, the days
+# before it the first) compares both nights' outputs and the state folder.
+# summary.json is compared with its `wall_time_seconds` left out; the lock
+# files are skipped. Prints one line per comparison and exits 1 on any
+# difference.
 #
 # Scratch space: ${WORK:-/tmp/ehrwatch-identical} (about 1 GB). Building a
 # revision uses its own target folder ($WORK/target-REV), seeded from
@@ -65,7 +68,7 @@ failed=0
 same() {
   local a=$1 b=$2 label=$3 bad=0
   local files
-  files=$( (cd "$a" && find . -type f ! -name .ehrwatch.lock; cd "$b" && find . -type f ! -name .ehrwatch.lock) | LC_ALL=C sort -u)
+  files=$( (cd "$a" && find . -type f ! -name .ehrwatch.lock ! -name .lock; cd "$b" && find . -type f ! -name .ehrwatch.lock ! -name .lock) | LC_ALL=C sort -u)
   for f in $files; do
     if [ ! -f "$a/$f" ] || [ ! -f "$b/$f" ]; then
       echo "DIFFERENT $label: $f exists in one only"; bad=1; continue
@@ -107,4 +110,29 @@ for input in "$ROOT/data/sample" "$WORK/world-before"; do
     same "$WORK/out-before" "$WORK/out-after" "detect $name ($mode)"
   done
 done
+
+# Two nights of an incremental run, each build in the same folders (the
+# state's path is in summary.json), then moved aside.
+world="$WORK/world-before" nights="$WORK/nights"
+rm -rf "$nights"
+mkdir -p "$nights/n1" "$nights/n2"
+for t in users patients encounters patient_contacts; do
+  cp "$world/$t.csv" "$nights/n1/"; cp "$world/$t.csv" "$nights/n2/"
+done
+last=$(tail -n 1 "$world/access_log.csv" | cut -c1-10)
+head -n 1 "$world/access_log.csv" | tee "$nights/n1/access_log.csv" > "$nights/n2/access_log.csv"
+awk -F, -v last="$last" 'NR > 1 && $1 < last' "$world/access_log.csv" >> "$nights/n1/access_log.csv"
+awk -F, -v last="$last" 'NR > 1 && $1 >= last' "$world/access_log.csv" >> "$nights/n2/access_log.csv"
+for side in before after; do
+  bin=$BEFORE; [ $side = after ] && bin=$AFTER
+  rm -rf "$WORK/inc" "$WORK/inc-$side"
+  for night in n1 n2; do
+    "$bin" --quiet detect --input "$nights/$night" --out "$WORK/inc/out-$night" --state "$WORK/inc/state"
+  done
+  mv "$WORK/inc" "$WORK/inc-$side"
+done
+for night in n1 n2; do
+  same "$WORK/inc-before/out-$night" "$WORK/inc-after/out-$night" "detect --state, night $night"
+done
+same "$WORK/inc-before/state" "$WORK/inc-after/state" "state folder after two nights"
 exit $failed

@@ -56,7 +56,9 @@ fn main() {
     let ingest = median_secs(|| {
         data = Some(ehrwatch::ingest::read_bundle(&bundle, config.timezone, &Progress::hidden()).expect("read"))
     });
-    let data = data.expect("read");
+    // Explain, features and detect read the run as one partition of every
+    // user, as a run in memory does; scoring reads every event as evidence.
+    let data = data.expect("read").whole();
     let mut explained = None;
     let explain = median_secs(|| explained = Some(ehrwatch::explain::explain(&data, &config.explain)));
     let explained = explained.expect("explained");
@@ -79,6 +81,18 @@ fn main() {
     let mut detection = None;
     let detect_s = median_secs(|| detection = Some(detect(&input)));
     let detection = detection.expect("detection");
+    let (context, part) = data.with_events(());
+    let data = context.with_events(ehrwatch::model::Evidence::every(part.into_events())).0;
+    let input = DetectInput {
+        data: &data,
+        explained: &explained,
+        features: &features,
+        config: &config,
+        relations: &relations,
+        patient_groups: &std::sync::OnceLock::new(),
+        population: &population,
+        scope: ehrwatch::detect::Scope::ALL,
+    };
     let score_s = median_secs(|| {
         std::hint::black_box(ehrwatch::score::score(
             detection.findings.clone(),

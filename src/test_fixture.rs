@@ -1,6 +1,7 @@
 //! A tiny in-memory hospital for the stages' unit tests: users, patients,
-//! encounters and accesses written inline, then run through explain,
-//! features, the rules and scoring exactly as the pipeline does.
+//! encounters and accesses written inline, then run through explain and
+//! features as one partition of every user ([`World::run`]), or through the
+//! pipeline's analysis and scoring ([`World::alerts`]).
 //!
 //! Test-only and crate-level, above every stage: the tests of explain,
 //! features, detect and score all use it, so it lives in none of them (the
@@ -11,13 +12,13 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::detect::relations::Relations;
-use crate::detect::{detect, DetectInput, Finding, Rule};
+use crate::detect::{DetectInput, Finding, Rule};
 use crate::explain::{explain, Explanation};
 use crate::features::compute;
 use crate::ingest::{IngestReport, Ingested, Rejects};
 use crate::model::{
-    Action, Code, Contact, Contacts, DataCategory, Dictionaries, Encounter, Encounters, Events, PatientRecord,
-    Patients, Roster, UserRecord, NONE,
+    Action, Code, Contact, Contacts, DataCategory, Dictionaries, Encounter, Encounters, Events, Partition,
+    PatientRecord, Patients, Roster, UserRecord, NONE,
 };
 use crate::score::score;
 use crate::time::{parse_date, parse_timestamp, ZoneCache};
@@ -236,7 +237,8 @@ impl World {
         self.user_columns.retain(|c| *c != column);
     }
 
-    pub fn build(&self) -> Ingested {
+    /// The hospital, its accesses as one partition of every user.
+    pub fn build(&self) -> Ingested<Partition> {
         let mut roster = Roster::with_columns(self.user_columns.clone());
         for (c, r) in &self.users {
             roster.insert(*c, r.clone());
@@ -259,6 +261,7 @@ impl World {
             report: IngestReport::default(),
             rejects: Rejects::default(),
         }
+        .whole()
     }
 
     /// Builds the hospital and runs explain and features as the pipeline
@@ -292,25 +295,40 @@ impl World {
         })
     }
 
-    /// Every rule, then scoring, as the pipeline runs them: one
-    /// [`ScoredAlert`] per alert, in rank order.
+    /// Every rule, then scoring, as the pipeline runs them (its analysis,
+    /// then scoring on the evidence kept): one [`ScoredAlert`] per alert, in
+    /// rank order.
     pub fn alerts(&self) -> Vec<ScoredAlert> {
-        self.with_input(|input| {
-            let detection = detect(input);
-            let scored = score(detection.findings, input, &detection.weights, &detection.order, &self.config.score);
-            let dict = &input.data.dict;
-            scored
-                .alerts
-                .iter()
-                .map(|a| ScoredAlert {
-                    user: dict.users.name(a.user).to_string(),
-                    patient: dict.patients.name(a.patient).to_string(),
-                    score: a.score,
-                    rules: a.rules.clone(),
-                    explanation: a.explanation(),
-                })
-                .collect()
-        })
+        let (data, events) = self.build().with_events(());
+        let resident = crate::pipeline::Resident::new(events);
+        let progress = crate::progress::Progress::hidden();
+        let run = crate::pipeline::analyse(data, &resident, &self.config, &progress, &mut |_| {})
+            .expect("the fixture is analysed in memory");
+        let input = DetectInput {
+            data: &run.data,
+            explained: &run.explained,
+            features: &run.features,
+            config: &self.config,
+            relations: &run.relations,
+            patient_groups: &std::sync::OnceLock::new(),
+            population: &run.population,
+            scope: crate::detect::Scope::ALL,
+        };
+        let detection = &run.detection;
+        let scored =
+            score(detection.findings.clone(), &input, &detection.weights, &detection.order, &self.config.score);
+        let dict = &input.data.dict;
+        scored
+            .alerts
+            .iter()
+            .map(|a| ScoredAlert {
+                user: dict.users.name(a.user).to_string(),
+                patient: dict.patients.name(a.patient).to_string(),
+                score: a.score,
+                rules: a.rules.clone(),
+                explanation: a.explanation(),
+            })
+            .collect()
     }
 
     /// The explanation of each access, as (user, patient, local timestamp

@@ -439,7 +439,8 @@ pub struct Finding {
     pub user: Code,
     /// The patient, or [`crate::model::NONE`] for user-level findings.
     pub patient: Code,
-    /// Indices into `Ingested::events` of the evidence, ascending.
+    /// Indices of the evidence, ascending: into the partition's events as
+    /// a rule returns it, into the kept `Evidence` once the analysis is done.
     pub events: Vec<usize>,
     /// Why the rule fired.
     pub facts: Vec<Fact>,

@@ -11,14 +11,16 @@ use crate::config::Config;
 use crate::explain::Explanations;
 use crate::features::UserFeatures;
 use crate::ingest::Ingested;
-use crate::model::{Code, NONE};
+use crate::model::{Code, Partition, NONE};
 
-/// Everything detectors read. Detectors never write to it.
-#[derive(Clone, Copy)]
-pub struct DetectInput<'a> {
-    /// The bundle.
-    pub data: &'a Ingested,
-    /// One explanation per event.
+/// Everything detectors read. Detectors never write to it. Detectors read
+/// one partition of users (`E` = [`Partition`]); scoring reads the same
+/// with the evidence kept from every partition (`E` =
+/// [`crate::model::Evidence`]).
+pub struct DetectInput<'a, E = Partition> {
+    /// The context tables and the events.
+    pub data: &'a Ingested<E>,
+    /// One explanation per event of `data`.
     pub explained: &'a Explanations,
     /// Per-user features.
     pub features: &'a UserFeatures,
@@ -31,11 +33,19 @@ pub struct DetectInput<'a> {
     pub patient_groups: &'a OnceLock<PatientGroups>,
     /// What detectors need from the whole run's events.
     pub population: &'a Population,
-    /// The users detectors run on: all, or one partition's in a
-    /// partitioned run (whose `data.events` hold only theirs, while
-    /// `features` hold every user's).
+    /// The users detectors run on: the partition's (`data.events` hold
+    /// only theirs, while `features` hold every user's).
     pub scope: Scope,
 }
+
+// By hand: a derive would ask `E: Copy`, and only references are copied.
+impl<E> Clone for DetectInput<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for DetectInput<'_, E> {}
 
 /// A contiguous range of user codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +59,11 @@ pub struct Scope {
 impl Scope {
     /// Every user.
     pub const ALL: Scope = Scope { from: 0, to: Code::MAX };
+
+    /// The users of a partition.
+    pub fn of(partition: &Partition) -> Scope {
+        Scope { from: partition.users.start, to: partition.users.end }
+    }
 
     /// Whether the user is in the scope.
     pub fn contains(&self, user: Code) -> bool {
@@ -237,7 +252,7 @@ pub fn enabled(on: bool) -> Result<(), String> {
     }
 }
 
-impl DetectInput<'_> {
+impl<E> DetectInput<'_, E> {
     /// Whether `user`'s role class follows a panel (`explain.panel_roles`:
     /// research coordinators with a study list).
     pub fn is_panel_role(&self, user: Code) -> bool {
@@ -263,7 +278,9 @@ impl DetectInput<'_> {
             Some(_) => Ok(()),
         }
     }
+}
 
+impl DetectInput<'_> {
     /// Runs `f` on each user's slice of events in parallel, concatenating the
     /// findings in user-code order (deterministic).
     pub fn per_user<F>(&self, f: F) -> Vec<Finding>

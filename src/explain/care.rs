@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use super::explanation::Explanation;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
-use crate::model::{Code, Encounter, FxHashMap, NONE};
+use crate::model::{Code, Encounter, FxHashMap, Partition, NONE};
 use crate::roles::{RoleBook, RoleClass};
 use crate::time::{MICROS_PER_DAY, MICROS_PER_HOUR};
 
@@ -174,7 +174,7 @@ fn charted_near(times: Option<&Vec<i64>>, t: i64, doc: i64) -> bool {
 /// the data categories the user opens most. A user whose accesses fit no
 /// pattern stays unclassed.
 fn learn_class(
-    data: &Ingested,
+    data: &Ingested<Partition>,
     user: Code,
     range: std::ops::Range<usize>,
     home: Option<Code>,
@@ -235,7 +235,7 @@ fn learn_class(
 /// and the classes learned from the work of users whose title `book`
 /// could not class.
 pub fn explain_direct(
-    data: &Ingested,
+    data: &Ingested<Partition>,
     params: &ExplainParams,
     book: &RoleBook,
 ) -> (Vec<Explanation>, Vec<(Code, RoleClass)>) {

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use super::explanation::Explanation;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
-use crate::model::{Code, Events, NONE};
+use crate::model::{Code, Events, Partition, NONE};
 use crate::time::MICROS_PER_DAY;
 
 /// Patients with more distinct care users than this do not count toward
@@ -28,7 +28,7 @@ use crate::time::MICROS_PER_DAY;
 const HUB_USERS: usize = 60;
 
 /// Second pass: explains, in place, unexplained accesses by collaborative groups.
-pub fn explain_by_group(data: &Ingested, params: &ExplainParams, kind: &mut [Explanation]) {
+pub fn explain_by_group(data: &Ingested<Partition>, params: &ExplainParams, kind: &mut [Explanation]) {
     if params.group_min_shared_patients == 0 || kind.iter().all(|k| *k != Explanation::Unexplained) {
         return;
     }
@@ -108,7 +108,11 @@ impl CareVisits {
     }
 
     /// The visits of several partitions of the run's users as one.
-    pub fn merge(parts: Vec<CareVisits>, n_patients: usize) -> CareVisits {
+    pub fn merge(mut parts: Vec<CareVisits>, n_patients: usize) -> CareVisits {
+        // One part (a run in memory) is merged already: no second copy.
+        if parts.len() == 1 && parts[0].patients() == n_patients {
+            return parts.pop().unwrap_or_default();
+        }
         let mut start = vec![0usize; n_patients + 1];
         for part in &parts {
             for p in 0..part.patients() {

@@ -168,11 +168,11 @@ pub fn mixture_probability(x: &Array2<f64>, k: usize, seed: u64) -> Option<Vec<f
     None
 }
 
-fn group_labels(
+fn group_labels<E>(
     users: &[(Code, UserStats)],
     assignment: &[usize],
     k: usize,
-    data: &Ingested,
+    data: &Ingested<E>,
     roles: &RoleBook,
 ) -> (Vec<String>, Vec<Option<String>>) {
     let role_dept = |u: Code| {
@@ -216,9 +216,9 @@ fn group_labels(
 
 /// Clusters users into peer groups. `None` when there are fewer than
 /// `min_users` users.
-pub fn assign_peer_groups(
+pub fn assign_peer_groups<E>(
     users: &[(Code, UserStats)],
-    data: &Ingested,
+    data: &Ingested<E>,
     roles: &RoleBook,
     params: &PeerParams,
 ) -> Option<PeerGroups> {

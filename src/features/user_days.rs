@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use crate::explain::Explanations;
 use crate::ingest::Ingested;
-use crate::model::{Code, FxHashMap, FxHashSet, NONE};
+use crate::model::{Code, FxHashMap, FxHashSet, Partition, NONE};
 use crate::time::{LocalTime, MICROS_PER_HOUR};
 
 use super::usual_hours::UsualHours;
@@ -15,7 +15,7 @@ use super::usual_hours::UsualHours;
 pub struct DayStats {
     /// Local day (days since 1970-01-01).
     pub day: i32,
-    /// Index range into the user's events (`Ingested::events`) for this day.
+    /// Index range into the user's events (the partition's events) for this day.
     pub events: Range<usize>,
     /// Patient accesses.
     pub patient_accesses: u64,
@@ -80,7 +80,7 @@ fn peak_distinct_with(ts: &[i64], patients: &[Code], window: i64, counts: &mut F
 /// The daily series of one user. `locals` holds the local time of each of
 /// the user's events (aligned with `range`).
 pub fn user_days(
-    data: &Ingested,
+    data: &Ingested<Partition>,
     explained: &Explanations,
     range: Range<usize>,
     locals: &[LocalTime],

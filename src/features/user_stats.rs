@@ -10,7 +10,7 @@ use super::usual_hours::UsualHours;
 use crate::config::{HoursParams, PeerParams};
 use crate::explain::{Explanation, Explanations};
 use crate::ingest::Ingested;
-use crate::model::{Action, Code, FxHashMap, FxHashSet, NONE};
+use crate::model::{Action, Code, FxHashMap, FxHashSet, Partition, NONE};
 use crate::time::{LocalTime, ZoneCache};
 
 /// Features of one user.
@@ -125,7 +125,7 @@ impl Coverage {
     /// The coverage of these events: each user's distinct patients (users
     /// in parallel, over their slices), counted once per (patient, the
     /// user's home department).
-    pub fn of(data: &Ingested) -> Coverage {
+    pub fn of(data: &Ingested<Partition>) -> Coverage {
         let Some(roster) = &data.roster else { return Coverage::default() };
         let ev = &data.events;
         let per_user: Vec<(Code, Vec<Code>)> = ev
@@ -160,17 +160,24 @@ impl Coverage {
     }
 }
 
-/// Computes the features of every user with events, then their peer groups.
-pub fn compute(data: &Ingested, explained: &Explanations, hours: &HoursParams, peers: &PeerParams) -> UserFeatures {
+/// Computes the features of every user of a partition that holds every
+/// user, then their peer groups (a run's passes do the same in two steps:
+/// `pipeline::analysis`).
+pub fn compute(
+    data: &Ingested<Partition>,
+    explained: &Explanations,
+    hours: &HoursParams,
+    peers: &PeerParams,
+) -> UserFeatures {
     let coverage = Coverage::of(data);
     let users = user_stats(data, explained, hours, &coverage);
     finish(users, data, &explained.roles, peers)
 }
 
-/// The features of each user of `data.events`, in user-code order (day
-/// ranges index `data.events`). `coverage` is the whole run's.
+/// The features of each user of the partition, in user-code order (day
+/// ranges index its events). `coverage` is the whole run's.
 pub fn user_stats(
-    data: &Ingested,
+    data: &Ingested<Partition>,
     explained: &Explanations,
     hours: &HoursParams,
     coverage: &Coverage,
@@ -280,10 +287,11 @@ pub fn user_stats(
 }
 
 /// Every user's features, in user-code order, with their peer groups
-/// learned across all of them. `data` gives the roster and dictionaries.
-pub fn finish(
+/// learned across all of them. `data` gives the roster and dictionaries
+/// (its events are not read).
+pub fn finish<E>(
     users: Vec<(Code, UserStats)>,
-    data: &Ingested,
+    data: &Ingested<E>,
     roles: &crate::roles::RoleBook,
     peers: &PeerParams,
 ) -> UserFeatures {

@@ -23,17 +23,23 @@ use crate::model::{Code, Contacts, Dictionaries, Encounters, Events, Patients, R
 use crate::progress::Progress;
 use crate::time::ZoneCache;
 
-/// Everything ingest read: the dictionary-coded tables and the accounting.
+/// Everything ingest read: the dictionary-coded tables and the accounting,
+/// with a set of access-log events whose type says which: `Events` (every
+/// accepted event, as [`read_bundle`] returns them), `()` (none: a spilled
+/// run's events are on disk), [`crate::model::Partition`] (one partition of
+/// users, what explain, features and detect read) or
+/// [`crate::model::Evidence`] (the events kept for scoring and the outputs).
 #[derive(Debug)]
-pub struct Ingested {
+pub struct Ingested<E = Events> {
     /// The bundle folder.
     pub dir: PathBuf,
     /// The hospital's time zone.
     pub tz: Tz,
     /// Id dictionaries shared by all tables.
     pub dict: Dictionaries,
-    /// Accepted access_log rows, sorted by (user, time).
-    pub events: Events,
+    /// Access-log events, sorted by (user, time): which ones, the type
+    /// `E` says.
+    pub events: E,
     /// The users table, if present.
     pub roster: Option<Roster>,
     /// The patients table, if present.
@@ -46,6 +52,23 @@ pub struct Ingested {
     pub report: IngestReport,
     /// Rows that were not accepted.
     pub rejects: Rejects,
+}
+
+impl<E> Ingested<E> {
+    /// The same tables with other events; also returns the events these had.
+    pub fn with_events<F>(self, events: F) -> (Ingested<F>, E) {
+        let Ingested { dir, tz, dict, events: had, roster, patients, encounters, contacts, report, rejects } = self;
+        (Ingested { dir, tz, dict, events, roster, patients, encounters, contacts, report, rejects }, had)
+    }
+}
+
+impl Ingested<Events> {
+    /// Every event as the one partition of a run held in memory.
+    pub fn whole(self) -> Ingested<crate::model::Partition> {
+        let n_users = self.dict.users.len();
+        let (data, events) = self.with_events(());
+        data.with_events(crate::model::Partition::whole(events, n_users)).0
+    }
 }
 
 fn present_columns(files: &TableFiles, specs: &[ColumnSpec]) -> Result<Vec<&'static str>, IngestError> {
@@ -415,9 +438,8 @@ pub fn read_bundle_with_history(
     input: &InputParams,
 ) -> Result<Ingested, IngestError> {
     let mut events = Events::default();
-    let mut data = read_bundle_into(dir, tz, progress, history, &mut events, Parts::IN_MEMORY, input)?;
-    data.events = events;
-    Ok(data)
+    let data = read_bundle_into(dir, tz, progress, history, &mut events, Parts::IN_MEMORY, input)?;
+    Ok(data.with_events(events).0)
 }
 
 /// How much of the access log one part may hold.
@@ -437,7 +459,7 @@ impl Parts {
 }
 
 /// Reads a bundle folder, sending the access log's events (after the
-/// history's, if any) to `sink`; the returned `events` is empty. Each part
+/// history's, if any) to `sink`, not into the result. Each part
 /// of the log read on its own holds at most about `parts.rows` rows when
 /// `parts.bounded`, whatever the files' sizes.
 pub(super) fn read_bundle_into(
@@ -448,7 +470,7 @@ pub(super) fn read_bundle_into(
     sink: &mut dyn EventSink,
     parts: Parts,
     input: &InputParams,
-) -> Result<Ingested, IngestError> {
+) -> Result<Ingested<()>, IngestError> {
     let unit_rows = parts.rows;
     if !dir.is_dir() {
         return Err(IngestError::NotABundle(dir.to_path_buf()));
@@ -621,6 +643,16 @@ pub(super) fn read_bundle_into(
     bar.finish();
 
     let encounters = encounter_rows.map(|(rows, columns)| Encounters::new(rows, dict.patients.len(), columns));
-    let events = Events::default();
-    Ok(Ingested { dir: dir.to_path_buf(), tz, dict, events, roster, patients, encounters, contacts, report, rejects })
+    Ok(Ingested {
+        dir: dir.to_path_buf(),
+        tz,
+        dict,
+        events: (),
+        roster,
+        patients,
+        encounters,
+        contacts,
+        report,
+        rejects,
+    })
 }

@@ -450,7 +450,7 @@ impl EventSink for SpillWriter {
 
 /// Reads a bundle folder like [`super::read_bundle`] (same dictionaries,
 /// codes, report, rejects and counts), except that the access log's events
-/// are not kept in `Ingested::events` (left empty) but spilled into files
+/// are not kept in memory (`Ingested<()>`) but spilled into files
 /// under `spill_dir`, which the caller creates (owner-only) and which the
 /// returned [`Spilled`] removes when dropped. Memory holds one batch of
 /// parts (about `max_events` rows in all, however large each file is) and
@@ -462,7 +462,7 @@ pub fn read_bundle_spilled(
     spill_dir: &Path,
     max_events: u64,
     input: &crate::config::InputParams,
-) -> Result<(Ingested, Spilled), IngestError> {
+) -> Result<(Ingested<()>, Spilled), IngestError> {
     let parts = Parts { rows: unit_rows(max_events), bounded: true };
     read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
 }
@@ -484,7 +484,7 @@ fn read_spilled_with(
     flush_at: usize,
     parts: Parts,
     input: &crate::config::InputParams,
-) -> Result<(Ingested, Spilled), IngestError> {
+) -> Result<(Ingested<()>, Spilled), IngestError> {
     let mut writer = SpillWriter::new(spill_dir, flush_at);
     let data = read_bundle_into(dir, tz, progress, None, &mut writer, parts, input)?;
     let SpillWriter { mut spilled, .. } = writer;

@@ -7,6 +7,7 @@ mod dictionary;
 mod encounters;
 mod events;
 mod network;
+mod partition;
 mod patients;
 mod roster;
 
@@ -17,5 +18,6 @@ pub use encounters::{Encounter, Encounters};
 pub(crate) use events::each_column;
 pub use events::{Action, DataCategory, Events, Recode};
 pub use network::{network_codes, network_of};
+pub use partition::{Evidence, Partition};
 pub use patients::{PatientRecord, Patients};
 pub use roster::{Roster, UserRecord};

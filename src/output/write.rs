@@ -15,6 +15,7 @@ use crate::explain::{Explanation, Explanations};
 use crate::features::UserFeatures;
 use crate::fs::{write_all, Staging};
 use crate::ingest::Ingested;
+use crate::model::Evidence;
 use crate::score::Scored;
 use crate::time::ZoneCache;
 
@@ -47,9 +48,9 @@ pub enum OutputError {
 
 /// Everything a run produced, for the writers.
 pub struct RunOutputs<'a> {
-    /// The bundle.
-    pub data: &'a Ingested,
-    /// Explanations per event.
+    /// The context tables and the evidence kept for the report.
+    pub data: &'a Ingested<Evidence>,
+    /// Explanations per kept event.
     pub explained: &'a Explanations,
     /// Per-user features.
     pub features: &'a UserFeatures,

@@ -1,23 +1,28 @@
 //! The one place that chains the stages:
 //! `ingest -> explain -> features -> detect -> score -> output`.
+//!
+//! Explain, features and detect run in `analysis.rs`, a partition of users
+//! at a time, the same way whether the run holds its events in memory (one
+//! partition of every user) or spills them to disk (several); scoring and
+//! the outputs run on the evidence the analysis keeps.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::detect::relations::Relations;
-use crate::detect::{detect, DetectInput, Population, Scope};
+use crate::detect::{DetectInput, Scope};
 use crate::error::Error;
+use crate::model::Partition;
 use crate::output::{write_outputs, Pseudonymizer, RunContext, RunOutputs, Summary};
 use crate::progress::Progress;
 use crate::score::{window, WindowSpec};
 use crate::state::{self, StateDir};
 use crate::time::ZoneCache;
 use crate::time::{date_from_days, MICROS_PER_DAY};
-use crate::{explain, features, ingest, score};
+use crate::{explain, ingest, score};
 
-mod partitioned;
-pub use partitioned::Partitions;
+mod analysis;
+pub use analysis::{analyse, Analysed, Partitions, Resident};
 
 /// What `detect` needs to run.
 #[derive(Debug, Clone)]
@@ -65,48 +70,17 @@ fn new_days(data: &ingest::Ingested) -> Option<WindowSpec> {
     Some(WindowSpec::Dates { from: Some(day(&mut zone, lo?)), to: Some(day(&mut zone, hi?)) })
 }
 
-/// The analysis of a run: its events (all of them, or a partitioned run's
-/// kept evidence), their explanations, features and (partitioned) findings.
-struct Analysis {
-    data: ingest::Ingested,
-    explained: explain::Explanations,
-    features: features::UserFeatures,
-    /// `None` until detect runs (a partitioned run detected partition by
-    /// partition).
-    detection: Option<crate::detect::Detection>,
-    population: Population,
-    relations: Relations,
-    time_range: Option<(i64, i64)>,
-    partitions: Option<usize>,
-}
-
-/// Explain and features over every event at once (detect runs in
-/// [`run_detect`], on the same input as scoring).
-fn analyse_in_memory(data: ingest::Ingested, config: &Config, lap: &mut dyn FnMut(&'static str)) -> Analysis {
-    let explained = explain::explain(&data, &config.explain);
-    lap("explain");
-    // The relations index and the device population do not depend on the
-    // features: they are built alongside.
-    let (features, (population, relations)) = rayon::join(
-        || features::compute(&data, &explained, &config.hours, &config.peers),
-        || (Population::of(&data.events, &data.dict), Relations::build(&data, &config.names)),
-    );
-    lap("features");
-    let time_range = data.events.time_range();
-    Analysis { data, explained, features, detection: None, population, relations, time_range, partitions: None }
-}
-
 /// Reads the bundle spilled to disk under `out`, then analyses it a
-/// partition of users at a time.
-fn analyse_partitioned(
+/// partition of users at a time. Also returns the events' time range.
+fn analyse_spilled(
     req: &DetectRequest,
     progress: &Progress,
     lap: &mut dyn FnMut(&'static str),
-) -> Result<Analysis, Error> {
+) -> Result<(analysis::Analysed, Option<(i64, i64)>), Error> {
     let root = SpillRoot::create(&req.out)?;
     let events_dir = root.dir.join("events");
     crate::fs::create_private_dir(&events_dir).map_err(crate::fs::FsError::write(&events_dir))?;
-    let (mut data, spilled) = ingest::read_bundle_spilled(
+    let (data, spilled) = ingest::read_bundle_spilled(
         &req.input,
         req.config.timezone,
         progress,
@@ -119,19 +93,10 @@ fn analyse_partitioned(
     let parts = SpilledPartitions {
         spilled: &spilled,
         max_events: req.partition_events,
-        stash: partitioned::StashDir { dir: root.dir.clone() },
+        stash: analysis::StashDir { dir: root.dir.clone() },
     };
-    let done = partitioned::analyse(&mut data, &parts, &req.config, progress, lap)?;
-    Ok(Analysis {
-        data,
-        explained: done.explained,
-        features: done.features,
-        detection: Some(done.detection),
-        population: done.population,
-        relations: done.relations,
-        time_range: spilled.time_range(),
-        partitions: Some(done.partitions),
-    })
+    let done = analysis::analyse(data, &parts, &req.config, progress, lap)?;
+    Ok((done, spilled.time_range()))
 }
 
 /// The owner-only folder a partitioned run spills into, inside the output
@@ -168,7 +133,7 @@ impl Drop for SpillRoot {
 struct SpilledPartitions<'a> {
     spilled: &'a ingest::Spilled,
     max_events: u64,
-    stash: partitioned::StashDir,
+    stash: analysis::StashDir,
 }
 
 impl Partitions for SpilledPartitions<'_> {
@@ -176,12 +141,13 @@ impl Partitions for SpilledPartitions<'_> {
         self.spilled.plan(self.max_events)
     }
 
-    fn load(&self, users: std::ops::Range<crate::model::Code>) -> Result<crate::model::Events, Error> {
-        Ok(self.spilled.load(users)?)
+    fn load(&self, users: std::ops::Range<crate::model::Code>) -> Result<Partition, Error> {
+        let events = self.spilled.load(users.clone())?;
+        Ok(Partition::new(users, events))
     }
 
-    fn stash(&self, part: usize, kinds: &[explain::Explanation]) -> Result<(), Error> {
-        self.stash.stash(part, kinds)
+    fn stash(&self, part: usize, kinds: Vec<explain::Explanation>) -> Result<(), Error> {
+        self.stash.stash(part, &kinds)
     }
 
     fn unstash(&self, part: usize) -> Result<Vec<explain::Explanation>, Error> {
@@ -232,16 +198,6 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let partitioned =
         state.is_none() && req.partition_events > 0 && ingest::estimate_events(&req.input)? > req.partition_events;
     let reviewed = req.reviewed.as_deref().map(ingest::read_reviewed).transpose()?;
-    let run = if partitioned {
-        analyse_partitioned(req, progress, &mut lap)?
-    } else {
-        let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
-        let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, history, &config.input)?;
-        data.report.check_reject_share(&data.rejects, config.input.max_reject_share)?;
-        lap("ingest");
-        analyse_in_memory(data, config, &mut lap)
-    };
-    let Analysis { data, explained, features, detection, population, relations, time_range, partitions } = run;
     // The window and the state's retention count from the data's last day,
     // which is never past what the access-log files can hold (ingest
     // rejected later rows; this also bounds a state filled before it did).
@@ -251,6 +207,34 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         std::time::SystemTime::now(),
     )
     .latest;
+    let (run, time_range, own_days, plan) = if partitioned {
+        let (run, time_range) = analyse_spilled(req, progress, &mut lap)?;
+        (run, time_range, None, None)
+    } else {
+        let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
+        let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, history, &config.input)?;
+        data.report.check_reject_share(&data.rejects, config.input.max_reject_share)?;
+        lap("ingest");
+        let time_range = data.events.time_range();
+        // What needs every event (this run's days, the state's next
+        // batches) is taken before the analysis keeps only the evidence.
+        let own_days = state.as_ref().and_then(|_| new_days(&data));
+        let plan = match &state {
+            Some((dir, keys, held, retain)) => {
+                let staged = dir.stage(&data, held, keys, *retain, latest)?;
+                lap("state_write");
+                Some(staged)
+            }
+            None => None,
+        };
+        let n_users = data.dict.users.len();
+        let (data, events) = data.with_events(());
+        let resident = Resident::new(Partition::whole(events, n_users));
+        let run = analysis::analyse(data, &resident, config, progress, &mut lap)?;
+        (run, time_range, own_days, plan)
+    };
+    let analysis::Analysed { data, explained, features, detection, population, relations, partitions } = run;
+    let partitions = partitioned.then_some(partitions);
     let time_range = time_range.map(|(lo, hi)| (lo.min(latest), hi.min(latest)));
     let patient_groups = std::sync::OnceLock::new();
     let input = DetectInput {
@@ -263,18 +247,10 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         population: &population,
         scope: Scope::ALL,
     };
-    let detection = match detection {
-        Some(d) => d,
-        None => {
-            let d = detect(&input);
-            lap("detect");
-            d
-        }
-    };
     // An incremental run alerts on its own days unless told otherwise; with
     // no new events it alerts on nothing.
     let spec = match (&state, req.window) {
-        (Some(_), WindowSpec::All) => new_days(&data),
+        (Some(_), WindowSpec::All) => own_days,
         (_, spec) => Some(spec),
     };
     let window = spec.and_then(|spec| window::resolve(spec, time_range, &mut ZoneCache::new(data.tz)));
@@ -291,14 +267,6 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     let reviews = reviewed.as_ref().map_or(&[][..], |r| &r.rows[..]);
     let (scored, feedback) = score::apply_feedback(scored, reviews, &aliases, &input, &config.score);
     lap("score");
-    let plan = match &state {
-        Some((dir, keys, held, retain)) => {
-            let staged = dir.stage(&data, held, keys, *retain, latest)?;
-            lap("state_write");
-            Some(staged)
-        }
-        None => None,
-    };
     let roles = {
         let mut known = vec![false; data.dict.departments.len()];
         for (d, first) in population.department_first.iter().enumerate() {

@@ -26,7 +26,7 @@ use super::evidence::common;
 use super::role_norms::RoleNorms;
 use crate::config::ScoreParams;
 use crate::detect::{AlertKind, DetectInput, Fact, Finding, Weights};
-use crate::model::Code;
+use crate::model::{Code, Evidence};
 use crate::time::ZoneCache;
 
 /// How urgent an alert is, from its score. Ordered: `Low < Medium < High`.
@@ -150,7 +150,7 @@ struct Merged {
 /// registry order used to list rules.
 pub fn score(
     findings: Vec<Finding>,
-    input: &DetectInput<'_>,
+    input: &DetectInput<'_, Evidence>,
     weights: &Weights,
     rule_order: &[&'static str],
     params: &ScoreParams,
@@ -247,7 +247,7 @@ pub fn score(
 /// user rarely opens (under `share` of their patient accesses), or any
 /// opened one the user all but never opens (under a fifth of `share`), the
 /// sentence that says so.
-fn off_pattern(input: &DetectInput<'_>, user: Code, events: &[usize], share: f64) -> Option<String> {
+fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], share: f64) -> Option<String> {
     use crate::model::DataCategory;
     let stats = input.features.get(user)?;
     if stats.patient_accesses < 50 {
@@ -283,7 +283,7 @@ fn off_pattern(input: &DetectInput<'_>, user: Code, events: &[usize], share: f64
 
 /// Sorts alerts (score descending, then kind, user id, patient id, first
 /// access), numbers their ranks and groups them into cases.
-pub(super) fn rank_and_group(mut alerts: Vec<Alert>, input: &DetectInput<'_>) -> Scored {
+pub(super) fn rank_and_group(mut alerts: Vec<Alert>, input: &DetectInput<'_, Evidence>) -> Scored {
     let dict = &input.data.dict;
     alerts.sort_by(|a, b| {
         b.score

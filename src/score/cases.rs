@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::alerts::{stable_id, Alert};
 use crate::detect::{AlertKind, DetectInput};
-use crate::model::{Code, NONE};
+use crate::model::{Code, Evidence, NONE};
 use crate::time::ZoneCache;
 
 /// One user's case.
@@ -37,7 +37,7 @@ pub struct Case {
 }
 
 /// Groups ranked alerts by user, sets their `case_id`, and ranks the cases.
-pub fn group_cases(alerts: &mut [Alert], input: &DetectInput<'_>) -> Vec<Case> {
+pub fn group_cases(alerts: &mut [Alert], input: &DetectInput<'_, Evidence>) -> Vec<Case> {
     let dict = &input.data.dict;
     let mut by_user: BTreeMap<Code, Vec<usize>> = BTreeMap::new();
     for (i, a) in alerts.iter().enumerate() {

@@ -4,7 +4,7 @@
 use crate::detect::DetectInput;
 use crate::explain::Explanation;
 use crate::features::UsualHours;
-use crate::model::{Code, NONE};
+use crate::model::{Code, Evidence, NONE};
 use crate::time::{format_local_minute, LocalTime, ZoneCache, MICROS_PER_DAY};
 
 /// Facts about an alert's evidence events that every alert reports.
@@ -40,7 +40,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// `former_patient`: the alert alleges a former patient of the user's unit,
 /// so the department's old stay is not looked up as an indirect link.
 pub fn common(
-    input: &DetectInput<'_>,
+    input: &DetectInput<'_, Evidence>,
     user: Code,
     patient: Code,
     events: &[usize],
@@ -154,7 +154,13 @@ pub fn common(
 /// (ONCC) 48 days from the accesses", when the patient has an encounter in
 /// the user's home department within `score.department_history_days` of
 /// the accesses `first..=last` (UTC µs). The nearest encounter is named.
-fn department_history(input: &DetectInput<'_>, user: Code, patient: Code, first: i64, last: i64) -> Option<String> {
+fn department_history(
+    input: &DetectInput<'_, Evidence>,
+    user: Code,
+    patient: Code,
+    first: i64,
+    last: i64,
+) -> Option<String> {
     let days = i64::from(input.config.score.department_history_days);
     if days == 0 {
         return None;
@@ -191,7 +197,7 @@ fn department_history(input: &DetectInput<'_>, user: Code, patient: Code, first:
 
 /// "the patient was seen in ED, ICU; the user works in BILLING", when the
 /// patient's encounters and the user's home department are known and differ.
-fn department_mismatch(input: &DetectInput<'_>, user: Code, patient: Code) -> Option<String> {
+fn department_mismatch(input: &DetectInput<'_, Evidence>, user: Code, patient: Code) -> Option<String> {
     let dict = &input.data.dict;
     let home = input.data.roster.as_ref()?.get(user)?.department?;
     let mut seen: Vec<Code> =

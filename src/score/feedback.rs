@@ -22,7 +22,7 @@ use super::alerts::{rank_and_group, Alert, Scored, Severity};
 use crate::config::ScoreParams;
 use crate::detect::DetectInput;
 use crate::ingest::{Review, Verdict};
-use crate::model::Code;
+use crate::model::{Code, Evidence};
 
 /// An alert a reviewer closed earlier.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ pub fn apply_feedback(
     scored: Scored,
     reviews: &[Review],
     aliases: &HashMap<String, String>,
-    input: &DetectInput<'_>,
+    input: &DetectInput<'_, Evidence>,
     params: &ScoreParams,
 ) -> (Scored, FeedbackOutcome) {
     let mut outcome = FeedbackOutcome { reviews: reviews.len() as u64, ..FeedbackOutcome::default() };

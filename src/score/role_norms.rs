@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use crate::detect::DetectInput;
 use crate::features::median;
-use crate::model::{Code, FxHashMap};
+use crate::model::{Code, Evidence, FxHashMap};
 
 /// Fewer users than this in a role: no norm, the full weight.
 pub const MIN_ROLE_USERS: usize = 5;
@@ -51,7 +51,7 @@ pub struct RoleNorms {
 
 impl RoleNorms {
     /// Learns the norms from the users' features and the roster.
-    pub fn build(input: &DetectInput<'_>) -> Self {
+    pub fn build(input: &DetectInput<'_, Evidence>) -> Self {
         if input.data.roster.is_none() {
             return Self::default();
         }

@@ -61,7 +61,7 @@ fn care_explains_legitimate_work_and_leaves_snooping_unexplained_and_incidents_r
 
     // 1. Explanations, measured per access.
     let config = Config::default();
-    let data = read_bundle(&bundle, config.timezone, &Progress::hidden()).expect("bundle");
+    let data = read_bundle(&bundle, config.timezone, &Progress::hidden()).expect("bundle").whole();
     let explained = explain(&data, &config.explain);
     let labels = labels(&bundle.join("labels.csv"));
     let ev = &data.events;

@@ -115,8 +115,8 @@ pub struct Relations {
 
 impl Relations {
     /// Builds the index from the bundle's roster, patients and contacts;
-    /// `names` says which nicknames are equivalent.
-    pub fn build(data: &Ingested, names: &NamesParams) -> Relations {
+    /// `names` says which nicknames are equivalent. Events are not read.
+    pub fn build<E>(data: &Ingested<E>, names: &NamesParams) -> Relations {
         let nicknames = Nicknames::from_params(names);
         let nicknames = &nicknames;
         let n_users = data.dict.users.len();

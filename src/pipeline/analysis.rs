@@ -1,0 +1,622 @@
+//! The analysis: explain, features and detect over the run's events, one
+//! partition of users at a time. A run held in memory is one partition of
+//! every user ([`Resident`]); a run too large for memory is spilled to disk
+//! by user (`ingest::read_bundle_spilled`) and read back a partition at a
+//! time. [`analyse`] is the one function that chains the passes, whatever
+//! the partitions are.
+//!
+//! Each pass is a function from its inputs to a result that merges across
+//! partitions (the shape a cluster needs: the per-partition passes run
+//! where the events are, the merged results are small and go everywhere):
+//!
+//! 1. [`span`]: a partition's direct explanations, and what spans users
+//!    ([`Spans`]: the care visits the care-team groups are learned from,
+//!    which users of each department opened each patient, when each device
+//!    was first used, the classes learned from work). Added up, then
+//!    [`Spans::finish`] learns the care teams.
+//! 2. [`measure`]: a partition's explanations completed by the care teams,
+//!    and its users' features ([`Measures`], concatenated in user order).
+//! 3. The peer groups, across every user's features (`features::finish`,
+//!    on a table of one row per user, not per event).
+//! 4. [`detect_partition`]: the detectors on a partition's users, with
+//!    everybody's features ([`Found`]: the findings and the evidence they
+//!    need, merged in partition order, then [`Found::finish`]).
+//!
+//! Explanations are stashed between passes ([`Partitions::stash`]: kept in
+//! memory for a run in memory, one byte an event on disk for a spilled
+//! one), and the next partition is read on another thread while one is
+//! worked on.
+//!
+//! Partitions are contiguous ranges of user codes, and events are sorted by
+//! user, so an event's index in the whole run is its partition's first index
+//! plus its index within the partition: findings carry the indices a run
+//! over all events at once gives, and scoring and the outputs run on the
+//! kept evidence, which the findings index. A test checks that a spilled
+//! run and a run in memory write the same alerts, cases and features.
+
+use std::ops::Range;
+use std::sync::{Mutex, OnceLock};
+
+use crate::config::Config;
+use crate::detect::relations::Relations;
+use crate::detect::{detect, DetectInput, Detection, Finding, Population, Scope};
+use crate::error::Error;
+use crate::explain::{explain_direct, CareTeams, CareVisits, Explanation, Explanations};
+use crate::features::{self, Coverage, UserFeatures, UserStats};
+use crate::ingest::Ingested;
+use crate::model::{Code, Events, Evidence, FxHashSet, Partition, NONE};
+use crate::progress::{Progress, StageBar};
+use crate::roles::{RoleBook, RoleClass};
+
+/// Where a run's events come from, a partition of users at a time.
+pub trait Partitions: Sync {
+    /// Contiguous user-code ranges covering every user, in order.
+    fn plan(&self) -> Vec<Range<Code>>;
+    /// The events of the users in `users`, sorted by (user, time, input order).
+    fn load(&self, users: Range<Code>) -> Result<Partition, Error>;
+    /// Keeps the explanations of the `part`-th partition's events until
+    /// [`Partitions::unstash`], so later passes need not explain again.
+    fn stash(&self, part: usize, kinds: Vec<Explanation>) -> Result<(), Error>;
+    /// The explanations last stashed for the `part`-th partition.
+    fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error>;
+}
+
+/// A run held in memory: one partition of every user, its explanations
+/// stashed in memory.
+pub struct Resident {
+    part: Partition,
+    stash: Mutex<Vec<Explanation>>,
+}
+
+impl Resident {
+    /// The partition of every event.
+    pub fn new(part: Partition) -> Resident {
+        Resident { part, stash: Mutex::new(Vec::new()) }
+    }
+}
+
+impl Partitions for Resident {
+    fn plan(&self) -> Vec<Range<Code>> {
+        vec![self.part.users.clone()]
+    }
+
+    fn load(&self, users: Range<Code>) -> Result<Partition, Error> {
+        debug_assert_eq!(users, self.part.users);
+        Ok(self.part.clone())
+    }
+
+    fn stash(&self, _part: usize, kinds: Vec<Explanation>) -> Result<(), Error> {
+        *self.stash.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = kinds;
+        Ok(())
+    }
+
+    fn unstash(&self, _part: usize) -> Result<Vec<Explanation>, Error> {
+        Ok(std::mem::take(&mut *self.stash.lock().unwrap_or_else(|poisoned| poisoned.into_inner())))
+    }
+}
+
+/// Explanations stashed on disk between passes, one byte per event, in a
+/// file per partition of an owner-only folder (the spill's).
+pub struct StashDir {
+    /// The folder.
+    pub dir: std::path::PathBuf,
+}
+
+impl StashDir {
+    fn path(&self, part: usize) -> std::path::PathBuf {
+        self.dir.join(format!("explained-{part}.bin"))
+    }
+
+    /// Writes the partition's explanations, replacing earlier ones.
+    pub fn stash(&self, part: usize, kinds: &[Explanation]) -> Result<(), Error> {
+        use std::io::Write;
+        let path = self.path(part);
+        let io = |source| crate::fs::FsError::Write { path: path.clone(), source };
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e).into()),
+            _ => {}
+        }
+        let bytes: Vec<u8> = kinds.iter().map(|k| *k as u8).collect();
+        crate::fs::create_private(&path).and_then(|mut f| f.write_all(&bytes)).map_err(io)?;
+        Ok(())
+    }
+
+    /// Reads the partition's explanations back.
+    pub fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
+        let path = self.path(part);
+        let io = |source| crate::fs::FsError::Read { path: path.clone(), source };
+        let bytes = std::fs::read(&path).map_err(io)?;
+        bytes
+            .iter()
+            .map(|&b| Explanation::ALL.get(b as usize).copied())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| io(std::io::Error::other("damaged: a byte names no explanation")).into())
+    }
+}
+
+/// What the analysis hands to scoring and the outputs.
+pub struct Analysed {
+    /// The context tables and the evidence kept from every partition.
+    pub data: Ingested<Evidence>,
+    /// The explanations of the kept evidence, with the whole run's totals.
+    pub explained: Explanations,
+    /// Every user's features.
+    pub features: UserFeatures,
+    /// Every partition's findings, with indices into the kept evidence.
+    pub detection: Detection,
+    /// What the detectors saw of the whole run.
+    pub population: Population,
+    /// Who is who to whom (from the context tables).
+    pub relations: Relations,
+    /// How many partitions there were.
+    pub partitions: usize,
+}
+
+/// Runs the four passes over `parts`. `data` holds the context tables; the
+/// result holds them with the evidence the findings index.
+pub fn analyse(
+    data: Ingested<()>,
+    parts: &dyn Partitions,
+    config: &Config,
+    progress: &Progress,
+    timings: &mut dyn FnMut(&'static str),
+) -> Result<Analysed, Error> {
+    let mut plan = parts.plan();
+    if plan.is_empty() {
+        // No user: one empty partition, so the detectors still report what
+        // they skipped.
+        plan.push(0..0);
+    }
+    let (mut data, ()) = data.with_events(Partition::default());
+
+    // Pass 1: what spans users.
+    let mut spans = Spans::default();
+    let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
+    each_partition(&plan, parts, progress.stage("pass 1/4"), |k, events| {
+        data.events = events;
+        let (direct, span) = span(&data, config, &book);
+        spans.add(span);
+        parts.stash(k, direct)
+    })?;
+    let spanning = spans.finish(&data, book, config);
+    timings("explain");
+
+    // Pass 2: explanations and features, partition by partition; pass 3:
+    // the peer groups across every user.
+    let mut measures = Measures::default();
+    each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
+        data.events = events;
+        let (kinds, measured) = measure(&data, parts.unstash(k)?, &spanning, config);
+        measures.add(measured);
+        parts.stash(k, kinds)
+    })?;
+    data.events = Partition::default();
+    let Measures { users, totals } = measures;
+    // Pass 4 needs none of pass 2's care visits, teams and coverage.
+    let Spanning { visits, teams, coverage, population, book } = spanning;
+    drop((visits, teams, coverage));
+    let features = features::finish(users, &data, &book, &config.peers);
+    timings("features");
+
+    // Pass 4: the detectors, partition by partition, with everybody's
+    // features; the evidence is kept.
+    let everyone = Everyone { features, population, relations: Relations::build(&data, &config.names), book };
+    let mut found = Found::default();
+    let mut first = 0usize;
+    each_partition(&plan, parts, progress.stage("pass 4/4"), |k, events| {
+        data.events = events;
+        let n = data.events.len();
+        found.add(detect_partition(&data, parts.unstash(k)?, &everyone, config, first));
+        first += n;
+        Ok(())
+    })?;
+    let (evidence, kinds, detection) = found.finish();
+    let (data, _) = data.with_events(evidence);
+    timings("detect");
+    let Everyone { features, population, relations, book } = everyone;
+    Ok(Analysed {
+        data,
+        explained: Explanations::with_totals(kinds, totals).with_roles(book),
+        features,
+        detection,
+        population,
+        relations,
+        partitions: plan.len(),
+    })
+}
+
+/// What spans users, from one or more partitions (pass 1): added up with
+/// [`Spans::add`] (the partitions' users are distinct), in partition order.
+#[derive(Default)]
+pub struct Spans {
+    /// Each partition's care-explained visits, merged by [`Spans::finish`].
+    visits: Vec<CareVisits>,
+    /// Distinct users of each department per patient.
+    coverage: Coverage,
+    /// First use of each device and department, and what appears at all.
+    population: Population,
+    /// Classes learned from the work of users whose title says nothing.
+    learned: Vec<(Code, RoleClass)>,
+}
+
+impl Spans {
+    /// Adds another partition's (of other users, later in the plan).
+    pub fn add(&mut self, other: Spans) {
+        self.visits.extend(other.visits);
+        self.coverage.add(other.coverage);
+        self.population.add(other.population);
+        self.learned.extend(other.learned);
+    }
+
+    /// The merged spans, with the classes learned and the care teams
+    /// learned from everybody's visits. `data` gives the dictionaries.
+    pub fn finish<E>(self, data: &Ingested<E>, mut book: RoleBook, config: &Config) -> Spanning {
+        let n_patients = data.dict.patients.len();
+        book.learn(self.learned);
+        let visits = CareVisits::merge(self.visits, n_patients);
+        let teams = CareTeams::learn(&visits, data.dict.users.len(), &config.explain);
+        Spanning { visits, teams, coverage: self.coverage, population: self.population, book }
+    }
+}
+
+/// What spans users, merged across every partition (what passes 2 and 4
+/// need from the others).
+pub struct Spanning {
+    visits: CareVisits,
+    teams: CareTeams,
+    coverage: Coverage,
+    population: Population,
+    book: RoleBook,
+}
+
+/// Pass 1 on a partition: its direct explanations (classes from titles in
+/// `book`) and what it tells about every user.
+pub fn span(data: &Ingested<Partition>, config: &Config, book: &RoleBook) -> (Vec<Explanation>, Spans) {
+    let n_patients = data.dict.patients.len();
+    // One after the other, each parallel within: run side by side (with
+    // `rayon::join`), their large vectors came from the worker threads'
+    // malloc arenas, which do not reuse what ingest freed on this thread,
+    // and the peak resident memory of a run grew by 8%.
+    let (direct, learned) = explain_direct(data, &config.explain, book);
+    let visits = CareVisits::collect(&data.events, &direct, n_patients);
+    let coverage = Coverage::of(data);
+    let population = Population::of(&data.events, &data.dict);
+    (direct, Spans { visits: vec![visits], coverage, population, learned })
+}
+
+/// Users' features and the count of each explanation, from one or more
+/// partitions (pass 2): concatenated in partition order with
+/// [`Measures::add`].
+#[derive(Default)]
+pub struct Measures {
+    /// Each user's features, in user-code order.
+    users: Vec<(Code, UserStats)>,
+    /// Count of each explanation kind.
+    totals: [u64; Explanation::KINDS],
+}
+
+impl Measures {
+    /// Adds another partition's (of later users).
+    pub fn add(&mut self, other: Measures) {
+        self.users.extend(other.users);
+        for (t, n) in self.totals.iter_mut().zip(other.totals) {
+            *t += n;
+        }
+    }
+}
+
+/// Pass 2 on a partition: its `direct` explanations completed by the care
+/// teams, and its users' features.
+pub fn measure(
+    data: &Ingested<Partition>,
+    mut direct: Vec<Explanation>,
+    spanning: &Spanning,
+    config: &Config,
+) -> (Vec<Explanation>, Measures) {
+    spanning.teams.apply(&data.events, &spanning.visits, &config.explain, &mut direct);
+    let explained = Explanations::new(direct).with_roles(spanning.book.clone());
+    let users = features::user_stats(data, &explained, &config.hours, &spanning.coverage);
+    let totals = explained.totals();
+    (explained.kind, Measures { users, totals })
+}
+
+/// What every partition's detectors read of all users.
+pub struct Everyone {
+    /// Every user's features and peer groups.
+    features: UserFeatures,
+    /// Device and department first use over every event.
+    population: Population,
+    /// Who is who to whom.
+    relations: Relations,
+    /// Every user's role class.
+    book: RoleBook,
+}
+
+/// Pass 4 on a partition whose first event is the run's `first`-th: the
+/// detectors on its users, and the evidence their findings need.
+pub fn detect_partition(
+    data: &Ingested<Partition>,
+    kinds: Vec<Explanation>,
+    everyone: &Everyone,
+    config: &Config,
+    first: usize,
+) -> Found {
+    let explained = Explanations::new(kinds).with_roles(everyone.book.clone());
+    let input = DetectInput {
+        data,
+        explained: &explained,
+        features: &everyone.features,
+        config,
+        relations: &everyone.relations,
+        patient_groups: &OnceLock::new(),
+        population: &everyone.population,
+        scope: Scope::of(&data.events),
+    };
+    let mut detection = detect(&input);
+    let kept = Kept::of(&data.events, &explained.kind, &detection, first);
+    for f in detection.findings.iter_mut().chain(detection.downgraded.iter_mut()) {
+        f.events.iter_mut().for_each(|i| *i += first);
+    }
+    Found { detection, kept }
+}
+
+/// Findings and their evidence, from one or more partitions (pass 4):
+/// merged in partition order with [`Found::add`].
+#[derive(Default)]
+pub struct Found {
+    /// Findings, with indices into the whole run.
+    detection: Detection,
+    /// The events they need.
+    kept: Kept,
+}
+
+impl Found {
+    /// Adds another partition's (of later users).
+    pub fn add(&mut self, other: Found) {
+        let (into, part) = (&mut self.detection, other.detection);
+        if into.order.is_empty() {
+            into.order = part.order;
+            into.weights = part.weights;
+            into.skipped = part.skipped;
+        }
+        for (rule, n) in part.per_rule {
+            *into.per_rule.entry(rule).or_insert(0) += n;
+        }
+        into.findings.extend(part.findings);
+        into.downgraded.extend(part.downgraded);
+        self.kept.add(other.kept);
+    }
+
+    /// The kept evidence, its explanations, and the findings, rule by rule
+    /// as a run over all users lists them, with indices into the evidence.
+    pub fn finish(self) -> (Evidence, Vec<Explanation>, Detection) {
+        let Found { mut detection, kept } = self;
+        // Each rule's findings are in user order, and the partitions are too.
+        let order = detection.order.clone();
+        let position = |f: &Finding| order.iter().position(|r| *r == f.rule).unwrap_or(usize::MAX);
+        detection.findings.sort_by_key(|f| position(f));
+        detection.downgraded.sort_by_key(|f| position(f));
+        let (evidence, kinds) = kept.finish();
+        for f in detection.findings.iter_mut().chain(detection.downgraded.iter_mut()) {
+            for i in f.events.iter_mut() {
+                *i = evidence.position(*i).expect("every finding's evidence is kept");
+            }
+        }
+        (evidence, kinds, detection)
+    }
+}
+
+/// Calls `each` with every partition's events in order, the next
+/// partition loading on another thread meanwhile (so two partitions' events
+/// are in memory at once, and reading overlaps the work). `bar` counts the
+/// events done.
+fn each_partition(
+    plan: &[Range<Code>],
+    parts: &dyn Partitions,
+    bar: StageBar,
+    mut each: impl FnMut(usize, Partition) -> Result<(), Error>,
+) -> Result<(), Error> {
+    std::thread::scope(|s| {
+        let load = |k: usize| {
+            let users = plan[k].clone();
+            s.spawn(move || parts.load(users))
+        };
+        let mut next = Some(load(0));
+        for k in 0..plan.len() {
+            let loading = next.take().expect("a load is in flight");
+            let events = loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            next = (k + 1 < plan.len()).then(|| load(k + 1));
+            let n = events.len() as u64;
+            each(k, events)?;
+            bar.inc(n);
+        }
+        bar.finish();
+        Ok(())
+    })
+}
+
+/// The events kept from partitions: every finding's evidence, and each
+/// user's other accesses to the patients of their findings (the report's
+/// timelines draw them).
+#[derive(Default)]
+struct Kept {
+    index: Vec<usize>,
+    events: Vec<Events>,
+    kinds: Vec<Explanation>,
+}
+
+impl Kept {
+    /// What `found` needs of a partition whose first event is the run's
+    /// `first`-th.
+    fn of(events: &Events, kind: &[Explanation], found: &Detection, first: usize) -> Kept {
+        let mut wanted: Vec<usize> = Vec::new();
+        let mut patients: crate::model::FxHashMap<Code, FxHashSet<Code>> = Default::default();
+        for f in found.findings.iter().chain(&found.downgraded) {
+            wanted.extend(&f.events);
+            if !f.downgraded {
+                let of_user = patients.entry(f.user).or_default();
+                of_user.extend(f.events.iter().map(|&i| events.patient[i]).filter(|&p| p != NONE));
+            }
+        }
+        for (user, range) in events.user_ranges() {
+            if let Some(set) = patients.get(&user) {
+                wanted.extend(range.filter(|&i| set.contains(&events.patient[i])));
+            }
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        Kept {
+            kinds: wanted.iter().map(|&i| kind[i]).collect(),
+            events: vec![events.gather(&wanted)],
+            index: wanted.iter().map(|&i| i + first).collect(),
+        }
+    }
+
+    /// Adds a later partition's.
+    fn add(&mut self, other: Kept) {
+        self.index.extend(other.index);
+        self.events.extend(other.events);
+        self.kinds.extend(other.kinds);
+    }
+
+    /// The kept events in run order, and their explanations.
+    fn finish(self) -> (Evidence, Vec<Explanation>) {
+        let mut all = Events::default();
+        all.reserve(self.index.len());
+        for e in self.events {
+            all.append(e);
+        }
+        (Evidence::new(all, self.index), self.kinds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_fixture::World;
+
+    /// A run's events cut into one partition per user, held in memory.
+    struct PerUser {
+        whole: Partition,
+        stash: Mutex<Vec<Vec<Explanation>>>,
+    }
+
+    impl Partitions for PerUser {
+        fn plan(&self) -> Vec<Range<Code>> {
+            (self.whole.users.start..self.whole.users.end).map(|u| u..u + 1).collect()
+        }
+
+        fn load(&self, users: Range<Code>) -> Result<Partition, Error> {
+            let idx: Vec<usize> =
+                self.whole.user_ranges().into_iter().filter(|(u, _)| users.contains(u)).flat_map(|(_, r)| r).collect();
+            Ok(Partition::new(users, self.whole.gather(&idx)))
+        }
+
+        fn stash(&self, part: usize, kinds: Vec<Explanation>) -> Result<(), Error> {
+            let mut stash = self.stash.lock().expect("stash");
+            if stash.len() <= part {
+                stash.resize(part + 1, Vec::new());
+            }
+            stash[part] = kinds;
+            Ok(())
+        }
+
+        fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
+            Ok(std::mem::take(&mut self.stash.lock().expect("stash")[part]))
+        }
+    }
+
+    /// A consult service ("cons") charting on the MED unit's patients (a
+    /// care team with "med", which explains its view of a later patient),
+    /// a MED nurse, a registrar opening her relative's record at night, and
+    /// a workstation the nurse uses after the registrar did: findings and
+    /// explanations that need what spans users.
+    fn hospital() -> World {
+        let mut w = World::new();
+        w.user("med").department("MED");
+        w.user("cons").department("CONS");
+        w.user("rn").department("MED").role("nurse");
+        w.user("reg").department("REG").name("Maria", "Lopez").address("12 Oak Street Apt 4B");
+        for i in 0..8 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, "MED", "2026-11-01 08:00:00", Some("2026-11-03 08:00:00"), Some("med"));
+            w.access_from("2026-11-02 09:00:00", "med", &p, "view", "WS-1", "10.0.0.1");
+            w.access_from("2026-11-02 10:00:00", "cons", &p, "create", "WS-2", "10.0.0.2");
+            w.access_from("2026-11-02 11:00:00", "rn", &p, "view", "WS-3", "10.0.0.3");
+        }
+        w.patient("NEW");
+        w.encounter("NEW", "MED", "2026-11-20 08:00:00", None, Some("med"));
+        w.access_from("2026-11-20 09:00:00", "med", "NEW", "view", "WS-1", "10.0.0.1");
+        w.access_from("2026-11-21 11:00:00", "cons", "NEW", "view", "WS-2", "10.0.0.2");
+        w.patient("REL").name("Jose", "Lopez").address("12 OAK ST #4b");
+        w.access_from("2026-11-26 23:10:00", "reg", "REL", "view", "WS-9", "10.0.9.9");
+        w.access_from("2026-11-26 23:12:00", "reg", "REL", "print", "WS-9", "10.0.9.9");
+        w.access_from("2026-11-27 23:20:00", "rn", "P3", "export", "WS-9", "10.0.9.9");
+        w
+    }
+
+    fn run(w: &World, per_user: bool) -> Analysed {
+        let (data, whole) = w.build().with_events(());
+        let progress = Progress::hidden();
+        if per_user {
+            let parts = PerUser { whole, stash: Mutex::new(Vec::new()) };
+            analyse(data, &parts, &w.config, &progress, &mut |_| {}).expect("analysed")
+        } else {
+            analyse(data, &Resident::new(whole), &w.config, &progress, &mut |_| {}).expect("analysed")
+        }
+    }
+
+    /// Each user's features, their days' event ranges counted from the
+    /// user's first event (they index the partition the user was in).
+    fn by_user_day(features: &UserFeatures) -> Vec<(Code, UserStats)> {
+        let mut users = features.users.clone();
+        for (_, s) in &mut users {
+            let first = s.days.first().map_or(0, |d| d.events.start);
+            for d in &mut s.days {
+                d.events = d.events.start - first..d.events.end - first;
+            }
+        }
+        users
+    }
+
+    #[test]
+    fn one_partition_per_user_gives_what_one_partition_of_everyone_gives() {
+        let w = hospital();
+        let (one, split) = (run(&w, false), run(&w, true));
+        assert_eq!(one.partitions, 1);
+        assert_eq!(split.partitions, 4);
+        assert!(!one.detection.findings.is_empty(), "the hospital raises findings");
+        assert!(one.detection.findings.iter().any(|f| f.rule == "family"), "{:?}", one.detection.findings);
+        assert_eq!(one.detection.findings, split.detection.findings);
+        assert_eq!(one.detection.downgraded, split.detection.downgraded);
+        assert_eq!(one.detection.per_rule, split.detection.per_rule);
+        assert_eq!(one.data.events.run_index(), split.data.events.run_index());
+        assert_eq!(one.explained.kind, split.explained.kind);
+        assert_eq!(one.explained.totals(), split.explained.totals());
+        assert_eq!(by_user_day(&one.features), by_user_day(&split.features));
+        assert_eq!(one.population.workstation_first, split.population.workstation_first);
+        // The care team explains cons's view of NEW through med's care in
+        // both: a pass-1 result of another partition reached pass 2.
+        let group = Explanation::ALL.iter().position(|k| *k == Explanation::CareTeamGroup);
+        assert!(group.is_some_and(|g| split.explained.totals()[g] > 0), "{:?}", split.explained.totals());
+    }
+
+    #[test]
+    fn the_evidence_is_what_the_findings_index_in_run_order() {
+        let w = hospital();
+        let all = w.build();
+        let run = run(&w, true);
+        let kept = &run.data.events;
+        assert!(kept.len() < all.events.len(), "only evidence is kept");
+        for f in &run.detection.findings {
+            for &i in &f.events {
+                let whole = kept.run_index()[i];
+                assert_eq!(kept.ts[i], all.events.ts[whole]);
+                assert_eq!(kept.user[i], f.user);
+                assert_eq!(all.events.user[whole], f.user);
+            }
+        }
+        assert!(kept.run_index().windows(2).all(|p| p[0] < p[1]));
+    }
+}
