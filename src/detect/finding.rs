@@ -194,6 +194,9 @@ pub enum Fact {
         peer_median: f64,
         /// The peer group's label.
         peer_label: String,
+        /// Further unexplained patients not counted: each opened in a round
+        /// of a unit's patients (a night's cross-cover, a float shift).
+        in_rounds: u64,
     },
     /// Behaviour far from the peer group.
     PeerOutlier {
@@ -371,9 +374,17 @@ impl Fact {
                     "used {device} the account had never used{unseen}, {hours} and {unexplained_patients} patients no care explains that day"
                 )
             }
-            Fact::UnexplainedBreadth { patients, days, peer_median, peer_label } => format!(
-                "opened {patients} patients' records that no care explains over {days} active days (peer group '{peer_label}': typically {peer_median:.0})"
-            ),
+            Fact::UnexplainedBreadth { patients, days, peer_median, peer_label, in_rounds } => {
+                let mut text = format!(
+                    "opened {patients} patients' records that no care explains, each apart from any round of a unit's patients, over {days} active days (peer group '{peer_label}': typically {peer_median:.0})"
+                );
+                if *in_rounds > 0 {
+                    text.push_str(&format!(
+                        "; {in_rounds} more opened in rounds of a unit's patients (3 or more within {ROUND_HOURS} hours) are not counted"
+                    ));
+                }
+                text
+            }
             Fact::PeerOutlier { score, label, size, drivers } => {
                 let parts: Vec<String> = drivers
                     .iter()

@@ -5,6 +5,7 @@ pub mod behaviour;
 mod finding;
 mod input;
 mod registry;
+pub(crate) mod rounds;
 pub mod relations;
 pub mod rules;
 

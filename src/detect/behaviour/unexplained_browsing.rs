@@ -6,7 +6,11 @@
 //! invisible to rules about one record. Each user's count of distinct
 //! patients that no care explains is compared with their peer group (robust
 //! z-score against the group's median and MAD; all users when there are no
-//! peer groups). An outlier gets one finding per such patient, so each
+//! peer groups) and with users of the same role class. Patients the user
+//! opened in a round of their unit's patients (three or more of one unit
+//! within a few hours: a nocturnist's cross-cover, a float shift) are work
+//! the data does not link, not browsing: they are left out of the count,
+//! and the alert says how many. An outlier gets one finding per such patient, so each
 //! record can be reviewed; beyond `max_patient_alerts` patients the pattern
 //! is bulk behaviour and one user-level finding replaces them.
 //!
@@ -20,6 +24,17 @@ use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{enabled, DetectInput, Rule};
 use crate::features::robust_center_scale;
 use crate::model::NONE;
+
+/// Other patients of the patient's unit a user must open within
+/// [`crate::detect::finding::ROUND_HOURS`] of an access for it to be part of a round.
+const ROUND_OTHERS: u32 = 2;
+
+/// Whether the user opened `patient` (accesses `events`) in a round of the
+/// patient's unit: [`ROUND_OTHERS`] or more other patients of that unit
+/// within the round's hours of one of the accesses.
+fn in_round(input: &DetectInput<'_>, patient: crate::model::Code, events: &[usize], user_events: std::ops::Range<usize>) -> bool {
+    crate::detect::rounds::round_of(input, patient, events, user_events).0 >= ROUND_OTHERS
+}
 
 /// The detector.
 pub struct UnexplainedBrowsing;
@@ -86,15 +101,31 @@ impl Rule for UnexplainedBrowsing {
                     continue;
                 }
             }
+            let range = s.days.first().map_or(0..0, |d| d.events.start..s.days.last().map_or(0, |l| l.events.end));
+            let unexplained = range.clone().filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
+            // Curious browsing is a record here and there; a patient opened
+            // in a round of the unit's patients (a nocturnist's cross-cover,
+            // a float shift) is work the data does not link, and not counted.
+            let (by_patient, rounds): (Vec<_>, Vec<_>) = input
+                .by_patient(unexplained)
+                .into_iter()
+                .partition(|(patient, events)| !in_round(input, *patient, events, range.clone()));
+            let lone = by_patient.len() as f64;
+            if by_patient.len() < p.min_patients as usize || (lone - center) / scale < p.z {
+                continue;
+            }
+            if let Some((rc, rs)) = role(*user).and_then(|r| role_stats.get(&r).copied()) {
+                if (lone - rc) / rs < p.z {
+                    continue;
+                }
+            }
             let fact = Fact::UnexplainedBreadth {
-                patients: s.unexplained_patients,
+                patients: by_patient.len() as u64,
                 days: s.active_days,
                 peer_median: center,
                 peer_label: label(group(i)),
+                in_rounds: rounds.len() as u64,
             };
-            let range = s.days.first().map_or(0..0, |d| d.events.start..s.days.last().map_or(0, |l| l.events.end));
-            let unexplained = range.filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
-            let by_patient = input.by_patient(unexplained);
             if by_patient.len() > p.max_patient_alerts as usize {
                 out.push(Finding {
                     rule: self.id(),
@@ -180,5 +211,40 @@ mod tests {
         }
         w.access("2026-11-08 13:00:00", "rn3", "Z1", "view");
         assert!(w.run(&UnexplainedBrowsing).is_empty());
+    }
+
+    /// A nurse who covers the surgical unit on two nights: eight of its
+    /// patients, four at a time within an hour. No encounter links her to
+    /// them, but a round of a unit's patients is work, not browsing.
+    fn cross_cover(w: &mut World) {
+        for k in 0..8 {
+            let p = format!("S{k}");
+            w.patient(&p);
+            w.encounter(&p, "SURG", "2026-11-01 00:00:00", None, None);
+            let night = if k < 4 { 3 } else { 6 };
+            w.access(&format!("2026-11-0{night} 23:{:02}:00", 10 * (k % 4)), "rn3", &p, "view");
+        }
+    }
+
+    #[test]
+    fn a_round_of_another_units_patients_does_not_fire() {
+        let mut w = unit();
+        cross_cover(&mut w);
+        assert!(w.run(&UnexplainedBrowsing).is_empty());
+    }
+
+    #[test]
+    fn records_here_and_there_fire_and_the_round_beside_them_is_left_out() {
+        let mut w = unit();
+        cross_cover(&mut w);
+        for k in 0..5 {
+            w.access(&format!("2026-11-0{} 14:00:00", k + 1), "rn3", &format!("X{k}"), "view");
+        }
+        let found = w.run(&UnexplainedBrowsing);
+        let patients: Vec<String> = found.iter().map(|f| w.patient_of(f)).collect();
+        assert_eq!(patients, ["X0", "X1", "X2", "X3", "X4"], "{found:?}");
+        let text = found[0].facts[0].sentence();
+        assert!(text.starts_with("opened 5 patients' records that no care explains, each apart from any round"), "{text}");
+        assert!(text.contains("8 more opened in rounds of a unit's patients"), "{text}");
     }
 }
