@@ -60,6 +60,11 @@ const LEARN_MIN_ACCESSES: usize = 30;
 /// Share of those accesses one kind of role work must explain.
 const LEARN_MIN_SHARE: f64 = 0.7;
 
+/// Distinct recurring patients (opened on `panel_min_days` days or more)
+/// that make a learned study list: one or two patients opened day after
+/// day are a person, not a panel.
+const LEARN_MIN_PANEL_PATIENTS: usize = 10;
+
 struct Windows {
     before: i64,
     provider_before: i64,
@@ -69,6 +74,8 @@ struct Windows {
     discharge: i64,
     visit_before: i64,
     visit_after: i64,
+    /// Distinct days that make a patient part of a recurring list.
+    panel_days: u32,
 }
 
 impl Windows {
@@ -82,6 +89,7 @@ impl Windows {
             discharge: i64::from(p.after_discharge_days) * MICROS_PER_DAY,
             visit_before: i64::from(p.around_visit_before_days) * MICROS_PER_DAY,
             visit_after: i64::from(p.around_visit_after_days) * MICROS_PER_DAY,
+            panel_days: p.panel_min_days,
         }
     }
 
@@ -171,8 +179,11 @@ fn charted_near(times: Option<&Vec<i64>>, t: i64, doc: i64) -> bool {
 /// registration), or within a stay (pharmacy, laboratory, radiology, case
 /// management). The first share, in that order, that reaches
 /// [`LEARN_MIN_SHARE`] decides; which service a stay's work is comes from
-/// the data categories the user opens most. A user whose accesses fit no
-/// pattern stays unclassed.
+/// the data categories the user opens most. Before those, a user whose
+/// work mostly goes to patients opened on `panel_min_days` different days,
+/// at least [`LEARN_MIN_PANEL_PATIENTS`] of them, and not mostly within
+/// their stays, keeps a study list (research). A user whose accesses fit
+/// no pattern stays unclassed.
 fn learn_class(
     data: &Ingested<Partition>,
     user: Code,
@@ -186,6 +197,8 @@ fn learn_class(
     let enc = data.encounters.as_ref()?;
     let (mut rest, mut during, mut after, mut arrival) = (0usize, 0usize, 0usize, 0usize);
     let mut cats = [0usize; 16];
+    // Per patient: the last day seen, distinct days and accesses.
+    let mut days: FxHashMap<Code, (i64, u32, usize)> = FxHashMap::default();
     for i in range {
         let p = events.patient[i];
         if p == NONE {
@@ -206,13 +219,26 @@ fn learn_class(
         arrival += usize::from(at_arrival);
         after += usize::from(after_stay);
         cats[(events.category[i] as usize).min(15)] += 1;
+        let day = t.div_euclid(MICROS_PER_DAY);
+        let d = days.entry(p).or_insert((i64::MIN, 0, 0));
+        if d.0 != day {
+            *d = (day, d.1 + 1, d.2);
+        }
+        d.2 += 1;
     }
     if rest < LEARN_MIN_ACCESSES {
         return None;
     }
     let share = |n: usize| n as f64 / rest as f64;
     let count = |c: C| cats[(c as usize).min(15)];
-    if share(after) >= LEARN_MIN_SHARE {
+    // A study list: most of the work on patients opened again and again on
+    // different days, many of them, and not mostly within their stays (a
+    // pharmacist or a phlebotomist sees the same inpatient day after day).
+    let recurring = days.values().filter(|d| d.1 >= w.panel_days.max(2));
+    let (panel, on_panel) = recurring.fold((0, 0), |(n, a), d| (n + 1, a + d.2));
+    if share(on_panel) >= LEARN_MIN_SHARE && panel >= LEARN_MIN_PANEL_PATIENTS && share(during) < LEARN_MIN_SHARE {
+        Some(RoleClass::Research)
+    } else if share(after) >= LEARN_MIN_SHARE {
         Some(if count(C::Billing) * 2 > rest { RoleClass::Billing } else { RoleClass::HimCoding })
     } else if share(arrival) >= LEARN_MIN_SHARE {
         Some(RoleClass::Registration)
@@ -406,6 +432,55 @@ mod tests {
         let kinds = kinds(&w);
         assert!(kinds[..40].iter().all(|k| *k == RoleTiming), "{:?}", &kinds[..40]);
         assert!(kinds[40..].iter().all(|k| *k == Unexplained));
+    }
+
+    /// Titles that say nothing: a user who opens the same dozen patients,
+    /// out of any stay, on day after day keeps a study list (research), and
+    /// the list explains (at population level) the repeat visits; a user
+    /// who opens the same inpatients every day of their stays is service
+    /// work, not a list; and a user who opens two patients day after day is
+    /// a person's interest in two people, not a panel.
+    #[test]
+    fn a_recurring_list_is_learned_as_research_and_daily_inpatient_work_is_not() {
+        let mut w = World::new();
+        for u in ["study", "ward", "two"] {
+            w.user(u).department("CC7410").role("Associate");
+        }
+        for i in 0..12 {
+            let p = format!("S{i}");
+            w.patient(&p);
+            w.encounter(&p, "ONCC", "2026-09-01 09:00:00", Some("2026-09-01 10:00:00"), None);
+            for day in 0..3 {
+                w.access(&format!("2026-11-{:02} 1{}:00:00", 10 + 5 * day, i % 10), "study", &p, "view");
+            }
+        }
+        for i in 0..12 {
+            let p = format!("I{i}");
+            w.patient(&p);
+            w.encounter(&p, ["MED", "SURG"][i % 2], "2026-11-20 08:00:00", Some("2026-11-26 12:00:00"), None);
+            for day in 0..3 {
+                let at = format!("2026-11-2{} 1{}:00:00", 1 + day, i % 10);
+                w.access_with(&at, "ward", &p, "view", "medications", false);
+            }
+        }
+        for k in 0..16 {
+            let p = ["T0", "T1"][k % 2];
+            w.access(&format!("2026-11-{:02} 20:00:00", 1 + k), "two", p, "view");
+        }
+        for p in ["T0", "T1"] {
+            w.patient(p);
+        }
+        let data = w.build();
+        let explained = crate::explain::explain(&data, &crate::config::ExplainParams::default());
+        let code = |u: &str| data.dict.users.get(u).expect("user");
+        let study = explained.roles.get(code("study")).expect("study classed");
+        assert_eq!((study.class, study.source), (crate::roles::RoleClass::Research, crate::roles::RoleSource::Behaviour));
+        assert_eq!(explained.roles.get(code("ward")).map(|r| r.class), Some(crate::roles::RoleClass::Pharmacy));
+        assert_eq!(explained.roles.get(code("two")), None);
+        let kinds = kinds(&w);
+        // Every visit to a study patient is on the list (each patient is
+        // opened on three days).
+        assert_eq!(kinds[..36].iter().filter(|k| **k == RecurringPanel).count(), 36, "{:?}", &kinds[..36]);
     }
 
     #[test]
