@@ -65,6 +65,8 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    // The `[rules.*]` tables belong to the rules: checked here, at startup.
+    ehrwatch::detect::check_rules(&config.rules)?;
     if let Some(tz) = &args.timezone {
         config.timezone = parse_timezone(tz)?;
     }

@@ -60,6 +60,11 @@ fn the_readme_configuration_example_is_valid_and_matches_the_defaults() {
     let start = section + readme[section..].find("```toml\n").expect("README has a toml block") + "```toml\n".len();
     let end = start + readme[start..].find("```").unwrap();
     let config = ehrwatch::Config::parse(&readme[start..end], std::path::Path::new("README.md")).unwrap();
+    // The `[rules.*]` tables are the rules' own: each resolves to its defaults.
+    let rules = ehrwatch::detect::effective_rules(&config.rules).expect("the README's rule tables are valid");
+    assert_eq!(rules, ehrwatch::detect::effective_rules(&Default::default()).unwrap(), "README documents the defaults");
+    assert_eq!(config.rules.ids().count(), rules.len(), "README lists every rule");
+    let config = ehrwatch::Config { rules: Default::default(), ..config };
     let defaults = ehrwatch::Config { timezone: chrono_tz::America::Chicago, ..ehrwatch::Config::default() };
     assert_eq!(config, defaults, "README documents the defaults");
 }
