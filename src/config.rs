@@ -67,6 +67,19 @@ pub enum ConfigError {
     TimeZone(String),
 }
 
+impl ConfigError {
+    /// The error as one of the file at `path`: a rule table's unknown key
+    /// or wrong type names the file, as the file's other parse errors do.
+    pub fn in_file(self, path: &Path) -> ConfigError {
+        match self {
+            ConfigError::RuleTable { rule, message } => {
+                ConfigError::Parse { path: path.to_path_buf(), message: format!("rules.{rule}: {message}") }
+            }
+            other => other,
+        }
+    }
+}
+
 /// When an access counts as explained by care (the explain stage).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -250,7 +263,7 @@ pub struct PeerParams {
     pub seed: u64,
     /// Largest number of groups tried (k = 2..=max_k, best silhouette wins).
     pub max_k: u32,
-    /// Fewer users than this: no peer groups (the peer detectors are skipped).
+    /// Fewer users than this: no peer groups (the peer rules are skipped).
     pub min_users: u32,
     /// Users sampled for the silhouette score.
     pub silhouette_sample: u32,

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::finding::{AlertKind, Fact, Finding};
-use super::relations::Relations;
 use super::params::{Resolved, RuleParams, RuleSettings};
+use super::relations::Relations;
 use crate::config::{Config, ConfigError, RulesParams};
 use crate::explain::Explanations;
 use crate::features::UserFeatures;

@@ -152,7 +152,8 @@ pub fn resolve<P: RuleParams>(
     let read = |e: toml::de::Error| table(e.to_string().trim().replace('\n', " "));
     let settings = RuleSettings::deserialize(toml::Value::Table(settings)).map_err(read)?;
     let params = P::deserialize(toml::Value::Table(params)).map_err(read)?;
-    let out_of_range = |i: Invalid| ConfigError::RuleOutOfRange { rule: id, key: i.key, value: i.value, expected: i.expected };
+    let out_of_range =
+        |i: Invalid| ConfigError::RuleOutOfRange { rule: id, key: i.key, value: i.value, expected: i.expected };
     unit("weight", settings.weight).map_err(out_of_range)?;
     params.check().map_err(out_of_range)?;
     Ok(Resolved { settings, params })

@@ -350,9 +350,8 @@ fn fold_subsumed(findings: &mut Vec<Finding>, patient_of: &[crate::model::Code])
     use super::finding::AlertKind;
     use crate::model::{Code, NONE};
     use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-    let only_breadth = |f: &Finding| {
-        !f.facts.is_empty() && f.facts.iter().all(|x| matches!(x, Fact::UnexplainedBreadth { .. }))
-    };
+    let only_breadth =
+        |f: &Finding| !f.facts.is_empty() && f.facts.iter().all(|x| matches!(x, Fact::UnexplainedBreadth { .. }));
     let taking = |f: &Finding| f.patient == NONE && matches!(f.kind, AlertKind::Exfiltration | AlertKind::Account);
     // Per user: the events and patients of every user-level finding, and of
     // the exfiltration and account ones, with the first of those.
@@ -427,7 +426,8 @@ mod tests {
     use chrono::NaiveDate;
 
     fn finding(rule: &'static str, user: u32, patient: u32, events: Vec<usize>) -> Finding {
-        let breadth = Fact::UnexplainedBreadth { patients: 30, days: 5, peer_median: 0.0, peer_label: "all users".into() };
+        let breadth =
+            Fact::UnexplainedBreadth { patients: 30, days: 5, peer_median: 0.0, peer_label: "all users".into() };
         let (kind, fact) = match rule {
             "employment_window" => (AlertKind::Account, Fact::AfterTermination { date: NaiveDate::MIN, days: 3 }),
             "slow_exfiltration" | "bulk_extraction" => (
@@ -497,7 +497,11 @@ mod tests {
             }
         }
         // Counts that must be positive, and spans, reject 0.
-        for (id, key) in [("slow_exfiltration", "span_days"), ("slow_exfiltration", "min_days"), ("bulk_extraction", "day_min_patients")] {
+        for (id, key) in [
+            ("slow_exfiltration", "span_days"),
+            ("slow_exfiltration", "min_days"),
+            ("bulk_extraction", "day_min_patients"),
+        ] {
             let mut r = RulesParams::default();
             r.set(id, key, 0);
             let e = check_rules(&r).expect_err("zero").to_string();

@@ -102,7 +102,7 @@ pub struct Ctx<'a> {
     /// Encounters sorted by start.
     pub encs: &'a [Encounter],
     /// Encounter indices per patient, of exported encounters only (the link
-    /// statistics describe what a detector can see).
+    /// statistics describe what a rule can see).
     pub by_patient: &'a [Vec<u32>],
     /// Plan.
     pub plan: &'a Plan,

@@ -381,7 +381,7 @@ fn place(pl: &mut Planner, scenario: &str) -> Option<Rows> {
                 // A family incident needs a relative the data can show: the
                 // same household, or the employee listed as the patient's
                 // contact. (A parent elsewhere who neither lists the employee
-                // nor shares an address is invisible to any detector, and a
+                // nor shares an address is invisible to any rule, and a
                 // shared surname alone is weak evidence by design.)
                 let ok = if want_relative {
                     k.relative && (k.same_household || k.listed_contact)

@@ -1,4 +1,4 @@
-//! Legitimate look-alikes: work that fools naive detectors and must not be
+//! Legitimate look-alikes: work that fools naive rules and must not be
 //! flagged. Planned before the days are generated (they change the plan or
 //! the world), and written to `lookalikes.csv` with the window in which they
 //! happen, so tests and `evaluate` can check none of them is flagged.

@@ -9,7 +9,7 @@
 //! noise. Each is one function below, with what it imitates in its doc.
 //!
 //! Invariants: actors and targets come from the world (roster, schedule,
-//! encounters, study lists), never from detector code; every row falls in
+//! encounters, study lists), never from rule code; every row falls in
 //! one of the actor's scheduled shifts, so nobody works outside their
 //! employment window; nobody who acts in a clean incident or a look-alike
 //! acts here, and no patient is the target of two incidents (a research
@@ -208,7 +208,7 @@ fn service_snoop(pl: &mut Planner) -> Option<Rows> {
 /// `former_patient`: a unit nurse opens the chart of a patient the unit
 /// cared for and discharged more than 60 days ago ("how is she doing?"),
 /// who has had no care since. The department link is real but stale, so a
-/// detector that accepts any encounter in the user's unit, however old,
+/// rule that accepts any encounter in the user's unit, however old,
 /// explains it away.
 fn former_patient(pl: &mut Planner) -> Option<Rows> {
     let w0 = pl.w0();

@@ -1,5 +1,5 @@
 //! Real-world look-alikes (`--realism real`): legitimate work, common in
-//! real hospitals, that a detector tuned on the clean world may flag. Rows
+//! real hospitals, that a rule tuned on the clean world may flag. Rows
 //! go to lookalikes.csv, never to labels.csv.
 //!
 //! - `pharmacist_verification`: a pharmacist verifying medication orders
@@ -233,7 +233,7 @@ fn coder_discharged(pl: &mut Planner, per: usize) -> Vec<LookalikeRow> {
 /// them two to 150 days earlier, and one or two of the unit's nurses or
 /// physicians on shift during the new stay read the earlier stay's notes,
 /// results and imaging. The patient is in their unit, so care explains it;
-/// a detector that looks at which stay's documents were read, or at a
+/// a rule that looks at which stay's documents were read, or at a
 /// returning patient, must not flag it. One row per (user, patient).
 fn readmission_reread(pl: &mut Planner, per: usize) -> Vec<LookalikeRow> {
     let w0 = pl.w0();

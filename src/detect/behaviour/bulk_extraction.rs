@@ -1,7 +1,7 @@
 //! `bulk_extraction`: many records printed, exported or opened at once.
 //!
 //! Why it matters: a departing employee or a stolen account pulls hundreds of
-//! charts in one sitting, often at night. Per local day, the detector
+//! charts in one sitting, often at night. Per local day, the rule
 //! measures distinct patients printed or exported within any hour and within
 //! the day, and distinct patients opened within any hour of which most have
 //! no care explanation (scraping by viewing). A day is a bulk pull when one of

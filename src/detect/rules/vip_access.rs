@@ -127,7 +127,6 @@ mod tests {
         let routine = round.alerts();
         let vip = routine.iter().find(|a| a.patient == "VIP1").expect("the VIP alert");
         assert!(vip.explanation.contains("the user opened 3 other patients of ED within 6 hours"));
-
     }
 
     #[test]
