@@ -203,8 +203,7 @@ impl Rule for BulkExtraction {
     const DEFAULTS: RuleSettings = RuleSettings::weight(0.85);
     type Params = BulkExtractionParams;
 
-    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
-        let p = params;
+    fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let ev = &input.data.events;
         let peers = peer_busiest(input);
         input

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
-use crate::detect::params::{days, within, Invalid, RuleParams, RuleSettings};
+use crate::detect::params::{days, Invalid, RuleParams, RuleSettings};
 use crate::model::NONE;
 
 /// `[rules.compromised_account]`, besides `enabled` and `weight`.
@@ -56,16 +56,10 @@ impl Default for CompromisedAccountParams {
 
 impl RuleParams for CompromisedAccountParams {
     fn check(&self) -> Result<(), Invalid> {
-        days("min_history_days", self.min_history_days, 0)?;
-        within("min_after_hours", self.min_after_hours, 0, u32::MAX, "a count of accesses")?;
-        within("min_unexplained_patients", self.min_unexplained_patients, 0, u32::MAX, "a count of patients")?;
-        within(
-            "min_unexplained_patients_shared_device",
-            self.min_unexplained_patients_shared_device,
-            0,
-            u32::MAX,
-            "a count of patients",
-        )
+        // The counts (`min_after_hours`, `min_unexplained_patients`,
+        // `min_unexplained_patients_shared_device`): any count (their type
+        // rejects the rest).
+        days("min_history_days", self.min_history_days, 0)
     }
 }
 
@@ -84,8 +78,7 @@ impl Rule for CompromisedAccount {
         Ok(())
     }
 
-    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
-        let p = params;
+    fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let ev = &input.data.events;
         let ws_first = &input.population.workstation_first;
         let ip_first = &input.population.ip_first;

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
-use crate::detect::params::{days, finite_at_least, within, Invalid, RuleParams, RuleSettings};
+use crate::detect::params::{days, finite_at_least, Invalid, RuleParams, RuleSettings};
 use crate::features::robust_center_scale;
 use crate::model::NONE;
 
@@ -48,10 +48,10 @@ impl RuleParams for SlowExfiltrationParams {
         days("min_history_days", self.min_history_days, 1)?;
         finite_at_least("z", self.z, 0.0, "a robust z-score of 0 or more")?;
         days("min_days", self.min_days, 1)?;
-        // A span of 0 days holds no elevated day (and would end the window
-        // before it starts).
-        days("span_days", self.span_days, 1)?;
-        within("min_patients", self.min_patients, 0, u32::MAX, "a count of patients")
+        // `min_patients`: any count (its type rejects the rest). A span of 0
+        // days holds no elevated day (and would end the window before it
+        // starts).
+        days("span_days", self.span_days, 1)
     }
 }
 
@@ -63,8 +63,7 @@ impl Rule for SlowExfiltration {
     const DEFAULTS: RuleSettings = RuleSettings::weight(0.7);
     type Params = SlowExfiltrationParams;
 
-    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
-        let p = params;
+    fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let ev = &input.data.events;
         input
             .features

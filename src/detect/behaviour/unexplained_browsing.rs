@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
-use crate::detect::params::{finite_at_least, positive, within, Invalid, RuleParams, RuleSettings};
+use crate::detect::params::{finite_at_least, positive, Invalid, RuleParams, RuleSettings};
 use crate::features::robust_center_scale;
 use crate::model::NONE;
 
@@ -44,8 +44,8 @@ impl Default for UnexplainedBrowsingParams {
 impl RuleParams for UnexplainedBrowsingParams {
     fn check(&self) -> Result<(), Invalid> {
         positive("min_patients", self.min_patients)?;
-        finite_at_least("z", self.z, 0.0, "a robust z-score of 0 or more")?;
-        within("max_patient_alerts", self.max_patient_alerts, 0, u32::MAX, "a count of patients")
+        // `max_patient_alerts`: any count (its type rejects the rest).
+        finite_at_least("z", self.z, 0.0, "a robust z-score of 0 or more")
     }
 }
 
@@ -64,8 +64,7 @@ impl Rule for UnexplainedBrowsing {
         Ok(())
     }
 
-    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
-        let p = params;
+    fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let users = &input.features.users;
         let ev = &input.data.events;
         // Group of each user: the peer group, or one group of everybody.

@@ -84,9 +84,8 @@ impl Rule for FormerPatient {
         }
     }
 
-    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, s: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let Some(enc) = &input.data.encounters else { return Vec::new() };
-        let s = params;
         let since = i64::from(s.min_days_since) * MICROS_PER_DAY;
         let quiet = i64::from(s.quiet_days) * MICROS_PER_DAY;
         let ev = &input.data.events;
