@@ -54,7 +54,7 @@ if [[ " $MODES " == *" real "* ]] && ! { has_flag --realism && has_flag --export
   exit 1
 fi
 
-# A changed simulator makes new worlds; a changed detector reuses them.
+# A changed simulator makes new worlds; a changed rule reuses them.
 SIM_HASH=$(find src/simulate -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
 RUN="$WORK/runs/$(date +%Y%m%d-%H%M%S)-$SET"
 mkdir -p "$RUN"

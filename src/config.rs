@@ -2,12 +2,15 @@
 //!
 //! Loaded from `ehrwatch.toml` (all keys optional; unknown keys are errors so
 //! a typo never silently does nothing) and overridden by command-line flags
-//! in the binary. Past [`Config::check`] every value is known to be in range.
+//! in the binary. Past [`Config::check`] every value is known to be in range,
+//! except the `[rules.*]` tables: each rule owns its keys, defaults and
+//! ranges (`detect`, which this module must not import), and
+//! `detect::check_rules` validates them when the binary loads the file.
 
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +41,43 @@ pub enum ConfigError {
         /// What is allowed.
         expected: &'static str,
     },
+    /// A rule's tunable is out of range.
+    #[error("configuration: rules.{rule}.{key} = {value} is out of range; expected {expected}")]
+    RuleOutOfRange {
+        /// The rule id.
+        rule: &'static str,
+        /// The key within the rule's table.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        expected: &'static str,
+    },
+    /// A `[rules.<id>]` table names an unknown rule, holds an unknown key or
+    /// a value of the wrong type.
+    #[error("configuration: rules.{rule}: {message}")]
+    RuleTable {
+        /// The table's rule id, as written.
+        rule: String,
+        /// What is wrong.
+        message: String,
+    },
     /// An unknown time zone.
     #[error("time zone \"{0}\" is not an IANA time zone name; expected for example \"America/Chicago\" or \"UTC\"")]
     TimeZone(String),
+}
+
+impl ConfigError {
+    /// The error as one of the file at `path`: a rule table's unknown key
+    /// or wrong type names the file, as the file's other parse errors do.
+    pub fn in_file(self, path: &Path) -> ConfigError {
+        match self {
+            ConfigError::RuleTable { rule, message } => {
+                ConfigError::Parse { path: path.to_path_buf(), message: format!("rules.{rule}: {message}") }
+            }
+            other => other,
+        }
+    }
 }
 
 /// When an access counts as explained by care (the explain stage).
@@ -226,7 +263,7 @@ pub struct PeerParams {
     pub seed: u64,
     /// Largest number of groups tried (k = 2..=max_k, best silhouette wins).
     pub max_k: u32,
-    /// Fewer users than this: no peer groups (the peer detectors are skipped).
+    /// Fewer users than this: no peer groups (the peer rules are skipped).
     pub min_users: u32,
     /// Users sampled for the silhouette score.
     pub silhouette_sample: u32,
@@ -241,286 +278,34 @@ impl Default for PeerParams {
     }
 }
 
-/// Switch and weight of one rule.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSettings {
-    /// Whether the rule runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1: the probability-like strength of the rule's evidence
-    /// when combined with other signals (see `score`).
-    pub weight: f64,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// The deceased-patient rule's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct DeceasedSettings {
-    /// Whether the rule runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// Accesses this many days or more after death are flagged; earlier ones
-    /// are usually death paperwork and billing.
-    pub min_days_after_death: u32,
-}
-
-/// The former-patient rule's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct FormerPatientSettings {
-    /// Whether the rule runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// The stay in the user's unit ended at least this many days before.
-    pub min_days_since: u32,
-    /// No encounter of the patient is open or within this many days.
-    pub quiet_days: u32,
-}
-
-/// The coworker rule's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CoworkerSettings {
-    /// Whether the rule runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1 when the patient works in another department.
-    pub weight: f64,
-    /// Weight in 0..=1 when the patient works in the user's own department.
-    pub same_department_weight: f64,
-}
-
-/// The neighbour rule's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct NeighbourSettings {
-    /// Whether the rule runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// Homes this close (metres, by lat/lon) are neighbours; the same street
-    /// address always is.
-    pub max_distance_m: f64,
-}
-
-/// The employment-window rule's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct EmploymentSettings {
-    /// Whether the rule runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// Days of use tolerated after termination or before hire (HR dates lag).
-    pub grace_days: u32,
-}
-
-/// The bulk-extraction detector's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct BulkSettings {
-    /// Whether the detector runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// Distinct patients printed or exported within one hour that make a bulk pull.
-    pub hour_min_patients: u32,
-    /// Distinct patients printed or exported within one local day that make a bulk pull.
-    pub day_min_patients: u32,
-    /// Distinct patients opened within one hour, mostly without a care
-    /// explanation, that make a bulk pull by viewing (scraping).
-    pub view_hour_min_patients: u32,
-    /// A pull must also be this many times the user's own median day.
-    pub baseline_factor: f64,
-    /// Distinct patients exported within a day or an hour, whatever the
-    /// care link, that make a bulk pull when they are also half
-    /// `baseline_factor` times the user's own and the peers' busiest.
-    #[serde(default = "default_export_min_patients")]
-    pub export_min_patients: u32,
-}
-
-fn default_export_min_patients() -> u32 {
-    10
-}
-
-/// The slow-exfiltration detector's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SlowSettings {
-    /// Whether the detector runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// Active days a user needs before their own baseline is trusted.
-    pub min_history_days: u32,
-    /// Robust z-score of a day's printed/exported patients over the user's
-    /// baseline that makes the day elevated.
-    pub z: f64,
-    /// Elevated days needed ...
-    pub min_days: u32,
-    /// ... within this many days.
-    pub span_days: u32,
-    /// Distinct patients printed or exported on the elevated days, at least.
-    pub min_patients: u32,
-}
-
-/// The compromised-account detector's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CompromisedSettings {
-    /// Whether the detector runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// Active days before a device counts as new.
-    pub min_history_days: u32,
-    /// Patient accesses outside usual hours on the day, at least.
-    pub min_after_hours: u32,
-    /// Distinct patients no care explains on the day, at least.
-    pub min_unexplained_patients: u32,
-    /// ... at least this many when every device new to the account is one
-    /// other accounts already used (a shared hospital workstation or
-    /// subnet): a night on another unit's workstation, covering its
-    /// patients, is routine; a thief's own machine is not needed to steal,
-    /// but then the breadth must speak for itself.
-    #[serde(default = "default_shared_device_patients")]
-    pub min_unexplained_patients_shared_device: u32,
-}
-
-fn default_shared_device_patients() -> u32 {
-    15
-}
-
-/// The unexplained-browsing detector's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct BrowsingSettings {
-    /// Whether the detector runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// Distinct unexplained patients a user needs, at least.
-    pub min_patients: u32,
-    /// Robust z-score against the peer group, at least.
-    pub z: f64,
-    /// Above this many unexplained patients one user-level finding replaces
-    /// the per-patient findings (bulk behaviour, covered by the exfiltration
-    /// detectors).
-    pub max_patient_alerts: u32,
-}
-
-/// The peer-outlier detector's settings.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct PeerOutlierSettings {
-    /// Whether the detector runs.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Weight in 0..=1.
-    pub weight: f64,
-    /// Outlier score (distance to the peer group in units of its spread), at least.
-    pub min_score: f64,
-}
-
-/// Settings of every rule.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+/// `[rules.*]`: each rule's table as written in the file. The keys a
+/// table may hold, their defaults and their ranges belong to the rule (its
+/// file under `detect/`): `detect::check_rules` resolves and validates every
+/// table when the configuration is loaded, and the run resolves each rule's
+/// table again before running it. A table may set only some keys; the
+/// others keep the rule's defaults.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(transparent)]
 pub struct RulesParams {
-    /// `self_access`: a user opens their own record.
-    pub self_access: RuleSettings,
-    /// `family`: same surname and home, or the user is a listed contact.
-    pub family: RuleSettings,
-    /// `coworker`: the patient is an employee.
-    pub coworker: CoworkerSettings,
-    /// `neighbour`: the homes are close.
-    pub neighbour: NeighbourSettings,
-    /// `vip_access`: a VIP record without a care explanation.
-    pub vip_access: RuleSettings,
-    /// `deceased_access`: a deceased patient's record long after death.
-    pub deceased_access: DeceasedSettings,
-    /// `former_patient`: a former patient of the user's unit, months later.
-    pub former_patient: FormerPatientSettings,
-    /// `restricted_access`: a restricted chart or a sensitive section without a care explanation.
-    pub restricted_access: RuleSettings,
-    /// `break_glass`: emergency access without a care explanation.
-    pub break_glass: RuleSettings,
-    /// `employment_window`: the account used outside its owner's employment.
-    pub employment_window: EmploymentSettings,
-    /// `bulk_extraction`: many records printed, exported or opened at once.
-    pub bulk_extraction: BulkSettings,
-    /// `slow_exfiltration`: extraction above the user's own baseline, day after day.
-    pub slow_exfiltration: SlowSettings,
-    /// `compromised_account`: a new device, odd hours and unexplained breadth together.
-    pub compromised_account: CompromisedSettings,
-    /// `unexplained_browsing`: many unrelated records, each harmless-looking alone.
-    pub unexplained_browsing: BrowsingSettings,
-    /// `peer_outlier`: behaviour far from the user's peer group.
-    pub peer_outlier: PeerOutlierSettings,
+    /// Rule id to its table.
+    tables: std::collections::BTreeMap<String, toml::Table>,
 }
 
-impl Default for RulesParams {
-    fn default() -> Self {
-        Self {
-            self_access: RuleSettings { enabled: true, weight: 0.9 },
-            family: RuleSettings { enabled: true, weight: 0.85 },
-            coworker: CoworkerSettings { enabled: true, weight: 0.45, same_department_weight: 0.6 },
-            neighbour: NeighbourSettings { enabled: true, weight: 0.55, max_distance_m: 150.0 },
-            vip_access: RuleSettings { enabled: true, weight: 0.6 },
-            deceased_access: DeceasedSettings { enabled: true, weight: 0.5, min_days_after_death: 30 },
-            former_patient: FormerPatientSettings { enabled: true, weight: 0.55, min_days_since: 45, quiet_days: 14 },
-            restricted_access: RuleSettings { enabled: true, weight: 0.5 },
-            break_glass: RuleSettings { enabled: true, weight: 0.6 },
-            employment_window: EmploymentSettings { enabled: true, weight: 0.95, grace_days: 0 },
-            bulk_extraction: BulkSettings {
-                enabled: true,
-                weight: 0.85,
-                hour_min_patients: 20,
-                day_min_patients: 40,
-                view_hour_min_patients: 60,
-                baseline_factor: 5.0,
-                export_min_patients: 10,
-            },
-            slow_exfiltration: SlowSettings {
-                enabled: true,
-                weight: 0.7,
-                min_history_days: 7,
-                z: 3.0,
-                min_days: 3,
-                span_days: 10,
-                min_patients: 15,
-            },
-            compromised_account: CompromisedSettings {
-                enabled: true,
-                weight: 0.85,
-                min_history_days: 3,
-                min_after_hours: 5,
-                min_unexplained_patients: 5,
-                min_unexplained_patients_shared_device: default_shared_device_patients(),
-            },
-            unexplained_browsing: BrowsingSettings {
-                enabled: true,
-                weight: 0.45,
-                min_patients: 4,
-                z: 3.5,
-                max_patient_alerts: 25,
-            },
-            peer_outlier: PeerOutlierSettings { enabled: true, weight: 0.3, min_score: 6.0 },
-        }
+impl RulesParams {
+    /// The `[rules.<id>]` table as written, if any.
+    pub fn table(&self, id: &str) -> Option<&toml::Table> {
+        self.tables.get(id)
+    }
+
+    /// The ids of the tables written, in name order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.tables.keys().map(String::as_str)
+    }
+
+    /// Sets `key` of rule `id`'s table, as a line of the file would (the
+    /// value is checked when the rule is resolved).
+    pub fn set(&mut self, id: &str, key: &str, value: impl Into<toml::Value>) {
+        self.tables.entry(id.to_string()).or_default().insert(key.to_string(), value.into());
     }
 }
 
@@ -678,23 +463,6 @@ impl Default for Config {
     }
 }
 
-/// Lays `over` onto `base`, table by table.
-fn merge(base: &mut toml::Value, over: toml::Value) {
-    match (base, over) {
-        (toml::Value::Table(b), toml::Value::Table(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(slot) => merge(slot, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o,
-    }
-}
-
 /// Parses an IANA time zone name.
 pub fn parse_timezone(name: &str) -> Result<Tz, ConfigError> {
     name.trim().parse::<Tz>().map_err(|_| ConfigError::TimeZone(name.to_string()))
@@ -709,7 +477,8 @@ fn check_weight(key: &'static str, w: f64) -> Result<(), ConfigError> {
 }
 
 impl Config {
-    /// Reads and validates a TOML configuration file.
+    /// Reads and validates a TOML configuration file. The `[rules.*]`
+    /// tables are kept as written: `detect::check_rules` validates them.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
@@ -722,16 +491,7 @@ impl Config {
             path: path.to_path_buf(),
             message: e.to_string().trim().replace('\n', " "),
         };
-        let mut value: toml::Table = toml::from_str(text).map_err(parse_err)?;
-        // A rule table may set only some keys (`[rules.vip_access]` with just
-        // `enabled = false`): lay it over that rule's defaults. Unknown keys
-        // survive the merge and are still rejected below.
-        if let Some(rules) = value.remove("rules") {
-            let mut merged = toml::Value::try_from(RulesParams::default())
-                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
-            merge(&mut merged, rules);
-            value.insert("rules".to_string(), merged);
-        }
+        let value: toml::Table = toml::from_str(text).map_err(parse_err)?;
         let file = ConfigFile::deserialize(toml::Value::Table(value)).map_err(parse_err)?;
         let config = Config {
             timezone: match &file.timezone {
@@ -794,34 +554,6 @@ impl Config {
                 expected: "a start hour 0-23 and an end hour 1-24",
             });
         }
-        let r = &self.rules;
-        for (key, w) in [
-            ("rules.self_access.weight", r.self_access.weight),
-            ("rules.family.weight", r.family.weight),
-            ("rules.coworker.weight", r.coworker.weight),
-            ("rules.coworker.same_department_weight", r.coworker.same_department_weight),
-            ("rules.neighbour.weight", r.neighbour.weight),
-            ("rules.vip_access.weight", r.vip_access.weight),
-            ("rules.deceased_access.weight", r.deceased_access.weight),
-            ("rules.former_patient.weight", r.former_patient.weight),
-            ("rules.restricted_access.weight", r.restricted_access.weight),
-            ("rules.break_glass.weight", r.break_glass.weight),
-            ("rules.employment_window.weight", r.employment_window.weight),
-            ("rules.bulk_extraction.weight", r.bulk_extraction.weight),
-            ("rules.slow_exfiltration.weight", r.slow_exfiltration.weight),
-            ("rules.compromised_account.weight", r.compromised_account.weight),
-            ("rules.unexplained_browsing.weight", r.unexplained_browsing.weight),
-            ("rules.peer_outlier.weight", r.peer_outlier.weight),
-        ] {
-            check_weight(key, w)?;
-        }
-        if !(r.neighbour.max_distance_m.is_finite() && r.neighbour.max_distance_m >= 0.0) {
-            return Err(ConfigError::OutOfRange {
-                key: "rules.neighbour.max_distance_m",
-                value: r.neighbour.max_distance_m.to_string(),
-                expected: "a distance in metres, 0 or more",
-            });
-        }
         check_weight("score.after_hours_weight", self.score.after_hours_weight)?;
         check_weight("score.unexplained_weight", self.score.unexplained_weight)?;
         check_weight("score.repeat_offender_weight", self.score.repeat_offender_weight)?;
@@ -882,27 +614,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.timezone, chrono_tz::America::Chicago);
-        assert_eq!(c.rules.vip_access.weight, 0.7);
-        assert!(c.rules.vip_access.enabled);
         assert_eq!(c.explain.encounter_after_days, 14);
-
-        let e = Config::parse("[rules.vip_access]\nweight = 3.0\n", Path::new("e.toml")).unwrap_err();
-        assert!(e.to_string().contains("rules.vip_access.weight"), "{e}");
-
-        // A rule table with some of its keys keeps the others' defaults.
-        let c = Config::parse(
-            "[rules.vip_access]\nenabled = false\n[rules.neighbour]\nmax_distance_m = 80\n",
-            Path::new("e.toml"),
-        )
-        .unwrap();
-        assert!(!c.rules.vip_access.enabled);
-        assert_eq!(c.rules.vip_access.weight, RulesParams::default().vip_access.weight);
-        assert_eq!(c.rules.neighbour.max_distance_m, 80.0);
-        assert_eq!(c.rules.neighbour.weight, RulesParams::default().neighbour.weight);
-        let e = Config::parse("[rules.vip_access]\nwieght = 0.2\n", Path::new("e.toml")).unwrap_err();
-        assert!(e.to_string().contains("wieght"), "{e}");
-        let e = Config::parse("[rules.vip_access]\nweight = 3.0\n", Path::new("e.toml")).unwrap_err();
-        assert!(e.to_string().contains("rules.vip_access.weight"), "{e}");
+        // Rule tables are kept as written, for `detect` to resolve.
+        assert_eq!(c.rules.table("vip_access").and_then(|t| t.get("weight")), Some(&toml::Value::Float(0.7)));
+        assert_eq!(c.rules.ids().collect::<Vec<_>>(), ["vip_access"]);
+        let e = Config::parse("[explain]\ngroup_min_share = 3.0\n", Path::new("e.toml")).unwrap_err();
+        assert!(e.to_string().contains("explain.group_min_share"), "{e}");
+        let e = Config::parse("[rules]\nvip_access = 3\n", Path::new("e.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("e.toml:"), "{e}");
     }
 
     #[test]

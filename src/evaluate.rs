@@ -375,7 +375,7 @@ fn cell(rec: &csv::StringRecord, i: usize) -> String {
 
 /// How far outside a label's window an alert's span may end and still hit
 /// it: timestamps are rounded to the second on both sides and an alert's
-/// span is built from the accesses the detector kept, so a hit that misses
+/// span is built from the accesses the rule kept, so a hit that misses
 /// the window by minutes is a hit.
 pub const WINDOW_SLACK_SECONDS: i64 = 3600;
 

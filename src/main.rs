@@ -62,7 +62,12 @@ fn fail(message: String) -> Failure {
 /// with [`ExitCode::AlertsAtSeverity`] once every output is written.
 fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
     let mut config = match &args.config {
-        Some(path) => Config::load(path)?,
+        Some(path) => {
+            let config = Config::load(path)?;
+            // The `[rules.*]` tables belong to the rules: checked at startup.
+            ehrwatch::detect::check_rules(&config.rules).map_err(|e| e.in_file(path))?;
+            config
+        }
         None => Config::default(),
     };
     if let Some(tz) = &args.timezone {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::detect::relations::Relations;
-use crate::detect::{DetectInput, Finding, Rule};
+use crate::detect::{AnyRule, DetectInput, Finding, Rule};
 use crate::explain::{explain, Explanation};
 use crate::features::compute;
 use crate::ingest::{IngestReport, Ingested, Rejects};
@@ -284,15 +284,17 @@ impl World {
         })
     }
 
-    pub fn check(&self, rule: &dyn Rule) -> Result<(), String> {
-        self.with_input(|input| rule.check(input))
+    pub fn check(&self, rule: &dyn AnyRule) -> Result<(), String> {
+        self.with_input(|input| rule.evaluate(input).result.map(|_| ()))
     }
 
-    pub fn run(&self, rule: &dyn Rule) -> Vec<Finding> {
-        self.with_input(|input| {
-            rule.check(input).expect("rule can run on the fixture");
-            rule.run(input)
-        })
+    pub fn run(&self, rule: &dyn AnyRule) -> Vec<Finding> {
+        self.with_input(|input| rule.evaluate(input).result.expect("rule can run on the fixture"))
+    }
+
+    /// The weight rule `R` has in this world's configuration.
+    pub fn weight<R: Rule>(&self) -> f64 {
+        R::resolve(&self.config.rules).expect("the fixture's rule settings are valid").settings.weight
     }
 
     /// Every rule, then scoring, as the pipeline runs them (its analysis,

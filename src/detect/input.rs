@@ -6,16 +6,17 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::finding::{AlertKind, Fact, Finding};
+use super::params::{Resolved, RuleParams, RuleSettings};
 use super::relations::Relations;
-use crate::config::Config;
+use crate::config::{Config, ConfigError, RulesParams};
 use crate::explain::Explanations;
 use crate::features::UserFeatures;
 use crate::ingest::Ingested;
 use crate::model::{Code, Partition, NONE};
 
-/// Everything detectors read. Detectors never write to it. Detectors read
-/// one partition of users (`E` = [`Partition`]); scoring reads the same
-/// with the evidence kept from every partition (`E` =
+/// Everything rules read. Rules never write to it. Rules read one
+/// partition of users (`E` = [`Partition`]); scoring reads the same with
+/// the evidence kept from every partition (`E` =
 /// [`crate::model::Evidence`]).
 pub struct DetectInput<'a, E = Partition> {
     /// The context tables and the events.
@@ -31,10 +32,10 @@ pub struct DetectInput<'a, E = Partition> {
     /// Each user's events grouped by patient, built on first use (see
     /// [`DetectInput::patient_groups`]).
     pub patient_groups: &'a OnceLock<PatientGroups>,
-    /// What detectors need from the whole run's events.
+    /// What rules need from the whole run's events.
     pub population: &'a Population,
-    /// The users detectors run on: the partition's (`data.events` hold
-    /// only theirs, while `features` hold every user's).
+    /// The users rules run on: the partition's (`data.events` hold only
+    /// theirs, while `features` hold every user's).
     pub scope: Scope,
 }
 
@@ -71,7 +72,7 @@ impl Scope {
     }
 }
 
-/// What detectors need from the whole run's events rather than from the
+/// What rules need from the whole run's events rather than from the
 /// users they run on: a partitioned run computes it from every partition
 /// ([`Population::add`]) before detecting on any.
 #[derive(Debug, Clone, Default)]
@@ -210,45 +211,56 @@ impl PatientGroups {
     }
 }
 
-/// A detector that did not run, and why.
+/// A rule that did not run, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkippedDetector {
+pub struct SkippedRule {
     /// Rule id.
     pub rule: &'static str,
     /// Why, naming the missing table or column.
     pub reason: String,
 }
 
-/// A detection rule. One implementation per file under `rules/`.
+/// A detection rule. One implementation per file under `rules/` or
+/// `behaviour/`, listed once in `registry.rs`; everything about the rule
+/// (id, defaults, tunables and their ranges, what it needs, what it finds)
+/// lives in its file.
 pub trait Rule: Sync {
-    /// Stable id, as written in alerts' `rules` column.
-    fn id(&self) -> &'static str;
+    /// Stable id: the `rules` column of alerts, the `[rules.<id>]` table of
+    /// the configuration.
+    const ID: &'static str;
 
-    /// The rule's weight in scoring, from the configuration.
-    fn weight(&self, config: &Config) -> f64;
+    /// The default switch and weight (`enabled`, `weight`).
+    const DEFAULTS: RuleSettings;
 
-    /// Facts that earn a finding of this rule a stronger weight than
-    /// [`Rule::weight`] (a coworker in the user's own department), with that
+    /// The rule's own tunables ([`super::params::NoParams`] when it has none), the other
+    /// keys of its `[rules.<id>]` table.
+    type Params: RuleParams;
+
+    /// Facts that earn a finding of this rule a stronger weight than its
+    /// `weight` (a coworker in the user's own department), with that
     /// weight. None by default.
-    fn stronger_weights(&self, config: &Config) -> Vec<(Fact, f64)> {
-        let _ = config;
+    fn stronger_weights(&self, params: &Self::Params) -> Vec<(Fact, f64)> {
+        let _ = params;
         Vec::new()
     }
 
-    /// `Err(reason)` when the data or the configuration does not allow the
-    /// rule to run (a table or column missing, or disabled).
-    fn check(&self, input: &DetectInput<'_>) -> Result<(), String>;
+    /// `Err(reason)` when the data does not allow the rule to run (a table
+    /// or column missing). A rule switched off never gets here.
+    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
+        let _ = input;
+        Ok(())
+    }
 
     /// Runs the rule. Only called after [`Rule::check`] succeeded.
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding>;
-}
+    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding>;
 
-/// `Err("disabled in configuration")` when a rule is switched off.
-pub fn enabled(on: bool) -> Result<(), String> {
-    if on {
-        Ok(())
-    } else {
-        Err("disabled in configuration".into())
+    /// The rule's settings and tunables in `rules`, over its defaults and
+    /// checked.
+    fn resolve(rules: &RulesParams) -> Result<Resolved<Self::Params>, ConfigError>
+    where
+        Self: Sized,
+    {
+        super::params::resolve(Self::ID, Self::DEFAULTS, rules)
     }
 }
 

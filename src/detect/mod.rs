@@ -4,11 +4,13 @@
 pub mod behaviour;
 mod finding;
 mod input;
+mod params;
 mod registry;
 pub(crate) mod rounds;
 pub mod relations;
 pub mod rules;
 
 pub use finding::{AlertKind, Fact, Finding};
-pub use input::{DetectInput, PatientGroups, Population, Rule, Scope, SkippedDetector};
-pub use registry::{detect, Detection, Weights};
+pub use input::{DetectInput, PatientGroups, Population, Rule, Scope, SkippedRule};
+pub use params::{Invalid, NoParams, Resolved, RuleParams, RuleSettings};
+pub use registry::{all_rules, check_rules, detect, effective_rules, AnyRule, Detection, Outcome, Weights};

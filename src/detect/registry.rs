@@ -1,17 +1,23 @@
 //! The list of rules, and running them.
+//!
+//! A rule is its file plus one line of [`all_rules`]. The registry knows no
+//! rule by name: it resolves each rule's `[rules.<id>]` table (see
+//! `params.rs`), skips it when it is switched off or its data is missing,
+//! runs it, and keeps its weights for scoring.
 
 use std::collections::BTreeMap;
 
 use super::behaviour::{BulkExtraction, CompromisedAccount, PeerOutlier, SlowExfiltration, UnexplainedBrowsing};
 use super::finding::{Fact, Finding};
-use super::input::{DetectInput, Rule, SkippedDetector};
+use super::input::{DetectInput, Rule, SkippedRule};
 use super::rules::{
     BreakGlass, Coworker, DeceasedAccess, EmploymentWindow, Family, FormerPatient, Neighbour, RestrictedAccess,
     SelfAccess, VipAccess,
 };
+use crate::config::{ConfigError, RulesParams};
 
 /// Every rule, in a fixed order (the order rules are listed in alerts).
-pub fn all_rules() -> Vec<Box<dyn Rule>> {
+pub fn all_rules() -> Vec<Box<dyn AnyRule>> {
     vec![
         Box::new(SelfAccess),
         Box::new(Family),
@@ -31,13 +37,95 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
     ]
 }
 
+/// A rule of the registry, whatever its tunables' type: the object-safe
+/// face of [`Rule`], implemented for every rule.
+pub trait AnyRule: Sync {
+    /// The rule's id ([`Rule::ID`]).
+    fn id(&self) -> &'static str;
+
+    /// Resolves and checks the rule's table in `rules`.
+    fn validate(&self, rules: &RulesParams) -> Result<(), ConfigError>;
+
+    /// The rule's effective settings and tunables in `rules` (its table
+    /// over its defaults), as a table of the configuration file.
+    fn effective(&self, rules: &RulesParams) -> Result<toml::Table, ConfigError>;
+
+    /// Resolves the rule's table once, then skips the rule (switched off,
+    /// data missing) or runs it.
+    fn evaluate(&self, input: &DetectInput<'_>) -> Outcome;
+}
+
+/// What running one rule gave.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The rule's weight.
+    pub weight: f64,
+    /// Facts that earn a stronger weight, with it.
+    pub stronger: Vec<(Fact, f64)>,
+    /// The findings, or why the rule did not run.
+    pub result: Result<Vec<Finding>, String>,
+}
+
+impl<R: Rule> AnyRule for R {
+    fn id(&self) -> &'static str {
+        R::ID
+    }
+
+    fn validate(&self, rules: &RulesParams) -> Result<(), ConfigError> {
+        R::resolve(rules).map(|_| ())
+    }
+
+    fn effective(&self, rules: &RulesParams) -> Result<toml::Table, ConfigError> {
+        let r = R::resolve(rules)?;
+        let own = |e: toml::ser::Error| ConfigError::RuleTable { rule: R::ID.to_string(), message: e.to_string() };
+        let mut table = toml::Table::try_from(r.settings).map_err(own)?;
+        table.extend(toml::Table::try_from(r.params).map_err(own)?);
+        Ok(table)
+    }
+
+    fn evaluate(&self, input: &DetectInput<'_>) -> Outcome {
+        let r = match R::resolve(&input.config.rules) {
+            Ok(r) => r,
+            // Unreachable past `check_rules` at startup; a run configured
+            // in code still says why the rule did not run.
+            Err(e) => return Outcome { weight: R::DEFAULTS.weight, stronger: Vec::new(), result: Err(e.to_string()) },
+        };
+        let result = if !r.settings.enabled {
+            Err("disabled in configuration".to_string())
+        } else {
+            self.check(input).map(|()| self.run(&r.params, input))
+        };
+        Outcome { weight: r.settings.weight, stronger: self.stronger_weights(&r.params), result }
+    }
+}
+
+/// Checks the `[rules.*]` tables: each names a rule of the registry, and
+/// each rule's table resolves (known keys, values of the right type and in
+/// range). Called when the configuration is loaded.
+pub fn check_rules(rules: &RulesParams) -> Result<(), ConfigError> {
+    let all = all_rules();
+    if let Some(unknown) = rules.ids().find(|id| !all.iter().any(|r| r.id() == *id)) {
+        let known: Vec<&str> = all.iter().map(|r| r.id()).collect();
+        return Err(ConfigError::RuleTable {
+            rule: unknown.to_string(),
+            message: format!("unknown rule, expected one of `{}`", known.join("`, `")),
+        });
+    }
+    all.iter().try_for_each(|r| r.validate(rules))
+}
+
+/// Every rule's effective table in `rules`, by id: what the run uses.
+pub fn effective_rules(rules: &RulesParams) -> Result<BTreeMap<&'static str, toml::Table>, ConfigError> {
+    all_rules().iter().map(|r| Ok((r.id(), r.effective(rules)?))).collect()
+}
+
 /// What the detect stage produced.
 #[derive(Debug, Default)]
 pub struct Detection {
     /// All findings, rule by rule in registry order.
     pub findings: Vec<Finding>,
     /// Rules that could not run.
-    pub skipped: Vec<SkippedDetector>,
+    pub skipped: Vec<SkippedRule>,
     /// Relationship findings whose accesses care explains: not alerts, kept
     /// for audit (summary.json counts, user features).
     pub downgraded: Vec<Finding>,
@@ -82,14 +170,13 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
     // The rules are independent: they run side by side (most use one core
     // for part of their work), and their results are taken in registry
     // order, so the findings' order does not depend on which ends first.
-    let results: Vec<Result<Vec<Finding>, String>> =
-        rules.par_iter().map(|rule| rule.check(input).map(|()| rule.run(input))).collect();
-    for (rule, result) in rules.iter().zip(results) {
+    let outcomes: Vec<Outcome> = rules.par_iter().map(|rule| rule.evaluate(input)).collect();
+    for (rule, outcome) in rules.iter().zip(outcomes) {
         out.order.push(rule.id());
-        out.weights.rule.insert(rule.id(), rule.weight(input.config));
-        out.weights.stronger.insert(rule.id(), rule.stronger_weights(input.config));
-        match result {
-            Err(reason) => out.skipped.push(SkippedDetector { rule: rule.id(), reason }),
+        out.weights.rule.insert(rule.id(), outcome.weight);
+        out.weights.stronger.insert(rule.id(), outcome.stronger);
+        match outcome.result {
+            Err(reason) => out.skipped.push(SkippedRule { rule: rule.id(), reason }),
             Ok(findings) => {
                 let (downgraded, found): (Vec<Finding>, Vec<Finding>) =
                     findings.into_iter().partition(|f| f.downgraded);
@@ -188,9 +275,8 @@ fn fold_subsumed(findings: &mut Vec<Finding>, patient_of: &[crate::model::Code])
     use super::finding::AlertKind;
     use crate::model::{Code, NONE};
     use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-    let only_breadth = |f: &Finding| {
-        !f.facts.is_empty() && f.facts.iter().all(|x| matches!(x, Fact::UnexplainedBreadth { .. }))
-    };
+    let only_breadth =
+        |f: &Finding| !f.facts.is_empty() && f.facts.iter().all(|x| matches!(x, Fact::UnexplainedBreadth { .. }));
     let taking = |f: &Finding| f.patient == NONE && matches!(f.kind, AlertKind::Exfiltration | AlertKind::Account);
     // Per user: the events and patients of every user-level finding, and of
     // the exfiltration and account ones, with the first of those.
@@ -285,6 +371,75 @@ mod tests {
             _ => (AlertKind::Snooping, Fact::SharesSurnameAndHome),
         };
         Finding { rule, kind, user, patient, events, facts: vec![fact], downgraded: false }
+    }
+
+    fn rules(text: &str) -> RulesParams {
+        crate::config::Config::parse(text, std::path::Path::new("e.toml")).expect("parses").rules
+    }
+
+    #[test]
+    fn rule_tables_are_laid_over_the_rules_defaults_and_checked() {
+        use crate::detect::rules::{Neighbour, VipAccess};
+        assert!(check_rules(&RulesParams::default()).is_ok());
+        let r = rules("[rules.vip_access]\nweight = 0.7\n");
+        assert!(check_rules(&r).is_ok());
+        let vip = VipAccess::resolve(&r).unwrap();
+        assert_eq!((vip.settings.enabled, vip.settings.weight), (true, 0.7));
+
+        // A table with some of its keys keeps the others' defaults.
+        let r = rules("[rules.vip_access]\nenabled = false\n[rules.neighbour]\nmax_distance_m = 80\n");
+        let vip = VipAccess::resolve(&r).unwrap();
+        assert!(!vip.settings.enabled);
+        assert_eq!(vip.settings.weight, VipAccess::DEFAULTS.weight);
+        let n = Neighbour::resolve(&r).unwrap();
+        assert_eq!((n.params.max_distance_m, n.settings.weight), (80.0, Neighbour::DEFAULTS.weight));
+
+        let err = |text: &str| check_rules(&rules(text)).unwrap_err().to_string();
+        assert_eq!(
+            err("[rules.vip_access]\nweight = 3.0\n"),
+            "configuration: rules.vip_access.weight = 3 is out of range; expected a number from 0 to 1"
+        );
+        let e = err("[rules.vip_access]\nwieght = 0.2\n");
+        assert!(e.contains("rules.vip_access") && e.contains("wieght"), "{e}");
+        let e = err("[rules.vip_acess]\nweight = 0.2\n");
+        assert!(e.contains("rules.vip_acess: unknown rule") && e.contains("`vip_access`"), "{e}");
+    }
+
+    /// Every numeric tunable of every rule is range-checked: a value far
+    /// out of range (negative, NaN, zero where a count is needed) in each
+    /// key of each rule is an error naming that key.
+    #[test]
+    fn every_tunable_of_every_rule_is_checked() {
+        for (id, table) in effective_rules(&RulesParams::default()).unwrap() {
+            for (key, value) in table {
+                let bad: Vec<toml::Value> = match value {
+                    toml::Value::Float(_) => vec![toml::Value::Float(f64::NAN), toml::Value::Float(-1.0)],
+                    toml::Value::Integer(_) => vec![toml::Value::Integer(-1)],
+                    toml::Value::Boolean(_) => continue,
+                    other => panic!("rules.{id}.{key} = {other}: a tunable of an unexpected type"),
+                };
+                for v in bad {
+                    let mut r = RulesParams::default();
+                    r.set(id, &key, v.clone());
+                    let e = check_rules(&r).expect_err("out of range").to_string();
+                    assert!(e.contains(&format!("rules.{id}")) && e.contains(&key), "rules.{id}.{key} = {v}: {e}");
+                }
+            }
+        }
+        // Counts that must be positive, and spans, reject 0.
+        for (id, key) in [
+            ("slow_exfiltration", "span_days"),
+            ("slow_exfiltration", "min_days"),
+            ("bulk_extraction", "day_min_patients"),
+        ] {
+            let mut r = RulesParams::default();
+            r.set(id, key, 0);
+            let e = check_rules(&r).expect_err("zero").to_string();
+            assert!(e.contains(&format!("rules.{id}.{key} = 0 is out of range")), "{e}");
+        }
+        let mut r = RulesParams::default();
+        r.set("slow_exfiltration", "z", f64::INFINITY);
+        assert!(check_rules(&r).unwrap_err().to_string().contains("rules.slow_exfiltration.z = inf"));
     }
 
     #[test]

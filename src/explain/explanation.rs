@@ -119,7 +119,7 @@ pub struct Explanations {
     /// holds only the evidence events while the totals are the whole run's.
     totals: [u64; Explanation::KINDS],
     /// Every user's role class (from the title, or learned from their work
-    /// in the direct pass), for the detectors and the coverage report.
+    /// in the direct pass), for the rules and the coverage report.
     pub roles: crate::roles::RoleBook,
 }
 

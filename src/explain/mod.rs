@@ -1,7 +1,7 @@
 //! Explain: decide, for every patient access, whether care explains it.
 //!
 //! Published work (Fabbri and LeFevre) explains over 90% of accesses by a
-//! treatment relationship and reviews only the rest; every detector after
+//! treatment relationship and reviews only the rest; every rule after
 //! this stage sees each access's [`Explanation`]. Two passes: direct care
 //! (`care.rs`: encounters, charting, role and timing), then collaborative
 //! groups learned from the direct explanations (`group.rs`).

@@ -1,5 +1,5 @@
 //! Per user and local day: the daily series that baselines and the
-//! exfiltration detectors read.
+//! exfiltration rules read.
 
 use std::ops::Range;
 

@@ -6,7 +6,7 @@
 //! folder (history.jsonl); what reviewed.csv suppressed; alerts by rule; the
 //! top [`TOP_CASES`] cases, each with its alerts' evidence sentences, a
 //! timeline of the user's accesses to the case's patients, and the user's
-//! activity against their peers; skipped detectors.
+//! activity against their peers; skipped rules.
 //!
 //! Every value that comes from the input goes through [`escape`]. User and
 //! patient ids appear as in alerts.csv (pseudonymous tokens when the run is

@@ -99,10 +99,10 @@ pub struct FileCount {
     pub rows_rejected: u64,
 }
 
-/// A skipped detector or table in summary.json.
+/// A skipped rule or table in summary.json.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SkippedOut {
-    /// Detector (rule id) or table name.
+    /// Rule id or table name.
     pub name: String,
     /// Why, e.g. "users.patient_id missing".
     pub reason: String,
@@ -149,7 +149,7 @@ pub struct Summary {
     pub alerts_per_severity: BTreeMap<String, u64>,
     /// Relationship findings that care explains, per rule: not alerts, kept for audit.
     pub downgraded_per_rule: BTreeMap<String, u64>,
-    /// Detectors that did not run, and why.
+    /// Rules that did not run, and why.
     pub skipped_detectors: Vec<SkippedOut>,
     /// Optional tables absent from the bundle, and what that disables.
     pub skipped_tables: Vec<SkippedOut>,

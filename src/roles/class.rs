@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// The kind of work a user does, as the explain stage and the detectors use
+/// The kind of work a user does, as the explain stage and the rules use
 /// it. HR titles ("Registered Nurse II", "Coder III") map to these; the
 /// configuration's role lists name these, never raw titles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,7 +4,7 @@
 //! encounters (decided in the explain stage, `explain::care`).
 //!
 //! Invariant: class names, never raw titles, drive explanations and
-//! detectors; raw titles appear only in the coverage report.
+//! rules; raw titles appear only in the coverage report.
 
 mod book;
 mod class;

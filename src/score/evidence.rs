@@ -231,7 +231,7 @@ mod tests {
     }
 
     fn restricted_alone(w: &World) -> f64 {
-        (w.config.rules.restricted_access.weight * 1000.0).round() / 10.0
+        (w.weight::<crate::detect::rules::RestrictedAccess>() * 1000.0).round() / 10.0
     }
 
     #[test]
@@ -261,7 +261,8 @@ mod tests {
         let alerts = w.alerts();
         assert_eq!(alerts.len(), 1, "{alerts:?}");
         assert_eq!(alerts[0].rules, ["former_patient", "restricted_access"]);
-        let (r, f) = (w.config.rules.restricted_access.weight, w.config.rules.former_patient.weight);
+        let (r, f) =
+            (w.weight::<crate::detect::rules::RestrictedAccess>(), w.weight::<crate::detect::rules::FormerPatient>());
         let u = w.config.score.unexplained_weight;
         let together = ((1.0 - (1.0 - r) * (1.0 - f)) * 1000.0).round() / 10.0;
         assert!(alerts[0].score > together, "{alerts:?}");

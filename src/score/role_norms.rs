@@ -155,10 +155,11 @@ mod tests {
         assert_eq!(it.rules, ["restricted_access"]);
         assert!(it.score < rn.score, "{it:?} {rn:?}");
         // Every IT analyst's patients lack a care link: the signal is gone.
-        assert_eq!(it.score, (w.config.rules.restricted_access.weight * 1000.0).round() / 10.0);
+        assert_eq!(it.score, (w.weight::<crate::detect::rules::RestrictedAccess>() * 1000.0).round() / 10.0);
         assert!(it.explanation.contains("routine in the user's role (it: 100% of a typical user's patients)"));
         // For the nurse it is the configured weight, and nothing is said.
-        let full = 1.0 - (1.0 - w.config.rules.restricted_access.weight) * (1.0 - w.config.score.unexplained_weight);
+        let full = 1.0
+            - (1.0 - w.weight::<crate::detect::rules::RestrictedAccess>()) * (1.0 - w.config.score.unexplained_weight);
         assert_eq!(rn.score, (full * 1000.0).round() / 10.0);
         assert!(!rn.explanation.contains("routine"), "{}", rn.explanation);
     }
@@ -188,7 +189,8 @@ mod tests {
         w.access("2026-11-20 10:00:00", "it0", "T", "view");
         w.access("2026-11-20 11:00:00", "it0", "R", "view");
         let alerts = w.alerts();
-        let full = 1.0 - (1.0 - w.config.rules.restricted_access.weight) * (1.0 - w.config.score.unexplained_weight);
+        let full = 1.0
+            - (1.0 - w.weight::<crate::detect::rules::RestrictedAccess>()) * (1.0 - w.config.score.unexplained_weight);
         assert_eq!(alert(&alerts, "it0", "R").score, (full * 1000.0).round() / 10.0);
     }
 

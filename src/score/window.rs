@@ -72,7 +72,7 @@ pub fn resolve(spec: WindowSpec, time_range: Option<(i64, i64)>, zone: &mut Zone
 }
 
 /// Cuts each finding's evidence to the window and drops findings left
-/// without evidence. Facts are kept as the detectors stated them.
+/// without evidence. Facts are kept as the rules stated them.
 pub fn restrict(findings: Vec<Finding>, window: &Window, ts: &[i64]) -> Vec<Finding> {
     findings
         .into_iter()

@@ -4,7 +4,7 @@
 //! hospital a unit's workstation gets a new lease now and then, so the
 //! address in the access log moves within the unit's /24 from day to day,
 //! while the workstation id stays. VPN devices (the 172.16.x pool) get an
-//! address at every login. Detectors that key on an IP address as if it
+//! address at every login. Rules that key on an IP address as if it
 //! were a device break on this; ones that key on the workstation id do not.
 //!
 //! Invariants: a unit workstation's address is a function of (seed,

@@ -6,7 +6,7 @@
 //! "Temp Staff"), and inconsistent spellings ("R.N.", "Rn ii"). Each seed
 //! picks its own 2 to 4 titles per role from a larger pool, its own share of
 //! meaningless titles and its own spelling noise, so two simulated
-//! hospitals never share one title list and a detector cannot learn one.
+//! hospitals never share one title list and a rule cannot learn one.
 //!
 //! Invariant: a title is a function of `(seed, user index, role, home
 //! department)`; nothing here draws from the world's RNG streams.

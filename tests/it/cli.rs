@@ -52,6 +52,33 @@ fn a_bad_config_file_exits_1_naming_the_key() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("rules.vip_access.weight"));
 }
 
+/// A rule table's typo names the file, the table and the key; a tunable
+/// out of range names its key and what it expects. Both stop the run at
+/// startup with exit code 1, before any output.
+#[test]
+fn a_bad_rule_table_exits_1_naming_the_table_and_key() {
+    let b = crate::env::Bundle::new();
+    b.file("access_log.csv", "timestamp,user_id,patient_id,action\n");
+    let cfg = b.input().parent().unwrap().join("ehrwatch.toml");
+    for (text, expected) in [
+        (
+            "[rules.vip_access]\nwieght = 0.2\n",
+            "ehrwatch.toml: rules.vip_access: unknown key `wieght`, expected one of `enabled`, `weight`\n",
+        ),
+        (
+            "[rules.slow_exfiltration]\nspan_days = 0\n",
+            "configuration: rules.slow_exfiltration.span_days = 0 is out of range; expected a number of days from 1 to 36600\n",
+        ),
+        ("[rules.vip_acess]\nweight = 0.2\n", "ehrwatch.toml: rules.vip_acess: unknown rule, expected one of `self_access`"),
+    ] {
+        std::fs::write(&cfg, text).unwrap();
+        let run = b.detect(&["--config", cfg.to_str().unwrap()]);
+        assert_eq!(run.code(), 1, "{text}");
+        assert!(run.stderr().contains(expected), "{text}: {}", run.stderr());
+        assert!(!b.out().join("alerts.csv").exists(), "{text}");
+    }
+}
+
 #[test]
 fn the_readme_configuration_example_is_valid_and_matches_the_defaults() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
@@ -60,6 +87,11 @@ fn the_readme_configuration_example_is_valid_and_matches_the_defaults() {
     let start = section + readme[section..].find("```toml\n").expect("README has a toml block") + "```toml\n".len();
     let end = start + readme[start..].find("```").unwrap();
     let config = ehrwatch::Config::parse(&readme[start..end], std::path::Path::new("README.md")).unwrap();
+    // The `[rules.*]` tables are the rules' own: each resolves to its defaults.
+    let rules = ehrwatch::detect::effective_rules(&config.rules).expect("the README's rule tables are valid");
+    assert_eq!(rules, ehrwatch::detect::effective_rules(&Default::default()).unwrap(), "README documents the defaults");
+    assert_eq!(config.rules.ids().count(), rules.len(), "README lists every rule");
+    let config = ehrwatch::Config { rules: Default::default(), ..config };
     let defaults = ehrwatch::Config { timezone: chrono_tz::America::Chicago, ..ehrwatch::Config::default() };
     assert_eq!(config, defaults, "README documents the defaults");
 }

@@ -200,14 +200,14 @@ fn a_bundle_without_optional_tables_runs_and_says_what_it_skipped() {
     let skipped: Vec<&str> =
         s["skipped_tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(skipped, vec!["users", "patients", "encounters", "patient_contacts"]);
-    let detectors: Vec<(&str, &str)> = s["skipped_detectors"]
+    let rules: Vec<(&str, &str)> = s["skipped_detectors"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| (d["name"].as_str().unwrap(), d["reason"].as_str().unwrap()))
         .collect();
-    assert!(detectors.contains(&("self_access", "users table missing")));
-    assert!(detectors.contains(&("vip_access", "patients table missing")));
+    assert!(rules.contains(&("self_access", "users table missing")));
+    assert!(rules.contains(&("vip_access", "patients table missing")));
     assert_eq!(s["explained_fraction"], 0.0);
     assert_eq!(s["alerts"], 0);
 }

@@ -1,7 +1,7 @@
 //! `bulk_extraction`: many records printed, exported or opened at once.
 //!
 //! Why it matters: a departing employee or a stolen account pulls hundreds of
-//! charts in one sitting, often at night. Per local day, the detector
+//! charts in one sitting, often at night. Per local day, the rule
 //! measures distinct patients printed or exported within any hour and within
 //! the day, and distinct patients opened within any hour of which most have
 //! no care explanation (scraping by viewing). A day is a bulk pull when one of
@@ -25,9 +25,9 @@
 
 use rayon::prelude::*;
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{finite_at_least, positive, Invalid, RuleParams, RuleSettings};
 use crate::features::{median, peak_distinct};
 use crate::model::{Action, NONE};
 use crate::time::MICROS_PER_HOUR;
@@ -35,7 +35,48 @@ use crate::time::MICROS_PER_HOUR;
 /// Peers needed before the peers' busiest days are a baseline.
 pub const MIN_PEERS: usize = 5;
 
-/// The detector.
+/// `[rules.bulk_extraction]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkExtractionParams {
+    /// Distinct patients printed or exported within one hour that make a bulk pull.
+    pub hour_min_patients: u32,
+    /// Distinct patients printed or exported within one local day that make a bulk pull.
+    pub day_min_patients: u32,
+    /// Distinct patients opened within one hour, mostly without a care
+    /// explanation, that make a bulk pull by viewing (scraping).
+    pub view_hour_min_patients: u32,
+    /// A pull must also be this many times the user's own median day.
+    pub baseline_factor: f64,
+    /// Distinct patients exported within a day or an hour, whatever the
+    /// care link, that make a bulk pull when they are also half
+    /// `baseline_factor` times the user's own and the peers' busiest.
+    pub export_min_patients: u32,
+}
+
+impl Default for BulkExtractionParams {
+    fn default() -> Self {
+        Self {
+            hour_min_patients: 20,
+            day_min_patients: 40,
+            view_hour_min_patients: 60,
+            baseline_factor: 5.0,
+            export_min_patients: 10,
+        }
+    }
+}
+
+impl RuleParams for BulkExtractionParams {
+    fn check(&self) -> Result<(), Invalid> {
+        positive("hour_min_patients", self.hour_min_patients)?;
+        positive("day_min_patients", self.day_min_patients)?;
+        positive("view_hour_min_patients", self.view_hour_min_patients)?;
+        finite_at_least("baseline_factor", self.baseline_factor, 0.0, "a factor of 0 or more")?;
+        positive("export_min_patients", self.export_min_patients)
+    }
+}
+
+/// The rule.
 pub struct BulkExtraction;
 
 /// The median over a user's days of one measure.
@@ -118,13 +159,13 @@ fn peer_busiest(input: &DetectInput<'_>) -> Vec<Option<PeerBusiest>> {
 /// `export_min_patients` and half `baseline_factor` times both the user's
 /// median and the typical peer's busiest; the fact and its exports.
 fn exports_of_own_patients(
+    p: &BulkExtractionParams,
     input: &DetectInput<'_>,
     d: &crate::features::DayStats,
     peer: &PeerBusiest,
     base_day: f64,
     base_hour: f64,
 ) -> Option<(Fact, Vec<usize>)> {
-    let p = &input.config.rules.bulk_extraction;
     let ev = &input.data.events;
     let half = p.baseline_factor / 2.0;
     let over = |v: u64, own: f64, peers: f64| {
@@ -158,20 +199,11 @@ fn exports_of_own_patients(
 }
 
 impl Rule for BulkExtraction {
-    fn id(&self) -> &'static str {
-        "bulk_extraction"
-    }
+    const ID: &'static str = "bulk_extraction";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.85);
+    type Params = BulkExtractionParams;
 
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.bulk_extraction.weight
-    }
-
-    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.bulk_extraction.enabled)
-    }
-
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
-        let p = &input.config.rules.bulk_extraction;
+    fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let ev = &input.data.events;
         let peers = peer_busiest(input);
         input
@@ -224,11 +256,11 @@ impl Rule for BulkExtraction {
                     } else {
                         peers
                             .as_ref()
-                            .and_then(|peer| exports_of_own_patients(input, d, peer, base_exports, base_export_hour))
+                            .and_then(|peer| exports_of_own_patients(p, input, d, peer, base_exports, base_export_hour))
                     };
                     if let Some((fact, events)) = found {
                         out.push(Finding {
-                            rule: self.id(),
+                            rule: Self::ID,
                             kind: AlertKind::Exfiltration,
                             user: *user,
                             patient: NONE,

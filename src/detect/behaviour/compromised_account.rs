@@ -20,33 +20,65 @@
 
 use rayon::prelude::*;
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{days, Invalid, RuleParams, RuleSettings};
 use crate::model::NONE;
 
-/// The detector.
+/// `[rules.compromised_account]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompromisedAccountParams {
+    /// Active days before a device counts as new.
+    pub min_history_days: u32,
+    /// Patient accesses outside usual hours on the day, at least.
+    pub min_after_hours: u32,
+    /// Distinct patients no care explains on the day, at least.
+    pub min_unexplained_patients: u32,
+    /// ... at least this many when every device new to the account is one
+    /// other accounts already used (a shared hospital workstation or
+    /// subnet): a night on another unit's workstation, covering its
+    /// patients, is routine; a thief's own machine is not needed to steal,
+    /// but then the breadth must speak for itself.
+    pub min_unexplained_patients_shared_device: u32,
+}
+
+impl Default for CompromisedAccountParams {
+    fn default() -> Self {
+        Self {
+            min_history_days: 3,
+            min_after_hours: 5,
+            min_unexplained_patients: 5,
+            min_unexplained_patients_shared_device: 15,
+        }
+    }
+}
+
+impl RuleParams for CompromisedAccountParams {
+    fn check(&self) -> Result<(), Invalid> {
+        // The counts (`min_after_hours`, `min_unexplained_patients`,
+        // `min_unexplained_patients_shared_device`): any count (their type
+        // rejects the rest).
+        days("min_history_days", self.min_history_days, 0)
+    }
+}
+
+/// The rule.
 pub struct CompromisedAccount;
 
 impl Rule for CompromisedAccount {
-    fn id(&self) -> &'static str {
-        "compromised_account"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.compromised_account.weight
-    }
+    const ID: &'static str = "compromised_account";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.85);
+    type Params = CompromisedAccountParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.compromised_account.enabled)?;
         if !input.population.any_device {
             return Err("access_log has no workstation_id or ip_address".into());
         }
         Ok(())
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
-        let p = &input.config.rules.compromised_account;
+    fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let ev = &input.data.events;
         let ws_first = &input.population.workstation_first;
         let ip_first = &input.population.ip_first;
@@ -94,7 +126,7 @@ impl Rule for CompromisedAccount {
                         .filter(|&i| ev.patient[i] != NONE && !input.explained.kind[i].is_explained())
                         .collect();
                     out.push(Finding {
-                        rule: self.id(),
+                        rule: Self::ID,
                         kind: AlertKind::Account,
                         user: *user,
                         patient: NONE,

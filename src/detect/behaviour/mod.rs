@@ -1,6 +1,6 @@
-//! Behaviour detectors: findings from each user's activity over time and
+//! Behaviour rules: findings from each user's activity over time and
 //! against their peers, rather than from one record's relationship to the
-//! user. One file per detector, each with a test that fires it and one for
+//! user. One file per rule, each with a test that fires it and one for
 //! its legitimate look-alike.
 
 mod bulk_extraction;

@@ -10,36 +10,51 @@
 //! (7.2 times a typical member's distance): views distinct patients per day:
 //! 84.0, 4.1 times the group's median of 20.5".
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{finite_at_least, Invalid, RuleParams, RuleSettings};
 use crate::features::PROFILE_FEATURES;
 use crate::model::NONE;
 
-/// The detector.
+/// `[rules.peer_outlier]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerOutlierParams {
+    /// Outlier score (distance to the peer group in units of its spread), at least.
+    pub min_score: f64,
+}
+
+impl Default for PeerOutlierParams {
+    fn default() -> Self {
+        Self { min_score: 6.0 }
+    }
+}
+
+impl RuleParams for PeerOutlierParams {
+    fn check(&self) -> Result<(), Invalid> {
+        finite_at_least("min_score", self.min_score, 0.0, "an outlier score of 0 or more")
+    }
+}
+
+/// The rule.
 pub struct PeerOutlier;
 
 impl Rule for PeerOutlier {
-    fn id(&self) -> &'static str {
-        "peer_outlier"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.peer_outlier.weight
-    }
+    const ID: &'static str = "peer_outlier";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.3);
+    type Params = PeerOutlierParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.peer_outlier.enabled)?;
         if input.features.peers.is_none() {
             return Err(format!("fewer than {} users: no peer groups", input.config.peers.min_users));
         }
         Ok(())
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let Some(groups) = &input.features.peers else { return Vec::new() };
         let ev = &input.data.events;
-        let min = input.config.rules.peer_outlier.min_score;
+        let min = params.min_score;
         let mut out = Vec::new();
         for (i, (user, s)) in input.features.users.iter().enumerate() {
             let score = groups.outlier[i];
@@ -71,7 +86,7 @@ impl Rule for PeerOutlier {
                 }
             }
             out.push(Finding {
-                rule: self.id(),
+                rule: Self::ID,
                 kind: AlertKind::Behaviour,
                 user: *user,
                 patient: NONE,

@@ -14,30 +14,56 @@
 
 use rayon::prelude::*;
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{days, finite_at_least, Invalid, RuleParams, RuleSettings};
 use crate::features::robust_center_scale;
 use crate::model::NONE;
 
-/// The detector.
+/// `[rules.slow_exfiltration]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowExfiltrationParams {
+    /// Active days a user needs before their own baseline is trusted.
+    pub min_history_days: u32,
+    /// Robust z-score of a day's printed/exported patients over the user's
+    /// baseline that makes the day elevated.
+    pub z: f64,
+    /// Elevated days needed ...
+    pub min_days: u32,
+    /// ... within this many days.
+    pub span_days: u32,
+    /// Distinct patients printed or exported on the elevated days, at least.
+    pub min_patients: u32,
+}
+
+impl Default for SlowExfiltrationParams {
+    fn default() -> Self {
+        Self { min_history_days: 7, z: 3.0, min_days: 3, span_days: 10, min_patients: 15 }
+    }
+}
+
+impl RuleParams for SlowExfiltrationParams {
+    fn check(&self) -> Result<(), Invalid> {
+        days("min_history_days", self.min_history_days, 1)?;
+        finite_at_least("z", self.z, 0.0, "a robust z-score of 0 or more")?;
+        days("min_days", self.min_days, 1)?;
+        // `min_patients`: any count (its type rejects the rest). A span of 0
+        // days holds no elevated day (and would end the window before it
+        // starts).
+        days("span_days", self.span_days, 1)
+    }
+}
+
+/// The rule.
 pub struct SlowExfiltration;
 
 impl Rule for SlowExfiltration {
-    fn id(&self) -> &'static str {
-        "slow_exfiltration"
-    }
+    const ID: &'static str = "slow_exfiltration";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.7);
+    type Params = SlowExfiltrationParams;
 
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.slow_exfiltration.weight
-    }
-
-    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.slow_exfiltration.enabled)
-    }
-
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
-        let p = &input.config.rules.slow_exfiltration;
+    fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let ev = &input.data.events;
         input
             .features
@@ -81,7 +107,7 @@ impl Rule for SlowExfiltration {
                     .collect();
                 let span_days = i64::from(s.days[*days.last()?].day - s.days[days[0]].day) + 1;
                 Some(Finding {
-                    rule: self.id(),
+                    rule: Self::ID,
                     kind: AlertKind::Exfiltration,
                     user: *user,
                     patient: NONE,

@@ -19,9 +19,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{finite_at_least, positive, Invalid, RuleParams, RuleSettings};
 use crate::features::robust_center_scale;
 use crate::model::NONE;
 
@@ -36,28 +36,50 @@ fn in_round(input: &DetectInput<'_>, patient: crate::model::Code, events: &[usiz
     crate::detect::rounds::round_of(input, patient, events, user_events).0 >= ROUND_OTHERS
 }
 
-/// The detector.
+/// `[rules.unexplained_browsing]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnexplainedBrowsingParams {
+    /// Distinct unexplained patients a user needs, at least.
+    pub min_patients: u32,
+    /// Robust z-score against the peer group, at least.
+    pub z: f64,
+    /// Above this many unexplained patients one user-level finding replaces
+    /// the per-patient findings (bulk behaviour, covered by the exfiltration
+    /// rules).
+    pub max_patient_alerts: u32,
+}
+
+impl Default for UnexplainedBrowsingParams {
+    fn default() -> Self {
+        Self { min_patients: 4, z: 3.5, max_patient_alerts: 25 }
+    }
+}
+
+impl RuleParams for UnexplainedBrowsingParams {
+    fn check(&self) -> Result<(), Invalid> {
+        positive("min_patients", self.min_patients)?;
+        // `max_patient_alerts`: any count (its type rejects the rest).
+        finite_at_least("z", self.z, 0.0, "a robust z-score of 0 or more")
+    }
+}
+
+/// The rule.
 pub struct UnexplainedBrowsing;
 
 impl Rule for UnexplainedBrowsing {
-    fn id(&self) -> &'static str {
-        "unexplained_browsing"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.unexplained_browsing.weight
-    }
+    const ID: &'static str = "unexplained_browsing";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.45);
+    type Params = UnexplainedBrowsingParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.unexplained_browsing.enabled)?;
         if input.features.users.len() < 10 {
             return Err("fewer than 10 users to compare with".into());
         }
         Ok(())
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
-        let p = &input.config.rules.unexplained_browsing;
+    fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let users = &input.features.users;
         let ev = &input.data.events;
         // Group of each user: the peer group, or one group of everybody.
@@ -128,7 +150,7 @@ impl Rule for UnexplainedBrowsing {
             };
             if by_patient.len() > p.max_patient_alerts as usize {
                 out.push(Finding {
-                    rule: self.id(),
+                    rule: Self::ID,
                     kind: AlertKind::Behaviour,
                     user: *user,
                     patient: NONE,
@@ -140,7 +162,7 @@ impl Rule for UnexplainedBrowsing {
             }
             for (patient, events) in by_patient {
                 out.push(Finding {
-                    rule: self.id(),
+                    rule: Self::ID,
                     kind: AlertKind::Snooping,
                     user: *user,
                     patient,

@@ -8,31 +8,26 @@
 //! Example: a registration clerk breaks the glass on a restricted chart at
 //! 23:10 and the patient has no encounter anywhere near the clerk.
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{NoParams, RuleSettings};
 
 /// The rule.
 pub struct BreakGlass;
 
 impl Rule for BreakGlass {
-    fn id(&self) -> &'static str {
-        "break_glass"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.break_glass.weight
-    }
+    const ID: &'static str = "break_glass";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.6);
+    type Params = NoParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.break_glass.enabled)?;
         if !input.population.any_break_glass {
             return Err("no access in the log used break-the-glass (access_log.break_glass absent or all false)".into());
         }
         Ok(())
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, _params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let events = &input.data.events;
         input.per_user(|user, range| {
             let hits = range.filter(|&i| {
@@ -42,7 +37,7 @@ impl Rule for BreakGlass {
                 .by_patient(hits)
                 .into_iter()
                 .map(|(patient, evs)| Finding {
-                    rule: self.id(),
+                    rule: Self::ID,
                     kind: AlertKind::Snooping,
                     user,
                     patient,

@@ -9,35 +9,51 @@
 //! Example: a nurse on 4 West opens the results of a 4 West colleague who was
 //! seen in outpatient oncology.
 
-use crate::config::Config;
 use crate::detect::finding::{Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{unit, Invalid, RuleParams, RuleSettings};
+
+/// `[rules.coworker]`, besides `enabled` and `weight` (the weight when the
+/// patient works in another department).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoworkerParams {
+    /// Weight in 0..=1 when the patient works in the user's own department.
+    pub same_department_weight: f64,
+}
+
+impl Default for CoworkerParams {
+    fn default() -> Self {
+        Self { same_department_weight: 0.6 }
+    }
+}
+
+impl RuleParams for CoworkerParams {
+    fn check(&self) -> Result<(), Invalid> {
+        unit("same_department_weight", self.same_department_weight)
+    }
+}
 
 /// The rule.
 pub struct Coworker;
 
 impl Rule for Coworker {
-    fn id(&self) -> &'static str {
-        "coworker"
-    }
+    const ID: &'static str = "coworker";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.45);
+    type Params = CoworkerParams;
 
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.coworker.weight
-    }
-
-    fn stronger_weights(&self, config: &Config) -> Vec<(Fact, f64)> {
-        vec![(Fact::CoworkerPatient { same_department: true }, config.rules.coworker.same_department_weight)]
+    fn stronger_weights(&self, params: &CoworkerParams) -> Vec<(Fact, f64)> {
+        vec![(Fact::CoworkerPatient { same_department: true }, params.same_department_weight)]
     }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.coworker.enabled)?;
         input.roster_column("patient_id")
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, _params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let rel = input.relations;
         input.per_user(|user, _| {
-            input.relationship_findings(self.id(), user, |patient| {
+            input.relationship_findings(Self::ID, user, |patient| {
                 let employee = rel.employee(patient)?;
                 if employee == user {
                     return None; // self access is its own rule
@@ -86,16 +102,17 @@ mod tests {
         w.access("2026-11-28 10:05:00", "n1", "P3", "view");
         let alerts = w.alerts();
         let score = |p: &str| alerts.iter().find(|a| a.patient == p && a.rules == ["coworker"]).expect("alert").score;
-        let cfg = &w.config.rules.coworker;
-        assert!(cfg.same_department_weight > cfg.weight);
+        let cfg = Coworker::resolve(&w.config.rules).expect("valid");
+        let (same, other) = (cfg.params.same_department_weight, cfg.settings.weight);
+        assert!(same > other);
         // Same evidence otherwise (one access, no care link, usual hours).
         assert!(score("P2") > score("P3"), "{alerts:?}");
         let expected = |weight: f64| {
             let p = 1.0 - (1.0 - weight) * (1.0 - w.config.score.unexplained_weight);
             (p * 1000.0).round() / 10.0
         };
-        assert_eq!(score("P2"), expected(cfg.same_department_weight));
-        assert_eq!(score("P3"), expected(cfg.weight));
+        assert_eq!(score("P2"), expected(same));
+        assert_eq!(score("P3"), expected(other));
     }
 
     #[test]

@@ -10,34 +10,50 @@
 //! Example: a radiology technician opens the notes of a patient who died 200
 //! days earlier, with no encounter or charting linking them.
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{days, Invalid, RuleParams, RuleSettings};
 use crate::time::{days_from_epoch, LocalTime, ZoneCache};
+
+/// `[rules.deceased_access]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeceasedAccessParams {
+    /// Accesses this many days or more after death are flagged; earlier ones
+    /// are usually death paperwork and billing.
+    pub min_days_after_death: u32,
+}
+
+impl Default for DeceasedAccessParams {
+    fn default() -> Self {
+        Self { min_days_after_death: 30 }
+    }
+}
+
+impl RuleParams for DeceasedAccessParams {
+    fn check(&self) -> Result<(), Invalid> {
+        days("min_days_after_death", self.min_days_after_death, 0)
+    }
+}
 
 /// The rule.
 pub struct DeceasedAccess;
 
 impl Rule for DeceasedAccess {
-    fn id(&self) -> &'static str {
-        "deceased_access"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.deceased_access.weight
-    }
+    const ID: &'static str = "deceased_access";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.5);
+    type Params = DeceasedAccessParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.deceased_access.enabled)?;
         input.patients_column("deceased_date")
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let Some(patients) = &input.data.patients else {
             return Vec::new();
         };
         let events = &input.data.events;
-        let min_days = i64::from(input.config.rules.deceased_access.min_days_after_death);
+        let min_days = i64::from(params.min_days_after_death);
         input.per_user(|user, range| {
             let mut zone = ZoneCache::new(input.data.tz);
             let hits: Vec<usize> = range
@@ -59,7 +75,7 @@ impl Rule for DeceasedAccess {
                     let died = patients.get(patient)?.deceased_date?;
                     let first_day = LocalTime::from_local_micros(zone.to_local(events.ts[evs[0]])).day;
                     Some(Finding {
-                        rule: self.id(),
+                        rule: Self::ID,
                         kind: AlertKind::Snooping,
                         user,
                         patient,

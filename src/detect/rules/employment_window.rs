@@ -11,26 +11,41 @@
 //! Example: the account of a nurse whose termination date was 2026-11-01
 //! logs in on 2026-11-20 and opens twelve charts at night.
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{days, Invalid, RuleParams, RuleSettings};
 use crate::model::NONE;
 use crate::time::{days_from_epoch, LocalTime, ZoneCache};
+
+/// `[rules.employment_window]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmploymentWindowParams {
+    /// Days of use tolerated after termination or before hire (HR dates lag).
+    pub grace_days: u32,
+}
+
+impl Default for EmploymentWindowParams {
+    fn default() -> Self {
+        Self { grace_days: 0 }
+    }
+}
+
+impl RuleParams for EmploymentWindowParams {
+    fn check(&self) -> Result<(), Invalid> {
+        days("grace_days", self.grace_days, 0)
+    }
+}
 
 /// The rule.
 pub struct EmploymentWindow;
 
 impl Rule for EmploymentWindow {
-    fn id(&self) -> &'static str {
-        "employment_window"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.employment_window.weight
-    }
+    const ID: &'static str = "employment_window";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.95);
+    type Params = EmploymentWindowParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.employment_window.enabled)?;
         match &input.data.roster {
             None => Err("users table missing".into()),
             Some(r) if !r.has_column("hire_date") && !r.has_column("termination_date") => {
@@ -40,10 +55,10 @@ impl Rule for EmploymentWindow {
         }
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let Some(roster) = &input.data.roster else { return Vec::new() };
         let events = &input.data.events;
-        let grace = i64::from(input.config.rules.employment_window.grace_days);
+        let grace = i64::from(params.grace_days);
         input.per_user(|user, range| {
             let Some(rec) = roster.get(user) else { return Vec::new() };
             let hire = rec.hire_date.map(|d| i64::from(days_from_epoch(d)));
@@ -84,7 +99,7 @@ impl Rule for EmploymentWindow {
             let mut evs: Vec<usize> = before.into_iter().chain(after).map(|(i, _)| i).collect();
             evs.sort_unstable();
             vec![Finding {
-                rule: self.id(),
+                rule: Self::ID,
                 kind: AlertKind::Account,
                 user,
                 patient: NONE,

@@ -18,24 +18,19 @@
 //! Example: a registration clerk opens the chart of a patient who lives at
 //! the clerk's address and shares the clerk's surname, with no encounter.
 
-use crate::config::Config;
 use crate::detect::finding::{Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{NoParams, RuleSettings};
 
 /// The rule.
 pub struct Family;
 
 impl Rule for Family {
-    fn id(&self) -> &'static str {
-        "family"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.family.weight
-    }
+    const ID: &'static str = "family";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.85);
+    type Params = NoParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.family.enabled)?;
         let Some(roster) = &input.data.roster else { return Err("users table missing".into()) };
         if !roster.has_column("last_name") {
             return Err("users.last_name missing".into());
@@ -49,10 +44,10 @@ impl Rule for Family {
         Ok(())
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, _params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let rel = input.relations;
         input.per_user(|user, _| {
-            input.relationship_findings(self.id(), user, |patient| {
+            input.relationship_findings(Self::ID, user, |patient| {
                 let mut facts = Vec::new();
                 if rel.household(user, patient) {
                     facts.push(Fact::SharesSurnameAndHome);

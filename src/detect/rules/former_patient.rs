@@ -20,12 +20,35 @@
 //! Example: an ICU nurse opens the notes of a patient discharged from the
 //! ICU 104 days earlier, who has had no visit since.
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{days, Invalid, RuleParams, RuleSettings};
 use crate::explain::Explanation;
 use crate::model::{Code, FxHashMap, NONE};
 use crate::time::MICROS_PER_DAY;
+
+/// `[rules.former_patient]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormerPatientParams {
+    /// The stay in the user's unit ended at least this many days before.
+    pub min_days_since: u32,
+    /// No encounter of the patient is open or within this many days.
+    pub quiet_days: u32,
+}
+
+impl Default for FormerPatientParams {
+    fn default() -> Self {
+        Self { min_days_since: 45, quiet_days: 14 }
+    }
+}
+
+impl RuleParams for FormerPatientParams {
+    fn check(&self) -> Result<(), Invalid> {
+        days("min_days_since", self.min_days_since, 0)?;
+        days("quiet_days", self.quiet_days, 0)
+    }
+}
 
 /// The rule.
 pub struct FormerPatient;
@@ -50,25 +73,19 @@ fn units(input: &DetectInput<'_>, user: Code, range: std::ops::Range<usize>) -> 
 }
 
 impl Rule for FormerPatient {
-    fn id(&self) -> &'static str {
-        "former_patient"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.former_patient.weight
-    }
+    const ID: &'static str = "former_patient";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.55);
+    type Params = FormerPatientParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.former_patient.enabled)?;
         match &input.data.encounters {
             None => Err("encounters table missing".into()),
             Some(_) => Ok(()),
         }
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, s: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let Some(enc) = &input.data.encounters else { return Vec::new() };
-        let s = &input.config.rules.former_patient;
         let since = i64::from(s.min_days_since) * MICROS_PER_DAY;
         let quiet = i64::from(s.quiet_days) * MICROS_PER_DAY;
         let ev = &input.data.events;
@@ -115,7 +132,7 @@ impl Rule for FormerPatient {
                 .map(|(patient, evs)| {
                     let (dept, end) = stay[&evs[0]];
                     Finding {
-                        rule: self.id(),
+                        rule: Self::ID,
                         kind: AlertKind::Snooping,
                         user,
                         patient,

@@ -10,25 +10,41 @@
 //! Example: a lab technician opens the chart of the patient who lives 80 m
 //! away, with no order, encounter or charting linking them.
 
-use crate::config::Config;
 use crate::detect::finding::{Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{finite_at_least, Invalid, RuleParams, RuleSettings};
 use crate::detect::relations::Relation;
+
+/// `[rules.neighbour]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeighbourParams {
+    /// Homes this close (metres, by lat/lon) are neighbours; the same street
+    /// address always is.
+    pub max_distance_m: f64,
+}
+
+impl Default for NeighbourParams {
+    fn default() -> Self {
+        Self { max_distance_m: 150.0 }
+    }
+}
+
+impl RuleParams for NeighbourParams {
+    fn check(&self) -> Result<(), Invalid> {
+        finite_at_least("max_distance_m", self.max_distance_m, 0.0, "a distance in metres, 0 or more")
+    }
+}
 
 /// The rule.
 pub struct Neighbour;
 
 impl Rule for Neighbour {
-    fn id(&self) -> &'static str {
-        "neighbour"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.neighbour.weight
-    }
+    const ID: &'static str = "neighbour";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.55);
+    type Params = NeighbourParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.neighbour.enabled)?;
         let Some(roster) = &input.data.roster else { return Err("users table missing".into()) };
         let Some(patients) = &input.data.patients else { return Err("patients table missing".into()) };
         let coords = roster.has_column("lat") && roster.has_column("lon") && patients.has_column("lat");
@@ -39,11 +55,11 @@ impl Rule for Neighbour {
         Ok(())
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let rel = input.relations;
-        let max = input.config.rules.neighbour.max_distance_m;
+        let max = params.max_distance_m;
         input.per_user(|user, _| {
-            input.relationship_findings(self.id(), user, |patient| {
+            input.relationship_findings(Self::ID, user, |patient| {
                 if rel.household(user, patient) || rel.employee(patient) == Some(user) {
                     return None; // family or self
                 }

@@ -10,28 +10,22 @@
 //! Example: an IT analyst opens the behavioural-health notes of a patient on
 //! a confidential psychiatric unit, with no link to the patient.
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{NoParams, RuleSettings};
 
 /// The rule.
 pub struct RestrictedAccess;
 
 impl Rule for RestrictedAccess {
-    fn id(&self) -> &'static str {
-        "restricted_access"
-    }
+    const ID: &'static str = "restricted_access";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.5);
+    type Params = NoParams;
 
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.restricted_access.weight
-    }
+    // No `check`: it needs either patients.restricted or
+    // access_log.data_category, and both are checked per event.
 
-    fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.restricted_access.enabled)?;
-        Ok(()) // needs either patients.restricted or access_log.data_category; both are checked per event
-    }
-
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, _params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let events = &input.data.events;
         let patients = input.data.patients.as_ref();
         let restricted = |p| patients.and_then(|t| t.get(p)).is_some_and(|r| r.restricted);
@@ -61,7 +55,7 @@ impl Rule for RestrictedAccess {
                         facts.push(Fact::SensitiveCategories { categories });
                     }
                     Finding {
-                        rule: self.id(),
+                        rule: Self::ID,
                         kind: AlertKind::Snooping,
                         user,
                         patient,

@@ -12,32 +12,27 @@
 //! opens under her account during her shift) are downgraded like every
 //! relationship: not an alert, counted for audit.
 
-use crate::config::Config;
 use crate::detect::finding::{Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{NoParams, RuleSettings};
 
 /// The rule.
 pub struct SelfAccess;
 
 impl Rule for SelfAccess {
-    fn id(&self) -> &'static str {
-        "self_access"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.self_access.weight
-    }
+    const ID: &'static str = "self_access";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.9);
+    type Params = NoParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.self_access.enabled)?;
         input.roster_column("patient_id")
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, _params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let Some(roster) = &input.data.roster else { return Vec::new() };
         input.per_user(|user, _| {
             let Some(own) = roster.get(user).and_then(|u| u.patient) else { return Vec::new() };
-            input.relationship_findings(self.id(), user, |patient| (patient == own).then(|| vec![Fact::OwnRecord]))
+            input.relationship_findings(Self::ID, user, |patient| (patient == own).then(|| vec![Fact::OwnRecord]))
         })
     }
 }

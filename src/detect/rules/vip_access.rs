@@ -9,28 +9,23 @@
 //! Example: a billing clerk with no link to the patient opens a flagged
 //! patient's notes twice on the evening the patient was admitted elsewhere.
 
-use crate::config::Config;
 use crate::detect::finding::{AlertKind, Fact, Finding};
-use crate::detect::input::{enabled, DetectInput, Rule};
+use crate::detect::input::{DetectInput, Rule};
+use crate::detect::params::{NoParams, RuleSettings};
 
 /// The rule.
 pub struct VipAccess;
 
 impl Rule for VipAccess {
-    fn id(&self) -> &'static str {
-        "vip_access"
-    }
-
-    fn weight(&self, config: &Config) -> f64 {
-        config.rules.vip_access.weight
-    }
+    const ID: &'static str = "vip_access";
+    const DEFAULTS: RuleSettings = RuleSettings::weight(0.6);
+    type Params = NoParams;
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
-        enabled(input.config.rules.vip_access.enabled)?;
         input.patients_column("vip")
     }
 
-    fn run(&self, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, _params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let Some(patients) = &input.data.patients else {
             return Vec::new();
         };
@@ -43,7 +38,7 @@ impl Rule for VipAccess {
                 .by_patient(hits)
                 .into_iter()
                 .map(|(patient, evs)| Finding {
-                    rule: self.id(),
+                    rule: Self::ID,
                     kind: AlertKind::Snooping,
                     user,
                     patient,
@@ -132,7 +127,6 @@ mod tests {
         let routine = round.alerts();
         let vip = routine.iter().find(|a| a.patient == "VIP1").expect("the VIP alert");
         assert!(vip.explanation.contains("the user opened 3 other patients of ED within 6 hours"));
-
     }
 
     #[test]
