@@ -12,6 +12,7 @@ mod incremental;
 mod ingest;
 mod outputs;
 mod partitioned;
+mod properties;
 mod quality;
 mod report;
 mod simulate;
