@@ -280,14 +280,16 @@ pub struct DetectArgs {
 
     /// Largest access log, in events, held in memory whole. A larger one
     /// (counted from Parquet metadata, estimated from the size of CSV
-    /// files) is first spilled to disk, coded, in an owner-only folder
-    /// inside --out that is removed at the end (the pieces of files being
-    /// read hold about N rows in all, however large each file is), then
-    /// processed a partition of users (at most N events) at a time, the
-    /// next one read meanwhile: the outputs are the same, and memory grows
-    /// with N, not with the log (2.6-3.2 GB at the default on 100 million
-    /// events). 0 holds any log in
-    /// memory. Not used with --state (a night's history is held in memory).
+    /// files; each user the users table lists counts as 25 events more,
+    /// as a user costs about 1.8 KB of its own) is first spilled to disk,
+    /// coded, in an owner-only folder inside --out that is removed at the
+    /// end (the pieces of files being read hold about N rows in all,
+    /// however large each file is), then processed a partition of users
+    /// (at most N events, users weighed likewise) at a time, the next one
+    /// read meanwhile: the outputs are the same, and memory grows with N,
+    /// not with the log (2.6-3.2 GB at the default on 100 million events).
+    /// 0 holds any log in memory. Not used with --state (a night's history
+    /// is held in memory).
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
     pub partition_events: u64,
 

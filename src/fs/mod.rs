@@ -20,5 +20,5 @@ mod staging;
 pub use error::FsError;
 pub use leftovers::{process_alive, sweep_leftovers, SPILL_PREFIX, STAGING_PREFIX};
 pub use lock::{FolderLock, OUTPUT_LOCK, O_NOFOLLOW};
-pub use owner_only::{create_private, create_private_dir, open_no_follow, write_replacing};
+pub use owner_only::{create_private, create_private_dir, create_unlinked, open_no_follow, write_replacing};
 pub use staging::{write_all, Staging};

@@ -25,6 +25,23 @@ pub fn create_private(path: &Path) -> io::Result<File> {
     opts.open(path)
 }
 
+/// Creates `path` owner-only for reading and writing, and unlinks it at
+/// once: only the returned handle reaches the file, and it is gone when the
+/// handle is dropped or the process ends, however the run ends (scratch
+/// space for patient data, such as spooled rejected rows).
+pub fn create_unlinked(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path)?;
+    std::fs::remove_file(path)?;
+    Ok(file)
+}
+
 #[cfg(unix)]
 fn private_dir(path: &Path) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

@@ -249,10 +249,12 @@ fn read_piece(
     tz: Tz,
     plausible: Plausible,
     bar: &crate::progress::StageBar,
+    spool: Option<&Path>,
     mut on_full: Option<OnFull<'_>>,
 ) -> Result<PartialLog, IngestError> {
     let (path, shown) = (&files.files[k], &files.display[k]);
-    let mut part = PartialLog { continues: piece.continues(), ..Default::default() };
+    let mut part =
+        PartialLog { continues: piece.continues(), rejects: Rejects::spooling_in(spool), ..Default::default() };
     let mut zone = ZoneCache::new(tz);
     let mut sessions = access_log::Sessions::default();
     let mut failed: Option<IngestError> = None;
@@ -299,6 +301,7 @@ fn read_streamed(
     to: Merge<'_>,
 ) -> Result<(), IngestError> {
     let Merge { dict, sink, report, rejects } = to;
+    let spool = rejects.spool_dir().map(Path::to_path_buf);
     let mut maps = Recode::default();
     let file_index = report.files.len() as u32;
     let mut send = |local: &Dictionaries, events: &mut Events| -> Result<(), IngestError> {
@@ -307,7 +310,7 @@ fn read_streamed(
         e.source_file.iter_mut().for_each(|f| *f += file_index);
         sink.append(e, &maps)
     };
-    let mut part = read_piece(files, k, &Piece::Stream, tz, plausible, bar, Some((unit_rows, &mut send)))?;
+    let mut part = read_piece(files, k, &Piece::Stream, tz, plausible, bar, spool.as_deref(), Some((unit_rows, &mut send)))?;
     send(&part.dict, &mut part.events)?;
     merge_partial(part, dict, sink, report, rejects)
 }
@@ -422,40 +425,46 @@ pub(super) fn plan_pieces(
 /// Reads a bundle folder. `tz` reads naive timestamps; access-log
 /// timestamps are checked against the default [`InputParams`].
 pub fn read_bundle(dir: &Path, tz: Tz, progress: &Progress) -> Result<Ingested, IngestError> {
-    read_bundle_with_history(dir, tz, progress, None, &InputParams::default())
+    read_bundle_with_history(dir, tz, progress, None, &InputParams::default(), None)
 }
 
 /// Reads a bundle folder with earlier runs' events (the incremental state)
 /// placed before the bundle's access log, as if their files came first.
 /// History events carry `source_file == HISTORY_FILE`; they are not counted
 /// in `events_read` (they were counted by the run that read them), but in
-/// `history_events`.
+/// `history_events`. With `rejects_dir`, rejected rows are spooled to an
+/// unlinked file there instead of held ([`Rejects::spooling_in`]).
 pub fn read_bundle_with_history(
     dir: &Path,
     tz: Tz,
     progress: &Progress,
     history: Option<&dyn History>,
     input: &InputParams,
+    rejects_dir: Option<&Path>,
 ) -> Result<Ingested, IngestError> {
     let mut events = Events::default();
-    let data = read_bundle_into(dir, tz, progress, history, &mut events, Parts::IN_MEMORY, input)?;
+    let parts = Parts { spool: rejects_dir, ..Parts::IN_MEMORY };
+    let data = read_bundle_into(dir, tz, progress, history, &mut events, parts, input)?;
     Ok(data.with_events(events).0)
 }
 
 /// How much of the access log one part may hold.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Parts {
+pub(super) struct Parts<'a> {
     /// Rows read into one part, about (a few parts are read at a time).
     pub rows: usize,
     /// Whether this bounds every file (a spilled run), so that a large file
     /// only a sequential read can split is streamed rather than held.
     pub bounded: bool,
+    /// Where rejected rows are spooled ([`Rejects::spooling_in`]); `None`
+    /// keeps them in memory.
+    pub spool: Option<&'a Path>,
 }
 
-impl Parts {
+impl Parts<'static> {
     /// In memory: large Parquet files are read in ranges (in parallel), any
-    /// other file whole.
-    pub const IN_MEMORY: Parts = Parts { rows: UNIT_ROWS, bounded: false };
+    /// other file whole; rejects kept in memory.
+    pub const IN_MEMORY: Parts<'static> = Parts { rows: UNIT_ROWS, bounded: false, spool: None };
 }
 
 /// Reads a bundle folder, sending the access log's events (after the
@@ -468,7 +477,7 @@ pub(super) fn read_bundle_into(
     progress: &Progress,
     history: Option<&dyn History>,
     sink: &mut dyn EventSink,
-    parts: Parts,
+    parts: Parts<'_>,
     input: &InputParams,
 ) -> Result<Ingested<()>, IngestError> {
     let unit_rows = parts.rows;
@@ -481,7 +490,7 @@ pub(super) fn read_bundle_into(
     let access_duplicates = access_files.duplicates.clone();
     let mut dict = Dictionaries::default();
     let mut report = IngestReport::default();
-    let mut rejects = Rejects::default();
+    let mut rejects = Rejects::spooling_in(parts.spool);
     let mut zone = ZoneCache::new(tz);
     let bar = progress.stage("ingest");
 
@@ -589,7 +598,7 @@ pub(super) fn read_bundle_into(
     // large Parquet files into row ranges.
     let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows, parts.bounded)?;
     let read_batch = |batch: &[(usize, Piece)]| -> Vec<Result<PartialLog, IngestError>> {
-        batch.par_iter().map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, None)).collect()
+        batch.par_iter().map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, parts.spool, None)).collect()
     };
     // Pieces read in parallel, a batch at a time; a streamed file alone.
     let mut groups: Vec<&[(usize, Piece)]> = Vec::new();

@@ -29,10 +29,10 @@ mod spill;
 
 pub use bundle::{read_bundle, read_bundle_with_history, Ingested};
 pub use error::IngestError;
-pub use estimate::estimate_events;
+pub use estimate::{estimate_events, estimate_users, needs_partitions, EVENTS_PER_USER};
 pub use history::{History, HistoryError, HistoryPart, HISTORY_FILE};
 pub use plausible::Plausible;
-pub use rejects::{RejectedRow, Rejects};
+pub use rejects::{RejectedRow, Rejects, SpoolError};
 pub use report::{FileReport, IngestReport, SkippedTable};
 pub use reviewed::{read_reviewed, Review, Reviews, Verdict};
 pub use spill::{read_bundle_spilled, Spilled, BLOCK_USERS};

@@ -53,7 +53,7 @@ pub struct IngestReport {
 impl IngestReport {
     /// The first table (in reading order) of which more than `max_share`
     /// of the rows were rejected, as an error naming it, its counts and
-    /// the column most of its listed rejects are for (never a value).
+    /// the column most of its rejects are for (never a value).
     pub fn check_reject_share(&self, rejects: &super::Rejects, max_share: f64) -> Result<(), super::IngestError> {
         let mut tables: Vec<(&'static str, u64, u64)> = Vec::new();
         for f in &self.files {
@@ -69,10 +69,7 @@ impl IngestReport {
             if read == 0 || rejected as f64 <= max_share * read as f64 {
                 continue;
             }
-            let mut columns: BTreeMap<&str, u64> = BTreeMap::new();
-            for r in rejects.rows.iter().filter(|r| r.table == table) {
-                *columns.entry(r.column.as_str()).or_insert(0) += 1;
-            }
+            let columns: BTreeMap<&str, u64> = rejects.columns(table).collect();
             let most = match columns.iter().max_by_key(|&(c, n)| (*n, std::cmp::Reverse(*c))) {
                 Some((c, _)) if !c.is_empty() => format!(", mostly for column {c}"),
                 Some(_) => ", mostly malformed rows".to_string(),

@@ -378,7 +378,7 @@ pub fn read_csv_chunk(
 }
 
 /// Opens a CSV file, decompressing `.gz` on the fly.
-fn open_csv(file: &Path) -> Result<Box<dyn Read>, IngestError> {
+pub(super) fn open_csv(file: &Path) -> Result<Box<dyn Read>, IngestError> {
     let f = File::open(file).map_err(|e| IngestError::Read {
         file: file.to_path_buf(),
         line: 0,

@@ -185,15 +185,25 @@ impl Spilled {
     /// each made of whole blocks and holding at most `max_events` events
     /// unless a single block holds more. Empty when there are no users.
     pub fn plan(&self, max_events: u64) -> Vec<Range<Code>> {
+        self.plan_weighted(max_events, 0)
+    }
+
+    /// As [`Spilled::plan`], with each user weighing `per_user` events on
+    /// top of its own: a partition holds at most `max_events` of events
+    /// and user weight together (unless a single block weighs more), so a
+    /// log of many users with few events each is cut too.
+    pub fn plan_weighted(&self, max_events: u64, per_user: u64) -> Vec<Range<Code>> {
         let mut out = Vec::new();
         let (mut start, mut held) = (0 as Code, 0u64);
-        for (b, &n) in self.counts.iter().enumerate() {
+        for (b, &events) in self.counts.iter().enumerate() {
             let first = b as Code * BLOCK_USERS;
-            if first > start && held + n > max_events {
+            let users = u64::from(self.bounds.users.saturating_sub(first).min(BLOCK_USERS));
+            let n = events.saturating_add(users.saturating_mul(per_user));
+            if first > start && held.saturating_add(n) > max_events {
                 out.push(start..first);
                 (start, held) = (first, 0);
             }
-            held += n;
+            held = held.saturating_add(n);
         }
         if self.bounds.users > start {
             out.push(start..self.bounds.users);
@@ -454,7 +464,8 @@ impl EventSink for SpillWriter {
 /// under `spill_dir`, which the caller creates (owner-only) and which the
 /// returned [`Spilled`] removes when dropped. Memory holds one batch of
 /// parts (about `max_events` rows in all, however large each file is) and
-/// bounded per-block buffers, never the whole log.
+/// bounded per-block buffers, never the whole log. With `rejects_dir`,
+/// rejected rows are spooled there ([`super::Rejects::spooling_in`]).
 pub fn read_bundle_spilled(
     dir: &Path,
     tz: Tz,
@@ -462,8 +473,9 @@ pub fn read_bundle_spilled(
     spill_dir: &Path,
     max_events: u64,
     input: &crate::config::InputParams,
+    rejects_dir: Option<&Path>,
 ) -> Result<(Ingested<()>, Spilled), IngestError> {
-    let parts = Parts { rows: unit_rows(max_events), bounded: true };
+    let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir };
     read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
 }
 
@@ -482,7 +494,7 @@ fn read_spilled_with(
     progress: &Progress,
     spill_dir: &Path,
     flush_at: usize,
-    parts: Parts,
+    parts: Parts<'_>,
     input: &crate::config::InputParams,
 ) -> Result<(Ingested<()>, Spilled), IngestError> {
     let mut writer = SpillWriter::new(spill_dir, flush_at);

@@ -367,9 +367,10 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
     .map_err(csv_io("cases.csv"))?;
     write_all(&mut staging, "cases.csv", &bytes).map_err(io("cases.csv"))?;
 
-    let reviewed_rejects = run.context.reviewed.iter().flat_map(|r| &r.rejects.rows);
+    // Streamed from the spool (or the rows in memory) to the file, row by
+    // row: never the whole file in memory.
     let withhold_raw = run.context.pseudonymizer.is_some();
-    let rejected = run.data.rejects.rows.iter().chain(reviewed_rejects).map(|r| RejectedRowOut {
+    let out_row = |r: &crate::ingest::RejectedRow| RejectedRowOut {
         table: r.table.to_string(),
         file: neutralise(&r.file).into_owned(),
         line: r.line,
@@ -380,9 +381,28 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
             neutralise(&r.reason).into_owned()
         },
         raw: if withhold_raw { String::new() } else { neutralise(&r.raw).into_owned() },
-    });
-    let bytes = csv_bytes(rejected, &REJECT_HEADER).map_err(csv_io("rejected_rows.csv"))?;
-    write_all(&mut staging, "rejected_rows.csv", &bytes).map_err(io("rejected_rows.csv"))?;
+    };
+    let mut w = staging.create("rejected_rows.csv").map_err(io("rejected_rows.csv"))?;
+    {
+        let mut c = csv::WriterBuilder::new().has_headers(false).from_writer(&mut w);
+        c.write_record(REJECT_HEADER).map_err(csv_io("rejected_rows.csv"))?;
+        let mut failed = None;
+        let reviewed = run.context.reviewed.iter().map(|r| &r.rejects);
+        for rejects in std::iter::once(&run.data.rejects).chain(reviewed) {
+            rejects
+                .each_row(&mut |r| {
+                    if failed.is_none() {
+                        failed = c.serialize(out_row(&r)).err();
+                    }
+                })
+                .map_err(|e| io("rejected_rows.csv")(std::io::Error::other(e.to_string())))?;
+        }
+        if let Some(e) = failed {
+            return Err(csv_io("rejected_rows.csv")(e));
+        }
+        c.flush().map_err(io("rejected_rows.csv"))?;
+    }
+    Staging::finish(w).map_err(io("rejected_rows.csv"))?;
 
     let mut df = user_features_frame(&run).map_err(pq("user_features.parquet"))?;
     let mut w = staging.create("user_features.parquet").map_err(io("user_features.parquet"))?;

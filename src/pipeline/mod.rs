@@ -42,8 +42,10 @@ pub struct DetectRequest {
     /// Incremental mode: earlier nights' events come from this state
     /// folder, and this run's are added to it.
     pub state: Option<StateRequest>,
-    /// A larger access log is spilled to disk and processed a partition of
-    /// users (of at most about this many events) at a time; 0 never does.
+    /// A larger access log (its events, plus [`ingest::EVENTS_PER_USER`]
+    /// for each user the roster lists) is spilled to disk and processed a
+    /// partition of users (of at most about this weight) at a time; 0
+    /// never does.
     pub partition_events: u64,
 }
 
@@ -87,6 +89,7 @@ fn analyse_spilled(
         &events_dir,
         req.partition_events,
         &req.config.input,
+        Some(&root.dir),
     )?;
     data.report.check_reject_share(&data.rejects, req.config.input.max_reject_share)?;
     lap("ingest");
@@ -138,7 +141,7 @@ struct SpilledPartitions<'a> {
 
 impl Partitions for SpilledPartitions<'_> {
     fn plan(&self) -> Vec<std::ops::Range<crate::model::Code>> {
-        self.spilled.plan(self.max_events)
+        self.spilled.plan_weighted(self.max_events, ingest::EVENTS_PER_USER)
     }
 
     fn load(&self, users: std::ops::Range<crate::model::Code>) -> Result<Partition, Error> {
@@ -195,8 +198,15 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
             Some((dir, keys, held, s.retain_days))
         }
     };
-    let partitioned =
-        state.is_none() && req.partition_events > 0 && ingest::estimate_events(&req.input)? > req.partition_events;
+    // Users cost memory as well as events (2 M users with one event each
+    // took 3.65 GB in memory): the roster's users count too.
+    let partitioned = state.is_none()
+        && req.partition_events > 0
+        && ingest::needs_partitions(
+            ingest::estimate_events(&req.input)?,
+            ingest::estimate_users(&req.input)?,
+            req.partition_events,
+        );
     let reviewed = req.reviewed.as_deref().map(ingest::read_reviewed).transpose()?;
     // The window and the state's retention count from the data's last day,
     // which is never past what the access-log files can hold (ingest
@@ -212,7 +222,17 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         (run, time_range, None, None)
     } else {
         let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
-        let data = ingest::read_bundle_with_history(&req.input, config.timezone, progress, history, &config.input)?;
+        // Rejected rows are spooled to an unlinked file in a private folder
+        // of the output, not held (a garbage feed of millions of rows).
+        let spool = SpillRoot::create(&req.out)?;
+        let data = ingest::read_bundle_with_history(
+            &req.input,
+            config.timezone,
+            progress,
+            history,
+            &config.input,
+            Some(&spool.dir),
+        )?;
         data.report.check_reject_share(&data.rejects, config.input.max_reject_share)?;
         lap("ingest");
         let time_range = data.events.time_range();

@@ -13,6 +13,7 @@ mod ingest;
 mod layers;
 mod outputs;
 mod partitioned;
+mod properties;
 mod quality;
 mod report;
 mod simulate;

@@ -41,12 +41,19 @@ fn detect(bundle: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
 }
 
 fn same_outputs(bundle: &Path, dir: &Path, extra: &[&str]) {
+    same_outputs_when_partitioned(bundle, dir, 40_000, 4, extra);
+}
+
+/// A run with `--partition-events parts_events` is partitioned in at least
+/// `min_partitions` partitions and writes what a run in memory writes.
+fn same_outputs_when_partitioned(bundle: &Path, dir: &Path, parts_events: u64, min_partitions: u64, extra: &[&str]) {
     let whole = dir.join("whole");
     let parts = dir.join("parts");
     let a = detect(bundle, &whole, &[&["--partition-events", "0"], extra].concat());
-    let b = detect(bundle, &parts, &[&["--partition-events", "40000"], extra].concat());
+    let n = parts_events.to_string();
+    let b = detect(bundle, &parts, &[&["--partition-events", n.as_str()], extra].concat());
     let partitions = b["partitions"].as_u64().expect("a partitioned run says how many partitions");
-    assert!(partitions >= 4, "{partitions} partitions");
+    assert!(partitions >= min_partitions, "{partitions} partitions");
     assert!(a.get("partitions").is_none(), "a run in memory has no partitions key");
     for name in COMPARED {
         let (x, y) = (std::fs::read(whole.join(name)).expect(name), std::fs::read(parts.join(name)).expect(name));
@@ -87,6 +94,32 @@ fn a_partitioned_run_of_parquet_files_writes_what_a_run_in_memory_writes() {
     let key = dir.path().join("key");
     std::fs::write(&key, "a key of at least sixteen bytes\n").unwrap();
     same_outputs(&bundle, &dir.path().join("pseudonymized"), &["--pseudonymize-key", key.to_str().unwrap()]);
+}
+
+/// Users cost memory of their own (2 M users with one event each took
+/// 3.65 GB in memory): a log whose events alone would be held in memory
+/// is partitioned when the roster's users tip it over the limit, and
+/// writes what a run in memory writes.
+#[test]
+fn many_users_with_few_events_take_the_partitioned_path_and_write_what_a_run_in_memory_writes() {
+    use ehrwatch::ingest::{estimate_events, estimate_users, needs_partitions};
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("many-users");
+    let mut p = SimulateParams::new(&bundle);
+    p.users = 1200;
+    p.patients = 3000;
+    p.days = 2;
+    p.seed = 5;
+    p.incidents = 10;
+    p.format = BundleFormat::Parquet;
+    simulate(&p).expect("simulate");
+    let (events, users) = (estimate_events(&bundle).unwrap(), estimate_users(&bundle).unwrap());
+    assert!(users >= 1000, "{users} users in the roster");
+    // The events alone fit: only the users' weight (25 events each) makes
+    // the run partitioned, and cut in partitions.
+    let limit = events + 1;
+    assert!(!needs_partitions(events, 0, limit) && needs_partitions(events, users, limit));
+    same_outputs_when_partitioned(&bundle, &dir.path().join("cmp"), limit, 2, &[]);
 }
 
 #[test]

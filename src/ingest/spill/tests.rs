@@ -86,12 +86,12 @@ fn spill_dir(tmp: &Path) -> PathBuf {
 /// Reads `bundle` both ways (spilling a chunk every 100 events per block,
 /// so files hold many chunks) and checks that they agree.
 fn check_both_ways(tmp: &Path, bundle: &Path) {
-    check_both_ways_in(tmp, bundle, Parts { rows: UNIT_ROWS, bounded: true });
+    check_both_ways_in(tmp, bundle, Parts { rows: UNIT_ROWS, bounded: true, spool: None });
 }
 
 /// [`check_both_ways`], the spilled read taking at most `parts.rows` rows
 /// into one part.
-fn check_both_ways_in(tmp: &Path, bundle: &Path, parts: Parts) {
+fn check_both_ways_in(tmp: &Path, bundle: &Path, parts: Parts<'_>) {
     let progress = Progress::hidden();
     let mem = read_bundle(bundle, Tz::UTC, &progress).unwrap();
     let dir = spill_dir(tmp);
@@ -166,7 +166,7 @@ fn spilled_csv_with_rejects_and_unsorted_rows_loads_as_the_in_memory_read() {
 /// rows (as a spilled run would).
 fn read_in_parts(bundle: &Path, unit_rows: usize) -> Ingested {
     let mut events = Events::default();
-    let parts = Parts { rows: unit_rows, bounded: true };
+    let parts = Parts { rows: unit_rows, bounded: true, spool: None };
     let data = super::super::bundle::read_bundle_into(
         bundle,
         Tz::UTC,
@@ -193,7 +193,7 @@ fn check_parts(tmp: &Path, bundle: &Path) {
         assert_eq!(parts.rejects.rows, whole.rejects.rows, "{unit}");
         assert_same_events(&parts.events, &whole.events, &format!("in parts of {unit}"));
     }
-    check_both_ways_in(tmp, bundle, Parts { rows: 97, bounded: true });
+    check_both_ways_in(tmp, bundle, Parts { rows: 97, bounded: true, spool: None });
 }
 
 #[test]
@@ -254,6 +254,13 @@ fn plan_joins_whole_blocks_up_to_the_limit() {
     assert_eq!(spilled.plan(0), vec![0..64, 64..128, 128..192, 192..256, 256..300]);
     assert!(counted(Vec::new(), 0).plan(10).is_empty());
     assert_eq!(counted(vec![0], 1).plan(10), vec![0..1]);
+    // Users weigh too: 5 blocks of one event per user (the last of 44
+    // users), 10 events a user on top: 704 a full block, 484 the last.
+    let many = counted(vec![64, 64, 64, 64, 44], 300);
+    assert_eq!(many.plan(1_000), vec![0..300], "events alone fit");
+    assert_eq!(many.plan_weighted(1_000, 10), vec![0..64, 64..128, 128..192, 192..256, 256..300]);
+    assert_eq!(many.plan_weighted(1_500, 10), vec![0..128, 128..256, 256..300]);
+    assert_eq!(many.plan_weighted(u64::MAX - 1, u64::MAX).len(), 5, "weights saturate, never overflow");
 }
 
 #[test]
