@@ -11,7 +11,7 @@ use crate::time::ZoneCache;
 /// Columns read from access_log: the contract's columns up to
 /// `break_glass`, in contract order (the row parser indexes them by
 /// position). `reason` and `event_id` are accepted in the input but not read
-/// yet: no detector uses them.
+/// yet: no rule uses them.
 pub const SPECS: [ColumnSpec; 9] = {
     let mut specs = [optional(""); 9];
     let mut i = 0;

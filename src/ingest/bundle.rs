@@ -72,7 +72,7 @@ impl Ingested<Events> {
 }
 
 fn present_columns(files: &TableFiles, specs: &[ColumnSpec]) -> Result<Vec<&'static str>, IngestError> {
-    // Columns present in every file of the table; detectors needing a column
+    // Columns present in every file of the table; rules needing a column
     // check this, so a column missing from one day's file is not assumed.
     let mut present: Option<Vec<&'static str>> = None;
     for f in &files.files {

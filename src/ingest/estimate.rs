@@ -29,7 +29,7 @@ pub fn csv_rows(file: &Path) -> u64 {
 }
 
 /// What one distinct user costs a run held in memory, in events: about
-/// 1.8 KB of per-user state (features, explanations, detector tables)
+/// 1.8 KB of per-user state (features, explanations, rule tables)
 /// against about 60-85 bytes an event (measured at 2 M users with one
 /// event each, and at 11.7 M and 100 M events).
 pub const EVENTS_PER_USER: u64 = 25;

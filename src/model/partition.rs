@@ -54,7 +54,7 @@ impl Deref for Partition {
     }
 }
 
-/// The events a run keeps for scoring and the outputs once the detectors
+/// The events a run keeps for scoring and the outputs once the rules
 /// have run: every finding's evidence and, for the report's timelines,
 /// each flagged user's other accesses to the same patients. In run order;
 /// findings index into it.

@@ -18,7 +18,7 @@
 //!    and its users' features ([`Measures`], concatenated in user order).
 //! 3. The peer groups, across every user's features (`features::finish`,
 //!    on a table of one row per user, not per event).
-//! 4. [`detect_partition`]: the detectors on a partition's users, with
+//! 4. [`detect_partition`]: the rules on a partition's users, with
 //!    everybody's features ([`Found`]: the findings and the evidence they
 //!    need, merged in partition order, then [`Found::finish`]).
 //!
@@ -144,7 +144,7 @@ pub struct Analysed {
     pub features: UserFeatures,
     /// Every partition's findings, with indices into the kept evidence.
     pub detection: Detection,
-    /// What the detectors saw of the whole run.
+    /// What the rules saw of the whole run.
     pub population: Population,
     /// Who is who to whom (from the context tables).
     pub relations: Relations,
@@ -163,7 +163,7 @@ pub fn analyse(
 ) -> Result<Analysed, Error> {
     let mut plan = parts.plan();
     if plan.is_empty() {
-        // No user: one empty partition, so the detectors still report what
+        // No user: one empty partition, so the rules still report what
         // they skipped.
         plan.push(0..0);
     }
@@ -198,7 +198,7 @@ pub fn analyse(
     let features = features::finish(users, &data, &book, &config.peers);
     timings("features");
 
-    // Pass 4: the detectors, partition by partition, with everybody's
+    // Pass 4: the rules, partition by partition, with everybody's
     // features; the evidence is kept.
     let everyone = Everyone { features, population, relations: Relations::build(&data, &config.names), book };
     let mut found = Found::default();
@@ -320,7 +320,7 @@ pub fn measure(
     (explained.kind, Measures { users, totals })
 }
 
-/// What every partition's detectors read of all users.
+/// What every partition's rules read of all users.
 pub struct Everyone {
     /// Every user's features and peer groups.
     features: UserFeatures,
@@ -333,7 +333,7 @@ pub struct Everyone {
 }
 
 /// Pass 4 on a partition whose first event is the run's `first`-th: the
-/// detectors on its users, and the evidence their findings need.
+/// rules on its users, and the evidence their findings need.
 pub fn detect_partition(
     data: &Ingested<Partition>,
     kinds: Vec<Explanation>,
