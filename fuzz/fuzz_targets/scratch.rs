@@ -6,11 +6,7 @@ use std::path::PathBuf;
 /// A fresh, empty folder `name` inside this process's scratch folder
 /// (under /dev/shm when it exists, so iterations do not touch the disk).
 pub fn fresh(name: &str) -> PathBuf {
-    let base = if std::path::Path::new("/dev/shm").is_dir() {
-        PathBuf::from("/dev/shm")
-    } else {
-        std::env::temp_dir()
-    };
+    let base = if std::path::Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
     let dir = base.join(format!("ehrwatch-fuzz-{}", std::process::id())).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");

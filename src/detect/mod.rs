@@ -6,8 +6,8 @@ mod finding;
 mod input;
 mod params;
 mod registry;
-pub(crate) mod rounds;
 pub mod relations;
+pub(crate) mod rounds;
 pub mod rules;
 
 pub use finding::{AlertKind, Fact, Finding};

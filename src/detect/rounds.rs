@@ -82,4 +82,3 @@ pub(crate) fn round_of(
     }
     best.map_or((0, None), |(n, d)| (n, Some(d)))
 }
-

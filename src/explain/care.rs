@@ -474,7 +474,10 @@ mod tests {
         let explained = crate::explain::explain(&data, &crate::config::ExplainParams::default());
         let code = |u: &str| data.dict.users.get(u).expect("user");
         let study = explained.roles.get(code("study")).expect("study classed");
-        assert_eq!((study.class, study.source), (crate::roles::RoleClass::Research, crate::roles::RoleSource::Behaviour));
+        assert_eq!(
+            (study.class, study.source),
+            (crate::roles::RoleClass::Research, crate::roles::RoleSource::Behaviour)
+        );
         assert_eq!(explained.roles.get(code("ward")).map(|r| r.class), Some(crate::roles::RoleClass::Pharmacy));
         assert_eq!(explained.roles.get(code("two")), None);
         let kinds = kinds(&w);

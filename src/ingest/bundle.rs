@@ -310,7 +310,8 @@ fn read_streamed(
         e.source_file.iter_mut().for_each(|f| *f += file_index);
         sink.append(e, &maps)
     };
-    let mut part = read_piece(files, k, &Piece::Stream, tz, plausible, bar, spool.as_deref(), Some((unit_rows, &mut send)))?;
+    let mut part =
+        read_piece(files, k, &Piece::Stream, tz, plausible, bar, spool.as_deref(), Some((unit_rows, &mut send)))?;
     send(&part.dict, &mut part.events)?;
     merge_partial(part, dict, sink, report, rejects)
 }
@@ -598,7 +599,10 @@ pub(super) fn read_bundle_into(
     // large Parquet files into row ranges.
     let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows, parts.bounded)?;
     let read_batch = |batch: &[(usize, Piece)]| -> Vec<Result<PartialLog, IngestError>> {
-        batch.par_iter().map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, parts.spool, None)).collect()
+        batch
+            .par_iter()
+            .map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, parts.spool, None))
+            .collect()
     };
     // Pieces read in parallel, a batch at a time; a streamed file alone.
     let mut groups: Vec<&[(usize, Piece)]> = Vec::new();

@@ -135,11 +135,12 @@ impl Rejects {
         }
         self.unlisted += other.unlisted;
         let mut listed = 0u64;
-        other.each_row(&mut |row| {
-            listed += 1;
-            self.keep(row);
-        })
-        .unwrap_or_else(|e| self.fail(e.0));
+        other
+            .each_row(&mut |row| {
+                listed += 1;
+                self.keep(row);
+            })
+            .unwrap_or_else(|e| self.fail(e.0));
         // Rows the other part listed but could not give back are counted.
         self.unlisted += (other.listed() as u64).saturating_sub(listed);
     }

@@ -96,7 +96,8 @@ fn check(files: &[Vec<Line>], gzip: bool, partitioned: bool) -> Result<(), TestC
         if gzip {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             std::io::Write::write_all(&mut enc, &text).expect("gz");
-            std::fs::write(dir.join(format!("2026-11-{:02}.csv.gz", 20 + i)), enc.finish().expect("gz")).expect("write");
+            std::fs::write(dir.join(format!("2026-11-{:02}.csv.gz", 20 + i)), enc.finish().expect("gz"))
+                .expect("write");
         } else {
             std::fs::write(dir.join(format!("2026-11-{:02}.csv", 20 + i)), text).expect("write");
         }
@@ -129,7 +130,9 @@ fn every_row_read_is_scored_or_rejected_for_arbitrary_mixes() {
     let config = Config { cases, failure_persistence: None, ..Config::default() };
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    runner.run(&case(), |(files, gzip, partitioned)| check(&files, gzip, partitioned)).unwrap_or_else(|e| panic!("{e}"));
+    runner
+        .run(&case(), |(files, gzip, partitioned)| check(&files, gzip, partitioned))
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 // ---------------------------------------------------------------------------
@@ -183,9 +186,27 @@ fn the_config_loader_never_panics_and_its_errors_are_one_line() {
     let text = prop_oneof![
         ".{0,64}",
         pieces(&[
-            "[input]\n", "[rules.vip_access]\n", "[roles.titles]\n", "[names]\n", "[score]\n", "[explain]\n",
-            "enabled = false\n", "max_reject_share = ", "min_year = ", "timezone = \"", "America/Chicago", "\"\n",
-            "1.5\n", "-1\n", "1e308\n", "nan\n", "\"x\" = \"nurse\"\n", "[[", "]]\n", "= [1, \"a\"]\n", "{ a = 1 }\n",
+            "[input]\n",
+            "[rules.vip_access]\n",
+            "[roles.titles]\n",
+            "[names]\n",
+            "[score]\n",
+            "[explain]\n",
+            "enabled = false\n",
+            "max_reject_share = ",
+            "min_year = ",
+            "timezone = \"",
+            "America/Chicago",
+            "\"\n",
+            "1.5\n",
+            "-1\n",
+            "1e308\n",
+            "nan\n",
+            "\"x\" = \"nurse\"\n",
+            "[[",
+            "]]\n",
+            "= [1, \"a\"]\n",
+            "{ a = 1 }\n",
         ]),
     ];
     runner(5_000, 12)
@@ -219,11 +240,25 @@ fn the_fhir_reader_never_panics() {
     let body = prop_oneof![
         ".{0,64}",
         pieces(&[
-            "{\"resourceType\":\"AuditEvent\",", "\"recorded\":\"2026-11-28T08:00:00Z\",", "\"recorded\":\"9999-99\",",
+            "{\"resourceType\":\"AuditEvent\",",
+            "\"recorded\":\"2026-11-28T08:00:00Z\",",
+            "\"recorded\":\"9999-99\",",
             "\"agent\":[{\"who\":{\"identifier\":{\"value\":\"u1\"}},\"requestor\":true}],",
-            "\"entity\":[{\"what\":{\"reference\":\"Patient/p1\"}}],", "\"action\":\"R\",", "\"type\":{\"code\":\"rest\"},",
-            "\"subtype\":[{\"code\":\"read\"}],", "\"period\":{\"start\":\"x\"},", "}", "{", "[", "]", ",", "\n",
-            "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":", "null", "\"\\u0000\"", "1e999",
+            "\"entity\":[{\"what\":{\"reference\":\"Patient/p1\"}}],",
+            "\"action\":\"R\",",
+            "\"type\":{\"code\":\"rest\"},",
+            "\"subtype\":[{\"code\":\"read\"}],",
+            "\"period\":{\"start\":\"x\"},",
+            "}",
+            "{",
+            "[",
+            "]",
+            ",",
+            "\n",
+            "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":",
+            "null",
+            "\"\\u0000\"",
+            "1e999",
         ]),
     ];
     runner(300, 13)
@@ -241,15 +276,40 @@ fn the_epic_and_openemr_readers_never_panic() {
     use ehrwatch::import::Format;
     let epic = pieces(&[
         "ACCESS_TIME,USER_ID,WORKSTATION_ID,METRIC_NAME,PAT_ID,CSN,ACCESS_ACTION_C,DEPARTMENT_ID,IP_ADDRESS\n",
-        "ACCESS_TIME\tUSER_ID\tMETRIC_ID\tPAT_ID\n", "2026-11-28 08:00:00", "11/28/2026 8:00:00 AM", ",", "\t", "\n",
-        "u1", "P1", "Chart Review", "Print Report", "\"", "\"\"", "9999-12-31 23:59:59", "0000-00-00 00:00:00",
+        "ACCESS_TIME\tUSER_ID\tMETRIC_ID\tPAT_ID\n",
+        "2026-11-28 08:00:00",
+        "11/28/2026 8:00:00 AM",
+        ",",
+        "\t",
+        "\n",
+        "u1",
+        "P1",
+        "Chart Review",
+        "Print Report",
+        "\"",
+        "\"\"",
+        "9999-12-31 23:59:59",
+        "0000-00-00 00:00:00",
     ]);
     let openemr = pieces(&[
-        "id,date,event,category,user,groupname,comments,patient_id,success\n", "2026-11-28 08:00:00",
-        "patient-record-select", "login", "Patient Demographics", "admin", "Default", ",", "\n", "\t", "\"", "1",
-        "0", "-1", "18446744073709551616",
+        "id,date,event,category,user,groupname,comments,patient_id,success\n",
+        "2026-11-28 08:00:00",
+        "patient-record-select",
+        "login",
+        "Patient Demographics",
+        "admin",
+        "Default",
+        ",",
+        "\n",
+        "\t",
+        "\"",
+        "1",
+        "0",
+        "-1",
+        "18446744073709551616",
     ]);
-    let body = prop_oneof![".{0,64}".prop_map(|s| (true, s)), epic.prop_map(|s| (true, s)), openemr.prop_map(|s| (false, s))];
+    let body =
+        prop_oneof![".{0,64}".prop_map(|s| (true, s)), epic.prop_map(|s| (true, s)), openemr.prop_map(|s| (false, s))];
     runner(300, 14)
         .run(&body, |(as_epic, b)| {
             import_once(if as_epic { Format::Epic } else { Format::Openemr }, "in.csv", b.as_bytes())?;
@@ -278,7 +338,8 @@ fn csv_rows_of_arbitrary_bytes_are_read_or_rejected_never_a_panic() {
             let mut text = header.as_bytes().to_vec();
             text.extend(chunks.concat());
             std::fs::write(dir.path().join("access_log.csv"), &text).expect("write");
-            let read = ehrwatch::ingest::read_bundle(dir.path(), chrono_tz::UTC, &ehrwatch::progress::Progress::hidden());
+            let read =
+                ehrwatch::ingest::read_bundle(dir.path(), chrono_tz::UTC, &ehrwatch::progress::Progress::hidden());
             if let Ok(read) = read {
                 let r = &read.report;
                 prop_assert_eq!(r.events_read, r.events_accepted + r.events_rejected);

@@ -32,7 +32,12 @@ const ROUND_OTHERS: u32 = 2;
 /// Whether the user opened `patient` (accesses `events`) in a round of the
 /// patient's unit: [`ROUND_OTHERS`] or more other patients of that unit
 /// within the round's hours of one of the accesses.
-fn in_round(input: &DetectInput<'_>, patient: crate::model::Code, events: &[usize], user_events: std::ops::Range<usize>) -> bool {
+fn in_round(
+    input: &DetectInput<'_>,
+    patient: crate::model::Code,
+    events: &[usize],
+    user_events: std::ops::Range<usize>,
+) -> bool {
     crate::detect::rounds::round_of(input, patient, events, user_events).0 >= ROUND_OTHERS
 }
 
@@ -124,7 +129,8 @@ impl Rule for UnexplainedBrowsing {
                 }
             }
             let range = s.days.first().map_or(0..0, |d| d.events.start..s.days.last().map_or(0, |l| l.events.end));
-            let unexplained = range.clone().filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
+            let unexplained =
+                range.clone().filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
             // Curious browsing is a record here and there; a patient opened
             // in a round of the unit's patients (a nocturnist's cross-cover,
             // a float shift) is work the data does not link, and not counted.
@@ -266,7 +272,10 @@ mod tests {
         let patients: Vec<String> = found.iter().map(|f| w.patient_of(f)).collect();
         assert_eq!(patients, ["X0", "X1", "X2", "X3", "X4"], "{found:?}");
         let text = found[0].facts[0].sentence();
-        assert!(text.starts_with("opened 5 patients' records that no care explains, each apart from any round"), "{text}");
+        assert!(
+            text.starts_with("opened 5 patients' records that no care explains, each apart from any round"),
+            "{text}"
+        );
         assert!(text.contains("8 more opened in rounds of a unit's patients"), "{text}");
     }
 }
