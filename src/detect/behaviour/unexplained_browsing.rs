@@ -119,14 +119,20 @@ impl Rule for UnexplainedBrowsing {
                 continue;
             }
             let (center, scale) = stats[&group(i)];
-            let n = s.unexplained_patients as f64;
-            if s.unexplained_patients < u64::from(p.min_patients) || (n - center) / scale < p.z {
+            let role_center_scale = role(*user).and_then(|r| role_stats.get(&r).copied());
+            // Enough patients, and an outlier in the peer group and among
+            // the users of the same role class.
+            let outlying = |n: usize| {
+                let n_f = n as f64;
+                n >= p.min_patients as usize
+                    && (n_f - center) / scale >= p.z
+                    && role_center_scale.is_none_or(|(rc, rs)| (n_f - rc) / rs >= p.z)
+            };
+            // All unexplained patients first (the patients outside rounds
+            // are never more): most users stop here, before any round is
+            // looked for.
+            if !outlying(s.unexplained_patients as usize) {
                 continue;
-            }
-            if let Some((rc, rs)) = role(*user).and_then(|r| role_stats.get(&r).copied()) {
-                if (n - rc) / rs < p.z {
-                    continue;
-                }
             }
             let range = s.days.first().map_or(0..0, |d| d.events.start..s.days.last().map_or(0, |l| l.events.end));
             let unexplained =
@@ -138,14 +144,8 @@ impl Rule for UnexplainedBrowsing {
                 .by_patient(unexplained)
                 .into_iter()
                 .partition(|(patient, events)| !in_round(input, *patient, events, range.clone()));
-            let lone = by_patient.len() as f64;
-            if by_patient.len() < p.min_patients as usize || (lone - center) / scale < p.z {
+            if !outlying(by_patient.len()) {
                 continue;
-            }
-            if let Some((rc, rs)) = role(*user).and_then(|r| role_stats.get(&r).copied()) {
-                if (lone - rc) / rs < p.z {
-                    continue;
-                }
             }
             let fact = Fact::UnexplainedBreadth {
                 patients: by_patient.len() as u64,
