@@ -25,22 +25,6 @@ use crate::detect::params::{finite_at_least, positive, Invalid, RuleParams, Rule
 use crate::features::robust_center_scale;
 use crate::model::NONE;
 
-/// Other patients of the patient's unit a user must open within
-/// [`crate::detect::finding::ROUND_HOURS`] of an access for it to be part of a round.
-const ROUND_OTHERS: u32 = 2;
-
-/// Whether the user opened `patient` (accesses `events`) in a round of the
-/// patient's unit: [`ROUND_OTHERS`] or more other patients of that unit
-/// within the round's hours of one of the accesses.
-fn in_round(
-    input: &DetectInput<'_>,
-    patient: crate::model::Code,
-    events: &[usize],
-    user_events: std::ops::Range<usize>,
-) -> bool {
-    crate::detect::rounds::round_of(input, patient, events, user_events).0 >= ROUND_OTHERS
-}
-
 /// `[rules.unexplained_browsing]`, besides `enabled` and `weight`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -138,12 +122,13 @@ impl Rule for UnexplainedBrowsing {
             let unexplained =
                 range.clone().filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
             // Curious browsing is a record here and there; a patient opened
-            // in a round of the unit's patients (a nocturnist's cross-cover,
-            // a float shift) is work the data does not link, and not counted.
-            let (by_patient, rounds): (Vec<_>, Vec<_>) = input
-                .by_patient(unexplained)
-                .into_iter()
-                .partition(|(patient, events)| !in_round(input, *patient, events, range.clone()));
+            // in a round of the unit's patients, or in a unit the user works
+            // in day after day (a nocturnist's cross-cover, a float shift),
+            // is work the data does not link, and not counted.
+            let (by_patient, rounds): (Vec<_>, Vec<_>) =
+                input.by_patient(unexplained).into_iter().partition(|(patient, events)| {
+                    crate::detect::rounds::unit_round(input, *patient, events, range.clone(), 0).is_none()
+                });
             if !outlying(by_patient.len()) {
                 continue;
             }

@@ -205,15 +205,35 @@ impl Relations {
     /// The patient's contact the user's name matches, if any: given name
     /// equal or a nickname of it, and a surname part shared.
     pub fn contact(&self, user: Code, patient: Code) -> Option<Option<String>> {
+        self.contact_checked(user, patient).map(|(relationship, _)| relationship)
+    }
+
+    /// As [`Relations::contact`], and whether the addresses contradict the
+    /// match: every matching contact is listed at an address that is not
+    /// the user's home (both known), and the patient does not live there
+    /// either. A name shared with a contact who lives elsewhere may be a
+    /// namesake; a contact at the user's home, or with no address, is not
+    /// contradicted. A matching contact whose address agrees is preferred.
+    pub fn contact_checked(&self, user: Code, patient: Code) -> Option<(Option<String>, bool)> {
         let u = self.user(user)?;
         if u.first.is_empty() || u.surname.is_empty() {
             return None;
         }
-        self.contacts
+        let matching: Vec<&ContactKey> = self
+            .contacts
             .get(&patient)?
             .iter()
-            .find(|c| c.first.matches(&u.first) && c.surname.matches(&u.surname))
-            .map(|c| c.relationship.clone())
+            .filter(|c| c.first.matches(&u.first) && c.surname.matches(&u.surname))
+            .collect();
+        let first = matching.first()?;
+        let Some(home) = u.home.as_ref() else { return Some((first.relationship.clone(), false)) };
+        let patient_at_home =
+            self.patient(patient).is_some_and(|p| u.same_zip(p) && p.home.as_ref().is_some_and(|h| h.same_home(home)));
+        let agrees = matching.iter().find(|c| c.home.as_ref().is_none_or(|h| h.same_home(home)));
+        Some(match agrees {
+            Some(c) => (c.relationship.clone(), false),
+            None => (first.relationship.clone(), !patient_at_home),
+        })
     }
 
     /// The patient's contact listed under another surname (a maiden or
