@@ -184,6 +184,11 @@ pub fn analyse(
     // Pass 2: explanations and features, partition by partition; pass 3:
     // the peer groups across every user.
     let mut measures = Measures::default();
+    if plan.len() > 1 {
+        // Room for every user once, rather than doubling a table of
+        // millions of rows as partitions are appended.
+        measures.users.reserve_exact(data.dict.users.len());
+    }
     each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
         data.events = events;
         let (kinds, measured) = measure(&data, parts.unstash(k)?, &spanning, config);
@@ -298,7 +303,14 @@ pub struct Measures {
 impl Measures {
     /// Adds another partition's (of later users).
     pub fn add(&mut self, other: Measures) {
-        self.users.extend(other.users);
+        // The first partition's table is taken as it is (a run in memory
+        // has one), the others appended: no second copy of a table of every
+        // user.
+        if self.users.is_empty() && self.users.capacity() < other.users.len() {
+            self.users = other.users;
+        } else {
+            self.users.extend(other.users);
+        }
         for (t, n) in self.totals.iter_mut().zip(other.totals) {
             *t += n;
         }
