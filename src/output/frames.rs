@@ -106,8 +106,7 @@ pub fn write_parquet_groups<W: std::io::Write>(
     if groups.len() == 0 {
         return write_parquet(w, &mut df);
     }
-    let mut writer =
-        ParquetWriter::new(w).with_compression(ParquetCompression::Zstd(None)).batched(df.schema())?;
+    let mut writer = ParquetWriter::new(w).with_compression(ParquetCompression::Zstd(None)).batched(df.schema())?;
     writer.write_batch(&df)?;
     drop(df);
     for rows in groups {

@@ -263,7 +263,8 @@ fn user_features_frame(
     }
     let ids = super::pseudonym::Ids(run.context.pseudonymizer.as_ref());
     let record = |u: u32| run.data.roster.as_ref().and_then(|r| r.get(u));
-    let str_col = |name: &'static str, f: &dyn Fn(u32) -> String| FeatureColumn::text(name, users.iter().map(|(u, _)| f(*u)));
+    let str_col =
+        |name: &'static str, f: &dyn Fn(u32) -> String| FeatureColumn::text(name, users.iter().map(|(u, _)| f(*u)));
     let count = |f: &dyn Fn(&crate::features::UserStats) -> u64| users.iter().map(|(_, s)| f(s)).collect();
     let float = |f: &dyn Fn(&crate::features::UserStats) -> f64| users.iter().map(|(_, s)| f(s)).collect();
     frame(
@@ -271,23 +272,15 @@ fn user_features_frame(
         vec![
             str_col("user_id", &|u| ids.user(dict.users.name(u))),
             str_col("role", &|u| record(u).and_then(|r| r.role.clone()).unwrap_or_default()),
-            str_col(
-                "role_class",
-                &|u| run.explained.roles.class(u).map(|c| c.as_str().to_string()).unwrap_or_default(),
-            ),
-            str_col(
-                "role_source",
-                &|u| run.explained.roles.get(u).map(|a| a.source.as_str().to_string()).unwrap_or_default(),
-            ),
-            str_col(
-                "department_id",
-                &|u| {
-                    record(u)
-                        .and_then(|r| r.department)
-                        .map(|d| dict.departments.name(d).to_string())
-                        .unwrap_or_default()
-                },
-            ),
+            str_col("role_class", &|u| {
+                run.explained.roles.class(u).map(|c| c.as_str().to_string()).unwrap_or_default()
+            }),
+            str_col("role_source", &|u| {
+                run.explained.roles.get(u).map(|a| a.source.as_str().to_string()).unwrap_or_default()
+            }),
+            str_col("department_id", &|u| {
+                record(u).and_then(|r| r.department).map(|d| dict.departments.name(d).to_string()).unwrap_or_default()
+            }),
             FeatureColumn::Bool("in_roster", users.iter().map(|(u, _)| record(*u).is_some()).collect()),
             FeatureColumn::Count("events", count(&|s| s.events)),
             FeatureColumn::Count("patient_accesses", count(&|s| s.patient_accesses)),
