@@ -205,11 +205,15 @@ pub fn analyse(
 
     // Pass 4: the rules, partition by partition, with everybody's
     // features; the evidence is kept.
-    let everyone = Everyone { features, population, relations: Relations::build(&data, &config.names), book };
+    // Who is who to whom: the context tables' patients and contacts for
+    // every partition, each partition's own users' identities in turn.
+    let relations = Relations::build_for(&data, &config.names, std::iter::empty());
+    let mut everyone = Everyone { features, population, relations, book };
     let mut found = Found::default();
     let mut first = 0usize;
     each_partition(&plan, parts, progress.stage("pass 4/4"), |k, events| {
         data.events = events;
+        everyone.relations.set_users(&data, &config.names, data.events.users.clone());
         let n = data.events.len();
         found.add(detect_partition(&data, parts.unstash(k)?, &everyone, config, first));
         first += n;
@@ -218,7 +222,11 @@ pub fn analyse(
     let (evidence, kinds, detection) = found.finish();
     let (data, _) = data.with_events(evidence);
     timings("detect");
-    let Everyone { features, population, relations, book } = everyone;
+    let Everyone { features, population, mut relations, book } = everyone;
+    // Scoring asks about the users of findings only.
+    let flagged: std::collections::BTreeSet<Code> =
+        detection.findings.iter().chain(&detection.downgraded).map(|f| f.user).collect();
+    relations.set_users(&data, &config.names, flagged);
     Ok(Analysed {
         data,
         explained: Explanations::with_totals(kinds, totals).with_roles(book),
