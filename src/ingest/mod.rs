@@ -17,6 +17,7 @@ mod encounters;
 mod error;
 mod estimate;
 mod fields;
+mod filter;
 mod history;
 mod patients;
 mod plausible;
@@ -27,7 +28,8 @@ mod roster;
 mod source;
 mod spill;
 
-pub use bundle::{read_bundle, read_bundle_with_history, Ingested};
+pub use bundle::{read_bundle, read_bundle_filtered, read_bundle_with_history, Ingested};
+pub use filter::RowFilter;
 pub use error::IngestError;
 pub use estimate::{estimate_events, estimate_users, needs_partitions, EVENTS_PER_USER};
 pub use history::{History, HistoryError, HistoryPart, HISTORY_FILE};

@@ -402,6 +402,24 @@ pub fn read_file(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'
     }
 }
 
+/// [`read_file`] keeping only the rows `filter` keeps: a Parquet file is
+/// scanned with the filter as a predicate (polars pushes it into the scan);
+/// a CSV file is read whole and `on_row` drops what it does not keep.
+/// Returns the rows passed on.
+pub fn read_file_filtered(
+    file: &Path,
+    specs: &[ColumnSpec],
+    filter: &super::filter::RowFilter,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
+    let lower = file.to_string_lossy().to_ascii_lowercase();
+    if lower.ends_with(".parquet") {
+        read_parquet_where(file, specs, None, Some(filter), on_row)
+    } else {
+        read_csv(file, open_csv(file)?, specs, 0, on_row)
+    }
+}
+
 /// Most bytes of one CSV line that are read; the rest of a longer line is
 /// skipped as it streams by and its record rejected, so a 1 GiB line is
 /// never built whole (audit rows are a few hundred bytes).
@@ -641,6 +659,37 @@ fn read_parquet(
     rows: Option<std::ops::Range<u64>>,
     on_row: &mut dyn FnMut(Row<'_>),
 ) -> Result<u64, IngestError> {
+    read_parquet_where(file, specs, rows, None, on_row)
+}
+
+/// The predicate of a row filter on the file's own column names (user id
+/// second in `specs`, patient id third).
+fn filter_predicate(filter: &super::filter::RowFilter, headers: &[String], index: &[Option<usize>]) -> Expr {
+    let mut any: Option<Expr> = None;
+    for (slot, ids) in [(2usize, &filter.patients), (1, &filter.users)] {
+        let Some(Some(i)) = index.get(slot) else { continue };
+        let column = || col(headers[*i].as_str()).cast(DataType::String);
+        let mut ids: Vec<&String> = ids.iter().collect();
+        ids.sort();
+        for id in ids {
+            let eq = column().eq(lit(id.as_str()));
+            any = Some(match any {
+                Some(e) => e.or(eq),
+                None => eq,
+            });
+        }
+    }
+    // Nothing to keep: a predicate no row meets.
+    any.unwrap_or_else(|| lit(false))
+}
+
+fn read_parquet_where(
+    file: &Path,
+    specs: &[ColumnSpec],
+    rows: Option<std::ops::Range<u64>>,
+    filter: Option<&super::filter::RowFilter>,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
     let err = parquet_err(file);
     let path = PlRefPath::new(file.to_string_lossy().as_ref());
     let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(&err)?;
@@ -683,6 +732,17 @@ fn read_parquet(
         kinds.push(kind);
         names.push(spec.name);
     }
+    if let Some(filter) = filter {
+        // The filtered rows are few: one scan, the predicate pushed into it.
+        let predicate = filter_predicate(filter, &headers, &index);
+        let kept = lf
+            .filter(predicate)
+            .select(exprs)
+            .collect_with_engine(Engine::Streaming)
+            .map_err(&err)?
+            .unwrap_single();
+        return emit_batch(&kept, &names, &kinds, &index, specs, 0, on_row).map_err(&err);
+    }
     let total = row_count(&lf).map_err(&err)?;
     let (first, end) = rows.map_or((0, total), |r| (r.start.min(total), r.end.min(total)));
 
@@ -700,34 +760,50 @@ fn read_parquet(
         if n == 0 {
             break;
         }
-        let mut columns: Vec<ColumnIter<'_>> = Vec::with_capacity(names.len());
-        for (name, kind) in names.iter().zip(&kinds) {
-            let c = batch.column(name).map_err(&err)?;
-            columns.push(ColumnIter::new(c, *kind).map_err(&err)?);
-        }
-        let mut cells: Vec<Option<Cell<'_>>> = Vec::with_capacity(specs.len());
-        let mut projected: Vec<Option<Cell<'_>>> = Vec::with_capacity(names.len());
-        for r in 0..n {
-            projected.clear();
-            for c in columns.iter_mut() {
-                projected.push(c.next_cell());
-            }
-            cells.clear();
-            let mut k = 0;
-            for idx in &index {
-                if idx.is_some() {
-                    cells.push(projected[k]);
-                    k += 1;
-                } else {
-                    cells.push(None);
-                }
-            }
-            let line = offset + r as u64 + 1;
-            on_row(Row { line, cells: &cells, malformed: None, raw: RawRow::Cells(&projected, &names) });
-        }
+        emit_batch(&batch, &names, &kinds, &index, specs, offset, on_row).map_err(&err)?;
         offset += n as u64;
     }
     Ok(offset - first)
+}
+
+/// Sends a collected batch's rows to `on_row`, numbered from `offset + 1`.
+/// Returns the rows sent.
+fn emit_batch(
+    batch: &DataFrame,
+    names: &[&str],
+    kinds: &[Kind],
+    index: &[Option<usize>],
+    specs: &[ColumnSpec],
+    offset: u64,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> PolarsResult<u64> {
+    let n = batch.height();
+    let mut columns: Vec<ColumnIter<'_>> = Vec::with_capacity(names.len());
+    for (name, kind) in names.iter().zip(kinds) {
+        let c = batch.column(name)?;
+        columns.push(ColumnIter::new(c, *kind)?);
+    }
+    let mut cells: Vec<Option<Cell<'_>>> = Vec::with_capacity(specs.len());
+    let mut projected: Vec<Option<Cell<'_>>> = Vec::with_capacity(names.len());
+    for r in 0..n {
+        projected.clear();
+        for c in columns.iter_mut() {
+            projected.push(c.next_cell());
+        }
+        cells.clear();
+        let mut k = 0;
+        for idx in index {
+            if idx.is_some() {
+                cells.push(projected[k]);
+                k += 1;
+            } else {
+                cells.push(None);
+            }
+        }
+        let line = offset + r as u64 + 1;
+        on_row(Row { line, cells: &cells, malformed: None, raw: RawRow::Cells(&projected, names) });
+    }
+    Ok(n as u64)
 }
 
 /// What a contract field needs when a Parquet column's type cannot hold
