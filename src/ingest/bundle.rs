@@ -485,6 +485,30 @@ pub fn read_bundle_filtered(
     Ok(data.with_events(events).0)
 }
 
+/// The events of the incremental state alone, without a bundle (no
+/// context tables): `investigate --state` without `--input`. Ids get the
+/// codes a run over the same history gives.
+pub fn read_history_only(tz: Tz, history: &dyn History) -> Result<Ingested, IngestError> {
+    let mut dict = Dictionaries::default();
+    let mut events = Events::default();
+    let mut report = IngestReport { history_events: history.events() as u64, ..Default::default() };
+    merge_history(history, &mut dict, &mut events)?;
+    EventSink::finish(&mut events)?;
+    report.skipped_tables.push(skipped("users", "no bundle was given with the state folder"));
+    Ok(Ingested {
+        dir: PathBuf::new(),
+        tz,
+        dict,
+        events,
+        roster: None,
+        patients: None,
+        encounters: None,
+        contacts: None,
+        report,
+        rejects: Rejects::spooling_in(None),
+    })
+}
+
 /// How much of the access log one part may hold.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Parts<'a> {

@@ -28,7 +28,7 @@ mod roster;
 mod source;
 mod spill;
 
-pub use bundle::{read_bundle, read_bundle_filtered, read_bundle_with_history, Ingested};
+pub use bundle::{read_bundle, read_bundle_filtered, read_bundle_with_history, read_history_only, Ingested};
 pub use filter::RowFilter;
 pub use error::IngestError;
 pub use estimate::{estimate_events, estimate_users, needs_partitions, EVENTS_PER_USER};
