@@ -137,11 +137,13 @@ pub fn investigate_user(
         .into_iter()
         .map(|(p, of)| {
             let unexplained = of.kinds[Explanation::Unexplained as usize];
-            let explanation = if unexplained == of.accesses {
-                Explanation::Unexplained
-            } else {
-                Explanation::CARE.into_iter().max_by_key(|k| (of.kinds[*k as usize], std::cmp::Reverse(*k as u8))).unwrap_or(Explanation::Unexplained)
-            };
+            // The kind of most accesses; on a tie, care (in order of preference).
+            let explanation = Explanation::CARE
+                .into_iter()
+                .chain([Explanation::Unexplained])
+                .rev()
+                .max_by_key(|k| of.kinds[*k as usize])
+                .unwrap_or(Explanation::Unexplained);
             let patient_shown = ids.patient(dict.patients.name(p));
             let alert_ids = alerts.get(&(user_shown.clone(), patient_shown.clone())).map(|a| a.join(";")).unwrap_or_default();
             let row = UserPatientRow {

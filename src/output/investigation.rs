@@ -105,8 +105,8 @@ pub struct UserPatientRow {
     pub other_actions: u64,
     /// Accesses per data category, `category=n` joined by `;`.
     pub categories: String,
-    /// The explanation that covers most of the accesses, or `unexplained`
-    /// when care explains none.
+    /// The explanation of most of the accesses (`unexplained` when most
+    /// have no care link; on a tie, the care explanation).
     pub explanation: String,
     /// Accesses no care explains.
     pub unexplained_accesses: u64,
