@@ -29,9 +29,9 @@ mod source;
 mod spill;
 
 pub use bundle::{read_bundle, read_bundle_filtered, read_bundle_with_history, read_history_only, Ingested};
-pub use filter::RowFilter;
 pub use error::IngestError;
 pub use estimate::{estimate_events, estimate_users, needs_partitions, EVENTS_PER_USER};
+pub use filter::RowFilter;
 pub use history::{History, HistoryError, HistoryPart, HISTORY_FILE};
 pub use plausible::Plausible;
 pub use rejects::{RejectedRow, Rejects, SpoolError};

@@ -735,12 +735,8 @@ fn read_parquet_where(
     if let Some(filter) = filter {
         // The filtered rows are few: one scan, the predicate pushed into it.
         let predicate = filter_predicate(filter, &headers, &index);
-        let kept = lf
-            .filter(predicate)
-            .select(exprs)
-            .collect_with_engine(Engine::Streaming)
-            .map_err(&err)?
-            .unwrap_single();
+        let kept =
+            lf.filter(predicate).select(exprs).collect_with_engine(Engine::Streaming).map_err(&err)?.unwrap_single();
         return emit_batch(&kept, &names, &kinds, &index, specs, 0, on_row).map_err(&err);
     }
     let total = row_count(&lf).map_err(&err)?;

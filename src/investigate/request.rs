@@ -54,7 +54,9 @@ pub enum InvestigateError {
     Run(#[from] crate::Error),
     /// The patient id (or token) is in neither the access log nor a
     /// context table. The id is never echoed.
-    #[error("the --patient id is not in the access log or the patients, encounters or contacts tables; check the id{hint}")]
+    #[error(
+        "the --patient id is not in the access log or the patients, encounters or contacts tables; check the id{hint}"
+    )]
     UnknownPatient {
         /// What to check, by how ids are given.
         hint: &'static str,

@@ -36,9 +36,8 @@ fn read_alerts(path: &Path) -> Result<HashMap<(String, String), Vec<String>>, In
     let file = crate::fs::open_no_follow(path).map_err(|e| bad(e.to_string()))?;
     let mut r = csv::Reader::from_reader(std::io::BufReader::new(file));
     let headers = r.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let column = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).ok_or_else(|| bad(format!("no column {name}")))
-    };
+    let column =
+        |name: &str| headers.iter().position(|h| h.trim() == name).ok_or_else(|| bad(format!("no column {name}")));
     let (a, u, p) = (column("alert_id")?, column("user_id")?, column("patient_id")?);
     let mut out: HashMap<(String, String), Vec<String>> = HashMap::new();
     for (k, rec) in r.records().enumerate() {
@@ -145,7 +144,8 @@ pub fn investigate_user(
                 .max_by_key(|k| of.kinds[*k as usize])
                 .unwrap_or(Explanation::Unexplained);
             let patient_shown = ids.patient(dict.patients.name(p));
-            let alert_ids = alerts.get(&(user_shown.clone(), patient_shown.clone())).map(|a| a.join(";")).unwrap_or_default();
+            let alert_ids =
+                alerts.get(&(user_shown.clone(), patient_shown.clone())).map(|a| a.join(";")).unwrap_or_default();
             let row = UserPatientRow {
                 patient_id: patient_shown,
                 first_access: zone.format_local(of.first),

@@ -405,7 +405,8 @@ pub fn render_user(page: &UserPage) -> String {
         None => format!("<code>{}</code>", escape(&page.user)),
     };
     let _ = write!(h, "<header><h1>What this user did</h1><p>User {who} · {}</p>", escape(&page.period));
-    let dept = if page.department.is_empty() { String::new() } else { format!(" · home department {}", page.department) };
+    let dept =
+        if page.department.is_empty() { String::new() } else { format!(" · home department {}", page.department) };
     let _ = write!(h, "<p class=\"muted\">Role {}{}</p>", escape(&page.role), escape(&dept));
     let systems = if page.sources.is_empty() { "none".to_string() } else { page.sources.join(", ") };
     let _ = write!(h, "<p class=\"muted\">Systems (audit-log sources): {}</p>", escape(&systems));
@@ -536,18 +537,29 @@ fn heat_map(heat: &[(String, [u32; 24])], usual: &[bool; 24]) -> String {
                 height - top - 4.0
             );
         }
-        let _ = write!(s, "<text x=\"{:.1}\" y=\"12\" text-anchor=\"middle\" fill=\"#5f6b76\">{hour:02}</text>", x + cell_w / 2.0);
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"12\" text-anchor=\"middle\" fill=\"#5f6b76\">{hour:02}</text>",
+            x + cell_w / 2.0
+        );
     }
     for (row, (day, hours)) in shown.iter().enumerate() {
         let y = top + row as f64 * cell_h;
-        let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#1d2730\">{}</text>", left - 6.0, y + cell_h - 3.0, escape(day));
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#1d2730\">{}</text>",
+            left - 6.0,
+            y + cell_h - 3.0,
+            escape(day)
+        );
         for (hour, &count) in hours.iter().enumerate() {
             if count == 0 {
                 continue;
             }
             let x = left + hour as f64 * cell_w;
             let strength = 0.15 + 0.85 * f64::from(count) / f64::from(max);
-            let outline = if usual[hour] { String::new() } else { " stroke=\"#c0392b\" stroke-width=\"1.5\"".to_string() };
+            let outline =
+                if usual[hour] { String::new() } else { " stroke=\"#c0392b\" stroke-width=\"1.5\"".to_string() };
             let _ = write!(
                 s,
                 "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#1f5f8b\" fill-opacity=\"{strength:.2}\"{outline}><title>{} {hour:02}:00 — {count}</title></rect>",
@@ -579,9 +591,25 @@ fn daily_chart(daily: &[(String, u64)], median: Option<f64>) -> String {
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" aria-label=\"distinct patients a day\" font-family=\"sans-serif\" font-size=\"10\">"
     );
-    let _ = write!(s, "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#9aa5ae\"/>", top + plot_h, left + plot_w, top + plot_h);
-    let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#5f6b76\">{max:.0}</text>", left - 4.0, top + 8.0);
-    let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#5f6b76\">0</text>", left - 4.0, top + plot_h);
+    let _ = write!(
+        s,
+        "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#9aa5ae\"/>",
+        top + plot_h,
+        left + plot_w,
+        top + plot_h
+    );
+    let _ = write!(
+        s,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#5f6b76\">{max:.0}</text>",
+        left - 4.0,
+        top + 8.0
+    );
+    let _ = write!(
+        s,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#5f6b76\">0</text>",
+        left - 4.0,
+        top + plot_h
+    );
     for (i, (day, n)) in daily.iter().enumerate() {
         let x = left + i as f64 * bar;
         let y = y_of(*n as f64);
@@ -597,7 +625,12 @@ fn daily_chart(daily: &[(String, u64)], median: Option<f64>) -> String {
     let label_every = (daily.len() / 10).max(1);
     for (i, (day, _)) in daily.iter().enumerate().step_by(label_every) {
         let x = left + (i as f64 + 0.5) * bar;
-        let _ = write!(s, "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#5f6b76\">{}</text>", top + plot_h + 14.0, escape(day.get(5..).unwrap_or(day)));
+        let _ = write!(
+            s,
+            "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#5f6b76\">{}</text>",
+            top + plot_h + 14.0,
+            escape(day.get(5..).unwrap_or(day))
+        );
     }
     if let Some(m) = median {
         let y = y_of(m);
@@ -639,7 +672,10 @@ mod tests {
             patient: "<P1>".into(),
             period: "all retained days".into(),
             sources: vec!["access_log/2026-10-05.csv".into()],
-            rows: vec![access("u<1>", "Ann \"O'Neil\"", "unexplained"), access("u<1>", "Ann \"O'Neil\"", "unexplained")],
+            rows: vec![
+                access("u<1>", "Ann \"O'Neil\"", "unexplained"),
+                access("u<1>", "Ann \"O'Neil\"", "unexplained"),
+            ],
             sessions: vec![0..2],
             pseudonymized: false,
             notes: vec![],
