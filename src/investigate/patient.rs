@@ -2,26 +2,29 @@
 //! period, with the user, their role class, and the care explanation the
 //! pipeline gives the access; accesses by one user in one sitting grouped.
 //!
-//! On a bundle the log is not read whole: first the patient's rows (the
-//! filter pushed into Parquet scans), then the patient's rows and every
-//! row of the users who opened the record in the period. Those are all an
-//! access's explanation reads (encounters and the roster come whole; the
-//! user's own charting, panel days and learned class come from the user's
-//! rows), except the care-team groups: two users' shared patients are
-//! counted from both users' rows, which are there, but whether a shared
-//! patient is a hub (seen by more than 60 care users, left out of the
-//! count) is judged from the loaded rows only. `--full-scan` explains over
-//! the whole log, as detect does.
+//! On a bundle the log is not read whole. First the patient's rows (the
+//! filter pushed into Parquet scans), explained with the context tables:
+//! an access that the encounters, a role the job title names, or the
+//! user's own charting in this record explains is explained exactly as
+//! the whole log would (those read nothing else of the log). Then, only if
+//! needed, every row of the users the rest depends on (`needing_more`):
+//! a user with an access without a care link (the care-team groups look
+//! at their other patients), a user whose title names no class (it is
+//! learned from all their work), and everyone who opened the record near
+//! such an access (a collaborator). One difference from the whole log can
+//! remain: whether a shared patient is a hub (seen by more than 60 care
+//! users, left out of a collaboration's count) is judged from the loaded
+//! rows only. `--full-scan` explains over the whole log, as detect does.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::explain::Explanation;
 use crate::ingest::{Ingested, RowFilter};
-use crate::model::NONE;
+use crate::model::{Code, NONE};
 use crate::output::investigation::{write_patient_access, PatientAccessRow, PatientPage, SESSION_GAP_MINUTES};
-use crate::pipeline::explain_every_event;
+use crate::pipeline::{explain_every_event, ExplainedRun};
 use crate::progress::Progress;
-use crate::time::{ZoneCache, MICROS_PER_SEC};
+use crate::time::{ZoneCache, MICROS_PER_DAY, MICROS_PER_SEC};
 
 use super::load::{load_all, load_filtered};
 use super::request::{
@@ -63,22 +66,63 @@ fn read(
     };
     let first = load_filtered(dir, req, &RowFilter::patient(&id), progress)?;
     let code = first.dict.patients.get(&id).ok_or_else(unknown)?;
-    let period = Period::of(req);
-    let mut zone = ZoneCache::new(first.tz);
-    let ev = &first.events;
-    let users: HashSet<String> = (0..ev.len())
-        .filter(|&i| ev.patient[i] == code && period.contains(&mut zone, ev.ts[i]))
-        .map(|i| first.dict.users.name(ev.user[i]).to_string())
-        .collect();
+    // The patient's rows explained alone: exact for an access care links
+    // through the encounters, the roster's title or the user's own
+    // charting in this record. The rest needs more rows.
+    let probe = explain_every_event(first.whole(), &req.config, false);
+    let needed = needing_more(&probe, code, req);
+    let (first, part) = probe.data.with_events(());
+    let first = first.with_events(part.into_events()).0;
+    if needed.is_empty() {
+        notes.push(
+            "Explained from this patient's accesses alone (the rest of the log was not read): each has a care link in the encounters, a role the job title names, or the user's own charting in this record.".to_string(),
+        );
+        return Ok((first, id));
+    }
+    let users: HashSet<String> = needed.iter().map(|&u| first.dict.users.name(u).to_string()).collect();
     let n_users = users.len();
     let filter = RowFilter { patients: HashSet::from([id.clone()]), users };
     let data = load_filtered(dir, req, &filter, progress)?;
     notes.push(format!(
-        "Explained from this patient's accesses and every access of the {} who opened the record in the period ({} events read of the log); care-team explanations judge shared patients from these users' accesses only.",
-        if n_users == 1 { "one person".to_string() } else { format!("{n_users} people") },
+        "Explained from this patient's accesses and every access of {} whose explanation needs their other work (no care link on this record, a job title that names no role, or a colleague of such an access); {} events of the log were read. Care-team explanations judge shared patients from these accesses only.",
+        if n_users == 1 { "the one person".to_string() } else { format!("the {n_users} people") },
         data.events.len()
     ));
     Ok((data, id))
+}
+
+/// The users whose accesses to `patient` the patient's rows alone may not
+/// explain as the whole log does: those with an access in the period that
+/// has no care link yet, or whose title names no role class (a class learned
+/// from work needs all of it), and everyone who opened the record within
+/// the care-team window of such an access (a collaborator's care visit
+/// explains it, and the collaboration is counted over both users' work).
+fn needing_more(probe: &ExplainedRun, patient: Code, req: &InvestigateRequest) -> BTreeSet<Code> {
+    let ev = &probe.data.events;
+    let mut zone = ZoneCache::new(probe.data.tz);
+    let period = Period::of(req);
+    let titled =
+        |u: Code| probe.explained.roles.get(u).is_some_and(|a| a.source != crate::roles::RoleSource::Behaviour);
+    let mut needed = BTreeSet::new();
+    let mut uncertain = Vec::new();
+    for i in (0..ev.len()).filter(|&i| ev.patient[i] == patient) {
+        if period.contains(&mut zone, ev.ts[i])
+            && (probe.explained.kind[i] == Explanation::Unexplained || !titled(ev.user[i]))
+        {
+            needed.insert(ev.user[i]);
+            uncertain.push(ev.ts[i]);
+        }
+    }
+    let window = i64::from(req.config.explain.group_window_days + 1) * MICROS_PER_DAY;
+    uncertain.sort_unstable();
+    for i in (0..ev.len()).filter(|&i| ev.patient[i] == patient) {
+        let t = ev.ts[i];
+        let from = uncertain.partition_point(|&u| u < t - window);
+        if uncertain.get(from).is_some_and(|&u| u <= t + window) {
+            needed.insert(ev.user[i]);
+        }
+    }
+    needed
 }
 
 /// Writes patient_access.csv and patient_access.html for `patient` (an id,

@@ -120,7 +120,7 @@ fn patient_access_on_daily_parquet_counts_the_patients_rows_and_equals_a_full_sc
             full.read("patient_access.csv"),
             "{id}: the filtered read explains as the whole log does"
         );
-        assert!(filtered.read("patient_access.html").contains("who opened the record in the period"));
+        assert!(filtered.read("patient_access.html").contains("Explained from this patient&#39;s accesses"));
     }
 }
 
