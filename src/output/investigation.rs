@@ -249,7 +249,7 @@ h1{font-size:24px;margin:8px 0 2px}h2{font-size:19px;border-bottom:2px solid #df
 .muted{color:#5f6b76}.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}.card{border:1px solid #dfe4e8;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:22px}.none{color:#fff;background:#c0392b}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}th,td{border-bottom:1px solid #e5e9ec;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f4f6f8}
-td.num,th.num{text-align:right}tr.unexplained td{background:#fdecea}code{font-size:12px;background:#f4f6f8;padding:0 3px;border-radius:3px;word-break:break-all}
+td.num,th.num{text-align:right}tr.unexplained td{background:#fdecea}code{font-size:12px;background:#f4f6f8;padding:0 3px;border-radius:3px;word-break:break-all}td code{white-space:nowrap}
 .note{background:#fff8e1;border-left:4px solid #f1c40f;padding:6px 10px}@media print{body{max-width:none}tr{page-break-inside:avoid}}";
 
 fn head(h: &mut String, title: &str) {
