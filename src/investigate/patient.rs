@@ -93,7 +93,8 @@ fn read(
 
 /// The users whose accesses to `patient` the patient's rows alone may not
 /// explain as the whole log does: those with an access in the period that
-/// has no care link yet, or whose title names no role class (a class learned
+/// has no care link yet (or a care-team link, which the patient's rows
+/// alone cannot vouch for), or whose title names no role class (a class learned
 /// from work needs all of it), and everyone who opened the record within
 /// the care-team window of such an access (a collaborator's care visit
 /// explains it, and the collaboration is counted over both users' work).
@@ -107,7 +108,8 @@ fn needing_more(probe: &ExplainedRun, patient: Code, req: &InvestigateRequest) -
     let mut uncertain = Vec::new();
     for i in (0..ev.len()).filter(|&i| ev.patient[i] == patient) {
         if period.contains(&mut zone, ev.ts[i])
-            && (probe.explained.kind[i] == Explanation::Unexplained || !titled(ev.user[i]))
+            && (matches!(probe.explained.kind[i], Explanation::Unexplained | Explanation::CareTeamGroup)
+                || !titled(ev.user[i]))
         {
             needed.insert(ev.user[i]);
             uncertain.push(ev.ts[i]);
