@@ -15,7 +15,8 @@ use super::plausible::Plausible;
 use super::rejects::{RejectedRow, Rejects};
 use super::report::{FileReport, IngestReport, SkippedTable};
 use super::source::{
-    locate, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, read_parquet_rows, CsvChunk, Row, TableFiles,
+    locate, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, read_file_filtered, read_parquet_rows, CsvChunk,
+    Row, TableFiles,
 };
 use super::{access_log, contacts, encounters, patients, roster};
 use crate::config::InputParams;
@@ -249,9 +250,10 @@ fn read_piece(
     tz: Tz,
     plausible: Plausible,
     bar: &crate::progress::StageBar,
-    spool: Option<&Path>,
+    parts: Parts<'_>,
     mut on_full: Option<OnFull<'_>>,
 ) -> Result<PartialLog, IngestError> {
+    let spool = parts.spool;
     let (path, shown) = (&files.files[k], &files.display[k]);
     let mut part =
         PartialLog { continues: piece.continues(), rejects: Rejects::spooling_in(spool), ..Default::default() };
@@ -274,10 +276,28 @@ fn read_piece(
             }
             Ok(())
         },
-        &mut |on_row| match piece {
-            Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
-            Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), on_row),
-            Piece::Whole | Piece::Stream => read_file(path, &access_log::SPECS, on_row),
+        &mut |on_row| match parts.filter {
+            // Only the kept rows count as read.
+            Some(filter) => {
+                let mut kept = 0u64;
+                let mut keep = |row: Row<'_>| {
+                    if row.malformed.is_none() && filter.keeps(&row) {
+                        kept += 1;
+                        on_row(row);
+                    }
+                };
+                match piece {
+                    Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, &mut keep)?,
+                    Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), &mut keep)?,
+                    Piece::Whole | Piece::Stream => read_file_filtered(path, &access_log::SPECS, filter, &mut keep)?,
+                };
+                Ok(kept)
+            }
+            None => match piece {
+                Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
+                Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), on_row),
+                Piece::Whole | Piece::Stream => read_file(path, &access_log::SPECS, on_row),
+            },
         },
     )?;
     match failed {
@@ -310,8 +330,8 @@ fn read_streamed(
         e.source_file.iter_mut().for_each(|f| *f += file_index);
         sink.append(e, &maps)
     };
-    let mut part =
-        read_piece(files, k, &Piece::Stream, tz, plausible, bar, spool.as_deref(), Some((unit_rows, &mut send)))?;
+    let parts = Parts { rows: unit_rows, bounded: true, spool: spool.as_deref(), filter: None };
+    let mut part = read_piece(files, k, &Piece::Stream, tz, plausible, bar, parts, Some((unit_rows, &mut send)))?;
     send(&part.dict, &mut part.events)?;
     merge_partial(part, dict, sink, report, rejects)
 }
@@ -449,6 +469,46 @@ pub fn read_bundle_with_history(
     Ok(data.with_events(events).0)
 }
 
+/// Reads a bundle folder keeping only the access-log rows `filter` keeps
+/// (see `filter.rs`: pushed into the scan of Parquet files). The context
+/// tables are read whole.
+pub fn read_bundle_filtered(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    filter: &super::filter::RowFilter,
+    input: &InputParams,
+) -> Result<Ingested, IngestError> {
+    let mut events = Events::default();
+    let parts = Parts { filter: Some(filter), ..Parts::IN_MEMORY };
+    let data = read_bundle_into(dir, tz, progress, None, &mut events, parts, input)?;
+    Ok(data.with_events(events).0)
+}
+
+/// The events of the incremental state alone, without a bundle (no
+/// context tables): `investigate --state` without `--input`. Ids get the
+/// codes a run over the same history gives.
+pub fn read_history_only(tz: Tz, history: &dyn History) -> Result<Ingested, IngestError> {
+    let mut dict = Dictionaries::default();
+    let mut events = Events::default();
+    let mut report = IngestReport { history_events: history.events() as u64, ..Default::default() };
+    merge_history(history, &mut dict, &mut events)?;
+    EventSink::finish(&mut events)?;
+    report.skipped_tables.push(skipped("users", "no bundle was given with the state folder"));
+    Ok(Ingested {
+        dir: PathBuf::new(),
+        tz,
+        dict,
+        events,
+        roster: None,
+        patients: None,
+        encounters: None,
+        contacts: None,
+        report,
+        rejects: Rejects::spooling_in(None),
+    })
+}
+
 /// How much of the access log one part may hold.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Parts<'a> {
@@ -460,12 +520,14 @@ pub(super) struct Parts<'a> {
     /// Where rejected rows are spooled ([`Rejects::spooling_in`]); `None`
     /// keeps them in memory.
     pub spool: Option<&'a Path>,
+    /// Only these rows of the access log are kept (`investigate`).
+    pub filter: Option<&'a super::filter::RowFilter>,
 }
 
 impl Parts<'static> {
     /// In memory: large Parquet files are read in ranges (in parallel), any
     /// other file whole; rejects kept in memory.
-    pub const IN_MEMORY: Parts<'static> = Parts { rows: UNIT_ROWS, bounded: false, spool: None };
+    pub const IN_MEMORY: Parts<'static> = Parts { rows: UNIT_ROWS, bounded: false, spool: None, filter: None };
 }
 
 /// Reads a bundle folder, sending the access log's events (after the
@@ -586,7 +648,12 @@ pub(super) fn read_bundle_into(
         })
         .collect();
     let known_rows: u64 = file_rows.iter().flatten().sum();
-    sink.reserve(usize::try_from(known_rows).unwrap_or(usize::MAX).saturating_add(history.map_or(0, |h| h.events())))?;
+    // (A filtered read keeps few of them: nothing is reserved.)
+    if parts.filter.is_none() {
+        sink.reserve(
+            usize::try_from(known_rows).unwrap_or(usize::MAX).saturating_add(history.map_or(0, |h| h.events())),
+        )?;
+    }
     // The access log's files (one per day, typically) are read in parallel,
     // each into its own dictionaries, then merged in file order: interning a
     // file's values in their order of first appearance after the previous
@@ -597,11 +664,15 @@ pub(super) fn read_bundle_into(
     // Large plain CSV files are split into line-aligned chunks read in
     // parallel too (when no field is quoted, so no record spans lines), and
     // large Parquet files into row ranges.
+    // A filtered read scans each Parquet file whole, with the filter pushed
+    // into the scan: the kept rows are few, and a range would hide them
+    // from the predicate.
+    let unit_rows = if parts.filter.is_some() { usize::MAX } else { unit_rows };
     let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows, parts.bounded)?;
     let read_batch = |batch: &[(usize, Piece)]| -> Vec<Result<PartialLog, IngestError>> {
         batch
             .par_iter()
-            .map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, parts.spool, None))
+            .map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, parts, None))
             .collect()
     };
     // Pieces read in parallel, a batch at a time; a streamed file alone.

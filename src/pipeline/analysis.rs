@@ -238,6 +238,31 @@ pub fn analyse(
     })
 }
 
+/// Every event's explanation, from passes 1 and 2 on one partition of
+/// every user (what `investigate` reads: it lists accesses one by one,
+/// where detect keeps only the evidence of its findings).
+pub struct ExplainedRun {
+    /// The context tables and the events.
+    pub data: Ingested<Partition>,
+    /// One explanation per event, with every user's role class.
+    pub explained: Explanations,
+    /// Every user's features, with the peer groups when they were asked for.
+    pub features: Option<UserFeatures>,
+}
+
+/// Passes 1 and 2 (and 3 with `peers`) on `data` as one partition, exactly
+/// as [`analyse`] runs them on a run held in memory, keeping every event's
+/// explanation.
+pub fn explain_every_event(data: Ingested<Partition>, config: &Config, peers: bool) -> ExplainedRun {
+    let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
+    let (direct, spans) = span(&data, config, &book);
+    let spanning = spans.finish(&data, book, config);
+    let (kinds, Measures { users, .. }) = measure(&data, direct, &spanning, config);
+    let book = spanning.book;
+    let features = peers.then(|| features::finish(users, &data, &book, &config.peers));
+    ExplainedRun { data, explained: Explanations::new(kinds).with_roles(book), features }
+}
+
 /// What spans users, from one or more partitions (pass 1): added up with
 /// [`Spans::add`] (the partitions' users are distinct), in partition order.
 #[derive(Default)]

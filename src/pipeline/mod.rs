@@ -22,7 +22,7 @@ use crate::time::{date_from_days, MICROS_PER_DAY};
 use crate::{explain, ingest, score};
 
 mod analysis;
-pub use analysis::{analyse, Analysed, Partitions, Resident};
+pub use analysis::{analyse, explain_every_event, Analysed, ExplainedRun, Partitions, Resident};
 
 /// What `detect` needs to run.
 #[derive(Debug, Clone)]

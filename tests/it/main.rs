@@ -10,6 +10,7 @@ mod hardening;
 mod import;
 mod incremental;
 mod ingest;
+mod investigate;
 mod layers;
 mod outputs;
 mod partitioned;
