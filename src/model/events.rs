@@ -558,9 +558,11 @@ mod tests {
             view(&mut whole, u, ((x >> 20) % 40) as i64, line);
             whole.patient[line as usize] = if line % 5 == 0 { NONE } else { (x >> 40) as u32 % 9 };
         }
-        let mut maps = Recode::default();
-        maps.users = (0..200).map(|c| c.saturating_sub(100)).collect();
-        maps.patients = (0..9).collect();
+        let maps = Recode {
+            users: (0..200u32).map(|c| c.saturating_sub(100)).collect(),
+            patients: (0..9).collect(),
+            ..Recode::default()
+        };
         let mut parts = SortedParts::default();
         for range in [0..700usize, 700..700, 700..2999, 2999..3000] {
             let mut part = whole.gather(&range.collect::<Vec<_>>());
