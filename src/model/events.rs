@@ -491,7 +491,12 @@ impl SortedParts {
                     $(
                         let out = &mut sorted.$field;
                         let column: Vec<_> = parts.iter_mut().map(|p| std::mem::take(&mut p.$field)).collect();
-                        $s.spawn(move |_| scatter(out, n, column, dest));
+                        $s.spawn(move |_| {
+                            scatter(out, n, column, dest);
+                            // The parts' columns were freed into the heap, the
+                            // sorted one is a fresh mapping: give them back now.
+                            crate::allocator::release_free();
+                        });
                     )*
                 };
             }
