@@ -20,7 +20,7 @@ use super::source::{
 };
 use super::{access_log, contacts, encounters, patients, roster};
 use crate::config::InputParams;
-use crate::model::{Code, Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster};
+use crate::model::{Code, Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster, SortedParts};
 use crate::progress::Progress;
 use crate::time::ZoneCache;
 
@@ -211,18 +211,15 @@ pub(super) trait EventSink: Send {
     fn finish(&mut self) -> Result<(), IngestError>;
 }
 
-impl EventSink for Events {
-    fn reserve(&mut self, n: usize) -> Result<(), IngestError> {
-        self.try_reserve(n).map_err(|_| IngestError::OutOfMemory { events: n as u64 })
-    }
-
+/// In memory: the parts are kept, recoded in place, and sorted into one
+/// set of columns at the end ([`SortedParts::into_sorted`]).
+impl EventSink for SortedParts {
     fn append(&mut self, part: Events, maps: &Recode) -> Result<(), IngestError> {
-        self.append_recoded(part, maps);
+        self.push_recoded(part, maps);
         Ok(())
     }
 
     fn finish(&mut self) -> Result<(), IngestError> {
-        self.sort_by_user_time();
         Ok(())
     }
 }
@@ -257,6 +254,10 @@ fn read_piece(
     let (path, shown) = (&files.files[k], &files.display[k]);
     let mut part =
         PartialLog { continues: piece.continues(), rejects: Rejects::spooling_in(spool), ..Default::default() };
+    // Columns allocated once instead of doubling (each doubling copies
+    // the part and faults in fresh pages); a refused reservation only
+    // leaves them to grow.
+    let _ = part.events.try_reserve(expected_rows(path, piece, on_full.as_ref().map(|f| f.0)));
     let mut zone = ZoneCache::new(tz);
     let mut sessions = access_log::Sessions::default();
     let mut failed: Option<IngestError> = None;
@@ -304,6 +305,26 @@ fn read_piece(
         Some(e) => Err(e),
         None => Ok(part),
     }
+}
+
+/// Most rows a piece of the access log may hold, for reserving its
+/// columns: a Parquet range's rows, a Parquet file's footer count (bounded
+/// by its size), a CSV file's or chunk's bytes over the shortest row worth
+/// reserving for; at most `limit` (a streamed file's hand-over size) and
+/// never past [`UNIT_ROWS`] twice over, so a lying footer reserves little.
+fn expected_rows(path: &Path, piece: &Piece, limit: Option<usize>) -> usize {
+    const CSV_ROW_BYTES: u64 = 64;
+    let bytes = || std::fs::metadata(path).map_or(0, |m| m.len());
+    let rows = match piece {
+        Piece::Rows { rows, .. } => rows.end.saturating_sub(rows.start),
+        Piece::Csv(c) => c.end.saturating_sub(c.start) / CSV_ROW_BYTES,
+        Piece::Whole | Piece::Stream => match parquet_rows(path) {
+            Some(rows) => rows.min(bytes().saturating_mul(MAX_ROWS_PER_BYTE)),
+            None => bytes() / CSV_ROW_BYTES,
+        },
+    };
+    let cap = limit.unwrap_or(2 * UNIT_ROWS).min(2 * UNIT_ROWS);
+    usize::try_from(rows).unwrap_or(usize::MAX).min(cap)
 }
 
 /// Reads one access-log file from start to end on this thread, sending its
@@ -463,10 +484,10 @@ pub fn read_bundle_with_history(
     input: &InputParams,
     rejects_dir: Option<&Path>,
 ) -> Result<Ingested, IngestError> {
-    let mut events = Events::default();
+    let mut events = SortedParts::default();
     let parts = Parts { spool: rejects_dir, ..Parts::IN_MEMORY };
     let data = read_bundle_into(dir, tz, progress, history, &mut events, parts, input)?;
-    Ok(data.with_events(events).0)
+    Ok(data.with_events(events.into_sorted()).0)
 }
 
 /// Reads a bundle folder keeping only the access-log rows `filter` keeps
@@ -479,10 +500,10 @@ pub fn read_bundle_filtered(
     filter: &super::filter::RowFilter,
     input: &InputParams,
 ) -> Result<Ingested, IngestError> {
-    let mut events = Events::default();
+    let mut events = SortedParts::default();
     let parts = Parts { filter: Some(filter), ..Parts::IN_MEMORY };
     let data = read_bundle_into(dir, tz, progress, None, &mut events, parts, input)?;
-    Ok(data.with_events(events).0)
+    Ok(data.with_events(events.into_sorted()).0)
 }
 
 /// The events of the incremental state alone, without a bundle (no
@@ -490,10 +511,11 @@ pub fn read_bundle_filtered(
 /// codes a run over the same history gives.
 pub fn read_history_only(tz: Tz, history: &dyn History) -> Result<Ingested, IngestError> {
     let mut dict = Dictionaries::default();
-    let mut events = Events::default();
+    let mut parts = SortedParts::default();
     let mut report = IngestReport { history_events: history.events() as u64, ..Default::default() };
-    merge_history(history, &mut dict, &mut events)?;
-    EventSink::finish(&mut events)?;
+    merge_history(history, &mut dict, &mut parts)?;
+    EventSink::finish(&mut parts)?;
+    let events = parts.into_sorted();
     report.skipped_tables.push(skipped("users", "no bundle was given with the state folder"));
     Ok(Ingested {
         dir: PathBuf::new(),

@@ -165,7 +165,7 @@ fn spilled_csv_with_rejects_and_unsorted_rows_loads_as_the_in_memory_read() {
 /// Reads `bundle` into memory, each part holding at most `unit_rows`
 /// rows (as a spilled run would).
 fn read_in_parts(bundle: &Path, unit_rows: usize) -> Ingested {
-    let mut events = Events::default();
+    let mut events = crate::model::SortedParts::default();
     let parts = Parts { rows: unit_rows, bounded: true, spool: None, filter: None };
     let data = super::super::bundle::read_bundle_into(
         bundle,
@@ -177,7 +177,7 @@ fn read_in_parts(bundle: &Path, unit_rows: usize) -> Ingested {
         &Default::default(),
     )
     .unwrap();
-    data.with_events(events).0
+    data.with_events(events.into_sorted()).0
 }
 
 /// Files read in small parts (Parquet in row ranges, CSV that only a
