@@ -426,7 +426,7 @@ impl Fact {
                 );
                 if *in_rounds > 0 {
                     text.push_str(&format!(
-                        "; {in_rounds} more opened in rounds of a unit's patients (3 or more within {ROUND_HOURS} hours) are not counted"
+                        "; {in_rounds} more opened in rounds of a unit's patients (3 or more within {ROUND_HOURS} hours) or in units the user works in day after day are not counted"
                     ));
                 }
                 text

@@ -246,6 +246,33 @@ mod tests {
         assert!(w.run(&UnexplainedBrowsing).is_empty());
     }
 
+    /// A float nurse who works the surgical unit day after day, opening its
+    /// patients one at a time (12 hours apart, never a round): twelve
+    /// patients on six days make it a unit she covers, and they are not
+    /// browsing. The same twelve opens spread over twelve units would be.
+    #[test]
+    fn patients_of_a_unit_the_user_covers_do_not_fire_though_never_in_a_round() {
+        let mut w = unit();
+        for k in 0..12 {
+            let p = format!("S{k}");
+            w.patient(&p);
+            w.encounter(&p, "SURG", "2026-11-01 00:00:00", None, None);
+            let (day, hour) = (k / 2 + 1, if k % 2 == 0 { "02" } else { "14" });
+            w.access(&format!("2026-11-0{day} {hour}:00:00"), "rn3", &p, "view");
+        }
+        assert!(w.run(&UnexplainedBrowsing).is_empty());
+
+        let mut spread = unit();
+        for k in 0..12 {
+            let p = format!("S{k}");
+            spread.patient(&p);
+            spread.encounter(&p, &format!("UNIT{k}"), "2026-11-01 00:00:00", None, None);
+            let (day, hour) = (k / 2 + 1, if k % 2 == 0 { "02" } else { "14" });
+            spread.access(&format!("2026-11-0{day} {hour}:00:00"), "rn3", &p, "view");
+        }
+        assert_eq!(spread.run(&UnexplainedBrowsing).len(), 12);
+    }
+
     #[test]
     fn records_here_and_there_fire_and_the_round_beside_them_is_left_out() {
         let mut w = unit();
