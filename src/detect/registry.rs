@@ -226,7 +226,8 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
 /// patient whose accesses no patient-specific link explains but a
 /// population-level one does, with how routine the access looks (see the
 /// fact), and [`Fact::UnitRound`] to those nothing explains that were part
-/// of a round of the patient's unit. Scoring weighs the alert by it; one place computes it for every
+/// of the user's work in the patient's unit. Scoring weighs the alert by
+/// it; one place computes it for every
 /// sensitive and relationship rule.
 fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) {
     use crate::explain::Explanation;
