@@ -131,6 +131,13 @@ pub struct ExplainParams {
     /// An unexplained access is explained by the group when a collaborator's
     /// care-explained access to the same patient is within this many days.
     pub group_window_days: u32,
+    /// Unlisted visits: an access nothing else explains is explained when,
+    /// within this many days (1: the same day), another user charted in the
+    /// patient's record from the user's home department or the department
+    /// the access came from, or, for a role that serves visits (during care
+    /// or around a visit), from any department: a visit the encounters
+    /// export does not list. A population-level reason. 0 turns it off.
+    pub unlisted_visit_days: u32,
     /// The title rules compiled from `[roles]` (not a key of `[explain]`).
     #[serde(skip)]
     pub titles: crate::roles::TitleRules,
@@ -229,6 +236,7 @@ impl Default for ExplainParams {
             group_min_shared_patients: 5,
             group_min_share: 0.1,
             group_window_days: 2,
+            unlisted_visit_days: 1,
             titles: crate::roles::TitleRules::default(),
         }
     }

@@ -142,7 +142,8 @@ pub enum Fact {
         explanation: crate::explain::Explanation,
         /// The user's role class, when known.
         class: Option<crate::roles::RoleClass>,
-        /// The kind of round: "round" (a unit's patients), "queue" or "list".
+        /// The kind of round: "round" (a unit's patients), "queue", "list", or
+        /// "visit" (an unlisted visit: no round is counted).
         round: &'static str,
         /// Other patients in the same round, queue or list; `None` when no
         /// department places the patient at the time.
@@ -361,6 +362,11 @@ impl Fact {
                     }
                     (crate::explain::Explanation::RoleTiming, _) => {
                         format!("{staff} routinely open the charts of patients in care")
+                    }
+                    (crate::explain::Explanation::UnlistedVisit, _) => {
+                        return "others charted for the patient that day from the user's department or for a visit \
+                                the user's role serves, though the encounters list no visit"
+                            .to_string();
                     }
                     _ => "colleagues the user often works with treated the patient".to_string(),
                 };

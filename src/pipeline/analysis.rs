@@ -41,7 +41,7 @@ use crate::config::Config;
 use crate::detect::relations::Relations;
 use crate::detect::{detect, DetectInput, Detection, Finding, Population, Scope};
 use crate::error::Error;
-use crate::explain::{explain_direct, CareTeams, CareVisits, Explanation, Explanations};
+use crate::explain::{explain_direct, CareTeams, CareVisits, Charting, Explanation, Explanations};
 use crate::features::{self, Coverage, UserFeatures, UserStats};
 use crate::ingest::Ingested;
 use crate::model::{Code, Events, Evidence, FxHashSet, Partition, NONE};
@@ -198,8 +198,8 @@ pub fn analyse(
     data.events = Partition::default();
     let Measures { users, totals } = measures;
     // Pass 4 needs none of pass 2's care visits, teams and coverage.
-    let Spanning { visits, teams, coverage, population, book } = spanning;
-    drop((visits, teams, coverage));
+    let Spanning { visits, teams, charting, coverage, population, book } = spanning;
+    drop((visits, teams, charting, coverage));
     let features = features::finish(users, &data, &book, &config.peers);
     timings("features");
 
@@ -269,6 +269,8 @@ pub fn explain_every_event(data: Ingested<Partition>, config: &Config, peers: bo
 pub struct Spans {
     /// Each partition's care-explained visits, merged by [`Spans::finish`].
     visits: Vec<CareVisits>,
+    /// Each partition's charting (unlisted visits), merged by [`Spans::finish`].
+    charting: Vec<Charting>,
     /// Distinct users of each department per patient.
     coverage: Coverage,
     /// First use of each device and department, and what appears at all.
@@ -281,6 +283,7 @@ impl Spans {
     /// Adds another partition's (of other users, later in the plan).
     pub fn add(&mut self, other: Spans) {
         self.visits.extend(other.visits);
+        self.charting.extend(other.charting);
         self.coverage.add(other.coverage);
         self.population.add(other.population);
         self.learned.extend(other.learned);
@@ -293,7 +296,8 @@ impl Spans {
         book.learn(self.learned);
         let visits = CareVisits::merge(self.visits, n_patients);
         let teams = CareTeams::learn(&visits, data.dict.users.len(), &config.explain);
-        Spanning { visits, teams, coverage: self.coverage, population: self.population, book }
+        let charting = Charting::merge(self.charting, n_patients);
+        Spanning { visits, teams, charting, coverage: self.coverage, population: self.population, book }
     }
 }
 
@@ -302,6 +306,7 @@ impl Spans {
 pub struct Spanning {
     visits: CareVisits,
     teams: CareTeams,
+    charting: Charting,
     coverage: Coverage,
     population: Population,
     book: RoleBook,
@@ -317,9 +322,10 @@ pub fn span(data: &Ingested<Partition>, config: &Config, book: &RoleBook) -> (Ve
     // and the peak resident memory of a run grew by 8%.
     let (direct, learned) = explain_direct(data, &config.explain, book);
     let visits = CareVisits::collect(&data.events, &direct, n_patients);
+    let charting = Charting::collect(data);
     let coverage = Coverage::of(data);
     let population = Population::of(&data.events, &data.dict);
-    (direct, Spans { visits: vec![visits], coverage, population, learned })
+    (direct, Spans { visits: vec![visits], charting: vec![charting], coverage, population, learned })
 }
 
 /// Users' features and the count of each explanation, from one or more
@@ -359,6 +365,7 @@ pub fn measure(
     config: &Config,
 ) -> (Vec<Explanation>, Measures) {
     spanning.teams.apply(&data.events, &spanning.visits, &config.explain, &mut direct);
+    spanning.charting.apply(data, &config.explain, &spanning.book, &mut direct);
     let explained = Explanations::new(direct).with_roles(spanning.book.clone());
     let users = features::user_stats(data, &explained, &config.hours, &spanning.coverage);
     let totals = explained.totals();
