@@ -355,6 +355,13 @@ pub struct ScoreParams {
     /// A section is one the user rarely opens below this share of their
     /// patient accesses.
     pub off_pattern_share: f64,
+    /// A section is part of the user's usual work at or above this share of
+    /// their patient accesses. When a role-wide reason is all that explains
+    /// a sensitive or related chart and none of the sections opened is the
+    /// user's usual work (a lab technician reading a VIP's notes and
+    /// demographics, never a result), the reason does not cover what was
+    /// done: the rules weigh in full. 0 turns this off.
+    pub usual_work_share: f64,
 }
 
 impl Default for ScoreParams {
@@ -369,6 +376,7 @@ impl Default for ScoreParams {
             population_level_factor: 0.5,
             off_pattern_weight: 0.3,
             off_pattern_share: 0.05,
+            usual_work_share: 0.1,
         }
     }
 }
@@ -568,6 +576,7 @@ impl Config {
         check_weight("score.population_level_factor", self.score.population_level_factor)?;
         check_weight("score.off_pattern_weight", self.score.off_pattern_weight)?;
         check_weight("score.off_pattern_share", self.score.off_pattern_share)?;
+        check_weight("score.usual_work_share", self.score.usual_work_share)?;
         let s = &self.score;
         if !(0.0..=100.0).contains(&s.medium_severity) || s.medium_severity > s.high_severity || s.high_severity > 100.0
         {
