@@ -100,6 +100,11 @@ pub struct ExplainParams {
     /// Days either side of a user's own charting (create/update) in a record
     /// during which that user's other accesses to it are explained.
     pub documentation_window_days: u32,
+    /// Days after a user's own charting in a record during which that
+    /// user's later accesses to it are explained (following up results and
+    /// messages of the care they charted); at least
+    /// `documentation_window_days`.
+    pub documentation_after_days: u32,
     /// Roles whose work follows discharge (coding, billing): explained from
     /// an encounter's end to `after_discharge_days` after it.
     pub after_discharge_roles: Vec<String>,
@@ -225,6 +230,7 @@ impl Default for ExplainParams {
             provider_after_days: 90,
             encounter_after_days: 30,
             documentation_window_days: 3,
+            documentation_after_days: 30,
             after_discharge_roles: roles(&["him_coding", "billing"]),
             after_discharge_days: 90,
             around_visit_roles: roles(&["registration"]),
