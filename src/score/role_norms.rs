@@ -147,8 +147,8 @@ mod tests {
     #[test]
     fn an_it_analyst_opening_a_restricted_chart_is_alerted_but_below_a_nurse_doing_the_same() {
         let mut w = hospital();
-        w.access("2026-11-20 10:00:00", "rn0", "R", "view");
-        w.access("2026-11-20 10:00:00", "it0", "R", "view");
+        w.access_with("2026-11-20 10:00:00", "rn0", "R", "view", "behavioral_health", false);
+        w.access_with("2026-11-20 10:00:00", "it0", "R", "view", "behavioral_health", false);
         let alerts = w.alerts();
         let (rn, it) = (alert(&alerts, "rn0", "R"), alert(&alerts, "it0", "R"));
         assert_eq!(rn.rules, ["restricted_access"]);
@@ -187,7 +187,7 @@ mod tests {
         w.patient("R").restricted();
         w.patient("T");
         w.access("2026-11-20 10:00:00", "it0", "T", "view");
-        w.access("2026-11-20 11:00:00", "it0", "R", "view");
+        w.access_with("2026-11-20 11:00:00", "it0", "R", "view", "behavioral_health", false);
         let alerts = w.alerts();
         let full = 1.0
             - (1.0 - w.weight::<crate::detect::rules::RestrictedAccess>()) * (1.0 - w.config.score.unexplained_weight);
