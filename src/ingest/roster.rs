@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::columns::{optional, required, ColumnSpec};
 use super::fields::{date, float, required_text, text, FieldError};
 use super::source::Row;
-use crate::model::{Dictionaries, Roster, UserRecord};
+use crate::model::{Dictionaries, Roster, Text, UserRecord};
 
 /// Columns read from users.
 pub const SPECS: [ColumnSpec; 12] = [
@@ -49,12 +49,12 @@ pub fn accept(
         }
     }
     let record = UserRecord {
-        first_name: text(c[1]),
-        last_name: text(c[2]),
-        role: text(c[3]).map(|r| r.to_lowercase()),
+        first_name: text(c[1]).map(Text::from),
+        last_name: text(c[2]).map(Text::from),
+        role: text(c[3]).map(|r| Text::from(r.to_lowercase())),
         department: text(c[4]).map(|d| dict.departments.intern(&d)),
-        address: text(c[5]),
-        zip: text(c[6]),
+        address: text(c[5]).map(Text::from),
+        zip: text(c[6]).map(Text::from),
         lat,
         lon,
         hire_date,
