@@ -89,14 +89,104 @@ impl PeerGroups {
     /// centroid, for naming what drives an outlier: computed when asked, as
     /// the clustering computed it, rather than kept for millions of users.
     pub fn contributions(&self, position: usize, profile: &super::Profile) -> [f64; 12] {
-        let mut c = [0.0; 12];
-        let Some(centroid) = self.assignment.get(position).and_then(|&g| self.centroids.get(g)) else { return c };
-        for (j, slot) in c.iter_mut().enumerate() {
-            let (med, spread) = self.scaling[j];
-            *slot = (scaled_value(j, finite_or_zero(profile.values[j])) - med) / spread - centroid[j];
-        }
-        c
+        let Some(centroid) = self.assignment.get(position).and_then(|&g| self.centroids.get(g)) else {
+            return [0.0; 12];
+        };
+        let row = scaled_row(profile, &self.scaling);
+        std::array::from_fn(|j| row[j] - centroid[j])
     }
+}
+
+/// A profile scaled as clustered (`scaling`: each feature's median and
+/// spread, after the log of volumes).
+fn scaled_row(profile: &super::Profile, scaling: &[(f64, f64)]) -> [f64; 12] {
+    std::array::from_fn(|j| {
+        let (med, spread) = scaling[j];
+        (scaled_value(j, finite_or_zero(profile.values[j])) - med) / spread
+    })
+}
+
+/// The users' scaled profiles, with each feature's median and spread: a
+/// matrix when the groups are fitted on every user; computed again from
+/// the profiles when asked when they are fitted on a sample (a matrix of
+/// millions of rows is not kept).
+struct Scaled<'a> {
+    rows: Rows<'a>,
+    scaling: Vec<(f64, f64)>,
+}
+
+enum Rows<'a> {
+    Matrix(Array2<f64>),
+    Profiles(&'a [(Code, UserStats)]),
+}
+
+impl<'a> Scaled<'a> {
+    /// Every user's row in a matrix.
+    fn matrix(users: &[(Code, UserStats)]) -> Scaled<'static> {
+        let mut x = Array2::<f64>::zeros((users.len(), PROFILE_FEATURES.len()));
+        for (i, mut row) in x.axis_iter_mut(Axis(0)).enumerate() {
+            let profile = users[i].1.profile();
+            for (j, slot) in row.iter_mut().enumerate() {
+                *slot = finite_or_zero(profile.values[j]);
+            }
+        }
+        let (x, scaling) = scale_with(x);
+        Scaled { rows: Rows::Matrix(x), scaling }
+    }
+
+    /// Rows computed from the profiles when asked; the scaling as
+    /// [`scale_with`] computes it, a feature at a time.
+    fn profiles(users: &'a [(Code, UserStats)]) -> Scaled<'a> {
+        let scaling = (0..PROFILE_FEATURES.len())
+            .map(|j| {
+                let mut v: Vec<f64> =
+                    users.par_iter().map(|(_, s)| scaled_value(j, finite_or_zero(s.profile().values[j]))).collect();
+                v.sort_by(|a, b| a.total_cmp(b));
+                median_spread(&v)
+            })
+            .collect();
+        Scaled { rows: Rows::Profiles(users), scaling }
+    }
+
+    /// Number of rows.
+    fn len(&self) -> usize {
+        match &self.rows {
+            Rows::Matrix(x) => x.nrows(),
+            Rows::Profiles(users) => users.len(),
+        }
+    }
+
+    /// Row `i`.
+    fn row(&self, i: usize) -> [f64; 12] {
+        match &self.rows {
+            Rows::Matrix(x) => std::array::from_fn(|j| x[[i, j]]),
+            Rows::Profiles(users) => scaled_row(&users[i].1.profile(), &self.scaling),
+        }
+    }
+
+    /// Rows `idx`, in a matrix.
+    fn select(&self, idx: &[usize]) -> Array2<f64> {
+        match &self.rows {
+            Rows::Matrix(x) => x.select(Axis(0), idx),
+            Rows::Profiles(_) => {
+                let mut out = Array2::zeros((idx.len(), PROFILE_FEATURES.len()));
+                for (mut row, &i) in out.axis_iter_mut(Axis(0)).zip(idx) {
+                    row.iter_mut().zip(self.row(i)).for_each(|(slot, v)| *slot = v);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// The median and the spread (interquartile range, floored) of a feature's
+/// sorted values.
+fn median_spread(sorted: &[f64]) -> (f64, f64) {
+    let med = quantile(sorted, 0.5);
+    let iqr = quantile(sorted, 0.75) - quantile(sorted, 0.25);
+    // Identical users (an IQR of zero) must not make any difference infinite.
+    let spread = iqr.max(0.1 * med.abs()).max(0.05);
+    (med, spread)
 }
 
 /// A profile value as clustered: non-finite values are 0.
@@ -138,10 +228,7 @@ fn scale_with(mut x: Array2<f64>) -> (Array2<f64>, Vec<(f64, f64)>) {
     for mut col in x.axis_iter_mut(Axis(1)) {
         let mut v: Vec<f64> = col.iter().copied().collect();
         v.sort_by(|a, b| a.total_cmp(b));
-        let med = quantile(&v, 0.5);
-        let iqr = quantile(&v, 0.75) - quantile(&v, 0.25);
-        // Identical users (an IQR of zero) must not make any difference infinite.
-        let spread = iqr.max(0.1 * med.abs()).max(0.05);
+        let (med, spread) = median_spread(&v);
         col.mapv_inplace(|val| (val - med) / spread);
         scaling.push((med, spread));
     }
@@ -175,7 +262,7 @@ fn kmeans_centroids(x: &Array2<f64>, k: usize, seed: u64) -> Option<Array2<f64>>
 
 /// The nearest centroid of each of `rows` of `x` (squared Euclidean
 /// distance; the lower index on a tie), in parallel.
-fn nearest(x: &Array2<f64>, centroids: &Array2<f64>, rows: impl IndexedParallelIterator<Item = usize>) -> Vec<usize> {
+fn nearest(x: &Scaled<'_>, centroids: &Array2<f64>, rows: impl IndexedParallelIterator<Item = usize>) -> Vec<usize> {
     rows.map(|i| {
         let row = x.row(i);
         let mut best = (f64::INFINITY, 0);
@@ -197,14 +284,13 @@ fn nearest(x: &Array2<f64>, centroids: &Array2<f64>, rows: impl IndexedParallelI
 /// without allocating per pair. Summed in sample order, so deterministic.
 fn silhouette(x: &Array2<f64>, labels: &Array1<usize>, sample: &[usize]) -> f64 {
     let ls: Vec<usize> = sample.iter().map(|&i| labels[i]).collect();
-    silhouette_of(x, sample, ls)
+    let rows: Vec<f64> = sample.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+    silhouette_of(&rows, x.ncols(), ls)
 }
 
-/// [`silhouette`] with the labels of the sample rows only (`ls[s]` is the
-/// label of row `sample[s]`).
-fn silhouette_of(x: &Array2<f64>, sample: &[usize], ls: Vec<usize>) -> f64 {
-    let d = x.ncols();
-    let rows: Vec<f64> = sample.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+/// [`silhouette`] of the sample's rows end to end (`d` values each) and
+/// their labels.
+fn silhouette_of(rows: &[f64], d: usize, ls: Vec<usize>) -> f64 {
     let k = ls.iter().copied().max().map_or(0, |m| m + 1);
     let mut counts = vec![0usize; k];
     for &l in &ls {
@@ -249,7 +335,29 @@ pub fn mixture_probability(x: &Array2<f64>, k: usize, seed: u64) -> Option<Vec<f
 /// [`mixture_probability`] with the mixture fitted on `fit` when given
 /// (a sample of `x`'s rows), every row of `x` scored a chunk at a time.
 fn mixture_probability_fitted_on(x: &Array2<f64>, fit: Option<&Array2<f64>>, k: usize, seed: u64) -> Option<Vec<f64>> {
-    let data = DatasetBase::from(fit.unwrap_or(x).view());
+    mixture_fit(fit.unwrap_or(x), k, seed, &mut |model| match fit {
+        None => best_of(model.predict_proba(x)),
+        Some(_) => {
+            x.axis_chunks_iter(Axis(0), PREDICT_CHUNK).flat_map(|chunk| best_of(model.predict_proba(&chunk))).collect()
+        }
+    })
+}
+
+/// The probability of the most likely component, per row.
+fn best_of(proba: Array2<f64>) -> Vec<f64> {
+    proba.axis_iter(Axis(0)).map(|row| row.iter().copied().fold(0.0, f64::max)).collect()
+}
+
+/// The mixture fitted on `fit` (regularised, refitted with more on
+/// failure), every row scored by `score`; `None` when it cannot be fitted
+/// without NaN.
+fn mixture_fit(
+    fit: &Array2<f64>,
+    k: usize,
+    seed: u64,
+    score: &mut dyn FnMut(&GaussianMixtureModel<f64>) -> Vec<f64>,
+) -> Option<Vec<f64>> {
+    let data = DatasetBase::from(fit.view());
     for reg in [1e-3, 1e-1] {
         let fitted = GaussianMixtureModel::params_with_rng(k, Xoshiro256Plus::seed_from_u64(seed))
             .reg_covariance(reg)
@@ -260,16 +368,7 @@ fn mixture_probability_fitted_on(x: &Array2<f64>, fit: Option<&Array2<f64>>, k: 
         if model.means().iter().any(|v| !v.is_finite()) {
             continue;
         }
-        let best_of = |proba: Array2<f64>| -> Vec<f64> {
-            proba.axis_iter(Axis(0)).map(|row| row.iter().copied().fold(0.0, f64::max)).collect()
-        };
-        let best: Vec<f64> = match fit {
-            None => best_of(model.predict_proba(x)),
-            Some(_) => x
-                .axis_chunks_iter(Axis(0), PREDICT_CHUNK)
-                .flat_map(|chunk| best_of(model.predict_proba(&chunk)))
-                .collect(),
-        };
+        let best = score(&model);
         if best.iter().all(|p| p.is_finite()) {
             return Some(best);
         }
@@ -328,28 +427,34 @@ fn group_labels<E>(
 /// its silhouette, k, every row's label (its nearest centroid when fitted
 /// on a sample) and the centroids.
 fn best_fit(
-    x: &Array2<f64>,
+    x: &Scaled<'_>,
     fit: Option<&Array2<f64>>,
     sample: &[usize],
     max_k: usize,
     seed: u64,
 ) -> Option<(f64, usize, Array1<usize>, Array2<f64>)> {
+    // The sample's rows, for the silhouettes of fits on a sample.
+    let sample_rows: Vec<f64> = match fit {
+        Some(_) => sample.iter().flat_map(|&i| x.row(i)).collect(),
+        None => Vec::new(),
+    };
     // Each k is fitted with its own seeded generator, so fitting them in
     // parallel gives the same models; the choice runs in k order as before.
     // A fit on a sample labels only the silhouette's sample; every user is
     // labelled once, for the chosen k.
     let fits: Vec<Option<(f64, Option<Array1<usize>>, Array2<f64>)>> = (2..=max_k)
         .into_par_iter()
-        .map(|k| match fit {
-            None => {
-                let (labels, centroids) = kmeans(x, k, seed)?;
-                let s = silhouette(x, &labels, sample);
+        .map(|k| match (fit, &x.rows) {
+            (None, Rows::Matrix(m)) => {
+                let (labels, centroids) = kmeans(m, k, seed)?;
+                let s = silhouette(m, &labels, sample);
                 Some((s, Some(labels), centroids))
             }
-            Some(fit) => {
+            (None, Rows::Profiles(_)) => None,
+            (Some(fit), _) => {
                 let centroids = kmeans_centroids(fit, k, seed)?;
                 let ls = nearest(x, &centroids, sample.par_iter().copied());
-                Some((silhouette_of(x, sample, ls), None, centroids))
+                Some((silhouette_of(&sample_rows, PROFILE_FEATURES.len(), ls), None, centroids))
             }
         })
         .collect();
@@ -363,7 +468,7 @@ fn best_fit(
     let (silhouette, k, labels, centroids) = best?;
     let labels = match labels {
         Some(labels) => labels,
-        None => Array1::from(nearest(x, &centroids, (0..x.nrows()).into_par_iter())),
+        None => Array1::from(nearest(x, &centroids, (0..x.len()).into_par_iter())),
     };
     Some((silhouette, k, labels, centroids))
 }
@@ -383,14 +488,8 @@ pub fn assign_peer_groups<E>(
     // The raw values are read from the profiles again where needed, not
     // kept as a second matrix.
     let raw = |i: usize, j: usize| finite_or_zero(users[i].1.profile().values[j]);
-    let mut x = Array2::<f64>::zeros((n, PROFILE_FEATURES.len()));
-    for (i, mut row) in x.axis_iter_mut(Axis(0)).enumerate() {
-        let profile = users[i].1.profile();
-        for (j, slot) in row.iter_mut().enumerate() {
-            *slot = finite_or_zero(profile.values[j]);
-        }
-    }
-    let (x, scaling) = scale_with(x);
+    let sampled = n > FIT_SAMPLE_ABOVE;
+    let x = if sampled { Scaled::profiles(users) } else { Scaled::matrix(users) };
     let mut rng = Xoshiro256Plus::seed_from_u64(params.seed);
     let mut sample: Vec<usize> = (0..n).collect();
     sample.shuffle(&mut rng);
@@ -399,11 +498,11 @@ pub fn assign_peer_groups<E>(
 
     // Many users: the fits run on a seeded sample of them (its own
     // generator, so the silhouette's sample is the one it always was).
-    let fit_x: Option<Array2<f64>> = (n > FIT_SAMPLE_ABOVE).then(|| {
+    let fit_x: Option<Array2<f64>> = sampled.then(|| {
         let mut rng = Xoshiro256Plus::seed_from_u64(params.seed ^ 0x0f17_5a3d_1e5e_ed00);
         let mut rows = rand::seq::index::sample(&mut rng, n, FIT_SAMPLE.min(n)).into_vec();
         rows.sort_unstable();
-        x.select(Axis(0), &rows)
+        x.select(&rows)
     });
 
     let max_k = (params.max_k as usize).min(n / 10).max(2);
@@ -469,13 +568,20 @@ pub fn assign_peer_groups<E>(
     Some(PeerGroups {
         k,
         silhouette,
-        membership_probability: mixture_probability_fitted_on(&x, fit_x.as_ref(), k, params.seed),
+        membership_probability: match (&x.rows, &fit_x) {
+            (Rows::Matrix(m), fit) => mixture_probability_fitted_on(m, fit.as_ref(), k, params.seed),
+            (Rows::Profiles(_), Some(fit)) => mixture_fit(fit, k, params.seed, &mut |model| {
+                let all: Vec<usize> = (0..n).collect();
+                all.chunks(PREDICT_CHUNK).flat_map(|rows| best_of(model.predict_proba(&x.select(rows)))).collect()
+            }),
+            (Rows::Profiles(_), None) => None,
+        },
         assignment,
         outlier,
         labels: labels_text,
         sizes,
         medians,
-        scaling,
+        scaling: x.scaling.clone(),
         centroids: centroids.axis_iter(Axis(0)).map(|c| std::array::from_fn(|j| c[j])).collect(),
         matches_role,
     })
@@ -563,6 +669,7 @@ mod tests {
         let sample: Vec<usize> = (0..3000).step_by(7).collect();
         let rows: Vec<usize> = (0..3000).step_by(20).collect();
         let fit = x.select(Axis(0), &rows);
+        let x = Scaled { rows: Rows::Matrix(x), scaling: Vec::new() };
         let (_, k_all, all, _) = best_fit(&x, None, &sample, 6, 4).expect("fitted on every row");
         let (s, k, some, centroids) = best_fit(&x, Some(&fit), &sample, 6, 4).expect("fitted on a sample");
         assert_eq!((k_all, k), (3, 3));
@@ -578,6 +685,50 @@ mod tests {
         assert_eq!(firsts.len(), 3, "three groups");
         // Deterministic.
         assert_eq!(best_fit(&x, Some(&fit), &sample, 6, 4).expect("again").2, some);
+    }
+
+    #[test]
+    fn rows_computed_from_the_profiles_are_the_matrix_rows() {
+        use crate::features::UserStats;
+        // Users with varied counts (their profiles differ feature by feature).
+        let users: Vec<(Code, UserStats)> = (0..40u32)
+            .map(|u| {
+                let mut s = UserStats {
+                    events: 10 + u * 3,
+                    patient_accesses: 5 + u * 2,
+                    distinct_patients: 1 + u % 7,
+                    unexplained_accesses: u % 5,
+                    after_hours_accesses: u % 3,
+                    weekend_accesses: u % 4,
+                    active_days: 1 + u % 6,
+                    prints: u % 2,
+                    exports: u % 9,
+                    distinct_workstations: 1 + u % 3,
+                    sensitive_accesses: u % 8,
+                    other_department_patients: u % 2,
+                    peer_shared_patients: u % 3,
+                    has_home: u % 5 != 0,
+                    unexplained_patients: u % 4,
+                    break_glass: 0,
+                    distinct_ips: 1,
+                    categories: [0; crate::features::CATEGORIES],
+                    usual_hours: crate::features::UsualHours::default_window(&Default::default()),
+                    days: Vec::new(),
+                    busiest: Default::default(),
+                };
+                s.busiest.peak_hour_patients = u % 11;
+                s.busiest.patient_days = u64::from(u * 2);
+                (u, s)
+            })
+            .collect();
+        let (m, p) = (Scaled::matrix(&users), Scaled::profiles(&users));
+        assert_eq!(m.len(), 40);
+        assert_eq!(m.scaling, p.scaling);
+        let all: Vec<usize> = (0..40).collect();
+        assert_eq!(m.select(&all), p.select(&all));
+        for i in 0..40 {
+            assert_eq!(m.row(i).map(f64::to_bits), p.row(i).map(f64::to_bits), "user {i}");
+        }
     }
 
     #[test]
