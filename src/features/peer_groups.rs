@@ -159,7 +159,7 @@ impl<'a> Scaled<'a> {
     /// Row `i`.
     fn row(&self, i: usize) -> [f64; 12] {
         match &self.rows {
-            Rows::Matrix(x) => std::array::from_fn(|j| x[[i, j]]),
+            Rows::Matrix(x) => std::array::from_fn(|j| x.get([i, j]).copied().unwrap_or(0.0)),
             Rows::Profiles(users) => scaled_row(&users[i].1.profile(), &self.scaling),
         }
     }
@@ -657,10 +657,11 @@ mod tests {
 
     #[test]
     fn a_fit_on_a_sample_finds_the_groups_a_fit_on_every_row_finds() {
-        // Three separated blobs of 1,000 rows; the sample holds 150 rows.
+        // Three separated blobs of 1,000 rows (in 3 of the 12 features);
+        // the sample holds 150 rows.
         use rand::Rng;
         let mut rng = Xoshiro256Plus::seed_from_u64(9);
-        let mut x = Array2::zeros((3000, 3));
+        let mut x = Array2::zeros((3000, PROFILE_FEATURES.len()));
         for i in 0..3000 {
             for j in 0..3 {
                 x[[i, j]] = (i / 1000) as f64 * 10.0 + rng.gen_range(-1.0..1.0);
@@ -717,7 +718,7 @@ mod tests {
                     busiest: Default::default(),
                 };
                 s.busiest.peak_hour_patients = u % 11;
-                s.busiest.patient_days = u64::from(u * 2);
+                s.busiest.patient_days = u * 2;
                 (u, s)
             })
             .collect();

@@ -41,7 +41,7 @@ impl Profile {
         let peak = s.busiest.peak_hour_patients as f64;
         let daily_distinct = s.busiest.patient_days as f64 / days;
         // First-time share over days after the first (the first day is all new).
-        let (new, seen) = (s.busiest.later_first_time, s.busiest.later_patients);
+        let (new, seen) = (u64::from(s.busiest.later_first_time), u64::from(s.busiest.later_patients));
         Profile {
             values: [
                 s.patient_accesses as f64 / days,

@@ -66,12 +66,12 @@ pub struct Busiest {
     /// The most distinct patients opened within any one hour.
     pub peak_hour_patients: u32,
     /// Distinct patients, summed over the days.
-    pub patient_days: u64,
+    pub patient_days: u32,
     /// Over the days after the first: distinct patients never opened
     /// before, and distinct patients, each summed.
-    pub later_first_time: u64,
+    pub later_first_time: u32,
     /// See `later_first_time`.
-    pub later_patients: u64,
+    pub later_patients: u32,
 }
 
 impl Busiest {
@@ -85,9 +85,9 @@ impl Busiest {
             export_peak_hour_patients: most(|d| d.export_peak_hour_patients),
             new_device_days: saturate(days.iter().filter(|d| d.new_workstations + d.new_ips > 0).count() as u64),
             peak_hour_patients: most(|d| d.peak_hour_patients),
-            patient_days: days.iter().map(|d| d.distinct_patients).sum(),
-            later_first_time: days.iter().skip(1).map(|d| d.first_time_patients).sum(),
-            later_patients: days.iter().skip(1).map(|d| d.distinct_patients).sum(),
+            patient_days: saturate(days.iter().map(|d| d.distinct_patients).sum()),
+            later_first_time: saturate(days.iter().skip(1).map(|d| d.first_time_patients).sum()),
+            later_patients: saturate(days.iter().skip(1).map(|d| d.distinct_patients).sum()),
         }
     }
 }

@@ -162,9 +162,23 @@ struct SpilledPartitions<'a> {
     stash: analysis::StashDir,
 }
 
+/// At most this many users in a partition (a multiple of the spill's
+/// blocks): the rules hold the identities and daily series of a
+/// partition's users, about 600 bytes a user, so a log of millions of
+/// users with few events each is cut finer than its weight alone asks.
+/// Far above every bench and test world, whose plans it leaves as they were.
+const MAX_PARTITION_USERS: crate::model::Code = 4096 * ingest::BLOCK_USERS;
+
 impl Partitions for SpilledPartitions<'_> {
     fn plan(&self) -> Vec<std::ops::Range<crate::model::Code>> {
-        self.spilled.plan_weighted(self.max_events, ingest::EVENTS_PER_USER)
+        let plan = self.spilled.plan_weighted(self.max_events, ingest::EVENTS_PER_USER);
+        plan.into_iter()
+            .flat_map(|users| {
+                (users.start..users.end)
+                    .step_by(MAX_PARTITION_USERS as usize)
+                    .map(move |from| from..from.saturating_add(MAX_PARTITION_USERS).min(users.end))
+            })
+            .collect()
     }
 
     fn load(&self, users: std::ops::Range<crate::model::Code>) -> Result<Partition, Error> {
