@@ -591,7 +591,7 @@ pub(super) fn read_bundle_into(
             }
             Some(files) => {
                 let mut roster = Roster::with_columns(present_columns(&files, &roster::SPECS)?);
-                let mut seen = HashMap::new();
+                let mut seen = Vec::new();
                 read_table(&files, &roster::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
                     roster::accept(row, &mut dict, &mut roster, &mut seen)
                 })?;

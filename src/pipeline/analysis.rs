@@ -189,9 +189,16 @@ pub fn analyse(
         // millions of rows as partitions are appended.
         measures.users.reserve_exact(data.dict.users.len());
     }
+    // A partitioned run keeps each user's daily series only while the
+    // user's partition is worked on (passes 2 and 4: computed again in
+    // pass 4); every user's `busiest` stays.
+    let partitioned = plan.len() > 1;
     each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
         data.events = events;
-        let (kinds, measured) = measure(&data, parts.unstash(k)?, &spanning, config);
+        let (kinds, mut measured) = measure(&data, parts.unstash(k)?, &spanning, config);
+        if partitioned {
+            measured.users.iter_mut().for_each(|(_, s)| s.days = Vec::new());
+        }
         measures.add(measured);
         parts.stash(k, kinds)
     })?;
@@ -215,7 +222,14 @@ pub fn analyse(
         data.events = events;
         everyone.relations.set_users(&data, &config.names, data.events.users.clone());
         let n = data.events.len();
-        found.add(detect_partition(&data, parts.unstash(k)?, &everyone, config, first));
+        let kinds = parts.unstash(k)?;
+        if partitioned {
+            everyone.features.restore_days(&data, &kinds);
+        }
+        found.add(detect_partition(&data, kinds, &everyone, config, first));
+        if partitioned {
+            everyone.features.forget_days(data.events.users.clone());
+        }
         first += n;
         Ok(())
     })?;
@@ -619,15 +633,13 @@ mod tests {
         }
     }
 
-    /// Each user's features, their days' event ranges counted from the
-    /// user's first event (they index the partition the user was in).
-    fn by_user_day(features: &UserFeatures) -> Vec<(Code, UserStats)> {
+    /// Each user's features without the daily series (a partitioned run
+    /// keeps it only while the user's partition is worked on; `busiest`
+    /// stays).
+    fn without_days(features: &UserFeatures) -> Vec<(Code, UserStats)> {
         let mut users = features.users.clone();
         for (_, s) in &mut users {
-            let first = s.days.first().map_or(0, |d| d.events.start);
-            for d in &mut s.days {
-                d.events = d.events.start - first..d.events.end - first;
-            }
+            s.days = Vec::new();
         }
         users
     }
@@ -646,7 +658,9 @@ mod tests {
         assert_eq!(one.data.events.run_index(), split.data.events.run_index());
         assert_eq!(one.explained.kind, split.explained.kind);
         assert_eq!(one.explained.totals(), split.explained.totals());
-        assert_eq!(by_user_day(&one.features), by_user_day(&split.features));
+        assert!(one.features.users.iter().all(|(_, s)| !s.days.is_empty()), "in memory, the series stay");
+        assert!(split.features.users.iter().all(|(_, s)| s.days.is_empty()), "partitioned, they go");
+        assert_eq!(without_days(&one.features), without_days(&split.features));
         assert_eq!(one.population.workstation_first, split.population.workstation_first);
         // The care team explains cons's view of NEW through med's care in
         // both: a pass-1 result of another partition reached pass 2.

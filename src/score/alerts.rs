@@ -335,7 +335,8 @@ fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], 
     }
     rare.sort_unstable();
     rare.dedup();
-    let together: u64 = rare.iter().map(|c| stats.categories[(*c as usize).min(crate::features::CATEGORIES - 1)]).sum();
+    let together: u64 =
+        rare.iter().map(|c| u64::from(stats.categories[(*c as usize).min(crate::features::CATEGORIES - 1)])).sum();
     let names: Vec<String> = rare.iter().map(|c| c.as_str().replace('_', " ")).collect();
     let pct = together as f64 / stats.patient_accesses as f64 * 100.0;
     let pct = if pct < 1.0 { "under 1%".to_string() } else { format!("{pct:.0}%") };
