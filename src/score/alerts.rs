@@ -288,7 +288,7 @@ fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[u
         .iter()
         .copied()
         .filter(|c| named(c) && stats.category_share(*c) >= share)
-        .map(|c| (stats.categories[(c as usize).min(crate::features::CATEGORIES - 1)], c))
+        .map(|c| (u64::from(stats.categories[(c as usize).min(crate::features::CATEGORIES - 1)]), c))
         .collect();
     usual.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let usual: Vec<String> = usual
