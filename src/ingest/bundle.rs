@@ -256,8 +256,11 @@ fn read_piece(
         PartialLog { continues: piece.continues(), rejects: Rejects::spooling_in(spool), ..Default::default() };
     // Columns allocated once instead of doubling (each doubling copies
     // the part and faults in fresh pages); a refused reservation only
-    // leaves them to grow.
-    let _ = part.events.try_reserve(expected_rows(path, piece, on_full.as_ref().map(|f| f.0)));
+    // leaves them to grow. A filtered read keeps few of a file's rows:
+    // reserving the file's count for each file held gigabytes.
+    if parts.filter.is_none() {
+        let _ = part.events.try_reserve(expected_rows(path, piece, on_full.as_ref().map(|f| f.0)));
+    }
     let mut zone = ZoneCache::new(tz);
     let mut sessions = access_log::Sessions::default();
     let mut failed: Option<IngestError> = None;

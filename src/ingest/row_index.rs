@@ -179,11 +179,13 @@ pub fn build_row_index(bundle: &Path, out: &Path) -> Result<IndexSummary, Ingest
             let kind = idx.and_then(|_| present.next().copied());
             if let Some(kind) = kind {
                 match &dtypes[s] {
-                    Some(d) if *d != kind.dtype() => return Err(ierr(format!(
+                    Some(d) if *d != kind.dtype() => {
+                        return Err(ierr(format!(
                         "{shown}: column {} is read as {}, other files as {d}; only logs whose files agree are indexed",
                         SPECS[s].name,
                         kind.dtype()
-                    ))),
+                    )))
+                    }
                     _ => dtypes[s] = Some(kind.dtype()),
                 }
             }
@@ -231,7 +233,7 @@ pub fn build_row_index(bundle: &Path, out: &Path) -> Result<IndexSummary, Ingest
             };
             exprs.push(key.alias(format!("{KEY}{}", o.slot())));
         }
-        exprs.push(lit(k as u32).alias(FILE));
+        exprs.push(lit(k as u32).cast(DataType::UInt32).alias(FILE));
         exprs.push(col(ROW).cast(DataType::UInt64));
         lf.clone()
             .with_row_index(ROW, Some(1))
@@ -443,7 +445,8 @@ pub fn open_row_index(dir: &Path, bundle: &Path) -> IndexState {
 /// file (each in row order).
 #[derive(Debug)]
 pub(super) struct IndexedRows {
-    frames: HashMap<usize, DataFrame>,
+    /// Per file, its rows in each range read (each in row order).
+    pieces: HashMap<usize, Vec<DataFrame>>,
     /// Per file, per column of `SPECS`: how it reads.
     kinds: Vec<Vec<Option<Kind>>>,
 }
@@ -464,7 +467,10 @@ impl RowIndex {
     /// orders once.
     pub(super) fn fetch(&self, filter: &RowFilter) -> Result<IndexedRows, IngestError> {
         let g = &self.manifest.generation;
-        let mut ranges: Vec<(PathBuf, u64, u64)> = Vec::new();
+        // Each copy's footer is parsed once (it lists thousands of row
+        // groups), then each range is read with it, decoding only the row
+        // groups the range covers.
+        let mut ranges: Vec<(PathBuf, polars::io::parquet::metadata::FileMetadataRef, u64, u64)> = Vec::new();
         for (o, wanted) in [(Order::User, &filter.users), (Order::Patient, &filter.patients)] {
             if wanted.is_empty() {
                 continue;
@@ -479,25 +485,24 @@ impl RowIndex {
             let (ids, starts, lens) =
                 (ids.map_err(|e| self.err(e))?, starts.map_err(|e| self.err(e))?, lens.map_err(|e| self.err(e))?);
             let data = self.dir.join(format!("{}-{g}.parquet", o.name()));
+            let mut reader = ParquetReader::new(File::open(&data).map_err(|e| self.err(e))?);
+            let metadata = reader.get_metadata().map_err(|e| self.err(e))?.clone();
             let wanted: HashSet<&str> = wanted.iter().map(String::as_str).collect();
             for ((id, start), len) in ids.iter().zip(starts.iter()).zip(lens.iter()) {
                 if let (Some(id), Some(start), Some(len)) = (id, start, len) {
                     if wanted.contains(id) {
-                        ranges.push((data.clone(), start, len));
+                        ranges.push((data.clone(), metadata.clone(), start, len));
                     }
                 }
             }
         }
         let frames: Vec<Result<DataFrame, IngestError>> = ranges
             .par_iter()
-            .map(|(path, start, len)| {
-                LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), ScanArgsParquet::default())
-                    .and_then(|lf| {
-                        lf.slice(*start as i64, *len as IdxSize)
-                            .collect_with_engine(Engine::Streaming)
-                            .map(|d| d.unwrap_single())
-                    })
-                    .map_err(|e| self.err(e))
+            .map(|(path, metadata, start, len)| {
+                let mut reader = ParquetReader::new(File::open(path).map_err(|e| self.err(e))?);
+                reader.set_metadata(metadata.clone());
+                let slice = (usize::try_from(*start).unwrap_or(usize::MAX), usize::try_from(*len).unwrap_or(0));
+                reader.with_slice(Some(slice)).finish().map_err(|e| self.err(e))
             })
             .collect();
         let kinds = self
@@ -506,50 +511,70 @@ impl RowIndex {
             .iter()
             .map(|f| f.kinds.iter().map(|k| k.as_deref().and_then(Kind::from_code)).collect())
             .collect();
-        let mut all: Option<DataFrame> = None;
+        // Each range is in file and row order: cut it by file (slices
+        // share the range's buffers), and merge a file's pieces only when
+        // it emits, so the fetched rows are held once.
+        let mut out: HashMap<usize, Vec<DataFrame>> = HashMap::new();
         for f in frames {
             let f = f?;
-            match all.as_mut() {
-                None => all = Some(f),
-                Some(a) => {
-                    a.vstack_mut(&f).map_err(|e| self.err(e))?;
+            let file = f.column(FILE).and_then(|c| c.cast(&DataType::UInt32)).map_err(|e| self.err(e))?;
+            let file = file.u32().cloned().map_err(|e| self.err(e))?;
+            let mut start = 0usize;
+            let mut current: Option<u32> = None;
+            for (i, k) in file.iter().enumerate() {
+                if k != current {
+                    if let Some(c) = current {
+                        out.entry(c as usize).or_default().push(f.slice(start as i64, i - start));
+                    }
+                    (start, current) = (i, k);
                 }
             }
-        }
-        let mut out = HashMap::new();
-        let Some(all) = all else { return Ok(IndexedRows { frames: out, kinds }) };
-        let all = all.lazy().sort([FILE, ROW], SortMultipleOptions::default()).collect().map_err(|e| self.err(e))?;
-        let file = all.column(FILE).and_then(|c| c.u32().cloned()).map_err(|e| self.err(e))?;
-        let row = all.column(ROW).and_then(|c| c.u64().cloned()).map_err(|e| self.err(e))?;
-        // Rows kept by both orders come twice, next to each other.
-        let mut last = None;
-        let mut take: Vec<IdxSize> = Vec::with_capacity(all.height());
-        let mut runs: Vec<(u32, usize, usize)> = Vec::new();
-        for (i, (f, r)) in file.iter().zip(row.iter()).enumerate() {
-            let (Some(f), Some(r)) = (f, r) else { continue };
-            if last == Some((f, r)) {
-                continue;
+            if let Some(c) = current {
+                out.entry(c as usize).or_default().push(f.slice(start as i64, f.height() - start));
             }
-            last = Some((f, r));
-            match runs.last_mut() {
-                Some((rf, _, end)) if *rf == f => *end += 1,
-                _ => runs.push((f, take.len(), take.len() + 1)),
-            }
-            take.push(i as IdxSize);
         }
-        let kept = all.take(&IdxCa::from_vec("".into(), take)).map_err(|e| self.err(e))?;
-        for (f, start, end) in runs {
-            out.insert(f as usize, kept.slice(start as i64, end - start));
-        }
-        Ok(IndexedRows { frames: out, kinds })
+        Ok(IndexedRows { pieces: out, kinds })
     }
 }
 
 impl IndexedRows {
+    fn err_at(&self, path: &Path, e: impl std::fmt::Display) -> IngestError {
+        IngestError::Parquet { file: path.to_path_buf(), message: e.to_string() }
+    }
+
     /// Sends file `k`'s fetched rows to `on_row`, numbered 1, 2, ... as
     /// the filtered scan numbers the rows it keeps. Returns the rows sent.
     pub(super) fn emit(&self, k: usize, path: &Path, on_row: &mut dyn FnMut(Row<'_>)) -> Result<u64, IngestError> {
-        let Some(df) = self.frames.get(&k) else { return Ok(0) };
+        let Some(pieces) = self.pieces.get(&k) else { return Ok(0) };
+        let merged;
+        let df = match pieces.as_slice() {
+            [one] => one,
+            _ => {
+                let mut all = pieces[0].clone();
+                for p in &pieces[1..] {
+                    all.vstack_mut(p).map_err(|e| self.err_at(path, e))?;
+                }
+                let all = all.lazy().sort([ROW], SortMultipleOptions::default()).collect();
+                let all = all.map_err(|e| self.err_at(path, e))?;
+                // A row kept by both orders (the patient's, by a user
+                // kept) comes twice, the copies next to each other.
+                let row = all.column(ROW).and_then(|c| c.u64().cloned()).map_err(|e| self.err_at(path, e))?;
+                let mut take: Vec<IdxSize> = Vec::with_capacity(all.height());
+                let mut last = None;
+                for (i, r) in row.iter().enumerate() {
+                    if r.is_none() || r != last {
+                        take.push(i as IdxSize);
+                    }
+                    last = r;
+                }
+                merged = if take.len() == all.height() {
+                    all
+                } else {
+                    all.take(&IdxCa::from_vec("".into(), take)).map_err(|e| self.err_at(path, e))?
+                };
+                &merged
+            }
+        };
         let Some(kinds) = self.kinds.get(k) else { return Ok(0) };
         let mut names = Vec::new();
         let mut present = Vec::new();
