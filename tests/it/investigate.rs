@@ -592,6 +592,17 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     again.assert_ok();
     assert!(again.read("patient_access.html").contains("fetched from the row index"));
     assert_eq!(again.read("patient_access.csv"), full.read("patient_access.csv"));
+    // A copy removed behind the manifest's back: the log is scanned.
+    for f in std::fs::read_dir(&dir).expect("index").flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if name.starts_with("by_patient-") && !name.contains(".keys.") {
+            std::fs::remove_file(f.path()).expect("rm");
+        }
+    }
+    let broken = investigate("patient", &args, &tmp.path().join("broken"));
+    broken.assert_ok();
+    assert!(broken.read("patient_access.html").contains("could not be read"));
+    assert_eq!(broken.read("patient_access.csv"), full.read("patient_access.csv"));
 }
 
 #[test]
