@@ -95,7 +95,8 @@ fn read(
 /// The users whose accesses to `patient` the patient's rows alone may not
 /// explain as the whole log does: those with an access in the period that
 /// has no care link yet (or a care-team link, which the patient's rows
-/// alone cannot vouch for), or whose title names no role class (a class learned
+/// alone cannot vouch for, or an unlisted visit, which a care-team link
+/// learned from the whole log would come before), or whose title names no role class (a class learned
 /// from work needs all of it), and everyone who opened the record within
 /// the care-team window of such an access (a collaborator's care visit
 /// explains it, and the collaboration is counted over both users' work).
@@ -109,8 +110,10 @@ fn needing_more(probe: &ExplainedRun, patient: Code, req: &InvestigateRequest) -
     let mut uncertain = Vec::new();
     for i in (0..ev.len()).filter(|&i| ev.patient[i] == patient) {
         if period.contains(&mut zone, ev.ts[i])
-            && (matches!(probe.explained.kind[i], Explanation::Unexplained | Explanation::CareTeamGroup)
-                || !titled(ev.user[i]))
+            && (matches!(
+                probe.explained.kind[i],
+                Explanation::Unexplained | Explanation::CareTeamGroup | Explanation::UnlistedVisit
+            ) || !titled(ev.user[i]))
         {
             needed.insert(ev.user[i]);
             uncertain.push(ev.ts[i]);

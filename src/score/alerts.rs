@@ -265,9 +265,11 @@ pub fn score(
 
 /// When none of `events` (sensitive and unknown sections aside) opened a
 /// section that makes up `share` or more of the user's patient accesses
-/// (their usual work), the sentence naming the user's usual sections.
-/// `None` when `share` is 0, when the user has too little work to know,
-/// or when no section is named.
+/// (their usual work), the sentence naming the user's usual sections; when
+/// some did but another opened a section the user all but never opens
+/// (under a tenth of `share`), the sentence naming that section. `None`
+/// when `share` is 0, when the user has too little work to know, or when
+/// no section is named.
 fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], share: f64) -> Option<String> {
     use crate::model::DataCategory;
     if share <= 0.0 {
@@ -279,10 +281,23 @@ fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[u
     }
     let ev = &input.data.events;
     let named = |c: &DataCategory| *c != DataCategory::Unspecified && *c != DataCategory::Other && !c.is_sensitive();
-    let mut opened = events.iter().map(|&i| ev.category[i]).filter(named).peekable();
-    opened.peek()?;
-    if opened.any(|c| stats.category_share(c) >= share) {
+    let opened: Vec<DataCategory> = events.iter().map(|&i| ev.category[i]).filter(named).collect();
+    if opened.is_empty() {
         return None;
+    }
+    // A section the user all but never opens (under a tenth of `share`)
+    // is no part of the role's work either.
+    let never = opened.iter().find(|c| stats.category_share(**c) < share / 10.0);
+    let some_usual = opened.iter().any(|c| stats.category_share(*c) >= share);
+    match never {
+        None if some_usual => return None,
+        Some(c) if some_usual => {
+            return Some(format!(
+                "opened {}, which the user all but never opens, so the role's reason does not cover it",
+                c.as_str().replace('_', " ")
+            ))
+        }
+        _ => {}
     }
     let mut usual: Vec<(u64, DataCategory)> = DataCategory::ALL
         .iter()

@@ -176,19 +176,27 @@ mod tests {
     /// A role's reason covers the role's work. A pharmacist who opens a
     /// VIP inpatient's notes and demographics and never a medication did
     /// none of it: the rule weighs in full, and the alert names the user's
-    /// usual work. The look-alike, a pharmacist verifying the VIP's
-    /// medications who also reads a note, stays damped.
+    /// usual work. So does a look at a section the user all but never
+    /// opens (billing), even beside their usual work. The look-alike, a
+    /// pharmacist verifying the VIP's medications and orders, stays damped.
     #[test]
     fn nothing_of_the_users_usual_work_opened_weighs_in_full() {
         let alert_of = |sections: &[&str]| {
             let mut w = world();
             w.user("pharm").department("PHARM").role("Pharmacist II");
-            for i in 0..60 {
+            for i in 0..150 {
                 let p = format!("M{i}");
                 w.patient(&p);
                 w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
                 let cat = if i % 5 == 0 { "orders" } else { "medications" };
-                w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 7, i % 10), "pharm", &p, "view", cat, false);
+                w.access_with(
+                    &format!("2026-11-2{} 1{}:{:02}:00", 1 + i % 7, i % 10, i / 10),
+                    "pharm",
+                    &p,
+                    "view",
+                    cat,
+                    false,
+                );
             }
             for (k, c) in sections.iter().enumerate() {
                 w.access_with(&format!("2026-11-28 12:0{k}:00"), "pharm", "VIP1", "view", c, false);
@@ -197,11 +205,20 @@ mod tests {
             alerts.iter().find(|a| a.patient == "VIP1").expect("VIP alert").clone()
         };
         let snoop = alert_of(&["notes", "demographics", "notes"]);
-        let work = alert_of(&["medications", "notes", "medications"]);
+        let work = alert_of(&["medications", "orders", "medications"]);
+        // Medications verified, and the billing section the user never opens.
+        let odd = alert_of(&["medications", "billing", "medications"]);
         assert!(
-            snoop.explanation.contains(
-                "none of what was opened is the user's usual work (medications 76%, orders 19%), which the role's reason covers"
-            ),
+            odd.explanation
+                .contains("opened billing, which the user all but never opens, so the role's reason does not cover it"),
+            "{}",
+            odd.explanation
+        );
+        assert!(odd.score > work.score + 10.0, "{} vs {}", odd.score, work.score);
+        assert!(
+            snoop
+                .explanation
+                .contains("none of what was opened is the user's usual work (medications 78%, orders 20%)"),
             "{}",
             snoop.explanation
         );
