@@ -95,6 +95,81 @@ impl Partitions for Resident {
     }
 }
 
+/// A run held in memory cut into contiguous user ranges of about equal
+/// events (a cluster's tasks), its explanations stashed in memory.
+pub struct Cut {
+    whole: Partition,
+    plan: Vec<Range<Code>>,
+    stash: Mutex<Vec<Vec<Explanation>>>,
+}
+
+impl Cut {
+    /// Every event, cut into at most `n` partitions (at least one) of
+    /// about equal events; a user's events are never split.
+    pub fn new(whole: Partition, n: usize) -> Cut {
+        let users = whole.users.clone();
+        let total = whole.len();
+        let n = n.max(1);
+        let mut plan = Vec::with_capacity(n);
+        let mut start = users.start;
+        let mut done = 0usize;
+        for (user, range) in whole.user_ranges() {
+            // Close the partition before this user once it holds its share.
+            let share = total * (plan.len() + 1) / n;
+            if done >= share && done > 0 && user > start && plan.len() + 1 < n {
+                plan.push(start..user);
+                start = user;
+            }
+            done += range.len();
+        }
+        plan.push(start..users.end.max(start));
+        Cut { whole, stash: Mutex::new(vec![Vec::new(); plan.len()]), plan }
+    }
+
+    /// The events of `users`, a range of [`Cut::plan`]'s or any other.
+    pub fn events_of(&self, users: Range<Code>) -> Partition {
+        let user = &self.whole.user;
+        let from = user.partition_point(|&u| u < users.start);
+        let to = user.partition_point(|&u| u < users.end);
+        let idx: Vec<usize> = (from..to).collect();
+        Partition::new(users, self.whole.gather(&idx))
+    }
+}
+
+impl Partitions for Cut {
+    fn plan(&self) -> Vec<Range<Code>> {
+        self.plan.clone()
+    }
+
+    fn load(&self, users: Range<Code>) -> Result<Partition, Error> {
+        Ok(self.events_of(users))
+    }
+
+    fn stash(&self, part: usize, kinds: Vec<Explanation>) -> Result<(), Error> {
+        let mut stash = self.stash.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if stash.len() <= part {
+            stash.resize(part + 1, Vec::new());
+        }
+        stash[part] = kinds;
+        Ok(())
+    }
+
+    fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
+        let mut stash = self.stash.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(stash.get_mut(part).map(std::mem::take).unwrap_or_default())
+    }
+}
+
+/// Pass 1 run somewhere else than here: on a cluster's executors
+/// (`crate::cluster`), which read the same bundle and cut the same plan.
+pub trait Elsewhere: Sync {
+    /// How many partitions to cut a run held in memory into.
+    fn partitions(&self) -> usize;
+    /// Pass 1 on every partition of `plan`: each one's direct
+    /// explanations and spans, in plan order.
+    fn span_all(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error>;
+}
+
 /// Explanations stashed on disk between passes, one byte per event, in a
 /// file per partition of an owner-only folder (the spill's).
 pub struct StashDir {
@@ -161,6 +236,19 @@ pub fn analyse(
     progress: &Progress,
     timings: &mut dyn FnMut(&'static str),
 ) -> Result<Analysed, Error> {
+    analyse_with(data, parts, None, config, progress, timings)
+}
+
+/// [`analyse`], with pass 1 run `elsewhere` when given (the rest runs
+/// here on `parts`, whose plan `elsewhere` is handed).
+pub fn analyse_with(
+    data: Ingested<()>,
+    parts: &dyn Partitions,
+    elsewhere: Option<&dyn Elsewhere>,
+    config: &Config,
+    progress: &Progress,
+    timings: &mut dyn FnMut(&'static str),
+) -> Result<Analysed, Error> {
     let mut plan = parts.plan();
     if plan.is_empty() {
         // No user: one empty partition, so the rules still report what
@@ -172,12 +260,24 @@ pub fn analyse(
     // Pass 1: what spans users.
     let mut spans = Spans::default();
     let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
-    each_partition(&plan, parts, progress.stage("pass 1/4"), |k, events| {
-        data.events = events;
-        let (direct, span) = span(&data, config, &book);
-        spans.add(span);
-        parts.stash(k, direct)
-    })?;
+    match elsewhere {
+        Some(remote) => {
+            let done = remote.span_all(&plan)?;
+            if done.len() != plan.len() {
+                return Err(Error::Cluster(format!("{} pass-1 results for {} partitions", done.len(), plan.len())));
+            }
+            for (k, (direct, span)) in done.into_iter().enumerate() {
+                spans.add(span);
+                parts.stash(k, direct)?;
+            }
+        }
+        None => each_partition(&plan, parts, progress.stage("pass 1/4"), |k, events| {
+            data.events = events;
+            let (direct, span) = span(&data, config, &book);
+            spans.add(span);
+            parts.stash(k, direct)
+        })?,
+    }
     let spanning = spans.finish(&data, book, config);
     timings("explain");
 
@@ -240,6 +340,23 @@ pub struct Spans {
 }
 
 impl Spans {
+    /// The parts (what a cluster's result codec writes): each partition's
+    /// care visits, the department coverage, the population, the classes
+    /// learned.
+    pub fn parts(&self) -> (&[CareVisits], &Coverage, &Population, &[(Code, RoleClass)]) {
+        (&self.visits, &self.coverage, &self.population, &self.learned)
+    }
+
+    /// Spans from their [`Spans::parts`].
+    pub fn from_parts(
+        visits: Vec<CareVisits>,
+        coverage: Coverage,
+        population: Population,
+        learned: Vec<(Code, RoleClass)>,
+    ) -> Spans {
+        Spans { visits, coverage, population, learned }
+    }
+
     /// Adds another partition's (of other users, later in the plan).
     pub fn add(&mut self, other: Spans) {
         self.visits.extend(other.visits);

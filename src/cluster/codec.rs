@@ -1,0 +1,461 @@
+//! The bytes a per-partition pass result travels in, from a cluster's
+//! executor to the driver: written by hand (no serde format crate), small
+//! and versioned. Everything in it is a code or a count: user, patient,
+//! device and department codes, days and instants, explanation kinds and
+//! role classes. No id, name or address is written, so a result names no
+//! patient even where it is read.
+//!
+//! Layout: the magic `EWP1`, the pass (1), the partition's index, then the
+//! pass's result. Integers are LEB128 varints (signed ones zigzagged), so
+//! the many small codes take a byte or two. A reader checks every length
+//! against the bytes left and every kind against its enum: damaged bytes
+//! are a [`CodecError`], never a panic.
+
+use crate::detect::Population;
+use crate::explain::{CareVisits, Explanation};
+use crate::features::Coverage;
+use crate::model::Code;
+use crate::pipeline::Spans;
+use crate::roles::RoleClass;
+
+/// What starts every result.
+const MAGIC: &[u8; 4] = b"EWP1";
+/// The pass byte of a pass-1 result.
+const PASS_SPAN: u8 = 1;
+
+/// A result that cannot be read back.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CodecError {
+    /// The bytes end before the result does.
+    #[error("a pass result ends early (at byte {0})")]
+    Truncated(usize),
+    /// The bytes are not a result of this version.
+    #[error("a pass result does not start with EWP1 and the expected pass")]
+    Header,
+    /// A value is out of its range.
+    #[error("a pass result holds an invalid {0}")]
+    Invalid(&'static str),
+    /// Bytes follow the result.
+    #[error("a pass result has {0} bytes after its end")]
+    Trailing(usize),
+}
+
+/// Appends values to a byte buffer.
+#[derive(Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// An unsigned varint.
+    pub fn uvar(&mut self, mut v: u64) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.buf.push(byte);
+                return;
+            }
+            self.buf.push(byte | 0x80);
+        }
+    }
+
+    /// A signed varint (zigzag).
+    pub fn ivar(&mut self, v: i64) {
+        self.uvar(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    /// One byte.
+    pub fn byte(&mut self, b: u8) {
+        self.buf.push(b);
+    }
+
+    /// Raw bytes, their length first.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.uvar(b.len() as u64);
+        self.buf.extend_from_slice(b);
+    }
+
+    /// The bytes written.
+    pub fn finish(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+/// Reads values written by [`Writer`], checking every bound.
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Reader<'a> {
+        Reader { buf, at: 0 }
+    }
+
+    /// An unsigned varint.
+    pub fn uvar(&mut self) -> Result<u64, CodecError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *self.buf.get(self.at).ok_or(CodecError::Truncated(self.at))?;
+            self.at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(CodecError::Invalid("varint"))
+    }
+
+    /// A signed varint (zigzag).
+    pub fn ivar(&mut self) -> Result<i64, CodecError> {
+        let u = self.uvar()?;
+        Ok((u >> 1) as i64 ^ -((u & 1) as i64))
+    }
+
+    /// A `u32` (a code), as an unsigned varint.
+    pub fn u32(&mut self) -> Result<u32, CodecError> {
+        u32::try_from(self.uvar()?).map_err(|_| CodecError::Invalid("code"))
+    }
+
+    /// A count of items that each take at least one byte: never more than
+    /// the bytes left, so a damaged length cannot ask for a huge buffer.
+    pub fn count(&mut self) -> Result<usize, CodecError> {
+        let n = self.uvar()?;
+        let left = (self.buf.len() - self.at) as u64;
+        if n > left {
+            return Err(CodecError::Truncated(self.buf.len()));
+        }
+        Ok(n as usize)
+    }
+
+    /// One byte.
+    pub fn byte(&mut self) -> Result<u8, CodecError> {
+        let b = *self.buf.get(self.at).ok_or(CodecError::Truncated(self.at))?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    /// Raw bytes written by [`Writer::bytes`].
+    pub fn bytes(&mut self) -> Result<&'a [u8], CodecError> {
+        let n = self.count()?;
+        let out = &self.buf[self.at..self.at + n];
+        self.at += n;
+        Ok(out)
+    }
+
+    /// Fails unless every byte was read.
+    pub fn end(&self) -> Result<(), CodecError> {
+        match self.buf.len() - self.at {
+            0 => Ok(()),
+            n => Err(CodecError::Trailing(n)),
+        }
+    }
+}
+
+fn put_i64s(w: &mut Writer, v: &[i64]) {
+    w.uvar(v.len() as u64);
+    v.iter().for_each(|&x| w.ivar(x));
+}
+
+fn get_i64s(r: &mut Reader) -> Result<Vec<i64>, CodecError> {
+    let n = r.count()?;
+    (0..n).map(|_| r.ivar()).collect()
+}
+
+fn put_codes(w: &mut Writer, v: &[u32]) {
+    w.uvar(v.len() as u64);
+    v.iter().for_each(|&x| w.uvar(u64::from(x)));
+}
+
+fn get_codes(r: &mut Reader) -> Result<Vec<u32>, CodecError> {
+    let n = r.count()?;
+    (0..n).map(|_| r.u32()).collect()
+}
+
+fn put_bool(w: &mut Writer, b: bool) {
+    w.byte(u8::from(b));
+}
+
+fn get_bool(r: &mut Reader) -> Result<bool, CodecError> {
+    match r.byte()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(CodecError::Invalid("flag")),
+    }
+}
+
+/// The result of pass 1 on the `part`-th partition: its events' direct
+/// explanations (one byte an event) and what it tells about every user.
+pub fn encode_span(part: u32, direct: &[Explanation], spans: &Spans) -> Vec<u8> {
+    let mut w = Writer::default();
+    MAGIC.iter().for_each(|&b| w.byte(b));
+    w.byte(PASS_SPAN);
+    w.uvar(u64::from(part));
+    let kinds: Vec<u8> = direct.iter().map(|k| *k as u8).collect();
+    w.bytes(&kinds);
+    let (visits, coverage, population, learned) = spans.parts();
+    w.uvar(visits.len() as u64);
+    for v in visits {
+        let (start, flat) = v.parts();
+        w.uvar(start.len() as u64);
+        start.iter().for_each(|&s| w.uvar(s as u64));
+        w.uvar(flat.len() as u64);
+        for &(day, user) in flat {
+            w.ivar(i64::from(day));
+            w.uvar(u64::from(user));
+        }
+    }
+    let entries = coverage.entries();
+    w.uvar(entries.len() as u64);
+    for ((patient, department), n) in entries {
+        w.uvar(u64::from(patient));
+        w.uvar(u64::from(department));
+        w.uvar(u64::from(n));
+    }
+    put_i64s(&mut w, &population.workstation_first);
+    put_i64s(&mut w, &population.ip_first);
+    put_codes(&mut w, &population.ip_network);
+    put_bool(&mut w, population.any_device);
+    put_bool(&mut w, population.any_break_glass);
+    put_i64s(&mut w, &population.department_first);
+    w.uvar(learned.len() as u64);
+    for &(user, class) in learned {
+        w.uvar(u64::from(user));
+        let i = RoleClass::ALL.iter().position(|c| *c == class).unwrap_or(usize::MAX);
+        w.uvar(i as u64);
+    }
+    w.finish()
+}
+
+/// Reads back what [`encode_span`] wrote: the partition's index, its
+/// direct explanations and its spans.
+pub fn decode_span(bytes: &[u8]) -> Result<(u32, Vec<Explanation>, Spans), CodecError> {
+    let mut r = Reader::new(bytes);
+    for &m in MAGIC {
+        if r.byte().map_err(|_| CodecError::Header)? != m {
+            return Err(CodecError::Header);
+        }
+    }
+    if r.byte().map_err(|_| CodecError::Header)? != PASS_SPAN {
+        return Err(CodecError::Header);
+    }
+    let part = r.u32()?;
+    let direct = r
+        .bytes()?
+        .iter()
+        .map(|&b| Explanation::ALL.get(b as usize).copied())
+        .collect::<Option<Vec<_>>>()
+        .ok_or(CodecError::Invalid("explanation"))?;
+    let n_visits = r.count()?;
+    let mut visits = Vec::with_capacity(n_visits);
+    for _ in 0..n_visits {
+        let n = r.count()?;
+        let start = (0..n).map(|_| r.uvar().map(|s| s as usize)).collect::<Result<Vec<_>, _>>()?;
+        let n = r.count()?;
+        let mut flat = Vec::with_capacity(n);
+        for _ in 0..n {
+            let day = i32::try_from(r.ivar()?).map_err(|_| CodecError::Invalid("day"))?;
+            flat.push((day, r.u32()?));
+        }
+        visits.push(CareVisits::from_parts(start, flat).ok_or(CodecError::Invalid("care visits"))?);
+    }
+    let n = r.count()?;
+    let mut entries = Vec::with_capacity(n);
+    for _ in 0..n {
+        let key = (r.u32()?, r.u32()?);
+        entries.push((key, r.u32()?));
+    }
+    let coverage = Coverage::from_entries(entries);
+    let population = Population {
+        workstation_first: get_i64s(&mut r)?,
+        ip_first: get_i64s(&mut r)?,
+        ip_network: get_codes(&mut r)?,
+        any_device: get_bool(&mut r)?,
+        any_break_glass: get_bool(&mut r)?,
+        department_first: get_i64s(&mut r)?,
+    };
+    let n = r.count()?;
+    let mut learned: Vec<(Code, RoleClass)> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let user = r.u32()?;
+        let class = usize::try_from(r.uvar()?).ok().and_then(|i| RoleClass::ALL.get(i).copied());
+        learned.push((user, class.ok_or(CodecError::Invalid("role class"))?));
+    }
+    r.end()?;
+    Ok((part, direct, Spans::from_parts(visits, coverage, population, learned)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::span;
+    use crate::roles::RoleBook;
+    use crate::test_fixture::World;
+
+    /// A small hospital whose pass 1 has visits, coverage, devices and a
+    /// class learned from work.
+    fn world() -> World {
+        let mut w = World::new();
+        w.user("med").department("MED");
+        w.user("cons").department("CONS");
+        w.user("rn").department("MED").role("nurse");
+        for i in 0..5 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, "MED", "2026-11-01 08:00:00", Some("2026-11-03 08:00:00"), Some("med"));
+            w.access_from("2026-11-02 09:00:00", "med", &p, "view", "WS-1", "10.0.0.1");
+            w.access_from("2026-11-02 10:00:00", "cons", &p, "create", "WS-2", "10.0.0.2");
+            w.access_from("2026-11-02 11:00:00", "rn", &p, "view", "WS-3", "10.0.0.3");
+        }
+        w.access_from("2026-11-27 23:20:00", "rn", "P3", "export", "WS-9", "10.0.9.9");
+        w
+    }
+
+    fn spanned(w: &World) -> (Vec<Explanation>, Spans) {
+        let data = w.build();
+        let book = RoleBook::from_titles(data.roster.as_ref(), &w.config.explain.titles);
+        span(&data, &w.config, &book)
+    }
+
+    /// Everything a pass-1 result holds, as comparable values.
+    fn flat(direct: &[Explanation], s: &Spans) -> impl PartialEq + std::fmt::Debug {
+        let (visits, coverage, p, learned) = s.parts();
+        let visits: Vec<(Vec<usize>, Vec<(i32, Code)>)> =
+            visits.iter().map(|v| (v.parts().0.to_vec(), v.parts().1.to_vec())).collect();
+        let population = (
+            p.workstation_first.clone(),
+            p.ip_first.clone(),
+            p.ip_network.clone(),
+            p.any_device,
+            p.any_break_glass,
+            p.department_first.clone(),
+        );
+        (direct.to_vec(), visits, coverage.entries(), population, learned.to_vec())
+    }
+
+    #[test]
+    fn a_pass_one_result_reads_back_as_written() {
+        let w = world();
+        let (direct, spans) = spanned(&w);
+        assert!(!direct.is_empty());
+        let (_, coverage, population, _) = spans.parts();
+        assert!(!coverage.entries().is_empty(), "the world has department coverage");
+        assert!(population.any_device);
+        let bytes = encode_span(7, &direct, &spans);
+        let (part, direct2, spans2) = decode_span(&bytes).expect("decodes");
+        assert_eq!(part, 7);
+        assert_eq!(flat(&direct, &spans), flat(&direct2, &spans2));
+    }
+
+    #[test]
+    fn a_result_carries_codes_not_ids() {
+        let w = world();
+        let (direct, spans) = spanned(&w);
+        let bytes = encode_span(0, &direct, &spans);
+        for id in ["med", "cons", "P3", "WS-9", "10.0.9.9", "MED"] {
+            assert!(!bytes.windows(id.len()).any(|win| win == id.as_bytes()), "{id} travels");
+        }
+    }
+
+    #[test]
+    fn damaged_results_are_errors_not_panics() {
+        let w = world();
+        let (direct, spans) = spanned(&w);
+        let bytes = encode_span(1, &direct, &spans);
+        for cut in 0..bytes.len() {
+            assert!(decode_span(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(decode_span(&longer).err(), Some(CodecError::Trailing(1)));
+        let mut wrong = bytes.clone();
+        wrong[0] = b'X';
+        assert_eq!(decode_span(&wrong).err(), Some(CodecError::Header));
+        // Every single-byte change decodes to an error or to some result,
+        // never a panic.
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0xff;
+            let _ = decode_span(&b);
+        }
+    }
+
+    /// Pass 1 "elsewhere": each partition spanned on its own copy of the
+    /// bundle and sent through the codec, as an executor does.
+    struct Loopback {
+        world: World,
+        n: usize,
+    }
+
+    impl crate::pipeline::Elsewhere for Loopback {
+        fn partitions(&self) -> usize {
+            self.n
+        }
+
+        fn span_all(
+            &self,
+            plan: &[std::ops::Range<Code>],
+        ) -> Result<Vec<(Vec<Explanation>, Spans)>, crate::error::Error> {
+            let (mut data, whole) = self.world.build().with_events(crate::model::Partition::default());
+            let cut = crate::pipeline::Cut::new(whole, 1);
+            let book = RoleBook::from_titles(data.roster.as_ref(), &self.world.config.explain.titles);
+            let mut out = Vec::new();
+            for (k, users) in plan.iter().enumerate().rev() {
+                data.events = cut.events_of(users.clone());
+                let (direct, spans) = span(&data, &self.world.config, &book);
+                let (part, direct, spans) = decode_span(&encode_span(k as u32, &direct, &spans)).expect("decodes");
+                assert_eq!(part as usize, k);
+                out.push((direct, spans));
+            }
+            out.reverse();
+            Ok(out)
+        }
+    }
+
+    #[test]
+    fn pass_one_through_the_codec_on_three_partitions_gives_what_a_local_run_gives() {
+        use crate::pipeline::{analyse, analyse_with, Cut, Resident};
+        use crate::progress::Progress;
+        let w = world();
+        let progress = Progress::hidden();
+        let (data, whole) = w.build().with_events(());
+        let local = analyse(data, &Resident::new(whole), &w.config, &progress, &mut |_| {}).expect("local");
+        let remote = Loopback { world: world(), n: 3 };
+        let (data, whole) = w.build().with_events(());
+        let cut = Cut::new(whole, 3);
+        use crate::pipeline::Partitions;
+        assert_eq!(cut.plan().len(), 3, "{:?}", cut.plan());
+        let split = analyse_with(data, &cut, Some(&remote), &w.config, &progress, &mut |_| {}).expect("remote");
+        assert_eq!(split.partitions, 3);
+        assert!(!local.detection.findings.is_empty() || !local.detection.per_rule.is_empty());
+        assert_eq!(local.detection.findings, split.detection.findings);
+        assert_eq!(local.detection.per_rule, split.detection.per_rule);
+        assert_eq!(local.explained.kind, split.explained.kind);
+        assert_eq!(local.explained.totals(), split.explained.totals());
+        assert_eq!(local.data.events.run_index(), split.data.events.run_index());
+        let profiles = |a: &crate::pipeline::Analysed| -> Vec<(Code, u64, u64)> {
+            a.features.users.iter().map(|(u, s)| (*u, s.events, s.unexplained_accesses)).collect()
+        };
+        assert_eq!(profiles(&local), profiles(&split));
+    }
+
+    #[test]
+    fn varints_round_trip_at_their_edges() {
+        let mut w = Writer::default();
+        let signed = [0, 1, -1, 63, -64, i64::MAX, i64::MIN, 1_700_000_000_000_000];
+        let unsigned = [0, 127, 128, u64::MAX];
+        signed.iter().for_each(|&v| w.ivar(v));
+        unsigned.iter().for_each(|&v| w.uvar(v));
+        let bytes = w.finish();
+        let mut r = Reader::new(&bytes);
+        for v in signed {
+            assert_eq!(r.ivar(), Ok(v));
+        }
+        for v in unsigned {
+            assert_eq!(r.uvar(), Ok(v));
+        }
+        assert_eq!(r.end(), Ok(()));
+    }
+}
