@@ -1,7 +1,7 @@
 //! Scale-out: the partitioned analysis with its per-partition passes run
 //! on an Apache DataFusion Ballista cluster (`detect --engine ballista`,
 //! cargo feature `cluster`). A cluster run is another way to get the same
-//! files: alerts.csv, cases.csv and user_features.parquet are
+//! files: alerts.csv, cases.csv and user_features.parquet must be
 //! byte-identical to `--engine local`.
 //!
 //! # Design
