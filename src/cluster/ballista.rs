@@ -220,7 +220,10 @@ impl OnCluster {
                 .select(vec![col("part"), SpanUdf::udf().call(vec![col("part"), lit(job.to_json())]).alias("result")])
                 .map_err(cluster_error("cannot plan the pass"))?;
             df.collect().await.map_err(cluster_error("a task failed"))
-        })?;
+        });
+        // Every task has ended: in-process executors let go of the job.
+        super::job::release_held();
+        let batches = batches?;
         let mut results: Vec<Option<(Vec<Explanation>, Spans)>> = (0..plan.len()).map(|_| None).collect();
         for batch in &batches {
             let column = batch.column_by_name("result").and_then(|c| c.as_binary_opt::<i64>());

@@ -152,8 +152,9 @@ enum Source {
 }
 
 /// An executor's spill folder inside the job's output folder, named as a
-/// local run's (`.ehrwatch-spill-PID`), so a run after a killed executor
-/// sweeps it; removed when dropped.
+/// local run's with a suffix (`.ehrwatch-spill-PID-executor`, apart from
+/// the driver's own when both run in one process), so a run after a killed
+/// executor sweeps it; removed when dropped.
 struct ExecutorSpill(PathBuf);
 
 impl Drop for ExecutorSpill {
@@ -164,6 +165,13 @@ impl Drop for ExecutorSpill {
 
 /// The job an executor holds.
 static HELD: Mutex<Option<Arc<Prepared>>> = Mutex::new(None);
+
+/// Drops the job this process's executors hold, with its spill folder:
+/// called by a driver once its pass is collected, so a standalone
+/// cluster (executors in the driver's process) leaves nothing behind.
+pub(crate) fn release_held() {
+    *HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+}
 
 impl Prepared {
     /// The job's bundle, read now unless this executor holds it already.
@@ -185,7 +193,9 @@ impl Prepared {
             );
         let (data, events) = if spill {
             use crate::fs::FsError;
-            let dir = job.out.join(format!("{}{}", crate::fs::SPILL_PREFIX, std::process::id()));
+            // `-executor`: in a standalone cluster the driver runs in the
+            // same process and spills into `.ehrwatch-spill-PID` itself.
+            let dir = job.out.join(format!("{}{}-executor", crate::fs::SPILL_PREFIX, std::process::id()));
             if dir.exists() {
                 std::fs::remove_dir_all(&dir).map_err(FsError::write(&dir))?;
             }
