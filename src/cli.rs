@@ -61,6 +61,13 @@ pub enum Command {
     /// feature.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Answer the questions that follow an alert: who opened one patient's
+    /// record (`investigate patient`), and what one user did
+    /// (`investigate user`). Reads the bundle (or the state folder) as
+    /// detect does, explains every access the same way, and writes a CSV
+    /// file and a self-contained, printable HTML page.
+    #[command(subcommand)]
+    Investigate(InvestigateCommand),
 }
 
 /// Where `detect` runs its analysis.
@@ -105,6 +112,101 @@ pub enum ClusterCommand {
         #[arg(long, value_name = "DIR")]
         work_dir: Option<PathBuf>,
     },
+}
+
+/// What `investigate` looks at.
+#[derive(Debug, Subcommand)]
+pub enum InvestigateCommand {
+    /// Every access to one patient's record in the period, with the user,
+    /// role class, department, workstation, action, data category,
+    /// break-the-glass and the care explanation: writes patient_access.csv
+    /// and patient_access.html. On a bundle only the patient's rows and
+    /// the rows of the users who opened the record are read (pushed into
+    /// Parquet scans).
+    Patient(InvestigatePatientArgs),
+    /// One user's activity in the period: per patient first and last
+    /// access, counts by action and category, the explanation and alert
+    /// ids; the page adds hours against usual hours, daily distinct
+    /// patients against the peer group, and devices. Writes
+    /// user_activity.csv and user_activity.html.
+    User(InvestigateUserArgs),
+}
+
+/// What both investigations take.
+#[derive(Debug, clap::Args)]
+pub struct InvestigateCommon {
+    /// Input bundle folder, as for detect. With --state, it gives the
+    /// users, patients and encounters tables (and any access-log files the
+    /// state has not absorbed).
+    #[arg(long, short, value_name = "BUNDLE", required_unless_present = "state")]
+    pub input: Option<PathBuf>,
+
+    /// The state folder of `detect --state`: investigate its retained
+    /// history (without --input, no users, patients or encounters tables
+    /// are known, so only the user's own charting explains an access).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// Output folder; created if missing. Files are replaced atomically and
+    /// are readable by their owner only.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// First local day (YYYY-MM-DD) of the period. Default: the data's first.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub from: Option<chrono::NaiveDate>,
+
+    /// Last local day (YYYY-MM-DD, inclusive) of the period. Default: the
+    /// data's last.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub to: Option<chrono::NaiveDate>,
+
+    /// Configuration file (TOML), as for detect: time zone and explanation
+    /// windows.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The hospital's IANA time zone, as for detect.
+    #[arg(long, value_name = "NAME")]
+    pub timezone: Option<String>,
+
+    /// Key file of `detect --pseudonymize-key`: ids given are tokens of
+    /// the pseudonymized exports, ids shown are tokens, names are left out.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonymize_key: Option<PathBuf>,
+}
+
+/// Arguments of `investigate patient`.
+#[derive(Debug, clap::Args)]
+pub struct InvestigatePatientArgs {
+    /// The patient id (its token with --pseudonymize-key).
+    #[arg(long, value_name = "ID")]
+    pub patient: String,
+
+    /// Read and explain the whole access log, as detect does, instead of
+    /// the rows of the patient and of the users who opened the record
+    /// (slower; the care-team explanations can then differ, see README).
+    #[arg(long)]
+    pub full_scan: bool,
+
+    #[command(flatten)]
+    pub common: InvestigateCommon,
+}
+
+/// Arguments of `investigate user`.
+#[derive(Debug, clap::Args)]
+pub struct InvestigateUserArgs {
+    /// The user id (its token with --pseudonymize-key).
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+
+    /// alerts.csv of a detect run: its alert ids for this user and each
+    /// patient are listed.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: InvestigateCommon,
 }
 
 /// Access-log format written by `simulate`.

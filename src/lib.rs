@@ -20,6 +20,7 @@ pub mod features;
 pub mod fs;
 pub mod import;
 pub mod ingest;
+pub mod investigate;
 pub mod model;
 pub mod output;
 pub mod pipeline;

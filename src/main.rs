@@ -17,8 +17,8 @@ use ehrwatch::progress::Progress;
 use ehrwatch::score::{Severity, WindowSpec};
 
 use cli::{
-    Cli, ClusterCommand, Command, DetectArgs, Engine, EvaluateArgs, ImportArgs, ImportFormat, SimExport, SimFormat,
-    SimRealism, SimulateArgs,
+    Cli, ClusterCommand, Command, DetectArgs, Engine, EvaluateArgs, ImportArgs, ImportFormat, InvestigateCommand,
+    InvestigateCommon, SimExport, SimFormat, SimRealism, SimulateArgs,
 };
 use exit_codes::ExitCode;
 
@@ -272,6 +272,70 @@ fn read_key(path: &std::path::Path) -> Result<Pseudonymizer, Failure> {
     })
 }
 
+impl From<ehrwatch::investigate::InvestigateError> for Failure {
+    fn from(e: ehrwatch::investigate::InvestigateError) -> Self {
+        match e {
+            ehrwatch::investigate::InvestigateError::Run(e) => e.into(),
+            // Unknown ids, a folder that is no state, unreadable alerts:
+            // the user can fix them.
+            other => fail(format!("{other:#}")),
+        }
+    }
+}
+
+/// Runs `investigate patient` or `investigate user`.
+fn investigate(command: InvestigateCommand, quiet: bool) -> Result<ExitCode, Failure> {
+    use ehrwatch::investigate::{investigate_patient, investigate_user, InvestigateRequest, Source};
+    let request = |common: InvestigateCommon, full_scan: bool| -> Result<InvestigateRequest, Failure> {
+        let mut config = match &common.config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        if let Some(tz) = &common.timezone {
+            config.timezone = parse_timezone(tz)?;
+        }
+        if let (Some(f), Some(t)) = (common.from, common.to) {
+            if f > t {
+                return Err(fail(format!("--from {f} is after --to {t}")));
+            }
+        }
+        let source = match (common.state, common.input) {
+            (Some(dir), bundle) => Source::State { dir, bundle },
+            (None, Some(bundle)) => Source::Bundle(bundle),
+            (None, None) => return Err(fail("give --input BUNDLE or --state DIR".to_string())),
+        };
+        Ok(InvestigateRequest {
+            source,
+            out: common.out,
+            config,
+            from: common.from,
+            to: common.to,
+            pseudonymizer: common.pseudonymize_key.as_deref().map(read_key).transpose()?,
+            full_scan,
+        })
+    };
+    let progress = Progress::new(!quiet);
+    let (outcome, what) = match command {
+        InvestigateCommand::Patient(args) => {
+            let req = request(args.common, args.full_scan)?;
+            (investigate_patient(&req, &args.patient, &progress)?, "accesses to the patient")
+        }
+        InvestigateCommand::User(args) => {
+            let req = request(args.common, false)?;
+            (investigate_user(&req, &args.user, args.alerts.as_deref(), &progress)?, "patients opened by the user")
+        }
+    };
+    if !quiet {
+        let files = outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" and ");
+        if outcome.rows == 0 {
+            println!("ehrwatch: no {what} in the period; {files} written with zero rows");
+        } else {
+            println!("ehrwatch: {} {what} written to {files}", outcome.rows);
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
 /// Runs `simulate`.
 fn simulate(args: SimulateArgs, quiet: bool) -> Result<ExitCode, Failure> {
     use ehrwatch::simulate::{BundleFormat, Export, Realism, SimulateParams};
@@ -382,6 +446,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Simulate(args) => simulate(args, quiet),
         Command::Evaluate(args) => evaluate(args),
         Command::Cluster(command) => cluster(command),
+        Command::Investigate(command) => investigate(command, quiet),
     });
     match outcome {
         Ok(Ok(code)) => code,

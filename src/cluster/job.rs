@@ -169,6 +169,7 @@ static HELD: Mutex<Option<Arc<Prepared>>> = Mutex::new(None);
 /// Drops the job this process's executors hold, with its spill folder:
 /// called by a driver once its pass is collected, so a standalone
 /// cluster (executors in the driver's process) leaves nothing behind.
+#[cfg_attr(not(feature = "cluster"), allow(dead_code))]
 pub(crate) fn release_held() {
     *HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
 }

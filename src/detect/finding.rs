@@ -47,6 +47,14 @@ pub enum Fact {
         /// The contact's relationship to the patient, as given.
         relationship: Option<String>,
     },
+    /// The user's name matches one of the patient's contacts, but every
+    /// such contact is listed at an address that is not the user's home,
+    /// and the patient does not live there: perhaps a namesake. Weaker
+    /// than [`Fact::NamedAsContact`].
+    NamesakeContact {
+        /// The contact's relationship to the patient, as given.
+        relationship: Option<String>,
+    },
     /// The user's given name matches a contact of the patient listed under
     /// another surname (maiden or married name), and an address ties that
     /// contact to the user's home.
@@ -141,6 +149,26 @@ pub enum Fact {
         routine: Option<u32>,
         /// The department of a round (the patient's, at the time).
         department: Option<String>,
+    },
+    /// Nothing explains the accesses, but they were part of the user's work
+    /// in the patient's unit: the patient was in a department at the time
+    /// and the user opened [`UNIT_ROUND_OTHERS`] or more of its other
+    /// patients within [`ROUND_HOURS`], or works there day after day (see
+    /// `rounds::UnitWork::covers`), as a physician covering the unit
+    /// overnight or a float nurse does. The roster knows only the user's
+    /// home department; the work says where the user was working. It ties
+    /// the user to the unit, not to the patient, so it weighs like a
+    /// population-level link: the alert stays, at lower priority.
+    UnitRound {
+        /// The patient's department at the time.
+        department: String,
+        /// Other patients of that department the user opened within
+        /// [`ROUND_HOURS`].
+        others: u32,
+        /// Days in the period the user opened patients of the department.
+        days: u32,
+        /// Other patients of the department the user opened in the period.
+        patients: u32,
     },
     /// A day (or hour) of exports far above the user's own and their peers'
     /// busiest, whether or not care links the patients (an insider taking
@@ -270,6 +298,13 @@ impl Fact {
             Fact::NamedAsContact { relationship: None } => {
                 "the user's name matches the patient's listed contact".into()
             }
+            Fact::NamesakeContact { relationship } => {
+                let contact = relationship.as_ref().map_or_else(String::new, |r| format!(" ({r})"));
+                format!(
+                    "the user's name matches the patient's listed contact{contact}, but the contact's listed address \
+                     is not the user's home: perhaps a namesake"
+                )
+            }
             Fact::ContactUnderOtherSurname { relationship, shared } => {
                 let contact = match relationship {
                     Some(r) => format!("the patient's contact ({r})"),
@@ -343,6 +378,17 @@ impl Fact {
                 };
                 format!("{why}; {how}")
             }
+            Fact::UnitRound { department, others, days, patients } => {
+                let round = match others {
+                    0 => format!("no other patient of {department} within {ROUND_HOURS} hours"),
+                    1 => format!("1 other patient of {department} within {ROUND_HOURS} hours"),
+                    n => format!("{n} other patients of {department} within {ROUND_HOURS} hours"),
+                };
+                format!(
+                    "the patient was in {department}; the user opened {round}, and {patients} of its patients on \
+                     {days} days in the period, as when covering the unit; nothing ties the user to this patient"
+                )
+            }
             Fact::BulkAllExtraction { patients, window, linked, baseline, peers_busiest, peers } => {
                 let unit = if *window == "1 hour" { "hour" } else { "day" };
                 format!(
@@ -380,7 +426,7 @@ impl Fact {
                 );
                 if *in_rounds > 0 {
                     text.push_str(&format!(
-                        "; {in_rounds} more opened in rounds of a unit's patients (3 or more within {ROUND_HOURS} hours) are not counted"
+                        "; {in_rounds} more opened in rounds of a unit's patients (3 or more within {ROUND_HOURS} hours) or in units the user works in day after day are not counted"
                     ));
                 }
                 text
@@ -412,6 +458,7 @@ impl Fact {
                 "family"
             }
             Fact::SharesSurname => "same surname",
+            Fact::NamesakeContact { .. } => "name of a listed contact",
             Fact::CoworkerPatient { .. } => "coworker",
             Fact::Neighbour { .. } => "neighbour",
             Fact::VipPatient => "VIP patient",
@@ -423,6 +470,7 @@ impl Fact {
             Fact::BeforeHire { .. } => "before hire",
             Fact::BulkExtraction { .. } => "bulk extraction",
             Fact::PopulationLevel { .. } => "population-level link only",
+            Fact::UnitRound { .. } => "during a round of the patient's unit",
             Fact::FormerPatient { .. } => "former patient of the unit",
             Fact::BulkAllExtraction { .. } => "bulk extraction of own patients",
             Fact::SlowExfiltration { .. } => "slow exfiltration",
@@ -438,6 +486,11 @@ impl Fact {
 /// The hours either side of an access within which a user's other patients
 /// of the same department make a round of work.
 pub const ROUND_HOURS: i64 = 6;
+
+/// Other patients of the patient's department, opened within
+/// [`ROUND_HOURS`], that make an unexplained access part of a round of the
+/// unit ([`Fact::UnitRound`]): with the patient, three in all.
+pub const UNIT_ROUND_OTHERS: u32 = 2;
 
 /// One rule's finding.
 #[derive(Debug, Clone, PartialEq)]

@@ -244,6 +244,15 @@ pub trait Rule: Sync {
         Vec::new()
     }
 
+    /// Kinds of facts that give a finding of this rule a weaker weight
+    /// than its `weight` when no stronger one applies (a name shared with
+    /// a contact who lives elsewhere), with that weight; matched by kind,
+    /// whatever the fact's fields. None by default.
+    fn weaker_weights(&self, params: &Self::Params) -> Vec<(Fact, f64)> {
+        let _ = params;
+        Vec::new()
+    }
+
     /// `Err(reason)` when the data does not allow the rule to run (a table
     /// or column missing). A rule switched off never gets here.
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {

@@ -62,6 +62,8 @@ pub struct Outcome {
     pub weight: f64,
     /// Facts that earn a stronger weight, with it.
     pub stronger: Vec<(Fact, f64)>,
+    /// Kinds of facts that give a weaker weight, with it.
+    pub weaker: Vec<(Fact, f64)>,
     /// The findings, or why the rule did not run.
     pub result: Result<Vec<Finding>, String>,
 }
@@ -88,14 +90,26 @@ impl<R: Rule> AnyRule for R {
             Ok(r) => r,
             // Unreachable past `check_rules` at startup; a run configured
             // in code still says why the rule did not run.
-            Err(e) => return Outcome { weight: R::DEFAULTS.weight, stronger: Vec::new(), result: Err(e.to_string()) },
+            Err(e) => {
+                return Outcome {
+                    weight: R::DEFAULTS.weight,
+                    stronger: Vec::new(),
+                    weaker: Vec::new(),
+                    result: Err(e.to_string()),
+                }
+            }
         };
         let result = if !r.settings.enabled {
             Err("disabled in configuration".to_string())
         } else {
             self.check(input).map(|()| self.run(&r.params, input))
         };
-        Outcome { weight: r.settings.weight, stronger: self.stronger_weights(&r.params), result }
+        Outcome {
+            weight: r.settings.weight,
+            stronger: self.stronger_weights(&r.params),
+            weaker: self.weaker_weights(&r.params),
+            result,
+        }
     }
 }
 
@@ -145,6 +159,10 @@ pub struct Weights {
     /// Per rule: (fact, weight) pairs that override the rule's weight when
     /// the finding established the fact and the weight is higher.
     pub stronger: BTreeMap<&'static str, Vec<(Fact, f64)>>,
+    /// Per rule: (kind of fact, weight) pairs that lower the rule's weight
+    /// when the finding established a fact of that kind and no stronger
+    /// weight applies.
+    pub weaker: BTreeMap<&'static str, Vec<(Fact, f64)>>,
 }
 
 impl Weights {
@@ -152,13 +170,25 @@ impl Weights {
     /// a rule this run does not know.
     pub fn of(&self, rule: &str, facts: &[Fact]) -> f64 {
         let base = self.rule.get(rule).copied().unwrap_or(0.5);
-        self.stronger
+        let stronger = self
+            .stronger
             .get(rule)
             .into_iter()
             .flatten()
             .filter(|(fact, _)| facts.contains(fact))
             .map(|(_, w)| *w)
-            .fold(base, f64::max)
+            .fold(base, f64::max);
+        if stronger > base {
+            return stronger;
+        }
+        let kind = std::mem::discriminant::<Fact>;
+        self.weaker
+            .get(rule)
+            .into_iter()
+            .flatten()
+            .filter(|(fact, _)| facts.iter().any(|f| kind(f) == kind(fact)))
+            .map(|(_, w)| *w)
+            .fold(base, f64::min)
     }
 }
 
@@ -175,6 +205,7 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
         out.order.push(rule.id());
         out.weights.rule.insert(rule.id(), outcome.weight);
         out.weights.stronger.insert(rule.id(), outcome.stronger);
+        out.weights.weaker.insert(rule.id(), outcome.weaker);
         match outcome.result {
             Err(reason) => out.skipped.push(SkippedRule { rule: rule.id(), reason }),
             Ok(findings) => {
@@ -194,7 +225,9 @@ pub fn detect(input: &DetectInput<'_>) -> Detection {
 /// Adds [`Fact::PopulationLevel`] to every snooping finding about one
 /// patient whose accesses no patient-specific link explains but a
 /// population-level one does, with how routine the access looks (see the
-/// fact). Scoring weighs the alert by it; one place computes it for every
+/// fact), and [`Fact::UnitRound`] to those nothing explains that were part
+/// of the user's work in the patient's unit. Scoring weighs the alert by
+/// it; one place computes it for every
 /// sensitive and relationship rule.
 fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) {
     use crate::explain::Explanation;
@@ -219,6 +252,16 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             .max_by_key(|(n, k)| (*n, std::cmp::Reverse(*k)))
             .map(|(_, k)| k)
         else {
+            // Nothing explains the accesses: were they part of a round of
+            // the patient's unit?
+            if let Some(range) = ranges.get(&f.user).cloned() {
+                // In a unit the user covers, at least one other of its
+                // patients that shift: the user was working there.
+                if let Some((d, others, work)) = super::rounds::unit_round(input, f.patient, &f.events, range, 1) {
+                    let department = input.data.dict.departments.name(d).to_string();
+                    f.facts.push(Fact::UnitRound { department, others, days: work.days, patients: work.patients });
+                }
+            }
             return;
         };
         let Some(range) = ranges.get(&f.user).cloned() else { return };
@@ -455,6 +498,20 @@ mod tests {
         // A "stronger" weight configured below the rule's never weakens it.
         w.stronger.insert("coworker", vec![(Fact::CoworkerPatient { same_department: true }, 0.3)]);
         assert_eq!(w.of("coworker", &same), 0.45);
+    }
+
+    #[test]
+    fn a_weaker_fact_lowers_the_weight_by_kind_unless_a_stronger_one_applies() {
+        let mut w = Weights::default();
+        w.rule.insert("family", 0.85);
+        w.weaker.insert("family", vec![(Fact::NamesakeContact { relationship: None }, 0.45)]);
+        // Matched by kind, whatever the relationship.
+        let namesake = [Fact::NamesakeContact { relationship: Some("spouse".into()) }];
+        assert_eq!(w.of("family", &namesake), 0.45);
+        assert_eq!(w.of("family", &[Fact::NamedAsContact { relationship: None }]), 0.85);
+        // A stronger fact wins over a weaker one.
+        w.stronger.insert("family", vec![(Fact::SharesSurnameAndHome, 0.9)]);
+        assert_eq!(w.of("family", &[namesake[0].clone(), Fact::SharesSurnameAndHome]), 0.9);
     }
 
     #[test]

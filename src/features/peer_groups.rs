@@ -71,9 +71,9 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// Log-scales volumes and robust-scales every feature.
-pub fn scale(raw: &Array2<f64>) -> Array2<f64> {
-    let mut x = raw.clone();
+/// Log-scales volumes and robust-scales every feature, in place (a run of
+/// millions of users keeps one copy of the matrix, not two).
+pub fn scale(mut x: Array2<f64>) -> Array2<f64> {
     for &j in &LOG_SCALED {
         x.column_mut(j).mapv_inplace(|v| v.max(0.0).ln_1p());
     }
@@ -90,7 +90,8 @@ pub fn scale(raw: &Array2<f64>) -> Array2<f64> {
 }
 
 fn kmeans(x: &Array2<f64>, k: usize, seed: u64) -> Option<(Array1<usize>, Array2<f64>)> {
-    let data = DatasetBase::from(x.clone());
+    // A view: the fits of several k run side by side on one matrix.
+    let data = DatasetBase::from(x.view());
     let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(seed))
         .n_runs(3)
         .max_n_iterations(200)
@@ -148,7 +149,7 @@ fn silhouette(x: &Array2<f64>, labels: &Array1<usize>, sample: &[usize]) -> f64 
 /// Fits the mixture with regularisation; `None` when it cannot be fitted
 /// without NaN (the linfa-clustering 0.8.1 overflow on tight clusters).
 pub fn mixture_probability(x: &Array2<f64>, k: usize, seed: u64) -> Option<Vec<f64>> {
-    let data = DatasetBase::from(x.clone());
+    let data = DatasetBase::from(x.view());
     for reg in [1e-3, 1e-1] {
         let fitted = GaussianMixtureModel::params_with_rng(k, Xoshiro256Plus::seed_from_u64(seed))
             .reg_covariance(reg)
@@ -226,13 +227,21 @@ pub fn assign_peer_groups<E>(
     if n < params.min_users as usize {
         return None;
     }
-    let mut raw = Array2::<f64>::zeros((n, PROFILE_FEATURES.len()));
-    for (i, (_, s)) in users.iter().enumerate() {
-        for (j, v) in s.profile.values.iter().enumerate() {
-            raw[[i, j]] = if v.is_finite() { *v } else { 0.0 };
+    // The raw values are read from the profiles again where needed, not
+    // kept as a second matrix.
+    let raw = |i: usize, j: usize| {
+        let v = users[i].1.profile.values[j];
+        if v.is_finite() {
+            v
+        } else {
+            0.0
         }
+    };
+    let mut x = Array2::<f64>::zeros((n, PROFILE_FEATURES.len()));
+    for ((i, j), slot) in x.indexed_iter_mut() {
+        *slot = raw(i, j);
     }
-    let x = scale(&raw);
+    let x = scale(x);
     let mut rng = Xoshiro256Plus::seed_from_u64(params.seed);
     let mut sample: Vec<usize> = (0..n).collect();
     sample.shuffle(&mut rng);
@@ -302,7 +311,7 @@ pub fn assign_peer_groups<E>(
         d.sort_by(|a, b| a.total_cmp(b));
         spreads[g] = quantile(&d, 0.5).max(0.25);
         for (j, slot) in medians[g].iter_mut().enumerate() {
-            let mut v: Vec<f64> = members.iter().map(|&i| raw[[i, j]]).collect();
+            let mut v: Vec<f64> = members.iter().map(|&i| raw(i, j)).collect();
             v.sort_by(|a, b| a.total_cmp(b));
             *slot = quantile(&v, 0.5);
         }
@@ -415,7 +424,7 @@ mod tests {
             raw[[i, 3]] = 0.01 * i as f64;
         }
         raw[[9, 3]] = 0.9;
-        let x = scale(&raw);
+        let x = scale(raw.clone());
         assert!(x[[9, 3]] > 5.0 * x[[8, 3]].abs());
         assert!(x.iter().all(|v| v.is_finite()));
     }

@@ -192,6 +192,9 @@ pub fn user_days(
         out.push(s);
         start = end;
     }
+    // Kept for every user of the run: no spare capacity (a user of one
+    // day would otherwise hold room for four).
+    out.shrink_to_fit();
     out
 }
 

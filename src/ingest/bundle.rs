@@ -15,11 +15,12 @@ use super::plausible::Plausible;
 use super::rejects::{RejectedRow, Rejects};
 use super::report::{FileReport, IngestReport, SkippedTable};
 use super::source::{
-    locate, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, read_parquet_rows, CsvChunk, Row, TableFiles,
+    locate, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, read_file_filtered, read_parquet_rows, CsvChunk,
+    Row, TableFiles,
 };
 use super::{access_log, contacts, encounters, patients, roster};
 use crate::config::InputParams;
-use crate::model::{Code, Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster};
+use crate::model::{Code, Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster, SortedParts};
 use crate::progress::Progress;
 use crate::time::ZoneCache;
 
@@ -210,18 +211,15 @@ pub(super) trait EventSink: Send {
     fn finish(&mut self) -> Result<(), IngestError>;
 }
 
-impl EventSink for Events {
-    fn reserve(&mut self, n: usize) -> Result<(), IngestError> {
-        self.try_reserve(n).map_err(|_| IngestError::OutOfMemory { events: n as u64 })
-    }
-
+/// In memory: the parts are kept, recoded in place, and sorted into one
+/// set of columns at the end ([`SortedParts::into_sorted`]).
+impl EventSink for SortedParts {
     fn append(&mut self, part: Events, maps: &Recode) -> Result<(), IngestError> {
-        self.append_recoded(part, maps);
+        self.push_recoded(part, maps);
         Ok(())
     }
 
     fn finish(&mut self) -> Result<(), IngestError> {
-        self.sort_by_user_time();
         Ok(())
     }
 }
@@ -249,12 +247,17 @@ fn read_piece(
     tz: Tz,
     plausible: Plausible,
     bar: &crate::progress::StageBar,
-    spool: Option<&Path>,
+    parts: Parts<'_>,
     mut on_full: Option<OnFull<'_>>,
 ) -> Result<PartialLog, IngestError> {
+    let spool = parts.spool;
     let (path, shown) = (&files.files[k], &files.display[k]);
     let mut part =
         PartialLog { continues: piece.continues(), rejects: Rejects::spooling_in(spool), ..Default::default() };
+    // Columns allocated once instead of doubling (each doubling copies
+    // the part and faults in fresh pages); a refused reservation only
+    // leaves them to grow.
+    let _ = part.events.try_reserve(expected_rows(path, piece, on_full.as_ref().map(|f| f.0)));
     let mut zone = ZoneCache::new(tz);
     let mut sessions = access_log::Sessions::default();
     let mut failed: Option<IngestError> = None;
@@ -274,16 +277,54 @@ fn read_piece(
             }
             Ok(())
         },
-        &mut |on_row| match piece {
-            Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
-            Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), on_row),
-            Piece::Whole | Piece::Stream => read_file(path, &access_log::SPECS, on_row),
+        &mut |on_row| match parts.filter {
+            // Only the kept rows count as read.
+            Some(filter) => {
+                let mut kept = 0u64;
+                let mut keep = |row: Row<'_>| {
+                    if row.malformed.is_none() && filter.keeps(&row) {
+                        kept += 1;
+                        on_row(row);
+                    }
+                };
+                match piece {
+                    Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, &mut keep)?,
+                    Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), &mut keep)?,
+                    Piece::Whole | Piece::Stream => read_file_filtered(path, &access_log::SPECS, filter, &mut keep)?,
+                };
+                Ok(kept)
+            }
+            None => match piece {
+                Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, on_row),
+                Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), on_row),
+                Piece::Whole | Piece::Stream => read_file(path, &access_log::SPECS, on_row),
+            },
         },
     )?;
     match failed {
         Some(e) => Err(e),
         None => Ok(part),
     }
+}
+
+/// Most rows a piece of the access log may hold, for reserving its
+/// columns: a Parquet range's rows, a Parquet file's footer count (bounded
+/// by its size), a CSV file's or chunk's bytes over the shortest row worth
+/// reserving for; at most `limit` (a streamed file's hand-over size) and
+/// never past [`UNIT_ROWS`] twice over, so a lying footer reserves little.
+fn expected_rows(path: &Path, piece: &Piece, limit: Option<usize>) -> usize {
+    const CSV_ROW_BYTES: u64 = 64;
+    let bytes = || std::fs::metadata(path).map_or(0, |m| m.len());
+    let rows = match piece {
+        Piece::Rows { rows, .. } => rows.end.saturating_sub(rows.start),
+        Piece::Csv(c) => c.end.saturating_sub(c.start) / CSV_ROW_BYTES,
+        Piece::Whole | Piece::Stream => match parquet_rows(path) {
+            Some(rows) => rows.min(bytes().saturating_mul(MAX_ROWS_PER_BYTE)),
+            None => bytes() / CSV_ROW_BYTES,
+        },
+    };
+    let cap = limit.unwrap_or(2 * UNIT_ROWS).min(2 * UNIT_ROWS);
+    usize::try_from(rows).unwrap_or(usize::MAX).min(cap)
 }
 
 /// Reads one access-log file from start to end on this thread, sending its
@@ -310,8 +351,8 @@ fn read_streamed(
         e.source_file.iter_mut().for_each(|f| *f += file_index);
         sink.append(e, &maps)
     };
-    let mut part =
-        read_piece(files, k, &Piece::Stream, tz, plausible, bar, spool.as_deref(), Some((unit_rows, &mut send)))?;
+    let parts = Parts { rows: unit_rows, bounded: true, spool: spool.as_deref(), filter: None };
+    let mut part = read_piece(files, k, &Piece::Stream, tz, plausible, bar, parts, Some((unit_rows, &mut send)))?;
     send(&part.dict, &mut part.events)?;
     merge_partial(part, dict, sink, report, rejects)
 }
@@ -443,10 +484,51 @@ pub fn read_bundle_with_history(
     input: &InputParams,
     rejects_dir: Option<&Path>,
 ) -> Result<Ingested, IngestError> {
-    let mut events = Events::default();
+    let mut events = SortedParts::default();
     let parts = Parts { spool: rejects_dir, ..Parts::IN_MEMORY };
     let data = read_bundle_into(dir, tz, progress, history, &mut events, parts, input)?;
-    Ok(data.with_events(events).0)
+    Ok(data.with_events(events.into_sorted()).0)
+}
+
+/// Reads a bundle folder keeping only the access-log rows `filter` keeps
+/// (see `filter.rs`: pushed into the scan of Parquet files). The context
+/// tables are read whole.
+pub fn read_bundle_filtered(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    filter: &super::filter::RowFilter,
+    input: &InputParams,
+) -> Result<Ingested, IngestError> {
+    let mut events = SortedParts::default();
+    let parts = Parts { filter: Some(filter), ..Parts::IN_MEMORY };
+    let data = read_bundle_into(dir, tz, progress, None, &mut events, parts, input)?;
+    Ok(data.with_events(events.into_sorted()).0)
+}
+
+/// The events of the incremental state alone, without a bundle (no
+/// context tables): `investigate --state` without `--input`. Ids get the
+/// codes a run over the same history gives.
+pub fn read_history_only(tz: Tz, history: &dyn History) -> Result<Ingested, IngestError> {
+    let mut dict = Dictionaries::default();
+    let mut parts = SortedParts::default();
+    let mut report = IngestReport { history_events: history.events() as u64, ..Default::default() };
+    merge_history(history, &mut dict, &mut parts)?;
+    EventSink::finish(&mut parts)?;
+    let events = parts.into_sorted();
+    report.skipped_tables.push(skipped("users", "no bundle was given with the state folder"));
+    Ok(Ingested {
+        dir: PathBuf::new(),
+        tz,
+        dict,
+        events,
+        roster: None,
+        patients: None,
+        encounters: None,
+        contacts: None,
+        report,
+        rejects: Rejects::spooling_in(None),
+    })
 }
 
 /// How much of the access log one part may hold.
@@ -460,12 +542,14 @@ pub(super) struct Parts<'a> {
     /// Where rejected rows are spooled ([`Rejects::spooling_in`]); `None`
     /// keeps them in memory.
     pub spool: Option<&'a Path>,
+    /// Only these rows of the access log are kept (`investigate`).
+    pub filter: Option<&'a super::filter::RowFilter>,
 }
 
 impl Parts<'static> {
     /// In memory: large Parquet files are read in ranges (in parallel), any
     /// other file whole; rejects kept in memory.
-    pub const IN_MEMORY: Parts<'static> = Parts { rows: UNIT_ROWS, bounded: false, spool: None };
+    pub const IN_MEMORY: Parts<'static> = Parts { rows: UNIT_ROWS, bounded: false, spool: None, filter: None };
 }
 
 /// Reads a bundle folder, sending the access log's events (after the
@@ -586,7 +670,12 @@ pub(super) fn read_bundle_into(
         })
         .collect();
     let known_rows: u64 = file_rows.iter().flatten().sum();
-    sink.reserve(usize::try_from(known_rows).unwrap_or(usize::MAX).saturating_add(history.map_or(0, |h| h.events())))?;
+    // (A filtered read keeps few of them: nothing is reserved.)
+    if parts.filter.is_none() {
+        sink.reserve(
+            usize::try_from(known_rows).unwrap_or(usize::MAX).saturating_add(history.map_or(0, |h| h.events())),
+        )?;
+    }
     // The access log's files (one per day, typically) are read in parallel,
     // each into its own dictionaries, then merged in file order: interning a
     // file's values in their order of first appearance after the previous
@@ -597,11 +686,15 @@ pub(super) fn read_bundle_into(
     // Large plain CSV files are split into line-aligned chunks read in
     // parallel too (when no field is quoted, so no record spans lines), and
     // large Parquet files into row ranges.
+    // A filtered read scans each Parquet file whole, with the filter pushed
+    // into the scan: the kept rows are few, and a range would hide them
+    // from the predicate.
+    let unit_rows = if parts.filter.is_some() { usize::MAX } else { unit_rows };
     let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows, parts.bounded)?;
     let read_batch = |batch: &[(usize, Piece)]| -> Vec<Result<PartialLog, IngestError>> {
         batch
             .par_iter()
-            .map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, parts.spool, None))
+            .map(|(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, parts, None))
             .collect()
     };
     // Pieces read in parallel, a batch at a time; a streamed file alone.

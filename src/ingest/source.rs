@@ -402,6 +402,24 @@ pub fn read_file(file: &Path, specs: &[ColumnSpec], on_row: &mut dyn FnMut(Row<'
     }
 }
 
+/// [`read_file`] keeping only the rows `filter` keeps: a Parquet file is
+/// scanned with the filter as a predicate (polars pushes it into the scan);
+/// a CSV file is read whole and `on_row` drops what it does not keep.
+/// Returns the rows passed on.
+pub fn read_file_filtered(
+    file: &Path,
+    specs: &[ColumnSpec],
+    filter: &super::filter::RowFilter,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
+    let lower = file.to_string_lossy().to_ascii_lowercase();
+    if lower.ends_with(".parquet") {
+        read_parquet_where(file, specs, None, Some(filter), on_row)
+    } else {
+        read_csv(file, open_csv(file)?, specs, 0, on_row)
+    }
+}
+
 /// Most bytes of one CSV line that are read; the rest of a longer line is
 /// skipped as it streams by and its record rejected, so a 1 GiB line is
 /// never built whole (audit rows are a few hundred bytes).
@@ -641,6 +659,73 @@ fn read_parquet(
     rows: Option<std::ops::Range<u64>>,
     on_row: &mut dyn FnMut(Row<'_>),
 ) -> Result<u64, IngestError> {
+    read_parquet_where(file, specs, rows, None, on_row)
+}
+
+/// Users a filter compares one by one; more are matched with a hash join
+/// (the crate's polars has no `is_in`): 400 users compared one by one
+/// made a scan of 23 M rows take minutes.
+const FEW_USERS: usize = 4;
+
+/// The rows of `lf` a row filter keeps, projected by `exprs`, in file
+/// order: the patients' ids compared (they are few), the users' matched by
+/// a left join on a small frame of their ids when there are many. The
+/// predicate is pushed into the scan (user id second in `specs`, patient
+/// id third; `index` maps them to the file's `headers`).
+fn filtered_frame(
+    lf: LazyFrame,
+    filter: &super::filter::RowFilter,
+    headers: &[String],
+    index: &[Option<usize>],
+    exprs: Vec<Expr>,
+) -> PolarsResult<DataFrame> {
+    const ROW: &str = "__ehrwatch_row";
+    const KEY: &str = "__ehrwatch_user";
+    const HIT: &str = "__ehrwatch_hit";
+    let column =
+        |slot: usize| index.get(slot).copied().flatten().map(|i| col(headers[i].as_str()).cast(DataType::String));
+    let or = |any: Option<Expr>, e: Expr| Some(any.map_or(e.clone(), |a| a.or(e)));
+    let sorted = |ids: &std::collections::HashSet<String>| {
+        let mut v: Vec<String> = ids.iter().cloned().collect();
+        v.sort();
+        v
+    };
+    let mut keep: Option<Expr> = None;
+    if let Some(patient) = column(2) {
+        for id in sorted(&filter.patients) {
+            keep = or(keep, patient.clone().eq(lit(id)));
+        }
+    }
+    let lf = match column(1).filter(|_| !filter.users.is_empty()) {
+        Some(user) if filter.users.len() > FEW_USERS => {
+            let ids = sorted(&filter.users);
+            let n = ids.len();
+            let right = DataFrame::new(n, vec![Column::new(KEY.into(), ids), Column::new(HIT.into(), vec![true; n])])?;
+            keep = or(keep, col(HIT).is_not_null());
+            lf.with_row_index(ROW, None)
+                .join(right.lazy(), [user], [col(KEY)], JoinArgs::new(JoinType::Left))
+                .filter(keep.unwrap_or_else(|| lit(false)))
+                .sort([ROW], SortMultipleOptions::default())
+        }
+        Some(user) => {
+            for id in sorted(&filter.users) {
+                keep = or(keep, user.clone().eq(lit(id)));
+            }
+            lf.filter(keep.unwrap_or_else(|| lit(false)))
+        }
+        // Nothing to keep: a predicate no row meets.
+        None => lf.filter(keep.unwrap_or_else(|| lit(false))),
+    };
+    Ok(lf.select(exprs).collect_with_engine(Engine::Streaming)?.unwrap_single())
+}
+
+fn read_parquet_where(
+    file: &Path,
+    specs: &[ColumnSpec],
+    rows: Option<std::ops::Range<u64>>,
+    filter: Option<&super::filter::RowFilter>,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
     let err = parquet_err(file);
     let path = PlRefPath::new(file.to_string_lossy().as_ref());
     let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(&err)?;
@@ -683,6 +768,11 @@ fn read_parquet(
         kinds.push(kind);
         names.push(spec.name);
     }
+    if let Some(filter) = filter {
+        // The filtered rows are few: one scan, the predicate pushed into it.
+        let kept = filtered_frame(lf, filter, &headers, &index, exprs).map_err(&err)?;
+        return emit_batch(&kept, &names, &kinds, &index, specs, 0, on_row).map_err(&err);
+    }
     let total = row_count(&lf).map_err(&err)?;
     let (first, end) = rows.map_or((0, total), |r| (r.start.min(total), r.end.min(total)));
 
@@ -700,34 +790,50 @@ fn read_parquet(
         if n == 0 {
             break;
         }
-        let mut columns: Vec<ColumnIter<'_>> = Vec::with_capacity(names.len());
-        for (name, kind) in names.iter().zip(&kinds) {
-            let c = batch.column(name).map_err(&err)?;
-            columns.push(ColumnIter::new(c, *kind).map_err(&err)?);
-        }
-        let mut cells: Vec<Option<Cell<'_>>> = Vec::with_capacity(specs.len());
-        let mut projected: Vec<Option<Cell<'_>>> = Vec::with_capacity(names.len());
-        for r in 0..n {
-            projected.clear();
-            for c in columns.iter_mut() {
-                projected.push(c.next_cell());
-            }
-            cells.clear();
-            let mut k = 0;
-            for idx in &index {
-                if idx.is_some() {
-                    cells.push(projected[k]);
-                    k += 1;
-                } else {
-                    cells.push(None);
-                }
-            }
-            let line = offset + r as u64 + 1;
-            on_row(Row { line, cells: &cells, malformed: None, raw: RawRow::Cells(&projected, &names) });
-        }
+        emit_batch(&batch, &names, &kinds, &index, specs, offset, on_row).map_err(&err)?;
         offset += n as u64;
     }
     Ok(offset - first)
+}
+
+/// Sends a collected batch's rows to `on_row`, numbered from `offset + 1`.
+/// Returns the rows sent.
+fn emit_batch(
+    batch: &DataFrame,
+    names: &[&str],
+    kinds: &[Kind],
+    index: &[Option<usize>],
+    specs: &[ColumnSpec],
+    offset: u64,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> PolarsResult<u64> {
+    let n = batch.height();
+    let mut columns: Vec<ColumnIter<'_>> = Vec::with_capacity(names.len());
+    for (name, kind) in names.iter().zip(kinds) {
+        let c = batch.column(name)?;
+        columns.push(ColumnIter::new(c, *kind)?);
+    }
+    let mut cells: Vec<Option<Cell<'_>>> = Vec::with_capacity(specs.len());
+    let mut projected: Vec<Option<Cell<'_>>> = Vec::with_capacity(names.len());
+    for r in 0..n {
+        projected.clear();
+        for c in columns.iter_mut() {
+            projected.push(c.next_cell());
+        }
+        cells.clear();
+        let mut k = 0;
+        for idx in index {
+            if idx.is_some() {
+                cells.push(projected[k]);
+                k += 1;
+            } else {
+                cells.push(None);
+            }
+        }
+        let line = offset + r as u64 + 1;
+        on_row(Row { line, cells: &cells, malformed: None, raw: RawRow::Cells(&projected, names) });
+    }
+    Ok(n as u64)
 }
 
 /// What a contract field needs when a Parquet column's type cannot hold

@@ -378,26 +378,12 @@ impl SpillWriter {
     }
 }
 
-/// Maps a part's codes to the shared ones in place, columns in parallel.
-fn recode(e: &mut Events, maps: &Recode) {
-    fn map(column: &mut [Code], to: &[Code]) {
-        column.iter_mut().filter(|c| **c != NONE).for_each(|c| *c = to[*c as usize]);
-    }
-    rayon::scope(|s| {
-        s.spawn(|_| map(&mut e.user, &maps.users));
-        s.spawn(|_| map(&mut e.patient, &maps.patients));
-        s.spawn(|_| map(&mut e.workstation, &maps.workstations));
-        s.spawn(|_| map(&mut e.ip, &maps.ips));
-        s.spawn(|_| map(&mut e.department, &maps.departments));
-    });
-}
-
 impl EventSink for SpillWriter {
     fn append(&mut self, mut part: Events, maps: &Recode) -> Result<(), IngestError> {
         if part.is_empty() {
             return Ok(());
         }
-        recode(&mut part, maps);
+        part.recode(maps);
         let lo = part.ts.iter().copied().min().unwrap_or(i64::MAX);
         let hi = part.ts.iter().copied().max().unwrap_or(i64::MIN);
         let s = &mut self.spilled;
@@ -475,7 +461,7 @@ pub fn read_bundle_spilled(
     input: &crate::config::InputParams,
     rejects_dir: Option<&Path>,
 ) -> Result<(Ingested<()>, Spilled), IngestError> {
-    let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir };
+    let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir, filter: None };
     read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
 }
 

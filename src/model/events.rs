@@ -285,26 +285,6 @@ impl Events {
         Ok(())
     }
 
-    /// Appends `part` with its ids recoded by `maps` ([`NONE`] stays none);
-    /// the columns are appended in parallel (they are independent).
-    pub fn append_recoded(&mut self, part: Events, maps: &Recode) {
-        let code = |map: &[Code], c: Code| if c == NONE { NONE } else { map[c as usize] };
-        let e = &part;
-        rayon::scope(|s| {
-            s.spawn(|_| self.user.extend(e.user.iter().map(|&c| code(&maps.users, c))));
-            s.spawn(|_| self.patient.extend(e.patient.iter().map(|&c| code(&maps.patients, c))));
-            s.spawn(|_| self.workstation.extend(e.workstation.iter().map(|&c| code(&maps.workstations, c))));
-            s.spawn(|_| self.ip.extend(e.ip.iter().map(|&c| code(&maps.ips, c))));
-            s.spawn(|_| self.department.extend(e.department.iter().map(|&c| code(&maps.departments, c))));
-            s.spawn(|_| self.ts.extend_from_slice(&e.ts));
-            s.spawn(|_| self.action.extend_from_slice(&e.action));
-            s.spawn(|_| self.category.extend_from_slice(&e.category));
-            s.spawn(|_| self.break_glass.extend_from_slice(&e.break_glass));
-            s.spawn(|_| self.source_file.extend_from_slice(&e.source_file));
-            s.spawn(|_| self.source_line.extend_from_slice(&e.source_line));
-        });
-    }
-
     /// The first and last instant, `None` without events.
     pub fn time_range(&self) -> Option<(i64, i64)> {
         self.ts.iter().min().zip(self.ts.iter().max()).map(|(a, b)| (*a, *b))
@@ -350,47 +330,36 @@ impl Events {
         self.patient[i] != NONE
     }
 
+    /// Maps these events' id codes to the shared ones in place ([`NONE`]
+    /// stays none), the five id columns in parallel.
+    pub fn recode(&mut self, maps: &Recode) {
+        fn map(column: &mut [Code], to: &[Code]) {
+            column.iter_mut().filter(|c| **c != NONE).for_each(|c| *c = to[*c as usize]);
+        }
+        rayon::scope(|s| {
+            s.spawn(|_| map(&mut self.user, &maps.users));
+            s.spawn(|_| map(&mut self.patient, &maps.patients));
+            s.spawn(|_| map(&mut self.workstation, &maps.workstations));
+            s.spawn(|_| map(&mut self.ip, &maps.ips));
+            s.spawn(|_| map(&mut self.department, &maps.departments));
+        });
+    }
+
     /// Sorts by (user, time), keeping input order among equal keys, so that
     /// results never depend on how files were split.
     pub fn sort_by_user_time(&mut self) {
+        let mut parts = SortedParts::default();
+        parts.push(std::mem::take(self));
+        *self = parts.into_sorted();
+    }
+
+    /// Sorts each user's slice (`start[u]..start[u + 1]`, from a counting
+    /// sort by user) by time, stably. Logs are mostly written in time order,
+    /// so this usually finds nothing to do.
+    fn sort_within_users(&mut self, start: &[usize]) {
         use rayon::prelude::*;
         let n = self.len();
-        if n == 0 {
-            return;
-        }
-        // A counting sort by user, done as a scatter: each column is read
-        // in input order and written into one sequential stream per user
-        // (far cheaper than gathering from random positions at 100 M
-        // events). It is stable, so each user's events stay in input order.
-        let users = self.user.iter().copied().max().map_or(0, |m| m as usize + 1);
-        let mut start = vec![0usize; users + 1];
-        for &u in &self.user {
-            start[u as usize + 1] += 1;
-        }
-        for u in 0..users {
-            start[u + 1] += start[u];
-        }
-        let mut next = start.clone();
-        let dest: Vec<u32> = self
-            .user
-            .iter()
-            .map(|&u| {
-                let d = next[u as usize];
-                next[u as usize] += 1;
-                d as u32
-            })
-            .collect();
-        fn scatter<T: Copy + Send>(v: &mut Vec<T>, dest: &[u32]) {
-            let mut out = vec![v[0]; v.len()];
-            for (x, &d) in v.iter().zip(dest) {
-                out[d as usize] = *x;
-            }
-            *v = out;
-        }
-        let dest = &dest;
-        rayon::scope(|s| each_column!(self, c => s.spawn(move |_| scatter(c, dest))));
-        // Then each user's slice in time order, stably. Logs are mostly
-        // written in time order, so this usually finds nothing to do.
+        let users = start.len() - 1;
         let ts = &self.ts;
         let unsorted: Vec<usize> = (0..users)
             .into_par_iter()
@@ -435,6 +404,138 @@ impl Events {
     }
 }
 
+/// Parts of the access log in input order, with ids in the run's shared
+/// codes, sorted by (user, time) into one [`Events`] at the end.
+///
+/// The counting sort by user scatters every part straight into the sorted
+/// columns, each allocated once at its final size: the events are not
+/// first appended into one set of columns and then copied again, which at
+/// 11.7 M events was a full copy of the log (half a gigabyte of fresh
+/// pages) for nothing.
+#[derive(Debug, Default)]
+pub struct SortedParts {
+    parts: Vec<Events>,
+    len: usize,
+}
+
+impl SortedParts {
+    /// Adds the next part, whose codes are already the shared ones.
+    pub fn push(&mut self, part: Events) {
+        if !part.is_empty() {
+            self.len += part.len();
+            self.parts.push(part);
+        }
+    }
+
+    /// Adds the next part, mapping its codes to the shared ones first
+    /// ([`Events::recode`]).
+    pub fn push_recoded(&mut self, mut part: Events, maps: &Recode) {
+        part.recode(maps);
+        self.push(part);
+    }
+
+    /// Number of events in all parts.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no part holds an event.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The parts' events as one [`Events`], sorted by (user, time), ties
+    /// in input order (the parts' order, then each part's).
+    pub fn into_sorted(self) -> Events {
+        let SortedParts { parts, len: n } = self;
+        if n == 0 {
+            return Events::default();
+        }
+        // A counting sort by user, done as a scatter: each column is read
+        // in input order and written into one sequential stream per user
+        // (far cheaper than gathering from random positions at 100 M
+        // events). It is stable, so each user's events stay in input order.
+        let users = parts.iter().flat_map(|p| p.user.iter().copied().max()).max().map_or(0, |m| m as usize + 1);
+        let mut start = vec![0usize; users + 1];
+        for p in &parts {
+            for &u in &p.user {
+                start[u as usize + 1] += 1;
+            }
+        }
+        for u in 0..users {
+            start[u + 1] += start[u];
+        }
+        let mut next = start.clone();
+        let dest: Vec<Vec<u32>> = parts
+            .iter()
+            .map(|p| {
+                p.user
+                    .iter()
+                    .map(|&u| {
+                        let d = next[u as usize];
+                        next[u as usize] += 1;
+                        d as u32
+                    })
+                    .collect()
+            })
+            .collect();
+        // Each column task takes that column of every part and frees each
+        // part's piece once written, so memory holds the log about once
+        // plus the columns in flight, not twice.
+        let mut sorted = Events::default();
+        let mut parts = parts;
+        {
+            let dest = &dest;
+            macro_rules! scatter_into {
+                ($s:ident; $($field:ident),*) => {
+                    $(
+                        let out = &mut sorted.$field;
+                        let column: Vec<_> = parts.iter_mut().map(|p| std::mem::take(&mut p.$field)).collect();
+                        $s.spawn(move |_| {
+                            scatter(out, n, column, dest);
+                            // The parts' columns were freed into the heap, the
+                            // sorted one is a fresh mapping: give them back now.
+                            crate::allocator::release_free();
+                        });
+                    )*
+                };
+            }
+            rayon::scope(|s| {
+                scatter_into!(s; user, patient, ts, action, category, workstation, ip, department, break_glass,
+                    source_file, source_line);
+            });
+        }
+        drop(parts);
+        sorted.sort_within_users(&start);
+        sorted
+    }
+}
+
+/// Writes each part's values (`parts`, one column of each, in input
+/// order) to their destinations in `out` (emptied first), `n` values in
+/// all, freeing each part's values once written. The destinations over all
+/// parts are a permutation of `0..n` (a counting sort's), so every slot is
+/// written exactly once; each column is allocated once and written once,
+/// with no fill beforehand.
+fn scatter<T: Copy>(out: &mut Vec<T>, n: usize, parts: Vec<Vec<T>>, dest: &[Vec<u32>]) {
+    out.clear();
+    out.reserve_exact(n);
+    let slots = &mut out.spare_capacity_mut()[..n];
+    let mut written = 0usize;
+    for (values, dest) in parts.into_iter().zip(dest) {
+        assert_eq!(values.len(), dest.len(), "one destination per value");
+        for (x, &d) in values.iter().zip(dest.iter()) {
+            slots[d as usize].write(*x);
+        }
+        written += values.len();
+    }
+    assert_eq!(written, n, "a counting sort's destinations cover every slot");
+    // SAFETY: the destinations are a permutation of 0..n (counted from the
+    // same user columns, each slot handed out once), and `written == n`
+    // values were written through them, so all of out[..n] is initialised.
+    unsafe { out.set_len(n) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +550,40 @@ mod tests {
     }
 
     /// Appends a view without a patient by `user` at `ts`, from input line `line`.
+    #[test]
+    fn parts_sorted_together_equal_one_part_sorted_and_are_recoded() {
+        // The same pseudo-random events cut into uneven parts (one empty),
+        // each part's users coded locally as code + 100 and recoded back:
+        // the sorted result is the one-part sort's, column for column.
+        let mut whole = Events::default();
+        let mut x: u64 = 11;
+        for line in 0..3000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let u = ((x >> 33) % 23) as u32;
+            view(&mut whole, u, ((x >> 20) % 40) as i64, line);
+            whole.patient[line as usize] = if line % 5 == 0 { NONE } else { (x >> 40) as u32 % 9 };
+        }
+        let maps = Recode {
+            users: (0..200u32).map(|c| c.saturating_sub(100)).collect(),
+            patients: (0..9).collect(),
+            ..Recode::default()
+        };
+        let mut parts = SortedParts::default();
+        for range in [0..700usize, 700..700, 700..2999, 2999..3000] {
+            let mut part = whole.gather(&range.collect::<Vec<_>>());
+            part.user.iter_mut().for_each(|u| *u += 100);
+            parts.push_recoded(part, &maps);
+        }
+        assert_eq!(parts.len(), 3000);
+        let got = parts.into_sorted();
+        whole.sort_by_user_time();
+        assert_eq!(got.user, whole.user);
+        assert_eq!(got.patient, whole.patient);
+        assert_eq!(got.ts, whole.ts);
+        assert_eq!(got.source_line, whole.source_line);
+        assert!(SortedParts::default().into_sorted().is_empty());
+    }
+
     fn view(e: &mut Events, user: Code, ts: i64, line: u64) {
         e.user.push(user);
         e.patient.push(NONE);

@@ -10,6 +10,7 @@ mod frames;
 mod history;
 mod hmac;
 mod html;
+pub mod investigation;
 pub mod pseudonym;
 mod report;
 mod report_files;

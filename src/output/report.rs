@@ -389,6 +389,32 @@ fn case_severity(c: &Case, run: &RunOutputs<'_>) -> Severity {
     c.alerts.iter().map(|&i| run.scored.alerts[i].severity).max().unwrap_or(Severity::Low)
 }
 
+/// `id` as one shell word: as it is when it is plain, else single-quoted.
+fn shell_word(id: &str) -> String {
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:@".contains(c)) {
+        id.to_string()
+    } else {
+        format!("'{}'", id.replace('\'', "'\\''"))
+    }
+}
+
+/// The command line that investigates a case's user over the case's local
+/// days (a line to copy, with BUNDLE standing for the input: the report
+/// names no paths).
+fn investigate_command(user: &str, zone: &mut ZoneCache, first: i64, last: i64, pseudonymized: bool) -> String {
+    let day = |zone: &mut ZoneCache, t: i64| {
+        crate::time::date_from_days(zone.to_local(t).div_euclid(crate::time::MICROS_PER_DAY) as i32)
+    };
+    let key = if pseudonymized { " --pseudonymize-key KEY" } else { "" };
+    let word = shell_word(user);
+    let folder: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    format!(
+        "ehrwatch investigate user --input BUNDLE --user {word} --from {} --to {} --alerts alerts.csv{key} --out investigate-{folder}",
+        day(zone, first),
+        day(zone, last)
+    )
+}
+
 fn case_article(
     h: &mut String,
     input: &ReportInput<'_, '_>,
@@ -439,6 +465,11 @@ fn case_article(
     if !c.top_reasons.is_empty() {
         let _ = write!(h, "<p><b>Top reasons:</b> {}</p>", escape(&c.top_reasons.join("; ")));
     }
+    let _ = write!(
+        h,
+        "<p class=\"muted\">Investigate this user (every patient, hour and device of the case's days): <code class=\"cmd\">{}</code></p>",
+        escape(&investigate_command(&ids.user(dict.users.name(c.user)), &mut zone, c.first, c.last, ids.0.is_some()))
+    );
     // Alerts with their evidence.
     h.push_str("<table><tr><th class=\"num\">rank</th><th>alert</th><th>severity</th><th class=\"num\">score</th><th>patient</th><th>rules</th><th>evidence</th></tr>");
     for &i in c.alerts.iter().take(ALERTS_PER_CASE) {

@@ -23,10 +23,10 @@ const PROFILE_COLUMNS: [&str; 12] = [
     "profile_sensitive_share",
 ];
 
-/// The behaviour columns, aligned with `run.features.users`.
-pub fn behaviour_columns(run: &RunOutputs<'_>) -> Vec<FeatureColumn> {
+/// The behaviour columns of the `rows` of `run.features.users`.
+pub fn behaviour_columns(run: &RunOutputs<'_>, rows: std::ops::Range<usize>) -> Vec<FeatureColumn> {
     debug_assert_eq!(PROFILE_COLUMNS.len(), PROFILE_FEATURES.len());
-    let users = &run.features.users;
+    let users = &run.features.users[rows.clone()];
     let peers = run.features.peers.as_ref();
     let count = |f: &dyn Fn(&crate::features::UserStats) -> u64| users.iter().map(|(_, s)| f(s)).collect();
     let mut cols = vec![
@@ -54,25 +54,20 @@ pub fn behaviour_columns(run: &RunOutputs<'_>) -> Vec<FeatureColumn> {
     let n = users.len();
     match peers {
         Some(g) => {
-            cols.push(FeatureColumn::Count("peer_group", g.assignment.iter().map(|&a| a as u64 + 1).collect()));
-            cols.push(FeatureColumn::Str(
-                "peer_group_label",
-                g.assignment.iter().map(|&a| g.labels[a].clone()).collect(),
-            ));
-            cols.push(FeatureColumn::Count(
-                "peer_group_size",
-                g.assignment.iter().map(|&a| g.sizes[a] as u64).collect(),
-            ));
-            cols.push(FeatureColumn::Bool("peer_group_matches_role", g.matches_role.clone()));
-            cols.push(FeatureColumn::Float("peer_outlier_score", g.outlier.clone()));
+            let assignment = &g.assignment[rows.clone()];
+            cols.push(FeatureColumn::Count("peer_group", assignment.iter().map(|&a| a as u64 + 1).collect()));
+            cols.push(FeatureColumn::text("peer_group_label", assignment.iter().map(|&a| &g.labels[a])));
+            cols.push(FeatureColumn::Count("peer_group_size", assignment.iter().map(|&a| g.sizes[a] as u64).collect()));
+            cols.push(FeatureColumn::Bool("peer_group_matches_role", g.matches_role[rows.clone()].to_vec()));
+            cols.push(FeatureColumn::Float("peer_outlier_score", g.outlier[rows.clone()].to_vec()));
             cols.push(FeatureColumn::Float(
                 "peer_group_probability",
-                g.membership_probability.clone().unwrap_or_else(|| vec![f64::NAN; n]),
+                g.membership_probability.as_ref().map_or_else(|| vec![f64::NAN; n], |p| p[rows].to_vec()),
             ));
         }
         None => {
             cols.push(FeatureColumn::Count("peer_group", vec![0; n]));
-            cols.push(FeatureColumn::Str("peer_group_label", vec![String::new(); n]));
+            cols.push(FeatureColumn::text("peer_group_label", std::iter::repeat_n("", n)));
             cols.push(FeatureColumn::Count("peer_group_size", vec![0; n]));
             cols.push(FeatureColumn::Bool("peer_group_matches_role", vec![false; n]));
             cols.push(FeatureColumn::Float("peer_outlier_score", vec![f64::NAN; n]));

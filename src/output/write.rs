@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::cell::neutralise;
-use super::frames::{alerts_frame, frame, write_parquet, FeatureColumn};
+use super::frames::{alerts_frame, frame, write_parquet, write_parquet_groups, FeatureColumn};
 use super::schema::{AlertRow, CaseRow, FileCount, RejectedRowOut, SkippedOut, Summary, CONTRACT_VERSION};
 use crate::detect::Detection;
 use crate::explain::{Explanation, Explanations};
@@ -244,9 +244,13 @@ fn summary(run: &RunOutputs<'_>) -> Summary {
     }
 }
 
-fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+/// The rows `rows` of user_features.parquet.
+fn user_features_frame(
+    run: &RunOutputs<'_>,
+    rows: std::ops::Range<usize>,
+) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
     let dict = &run.data.dict;
-    let users = &run.features.users;
+    let users = &run.features.users[rows.clone()];
     let mut alerts: BTreeMap<u32, (u64, f64)> = BTreeMap::new();
     for a in &run.scored.alerts {
         let e = alerts.entry(a.user).or_insert((0, 0.0));
@@ -259,31 +263,24 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
     }
     let ids = super::pseudonym::Ids(run.context.pseudonymizer.as_ref());
     let record = |u: u32| run.data.roster.as_ref().and_then(|r| r.get(u));
-    let str_col = |f: &dyn Fn(u32) -> String| users.iter().map(|(u, _)| f(*u)).collect::<Vec<String>>();
+    let str_col =
+        |name: &'static str, f: &dyn Fn(u32) -> String| FeatureColumn::text(name, users.iter().map(|(u, _)| f(*u)));
     let count = |f: &dyn Fn(&crate::features::UserStats) -> u64| users.iter().map(|(_, s)| f(s)).collect();
     let float = |f: &dyn Fn(&crate::features::UserStats) -> f64| users.iter().map(|(_, s)| f(s)).collect();
     frame(
         users.len(),
         vec![
-            FeatureColumn::Str("user_id", str_col(&|u| ids.user(dict.users.name(u)))),
-            FeatureColumn::Str("role", str_col(&|u| record(u).and_then(|r| r.role.clone()).unwrap_or_default())),
-            FeatureColumn::Str(
-                "role_class",
-                str_col(&|u| run.explained.roles.class(u).map(|c| c.as_str().to_string()).unwrap_or_default()),
-            ),
-            FeatureColumn::Str(
-                "role_source",
-                str_col(&|u| run.explained.roles.get(u).map(|a| a.source.as_str().to_string()).unwrap_or_default()),
-            ),
-            FeatureColumn::Str(
-                "department_id",
-                str_col(&|u| {
-                    record(u)
-                        .and_then(|r| r.department)
-                        .map(|d| dict.departments.name(d).to_string())
-                        .unwrap_or_default()
-                }),
-            ),
+            str_col("user_id", &|u| ids.user(dict.users.name(u))),
+            str_col("role", &|u| record(u).and_then(|r| r.role.clone()).unwrap_or_default()),
+            str_col("role_class", &|u| {
+                run.explained.roles.class(u).map(|c| c.as_str().to_string()).unwrap_or_default()
+            }),
+            str_col("role_source", &|u| {
+                run.explained.roles.get(u).map(|a| a.source.as_str().to_string()).unwrap_or_default()
+            }),
+            str_col("department_id", &|u| {
+                record(u).and_then(|r| r.department).map(|d| dict.departments.name(d).to_string()).unwrap_or_default()
+            }),
             FeatureColumn::Bool("in_roster", users.iter().map(|(u, _)| record(*u).is_some()).collect()),
             FeatureColumn::Count("events", count(&|s| s.events)),
             FeatureColumn::Count("patient_accesses", count(&|s| s.patient_accesses)),
@@ -298,7 +295,7 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
             FeatureColumn::Count("exports", count(&|s| s.exports)),
             FeatureColumn::Count("break_glass", count(&|s| s.break_glass)),
             FeatureColumn::Count("distinct_workstations", count(&|s| s.distinct_workstations)),
-            FeatureColumn::Str("usual_hours", users.iter().map(|(_, s)| s.usual_hours.to_string()).collect()),
+            FeatureColumn::text("usual_hours", users.iter().map(|(_, s)| s.usual_hours.to_string())),
             FeatureColumn::Bool("usual_hours_learned", users.iter().map(|(_, s)| s.usual_hours.learned).collect()),
             FeatureColumn::Count(
                 "explained_relationship_accesses",
@@ -311,7 +308,7 @@ fn user_features_frame(run: &RunOutputs<'_>) -> polars::prelude::PolarsResult<po
             ),
         ]
         .into_iter()
-        .chain(super::user_features::behaviour_columns(run))
+        .chain(super::user_features::behaviour_columns(run, rows))
         .collect(),
     )
 }
@@ -404,9 +401,11 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
     }
     Staging::finish(w).map_err(io("rejected_rows.csv"))?;
 
-    let mut df = user_features_frame(&run).map_err(pq("user_features.parquet"))?;
     let mut w = staging.create("user_features.parquet").map_err(io("user_features.parquet"))?;
-    write_parquet(&mut w, &mut df).map_err(pq("user_features.parquet"))?;
+    // A row group at a time: a run of millions of users never holds the
+    // whole table as columns.
+    write_parquet_groups(&mut w, run.features.users.len(), |rows| user_features_frame(&run, rows))
+        .map_err(pq("user_features.parquet"))?;
     Staging::finish(w).map_err(io("user_features.parquet"))?;
 
     run.timings.push(("output", started.elapsed().as_secs_f64()));

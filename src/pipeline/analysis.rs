@@ -284,6 +284,11 @@ pub fn analyse_with(
     // Pass 2: explanations and features, partition by partition; pass 3:
     // the peer groups across every user.
     let mut measures = Measures::default();
+    if plan.len() > 1 {
+        // Room for every user once, rather than doubling a table of
+        // millions of rows as partitions are appended.
+        measures.users.reserve_exact(data.dict.users.len());
+    }
     each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
         data.events = events;
         let (kinds, measured) = measure(&data, parts.unstash(k)?, &spanning, config);
@@ -300,11 +305,15 @@ pub fn analyse_with(
 
     // Pass 4: the rules, partition by partition, with everybody's
     // features; the evidence is kept.
-    let everyone = Everyone { features, population, relations: Relations::build(&data, &config.names), book };
+    // Who is who to whom: the context tables' patients and contacts for
+    // every partition, each partition's own users' identities in turn.
+    let relations = Relations::build_for(&data, &config.names, std::iter::empty());
+    let mut everyone = Everyone { features, population, relations, book };
     let mut found = Found::default();
     let mut first = 0usize;
     each_partition(&plan, parts, progress.stage("pass 4/4"), |k, events| {
         data.events = events;
+        everyone.relations.set_users(&data, &config.names, data.events.users.clone());
         let n = data.events.len();
         found.add(detect_partition(&data, parts.unstash(k)?, &everyone, config, first));
         first += n;
@@ -313,7 +322,11 @@ pub fn analyse_with(
     let (evidence, kinds, detection) = found.finish();
     let (data, _) = data.with_events(evidence);
     timings("detect");
-    let Everyone { features, population, relations, book } = everyone;
+    let Everyone { features, population, mut relations, book } = everyone;
+    // Scoring asks about the users of findings only.
+    let flagged: std::collections::BTreeSet<Code> =
+        detection.findings.iter().chain(&detection.downgraded).map(|f| f.user).collect();
+    relations.set_users(&data, &config.names, flagged);
     Ok(Analysed {
         data,
         explained: Explanations::with_totals(kinds, totals).with_roles(book),
@@ -323,6 +336,31 @@ pub fn analyse_with(
         relations,
         partitions: plan.len(),
     })
+}
+
+/// Every event's explanation, from passes 1 and 2 on one partition of
+/// every user (what `investigate` reads: it lists accesses one by one,
+/// where detect keeps only the evidence of its findings).
+pub struct ExplainedRun {
+    /// The context tables and the events.
+    pub data: Ingested<Partition>,
+    /// One explanation per event, with every user's role class.
+    pub explained: Explanations,
+    /// Every user's features, with the peer groups when they were asked for.
+    pub features: Option<UserFeatures>,
+}
+
+/// Passes 1 and 2 (and 3 with `peers`) on `data` as one partition, exactly
+/// as [`analyse`] runs them on a run held in memory, keeping every event's
+/// explanation.
+pub fn explain_every_event(data: Ingested<Partition>, config: &Config, peers: bool) -> ExplainedRun {
+    let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
+    let (direct, spans) = span(&data, config, &book);
+    let spanning = spans.finish(&data, book, config);
+    let (kinds, Measures { users, .. }) = measure(&data, direct, &spanning, config);
+    let book = spanning.book;
+    let features = peers.then(|| features::finish(users, &data, &book, &config.peers));
+    ExplainedRun { data, explained: Explanations::new(kinds).with_roles(book), features }
 }
 
 /// What spans users, from one or more partitions (pass 1): added up with
@@ -415,7 +453,14 @@ pub struct Measures {
 impl Measures {
     /// Adds another partition's (of later users).
     pub fn add(&mut self, other: Measures) {
-        self.users.extend(other.users);
+        // The first partition's table is taken as it is (a run in memory
+        // has one), the others appended: no second copy of a table of every
+        // user.
+        if self.users.is_empty() && self.users.capacity() < other.users.len() {
+            self.users = other.users;
+        } else {
+            self.users.extend(other.users);
+        }
         for (t, n) in self.totals.iter_mut().zip(other.totals) {
             *t += n;
         }

@@ -22,7 +22,10 @@ use crate::time::{date_from_days, MICROS_PER_DAY};
 use crate::{explain, ingest, score};
 
 mod analysis;
-pub use analysis::{analyse, analyse_with, span, Analysed, Cut, Elsewhere, Partitions, Resident, Spans};
+pub use analysis::{
+    analyse, analyse_with, explain_every_event, span, Analysed, Cut, Elsewhere, ExplainedRun, Partitions, Resident,
+    Spans,
+};
 
 /// What `detect` needs to run.
 #[derive(Debug, Clone)]
@@ -73,13 +76,14 @@ fn new_days(data: &ingest::Ingested) -> Option<WindowSpec> {
 }
 
 /// Reads the bundle spilled to disk under `out`, then analyses it a
-/// partition of users at a time. Also returns the events' time range.
+/// partition of users at a time. Also returns the events' time range, and
+/// the spill, being removed meanwhile.
 fn analyse_spilled(
     req: &DetectRequest,
     elsewhere: Option<&dyn Elsewhere>,
     progress: &Progress,
     lap: &mut dyn FnMut(&'static str),
-) -> Result<(analysis::Analysed, Option<(i64, i64)>), Error> {
+) -> Result<(analysis::Analysed, Option<(i64, i64)>, Removal), Error> {
     let root = SpillRoot::create(&req.out)?;
     let events_dir = root.dir.join("events");
     crate::fs::create_private_dir(&events_dir).map_err(crate::fs::FsError::write(&events_dir))?;
@@ -100,7 +104,29 @@ fn analyse_spilled(
         stash: analysis::StashDir { dir: root.dir.clone() },
     };
     let done = analysis::analyse_with(data, &parts, elsewhere, &req.config, progress, lap)?;
-    Ok((done, spilled.time_range()))
+    let time_range = spilled.time_range();
+    drop(parts);
+    // A log of many users is spilled into many files: they are removed
+    // while the run scores and writes.
+    Ok((done, time_range, Removal::start(move || drop((spilled, root)))))
+}
+
+/// Removes a spill on another thread; dropping it waits for the removal,
+/// so nothing of the spill outlives the run.
+struct Removal(Option<std::thread::JoinHandle<()>>);
+
+impl Removal {
+    fn start(remove: impl FnOnce() + Send + 'static) -> Removal {
+        Removal(Some(std::thread::spawn(remove)))
+    }
+}
+
+impl Drop for Removal {
+    fn drop(&mut self) {
+        if let Some(removing) = self.0.take() {
+            let _ = removing.join();
+        }
+    }
 }
 
 /// The owner-only folder a partitioned run spills into, inside the output
@@ -229,9 +255,9 @@ pub fn run_detect_with(
         std::time::SystemTime::now(),
     )
     .latest;
-    let (run, time_range, own_days, plan) = if partitioned {
-        let (run, time_range) = analyse_spilled(req, elsewhere, progress, &mut lap)?;
-        (run, time_range, None, None)
+    let (run, time_range, own_days, plan, _removal) = if partitioned {
+        let (run, time_range, removal) = analyse_spilled(req, elsewhere, progress, &mut lap)?;
+        (run, time_range, None, None, Some(removal))
     } else {
         let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
         // Rejected rows are spooled to an unlinked file in a private folder
@@ -269,7 +295,7 @@ pub fn run_detect_with(
             }
             None => analysis::analyse(data, &Resident::new(whole), config, progress, &mut lap)?,
         };
-        (run, time_range, own_days, plan)
+        (run, time_range, own_days, plan, None)
     };
     let analysis::Analysed { data, explained, features, detection, population, relations, partitions } = run;
     let partitions = partitioned.then_some(partitions);
@@ -305,6 +331,9 @@ pub fn run_detect_with(
     let reviews = reviewed.as_ref().map_or(&[][..], |r| &r.rows[..]);
     let (scored, feedback) = score::apply_feedback(scored, reviews, &aliases, &input, &config.score);
     lap("score");
+    // The outputs do not read who is who to whom: an index of every user
+    // of the roster, gone before the outputs' own tables are built.
+    drop(relations);
     let roles = {
         let mut known = vec![false; data.dict.departments.len()];
         for (d, first) in population.department_first.iter().enumerate() {

@@ -191,6 +191,17 @@ pub fn score(
                 Fact::PopulationLevel { explanation, .. } => Some(*explanation),
                 _ => None,
             });
+            // Work in the patient's unit ties the user to the unit, not to
+            // the patient: it weighs like a role's reason, except against a
+            // break-the-glass, which claims an emergency for this patient.
+            let unit_work = m.facts.iter().any(|f| matches!(f, Fact::UnitRound { .. }));
+            if unit_work {
+                for (w, r) in signals.iter_mut().zip(&m.rules) {
+                    if *r != <crate::detect::rules::BreakGlass as crate::detect::Rule>::ID {
+                        *w *= params.population_level_factor;
+                    }
+                }
+            }
             if let Some(link) = population {
                 // A role's or a study list's reason is the same for every
                 // patient in care; a care-team group was learned from this
@@ -203,7 +214,7 @@ pub fn score(
                     pattern_sentence = Some(s);
                 }
             }
-            if ev.explained == 0 && ev.indirect == 0 && !ev.department_history {
+            if ev.explained == 0 && ev.indirect == 0 && !ev.department_history && !unit_work {
                 signals.push(no_link.weight);
             }
             if ev.after_hours > 0 {

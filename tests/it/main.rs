@@ -12,6 +12,7 @@ mod hardening;
 mod import;
 mod incremental;
 mod ingest;
+mod investigate;
 mod layers;
 mod outputs;
 mod partitioned;

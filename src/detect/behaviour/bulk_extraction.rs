@@ -94,7 +94,8 @@ struct PeerBusiest {
 }
 
 /// Per user (by position in the features), the peers' typical busiest day
-/// and hour of prints and exports; `None` with too few peers. Peers are
+/// and hour of prints and exports; `None` with too few peers, and for users
+/// outside the input's scope (the rule does not look at them). Peers are
 /// the user's learned peer group and the users of the same role class;
 /// the busier of the two baselines counts (a coder clustered with nurses
 /// is still measured against the other coders' month-ends).
@@ -108,34 +109,66 @@ fn peer_busiest(input: &DetectInput<'_>) -> Vec<Option<PeerBusiest>> {
             (d, h)
         })
         .collect();
-    let groups: Vec<Option<(usize, String)>> = match &input.features.peers {
-        Some(pg) if pg.assignment.len() == users.len() => {
-            pg.assignment.iter().map(|&g| Some((g, format!("peer group {}", pg.labels[g])))).collect()
-        }
-        _ => vec![None; users.len()],
+    // Keys and their labels, a label per key rather than per user (a run
+    // of millions of users has a handful of groups and classes).
+    let groups: (Vec<Option<usize>>, Vec<String>) = match &input.features.peers {
+        Some(pg) if pg.assignment.len() == users.len() => (
+            pg.assignment.iter().map(|&g| Some(g)).collect(),
+            pg.labels.iter().map(|l| format!("peer group {l}")).collect(),
+        ),
+        _ => (vec![None; users.len()], Vec::new()),
     };
-    let classes: Vec<Option<(usize, String)>> = users
-        .iter()
-        .map(|(u, _)| input.explained.roles.class(*u).map(|c| (c.index(), c.staff().to_string())))
-        .collect();
-    let baseline = |keys: &[Option<(usize, String)>]| -> Vec<Option<PeerBusiest>> {
-        let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    let classes: (Vec<Option<usize>>, Vec<String>) = {
+        let mut labels: Vec<String> = Vec::new();
+        let keys = users
+            .iter()
+            .map(|(u, _)| {
+                let c = input.explained.roles.class(*u)?;
+                let k = c.index();
+                if labels.len() <= k {
+                    labels.resize(k + 1, String::new());
+                }
+                if labels[k].is_empty() {
+                    labels[k] = c.staff().to_string();
+                }
+                Some(k)
+            })
+            .collect();
+        (keys, labels)
+    };
+    let in_scope: Vec<bool> = users.iter().map(|(u, _)| input.scope.contains(*u)).collect();
+    let baseline = |(keys, labels): &(Vec<Option<usize>>, Vec<String>)| -> Vec<Option<PeerBusiest>> {
+        // Each key's busiest days and hours, sorted: the median of the
+        // others is the median of these with the user's own value taken
+        // out, found by rank instead of re-sorting the others per user.
+        let mut members: std::collections::BTreeMap<usize, (Vec<f64>, Vec<f64>)> = Default::default();
         for (i, k) in keys.iter().enumerate() {
-            if let Some((k, _)) = k {
-                members.entry(*k).or_default().push(i);
+            if let Some(k) = k {
+                let m = members.entry(*k).or_default();
+                m.0.push(busiest[i].0);
+                m.1.push(busiest[i].1);
             }
+        }
+        for (day, hour) in members.values_mut() {
+            day.sort_by(|a, b| a.total_cmp(b));
+            hour.sort_by(|a, b| a.total_cmp(b));
         }
         keys.iter()
             .enumerate()
             .map(|(i, k)| {
-                let (k, label) = k.as_ref()?;
-                let others: Vec<usize> = members[k].iter().copied().filter(|&j| j != i).collect();
-                if others.len() < MIN_PEERS {
+                let k = k.as_ref()?;
+                if !in_scope[i] {
                     return None;
                 }
-                let mut day: Vec<f64> = others.iter().map(|&j| busiest[j].0).collect();
-                let mut hour: Vec<f64> = others.iter().map(|&j| busiest[j].1).collect();
-                Some(PeerBusiest { day: median(&mut day), hour: median(&mut hour), label: label.clone() })
+                let (day, hour) = &members[k];
+                if day.len() - 1 < MIN_PEERS {
+                    return None;
+                }
+                Some(PeerBusiest {
+                    day: median_without(day, busiest[i].0),
+                    hour: median_without(hour, busiest[i].1),
+                    label: labels[*k].clone(),
+                })
             })
             .collect()
     };
@@ -152,6 +185,22 @@ fn peer_busiest(input: &DetectInput<'_>) -> Vec<Option<PeerBusiest>> {
             (g, c) => g.or(c),
         })
         .collect()
+}
+
+/// The median of `sorted` (ascending by `total_cmp`) with one occurrence
+/// of `own` taken out: what [`median`] gives on the others' values, the
+/// same two values averaged in the same order. 0 when nothing is left.
+fn median_without(sorted: &[f64], own: f64) -> f64 {
+    let r = sorted.partition_point(|v| v.total_cmp(&own).is_lt());
+    let m = sorted.len().saturating_sub(1);
+    let at = |j: usize| if j < r { sorted[j] } else { sorted[j + 1] };
+    if m == 0 {
+        0.0
+    } else if m % 2 == 1 {
+        at(m / 2)
+    } else {
+        (at(m / 2 - 1) + at(m / 2)) / 2.0
+    }
 }
 
 /// Care for a patient does not explain taking the record out: a day whose
@@ -280,6 +329,23 @@ impl Rule for BulkExtraction {
 mod tests {
     use super::*;
     use crate::test_fixture::World;
+
+    #[test]
+    fn the_median_without_one_value_is_the_median_of_the_others() {
+        // Values with ties, odd and even counts, the user's own value at
+        // either end and in the middle (a fixed sequence, no generator).
+        let values: Vec<f64> = (0..23u64).map(|i| ((i * 7919) % 11) as f64).collect();
+        for n in 1..values.len() {
+            let mut sorted = values[..n].to_vec();
+            sorted.sort_by(|a, b| a.total_cmp(b));
+            for i in 0..n {
+                let mut others: Vec<f64> = values[..n].to_vec();
+                others.remove(i);
+                let expected = median(&mut others);
+                assert_eq!(median_without(&sorted, values[i]).to_bits(), expected.to_bits(), "n {n}, i {i}");
+            }
+        }
+    }
 
     #[test]
     fn fires_on_a_night_of_exports() {

@@ -25,22 +25,6 @@ use crate::detect::params::{finite_at_least, positive, Invalid, RuleParams, Rule
 use crate::features::robust_center_scale;
 use crate::model::NONE;
 
-/// Other patients of the patient's unit a user must open within
-/// [`crate::detect::finding::ROUND_HOURS`] of an access for it to be part of a round.
-const ROUND_OTHERS: u32 = 2;
-
-/// Whether the user opened `patient` (accesses `events`) in a round of the
-/// patient's unit: [`ROUND_OTHERS`] or more other patients of that unit
-/// within the round's hours of one of the accesses.
-fn in_round(
-    input: &DetectInput<'_>,
-    patient: crate::model::Code,
-    events: &[usize],
-    user_events: std::ops::Range<usize>,
-) -> bool {
-    crate::detect::rounds::round_of(input, patient, events, user_events).0 >= ROUND_OTHERS
-}
-
 /// `[rules.unexplained_browsing]`, besides `enabled` and `weight`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -138,12 +122,13 @@ impl Rule for UnexplainedBrowsing {
             let unexplained =
                 range.clone().filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
             // Curious browsing is a record here and there; a patient opened
-            // in a round of the unit's patients (a nocturnist's cross-cover,
-            // a float shift) is work the data does not link, and not counted.
-            let (by_patient, rounds): (Vec<_>, Vec<_>) = input
-                .by_patient(unexplained)
-                .into_iter()
-                .partition(|(patient, events)| !in_round(input, *patient, events, range.clone()));
+            // in a round of the unit's patients, or in a unit the user works
+            // in day after day (a nocturnist's cross-cover, a float shift),
+            // is work the data does not link, and not counted.
+            let (by_patient, rounds): (Vec<_>, Vec<_>) =
+                input.by_patient(unexplained).into_iter().partition(|(patient, events)| {
+                    crate::detect::rounds::unit_round(input, *patient, events, range.clone(), 0).is_none()
+                });
             if !outlying(by_patient.len()) {
                 continue;
             }
@@ -259,6 +244,33 @@ mod tests {
         let mut w = unit();
         cross_cover(&mut w);
         assert!(w.run(&UnexplainedBrowsing).is_empty());
+    }
+
+    /// A float nurse who works the surgical unit day after day, opening its
+    /// patients one at a time (12 hours apart, never a round): twelve
+    /// patients on six days make it a unit she covers, and they are not
+    /// browsing. The same twelve opens spread over twelve units would be.
+    #[test]
+    fn patients_of_a_unit_the_user_covers_do_not_fire_though_never_in_a_round() {
+        let mut w = unit();
+        for k in 0..12 {
+            let p = format!("S{k}");
+            w.patient(&p);
+            w.encounter(&p, "SURG", "2026-11-01 00:00:00", None, None);
+            let (day, hour) = (k / 2 + 1, if k % 2 == 0 { "02" } else { "14" });
+            w.access(&format!("2026-11-0{day} {hour}:00:00"), "rn3", &p, "view");
+        }
+        assert!(w.run(&UnexplainedBrowsing).is_empty());
+
+        let mut spread = unit();
+        for k in 0..12 {
+            let p = format!("S{k}");
+            spread.patient(&p);
+            spread.encounter(&p, &format!("UNIT{k}"), "2026-11-01 00:00:00", None, None);
+            let (day, hour) = (k / 2 + 1, if k % 2 == 0 { "02" } else { "14" });
+            spread.access(&format!("2026-11-0{day} {hour}:00:00"), "rn3", &p, "view");
+        }
+        assert_eq!(spread.run(&UnexplainedBrowsing).len(), 12);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::names::Surname;
 use super::nicknames::{GivenName, Nicknames};
 use crate::config::NamesParams;
 use crate::ingest::Ingested;
-use crate::model::Code;
+use crate::model::{Code, FxHashMap};
 
 /// A person's normalised identity.
 #[derive(Debug, Clone, Default)]
@@ -106,7 +106,9 @@ pub enum Relation {
 /// Normalised identities, built once per run.
 #[derive(Debug, Default)]
 pub struct Relations {
-    users: Vec<Option<Person>>,
+    /// The identities of the users asked about ([`Relations::set_users`]):
+    /// every roster user, or a partition's.
+    users: FxHashMap<Code, Person>,
     user_department: Vec<Option<Code>>,
     patients: Vec<Option<Person>>,
     employee_of: HashMap<Code, Code>,
@@ -117,24 +119,22 @@ impl Relations {
     /// Builds the index from the bundle's roster, patients and contacts;
     /// `names` says which nicknames are equivalent. Events are not read.
     pub fn build<E>(data: &Ingested<E>, names: &NamesParams) -> Relations {
+        let every = data.roster.iter().flat_map(|r| r.iter().map(|(u, _)| u));
+        Relations::build_for(data, names, every)
+    }
+
+    /// [`Relations::build`] with the identities of only the `users`: the
+    /// rules on a partition of a run of millions of users ask about the
+    /// partition's own users, never the whole roster's.
+    pub fn build_for<E>(data: &Ingested<E>, names: &NamesParams, users: impl IntoIterator<Item = Code>) -> Relations {
         let nicknames = Nicknames::from_params(names);
         let nicknames = &nicknames;
         let n_users = data.dict.users.len();
         let n_patients = data.dict.patients.len();
-        let mut users = vec![None; n_users];
         let mut user_department = vec![None; n_users];
         let mut employee_of = HashMap::new();
         if let Some(roster) = &data.roster {
             for (u, r) in roster.iter() {
-                users[u as usize] = Some(Person::new(
-                    nicknames,
-                    r.first_name.as_deref(),
-                    r.last_name.as_deref(),
-                    r.address.as_deref(),
-                    r.zip.as_deref(),
-                    r.lat,
-                    r.lon,
-                ));
                 user_department[u as usize] = r.department;
                 if let Some(p) = r.patient {
                     employee_of.insert(p, u);
@@ -172,11 +172,33 @@ impl Relations {
                 });
             }
         }
-        Relations { users, user_department, patients, employee_of, contacts }
+        let mut relations = Relations { users: FxHashMap::default(), user_department, patients, employee_of, contacts };
+        relations.set_users(data, names, users);
+        relations
+    }
+
+    /// Replaces the users' identities by those of `users` (the others are
+    /// unknown to every question about a pair).
+    pub fn set_users<E>(&mut self, data: &Ingested<E>, names: &NamesParams, users: impl IntoIterator<Item = Code>) {
+        self.users = FxHashMap::default();
+        let Some(roster) = &data.roster else { return };
+        let nicknames = Nicknames::from_params(names);
+        for (u, r) in users.into_iter().filter_map(|u| Some((u, roster.get(u)?))) {
+            let person = Person::new(
+                &nicknames,
+                r.first_name.as_deref(),
+                r.last_name.as_deref(),
+                r.address.as_deref(),
+                r.zip.as_deref(),
+                r.lat,
+                r.lon,
+            );
+            self.users.insert(u, person);
+        }
     }
 
     fn user(&self, u: Code) -> Option<&Person> {
-        self.users.get(u as usize).and_then(|p| p.as_ref())
+        self.users.get(&u)
     }
 
     fn patient(&self, p: Code) -> Option<&Person> {
@@ -205,15 +227,35 @@ impl Relations {
     /// The patient's contact the user's name matches, if any: given name
     /// equal or a nickname of it, and a surname part shared.
     pub fn contact(&self, user: Code, patient: Code) -> Option<Option<String>> {
+        self.contact_checked(user, patient).map(|(relationship, _)| relationship)
+    }
+
+    /// As [`Relations::contact`], and whether the addresses contradict the
+    /// match: every matching contact is listed at an address that is not
+    /// the user's home (both known), and the patient does not live there
+    /// either. A name shared with a contact who lives elsewhere may be a
+    /// namesake; a contact at the user's home, or with no address, is not
+    /// contradicted. A matching contact whose address agrees is preferred.
+    pub fn contact_checked(&self, user: Code, patient: Code) -> Option<(Option<String>, bool)> {
         let u = self.user(user)?;
         if u.first.is_empty() || u.surname.is_empty() {
             return None;
         }
-        self.contacts
+        let matching: Vec<&ContactKey> = self
+            .contacts
             .get(&patient)?
             .iter()
-            .find(|c| c.first.matches(&u.first) && c.surname.matches(&u.surname))
-            .map(|c| c.relationship.clone())
+            .filter(|c| c.first.matches(&u.first) && c.surname.matches(&u.surname))
+            .collect();
+        let first = matching.first()?;
+        let Some(home) = u.home.as_ref() else { return Some((first.relationship.clone(), false)) };
+        let patient_at_home =
+            self.patient(patient).is_some_and(|p| u.same_zip(p) && p.home.as_ref().is_some_and(|h| h.same_home(home)));
+        let agrees = matching.iter().find(|c| c.home.as_ref().is_none_or(|h| h.same_home(home)));
+        Some(match agrees {
+            Some(c) => (c.relationship.clone(), false),
+            None => (first.relationship.clone(), !patient_at_home),
+        })
     }
 
     /// The patient's contact listed under another surname (a maiden or

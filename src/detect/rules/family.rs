@@ -10,7 +10,9 @@
 //! when an address corroborates it: the contact's listed address is the
 //! user's home, or the patient lives there. A shared surname alone is weak
 //! evidence (common surnames) and is not a finding; neither is a shared
-//! given name alone.
+//! given name alone. A full-name match with a contact listed at an address
+//! that is not the user's home (nor the patient's, when the patient lives
+//! with the user) may be a namesake: it fires at `namesake_weight`.
 //!
 //! Accesses care explains (a nurse treating her own mother on her unit) are
 //! not alerts; they are counted as downgraded for audit.
@@ -20,7 +22,29 @@
 
 use crate::detect::finding::{Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
-use crate::detect::params::{NoParams, RuleSettings};
+use crate::detect::params::{unit, Invalid, RuleParams, RuleSettings};
+
+/// `[rules.family]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyParams {
+    /// Weight in 0..=1 when the only tie is the user's name on a contact
+    /// listed at another address ([`Fact::NamesakeContact`]): common names
+    /// recur, and a relative's listing usually carries the user's home.
+    pub namesake_weight: f64,
+}
+
+impl Default for FamilyParams {
+    fn default() -> Self {
+        Self { namesake_weight: 0.45 }
+    }
+}
+
+impl RuleParams for FamilyParams {
+    fn check(&self) -> Result<(), Invalid> {
+        unit("namesake_weight", self.namesake_weight)
+    }
+}
 
 /// The rule.
 pub struct Family;
@@ -28,7 +52,11 @@ pub struct Family;
 impl Rule for Family {
     const ID: &'static str = "family";
     const DEFAULTS: RuleSettings = RuleSettings::weight(0.85);
-    type Params = NoParams;
+    type Params = FamilyParams;
+
+    fn weaker_weights(&self, params: &FamilyParams) -> Vec<(Fact, f64)> {
+        vec![(Fact::NamesakeContact { relationship: None }, params.namesake_weight)]
+    }
 
     fn check(&self, input: &DetectInput<'_>) -> Result<(), String> {
         let Some(roster) = &input.data.roster else { return Err("users table missing".into()) };
@@ -52,10 +80,17 @@ impl Rule for Family {
                 if rel.household(user, patient) {
                     facts.push(Fact::SharesSurnameAndHome);
                 }
-                if let Some(relationship) = rel.contact(user, patient) {
-                    facts.push(Fact::NamedAsContact { relationship });
-                } else if let Some((relationship, shared)) = rel.contact_under_other_surname(user, patient) {
-                    facts.push(Fact::ContactUnderOtherSurname { relationship, shared });
+                match rel.contact_checked(user, patient) {
+                    // A shared home already corroborates the name.
+                    Some((relationship, true)) if facts.is_empty() => {
+                        facts.push(Fact::NamesakeContact { relationship })
+                    }
+                    Some((relationship, _)) => facts.push(Fact::NamedAsContact { relationship }),
+                    None => {
+                        if let Some((relationship, shared)) = rel.contact_under_other_surname(user, patient) {
+                            facts.push(Fact::ContactUnderOtherSurname { relationship, shared });
+                        }
+                    }
                 }
                 (!facts.is_empty()).then_some(facts)
             })
@@ -92,6 +127,43 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].facts, vec![Fact::NamedAsContact { relationship: Some("spouse".into()) }]);
         assert!(found[0].facts[0].sentence().contains("listed contact (spouse)"));
+    }
+
+    /// The user's full name on a contact listed at another address, with
+    /// the patient living elsewhere too: perhaps a namesake. It fires at
+    /// the weaker weight and says why; the same contact at the user's
+    /// home fires in full.
+    #[test]
+    fn a_namesake_contact_at_another_address_fires_weaker_than_one_at_the_users_home() {
+        let mut w = World::new();
+        w.user("it1").department("IT").name("Beverly", "Smith").address("550 Spring Ave");
+        w.user("it2").department("IT").name("Ann", "Moss").address("3 Lake Ct");
+        w.patient("P1").name("Jose", "Smith").address("240 Madison Blvd");
+        w.patient("P2").name("Tom", "Moss").address("77 Pine Rd");
+        w.contact_at("P1", "Beverly", "Smith", "spouse", "240 Madison Blvd");
+        w.contact_at("P2", "Ann", "Moss", "spouse", "3 LAKE COURT");
+        w.access("2026-11-28 10:00:00", "it1", "P1", "view");
+        w.access("2026-11-28 10:00:00", "it2", "P2", "view");
+        let found = w.run(&Family);
+        assert_eq!(found.len(), 2);
+        let by = |u: &str| found.iter().find(|f| w.user_of(f) == u).expect("fires").facts.clone();
+        assert_eq!(by("it1"), vec![Fact::NamesakeContact { relationship: Some("spouse".into()) }]);
+        assert_eq!(by("it2"), vec![Fact::NamedAsContact { relationship: Some("spouse".into()) }]);
+        assert!(by("it1")[0].sentence().contains("perhaps a namesake"));
+        let alerts = w.alerts();
+        let score = |u: &str| alerts.iter().find(|a| a.user == u).expect("alert").score;
+        assert!(score("it1") < score("it2"), "{} vs {}", score("it1"), score("it2"));
+    }
+
+    /// A contact with no address listed is not contradicted.
+    #[test]
+    fn a_contact_with_no_address_is_no_namesake() {
+        let mut w = World::new();
+        w.user("r1").department("REG").name("Maria", "Lopez").address("1 Elm Rd");
+        w.patient("P1").name("Jose", "Smith").address("99 Pine Ave");
+        w.contact("P1", "Maria", "Lopez", "spouse");
+        w.access("2026-11-28 10:00:00", "r1", "P1", "view");
+        assert_eq!(w.run(&Family)[0].facts, vec![Fact::NamedAsContact { relationship: Some("spouse".into()) }]);
     }
 
     #[test]

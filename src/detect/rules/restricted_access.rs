@@ -131,6 +131,61 @@ mod tests {
         assert_eq!(w.user_of(&found[0]), "crc");
     }
 
+    /// A surgical ward of inpatients, a medicine nocturnist who covers it
+    /// (opens its patients night after night), and a restricted chart on
+    /// the ward.
+    fn covered_ward(round_tonight: bool) -> World {
+        let mut w = World::new();
+        w.user("noc").department("MED").role("physician");
+        w.user("rn").department("CARD").role("nurse");
+        w.patient("R").restricted();
+        w.encounter("R", "SURG", "2026-11-20 08:00:00", None, None);
+        for k in 0..12 {
+            let p = format!("S{k}");
+            w.patient(&p);
+            w.encounter(&p, "SURG", "2026-11-20 08:00:00", None, None);
+            // Earlier nights on the ward: three patients a night.
+            let night = 21 + k / 3;
+            w.access(&format!("2026-11-{night} 23:{:02}:00", 10 + k % 3), "noc", &p, "view");
+        }
+        if round_tonight {
+            w.access("2026-11-28 01:10:00", "noc", "S0", "view");
+            w.access("2026-11-28 01:20:00", "noc", "S1", "view");
+        }
+        w.access("2026-11-28 01:30:00", "noc", "R", "view");
+        w.access("2026-11-28 01:30:00", "rn", "R", "view");
+        w
+    }
+
+    /// Cross-cover: the nocturnist opens the restricted chart during a
+    /// round of the ward's patients. It still fires (nothing ties the user
+    /// to the patient), says so, and ranks below the same look by a nurse
+    /// with no work on the ward.
+    #[test]
+    fn a_restricted_chart_opened_in_a_round_of_its_ward_fires_below_a_lone_look() {
+        let w = covered_ward(true);
+        let alerts = w.alerts();
+        let noc = alerts.iter().find(|a| a.user == "noc").expect("the nocturnist's look still fires");
+        let rn = alerts.iter().find(|a| a.user == "rn").expect("the nurse's look fires");
+        assert!(noc.score < rn.score, "round {} vs lone {}", noc.score, rn.score);
+        assert!(noc
+            .explanation
+            .contains("the patient was in SURG; the user opened 2 other patients of SURG within 6 hours"));
+        assert!(noc.explanation.contains("as when covering the unit"), "{}", noc.explanation);
+        assert!(!rn.explanation.contains("covering the unit"));
+    }
+
+    /// The same nocturnist, but no other patient of the ward that night:
+    /// the look is not part of the ward's work and weighs in full.
+    #[test]
+    fn a_covered_ward_without_a_round_that_night_weighs_in_full() {
+        let alerts = covered_ward(false).alerts();
+        let noc = alerts.iter().find(|a| a.user == "noc").expect("fires");
+        let rn = alerts.iter().find(|a| a.user == "rn").expect("fires");
+        assert_eq!(noc.score, rn.score);
+        assert!(!noc.explanation.contains("covering the unit"));
+    }
+
     /// A lab technologist's role explains results during a stay; the chart
     /// is restricted, so it fires; the unit's own nurse does not.
     #[test]

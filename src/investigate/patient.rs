@@ -1,0 +1,216 @@
+//! `investigate patient`: every access to one patient's record in the
+//! period, with the user, their role class, and the care explanation the
+//! pipeline gives the access; accesses by one user in one sitting grouped.
+//!
+//! On a bundle the log is not read whole. First the patient's rows (the
+//! filter pushed into Parquet scans), explained with the context tables:
+//! an access that the encounters, a role the job title names, or the
+//! user's own charting in this record explains is explained exactly as
+//! the whole log would (those read nothing else of the log). Then, only if
+//! needed, every row of the users the rest depends on (`needing_more`):
+//! a user with an access without a care link (the care-team groups look
+//! at their other patients), a user whose title names no class (it is
+//! learned from all their work), and everyone who opened the record near
+//! such an access (a collaborator). One difference from the whole log can
+//! remain: whether a shared patient is a hub (seen by more than 60 care
+//! users, left out of a collaboration's count) is judged from the loaded
+//! rows only. `--full-scan` explains over the whole log, as detect does.
+
+use std::collections::{BTreeSet, HashSet};
+
+use crate::explain::Explanation;
+use crate::ingest::{Ingested, RowFilter};
+use crate::model::{Code, NONE};
+use crate::output::investigation::{write_patient_access, PatientAccessRow, PatientPage, SESSION_GAP_MINUTES};
+use crate::pipeline::{explain_every_event, ExplainedRun};
+use crate::progress::Progress;
+use crate::time::{ZoneCache, MICROS_PER_DAY, MICROS_PER_SEC};
+
+use super::load::{load_all, load_filtered};
+use super::request::{
+    find_code, hint, lock_output, sentence, sources, InvestigateError, InvestigateRequest, Outcome, Period, Source,
+};
+
+/// The real id of the patient given (an id, or a token with a key), and
+/// the events to explain.
+fn read(
+    req: &InvestigateRequest,
+    given: &str,
+    progress: &Progress,
+    notes: &mut Vec<String>,
+) -> Result<(Ingested, String), InvestigateError> {
+    let p = req.pseudonymizer.as_ref();
+    let unknown = || InvestigateError::UnknownPatient { hint: hint(p) };
+    let token_of = p.map(|p| move |id: &str| p.patient(id));
+    let token = token_of.as_ref().map(|f| f as &dyn Fn(&str) -> String);
+    let whole = |data: Ingested| -> Result<(Ingested, String), InvestigateError> {
+        let code = find_code(&data.dict.patients, given, token).ok_or_else(unknown)?;
+        let id = data.dict.patients.name(code).to_string();
+        Ok((data, id))
+    };
+    let Source::Bundle(dir) = &req.source else { return whole(load_all(req, progress)?) };
+    if req.full_scan {
+        return whole(load_all(req, progress)?);
+    }
+    let id = match token {
+        None => given.trim().to_string(),
+        Some(token) => {
+            // A token is looked up among the context tables' patients; a
+            // patient only the access log names needs the whole log.
+            let context = load_filtered(dir, req, &RowFilter::default(), progress)?;
+            match find_code(&context.dict.patients, given, Some(token)) {
+                Some(c) => context.dict.patients.name(c).to_string(),
+                None => return whole(load_all(req, progress)?),
+            }
+        }
+    };
+    let first = load_filtered(dir, req, &RowFilter::patient(&id), progress)?;
+    let code = first.dict.patients.get(&id).ok_or_else(unknown)?;
+    // The patient's rows explained alone: exact for an access care links
+    // through the encounters, the roster's title or the user's own
+    // charting in this record. The rest needs more rows.
+    let probe = explain_every_event(first.whole(), &req.config, false);
+    let needed = needing_more(&probe, code, req);
+    let (first, part) = probe.data.with_events(());
+    let first = first.with_events(part.into_events()).0;
+    if needed.is_empty() {
+        notes.push(
+            "Explained from this patient's accesses alone (the rest of the log was not read): each has a care link in the encounters, a role the job title names, or the user's own charting in this record.".to_string(),
+        );
+        return Ok((first, id));
+    }
+    let users: HashSet<String> = needed.iter().map(|&u| first.dict.users.name(u).to_string()).collect();
+    let n_users = users.len();
+    let filter = RowFilter { patients: HashSet::from([id.clone()]), users };
+    let data = load_filtered(dir, req, &filter, progress)?;
+    notes.push(format!(
+        "Explained from this patient's accesses and every access of {} whose explanation needs their other work (no care link on this record, a job title that names no role, or a colleague of such an access); {} events of the log were read. Care-team explanations judge shared patients from these accesses only.",
+        if n_users == 1 { "the one person".to_string() } else { format!("the {n_users} people") },
+        data.events.len()
+    ));
+    Ok((data, id))
+}
+
+/// The users whose accesses to `patient` the patient's rows alone may not
+/// explain as the whole log does: those with an access in the period that
+/// has no care link yet (or a care-team link, which the patient's rows
+/// alone cannot vouch for), or whose title names no role class (a class learned
+/// from work needs all of it), and everyone who opened the record within
+/// the care-team window of such an access (a collaborator's care visit
+/// explains it, and the collaboration is counted over both users' work).
+fn needing_more(probe: &ExplainedRun, patient: Code, req: &InvestigateRequest) -> BTreeSet<Code> {
+    let ev = &probe.data.events;
+    let mut zone = ZoneCache::new(probe.data.tz);
+    let period = Period::of(req);
+    let titled =
+        |u: Code| probe.explained.roles.get(u).is_some_and(|a| a.source != crate::roles::RoleSource::Behaviour);
+    let mut needed = BTreeSet::new();
+    let mut uncertain = Vec::new();
+    for i in (0..ev.len()).filter(|&i| ev.patient[i] == patient) {
+        if period.contains(&mut zone, ev.ts[i])
+            && (matches!(probe.explained.kind[i], Explanation::Unexplained | Explanation::CareTeamGroup)
+                || !titled(ev.user[i]))
+        {
+            needed.insert(ev.user[i]);
+            uncertain.push(ev.ts[i]);
+        }
+    }
+    let window = i64::from(req.config.explain.group_window_days + 1) * MICROS_PER_DAY;
+    uncertain.sort_unstable();
+    for i in (0..ev.len()).filter(|&i| ev.patient[i] == patient) {
+        let t = ev.ts[i];
+        let from = uncertain.partition_point(|&u| u < t - window);
+        if uncertain.get(from).is_some_and(|&u| u <= t + window) {
+            needed.insert(ev.user[i]);
+        }
+    }
+    needed
+}
+
+/// Writes patient_access.csv and patient_access.html for `patient` (an id,
+/// or its token with a pseudonymizer) into the request's output folder.
+pub fn investigate_patient(
+    req: &InvestigateRequest,
+    patient: &str,
+    progress: &Progress,
+) -> Result<Outcome, InvestigateError> {
+    let _lock = lock_output(&req.out)?;
+    let ids = crate::output::pseudonym::Ids(req.pseudonymizer.as_ref());
+    let mut notes = Vec::new();
+    let (data, id) = read(req, patient, progress, &mut notes)?;
+    let code = data.dict.patients.get(&id).ok_or(InvestigateError::UnknownPatient { hint: hint(ids.0) })?;
+    let run = explain_every_event(data.whole(), &req.config, false);
+    let (data, ev, explained) = (&run.data, &run.data.events, &run.explained);
+    let period = Period::of(req);
+    let mut zone = ZoneCache::new(data.tz);
+    let mut rows: Vec<usize> =
+        (0..ev.len()).filter(|&i| ev.patient[i] == code && period.contains(&mut zone, ev.ts[i])).collect();
+    rows.sort_by_key(|&i| (ev.ts[i], i));
+
+    let dict = &data.dict;
+    let record = |u| data.roster.as_ref().and_then(|r| r.get(u));
+    let out_rows: Vec<PatientAccessRow> = rows
+        .iter()
+        .map(|&i| {
+            let u = ev.user[i];
+            let kind = explained.kind[i];
+            let name = match (ids.0, record(u)) {
+                (None, Some(r)) => {
+                    format!("{} {}", r.first_name.as_deref().unwrap_or(""), r.last_name.as_deref().unwrap_or(""))
+                        .trim()
+                        .to_string()
+                }
+                _ => String::new(),
+            };
+            let department = match ev.department[i] {
+                NONE => record(u).and_then(|r| r.department),
+                d => Some(d),
+            };
+            PatientAccessRow {
+                time: zone.format_local(ev.ts[i]),
+                user_id: ids.user(dict.users.name(u)),
+                user_name: name,
+                role_class: explained.roles.class(u).map(|c| c.as_str().to_string()).unwrap_or_default(),
+                department_id: department.map(|d| dict.departments.name(d).to_string()).unwrap_or_default(),
+                workstation_id: match ev.workstation[i] {
+                    NONE => String::new(),
+                    w => dict.workstations.name(w).to_string(),
+                },
+                action: ev.action[i].as_str().to_string(),
+                data_category: ev.category[i].as_str().to_string(),
+                break_glass: ev.break_glass[i],
+                explanation: kind.as_str().to_string(),
+                explanation_sentence: sentence(kind),
+            }
+        })
+        .collect();
+    // Sittings: consecutive accesses by one user from one workstation, each
+    // within the gap of the one before.
+    let gap = SESSION_GAP_MINUTES * 60 * MICROS_PER_SEC;
+    let mut sessions: Vec<std::ops::Range<usize>> = Vec::new();
+    for (k, &i) in rows.iter().enumerate() {
+        let joins = k > 0 && {
+            let j = rows[k - 1];
+            ev.user[j] == ev.user[i] && ev.workstation[j] == ev.workstation[i] && ev.ts[i] - ev.ts[j] <= gap
+        };
+        match sessions.last_mut() {
+            Some(s) if joins => s.end = k + 1,
+            _ => sessions.push(k..k + 1),
+        }
+    }
+    debug_assert!(out_rows.iter().all(|r| r.explanation != Explanation::NoPatient.as_str()));
+    let page = PatientPage {
+        patient: ids.patient(&id),
+        period: Period::describe(req),
+        sources: sources(data, rows.iter().map(|&i| ev.source_file[i])),
+        rows: out_rows,
+        sessions,
+        pseudonymized: ids.0.is_some(),
+        notes,
+    };
+    write_patient_access(&req.out, &page)?;
+    Ok(Outcome {
+        rows: page.rows.len(),
+        files: vec![req.out.join("patient_access.csv"), req.out.join("patient_access.html")],
+    })
+}

@@ -1,0 +1,450 @@
+//! `ehrwatch investigate patient` and `investigate user`: row counts equal
+//! the access log's rows for the patient (data/sample, and a simulated
+//! world of daily Parquet files, where the filtered read is checked against
+//! `--full-scan`), every explanation kind, unknown ids, an empty period,
+//! pseudonymized runs, escaping, the state folder and the alerts join.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::env::{binary, Bundle, Run};
+
+fn investigate(what: &str, args: &[&str], out: &Path) -> Run {
+    let output = binary().arg("investigate").arg(what).args(args).arg("--out").arg(out).output().expect("binary runs");
+    Run { output, out: out.to_path_buf() }
+}
+
+/// A key file readable by its owner only (else a warning line is printed).
+fn owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample")
+}
+
+/// data/sample's access log as (timestamp, user_id, patient_id) rows.
+fn sample_rows() -> Vec<(String, String, String)> {
+    let f = std::fs::File::open(sample().join("access_log.csv.gz")).expect("sample log");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(f).read_to_string(&mut text).expect("gunzip");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("row");
+            (rec[0].to_string(), rec[1].to_string(), rec[2].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn patient_access_has_one_row_per_log_row_of_the_patient_on_the_sample() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let rows = sample_rows();
+    let mut per_patient: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, _, p) in rows.iter().filter(|(_, _, p)| !p.is_empty()) {
+        *per_patient.entry(p.as_str()).or_insert(0) += 1;
+    }
+    // The incident patient of the sample's first label, and the most opened one.
+    let busiest = per_patient.iter().max_by_key(|(_, n)| **n).map(|(p, _)| p.to_string()).expect("rows");
+    for (k, (patient, from, to)) in [
+        ("P1000374", "2026-10-12", "2026-10-19"),
+        ("P1000374", "2000-01-01", "2100-01-01"),
+        (busiest.as_str(), "2026-10-03", "2026-10-09"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // The sample's timestamps are naive local times, read in UTC.
+        let expected = rows.iter().filter(|(t, _, p)| p == patient && &t[..10] >= from && &t[..10] <= to).count();
+        assert!(expected > 0, "{patient} has rows in {from}..{to}");
+        let out = tmp.path().join(format!("out-{k}"));
+        let input = sample();
+        let run = investigate(
+            "patient",
+            &["--input", input.to_str().unwrap(), "--patient", patient, "--from", from, "--to", to],
+            &out,
+        );
+        run.assert_ok();
+        let csv = run.csv("patient_access.csv");
+        assert_eq!(csv.len(), expected, "{patient} {from}..{to}");
+        assert!(csv.iter().all(|r| r["time"].as_str() >= from && &r["time"][..10] <= to));
+        assert!(run.stdout().contains(&format!("{expected} accesses")), "{}", run.stdout());
+        assert!(!run.stdout().contains(patient) && !run.stderr().contains(patient), "no patient id on the terminal");
+        let html = run.read("patient_access.html");
+        assert!(html.contains("data/sample") || html.contains("access_log"), "the systems are named");
+    }
+}
+
+#[test]
+fn patient_access_on_daily_parquet_counts_the_patients_rows_and_equals_a_full_scan() {
+    use ehrwatch::simulate::{simulate, BundleFormat, SimulateParams};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bundle = tmp.path().join("world");
+    let mut p = SimulateParams::new(&bundle);
+    p.users = 260;
+    p.patients = 2500;
+    p.days = 10;
+    p.seed = 3;
+    p.incidents = 14;
+    p.format = BundleFormat::Parquet;
+    simulate(&p).expect("simulate");
+    assert!(bundle.join("access_log").is_dir(), "daily files");
+    let data = ehrwatch::ingest::read_bundle(&bundle, chrono_tz::Tz::UTC, &ehrwatch::progress::Progress::hidden())
+        .expect("read");
+    let ev = &data.events;
+    let mut per_patient: BTreeMap<u32, usize> = BTreeMap::new();
+    for &pt in ev.patient.iter().filter(|&&pt| pt != ehrwatch::model::NONE) {
+        *per_patient.entry(pt).or_insert(0) += 1;
+    }
+    let mut busy: Vec<(usize, u32)> = per_patient.iter().map(|(p, n)| (*n, *p)).collect();
+    busy.sort_unstable_by(|a, b| b.cmp(a));
+    // The busiest patient (a hub of many users), a middling one, a quiet one.
+    let picks = [busy[0], busy[busy.len() / 2], busy[busy.len() - 1]];
+    for (n, code) in picks {
+        let id = data.dict.patients.name(code);
+        let (a, b) = (tmp.path().join(format!("a-{id}")), tmp.path().join(format!("b-{id}")));
+        let args = ["--input", bundle.to_str().unwrap(), "--patient", id];
+        let filtered = investigate("patient", &args, &a);
+        filtered.assert_ok();
+        assert_eq!(filtered.csv("patient_access.csv").len(), n, "{id}");
+        let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &b);
+        full.assert_ok();
+        assert_eq!(
+            filtered.read("patient_access.csv"),
+            full.read("patient_access.csv"),
+            "{id}: the filtered read explains as the whole log does"
+        );
+        assert!(filtered.read("patient_access.html").contains("Explained from this patient&#39;s accesses"));
+    }
+}
+
+/// A hospital where one patient, TARGET, is opened under every kind of
+/// explanation: its provider, a nurse of its unit, a consultant who works
+/// with the provider (a care team learned from eight shared patients), a
+/// surgeon who charted in the record, a biller after discharge, a study
+/// coordinator on two days, and an IT analyst with no link.
+fn every_kind() -> Bundle {
+    let b = Bundle::new();
+    b.file(
+        "users.csv",
+        "user_id,first_name,last_name,role,department_id
+med,Mia,Ward,physician,MED
+cons,Carl,Ober,physician,CONS
+rn,Rita,Nash,nurse,MED
+doc2,Sam,Cole,physician,SURG
+bill,Bea,Lux,billing,BILLING
+res,Ray,Stu,research,RES
+it,Ivo,Tek,it,IT
+",
+    );
+    let mut enc = String::from("encounter_id,patient_id,department_id,start,end,provider_user_id\n");
+    let mut log = String::from("timestamp,user_id,patient_id,action,data_category,workstation_id,department_id\n");
+    for i in 0..8 {
+        enc.push_str(&format!("E{i},P{i},MED,2026-10-01 08:00:00,2026-10-03 08:00:00,med\n"));
+        log.push_str(&format!("2026-10-02 09:0{i}:00,med,P{i},view,notes,WS-M,\n"));
+        log.push_str(&format!("2026-10-02 10:0{i}:00,cons,P{i},create,notes,WS-C,\n"));
+    }
+    enc.push_str("ET,TARGET,MED,2026-10-20 08:00:00,2026-10-22 08:00:00,med\n");
+    b.file("encounters.csv", &enc);
+    b.file("patients.csv", "patient_id,first_name,last_name\nTARGET,Tara,Get\n");
+    log.push_str(
+        "2026-10-20 09:00:00,med,TARGET,view,notes,WS-M,
+2026-10-20 10:00:00,rn,TARGET,view,medications,WS-R,
+2026-10-21 11:00:00,cons,TARGET,view,notes,WS-C,
+2026-10-25 09:00:00,doc2,TARGET,create,notes,WS-S,
+2026-10-26 09:00:00,doc2,TARGET,view,results,WS-S,
+2026-10-24 10:00:00,bill,TARGET,view,billing,WS-B,
+2026-11-10 10:00:00,res,TARGET,view,results,WS-X,
+2026-11-12 10:00:00,res,TARGET,view,results,WS-X,
+2026-11-15 03:00:00,it,TARGET,view,notes,WS-I,
+",
+    );
+    b.file("access_log.csv", &log);
+    b
+}
+
+#[test]
+fn every_explanation_kind_appears_with_its_sentence() {
+    let b = every_kind();
+    let input = b.input();
+    for extra in [&[][..], &["--full-scan"][..]] {
+        let run = investigate(
+            "patient",
+            &[&["--input", input.to_str().unwrap(), "--patient", "TARGET"], extra].concat(),
+            &b.out(),
+        );
+        run.assert_ok();
+        let rows = run.csv("patient_access.csv");
+        assert_eq!(rows.len(), 9);
+        let kind_of: BTreeMap<(String, String), String> =
+            rows.iter().map(|r| ((r["user_id"].clone(), r["time"].clone()), r["explanation"].clone())).collect();
+        let of = |user: &str| -> BTreeSet<String> {
+            kind_of.iter().filter(|((u, _), _)| u == user).map(|(_, k)| k.clone()).collect()
+        };
+        let one = |k: &str| BTreeSet::from([k.to_string()]);
+        assert_eq!(of("med"), one("encounter_provider"), "{extra:?}");
+        assert_eq!(of("rn"), one("encounter_department"));
+        assert_eq!(of("cons"), one("care_team_group"));
+        assert_eq!(of("doc2"), one("documentation"));
+        assert_eq!(of("bill"), one("role_timing"));
+        assert_eq!(of("res"), one("recurring_panel"));
+        assert_eq!(of("it"), one("unexplained"));
+        let it = rows.iter().find(|r| r["user_id"] == "it").expect("it");
+        assert_eq!(it["explanation_sentence"], "no care link");
+        assert_eq!(it["user_name"], "Ivo Tek");
+        assert_eq!(it["role_class"], "it");
+        let med = rows.iter().find(|r| r["user_id"] == "med").expect("med");
+        assert_eq!(med["explanation_sentence"], "the user is the encounter's provider");
+        assert_eq!(med["department_id"], "MED", "the home department when the log names none");
+        // Time order, local RFC 3339.
+        let times: Vec<&str> = rows.iter().map(|r| r["time"].as_str()).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        assert_eq!(times[0], "2026-10-20T09:00:00+00:00");
+        // Nothing about the other patients on the page.
+        let html = run.read("patient_access.html");
+        assert!(!html.contains("P0") && !html.contains("P7"), "other patients are not named");
+        assert!(html.contains("no care link"));
+    }
+}
+
+#[test]
+fn an_unknown_id_is_exit_1_in_one_line_without_the_id_when_pseudonymized() {
+    let b = every_kind();
+    let input = b.input();
+    let key = b.path("key");
+    std::fs::write(&key, "0123456789abcdef0123456789abcdef").expect("key");
+    owner_only(&key);
+    let plain = investigate("patient", &["--input", input.to_str().unwrap(), "--patient", "NOSUCH-77"], &b.out());
+    assert_eq!(plain.code(), 1, "{}", plain.stderr());
+    assert_eq!(plain.stderr().lines().count(), 1, "{}", plain.stderr());
+    assert!(!plain.stderr().contains("NOSUCH-77"), "a patient id is never printed");
+    let user = investigate("user", &["--input", input.to_str().unwrap(), "--user", "NOSUCH-88"], &b.out());
+    assert_eq!(user.code(), 1);
+    assert!(user.stderr().contains("NOSUCH-88"), "a user id given in the clear is named: {}", user.stderr());
+    for what in ["patient", "user"] {
+        let run = investigate(
+            what,
+            &[
+                "--input",
+                input.to_str().unwrap(),
+                &format!("--{what}"),
+                "SECRET-ID-42",
+                "--pseudonymize-key",
+                key.to_str().unwrap(),
+            ],
+            &b.out(),
+        );
+        assert_eq!(run.code(), 1, "{what}: {}", run.stderr());
+        assert_eq!(run.stderr().lines().count(), 1);
+        assert!(!run.stderr().contains("SECRET-ID-42"), "{what}: {}", run.stderr());
+        assert!(!b
+            .out()
+            .join(format!("{}.csv", if what == "user" { "user_activity" } else { "patient_access" }))
+            .exists());
+    }
+}
+
+#[test]
+fn an_empty_period_writes_zero_rows_and_says_so() {
+    let b = every_kind();
+    let input = b.input();
+    let run = investigate(
+        "patient",
+        &["--input", input.to_str().unwrap(), "--patient", "TARGET", "--from", "2025-01-01", "--to", "2025-01-31"],
+        &b.out(),
+    );
+    run.assert_ok();
+    assert_eq!(run.csv("patient_access.csv").len(), 0);
+    assert!(run.read("patient_access.csv").starts_with("time,user_id,user_name,role_class"));
+    assert!(run.stdout().contains("no accesses to the patient in the period"), "{}", run.stdout());
+    assert!(run.read("patient_access.html").contains("No access to this patient"));
+    let user = investigate(
+        "user",
+        &["--input", input.to_str().unwrap(), "--user", "med", "--from", "2025-01-01", "--to", "2025-01-31"],
+        &b.out(),
+    );
+    user.assert_ok();
+    assert_eq!(user.csv("user_activity.csv").len(), 0);
+    assert!(user.stdout().contains("no patients opened by the user in the period"), "{}", user.stdout());
+    assert!(user.read("user_activity.html").contains("no access in this period"));
+}
+
+/// A roster and a log with hostile values: names that are HTML and
+/// formulas, a workstation that is markup, and distinctive ids.
+fn hostile() -> Bundle {
+    let b = Bundle::new();
+    b.file(
+        "users.csv",
+        "user_id,first_name,last_name,role,department_id\nUZEB-9,Zebedee,Quarterman,nurse,ICU\nUX-2,=SUM(1+1),<script>alert(1)</script>,it,IT\n",
+    );
+    b.file("patients.csv", "patient_id,first_name,last_name\nPTNT-7731,Wilhelmina,Oddbody\n");
+    b.file(
+        "encounters.csv",
+        "encounter_id,patient_id,department_id,start,end,provider_user_id\nE1,PTNT-7731,ICU,2026-11-01 08:00:00,,\n",
+    );
+    b.file(
+        "access_log.csv",
+        "timestamp,user_id,patient_id,action,data_category,workstation_id,ip_address
+2026-11-02 09:00:00,UZEB-9,PTNT-7731,view,notes,WS-1,10.0.0.1
+2026-11-02 09:05:00,UZEB-9,PTNT-7731,print,notes,WS-1,10.0.0.1
+2026-11-03 23:00:00,UX-2,PTNT-7731,view,notes,<b>ws</b>,10.9.9.9
+",
+    );
+    b
+}
+
+#[test]
+fn html_is_escaped_and_csv_cells_are_neutralised() {
+    let b = hostile();
+    let input = b.input();
+    let run = investigate("patient", &["--input", input.to_str().unwrap(), "--patient", "PTNT-7731"], &b.out());
+    run.assert_ok();
+    let html = run.read("patient_access.html");
+    assert!(!html.contains("<script>alert") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(!html.contains("<b>ws</b>") && html.contains("&lt;b&gt;ws&lt;/b&gt;"));
+    let rows = run.csv("patient_access.csv");
+    let x = rows.iter().find(|r| r["user_id"] == "UX-2").expect("UX-2");
+    assert_eq!(x["user_name"], "'=SUM(1+1) <script>alert(1)</script>", "a formula is neutralised");
+    assert!(rows.iter().flat_map(|r| r.values()).all(|v| !v.starts_with(['=', '+', '@'])), "no cell is a formula");
+    // The user page too.
+    let user = investigate("user", &["--input", input.to_str().unwrap(), "--user", "UX-2"], &b.out());
+    user.assert_ok();
+    let page = user.read("user_activity.html");
+    assert!(!page.contains("<script>alert") && page.contains("&lt;script&gt;"));
+    assert!(!page.contains("<b>ws</b>"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["patient_access.csv", "patient_access.html", "user_activity.csv", "user_activity.html"] {
+            let mode = std::fs::metadata(b.out().join(f)).expect(f).permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f} is owner-only");
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(b.out()).expect("out").flatten().map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().contains("staging")), "{left:?}");
+}
+
+#[test]
+fn a_pseudonymized_run_takes_and_shows_tokens_and_no_names() {
+    let b = hostile();
+    let input = b.input();
+    let key = b.path("key");
+    std::fs::write(&key, "a key of at least sixteen bytes\n").expect("key");
+    owner_only(&key);
+    let k = key.to_str().unwrap();
+    // The tokens are those of detect's pseudonymized alerts.csv.
+    let p = ehrwatch::output::Pseudonymizer::from_key_file_bytes(b"a key of at least sixteen bytes\n").expect("key");
+    let (patient, user) = (p.patient("PTNT-7731"), p.user("UZEB-9"));
+    let run = investigate(
+        "patient",
+        &["--input", input.to_str().unwrap(), "--patient", &patient, "--pseudonymize-key", k],
+        &b.out(),
+    );
+    run.assert_ok();
+    let rows = run.csv("patient_access.csv");
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().any(|r| r["user_id"] == user));
+    assert!(rows.iter().all(|r| r["user_name"].is_empty()));
+    let u =
+        investigate("user", &["--input", input.to_str().unwrap(), "--user", &user, "--pseudonymize-key", k], &b.out());
+    u.assert_ok();
+    assert_eq!(u.csv("user_activity.csv")[0]["patient_id"], patient);
+    for f in ["patient_access.csv", "patient_access.html", "user_activity.csv", "user_activity.html"] {
+        let text = std::fs::read_to_string(b.out().join(f)).expect(f);
+        for planted in ["PTNT-7731", "UZEB-9", "Zebedee", "Quarterman", "Wilhelmina", "Oddbody"] {
+            assert!(!text.contains(planted), "{f} shows {planted}");
+        }
+    }
+    for run in [&run, &u] {
+        assert!(!run.stdout().contains("PTNT") && !run.stdout().contains("UZEB"));
+    }
+    // The real id is not a token: unknown.
+    let real = investigate(
+        "patient",
+        &["--input", input.to_str().unwrap(), "--patient", "PTNT-7731", "--pseudonymize-key", k],
+        &b.out(),
+    );
+    assert_eq!(real.code(), 1);
+}
+
+#[test]
+fn the_user_page_lists_patients_with_alert_ids_and_the_state_gives_what_the_bundle_gives() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let input = sample();
+    let input = input.to_str().unwrap();
+    let (detect_out, state) = (tmp.path().join("detect"), tmp.path().join("state"));
+    let d = binary()
+        .args(["detect", "--quiet", "--input", input, "--out"])
+        .arg(&detect_out)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .expect("detect");
+    assert!(d.status.success(), "{}", String::from_utf8_lossy(&d.stderr));
+    // The sample's self-lookup incident: U10358 opens P1000374.
+    let alerts = detect_out.join("alerts.csv");
+    let run = investigate(
+        "user",
+        &[
+            "--input",
+            input,
+            "--user",
+            "U10358",
+            "--from",
+            "2026-10-10",
+            "--to",
+            "2026-10-20",
+            "--alerts",
+            alerts.to_str().unwrap(),
+        ],
+        &tmp.path().join("u"),
+    );
+    run.assert_ok();
+    let rows = run.csv("user_activity.csv");
+    let expected = sample_rows_for_user("U10358", "2026-10-10", "2026-10-20");
+    assert_eq!(rows.len(), expected.len(), "one row per distinct patient");
+    let own = rows.iter().find(|r| r["patient_id"] == "P1000374").expect("the incident patient");
+    assert!(!own["alert_ids"].is_empty(), "the incident's alerts are listed: {own:?}");
+    assert_eq!(rows[0]["patient_id"], "P1000374", "the unexplained patient comes first");
+    assert_eq!(own["explanation"], "unexplained");
+    let page = run.read("user_activity.html");
+    assert!(
+        page.contains("<svg") && page.contains("usual hours") && page.contains("peer median"),
+        "heat map and peers"
+    );
+    assert!(page.contains("first seen"));
+    // The state folder with the bundle gives the bundle's patient page.
+    let a = investigate("patient", &["--input", input, "--patient", "P1000374"], &tmp.path().join("a"));
+    let s = investigate(
+        "patient",
+        &["--state", state.to_str().unwrap(), "--input", input, "--patient", "P1000374"],
+        &tmp.path().join("s"),
+    );
+    a.assert_ok();
+    s.assert_ok();
+    assert_eq!(a.read("patient_access.csv"), s.read("patient_access.csv"));
+    // The state alone has the events but no encounters: same rows.
+    let alone =
+        investigate("patient", &["--state", state.to_str().unwrap(), "--patient", "P1000374"], &tmp.path().join("o"));
+    alone.assert_ok();
+    assert_eq!(alone.csv("patient_access.csv").len(), a.csv("patient_access.csv").len());
+    let not_state = investigate("patient", &["--state", input, "--patient", "P1000374"], &tmp.path().join("n"));
+    assert_eq!(not_state.code(), 1, "{}", not_state.stderr());
+    // report.html links each case to the command that investigates its user.
+    let report = std::fs::read_to_string(detect_out.join("report.html")).expect("report");
+    assert!(report.contains("ehrwatch investigate user --input BUNDLE --user U"), "the command line is in the report");
+}
+
+fn sample_rows_for_user(user: &str, from: &str, to: &str) -> BTreeSet<String> {
+    sample_rows()
+        .into_iter()
+        .filter(|(t, u, p)| u == user && !p.is_empty() && &t[..10] >= from && &t[..10] <= to)
+        .map(|(_, _, p)| p)
+        .collect()
+}
