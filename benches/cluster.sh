@@ -6,6 +6,7 @@
 # x 260 days, as benches/big.sh). Prints wall time and peak RSS of the
 # driver and of each cluster process, and checks that the outputs are the
 # same bytes. Builds with the `cluster` feature. See benches/README.md.
+# W12=DIR (and W100=DIR) run on a bundle simulated before instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ehrwatch/target}"
@@ -54,14 +55,14 @@ start_cluster() {
   done
 }
 
-run_world() { # name users days patients
+run_world() { # name users days patients [existing bundle]
   local name=$1 users=$2 days=$3 patients=$4
-  local world="$WORK/$name"
-  if [ ! -d "$world/access_log" ]; then
+  local world="${5:-$WORK/$name}"
+  if [ ! -e "$world/access_log" ] && [ ! -e "$world/access_log.parquet" ]; then
     echo "simulating $users users x $days days into $world"
     "$BIN" simulate --out "$world" --users "$users" --days "$days" --seed 7 --format parquet --patients "$patients" > /dev/null
   fi
-  echo "$name ($users users x $days days):"
+  echo "$name (${5:-$users users x $days days}):"
   measure "detect --engine local" "$BIN" detect --input "$world" --out "$WORK/$name-local" --quiet
   start_cluster
   measure "detect --engine ballista (driver)" "$BIN" detect --input "$world" --out "$WORK/$name-cluster" --quiet \
@@ -78,7 +79,8 @@ run_world() { # name users days patients
     "$WORK/$name-cluster/summary.json"
 }
 
-run_world w12m 900 100 40000
+# W12=DIR and W100=DIR name bundles simulated before (as above).
+run_world w12m 900 100 40000 "${W12:-}"
 if [ "${BIG:-0}" = 1 ]; then
-  run_world w100m 2600 260 60000
+  run_world w100m 2600 260 60000 "${W100:-}"
 fi
