@@ -1,9 +1,11 @@
 //! Ballista itself (cargo feature `cluster`): the ehrwatch operator as a
-//! DataFusion scalar UDF ([`SpanUdf`], `ehrwatch_span(part, job)`), the
+//! DataFusion scalar UDF ([`PassUdf`], `ehrwatch_pass(part, job)`: the
+//! job's pass, 1 or 2, on one partition), the
 //! session every side registers it in, an in-process standalone cluster
 //! of N executors, the scheduler and executor processes
 //! (`ehrwatch cluster scheduler|executor`), and [`OnCluster`], the driver's
-//! side: it writes the work list, runs the query and decodes the results
+//! side: it writes the work list (and, for pass 2, the merged spans and
+//! the direct explanations), runs one query a pass and decodes the results
 //! for `pipeline::analyse_with`.
 //!
 //! Ballista runs on a tokio runtime of its own, owned by [`OnCluster`] or
@@ -28,39 +30,40 @@ use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::{col, lit, CsvReadOptions, SessionConfig, SessionContext};
 
-use super::codec::decode_span;
-use super::job::{ConfigSource, Job};
+use super::codec::{decode_measure, decode_span};
+use super::job::{ConfigSource, Job, SPANS_FILE};
 use crate::error::Error;
 use crate::explain::Explanation;
 use crate::model::Code;
-use crate::pipeline::{Elsewhere, Spans};
+use crate::pipeline::{Elsewhere, Measures, Spans, StashDir};
 
 /// The UDF's name in plans.
-pub const SPAN_UDF: &str = "ehrwatch_span";
+pub const PASS_UDF: &str = "ehrwatch_pass";
 
 /// Largest message between driver, scheduler and executors: a partition's
 /// result carries a byte per event (Ballista's default is 16 MiB).
 const MAX_MESSAGE: usize = 1 << 30;
 
-/// The ehrwatch operator: pass 1 on the partition `part` of the job in
-/// `job` (JSON), its result encoded by `codec` as one large-binary value.
+/// The ehrwatch operator: the job's pass (1 or 2) on the partition `part`
+/// of the job in `job` (JSON), its result encoded by `codec` as one
+/// large-binary value.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct SpanUdf {
+pub struct PassUdf {
     signature: Signature,
 }
 
-impl SpanUdf {
+impl PassUdf {
     /// The UDF, ready to register.
     pub fn udf() -> Arc<ScalarUDF> {
-        Arc::new(ScalarUDF::new_from_impl(SpanUdf {
+        Arc::new(ScalarUDF::new_from_impl(PassUdf {
             signature: Signature::exact(vec![DataType::Int64, DataType::Utf8], Volatility::Volatile),
         }))
     }
 }
 
-impl ScalarUDFImpl for SpanUdf {
+impl ScalarUDFImpl for PassUdf {
     fn name(&self) -> &str {
-        SPAN_UDF
+        PASS_UDF
     }
 
     fn signature(&self) -> &Signature {
@@ -77,24 +80,24 @@ impl ScalarUDFImpl for SpanUdf {
             arrays.first().and_then(|a| a.as_primitive_opt::<Int64Type>()),
             arrays.get(1).and_then(|a| a.as_string_opt::<i32>()),
         ) else {
-            return Err(DataFusionError::Execution(format!("{SPAN_UDF} takes (Int64, Utf8)")));
+            return Err(DataFusionError::Execution(format!("{PASS_UDF} takes (Int64, Utf8)")));
         };
         let mut out = LargeBinaryBuilder::new();
         let mut job: Option<Job> = None;
         for i in 0..parts.len() {
             if parts.is_null(i) || jobs.is_null(i) {
-                return Err(DataFusionError::Execution(format!("{SPAN_UDF}: a null argument")));
+                return Err(DataFusionError::Execution(format!("{PASS_UDF}: a null argument")));
             }
             let text = jobs.value(i);
             if job.as_ref().is_none_or(|j| j.to_json() != text) {
                 job = Some(Job::from_json(text).map_err(task_error)?);
             }
             let part = usize::try_from(parts.value(i))
-                .map_err(|_| DataFusionError::Execution(format!("{SPAN_UDF}: a negative partition")))?;
+                .map_err(|_| DataFusionError::Execution(format!("{PASS_UDF}: a negative partition")))?;
             // On a thread of its own, outside the executor's tokio runtime:
             // ingest may block on a runtime of its own (polars).
-            let bytes = std::thread::scope(|s| s.spawn(|| job.as_ref().map(|j| j.span(part)).transpose()).join())
-                .map_err(|_| DataFusionError::Execution(format!("{SPAN_UDF}: the task panicked")))?
+            let bytes = std::thread::scope(|s| s.spawn(|| job.as_ref().map(|j| j.run(part)).transpose()).join())
+                .map_err(|_| DataFusionError::Execution(format!("{PASS_UDF}: the task panicked")))?
                 .map_err(task_error)?
                 .unwrap_or_default();
             out.append_value(bytes);
@@ -121,7 +124,7 @@ fn first_line(s: &str) -> String {
 /// A session of Ballista's defaults with the ehrwatch operator registered.
 fn session(config: SessionConfig) -> DfResult<SessionState> {
     let mut state = default_session_builder(config)?;
-    state.register_udf(SpanUdf::udf())?;
+    state.register_udf(PassUdf::udf())?;
     Ok(state)
 }
 
@@ -151,8 +154,9 @@ pub enum Target {
     Standalone(usize),
 }
 
-/// The driver's side of a cluster run: pass 1 of every partition goes to
-/// the cluster as one query, one task a partition.
+/// The driver's side of a cluster run: passes 1 and 2 of every partition
+/// go to the cluster as one query each, one task a partition, under one
+/// job id (so an executor reads the bundle once for both).
 pub struct OnCluster {
     runtime: tokio::runtime::Runtime,
     ctx: SessionContext,
@@ -161,6 +165,7 @@ pub struct OnCluster {
     out: PathBuf,
     partition_events: u64,
     source: ConfigSource,
+    id: String,
 }
 
 impl OnCluster {
@@ -190,6 +195,7 @@ impl OnCluster {
                 Target::Standalone(n) => standalone(*n, state).await,
             }
         })?;
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         Ok(OnCluster {
             runtime,
             ctx,
@@ -198,50 +204,62 @@ impl OnCluster {
             out,
             partition_events: req.partition_events,
             source,
+            id: format!("{}-{nanos}", std::process::id()),
         })
     }
 
-    /// Runs pass 1 of every partition of `plan` on the cluster.
-    fn run(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error> {
-        let work = WorkList::write(&self.out, plan.len())?;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let job = Job::new(
-            format!("{}-{nanos}", std::process::id()),
-            (&self.input, &self.out, self.partition_events),
-            &self.source,
-            plan,
-        );
+    /// The job of `pass` over `plan`, reading from `work`.
+    fn job(&self, plan: &[Range<Code>], pass: u8, work: &WorkList) -> Job {
+        let mut job = Job::new(self.id.clone(), (&self.input, &self.out, self.partition_events), &self.source, plan);
+        job.pass = pass;
+        job.work = Some(work.dir.clone());
+        job
+    }
+
+    /// Runs `job` on every partition of its work list: one binary result
+    /// a partition, in the order they come back.
+    fn query(&self, work: &WorkList, job: &Job) -> Result<Vec<Vec<u8>>, Error> {
         let batches = self.runtime.block_on(async {
             let schema = Schema::new(vec![Field::new("part", DataType::Int64, false)]);
             let options = CsvReadOptions::new().schema(&schema).has_header(true).file_extension(".csv");
             let dir = format!("{}/", work.dir.display());
             let df = self.ctx.read_csv(dir, options).await.map_err(cluster_error("cannot read the work list"))?;
             let df = df
-                .select(vec![col("part"), SpanUdf::udf().call(vec![col("part"), lit(job.to_json())]).alias("result")])
+                .select(vec![col("part"), PassUdf::udf().call(vec![col("part"), lit(job.to_json())]).alias("result")])
                 .map_err(cluster_error("cannot plan the pass"))?;
             df.collect().await.map_err(cluster_error("a task failed"))
-        });
-        // Every task has ended: in-process executors let go of the job.
-        super::job::release_held();
-        let batches = batches?;
-        let mut results: Vec<Option<(Vec<Explanation>, Spans)>> = (0..plan.len()).map(|_| None).collect();
+        })?;
+        let mut out = Vec::new();
         for batch in &batches {
             let column = batch.column_by_name("result").and_then(|c| c.as_binary_opt::<i64>());
             let column = column.ok_or_else(|| Error::Cluster("a result batch has no binary result column".into()))?;
-            for i in 0..column.len() {
-                let (part, direct, spans) = decode_span(column.value(i)).map_err(|e| Error::Cluster(e.to_string()))?;
-                let slot = results
-                    .get_mut(part as usize)
-                    .ok_or_else(|| Error::Cluster(format!("a result for partition {part} of {}", plan.len())))?;
-                *slot = Some((direct, spans));
-            }
+            out.extend((0..column.len()).map(|i| column.value(i).to_vec()));
         }
-        let missing = results.iter().filter(|r| r.is_none()).count();
-        if missing > 0 {
-            return Err(Error::Cluster(format!("{missing} of {} partitions returned no result", plan.len())));
-        }
-        Ok(results.into_iter().flatten().collect())
+        Ok(out)
     }
+}
+
+/// Results decoded and put in plan order: each partition's exactly once.
+fn in_plan_order<T>(
+    n: usize,
+    results: Vec<Vec<u8>>,
+    decode: impl Fn(&[u8]) -> Result<(u32, T), super::codec::CodecError>,
+) -> Result<Vec<T>, Error> {
+    let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for bytes in results {
+        let (part, value) = decode(&bytes).map_err(|e| Error::Cluster(e.to_string()))?;
+        let slot = slots
+            .get_mut(part as usize)
+            .ok_or_else(|| Error::Cluster(format!("a result for partition {part} of {n}")))?;
+        if slot.replace(value).is_some() {
+            return Err(Error::Cluster(format!("two results for partition {part}")));
+        }
+    }
+    let missing = slots.iter().filter(|r| r.is_none()).count();
+    if missing > 0 {
+        return Err(Error::Cluster(format!("{missing} of {n} partitions returned no result")));
+    }
+    Ok(slots.into_iter().flatten().collect())
 }
 
 impl Elsewhere for OnCluster {
@@ -250,7 +268,40 @@ impl Elsewhere for OnCluster {
     }
 
     fn span_all(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error> {
-        self.run(plan)
+        let work = WorkList::write(&self.out, plan.len())?;
+        let results = self.query(&work, &self.job(plan, 1, &work))?;
+        in_plan_order(plan.len(), results, |b| decode_span(b).map(|(part, direct, spans)| (part, (direct, spans))))
+    }
+
+    fn measure_all(
+        &self,
+        plan: &[Range<Code>],
+        spans: &Spans,
+        direct: &dyn Fn(usize) -> Result<Vec<Explanation>, Error>,
+    ) -> Result<Vec<(Vec<Explanation>, Measures)>, Error> {
+        let work = WorkList::write(&self.out, plan.len())?;
+        // What every pass-2 task reads: the merged spans once, and its
+        // partition's direct explanations (a byte an event).
+        let path = work.dir.join(SPANS_FILE);
+        crate::fs::create_private(&path)
+            .and_then(|mut f| f.write_all(&super::codec::encode_span(u32::MAX, &[], spans)))
+            .map_err(crate::fs::FsError::write(&path))?;
+        let stash = StashDir { dir: work.dir.clone() };
+        for k in 0..plan.len() {
+            stash.stash(k, &direct(k)?)?;
+        }
+        let results = self.query(&work, &self.job(plan, 2, &work));
+        // The last pass on the cluster: in-process executors let go of the
+        // job (remote ones when the next job comes).
+        super::job::release_held();
+        in_plan_order(plan.len(), results?, |b| decode_measure(b).map(|(part, kinds, m)| (part, (kinds, m))))
+    }
+}
+
+impl Drop for OnCluster {
+    fn drop(&mut self) {
+        // A run that ends before pass 2 leaves no job held in this process.
+        super::job::release_held();
     }
 }
 
@@ -370,7 +421,7 @@ pub fn run_executor(opts: &ExecutorOptions) -> Result<(), Error> {
     use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
     let url = url_of(&opts.scheduler)?;
     let mut registry = BallistaFunctionRegistry::default();
-    registry.scalar_functions.insert(SPAN_UDF.to_string(), SpanUdf::udf());
+    registry.scalar_functions.insert(PASS_UDF.to_string(), PassUdf::udf());
     let config = ExecutorProcessConfig {
         bind_host: opts.bind_host.clone(),
         port: opts.port,

@@ -5,8 +5,10 @@
 //! role classes. No id, name or address is written, so a result names no
 //! patient even where it is read.
 //!
-//! Layout: the magic `EWP1`, the pass (1), the partition's index, then the
-//! pass's result. Integers are LEB128 varints (signed ones zigzagged), so
+//! Layout: the magic `EWP1`, the pass (1: spans, 2: measures), the
+//! partition's index, then the pass's result. Floating-point values (a
+//! user's behaviour profile) travel as their 8 IEEE bytes, so the driver's
+//! peer groups see the executor's exact values. Integers are LEB128 varints (signed ones zigzagged), so
 //! the many small codes take a byte or two. A reader checks every length
 //! against the bytes left and every kind against its enum: damaged bytes
 //! are a [`CodecError`], never a panic.
@@ -14,14 +16,17 @@
 use crate::detect::Population;
 use crate::explain::{CareVisits, Explanation};
 use crate::features::Coverage;
+use crate::features::{DayStats, Profile, UserStats, UsualHours, CATEGORIES};
 use crate::model::Code;
-use crate::pipeline::Spans;
+use crate::pipeline::{Measures, Spans};
 use crate::roles::RoleClass;
 
 /// What starts every result.
 const MAGIC: &[u8; 4] = b"EWP1";
 /// The pass byte of a pass-1 result.
 const PASS_SPAN: u8 = 1;
+/// The pass byte of a pass-2 result.
+const PASS_MEASURE: u8 = 2;
 
 /// A result that cannot be read back.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -74,6 +79,11 @@ impl Writer {
     pub fn bytes(&mut self, b: &[u8]) {
         self.uvar(b.len() as u64);
         self.buf.extend_from_slice(b);
+    }
+
+    /// A float, as its 8 IEEE bytes (little-endian): exact.
+    pub fn f64(&mut self, v: f64) {
+        self.buf.extend_from_slice(&v.to_bits().to_le_bytes());
     }
 
     /// The bytes written.
@@ -137,6 +147,15 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
+    /// A float written by [`Writer::f64`].
+    pub fn f64(&mut self) -> Result<f64, CodecError> {
+        let raw = self.buf.get(self.at..self.at + 8).ok_or(CodecError::Truncated(self.buf.len()))?;
+        let mut bits = [0u8; 8];
+        bits.copy_from_slice(raw);
+        self.at += 8;
+        Ok(f64::from_bits(u64::from_le_bytes(bits)))
+    }
+
     /// Raw bytes written by [`Writer::bytes`].
     pub fn bytes(&mut self) -> Result<&'a [u8], CodecError> {
         let n = self.count()?;
@@ -186,15 +205,44 @@ fn get_bool(r: &mut Reader) -> Result<bool, CodecError> {
     }
 }
 
+fn put_header(w: &mut Writer, pass: u8, part: u32) {
+    MAGIC.iter().for_each(|&b| w.byte(b));
+    w.byte(pass);
+    w.uvar(u64::from(part));
+}
+
+/// Checks the magic and the pass; returns the partition's index.
+fn get_header(r: &mut Reader, pass: u8) -> Result<u32, CodecError> {
+    for &m in MAGIC {
+        if r.byte().map_err(|_| CodecError::Header)? != m {
+            return Err(CodecError::Header);
+        }
+    }
+    if r.byte().map_err(|_| CodecError::Header)? != pass {
+        return Err(CodecError::Header);
+    }
+    r.u32()
+}
+
+fn put_kinds(w: &mut Writer, kinds: &[Explanation]) {
+    let bytes: Vec<u8> = kinds.iter().map(|k| *k as u8).collect();
+    w.bytes(&bytes);
+}
+
+fn get_kinds(r: &mut Reader) -> Result<Vec<Explanation>, CodecError> {
+    r.bytes()?
+        .iter()
+        .map(|&b| Explanation::ALL.get(b as usize).copied())
+        .collect::<Option<Vec<_>>>()
+        .ok_or(CodecError::Invalid("explanation"))
+}
+
 /// The result of pass 1 on the `part`-th partition: its events' direct
 /// explanations (one byte an event) and what it tells about every user.
 pub fn encode_span(part: u32, direct: &[Explanation], spans: &Spans) -> Vec<u8> {
     let mut w = Writer::default();
-    MAGIC.iter().for_each(|&b| w.byte(b));
-    w.byte(PASS_SPAN);
-    w.uvar(u64::from(part));
-    let kinds: Vec<u8> = direct.iter().map(|k| *k as u8).collect();
-    w.bytes(&kinds);
+    put_header(&mut w, PASS_SPAN, part);
+    put_kinds(&mut w, direct);
     let (visits, coverage, population, learned) = spans.parts();
     w.uvar(visits.len() as u64);
     for v in visits {
@@ -233,21 +281,8 @@ pub fn encode_span(part: u32, direct: &[Explanation], spans: &Spans) -> Vec<u8> 
 /// direct explanations and its spans.
 pub fn decode_span(bytes: &[u8]) -> Result<(u32, Vec<Explanation>, Spans), CodecError> {
     let mut r = Reader::new(bytes);
-    for &m in MAGIC {
-        if r.byte().map_err(|_| CodecError::Header)? != m {
-            return Err(CodecError::Header);
-        }
-    }
-    if r.byte().map_err(|_| CodecError::Header)? != PASS_SPAN {
-        return Err(CodecError::Header);
-    }
-    let part = r.u32()?;
-    let direct = r
-        .bytes()?
-        .iter()
-        .map(|&b| Explanation::ALL.get(b as usize).copied())
-        .collect::<Option<Vec<_>>>()
-        .ok_or(CodecError::Invalid("explanation"))?;
+    let part = get_header(&mut r, PASS_SPAN)?;
+    let direct = get_kinds(&mut r)?;
     let n_visits = r.count()?;
     let mut visits = Vec::with_capacity(n_visits);
     for _ in 0..n_visits {
@@ -287,10 +322,179 @@ pub fn decode_span(bytes: &[u8]) -> Result<(u32, Vec<Explanation>, Spans), Codec
     Ok((part, direct, Spans::from_parts(visits, coverage, population, learned)))
 }
 
+/// The result of pass 2 on the `part`-th partition: its events'
+/// explanations completed by the care teams (one byte an event), and its
+/// users' features with the count of each explanation.
+pub fn encode_measure(part: u32, kinds: &[Explanation], measures: &Measures) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, PASS_MEASURE, part);
+    put_kinds(&mut w, kinds);
+    let (users, totals) = measures.parts();
+    totals.iter().for_each(|&n| w.uvar(n));
+    w.uvar(users.len() as u64);
+    for (user, s) in users {
+        w.uvar(u64::from(*user));
+        put_user_stats(&mut w, s);
+    }
+    w.finish()
+}
+
+/// Reads back what [`encode_measure`] wrote: the partition's index, its
+/// explanations and its measures.
+pub fn decode_measure(bytes: &[u8]) -> Result<(u32, Vec<Explanation>, Measures), CodecError> {
+    let mut r = Reader::new(bytes);
+    let part = get_header(&mut r, PASS_MEASURE)?;
+    let kinds = get_kinds(&mut r)?;
+    let mut totals = [0u64; Explanation::KINDS];
+    for t in totals.iter_mut() {
+        *t = r.uvar()?;
+    }
+    let n = r.count()?;
+    let mut users = Vec::with_capacity(n);
+    for _ in 0..n {
+        let user = r.u32()?;
+        users.push((user, get_user_stats(&mut r)?));
+    }
+    r.end()?;
+    Ok((part, kinds, Measures::from_parts(users, totals)))
+}
+
+/// The counts of a user's day, in [`DayStats`]' field order after `day`
+/// and `events`.
+fn day_counts(d: &DayStats) -> [u64; 13] {
+    [
+        d.patient_accesses,
+        d.distinct_patients,
+        d.unexplained_patients,
+        d.extraction_patients,
+        d.extraction_events,
+        d.unexplained_extraction_patients,
+        d.export_patients,
+        d.export_peak_hour_patients,
+        d.after_hours,
+        d.peak_hour_patients,
+        d.new_workstations,
+        d.new_ips,
+        d.first_time_patients,
+    ]
+}
+
+/// The counts of a user's features, in [`UserStats`]' field order
+/// (without the categories, hours, days and profile).
+fn user_counts(s: &UserStats) -> [u64; 16] {
+    [
+        s.events,
+        s.patient_accesses,
+        s.distinct_patients,
+        s.unexplained_accesses,
+        s.unexplained_patients,
+        s.after_hours_accesses,
+        s.weekend_accesses,
+        s.active_days,
+        s.prints,
+        s.exports,
+        s.break_glass,
+        s.distinct_workstations,
+        s.distinct_ips,
+        s.sensitive_accesses,
+        s.other_department_patients,
+        s.peer_shared_patients,
+    ]
+}
+
+fn put_user_stats(w: &mut Writer, s: &UserStats) {
+    user_counts(s).iter().for_each(|&n| w.uvar(n));
+    s.categories.iter().for_each(|&n| w.uvar(n));
+    w.uvar(u64::from(s.usual_hours.mask()));
+    put_bool(w, s.usual_hours.learned);
+    w.uvar(s.days.len() as u64);
+    for d in &s.days {
+        w.ivar(i64::from(d.day));
+        w.uvar(d.events.start as u64);
+        w.uvar(d.events.end as u64);
+        day_counts(d).iter().for_each(|&n| w.uvar(n));
+    }
+    s.profile.values.iter().for_each(|&v| w.f64(v));
+}
+
+fn get_array<const N: usize>(r: &mut Reader) -> Result<[u64; N], CodecError> {
+    let mut out = [0u64; N];
+    for v in out.iter_mut() {
+        *v = r.uvar()?;
+    }
+    Ok(out)
+}
+
+fn get_index(r: &mut Reader) -> Result<usize, CodecError> {
+    usize::try_from(r.uvar()?).map_err(|_| CodecError::Invalid("event index"))
+}
+
+fn get_user_stats(r: &mut Reader) -> Result<UserStats, CodecError> {
+    let [events, patient_accesses, distinct_patients, unexplained_accesses, unexplained_patients, after_hours_accesses, weekend_accesses, active_days, prints, exports, break_glass, distinct_workstations, distinct_ips, sensitive_accesses, other_department_patients, peer_shared_patients] =
+        get_array::<16>(r)?;
+    let categories = get_array::<CATEGORIES>(r)?;
+    let mask = u32::try_from(r.uvar()?).map_err(|_| CodecError::Invalid("usual hours"))?;
+    let usual_hours = UsualHours::from_mask(mask, get_bool(r)?).ok_or(CodecError::Invalid("usual hours"))?;
+    let n = r.count()?;
+    let mut days = Vec::with_capacity(n);
+    for _ in 0..n {
+        let day = i32::try_from(r.ivar()?).map_err(|_| CodecError::Invalid("day"))?;
+        let (start, end) = (get_index(r)?, get_index(r)?);
+        if start > end {
+            return Err(CodecError::Invalid("event range"));
+        }
+        let [patient_accesses, distinct_patients, unexplained_patients, extraction_patients, extraction_events, unexplained_extraction_patients, export_patients, export_peak_hour_patients, after_hours, peak_hour_patients, new_workstations, new_ips, first_time_patients] =
+            get_array::<13>(r)?;
+        days.push(DayStats {
+            day,
+            events: start..end,
+            patient_accesses,
+            distinct_patients,
+            unexplained_patients,
+            extraction_patients,
+            extraction_events,
+            unexplained_extraction_patients,
+            export_patients,
+            export_peak_hour_patients,
+            after_hours,
+            peak_hour_patients,
+            new_workstations,
+            new_ips,
+            first_time_patients,
+        });
+    }
+    let mut values = [0f64; 12];
+    for v in values.iter_mut() {
+        *v = r.f64()?;
+    }
+    Ok(UserStats {
+        events,
+        patient_accesses,
+        distinct_patients,
+        unexplained_accesses,
+        unexplained_patients,
+        after_hours_accesses,
+        weekend_accesses,
+        active_days,
+        prints,
+        exports,
+        break_glass,
+        distinct_workstations,
+        distinct_ips,
+        sensitive_accesses,
+        categories,
+        other_department_patients,
+        peer_shared_patients,
+        usual_hours,
+        days,
+        profile: Profile { values },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::span;
+    use crate::pipeline::{measure, span};
     use crate::roles::RoleBook;
     use crate::test_fixture::World;
 
@@ -412,10 +616,111 @@ mod tests {
             out.reverse();
             Ok(out)
         }
+
+        fn measure_all(
+            &self,
+            plan: &[std::ops::Range<Code>],
+            spans: &Spans,
+            direct: &dyn Fn(usize) -> Result<Vec<Explanation>, crate::error::Error>,
+        ) -> Result<Vec<(Vec<Explanation>, Measures)>, crate::error::Error> {
+            // The merged spans travel as a pass-1 result of no events; this
+            // side learns the care teams from them on its own copy.
+            let broadcast = encode_span(u32::MAX, &[], spans);
+            let (mut data, whole) = self.world.build().with_events(crate::model::Partition::default());
+            let cut = crate::pipeline::Cut::new(whole, 1);
+            let book = RoleBook::from_titles(data.roster.as_ref(), &self.world.config.explain.titles);
+            let (_, _, spans) = decode_span(&broadcast).expect("decodes");
+            let spanning = spans.finish(&data, book, &self.world.config);
+            let mut out = Vec::new();
+            for (k, users) in plan.iter().enumerate().rev() {
+                data.events = cut.events_of(users.clone());
+                let (kinds, measured) = measure(&data, direct(k)?, &spanning, &self.world.config);
+                let (part, kinds, measured) =
+                    decode_measure(&encode_measure(k as u32, &kinds, &measured)).expect("decodes");
+                assert_eq!(part as usize, k);
+                out.push((kinds, measured));
+            }
+            out.reverse();
+            Ok(out)
+        }
+    }
+
+    /// Pass 2 on the whole world: its explanations and measures.
+    fn measured(w: &World) -> (Vec<Explanation>, Measures) {
+        let data = w.build();
+        let book = RoleBook::from_titles(data.roster.as_ref(), &w.config.explain.titles);
+        let (direct, spans) = span(&data, &w.config, &book);
+        let spanning = spans.finish(&data, book, &w.config);
+        measure(&data, direct, &spanning, &w.config)
     }
 
     #[test]
-    fn pass_one_through_the_codec_on_three_partitions_gives_what_a_local_run_gives() {
+    fn a_pass_two_result_reads_back_as_written() {
+        let w = world();
+        let (kinds, measures) = measured(&w);
+        let (users, totals) = measures.parts();
+        assert!(users.len() >= 3, "every user is measured");
+        assert!(users.iter().any(|(_, s)| !s.days.is_empty() && s.usual_hours.count() > 0));
+        assert!(users.iter().any(|(_, s)| s.profile.values.iter().any(|v| *v != 0.0 && v.fract() != 0.0)));
+        let bytes = encode_measure(4, &kinds, &measures);
+        let (part, kinds2, back) = decode_measure(&bytes).expect("decodes");
+        assert_eq!(part, 4);
+        assert_eq!(kinds, kinds2);
+        assert_eq!(back.parts().0, users);
+        assert_eq!(back.parts().1, totals);
+        // Floats are carried bit for bit.
+        for ((_, a), (_, b)) in users.iter().zip(back.parts().0) {
+            let bits = |s: &UserStats| s.profile.values.map(f64::to_bits);
+            assert_eq!(bits(a), bits(b));
+        }
+        for id in ["med", "cons", "P3", "WS-9", "MED"] {
+            assert!(!bytes.windows(id.len()).any(|win| win == id.as_bytes()), "{id} travels");
+        }
+    }
+
+    #[test]
+    fn damaged_pass_two_results_are_errors_not_panics() {
+        let w = world();
+        let (kinds, measures) = measured(&w);
+        let bytes = encode_measure(2, &kinds, &measures);
+        for cut in 0..bytes.len() {
+            assert!(decode_measure(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(decode_measure(&longer).err(), Some(CodecError::Trailing(1)));
+        // A pass-1 result is not a pass-2 result, nor the other way round.
+        let (direct, spans) = spanned(&w);
+        assert_eq!(decode_measure(&encode_span(2, &direct, &spans)).err(), Some(CodecError::Header));
+        assert_eq!(decode_span(&bytes).err(), Some(CodecError::Header));
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0xff;
+            let _ = decode_measure(&b);
+        }
+        // Usual hours past 23 are refused.
+        let mut w2 = Writer::default();
+        w2.uvar(1 << 24);
+        let raw = w2.finish();
+        assert_eq!(UsualHours::from_mask(1 << 24, true), None);
+        assert!(Reader::new(&raw).u32().is_ok_and(|m| UsualHours::from_mask(m, false).is_none()));
+    }
+
+    /// Each user's features, their days' event ranges counted from the
+    /// user's first event (they index the partition the user was in).
+    fn by_user_day(a: &crate::pipeline::Analysed) -> Vec<(Code, UserStats)> {
+        let mut users = a.features.users.clone();
+        for (_, s) in &mut users {
+            let first = s.days.first().map_or(0, |d| d.events.start);
+            for d in &mut s.days {
+                d.events = d.events.start - first..d.events.end - first;
+            }
+        }
+        users
+    }
+
+    #[test]
+    fn passes_one_and_two_through_the_codec_on_three_partitions_give_what_a_local_run_gives() {
         use crate::pipeline::{analyse, analyse_with, Cut, Resident};
         use crate::progress::Progress;
         let w = world();
@@ -435,10 +740,9 @@ mod tests {
         assert_eq!(local.explained.kind, split.explained.kind);
         assert_eq!(local.explained.totals(), split.explained.totals());
         assert_eq!(local.data.events.run_index(), split.data.events.run_index());
-        let profiles = |a: &crate::pipeline::Analysed| -> Vec<(Code, u64, u64)> {
-            a.features.users.iter().map(|(u, s)| (*u, s.events, s.unexplained_accesses)).collect()
-        };
-        assert_eq!(profiles(&local), profiles(&split));
+        assert_eq!(by_user_day(&local), by_user_day(&split));
+        assert!(local.features.users.iter().any(|(_, s)| s.days.len() > 1 && s.patient_accesses > 0));
+        assert_eq!(local.features.peers, split.features.peers);
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! A job as the executors see it: what the driver sends with every task
 //! (the bundle's path, the configuration's text, the plan of user-code
-//! ranges), and the work a task does with it ([`Job::span`]: pass 1 on one
-//! partition, encoded by `codec`). Pure ehrwatch code, without Ballista,
-//! so the same function runs in a test, a standalone cluster and a remote
-//! executor.
+//! ranges, the pass), and the work a task does with it ([`Job::run`]:
+//! pass 1 ([`Job::span`]) or pass 2 ([`Job::measure`]) on one partition,
+//! encoded by `codec`). Pure ehrwatch code, without Ballista, so the same
+//! function runs in a test, a standalone cluster and a remote executor.
 //!
 //! An executor reads the bundle itself, through `ingest` exactly as the
 //! driver does (same files, same order, same codes), once per job: the
 //! first task of a job on an executor reads it, later tasks of the job
-//! reuse it, and the next job replaces it.
+//! (of either pass: the driver keeps one job id for both) reuse it, and
+//! the next job replaces it. Pass 2 also reads, from the job's work
+//! folder, the merged pass-1 spans (once per job per executor, then the
+//! care teams are learned from them here, as the driver learns them) and
+//! the partition's direct explanations.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -20,7 +24,7 @@ use crate::config::{parse_timezone, Config};
 use crate::error::Error;
 use crate::ingest::{self, Ingested};
 use crate::model::{Code, Partition};
-use crate::pipeline::{span, Cut};
+use crate::pipeline::{measure, span, Cut, Spanning, StashDir};
 use crate::progress::Progress;
 use crate::roles::RoleBook;
 
@@ -45,7 +49,22 @@ pub struct Job {
     pub out: PathBuf,
     /// The partitions: contiguous user-code ranges, in order.
     pub plan: Vec<(Code, Code)>,
+    /// The pass a task runs: 1 (spans) or 2 (explanations and features).
+    #[serde(default = "pass_one")]
+    pub pass: u8,
+    /// The driver's work folder (shared, owner-only): pass 2 reads the
+    /// merged spans (`spans.bin`) and each partition's direct explanations
+    /// (`explained-K.bin`) from it.
+    #[serde(default)]
+    pub work: Option<PathBuf>,
 }
+
+fn pass_one() -> u8 {
+    1
+}
+
+/// The file of the merged pass-1 spans in a job's work folder.
+pub const SPANS_FILE: &str = "spans.bin";
 
 /// Where the configuration of a job comes from (the driver's arguments).
 #[derive(Debug, Clone, Default)]
@@ -76,6 +95,8 @@ impl Job {
             partition_events,
             out: out.to_path_buf(),
             plan: plan.iter().map(|r| (r.start, r.end)).collect(),
+            pass: 1,
+            work: None,
         }
     }
 
@@ -108,22 +129,58 @@ impl Job {
         Ok(config)
     }
 
-    /// Pass 1 on the `part`-th partition, encoded for the driver.
-    pub fn span(&self, part: usize) -> Result<Vec<u8>, Error> {
+    /// The job's pass on the `part`-th partition, encoded for the driver.
+    pub fn run(&self, part: usize) -> Result<Vec<u8>, Error> {
+        match self.pass {
+            1 => self.span(part),
+            2 => self.measure(part),
+            other => Err(Error::Cluster(format!("a task asks for pass {other}; executors run passes 1 and 2"))),
+        }
+    }
+
+    /// The user range of the `part`-th partition, and its index as a code.
+    fn partition(&self, part: usize) -> Result<(Code, Code, u32), Error> {
         let &(lo, hi) = self.plan.get(part).ok_or_else(|| {
             Error::Cluster(format!("partition {part} is not in the job's plan of {}", self.plan.len()))
         })?;
+        let part = u32::try_from(part).map_err(|_| Error::Cluster("too many partitions".into()))?;
+        Ok((lo, hi, part))
+    }
+
+    /// Pass 1 on the `part`-th partition, encoded for the driver.
+    pub fn span(&self, part: usize) -> Result<Vec<u8>, Error> {
+        let (lo, hi, part) = self.partition(part)?;
         let prepared = Prepared::of(self)?;
-        let events = match &prepared.events {
-            Source::Memory(cut) => cut.events_of(lo..hi),
-            Source::Spilled { spilled, .. } => Partition::new(lo..hi, spilled.load(lo..hi)?),
-        };
+        let events = prepared.events(lo..hi)?;
         let mut data = prepared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         data.events = events;
         let (direct, spans) = span(&data, &prepared.config, &prepared.book);
         data.events = Partition::default();
-        let part = u32::try_from(part).map_err(|_| Error::Cluster("too many partitions".into()))?;
         Ok(super::codec::encode_span(part, &direct, &spans))
+    }
+
+    /// Pass 2 on the `part`-th partition (its direct explanations read from
+    /// the work folder, completed by the care teams learned from the merged
+    /// spans; its users' features), encoded for the driver.
+    pub fn measure(&self, part: usize) -> Result<Vec<u8>, Error> {
+        let (lo, hi, code) = self.partition(part)?;
+        let work = self.work.as_ref().ok_or_else(|| Error::Cluster("a pass-2 task names no work folder".into()))?;
+        let prepared = Prepared::of(self)?;
+        let spanning = prepared.spanning(work)?;
+        let direct = StashDir { dir: work.clone() }.unstash(part)?;
+        let events = prepared.events(lo..hi)?;
+        if events.len() != direct.len() {
+            return Err(Error::Cluster(format!(
+                "partition {part}: {} events here, {} explanations from the driver (is the bundle the driver's?)",
+                events.len(),
+                direct.len()
+            )));
+        }
+        let mut data = prepared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        data.events = events;
+        let (kinds, measures) = measure(&data, direct, &spanning, &prepared.config);
+        data.events = Partition::default();
+        Ok(super::codec::encode_measure(code, &kinds, &measures))
     }
 }
 
@@ -136,6 +193,9 @@ struct Prepared {
     /// works on (tasks of one executor take turns).
     data: Mutex<Ingested<Partition>>,
     events: Source,
+    /// The merged spans, finished here: read by the job's first pass-2
+    /// task on this executor.
+    spanning: Mutex<Option<Arc<Spanning>>>,
 }
 
 /// Where an executor keeps a job's events.
@@ -175,6 +235,31 @@ pub(crate) fn release_held() {
 }
 
 impl Prepared {
+    /// The events of the users `users`.
+    fn events(&self, users: std::ops::Range<Code>) -> Result<Partition, Error> {
+        Ok(match &self.events {
+            Source::Memory(cut) => cut.events_of(users),
+            Source::Spilled { spilled, .. } => Partition::new(users.clone(), spilled.load(users)?),
+        })
+    }
+
+    /// The merged spans of the work folder `work`, finished (the classes
+    /// learned, the care teams learned) once per job.
+    fn spanning(&self, work: &Path) -> Result<Arc<Spanning>, Error> {
+        let mut held = self.spanning.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(s) = held.as_ref() {
+            return Ok(Arc::clone(s));
+        }
+        let path = work.join(SPANS_FILE);
+        let bytes = std::fs::read(&path).map_err(crate::fs::FsError::read(&path))?;
+        let (_, _, spans) =
+            super::codec::decode_span(&bytes).map_err(|e| Error::Cluster(format!("{}: {e}", path.display())))?;
+        let data = self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let spanning = Arc::new(spans.finish(&*data, self.book.clone(), &self.config));
+        *held = Some(Arc::clone(&spanning));
+        Ok(spanning)
+    }
+
     /// The job's bundle, read now unless this executor holds it already.
     fn of(job: &Job) -> Result<Arc<Prepared>, Error> {
         let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -221,7 +306,14 @@ impl Prepared {
         };
         let (data, ()) = data.with_events(Partition::default());
         let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
-        let prepared = Arc::new(Prepared { id: job.id.clone(), config, book, data: Mutex::new(data), events });
+        let prepared = Arc::new(Prepared {
+            id: job.id.clone(),
+            config,
+            book,
+            data: Mutex::new(data),
+            events,
+            spanning: Mutex::new(None),
+        });
         *held = Some(Arc::clone(&prepared));
         Ok(prepared)
     }
@@ -259,5 +351,13 @@ mod tests {
         );
         let err = job.span(3).expect_err("no such partition");
         assert!(err.to_string().contains("partition 3"), "{err}");
+        let err = Job { pass: 2, ..job.clone() }.run(0).expect_err("no work folder");
+        assert!(err.to_string().contains("work folder"), "{err}");
+        let err = Job { pass: 4, ..job.clone() }.run(0).expect_err("not an executor's pass");
+        assert!(err.to_string().contains("pass 4"), "{err}");
+        // A job written before passes were named is a pass-1 job.
+        let old = job.to_json().replace(",\"pass\":1,\"work\":null", "");
+        assert!(!old.contains("pass"), "{old}");
+        assert_eq!(Job::from_json(&old).expect("parses"), job);
     }
 }

@@ -31,28 +31,52 @@
 //!   executors read as well); Ballista scans it as a listing table, one
 //!   file a scan partition, so each partition is one task that the
 //!   scheduler places on a free executor.
-//! - **The ehrwatch operator** is a scalar UDF, `ehrwatch_span(part, job)`
+//! - **The ehrwatch operator** is a scalar UDF, `ehrwatch_pass(part, job)`
 //!   (`ballista.rs`), registered in the driver's session, the scheduler's
 //!   and every executor's function registry: ehrwatch's own scheduler and
 //!   executor entry points (`ehrwatch cluster scheduler|executor`) are
 //!   Ballista's with it compiled in. Plans carry it by name through
-//!   Ballista's default codecs.
-//! - **What comes back** is one binary value per partition ([`codec`]): the
-//!   partition's direct explanations (one byte an event) and its spans
-//!   (care visits as (day, user code) per patient code, department
-//!   coverage counts, device and department first use, classes learned).
-//!   Codes and aggregates only: no id, name or address leaves an executor.
-//! - **The driver merges** the results in plan order (`Spans::add`,
-//!   `Spans::finish`), stashes the explanations, and goes on exactly as
-//!   the partitioned local run does: the same functions, the same order,
-//!   so the outputs are the same bytes.
+//!   Ballista's default codecs. The job says which pass a task runs; both
+//!   passes of a run share one job id.
 //!
-//! Passes 2 and 4 still run on the driver, partition by partition: their
-//! inputs (`Spanning`, `Everyone`) and results (`Measures`, `Found`) need
-//! codecs of their own (user features and peer groups, findings and their
-//! facts) before they can move; the work list, the UDF and the job are
-//! built so that each is one more function. Executors read the whole
-//! bundle into memory, so an executor needs the memory of a local run.
+//! # What runs where
+//!
+//! - **Reading the bundle**: the driver, and each executor once per job
+//!   (the bundle's path travels).
+//! - **Pass 1, spans**: the executors, a task a partition. Back comes
+//!   ([`codec`]) the partition's direct explanations (a byte an event)
+//!   and its spans: care visits as (day, user code) per patient code,
+//!   department coverage counts, device and department first use,
+//!   classes learned.
+//! - **Merging the spans**: the driver (`Spans::add`, in plan order).
+//! - **Pass 2, explanations and features**: the executors, a task a
+//!   partition. The driver writes into the job's work folder the merged
+//!   spans (`spans.bin`, read once per job per executor, which learns the
+//!   care teams from them with the driver's code) and each partition's
+//!   direct explanations (`explained-K.bin`). Back come the explanations
+//!   completed (a byte an event) and the partition's users' features
+//!   (counts, daily series, usual hours, the profile as exact IEEE bytes)
+//!   with the count of each explanation; the driver merges them in plan
+//!   order (`Measures::add`) and stashes the explanations.
+//! - **Pass 3, peer groups**: the driver (`features::finish`, on a table
+//!   of one row per user).
+//! - **Pass 4, the rules**: the driver, partition by partition.
+//! - **Scoring and writing**: the driver.
+//!
+//! Codes and aggregates only travel: no id, name or address leaves an
+//! executor. From pass 3 on, the driver goes on exactly as the
+//! partitioned local run does: the same functions, the same order, so the
+//! outputs are the same bytes.
+//!
+//! What falls short of a full scale-out: pass 4 still runs on the driver,
+//! because its input (`Everyone`: every user's features and peer groups,
+//! the population, the role book) and its result (`Found`: findings with
+//! their facts, and the evidence events) need codecs of their own. The
+//! driver still learns the care teams itself as well (its `Spanning` also
+//! gives the population and classes pass 4 needs). Executors read the
+//! whole bundle (into memory, or spilled as the driver spills), so an
+//! executor needs the memory of a local run; Ballista does not scan the
+//! Parquet log itself or repartition it by user hash.
 //!
 //! The feature keeps Ballista (DataFusion, tonic, arrow) out of the
 //! default build; without it `--engine ballista` is refused in one line.

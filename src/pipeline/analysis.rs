@@ -168,6 +168,16 @@ pub trait Elsewhere: Sync {
     /// Pass 1 on every partition of `plan`: each one's direct
     /// explanations and spans, in plan order.
     fn span_all(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error>;
+    /// Pass 2 on every partition of `plan`, given every partition's pass-1
+    /// `spans` merged (not finished: each side learns the care teams from
+    /// them) and each partition's `direct` explanations: each one's
+    /// explanations completed and its users' features, in plan order.
+    fn measure_all(
+        &self,
+        plan: &[Range<Code>],
+        spans: &Spans,
+        direct: &dyn Fn(usize) -> Result<Vec<Explanation>, Error>,
+    ) -> Result<Vec<(Vec<Explanation>, Measures)>, Error>;
 }
 
 /// Explanations stashed on disk between passes, one byte per event, in a
@@ -278,6 +288,12 @@ pub fn analyse_with(
             parts.stash(k, direct)
         })?,
     }
+    // Pass 2 elsewhere starts from the merged spans, before they are
+    // finished here.
+    let measured_elsewhere = match elsewhere {
+        Some(remote) => Some(remote.measure_all(&plan, &spans, &|k| parts.unstash(k))?),
+        None => None,
+    };
     let spanning = spans.finish(&data, book, config);
     timings("explain");
 
@@ -289,12 +305,24 @@ pub fn analyse_with(
         // millions of rows as partitions are appended.
         measures.users.reserve_exact(data.dict.users.len());
     }
-    each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
-        data.events = events;
-        let (kinds, measured) = measure(&data, parts.unstash(k)?, &spanning, config);
-        measures.add(measured);
-        parts.stash(k, kinds)
-    })?;
+    match measured_elsewhere {
+        Some(done) => {
+            if done.len() != plan.len() {
+                return Err(Error::Cluster(format!("{} pass-2 results for {} partitions", done.len(), plan.len())));
+            }
+            // Merged in plan order, as the local passes merge.
+            for (k, (kinds, measured)) in done.into_iter().enumerate() {
+                measures.add(measured);
+                parts.stash(k, kinds)?;
+            }
+        }
+        None => each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
+            data.events = events;
+            let (kinds, measured) = measure(&data, parts.unstash(k)?, &spanning, config);
+            measures.add(measured);
+            parts.stash(k, kinds)
+        })?,
+    }
     data.events = Partition::default();
     let Measures { users, totals } = measures;
     // Pass 4 needs none of pass 2's care visits, teams and coverage.
@@ -451,6 +479,17 @@ pub struct Measures {
 }
 
 impl Measures {
+    /// The parts (what a cluster's result codec writes): each user's
+    /// features in user-code order, and the count of each explanation.
+    pub fn parts(&self) -> (&[(Code, UserStats)], &[u64; Explanation::KINDS]) {
+        (&self.users, &self.totals)
+    }
+
+    /// Measures from their [`Measures::parts`].
+    pub fn from_parts(users: Vec<(Code, UserStats)>, totals: [u64; Explanation::KINDS]) -> Measures {
+        Measures { users, totals }
+    }
+
     /// Adds another partition's (of later users).
     pub fn add(&mut self, other: Measures) {
         // The first partition's table is taken as it is (a run in memory
