@@ -68,6 +68,26 @@ pub enum Command {
     /// file and a self-contained, printable HTML page.
     #[command(subcommand)]
     Investigate(InvestigateCommand),
+    /// Build the row index of a Parquet access log: its rows copied in two
+    /// orders (by user and by patient), so that `investigate patient`
+    /// reads one patient's rows and a few users' rows without scanning the
+    /// log. Written to BUNDLE/.ehrwatch-index (or --out), owner-only;
+    /// investigate uses it while the log's files are unchanged, and scans
+    /// when they changed.
+    Index(IndexArgs),
+}
+
+/// Arguments of `index`.
+#[derive(Debug, clap::Args)]
+pub struct IndexArgs {
+    /// Input bundle folder whose access log (Parquet) is indexed.
+    #[arg(long, short, value_name = "BUNDLE")]
+    pub input: PathBuf,
+
+    /// Index folder. Default: BUNDLE/.ehrwatch-index, where investigate
+    /// looks for it.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Where `detect` runs its analysis.
@@ -188,6 +208,12 @@ pub struct InvestigatePatientArgs {
     /// (slower; the care-team explanations can then differ, see README).
     #[arg(long)]
     pub full_scan: bool,
+
+    /// Row index folder of `ehrwatch index`. Default: BUNDLE/.ehrwatch-index
+    /// when it exists. An index that does not match the log's files is not
+    /// used (the log is scanned, and the page says so).
+    #[arg(long, value_name = "DIR", conflicts_with = "full_scan")]
+    pub index: Option<PathBuf>,
 
     #[command(flatten)]
     pub common: InvestigateCommon,

@@ -100,6 +100,11 @@ pub struct ExplainParams {
     /// Days either side of a user's own charting (create/update) in a record
     /// during which that user's other accesses to it are explained.
     pub documentation_window_days: u32,
+    /// Days after a user's own charting in a record during which that
+    /// user's later accesses to it are explained (following up results and
+    /// messages of the care they charted); at least
+    /// `documentation_window_days`.
+    pub documentation_after_days: u32,
     /// Roles whose work follows discharge (coding, billing): explained from
     /// an encounter's end to `after_discharge_days` after it.
     pub after_discharge_roles: Vec<String>,
@@ -131,6 +136,13 @@ pub struct ExplainParams {
     /// An unexplained access is explained by the group when a collaborator's
     /// care-explained access to the same patient is within this many days.
     pub group_window_days: u32,
+    /// Unlisted visits: an access nothing else explains is explained when,
+    /// within this many days (1: the same day), another user charted in the
+    /// patient's record from the user's home department or the department
+    /// the access came from, or, for a role that serves visits (during care
+    /// or around a visit), from any department: a visit the encounters
+    /// export does not list. A population-level reason. 0 turns it off.
+    pub unlisted_visit_days: u32,
     /// The title rules compiled from `[roles]` (not a key of `[explain]`).
     #[serde(skip)]
     pub titles: crate::roles::TitleRules,
@@ -218,6 +230,7 @@ impl Default for ExplainParams {
             provider_after_days: 90,
             encounter_after_days: 30,
             documentation_window_days: 3,
+            documentation_after_days: 30,
             after_discharge_roles: roles(&["him_coding", "billing"]),
             after_discharge_days: 90,
             around_visit_roles: roles(&["registration"]),
@@ -229,6 +242,7 @@ impl Default for ExplainParams {
             group_min_shared_patients: 5,
             group_min_share: 0.1,
             group_window_days: 2,
+            unlisted_visit_days: 1,
             titles: crate::roles::TitleRules::default(),
         }
     }
@@ -347,6 +361,13 @@ pub struct ScoreParams {
     /// A section is one the user rarely opens below this share of their
     /// patient accesses.
     pub off_pattern_share: f64,
+    /// A section is part of the user's usual work at or above this share of
+    /// their patient accesses. When a role-wide reason is all that explains
+    /// a sensitive or related chart and none of the sections opened is the
+    /// user's usual work (a lab technician reading a VIP's notes and
+    /// demographics, never a result), the reason does not cover what was
+    /// done: the rules weigh in full. 0 turns this off.
+    pub usual_work_share: f64,
 }
 
 impl Default for ScoreParams {
@@ -361,6 +382,7 @@ impl Default for ScoreParams {
             population_level_factor: 0.5,
             off_pattern_weight: 0.3,
             off_pattern_share: 0.05,
+            usual_work_share: 0.1,
         }
     }
 }
@@ -560,6 +582,7 @@ impl Config {
         check_weight("score.population_level_factor", self.score.population_level_factor)?;
         check_weight("score.off_pattern_weight", self.score.off_pattern_weight)?;
         check_weight("score.off_pattern_share", self.score.off_pattern_share)?;
+        check_weight("score.usual_work_share", self.score.usual_work_share)?;
         let s = &self.score;
         if !(0.0..=100.0).contains(&s.medium_severity) || s.medium_severity > s.high_severity || s.high_severity > 100.0
         {

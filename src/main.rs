@@ -17,8 +17,8 @@ use ehrwatch::progress::Progress;
 use ehrwatch::score::{Severity, WindowSpec};
 
 use cli::{
-    Cli, ClusterCommand, Command, DetectArgs, Engine, EvaluateArgs, ImportArgs, ImportFormat, InvestigateCommand,
-    InvestigateCommon, SimExport, SimFormat, SimRealism, SimulateArgs,
+    Cli, ClusterCommand, Command, DetectArgs, Engine, EvaluateArgs, ImportArgs, ImportFormat, IndexArgs,
+    InvestigateCommand, InvestigateCommon, SimExport, SimFormat, SimRealism, SimulateArgs,
 };
 use exit_codes::ExitCode;
 
@@ -286,7 +286,10 @@ impl From<ehrwatch::investigate::InvestigateError> for Failure {
 /// Runs `investigate patient` or `investigate user`.
 fn investigate(command: InvestigateCommand, quiet: bool) -> Result<ExitCode, Failure> {
     use ehrwatch::investigate::{investigate_patient, investigate_user, InvestigateRequest, Source};
-    let request = |common: InvestigateCommon, full_scan: bool| -> Result<InvestigateRequest, Failure> {
+    let request = |common: InvestigateCommon,
+                   full_scan: bool,
+                   index: Option<std::path::PathBuf>|
+     -> Result<InvestigateRequest, Failure> {
         let mut config = match &common.config {
             Some(path) => Config::load(path)?,
             None => Config::default(),
@@ -312,16 +315,17 @@ fn investigate(command: InvestigateCommand, quiet: bool) -> Result<ExitCode, Fai
             to: common.to,
             pseudonymizer: common.pseudonymize_key.as_deref().map(read_key).transpose()?,
             full_scan,
+            index,
         })
     };
     let progress = Progress::new(!quiet);
     let (outcome, what) = match command {
         InvestigateCommand::Patient(args) => {
-            let req = request(args.common, args.full_scan)?;
+            let req = request(args.common, args.full_scan, args.index)?;
             (investigate_patient(&req, &args.patient, &progress)?, "accesses to the patient")
         }
         InvestigateCommand::User(args) => {
-            let req = request(args.common, false)?;
+            let req = request(args.common, false, None)?;
             (investigate_user(&req, &args.user, args.alerts.as_deref(), &progress)?, "patients opened by the user")
         }
     };
@@ -425,6 +429,24 @@ fn import(args: ImportArgs, quiet: bool) -> Result<ExitCode, Failure> {
     Ok(ExitCode::Success)
 }
 
+/// Runs `index`: builds the row index of a bundle's Parquet access log.
+fn index(args: IndexArgs, quiet: bool) -> Result<ExitCode, Failure> {
+    let out = args.out.unwrap_or_else(|| args.input.join(ehrwatch::ingest::INDEX_DIR));
+    let started = std::time::Instant::now();
+    let built = ehrwatch::ingest::build_row_index(&args.input, &out).map_err(ehrwatch::Error::from)?;
+    if !quiet {
+        println!(
+            "ehrwatch: indexed {} rows of {} access-log files into {} ({:.1} MB) in {:.1} s",
+            built.rows,
+            built.files,
+            built.dir.display(),
+            built.bytes as f64 / 1e6,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::Success)
+}
+
 /// Whether a panic's message is a write to a closed stdout: `ehrwatch
 /// evaluate ... | head` closes it early and print() panics on the broken
 /// pipe. That is the reader's choice, not a bug.
@@ -447,6 +469,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Evaluate(args) => evaluate(args),
         Command::Cluster(command) => cluster(command),
         Command::Investigate(command) => investigate(command, quiet),
+        Command::Index(args) => index(args, quiet),
     });
     match outcome {
         Ok(Ok(code)) => code,

@@ -5,24 +5,27 @@
 //! role classes. No id, name or address is written, so a result names no
 //! patient even where it is read.
 //!
-//! Layout: the magic `EWP1`, the pass (1: spans, 2: measures), the
-//! partition's index, then the pass's result. Floating-point values (a
-//! user's behaviour profile) travel as their 8 IEEE bytes, so the driver's
-//! peer groups see the executor's exact values. Integers are LEB128 varints (signed ones zigzagged), so
-//! the many small codes take a byte or two. A reader checks every length
+//! Layout: the magic `EWP2` (its digit is the version: 2 added the
+//! charting of unlisted visits to pass 1, and gave pass 2 `u32` counts and
+//! each user's `busiest` and home flag in place of the profile), the pass
+//! (1: spans, 2: measures), the partition's index, then the pass's result.
+//! Floating-point values (the behaviour profile) do not travel: the driver
+//! computes them from the counts, as a local run does. Integers are LEB128
+//! varints (signed ones zigzagged), so the many small codes take a byte or
+//! two. A reader checks every length
 //! against the bytes left and every kind against its enum: damaged bytes
 //! are a [`CodecError`], never a panic.
 
 use crate::detect::Population;
-use crate::explain::{CareVisits, Explanation};
+use crate::explain::{CareVisits, Charting, Explanation};
 use crate::features::Coverage;
-use crate::features::{DayStats, Profile, UserStats, UsualHours, CATEGORIES};
+use crate::features::{Busiest, DayStats, UserStats, UsualHours, CATEGORIES};
 use crate::model::Code;
 use crate::pipeline::{Measures, Spans};
 use crate::roles::RoleClass;
 
-/// What starts every result.
-const MAGIC: &[u8; 4] = b"EWP1";
+/// What starts every result: its last byte is the codec's version.
+const MAGIC: &[u8; 4] = b"EWP2";
 /// The pass byte of a pass-1 result.
 const PASS_SPAN: u8 = 1;
 /// The pass byte of a pass-2 result.
@@ -35,7 +38,7 @@ pub enum CodecError {
     #[error("a pass result ends early (at byte {0})")]
     Truncated(usize),
     /// The bytes are not a result of this version.
-    #[error("a pass result does not start with EWP1 and the expected pass")]
+    #[error("a pass result does not start with EWP2 (this version) and the expected pass")]
     Header,
     /// A value is out of its range.
     #[error("a pass result holds an invalid {0}")]
@@ -243,7 +246,7 @@ pub fn encode_span(part: u32, direct: &[Explanation], spans: &Spans) -> Vec<u8> 
     let mut w = Writer::default();
     put_header(&mut w, PASS_SPAN, part);
     put_kinds(&mut w, direct);
-    let (visits, coverage, population, learned) = spans.parts();
+    let (visits, charting, coverage, population, learned) = spans.parts();
     w.uvar(visits.len() as u64);
     for v in visits {
         let (start, flat) = v.parts();
@@ -252,6 +255,18 @@ pub fn encode_span(part: u32, direct: &[Explanation], spans: &Spans) -> Vec<u8> 
         w.uvar(flat.len() as u64);
         for &(day, user) in flat {
             w.ivar(i64::from(day));
+            w.uvar(u64::from(user));
+        }
+    }
+    w.uvar(charting.len() as u64);
+    for c in charting {
+        let (start, flat) = c.parts();
+        w.uvar(start.len() as u64);
+        start.iter().for_each(|&s| w.uvar(s as u64));
+        w.uvar(flat.len() as u64);
+        for &(day, department, user) in flat {
+            w.ivar(i64::from(day));
+            w.uvar(u64::from(department));
             w.uvar(u64::from(user));
         }
     }
@@ -296,6 +311,19 @@ pub fn decode_span(bytes: &[u8]) -> Result<(u32, Vec<Explanation>, Spans), Codec
         }
         visits.push(CareVisits::from_parts(start, flat).ok_or(CodecError::Invalid("care visits"))?);
     }
+    let n_charting = r.count()?;
+    let mut charting = Vec::with_capacity(n_charting);
+    for _ in 0..n_charting {
+        let n = r.count()?;
+        let start = (0..n).map(|_| r.uvar().map(|s| s as usize)).collect::<Result<Vec<_>, _>>()?;
+        let n = r.count()?;
+        let mut flat = Vec::with_capacity(n);
+        for _ in 0..n {
+            let day = i32::try_from(r.ivar()?).map_err(|_| CodecError::Invalid("day"))?;
+            flat.push((day, r.u32()?, r.u32()?));
+        }
+        charting.push(Charting::from_parts(start, flat).ok_or(CodecError::Invalid("charting"))?);
+    }
     let n = r.count()?;
     let mut entries = Vec::with_capacity(n);
     for _ in 0..n {
@@ -319,7 +347,7 @@ pub fn decode_span(bytes: &[u8]) -> Result<(u32, Vec<Explanation>, Spans), Codec
         learned.push((user, class.ok_or(CodecError::Invalid("role class"))?));
     }
     r.end()?;
-    Ok((part, direct, Spans::from_parts(visits, coverage, population, learned)))
+    Ok((part, direct, Spans::from_parts(visits, charting, coverage, population, learned)))
 }
 
 /// The result of pass 2 on the `part`-th partition: its events'
@@ -380,8 +408,8 @@ fn day_counts(d: &DayStats) -> [u64; 13] {
 }
 
 /// The counts of a user's features, in [`UserStats`]' field order
-/// (without the categories, hours, days and profile).
-fn user_counts(s: &UserStats) -> [u64; 16] {
+/// (without the categories, hours, days, busiest and home flag).
+fn user_counts(s: &UserStats) -> [u32; 16] {
     [
         s.events,
         s.patient_accesses,
@@ -402,9 +430,24 @@ fn user_counts(s: &UserStats) -> [u64; 16] {
     ]
 }
 
+/// A user's [`Busiest`], in its field order.
+fn busiest_counts(b: &Busiest) -> [u32; 9] {
+    [
+        b.distinct_patients,
+        b.extraction_patients,
+        b.export_patients,
+        b.export_peak_hour_patients,
+        b.new_device_days,
+        b.peak_hour_patients,
+        b.patient_days,
+        b.later_first_time,
+        b.later_patients,
+    ]
+}
+
 fn put_user_stats(w: &mut Writer, s: &UserStats) {
-    user_counts(s).iter().for_each(|&n| w.uvar(n));
-    s.categories.iter().for_each(|&n| w.uvar(n));
+    user_counts(s).iter().for_each(|&n| w.uvar(u64::from(n)));
+    s.categories.iter().for_each(|&n| w.uvar(u64::from(n)));
     w.uvar(u64::from(s.usual_hours.mask()));
     put_bool(w, s.usual_hours.learned);
     w.uvar(s.days.len() as u64);
@@ -414,7 +457,8 @@ fn put_user_stats(w: &mut Writer, s: &UserStats) {
         w.uvar(d.events.end as u64);
         day_counts(d).iter().for_each(|&n| w.uvar(n));
     }
-    s.profile.values.iter().for_each(|&v| w.f64(v));
+    busiest_counts(&s.busiest).iter().for_each(|&n| w.uvar(u64::from(n)));
+    put_bool(w, s.has_home);
 }
 
 fn get_array<const N: usize>(r: &mut Reader) -> Result<[u64; N], CodecError> {
@@ -425,14 +469,22 @@ fn get_array<const N: usize>(r: &mut Reader) -> Result<[u64; N], CodecError> {
     Ok(out)
 }
 
+fn get_u32s<const N: usize>(r: &mut Reader) -> Result<[u32; N], CodecError> {
+    let mut out = [0u32; N];
+    for v in out.iter_mut() {
+        *v = u32::try_from(r.uvar()?).map_err(|_| CodecError::Invalid("count"))?;
+    }
+    Ok(out)
+}
+
 fn get_index(r: &mut Reader) -> Result<usize, CodecError> {
     usize::try_from(r.uvar()?).map_err(|_| CodecError::Invalid("event index"))
 }
 
 fn get_user_stats(r: &mut Reader) -> Result<UserStats, CodecError> {
     let [events, patient_accesses, distinct_patients, unexplained_accesses, unexplained_patients, after_hours_accesses, weekend_accesses, active_days, prints, exports, break_glass, distinct_workstations, distinct_ips, sensitive_accesses, other_department_patients, peer_shared_patients] =
-        get_array::<16>(r)?;
-    let categories = get_array::<CATEGORIES>(r)?;
+        get_u32s::<16>(r)?;
+    let categories = get_u32s::<CATEGORIES>(r)?;
     let mask = u32::try_from(r.uvar()?).map_err(|_| CodecError::Invalid("usual hours"))?;
     let usual_hours = UsualHours::from_mask(mask, get_bool(r)?).ok_or(CodecError::Invalid("usual hours"))?;
     let n = r.count()?;
@@ -463,10 +515,20 @@ fn get_user_stats(r: &mut Reader) -> Result<UserStats, CodecError> {
             first_time_patients,
         });
     }
-    let mut values = [0f64; 12];
-    for v in values.iter_mut() {
-        *v = r.f64()?;
-    }
+    let [distinct, extraction, export, export_peak_hour, new_device_days, peak_hour, patient_days, later_first_time, later_patients] =
+        get_u32s::<9>(r)?;
+    let busiest = Busiest {
+        distinct_patients: distinct,
+        extraction_patients: extraction,
+        export_patients: export,
+        export_peak_hour_patients: export_peak_hour,
+        new_device_days,
+        peak_hour_patients: peak_hour,
+        patient_days,
+        later_first_time,
+        later_patients,
+    };
+    let has_home = get_bool(r)?;
     Ok(UserStats {
         events,
         patient_accesses,
@@ -487,7 +549,8 @@ fn get_user_stats(r: &mut Reader) -> Result<UserStats, CodecError> {
         peer_shared_patients,
         usual_hours,
         days,
-        profile: Profile { values },
+        busiest,
+        has_home,
     })
 }
 
@@ -498,10 +561,14 @@ mod tests {
     use crate::roles::RoleBook;
     use crate::test_fixture::World;
 
-    /// A small hospital whose pass 1 has visits, coverage, devices and a
-    /// class learned from work.
+    /// A small hospital whose pass 1 has visits, coverage, devices, a
+    /// class learned from work and charting: oncology's "onc" charts for
+    /// "Q-77", whom no encounter lists, and that unlisted visit explains
+    /// "onc2"'s look the same day.
     fn world() -> World {
         let mut w = World::new();
+        // onc first and onc2 last: a cut of three puts them apart.
+        w.user("onc").department("ONC");
         w.user("med").department("MED");
         w.user("cons").department("CONS");
         w.user("rn").department("MED").role("nurse");
@@ -514,6 +581,10 @@ mod tests {
             w.access_from("2026-11-02 11:00:00", "rn", &p, "view", "WS-3", "10.0.0.3");
         }
         w.access_from("2026-11-27 23:20:00", "rn", "P3", "export", "WS-9", "10.0.9.9");
+        w.user("onc2").department("ONC");
+        w.patient("Q-77");
+        w.access_from("2026-11-10 09:00:00", "onc", "Q-77", "create", "WS-4", "10.0.0.4");
+        w.access_from("2026-11-10 14:00:00", "onc2", "Q-77", "view", "WS-5", "10.0.0.5");
         w
     }
 
@@ -525,9 +596,10 @@ mod tests {
 
     /// Everything a pass-1 result holds, as comparable values.
     fn flat(direct: &[Explanation], s: &Spans) -> impl PartialEq + std::fmt::Debug {
-        let (visits, coverage, p, learned) = s.parts();
+        let (visits, charting, coverage, p, learned) = s.parts();
         let visits: Vec<(Vec<usize>, Vec<(i32, Code)>)> =
             visits.iter().map(|v| (v.parts().0.to_vec(), v.parts().1.to_vec())).collect();
+        let charting: Vec<Charting> = charting.to_vec();
         let population = (
             p.workstation_first.clone(),
             p.ip_first.clone(),
@@ -536,7 +608,7 @@ mod tests {
             p.any_break_glass,
             p.department_first.clone(),
         );
-        (direct.to_vec(), visits, coverage.entries(), population, learned.to_vec())
+        (direct.to_vec(), visits, charting, coverage.entries(), population, learned.to_vec())
     }
 
     #[test]
@@ -544,8 +616,9 @@ mod tests {
         let w = world();
         let (direct, spans) = spanned(&w);
         assert!(!direct.is_empty());
-        let (_, coverage, population, _) = spans.parts();
+        let (_, charting, coverage, population, _) = spans.parts();
         assert!(!coverage.entries().is_empty(), "the world has department coverage");
+        assert!(charting.iter().any(|c| !c.parts().1.is_empty()), "the world has charting");
         assert!(population.any_device);
         let bytes = encode_span(7, &direct, &spans);
         let (part, direct2, spans2) = decode_span(&bytes).expect("decodes");
@@ -558,7 +631,7 @@ mod tests {
         let w = world();
         let (direct, spans) = spanned(&w);
         let bytes = encode_span(0, &direct, &spans);
-        for id in ["med", "cons", "P3", "WS-9", "10.0.9.9", "MED"] {
+        for id in ["med", "cons", "onc", "P3", "Q-77", "WS-9", "10.0.9.9", "MED", "ONC"] {
             assert!(!bytes.windows(id.len()).any(|win| win == id.as_bytes()), "{id} travels");
         }
     }
@@ -661,19 +734,22 @@ mod tests {
         let (users, totals) = measures.parts();
         assert!(users.len() >= 3, "every user is measured");
         assert!(users.iter().any(|(_, s)| !s.days.is_empty() && s.usual_hours.count() > 0));
-        assert!(users.iter().any(|(_, s)| s.profile.values.iter().any(|v| *v != 0.0 && v.fract() != 0.0)));
+        assert!(users.iter().any(|(_, s)| s.busiest.later_patients > 0 && s.busiest.peak_hour_patients > 0));
+        assert!(users.iter().any(|(_, s)| s.has_home));
+        assert!(users.iter().any(|(_, s)| s.profile().values.iter().any(|v| *v != 0.0 && v.fract() != 0.0)));
+        assert!(totals[Explanation::UnlistedVisit as usize] > 0, "an unlisted visit explains onc2's look");
         let bytes = encode_measure(4, &kinds, &measures);
         let (part, kinds2, back) = decode_measure(&bytes).expect("decodes");
         assert_eq!(part, 4);
         assert_eq!(kinds, kinds2);
         assert_eq!(back.parts().0, users);
         assert_eq!(back.parts().1, totals);
-        // Floats are carried bit for bit.
+        // The profile computed from what travelled is the same, bit for bit.
         for ((_, a), (_, b)) in users.iter().zip(back.parts().0) {
-            let bits = |s: &UserStats| s.profile.values.map(f64::to_bits);
+            let bits = |s: &UserStats| s.profile().values.map(f64::to_bits);
             assert_eq!(bits(a), bits(b));
         }
-        for id in ["med", "cons", "P3", "WS-9", "MED"] {
+        for id in ["med", "cons", "P3", "Q-77", "WS-9", "MED", "ONC"] {
             assert!(!bytes.windows(id.len()).any(|win| win == id.as_bytes()), "{id} travels");
         }
     }
@@ -698,6 +774,18 @@ mod tests {
             b[i] ^= 0xff;
             let _ = decode_measure(&b);
         }
+        // An explanation byte past the last kind is refused; the last kind
+        // is read.
+        let mut last = Writer::default();
+        put_kinds(&mut last, &[Explanation::UnlistedVisit]);
+        assert_eq!(get_kinds(&mut Reader::new(&last.finish())), Ok(vec![Explanation::UnlistedVisit]));
+        let mut past = Writer::default();
+        past.bytes(&[Explanation::KINDS as u8]);
+        assert_eq!(get_kinds(&mut Reader::new(&past.finish())), Err(CodecError::Invalid("explanation")));
+        // A count past u32 is refused.
+        let mut big = Writer::default();
+        big.uvar(u64::from(u32::MAX) + 1);
+        assert_eq!(get_u32s::<1>(&mut Reader::new(&big.finish())), Err(CodecError::Invalid("count")));
         // Usual hours past 23 are refused.
         let mut w2 = Writer::default();
         w2.uvar(1 << 24);
@@ -706,15 +794,13 @@ mod tests {
         assert!(Reader::new(&raw).u32().is_ok_and(|m| UsualHours::from_mask(m, false).is_none()));
     }
 
-    /// Each user's features, their days' event ranges counted from the
-    /// user's first event (they index the partition the user was in).
-    fn by_user_day(a: &crate::pipeline::Analysed) -> Vec<(Code, UserStats)> {
+    /// Each user's features without the daily series (a partitioned run
+    /// keeps it only while the user's partition is worked on; `busiest`
+    /// stays).
+    fn without_days(a: &crate::pipeline::Analysed) -> Vec<(Code, UserStats)> {
         let mut users = a.features.users.clone();
         for (_, s) in &mut users {
-            let first = s.days.first().map_or(0, |d| d.events.start);
-            for d in &mut s.days {
-                d.events = d.events.start - first..d.events.end - first;
-            }
+            s.days = Vec::new();
         }
         users
     }
@@ -740,8 +826,17 @@ mod tests {
         assert_eq!(local.explained.kind, split.explained.kind);
         assert_eq!(local.explained.totals(), split.explained.totals());
         assert_eq!(local.data.events.run_index(), split.data.events.run_index());
-        assert_eq!(by_user_day(&local), by_user_day(&split));
         assert!(local.features.users.iter().any(|(_, s)| s.days.len() > 1 && s.patient_accesses > 0));
+        assert!(split.features.users.iter().all(|(_, s)| s.days.is_empty()), "partitioned, the series go");
+        assert_eq!(without_days(&local), without_days(&split));
+        // The unlisted visit crossed partitions: onc's charting (pass 1 of
+        // one partition) explains onc2's look (pass 2 of another).
+        let unlisted = Explanation::UnlistedVisit as usize;
+        assert!(local.explained.totals()[unlisted] > 0, "an unlisted visit explains something");
+        let (onc, onc2) =
+            (local.data.dict.users.get("onc").expect("onc"), local.data.dict.users.get("onc2").expect("onc2"));
+        let part_of = |u: Code| cut.plan().iter().position(|r| r.contains(&u));
+        assert_ne!(part_of(onc), part_of(onc2), "{:?}: onc and onc2 in one partition", cut.plan());
         assert_eq!(local.features.peers, split.features.peers);
     }
 

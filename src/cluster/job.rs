@@ -178,8 +178,13 @@ impl Job {
         }
         let mut data = prepared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         data.events = events;
-        let (kinds, measures) = measure(&data, direct, &spanning, &prepared.config);
+        let (kinds, mut measures) = measure(&data, direct, &spanning, &prepared.config);
         data.events = Partition::default();
+        if self.plan.len() > 1 {
+            // A partitioned run keeps no daily series past pass 2 (the
+            // driver computes them again in pass 4): they need not travel.
+            measures.forget_days();
+        }
         Ok(super::codec::encode_measure(code, &kinds, &measures))
     }
 }

@@ -52,12 +52,15 @@
 //! - **Pass 2, explanations and features**: the executors, a task a
 //!   partition. The driver writes into the job's work folder the merged
 //!   spans (`spans.bin`, read once per job per executor, which learns the
-//!   care teams from them with the driver's code) and each partition's
-//!   direct explanations (`explained-K.bin`). Back come the explanations
-//!   completed (a byte an event) and the partition's users' features
-//!   (counts, daily series, usual hours, the profile as exact IEEE bytes)
-//!   with the count of each explanation; the driver merges them in plan
-//!   order (`Measures::add`) and stashes the explanations.
+//!   care teams and the charting of unlisted visits from them with the
+//!   driver's code) and each partition's direct explanations
+//!   (`explained-K.bin`). Back come the explanations completed (a byte an
+//!   event) and the partition's users' features (`u32` counts, usual
+//!   hours, `busiest`, the home flag; the daily series only when the plan
+//!   has one partition, as a partitioned local run keeps none past pass 2;
+//!   the profile is computed from the counts, as locally) with the count
+//!   of each explanation; the driver merges them in plan order
+//!   (`Measures::add`) and stashes the explanations.
 //! - **Pass 3, peer groups**: the driver (`features::finish`, on a table
 //!   of one row per user).
 //! - **Pass 4, the rules**: the driver, partition by partition.

@@ -91,6 +91,10 @@ pub enum Fact {
     },
     /// The chart is restricted (confidential).
     RestrictedChart,
+    /// A restricted chart was opened but none of the accesses read a
+    /// sensitive section (what a snooper of a confidential chart comes
+    /// for): the chart's flag alone.
+    NoSensitiveSection,
     /// Sensitive sections were opened.
     SensitiveCategories {
         /// Category names, sorted.
@@ -142,7 +146,8 @@ pub enum Fact {
         explanation: crate::explain::Explanation,
         /// The user's role class, when known.
         class: Option<crate::roles::RoleClass>,
-        /// The kind of round: "round" (a unit's patients), "queue" or "list".
+        /// The kind of round: "round" (a unit's patients), "queue", "list", or
+        /// "visit" (an unlisted visit: no round is counted).
         round: &'static str,
         /// Other patients in the same round, queue or list; `None` when no
         /// department places the patient at the time.
@@ -269,7 +274,7 @@ impl Fact {
         Some(match self {
             Fact::VipPatient => ("VIP's chart", "VIPs' charts"),
             Fact::DeceasedPatient { .. } => ("deceased patient's record", "deceased patients' records"),
-            Fact::RestrictedChart => ("restricted chart", "restricted charts"),
+            Fact::RestrictedChart | Fact::NoSensitiveSection => ("restricted chart", "restricted charts"),
             Fact::SensitiveCategories { .. } => ("chart with sensitive sections", "charts with sensitive sections"),
             Fact::FormerPatient { .. } => ("former patient of the unit", "former patients of the unit"),
             Fact::UnexplainedBreadth { .. } => ("record no care explains", "records no care explains"),
@@ -333,6 +338,7 @@ impl Fact {
                 format!("the patient died on {died}, {days_after} days before the access")
             }
             Fact::RestrictedChart => "the chart is restricted (confidential)".into(),
+            Fact::NoSensitiveSection => "no sensitive section of it was opened".into(),
             Fact::SensitiveCategories { categories } => {
                 format!("opened sensitive sections: {}", categories.join(", ").replace('_', " "))
             }
@@ -361,6 +367,11 @@ impl Fact {
                     }
                     (crate::explain::Explanation::RoleTiming, _) => {
                         format!("{staff} routinely open the charts of patients in care")
+                    }
+                    (crate::explain::Explanation::UnlistedVisit, _) => {
+                        return "others charted for the patient that day from the user's department or for a visit \
+                                the user's role serves, though the encounters list no visit"
+                            .to_string();
                     }
                     _ => "colleagues the user often works with treated the patient".to_string(),
                 };
@@ -464,6 +475,7 @@ impl Fact {
             Fact::VipPatient => "VIP patient",
             Fact::DeceasedPatient { .. } => "deceased patient",
             Fact::RestrictedChart => "restricted chart",
+            Fact::NoSensitiveSection => "no sensitive section opened",
             Fact::SensitiveCategories { .. } => "sensitive sections",
             Fact::BreakGlass { .. } => "break-the-glass",
             Fact::AfterTermination { .. } => "after termination",

@@ -245,13 +245,17 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             return;
         }
         // The most frequent population-level link among the accesses.
-        let Some(explanation) = [Explanation::RoleTiming, Explanation::RecurringPanel, Explanation::CareTeamGroup]
-            .into_iter()
-            .map(|k| (f.events.iter().filter(|&&i| kinds[i] == k).count(), k))
-            .filter(|(n, _)| *n > 0)
-            .max_by_key(|(n, k)| (*n, std::cmp::Reverse(*k)))
-            .map(|(_, k)| k)
-        else {
+        let Some(explanation) = [
+            Explanation::RoleTiming,
+            Explanation::RecurringPanel,
+            Explanation::CareTeamGroup,
+            Explanation::UnlistedVisit,
+        ]
+        .into_iter()
+        .map(|k| (f.events.iter().filter(|&&i| kinds[i] == k).count(), k))
+        .filter(|(n, _)| *n > 0)
+        .max_by_key(|(n, k)| (*n, std::cmp::Reverse(*k)))
+        .map(|(_, k)| k) else {
             // Nothing explains the accesses: were they part of a round of
             // the patient's unit?
             if let Some(range) = ranges.get(&f.user).cloned() {
@@ -270,7 +274,9 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             && class.and_then(|c| input.config.explain.work_of(c)).is_some_and(|w| {
                 matches!(w, crate::config::RoleWorkKind::AfterDischarge | crate::config::RoleWorkKind::AroundVisit)
             });
-        let (round, routine, department) = if explanation == Explanation::RecurringPanel {
+        let (round, routine, department) = if explanation == Explanation::UnlistedVisit {
+            ("visit", None, None)
+        } else if explanation == Explanation::RecurringPanel {
             let mut panel: Vec<crate::model::Code> = range
                 .filter(|&j| kinds[j] == Explanation::RecurringPanel && ev.patient[j] != f.patient)
                 .map(|j| ev.patient[j])

@@ -71,6 +71,7 @@ struct Windows {
     provider_after: i64,
     after: i64,
     doc: i64,
+    doc_after: i64,
     discharge: i64,
     visit_before: i64,
     visit_after: i64,
@@ -86,6 +87,7 @@ impl Windows {
             provider_after: i64::from(p.provider_after_days) * MICROS_PER_DAY,
             after: i64::from(p.encounter_after_days) * MICROS_PER_DAY,
             doc: i64::from(p.documentation_window_days) * MICROS_PER_DAY,
+            doc_after: i64::from(p.documentation_window_days.max(p.documentation_after_days)) * MICROS_PER_DAY,
             discharge: i64::from(p.after_discharge_days) * MICROS_PER_DAY,
             visit_before: i64::from(p.around_visit_before_days) * MICROS_PER_DAY,
             visit_after: i64::from(p.around_visit_after_days) * MICROS_PER_DAY,
@@ -163,11 +165,13 @@ fn encounter_links(
     links
 }
 
-/// Whether any of `times` (ascending) lies within `doc` of `t`.
-fn charted_near(times: Option<&Vec<i64>>, t: i64, doc: i64) -> bool {
+/// Whether any of `times` (ascending) lies from `after` before `t` to
+/// `before` after it: charting explains the user's accesses from `before`
+/// ahead of it (preparing) to `after` behind it (following up).
+fn charted_near(times: Option<&Vec<i64>>, t: i64, before: i64, after: i64) -> bool {
     times.is_some_and(|times| {
-        let pos = times.partition_point(|&c| c < t - doc);
-        pos < times.len() && times[pos] <= t + doc
+        let pos = times.partition_point(|&c| c < t - after);
+        pos < times.len() && times[pos] <= t + before
     })
 }
 
@@ -207,7 +211,7 @@ fn learn_class(
         let t = events.ts[i];
         let encounters = enc.of_patient(p);
         let l = encounter_links(encounters, user, home, events.department[i], t, w, RoleWork::None);
-        if l.found != Explanation::Unexplained || charted_near(charted.get(&p), t, w.doc) {
+        if l.found != Explanation::Unexplained || charted_near(charted.get(&p), t, w.doc, w.doc_after) {
             continue;
         }
         rest += 1;
@@ -324,7 +328,7 @@ pub fn explain_direct(
                     None => EncounterLinks::NONE,
                 };
                 let mut found = links.found;
-                if found == Explanation::Unexplained && charted_near(charted.get(&patient), t, w.doc) {
+                if found == Explanation::Unexplained && charted_near(charted.get(&patient), t, w.doc, w.doc_after) {
                     found = Explanation::Documentation;
                 }
                 if found == Explanation::Unexplained && links.by_role {
@@ -376,10 +380,16 @@ mod tests {
         let mut w = World::new();
         w.user("rt").department("RESP");
         w.patient("P1");
+        w.access("2026-11-10 08:00:00", "rt", "P1", "view"); // 11 days before: not yet
         w.access("2026-11-20 08:00:00", "rt", "P1", "view");
         w.access("2026-11-21 08:00:00", "rt", "P1", "create");
+        // Following up the care the user charted: explained for 30 days after.
         w.access("2026-11-30 08:00:00", "rt", "P1", "view");
-        assert_eq!(kinds(&w), vec![Documentation, Documentation, Unexplained]);
+        w.access("2026-12-22 08:00:00", "rt", "P1", "view"); // 31 days after: no
+        assert_eq!(kinds(&w), vec![Unexplained, Documentation, Documentation, Documentation, Unexplained]);
+        // With the follow-up window at the charting window, 9 days after is not explained.
+        w.config.explain.documentation_after_days = 0;
+        assert_eq!(kinds(&w), vec![Unexplained, Documentation, Documentation, Unexplained, Unexplained]);
     }
 
     #[test]

@@ -25,11 +25,15 @@ pub enum Explanation {
     /// The user routinely works on the same patients as someone whose access
     /// to this patient care explains, at about the same time.
     CareTeamGroup,
+    /// Another user charted in the patient's record that day from the
+    /// user's department (or, for a role that serves visits, from any): the
+    /// patient was evidently in care, in a visit the encounters do not list.
+    UnlistedVisit,
 }
 
 impl Explanation {
     /// Number of kinds.
-    pub const KINDS: usize = 8;
+    pub const KINDS: usize = 9;
 
     /// Every kind, in `repr` order (`ALL[k as usize] == k`).
     pub const ALL: [Explanation; Explanation::KINDS] = [
@@ -41,16 +45,18 @@ impl Explanation {
         Explanation::RoleTiming,
         Explanation::RecurringPanel,
         Explanation::CareTeamGroup,
+        Explanation::UnlistedVisit,
     ];
 
     /// Every kind that explains, in order of preference.
-    pub const CARE: [Explanation; 6] = [
+    pub const CARE: [Explanation; 7] = [
         Explanation::EncounterProvider,
         Explanation::EncounterDepartment,
         Explanation::Documentation,
         Explanation::RoleTiming,
         Explanation::RecurringPanel,
         Explanation::CareTeamGroup,
+        Explanation::UnlistedVisit,
     ];
 
     /// Stable name used in summary.json and features.
@@ -64,6 +70,7 @@ impl Explanation {
             Explanation::RoleTiming => "role_timing",
             Explanation::RecurringPanel => "recurring_panel",
             Explanation::CareTeamGroup => "care_team_group",
+            Explanation::UnlistedVisit => "unlisted_visit",
         }
     }
 
@@ -76,6 +83,9 @@ impl Explanation {
             Explanation::RoleTiming => "the user's role serves the encounter",
             Explanation::RecurringPanel => "the patient is on the user's recurring panel (study list)",
             Explanation::CareTeamGroup => "the user's care team treated the patient",
+            Explanation::UnlistedVisit => {
+                "staff charted for the patient that day, in a visit the encounters do not list"
+            }
             Explanation::NoPatient | Explanation::Unexplained => "",
         }
     }
@@ -86,7 +96,8 @@ impl Explanation {
     /// explanations are population-level: the user's role routinely opens
     /// patients like this one (`RoleTiming`), the patient is on a study
     /// list (`RecurringPanel`), colleagues treated the patient
-    /// (`CareTeamGroup`). Where a personal relationship exists (self,
+    /// (`CareTeamGroup`), others charted in a visit the encounters do not
+    /// list (`UnlistedVisit`). Where a personal relationship exists (self,
     /// family, coworker, neighbour) or the chart is sensitive (VIP,
     /// deceased, restricted or a sensitive section, break-the-glass), only
     /// a patient-specific explanation clears the access: "any pharmacist
@@ -99,7 +110,13 @@ impl Explanation {
     /// Whether care explains the access only at the population level (see
     /// [`Explanation::is_patient_specific`]).
     pub fn is_population_level(self) -> bool {
-        matches!(self, Explanation::RoleTiming | Explanation::RecurringPanel | Explanation::CareTeamGroup)
+        matches!(
+            self,
+            Explanation::RoleTiming
+                | Explanation::RecurringPanel
+                | Explanation::CareTeamGroup
+                | Explanation::UnlistedVisit
+        )
     }
 
     /// Whether care explains the access.

@@ -4,14 +4,17 @@
 //! treatment relationship and reviews only the rest; every rule after
 //! this stage sees each access's [`Explanation`]. Two passes: direct care
 //! (`care.rs`: encounters, charting, role and timing), then collaborative
-//! groups learned from the direct explanations (`group.rs`).
+//! groups learned from the direct explanations (`group.rs`), then visits
+//! the encounters do not list, seen in others' charting (`charted.rs`).
 
 mod care;
+mod charted;
 mod explanation;
 mod group;
 mod stage;
 
 pub use care::explain_direct;
+pub use charted::Charting;
 pub use explanation::{Explanation, Explanations};
 pub use group::{CareTeams, CareVisits};
 pub use stage::explain;

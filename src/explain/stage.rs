@@ -1,6 +1,8 @@
-//! The explain stage: direct care first, then collaborative groups.
+//! The explain stage: direct care first, then collaborative groups, then
+//! visits the encounters do not list.
 
 use super::care::explain_direct;
+use super::charted::Charting;
 use super::explanation::Explanations;
 use super::group::explain_by_group;
 use crate::config::ExplainParams;
@@ -16,5 +18,6 @@ pub fn explain(data: &Ingested<Partition>, params: &ExplainParams) -> Explanatio
     let (mut kind, learned) = explain_direct(data, params, &book);
     book.learn(learned);
     explain_by_group(data, params, &mut kind);
+    Charting::collect(data).apply(data, params, &book, &mut kind);
     Explanations::new(kind).with_roles(book)
 }

@@ -32,16 +32,16 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// Builds the profile from a user's stats. `has_home` says whether the
+    /// Builds the profile from a user's stats (their daily series as
+    /// summed up in `busiest`). `has_home` says whether the
     /// department-relative features mean anything (else they are neutral).
     pub fn of(s: &UserStats, has_home: bool) -> Profile {
         let days = s.active_days.max(1) as f64;
         let extraction = (s.prints + s.exports) as f64;
-        let peak = s.days.iter().map(|d| d.peak_hour_patients).max().unwrap_or(0) as f64;
-        let daily_distinct = s.days.iter().map(|d| d.distinct_patients).sum::<u64>() as f64 / days;
+        let peak = s.busiest.peak_hour_patients as f64;
+        let daily_distinct = s.busiest.patient_days as f64 / days;
         // First-time share over days after the first (the first day is all new).
-        let (new, seen): (u64, u64) =
-            s.days.iter().skip(1).fold((0, 0), |(n, t), d| (n + d.first_time_patients, t + d.distinct_patients));
+        let (new, seen) = (u64::from(s.busiest.later_first_time), u64::from(s.busiest.later_patients));
         Profile {
             values: [
                 s.patient_accesses as f64 / days,

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::explain::Explanations;
+use crate::explain::Explanation;
 use crate::ingest::Ingested;
 use crate::model::{Code, FxHashMap, FxHashSet, Partition, NONE};
 use crate::time::{LocalTime, MICROS_PER_HOUR};
@@ -47,6 +47,57 @@ pub struct DayStats {
     pub first_time_patients: u64,
 }
 
+/// What is read of a user's daily series outside the user's partition
+/// (the peers' busiest days, the profile, `user_features.parquet`): kept for every
+/// user, while a partitioned run keeps the series itself only while the
+/// user's partition is worked on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Busiest {
+    /// The most distinct patients of any day.
+    pub distinct_patients: u32,
+    /// The most distinct patients printed or exported on any day.
+    pub extraction_patients: u32,
+    /// The most distinct patients exported on any day.
+    pub export_patients: u32,
+    /// The most distinct patients exported within any one hour.
+    pub export_peak_hour_patients: u32,
+    /// Days with a workstation or IP network new to the user.
+    pub new_device_days: u32,
+    /// The most distinct patients opened within any one hour.
+    pub peak_hour_patients: u32,
+    /// Distinct patients, summed over the days.
+    pub patient_days: u32,
+    /// Over the days after the first: distinct patients never opened
+    /// before, and distinct patients, each summed.
+    pub later_first_time: u32,
+    /// See `later_first_time`.
+    pub later_patients: u32,
+}
+
+impl Busiest {
+    /// The summary of a daily series.
+    pub fn of(days: &[DayStats]) -> Busiest {
+        let most = |f: fn(&DayStats) -> u64| days.iter().map(f).max().map_or(0, saturate);
+        Busiest {
+            distinct_patients: most(|d| d.distinct_patients),
+            extraction_patients: most(|d| d.extraction_patients),
+            export_patients: most(|d| d.export_patients),
+            export_peak_hour_patients: most(|d| d.export_peak_hour_patients),
+            new_device_days: saturate(days.iter().filter(|d| d.new_workstations + d.new_ips > 0).count() as u64),
+            peak_hour_patients: most(|d| d.peak_hour_patients),
+            patient_days: saturate(days.iter().map(|d| d.distinct_patients).sum()),
+            later_first_time: saturate(days.iter().skip(1).map(|d| d.first_time_patients).sum()),
+            later_patients: saturate(days.iter().skip(1).map(|d| d.distinct_patients).sum()),
+        }
+    }
+}
+
+/// A count as `u32`, capped (a day of more than 4 billion patients is not
+/// a day this tool sees).
+fn saturate(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// Most distinct patients within any `window` of time, over events sorted by time.
 pub fn peak_distinct(ts: &[i64], patients: &[Code], window: i64) -> u64 {
     peak_distinct_with(ts, patients, window, &mut FxHashMap::default())
@@ -78,10 +129,11 @@ fn peak_distinct_with(ts: &[i64], patients: &[Code], window: i64, counts: &mut F
 }
 
 /// The daily series of one user. `locals` holds the local time of each of
-/// the user's events (aligned with `range`).
+/// the user's events (aligned with `range`); `kind` the explanation of
+/// each of the partition's events.
 pub fn user_days(
     data: &Ingested<Partition>,
-    explained: &Explanations,
+    kind: &[Explanation],
     range: Range<usize>,
     locals: &[LocalTime],
     usual: &UsualHours,
@@ -141,7 +193,7 @@ pub fn user_days(
                 s.extraction_events += 1;
                 if p != NONE {
                     extracted.insert(p);
-                    if !explained.kind[i].is_explained() {
+                    if !kind[i].is_explained() {
                         extracted_unexplained.insert(p);
                     }
                 }
@@ -151,7 +203,7 @@ pub fn user_days(
             }
             s.patient_accesses += 1;
             patients.insert(p);
-            if !explained.kind[i].is_explained() {
+            if !kind[i].is_explained() {
                 unexplained.insert(p);
             }
             if !usual.contains(locals[start + k].hour) {

@@ -1,11 +1,14 @@
 //! Per-user counts, shares and daily series, computed in parallel over each
 //! user's slice of events.
 
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
+
 use rayon::prelude::*;
 
 use super::peer_groups::{assign_peer_groups, PeerGroups};
 use super::profile::{Profile, PROFILE_FEATURES};
-use super::user_days::{user_days, DayStats};
+use super::user_days::{user_days, Busiest, DayStats};
 use super::usual_hours::UsualHours;
 use crate::config::{HoursParams, PeerParams};
 use crate::explain::{Explanation, Explanations};
@@ -17,50 +20,61 @@ use crate::time::{LocalTime, ZoneCache};
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserStats {
     /// Events of any kind.
-    pub events: u64,
+    pub events: u32,
     /// Events that touched a patient.
-    pub patient_accesses: u64,
+    pub patient_accesses: u32,
     /// Distinct patients touched.
-    pub distinct_patients: u64,
+    pub distinct_patients: u32,
     /// Patient accesses that care does not explain.
-    pub unexplained_accesses: u64,
+    pub unexplained_accesses: u32,
     /// Distinct patients with an access care does not explain.
-    pub unexplained_patients: u64,
+    pub unexplained_patients: u32,
     /// Patient accesses outside the user's usual hours.
-    pub after_hours_accesses: u64,
+    pub after_hours_accesses: u32,
     /// Patient accesses on Saturday or Sunday (local).
-    pub weekend_accesses: u64,
+    pub weekend_accesses: u32,
     /// Distinct local days with any event.
-    pub active_days: u64,
+    pub active_days: u32,
     /// Print actions.
-    pub prints: u64,
+    pub prints: u32,
     /// Export actions.
-    pub exports: u64,
+    pub exports: u32,
     /// Break-the-glass events.
-    pub break_glass: u64,
+    pub break_glass: u32,
     /// Distinct workstations used.
-    pub distinct_workstations: u64,
+    pub distinct_workstations: u32,
     /// Distinct IP addresses used.
-    pub distinct_ips: u64,
+    pub distinct_ips: u32,
     /// Patient accesses to sensitive data categories.
-    pub sensitive_accesses: u64,
+    pub sensitive_accesses: u32,
     /// Patient accesses per data category (indexed by `DataCategory as
     /// usize`): the sections the user's work opens, so a look at a section
     /// the user rarely opens stands out.
-    pub categories: [u64; CATEGORIES],
+    pub categories: [u32; CATEGORIES],
     /// Distinct patients with no encounter in the user's home department.
-    pub other_department_patients: u64,
+    pub other_department_patients: u32,
     /// Distinct patients also opened by another user of the same home department.
-    pub peer_shared_patients: u64,
+    pub peer_shared_patients: u32,
     /// The user's usual hours.
     pub usual_hours: UsualHours,
-    /// The daily series.
+    /// The daily series. A partitioned run keeps it only while the user's
+    /// partition is worked on ([`UserFeatures::restore_days`]); `busiest`
+    /// keeps what is read of it beyond.
     pub days: Vec<DayStats>,
-    /// The behaviour profile used for peer groups.
-    pub profile: Profile,
+    /// The busiest of the daily series, kept for every user.
+    pub busiest: Busiest,
+    /// Whether the user has a home department (the profile's
+    /// department-relative features mean something).
+    pub has_home: bool,
 }
 
 impl UserStats {
+    /// The behaviour profile used for peer groups: computed when asked,
+    /// from these counts, rather than kept for millions of users.
+    pub fn profile(&self) -> Profile {
+        Profile::of(self, self.has_home)
+    }
+
     /// Share of patient accesses not explained by care.
     pub fn unexplained_share(&self) -> f64 {
         ratio(self.unexplained_accesses, self.patient_accesses)
@@ -83,12 +97,19 @@ impl UserStats {
 }
 
 /// `a / b`, 0 when `b` is 0.
-pub fn ratio(a: u64, b: u64) -> f64 {
+pub fn ratio(a: impl Into<u64>, b: impl Into<u64>) -> f64 {
+    let (a, b): (u64, u64) = (a.into(), b.into());
     if b == 0 {
         0.0
     } else {
         a as f64 / b as f64
     }
+}
+
+/// A count as kept in [`UserStats`]: `u32` (a table of millions of users
+/// holds 16 of them per user), capped.
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Features of every user who appears in the access log.
@@ -99,6 +120,30 @@ pub struct UserFeatures {
     /// Peer groups learned from the profiles (None when too few users).
     pub peers: Option<PeerGroups>,
     index: Vec<u32>,
+    memo: Memo,
+}
+
+/// What rules derive from every user's features (group medians and
+/// spreads), computed on first use and kept for the run's other
+/// partitions ([`UserFeatures::memo`]): a partitioned run computed them
+/// once per partition, users times partitions.
+#[derive(Default)]
+struct Memo(std::sync::Mutex<FxHashMap<&'static str, Arc<OnceLock<Kept>>>>);
+
+/// A value kept by [`Memo`].
+type Kept = Arc<dyn Any + Send + Sync>;
+
+/// A copy starts empty: what it holds is computed again on first use.
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 impl UserFeatures {
@@ -112,6 +157,67 @@ impl UserFeatures {
     pub fn position(&self, user: Code) -> Option<usize> {
         let i = *self.index.get(user as usize)?;
         (i != u32::MAX).then_some(i as usize)
+    }
+
+    /// Computes again the daily series of the users of `data`'s
+    /// partition (the series `user_stats` computed from the same events
+    /// and explanations `kind`): a partitioned run keeps a user's series
+    /// only while the user's partition is worked on.
+    pub fn restore_days(&mut self, data: &Ingested<Partition>, kind: &[Explanation]) {
+        let events = &data.events;
+        let networks = crate::model::network_codes(&data.dict.ips);
+        let days: Vec<(usize, Vec<DayStats>)> = events
+            .user_ranges()
+            .into_par_iter()
+            .filter_map(|(user, range)| Some((self.position(user)?, range)))
+            .map_init(
+                || ZoneCache::new(data.tz),
+                |zone, (at, range)| {
+                    let locals: Vec<LocalTime> =
+                        range.clone().map(|i| LocalTime::from_local_micros(zone.to_local(events.ts[i]))).collect();
+                    let usual = &self.users[at].1.usual_hours;
+                    (at, user_days(data, kind, range, &locals, usual, &networks))
+                },
+            )
+            .collect();
+        for (at, days) in days {
+            self.users[at].1.days = days;
+        }
+    }
+
+    /// The value `compute` gives for `key`, computed on the first call
+    /// with that key and kept for the later ones (every partition's rules
+    /// read these features, and what a rule derives from all of them is
+    /// the same for each partition). `compute` must read nothing but the
+    /// run-wide inputs (these features, the role classes, the
+    /// configuration), and a key names one type of value: another type
+    /// under the same key is computed again, and not kept.
+    pub fn memo<T: Any + Send + Sync>(&self, key: &'static str, compute: impl FnOnce() -> T) -> Arc<T> {
+        let cell = {
+            let mut cells = self.memo.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(cells.entry(key).or_default())
+        };
+        match cell.get().map(|kept| Arc::clone(kept).downcast::<T>()) {
+            Some(Ok(kept)) => kept,
+            Some(Err(_)) => Arc::new(compute()),
+            None => {
+                // Computed outside the cell: a second caller meanwhile
+                // computes the same value, and the first one kept wins.
+                let value = Arc::new(compute());
+                let _ = cell.set(Arc::clone(&value) as Kept);
+                value
+            }
+        }
+    }
+
+    /// Drops the daily series of the users whose codes are in `users`
+    /// (their `busiest` stays).
+    pub fn forget_days(&mut self, users: std::ops::Range<Code>) {
+        let from = self.users.partition_point(|(u, _)| *u < users.start);
+        let to = self.users.partition_point(|(u, _)| *u < users.end);
+        for (_, s) in &mut self.users[from..to] {
+            s.days = Vec::new();
+        }
     }
 }
 
@@ -212,16 +318,16 @@ pub fn user_stats(
                 }
                 let usual_hours = UsualHours::learn(&hist, hours);
                 let home = data.roster.as_ref().and_then(|r| r.get(user)).and_then(|r| r.department);
-                let days = user_days(data, explained, range.clone(), &locals, &usual_hours, &networks);
+                let days = user_days(data, &explained.kind, range.clone(), &locals, &usual_hours, &networks);
                 let mut s = UserStats {
-                    events: range.len() as u64,
+                    events: count(range.len()),
                     patient_accesses: 0,
                     distinct_patients: 0,
                     unexplained_accesses: 0,
                     unexplained_patients: 0,
                     after_hours_accesses: 0,
                     weekend_accesses: 0,
-                    active_days: days.len() as u64,
+                    active_days: count(days.len()),
                     prints: 0,
                     exports: 0,
                     break_glass: 0,
@@ -233,7 +339,8 @@ pub fn user_stats(
                     peer_shared_patients: 0,
                     usual_hours,
                     days: Vec::new(),
-                    profile: Profile::default(),
+                    busiest: Busiest::default(),
+                    has_home: home.is_some(),
                 };
                 let mut patients = FxHashSet::default();
                 let mut unexplained = FxHashSet::default();
@@ -251,7 +358,7 @@ pub fn user_stats(
                         Action::Export => s.exports += 1,
                         _ => {}
                     }
-                    s.break_glass += u64::from(events.break_glass[i]);
+                    s.break_glass += u32::from(events.break_glass[i]);
                     let p = events.patient[i];
                     if p == NONE {
                         continue;
@@ -287,12 +394,12 @@ pub fn user_stats(
                         }
                     }
                 }
-                s.distinct_patients = patients.len() as u64;
-                s.unexplained_patients = unexplained.len() as u64;
-                s.distinct_workstations = workstations.len() as u64;
-                s.distinct_ips = ips.len() as u64;
+                s.distinct_patients = count(patients.len());
+                s.unexplained_patients = count(unexplained.len());
+                s.distinct_workstations = count(workstations.len());
+                s.distinct_ips = count(ips.len());
+                s.busiest = Busiest::of(&days);
                 s.days = days;
-                s.profile = Profile::of(&s, home.is_some());
                 (user, s)
             },
         )
@@ -315,7 +422,7 @@ pub fn finish<E>(
     let peer_groups = assign_peer_groups(&users, data, roles, peers);
     debug_assert!(peer_groups.as_ref().is_none_or(|g| g.assignment.len() == users.len()));
     let _ = PROFILE_FEATURES;
-    UserFeatures { users, peers: peer_groups, index }
+    UserFeatures { users, peers: peer_groups, index, memo: Memo::default() }
 }
 
 #[cfg(test)]
@@ -401,9 +508,34 @@ mod tests {
     }
 
     #[test]
+    fn daily_series_computed_again_are_the_ones_first_computed() {
+        let w = world();
+        let data = w.build();
+        let explained = explain(&data, &w.config.explain);
+        let mut f = compute(&data, &explained, &w.config.hours, &w.config.peers);
+        let first: Vec<Vec<DayStats>> = f.users.iter().map(|(_, s)| s.days.clone()).collect();
+        assert!(first.iter().all(|d| !d.is_empty()));
+        let busiest: Vec<Busiest> = f.users.iter().map(|(_, s)| s.busiest).collect();
+        let rn = data.dict.users.get("rn").expect("rn");
+        f.forget_days(rn..rn + 1);
+        assert!(f.get(rn).expect("rn").days.is_empty(), "rn's series is gone");
+        assert_eq!(f.users.iter().filter(|(_, s)| s.days.is_empty()).count(), 1, "only rn's");
+        f.forget_days(0..Code::MAX);
+        f.restore_days(&data, &explained.kind);
+        let again: Vec<Vec<DayStats>> = f.users.iter().map(|(_, s)| s.days.clone()).collect();
+        assert_eq!(first, again);
+        assert_eq!(busiest, f.users.iter().map(|(_, s)| s.busiest).collect::<Vec<_>>());
+        let s = f.get(rn).expect("rn");
+        assert_eq!(s.busiest, Busiest::of(&s.days));
+        assert_eq!(s.busiest.distinct_patients, 3, "Tuesday's P1, P2 and P3");
+        assert_eq!((s.busiest.extraction_patients, s.busiest.export_patients), (1, 1));
+        assert_eq!(s.busiest.new_device_days, 1, "Tuesday's workstation and network");
+    }
+
+    #[test]
     fn the_profile_turns_counts_into_rates_and_shares() {
         let s = stats_of(&world(), "rn");
-        let v = |name: &str| s.profile.values[PROFILE_FEATURES.iter().position(|f| f.0 == name).expect("feature")];
+        let v = |name: &str| s.profile().values[PROFILE_FEATURES.iter().position(|f| f.0 == name).expect("feature")];
         assert!((v("patient_accesses_per_day") - 7.0 / 3.0).abs() < 1e-12);
         // Daily distinct patients: 1 (Mon) + 3 (Tue) + 1 (Sat), over 3 days.
         assert!((v("distinct_patients_per_day") - 5.0 / 3.0).abs() < 1e-12);

@@ -256,8 +256,11 @@ fn read_piece(
         PartialLog { continues: piece.continues(), rejects: Rejects::spooling_in(spool), ..Default::default() };
     // Columns allocated once instead of doubling (each doubling copies
     // the part and faults in fresh pages); a refused reservation only
-    // leaves them to grow.
-    let _ = part.events.try_reserve(expected_rows(path, piece, on_full.as_ref().map(|f| f.0)));
+    // leaves them to grow. A filtered read keeps few of a file's rows:
+    // reserving the file's count for each file held gigabytes.
+    if parts.filter.is_none() {
+        let _ = part.events.try_reserve(expected_rows(path, piece, on_full.as_ref().map(|f| f.0)));
+    }
     let mut zone = ZoneCache::new(tz);
     let mut sessions = access_log::Sessions::default();
     let mut failed: Option<IngestError> = None;
@@ -290,7 +293,10 @@ fn read_piece(
                 match piece {
                     Piece::Csv(c) => read_csv_chunk(path, c, &access_log::SPECS, &mut keep)?,
                     Piece::Rows { rows, .. } => read_parquet_rows(path, &access_log::SPECS, rows.clone(), &mut keep)?,
-                    Piece::Whole | Piece::Stream => read_file_filtered(path, &access_log::SPECS, filter, &mut keep)?,
+                    Piece::Whole | Piece::Stream => match parts.indexed {
+                        Some(rows) => rows.emit(k, path, &mut keep)?,
+                        None => read_file_filtered(path, &access_log::SPECS, filter, &mut keep)?,
+                    },
                 };
                 Ok(kept)
             }
@@ -351,7 +357,7 @@ fn read_streamed(
         e.source_file.iter_mut().for_each(|f| *f += file_index);
         sink.append(e, &maps)
     };
-    let parts = Parts { rows: unit_rows, bounded: true, spool: spool.as_deref(), filter: None };
+    let parts = Parts { rows: unit_rows, bounded: true, spool: spool.as_deref(), filter: None, indexed: None };
     let mut part = read_piece(files, k, &Piece::Stream, tz, plausible, bar, parts, Some((unit_rows, &mut send)))?;
     send(&part.dict, &mut part.events)?;
     merge_partial(part, dict, sink, report, rejects)
@@ -506,6 +512,24 @@ pub fn read_bundle_filtered(
     Ok(data.with_events(events.into_sorted()).0)
 }
 
+/// [`read_bundle_filtered`] with the access-log rows fetched from a row
+/// index of the bundle ([`super::open_row_index`]) instead of scanned:
+/// the same rows, in the same order, with the same row numbers.
+pub fn read_bundle_indexed(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    filter: &super::filter::RowFilter,
+    input: &InputParams,
+    index: &super::row_index::RowIndex,
+) -> Result<Ingested, IngestError> {
+    let rows = index.fetch(filter)?;
+    let mut events = SortedParts::default();
+    let parts = Parts { filter: Some(filter), indexed: Some(&rows), ..Parts::IN_MEMORY };
+    let data = read_bundle_into(dir, tz, progress, None, &mut events, parts, input)?;
+    Ok(data.with_events(events.into_sorted()).0)
+}
+
 /// The events of the incremental state alone, without a bundle (no
 /// context tables): `investigate --state` without `--input`. Ids get the
 /// codes a run over the same history gives.
@@ -544,12 +568,15 @@ pub(super) struct Parts<'a> {
     pub spool: Option<&'a Path>,
     /// Only these rows of the access log are kept (`investigate`).
     pub filter: Option<&'a super::filter::RowFilter>,
+    /// The kept rows, fetched from a row index (with `filter`).
+    pub indexed: Option<&'a super::row_index::IndexedRows>,
 }
 
 impl Parts<'static> {
     /// In memory: large Parquet files are read in ranges (in parallel), any
     /// other file whole; rejects kept in memory.
-    pub const IN_MEMORY: Parts<'static> = Parts { rows: UNIT_ROWS, bounded: false, spool: None, filter: None };
+    pub const IN_MEMORY: Parts<'static> =
+        Parts { rows: UNIT_ROWS, bounded: false, spool: None, filter: None, indexed: None };
 }
 
 /// Reads a bundle folder, sending the access log's events (after the
@@ -591,7 +618,7 @@ pub(super) fn read_bundle_into(
             }
             Some(files) => {
                 let mut roster = Roster::with_columns(present_columns(&files, &roster::SPECS)?);
-                let mut seen = HashMap::new();
+                let mut seen = Vec::new();
                 read_table(&files, &roster::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
                     roster::accept(row, &mut dict, &mut roster, &mut seen)
                 })?;

@@ -87,6 +87,14 @@ pub enum IngestError {
         /// Events the allocation was for.
         events: u64,
     },
+    /// The row index (`ehrwatch index`) could not be built or read.
+    #[error("row index {dir}: {message}")]
+    Index {
+        /// The index folder.
+        dir: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A Parquet file could not be read.
     #[error("{file}: not a readable Parquet file: {message}")]
     Parquet {

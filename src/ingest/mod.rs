@@ -25,10 +25,13 @@ mod rejects;
 mod report;
 mod reviewed;
 mod roster;
+mod row_index;
 mod source;
 mod spill;
 
-pub use bundle::{read_bundle, read_bundle_filtered, read_bundle_with_history, read_history_only, Ingested};
+pub use bundle::{
+    read_bundle, read_bundle_filtered, read_bundle_indexed, read_bundle_with_history, read_history_only, Ingested,
+};
 pub use error::IngestError;
 pub use estimate::{estimate_events, estimate_users, needs_partitions, EVENTS_PER_USER};
 pub use filter::RowFilter;
@@ -37,6 +40,7 @@ pub use plausible::Plausible;
 pub use rejects::{RejectedRow, Rejects, SpoolError};
 pub use report::{FileReport, IngestReport, SkippedTable};
 pub use reviewed::{read_reviewed, Review, Reviews, Verdict};
+pub use row_index::{build_row_index, open_row_index, IndexState, IndexSummary, RowIndex, INDEX_DIR, INDEX_FORMAT};
 pub use spill::{read_bundle_spilled, Spilled, BLOCK_USERS};
 
 /// The access log's files of a bundle, in reading order, as (path, path

@@ -616,8 +616,9 @@ fn read_csv_capped(
     Ok(rows)
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
+/// How a normalised Parquet column's values become cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
     Str,
     Int,
     Float,
@@ -625,6 +626,59 @@ enum Kind {
     Instant(TimeUnit),
     Naive(TimeUnit),
     Date,
+}
+
+impl Kind {
+    /// Its name in the row index's manifest.
+    pub(super) fn code(self) -> String {
+        let unit = |u: TimeUnit| match u {
+            TimeUnit::Nanoseconds => "ns",
+            TimeUnit::Microseconds => "us",
+            TimeUnit::Milliseconds => "ms",
+        };
+        match self {
+            Kind::Str => "str".into(),
+            Kind::Int => "int".into(),
+            Kind::Float => "float".into(),
+            Kind::Bool => "bool".into(),
+            Kind::Instant(u) => format!("instant_{}", unit(u)),
+            Kind::Naive(u) => format!("naive_{}", unit(u)),
+            Kind::Date => "date".into(),
+        }
+    }
+
+    /// The kind a manifest names; `None` for a name no version writes.
+    pub(super) fn from_code(code: &str) -> Option<Kind> {
+        let unit = |u: &str| match u {
+            "ns" => Some(TimeUnit::Nanoseconds),
+            "us" => Some(TimeUnit::Microseconds),
+            "ms" => Some(TimeUnit::Milliseconds),
+            _ => None,
+        };
+        Some(match code {
+            "str" => Kind::Str,
+            "int" => Kind::Int,
+            "float" => Kind::Float,
+            "bool" => Kind::Bool,
+            "date" => Kind::Date,
+            _ => match code.split_once('_')? {
+                ("instant", u) => Kind::Instant(unit(u)?),
+                ("naive", u) => Kind::Naive(unit(u)?),
+                _ => return None,
+            },
+        })
+    }
+
+    /// The physical type of its normalised column.
+    pub(super) fn dtype(self) -> DataType {
+        match self {
+            Kind::Str => DataType::String,
+            Kind::Int | Kind::Instant(_) | Kind::Naive(_) => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Bool => DataType::Boolean,
+            Kind::Date => DataType::Int32,
+        }
+    }
 }
 
 /// Microseconds of a datetime column's physical value in `unit`, with
@@ -637,7 +691,7 @@ fn to_micros(v: i64, unit: TimeUnit) -> Option<i64> {
     }
 }
 
-fn parquet_err(file: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
+pub(super) fn parquet_err(file: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
     move |e| IngestError::Parquet { file: file.to_path_buf(), message: e.to_string() }
 }
 
@@ -719,16 +773,26 @@ fn filtered_frame(
     Ok(lf.select(exprs).collect_with_engine(Engine::Streaming)?.unwrap_single())
 }
 
-fn read_parquet_where(
-    file: &Path,
-    specs: &[ColumnSpec],
-    rows: Option<std::ops::Range<u64>>,
-    filter: Option<&super::filter::RowFilter>,
-    on_row: &mut dyn FnMut(Row<'_>),
-) -> Result<u64, IngestError> {
+/// The wanted columns of a Parquet file, normalised to a handful of
+/// physical types: the expressions that select them (named by the specs),
+/// how each is read back into cells, and where each spec is in the file.
+pub(super) struct Projection {
+    /// The file's column names.
+    pub headers: Vec<String>,
+    /// Per spec, the file's column, if it has one.
+    pub index: Vec<Option<usize>>,
+    /// One expression per present spec, aliased to the spec's name.
+    pub exprs: Vec<Expr>,
+    /// How each present column's values become cells.
+    pub kinds: Vec<Kind>,
+    /// The present specs' names.
+    pub names: Vec<&'static str>,
+}
+
+/// The [`Projection`] of a scanned Parquet file; a column of a type its
+/// field cannot hold is an error.
+pub(super) fn projection(file: &Path, lf: &LazyFrame, specs: &[ColumnSpec]) -> Result<Projection, IngestError> {
     let err = parquet_err(file);
-    let path = PlRefPath::new(file.to_string_lossy().as_ref());
-    let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(&err)?;
     let schema = lf.clone().collect_schema().map_err(&err)?;
     let headers: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let index = resolve(file, &headers, specs)?;
@@ -736,7 +800,7 @@ fn read_parquet_where(
     // Project the wanted columns, normalised to a handful of physical types.
     let mut exprs = Vec::new();
     let mut kinds = Vec::new();
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: Vec<&'static str> = Vec::new();
     for (spec, idx) in specs.iter().zip(&index) {
         let Some(i) = idx else { continue };
         let src = headers[*i].as_str();
@@ -768,6 +832,20 @@ fn read_parquet_where(
         kinds.push(kind);
         names.push(spec.name);
     }
+    Ok(Projection { headers, index, exprs, kinds, names })
+}
+
+fn read_parquet_where(
+    file: &Path,
+    specs: &[ColumnSpec],
+    rows: Option<std::ops::Range<u64>>,
+    filter: Option<&super::filter::RowFilter>,
+    on_row: &mut dyn FnMut(Row<'_>),
+) -> Result<u64, IngestError> {
+    let err = parquet_err(file);
+    let path = PlRefPath::new(file.to_string_lossy().as_ref());
+    let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(&err)?;
+    let Projection { headers, index, exprs, kinds, names } = projection(file, &lf, specs)?;
     if let Some(filter) = filter {
         // The filtered rows are few: one scan, the predicate pushed into it.
         let kept = filtered_frame(lf, filter, &headers, &index, exprs).map_err(&err)?;
@@ -798,7 +876,7 @@ fn read_parquet_where(
 
 /// Sends a collected batch's rows to `on_row`, numbered from `offset + 1`.
 /// Returns the rows sent.
-fn emit_batch(
+pub(super) fn emit_batch(
     batch: &DataFrame,
     names: &[&str],
     kinds: &[Kind],

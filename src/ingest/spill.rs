@@ -461,7 +461,7 @@ pub fn read_bundle_spilled(
     input: &crate::config::InputParams,
     rejects_dir: Option<&Path>,
 ) -> Result<(Ingested<()>, Spilled), IngestError> {
-    let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir, filter: None };
+    let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir, filter: None, indexed: None };
     read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
 }
 

@@ -1,8 +1,11 @@
 //! Reading the events an investigation explains: a whole bundle, the
 //! incremental state (with or without a bundle for the context tables),
-//! or, for one patient, only the rows a row filter keeps.
+//! or, for one patient, only the rows a row filter keeps (fetched from the
+//! bundle's row index when one matches its files, else scanned).
 
-use crate::ingest::{self, Ingested, RowFilter};
+use std::path::{Path, PathBuf};
+
+use crate::ingest::{self, IndexState, Ingested, RowFilter, RowIndex};
 use crate::progress::Progress;
 use crate::state::{self, StateDir};
 
@@ -37,13 +40,74 @@ pub(super) fn load_all(req: &InvestigateRequest, progress: &Progress) -> Result<
     }
 }
 
-/// The bundle's rows that `filter` keeps (pushed into Parquet scans), with
-/// every context table.
+/// The bundle's row index, when one matches its access-log files: the
+/// request's `--index` folder, else `BUNDLE/.ehrwatch-index` if present.
+/// An index that does not match (or a given folder without one) is left
+/// unused, with a note saying why (file names only, never ids); the note
+/// that it was used is added by [`load_filtered`].
+pub(super) fn row_index(bundle: &Path, req: &InvestigateRequest, notes: &mut Vec<String>) -> Option<RowIndex> {
+    let given = req.index.is_some();
+    let dir: PathBuf = req.index.clone().unwrap_or_else(|| bundle.join(ingest::INDEX_DIR));
+    match ingest::open_row_index(&dir, bundle) {
+        IndexState::Ready(index) => Some(index),
+        IndexState::Missing if !given => None,
+        IndexState::Missing => {
+            notes.push(format!(
+                "No row index was found in {}; the access log was scanned. Build one with: ehrwatch index --input {} --out {}",
+                dir.display(),
+                bundle.display(),
+                dir.display()
+            ));
+            None
+        }
+        IndexState::Stale(why) => {
+            notes.push(format!(
+                "The row index in {} was not used ({why}); the access log was scanned. Rebuild it with: ehrwatch index --input {}{}",
+                dir.display(),
+                bundle.display(),
+                if given { format!(" --out {}", dir.display()) } else { String::new() }
+            ));
+            None
+        }
+    }
+}
+
+/// The bundle's rows that `filter` keeps, with every context table:
+/// fetched from `index` when given, else scanned (the filter pushed into
+/// Parquet scans). Both give the same rows in the same order. An index
+/// whose files cannot be read (removed or damaged since it was checked)
+/// is dropped with a note, and the log scanned.
 pub(super) fn load_filtered(
-    bundle: &std::path::Path,
+    bundle: &Path,
     req: &InvestigateRequest,
     filter: &RowFilter,
+    index: &mut Option<RowIndex>,
+    notes: &mut Vec<String>,
     progress: &Progress,
 ) -> Result<Ingested, InvestigateError> {
-    Ok(ingest::read_bundle_filtered(bundle, req.config.timezone, progress, filter, &req.config.input)?)
+    let (tz, input) = (req.config.timezone, &req.config.input);
+    if let Some(ix) = index.as_ref() {
+        match ingest::read_bundle_indexed(bundle, tz, progress, filter, input, ix) {
+            Ok(data) => {
+                let note = format!(
+                    "The rows were fetched from the row index in {} (it matches the access log's files), not scanned.",
+                    ix.dir().display()
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+                return Ok(data);
+            }
+            Err(ingest::IngestError::Index { dir, message }) => {
+                notes.push(format!(
+                    "The row index in {} could not be read ({message}); the access log was scanned. Rebuild it with: ehrwatch index --input {}",
+                    dir.display(),
+                    bundle.display()
+                ));
+                *index = None;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(ingest::read_bundle_filtered(bundle, tz, progress, filter, input)?)
 }

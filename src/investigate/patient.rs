@@ -26,7 +26,7 @@ use crate::pipeline::{explain_every_event, ExplainedRun};
 use crate::progress::Progress;
 use crate::time::{ZoneCache, MICROS_PER_DAY, MICROS_PER_SEC};
 
-use super::load::{load_all, load_filtered};
+use super::load::{load_all, load_filtered, row_index};
 use super::request::{
     find_code, hint, lock_output, sentence, sources, InvestigateError, InvestigateRequest, Outcome, Period, Source,
 };
@@ -52,19 +52,20 @@ fn read(
     if req.full_scan {
         return whole(load_all(req, progress)?);
     }
+    let mut index = row_index(dir, req, notes);
     let id = match token {
         None => given.trim().to_string(),
         Some(token) => {
             // A token is looked up among the context tables' patients; a
             // patient only the access log names needs the whole log.
-            let context = load_filtered(dir, req, &RowFilter::default(), progress)?;
+            let context = load_filtered(dir, req, &RowFilter::default(), &mut index, notes, progress)?;
             match find_code(&context.dict.patients, given, Some(token)) {
                 Some(c) => context.dict.patients.name(c).to_string(),
                 None => return whole(load_all(req, progress)?),
             }
         }
     };
-    let first = load_filtered(dir, req, &RowFilter::patient(&id), progress)?;
+    let first = load_filtered(dir, req, &RowFilter::patient(&id), &mut index, notes, progress)?;
     let code = first.dict.patients.get(&id).ok_or_else(unknown)?;
     // The patient's rows explained alone: exact for an access care links
     // through the encounters, the roster's title or the user's own
@@ -82,7 +83,7 @@ fn read(
     let users: HashSet<String> = needed.iter().map(|&u| first.dict.users.name(u).to_string()).collect();
     let n_users = users.len();
     let filter = RowFilter { patients: HashSet::from([id.clone()]), users };
-    let data = load_filtered(dir, req, &filter, progress)?;
+    let data = load_filtered(dir, req, &filter, &mut index, notes, progress)?;
     notes.push(format!(
         "Explained from this patient's accesses and every access of {} whose explanation needs their other work (no care link on this record, a job title that names no role, or a colleague of such an access); {} events of the log were read. Care-team explanations judge shared patients from these accesses only.",
         if n_users == 1 { "the one person".to_string() } else { format!("the {n_users} people") },

@@ -44,6 +44,9 @@ pub struct InvestigateRequest {
     /// `investigate patient`: explain over the whole log instead of the
     /// patient's rows and the rows of the users who opened the record.
     pub full_scan: bool,
+    /// `investigate patient`: the row index folder of `ehrwatch index`
+    /// (default: BUNDLE/.ehrwatch-index when it exists).
+    pub index: Option<PathBuf>,
 }
 
 /// Why an investigation failed.

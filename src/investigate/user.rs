@@ -194,7 +194,8 @@ pub fn investigate_user(
         Some((peers.medians.get(g)?[1], peers.labels.get(g).cloned().unwrap_or_default()))
     });
     let role = {
-        let title = record.and_then(|r| r.role.clone()).unwrap_or_else(|| "no title".to_string());
+        let title =
+            record.and_then(|r| r.role.as_deref().map(str::to_string)).unwrap_or_else(|| "no title".to_string());
         match explained.roles.get(code) {
             Some(a) if a.source == crate::roles::RoleSource::Behaviour => {
                 format!("{title} (class {}, learned from the user's work)", a.class)

@@ -20,4 +20,4 @@ pub use events::{Action, DataCategory, Events, Recode, SortedParts};
 pub use network::{network_codes, network_of};
 pub use partition::{Evidence, Partition};
 pub use patients::{PatientRecord, Patients};
-pub use roster::{Roster, UserRecord};
+pub use roster::{Roster, Text, UserRecord};

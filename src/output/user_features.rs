@@ -30,26 +30,19 @@ pub fn behaviour_columns(run: &RunOutputs<'_>, rows: std::ops::Range<usize>) -> 
     let peers = run.features.peers.as_ref();
     let count = |f: &dyn Fn(&crate::features::UserStats) -> u64| users.iter().map(|(_, s)| f(s)).collect();
     let mut cols = vec![
-        FeatureColumn::Count("unexplained_patients", count(&|s| s.unexplained_patients)),
-        FeatureColumn::Count("distinct_ips", count(&|s| s.distinct_ips)),
-        FeatureColumn::Count("sensitive_accesses", count(&|s| s.sensitive_accesses)),
-        FeatureColumn::Count("other_department_patients", count(&|s| s.other_department_patients)),
-        FeatureColumn::Count("peer_shared_patients", count(&|s| s.peer_shared_patients)),
-        FeatureColumn::Count(
-            "max_day_distinct_patients",
-            count(&|s| s.days.iter().map(|d| d.distinct_patients).max().unwrap_or(0)),
-        ),
-        FeatureColumn::Count(
-            "max_day_extraction_patients",
-            count(&|s| s.days.iter().map(|d| d.extraction_patients).max().unwrap_or(0)),
-        ),
-        FeatureColumn::Count(
-            "days_with_new_device",
-            count(&|s| s.days.iter().filter(|d| d.new_workstations + d.new_ips > 0).count() as u64),
-        ),
+        FeatureColumn::Count("unexplained_patients", count(&|s| u64::from(s.unexplained_patients))),
+        FeatureColumn::Count("distinct_ips", count(&|s| u64::from(s.distinct_ips))),
+        FeatureColumn::Count("sensitive_accesses", count(&|s| u64::from(s.sensitive_accesses))),
+        FeatureColumn::Count("other_department_patients", count(&|s| u64::from(s.other_department_patients))),
+        FeatureColumn::Count("peer_shared_patients", count(&|s| u64::from(s.peer_shared_patients))),
+        // From `busiest`: the daily series is not kept for every user.
+        FeatureColumn::Count("max_day_distinct_patients", count(&|s| u64::from(s.busiest.distinct_patients))),
+        FeatureColumn::Count("max_day_extraction_patients", count(&|s| u64::from(s.busiest.extraction_patients))),
+        FeatureColumn::Count("days_with_new_device", count(&|s| u64::from(s.busiest.new_device_days))),
     ];
+    let profiles: Vec<crate::features::Profile> = users.iter().map(|(_, s)| s.profile()).collect();
     for (j, name) in PROFILE_COLUMNS.iter().enumerate() {
-        cols.push(FeatureColumn::Float(name, users.iter().map(|(_, s)| s.profile.values[j]).collect()));
+        cols.push(FeatureColumn::Float(name, profiles.iter().map(|p| p.values[j]).collect()));
     }
     let n = users.len();
     match peers {

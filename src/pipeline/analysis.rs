@@ -41,7 +41,7 @@ use crate::config::Config;
 use crate::detect::relations::Relations;
 use crate::detect::{detect, DetectInput, Detection, Finding, Population, Scope};
 use crate::error::Error;
-use crate::explain::{explain_direct, CareTeams, CareVisits, Explanation, Explanations};
+use crate::explain::{explain_direct, CareTeams, CareVisits, Charting, Explanation, Explanations};
 use crate::features::{self, Coverage, UserFeatures, UserStats};
 use crate::ingest::Ingested;
 use crate::model::{Code, Events, Evidence, FxHashSet, Partition, NONE};
@@ -305,20 +305,30 @@ pub fn analyse_with(
         // millions of rows as partitions are appended.
         measures.users.reserve_exact(data.dict.users.len());
     }
+    // A partitioned run keeps each user's daily series only while the
+    // user's partition is worked on (passes 2 and 4: computed again in
+    // pass 4); every user's `busiest` stays.
+    let partitioned = plan.len() > 1;
     match measured_elsewhere {
         Some(done) => {
             if done.len() != plan.len() {
                 return Err(Error::Cluster(format!("{} pass-2 results for {} partitions", done.len(), plan.len())));
             }
             // Merged in plan order, as the local passes merge.
-            for (k, (kinds, measured)) in done.into_iter().enumerate() {
+            for (k, (kinds, mut measured)) in done.into_iter().enumerate() {
+                if partitioned {
+                    measured.forget_days();
+                }
                 measures.add(measured);
                 parts.stash(k, kinds)?;
             }
         }
         None => each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
             data.events = events;
-            let (kinds, measured) = measure(&data, parts.unstash(k)?, &spanning, config);
+            let (kinds, mut measured) = measure(&data, parts.unstash(k)?, &spanning, config);
+            if partitioned {
+                measured.forget_days();
+            }
             measures.add(measured);
             parts.stash(k, kinds)
         })?,
@@ -326,8 +336,8 @@ pub fn analyse_with(
     data.events = Partition::default();
     let Measures { users, totals } = measures;
     // Pass 4 needs none of pass 2's care visits, teams and coverage.
-    let Spanning { visits, teams, coverage, population, book } = spanning;
-    drop((visits, teams, coverage));
+    let Spanning { visits, teams, charting, coverage, population, book } = spanning;
+    drop((visits, teams, charting, coverage));
     let features = features::finish(users, &data, &book, &config.peers);
     timings("features");
 
@@ -343,7 +353,14 @@ pub fn analyse_with(
         data.events = events;
         everyone.relations.set_users(&data, &config.names, data.events.users.clone());
         let n = data.events.len();
-        found.add(detect_partition(&data, parts.unstash(k)?, &everyone, config, first));
+        let kinds = parts.unstash(k)?;
+        if partitioned {
+            everyone.features.restore_days(&data, &kinds);
+        }
+        found.add(detect_partition(&data, kinds, &everyone, config, first));
+        if partitioned {
+            everyone.features.forget_days(data.events.users.clone());
+        }
         first += n;
         Ok(())
     })?;
@@ -397,6 +414,8 @@ pub fn explain_every_event(data: Ingested<Partition>, config: &Config, peers: bo
 pub struct Spans {
     /// Each partition's care-explained visits, merged by [`Spans::finish`].
     visits: Vec<CareVisits>,
+    /// Each partition's charting (unlisted visits), merged by [`Spans::finish`].
+    charting: Vec<Charting>,
     /// Distinct users of each department per patient.
     coverage: Coverage,
     /// First use of each device and department, and what appears at all.
@@ -407,25 +426,28 @@ pub struct Spans {
 
 impl Spans {
     /// The parts (what a cluster's result codec writes): each partition's
-    /// care visits, the department coverage, the population, the classes
-    /// learned.
-    pub fn parts(&self) -> (&[CareVisits], &Coverage, &Population, &[(Code, RoleClass)]) {
-        (&self.visits, &self.coverage, &self.population, &self.learned)
+    /// care visits and charting, the department coverage, the population,
+    /// the classes learned.
+    #[allow(clippy::type_complexity)]
+    pub fn parts(&self) -> (&[CareVisits], &[Charting], &Coverage, &Population, &[(Code, RoleClass)]) {
+        (&self.visits, &self.charting, &self.coverage, &self.population, &self.learned)
     }
 
     /// Spans from their [`Spans::parts`].
     pub fn from_parts(
         visits: Vec<CareVisits>,
+        charting: Vec<Charting>,
         coverage: Coverage,
         population: Population,
         learned: Vec<(Code, RoleClass)>,
     ) -> Spans {
-        Spans { visits, coverage, population, learned }
+        Spans { visits, charting, coverage, population, learned }
     }
 
     /// Adds another partition's (of other users, later in the plan).
     pub fn add(&mut self, other: Spans) {
         self.visits.extend(other.visits);
+        self.charting.extend(other.charting);
         self.coverage.add(other.coverage);
         self.population.add(other.population);
         self.learned.extend(other.learned);
@@ -438,7 +460,8 @@ impl Spans {
         book.learn(self.learned);
         let visits = CareVisits::merge(self.visits, n_patients);
         let teams = CareTeams::learn(&visits, data.dict.users.len(), &config.explain);
-        Spanning { visits, teams, coverage: self.coverage, population: self.population, book }
+        let charting = Charting::merge(self.charting, n_patients);
+        Spanning { visits, teams, charting, coverage: self.coverage, population: self.population, book }
     }
 }
 
@@ -447,6 +470,7 @@ impl Spans {
 pub struct Spanning {
     visits: CareVisits,
     teams: CareTeams,
+    charting: Charting,
     coverage: Coverage,
     population: Population,
     book: RoleBook,
@@ -462,9 +486,10 @@ pub fn span(data: &Ingested<Partition>, config: &Config, book: &RoleBook) -> (Ve
     // and the peak resident memory of a run grew by 8%.
     let (direct, learned) = explain_direct(data, &config.explain, book);
     let visits = CareVisits::collect(&data.events, &direct, n_patients);
+    let charting = Charting::collect(data);
     let coverage = Coverage::of(data);
     let population = Population::of(&data.events, &data.dict);
-    (direct, Spans { visits: vec![visits], coverage, population, learned })
+    (direct, Spans { visits: vec![visits], charting: vec![charting], coverage, population, learned })
 }
 
 /// Users' features and the count of each explanation, from one or more
@@ -488,6 +513,13 @@ impl Measures {
     /// Measures from their [`Measures::parts`].
     pub fn from_parts(users: Vec<(Code, UserStats)>, totals: [u64; Explanation::KINDS]) -> Measures {
         Measures { users, totals }
+    }
+
+    /// Drops every user's daily series (`busiest` stays): what a
+    /// partitioned run keeps of pass 2 (the series are computed again in
+    /// pass 4).
+    pub fn forget_days(&mut self) {
+        self.users.iter_mut().for_each(|(_, s)| s.days = Vec::new());
     }
 
     /// Adds another partition's (of later users).
@@ -515,6 +547,7 @@ pub fn measure(
     config: &Config,
 ) -> (Vec<Explanation>, Measures) {
     spanning.teams.apply(&data.events, &spanning.visits, &config.explain, &mut direct);
+    spanning.charting.apply(data, &config.explain, &spanning.book, &mut direct);
     let explained = Explanations::new(direct).with_roles(spanning.book.clone());
     let users = features::user_stats(data, &explained, &config.hours, &spanning.coverage);
     let totals = explained.totals();
@@ -768,15 +801,13 @@ mod tests {
         }
     }
 
-    /// Each user's features, their days' event ranges counted from the
-    /// user's first event (they index the partition the user was in).
-    fn by_user_day(features: &UserFeatures) -> Vec<(Code, UserStats)> {
+    /// Each user's features without the daily series (a partitioned run
+    /// keeps it only while the user's partition is worked on; `busiest`
+    /// stays).
+    fn without_days(features: &UserFeatures) -> Vec<(Code, UserStats)> {
         let mut users = features.users.clone();
         for (_, s) in &mut users {
-            let first = s.days.first().map_or(0, |d| d.events.start);
-            for d in &mut s.days {
-                d.events = d.events.start - first..d.events.end - first;
-            }
+            s.days = Vec::new();
         }
         users
     }
@@ -795,7 +826,9 @@ mod tests {
         assert_eq!(one.data.events.run_index(), split.data.events.run_index());
         assert_eq!(one.explained.kind, split.explained.kind);
         assert_eq!(one.explained.totals(), split.explained.totals());
-        assert_eq!(by_user_day(&one.features), by_user_day(&split.features));
+        assert!(one.features.users.iter().all(|(_, s)| !s.days.is_empty()), "in memory, the series stay");
+        assert!(split.features.users.iter().all(|(_, s)| s.days.is_empty()), "partitioned, they go");
+        assert_eq!(without_days(&one.features), without_days(&split.features));
         assert_eq!(one.population.workstation_first, split.population.workstation_first);
         // The care team explains cons's view of NEW through med's care in
         // both: a pass-1 result of another partition reached pass 2.

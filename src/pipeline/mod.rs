@@ -166,9 +166,31 @@ struct SpilledPartitions<'a> {
     stash: analysis::StashDir,
 }
 
+/// At most this many users in a partition (a multiple of the spill's
+/// blocks): the rules hold the identities and daily series of a
+/// partition's users, about 600 bytes a user, so a log of millions of
+/// users with few events each is cut finer than its weight alone asks.
+/// Far above every bench and test world, whose plans it leaves as they were.
+const MAX_PARTITION_USERS: crate::model::Code = 4096 * ingest::BLOCK_USERS;
+
+/// `plan` with every range of more than `max` users cut into ranges of
+/// `max` users (the last one taking the rest), in order.
+fn cap_users(
+    plan: Vec<std::ops::Range<crate::model::Code>>,
+    max: crate::model::Code,
+) -> Vec<std::ops::Range<crate::model::Code>> {
+    plan.into_iter()
+        .flat_map(|users| {
+            (users.start..users.end)
+                .step_by(max.max(1) as usize)
+                .map(move |from| from..from.saturating_add(max.max(1)).min(users.end))
+        })
+        .collect()
+}
+
 impl Partitions for SpilledPartitions<'_> {
     fn plan(&self) -> Vec<std::ops::Range<crate::model::Code>> {
-        self.spilled.plan_weighted(self.max_events, ingest::EVENTS_PER_USER)
+        cap_users(self.spilled.plan_weighted(self.max_events, ingest::EVENTS_PER_USER), MAX_PARTITION_USERS)
     }
 
     fn load(&self, users: std::ops::Range<crate::model::Code>) -> Result<Partition, Error> {
@@ -375,4 +397,22 @@ pub fn run_detect_with(
         dir.commit(staged)?;
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_of_too_many_users_are_cut_and_the_others_left_as_they_are() {
+        assert_eq!(cap_users(vec![0..10, 10..12], 4), vec![0..4, 4..8, 8..10, 10..12]);
+        assert_eq!(cap_users(vec![0..8], 4), vec![0..4, 4..8]);
+        assert_eq!(cap_users(Vec::new(), 4), Vec::<std::ops::Range<u32>>::new());
+        // Far above every bench and test world, and cut on the spill's blocks.
+        assert_eq!(cap_users(vec![0..3000, 3000..5000], MAX_PARTITION_USERS), vec![0..3000, 3000..5000]);
+        let two_million = cap_users(vec![0..2_000_000], MAX_PARTITION_USERS);
+        assert_eq!(two_million.len(), 8);
+        assert!(two_million.iter().all(|r| r.start % ingest::BLOCK_USERS == 0 && r.len() <= 262_144));
+        assert_eq!(two_million.last().map(|r| r.end), Some(2_000_000));
+    }
 }

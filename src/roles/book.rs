@@ -143,12 +143,12 @@ impl RoleCoverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::UserRecord;
+    use crate::model::{Text, UserRecord};
 
     fn roster(titles: &[Option<&str>]) -> Roster {
         let mut r = Roster::with_columns(vec!["user_id", "role", "department_id"]);
         for (i, t) in titles.iter().enumerate() {
-            let rec = UserRecord { role: t.map(str::to_string), department: Some(i as Code % 2), ..Default::default() };
+            let rec = UserRecord { role: t.map(Text::from), department: Some(i as Code % 2), ..Default::default() };
             r.insert(i as Code, rec);
         }
         r

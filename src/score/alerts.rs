@@ -206,12 +206,21 @@ pub fn score(
                 // A role's or a study list's reason is the same for every
                 // patient in care; a care-team group was learned from this
                 // user's own work with colleagues, and weighs as before.
-                if link != crate::explain::Explanation::CareTeamGroup {
+                // A role's reason covers the role's work: when nothing
+                // opened is the user's usual work, it does not cover this.
+                let outside = (link == crate::explain::Explanation::RoleTiming)
+                    .then(|| outside_usual_work(input, user, &m.events, params.usual_work_share))
+                    .flatten();
+                if link != crate::explain::Explanation::CareTeamGroup && outside.is_none() {
                     signals.iter_mut().for_each(|w| *w *= params.population_level_factor);
                 }
+                pattern_sentence = outside;
                 if let Some(s) = off_pattern(input, user, &m.events, params.off_pattern_share) {
                     signals.push(params.off_pattern_weight);
-                    pattern_sentence = Some(s);
+                    pattern_sentence = Some(match pattern_sentence {
+                        Some(outside) => format!("{s}; {outside}"),
+                        None => s,
+                    });
                 }
             }
             if ev.explained == 0 && ev.indirect == 0 && !ev.department_history && !unit_work {
@@ -254,6 +263,50 @@ pub fn score(
     rank_and_group(alerts, input)
 }
 
+/// When none of `events` (sensitive and unknown sections aside) opened a
+/// section that makes up `share` or more of the user's patient accesses
+/// (their usual work), the sentence naming the user's usual sections.
+/// `None` when `share` is 0, when the user has too little work to know,
+/// or when no section is named.
+fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], share: f64) -> Option<String> {
+    use crate::model::DataCategory;
+    if share <= 0.0 {
+        return None;
+    }
+    let stats = input.features.get(user)?;
+    if stats.patient_accesses < 50 {
+        return None;
+    }
+    let ev = &input.data.events;
+    let named = |c: &DataCategory| *c != DataCategory::Unspecified && *c != DataCategory::Other && !c.is_sensitive();
+    let mut opened = events.iter().map(|&i| ev.category[i]).filter(named).peekable();
+    opened.peek()?;
+    if opened.any(|c| stats.category_share(c) >= share) {
+        return None;
+    }
+    let mut usual: Vec<(u64, DataCategory)> = DataCategory::ALL
+        .iter()
+        .copied()
+        .filter(|c| named(c) && stats.category_share(*c) >= share)
+        .map(|c| (u64::from(stats.categories[(c as usize).min(crate::features::CATEGORIES - 1)]), c))
+        .collect();
+    usual.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let usual: Vec<String> = usual
+        .iter()
+        .map(|(n, c)| {
+            let pct = *n as f64 / stats.patient_accesses as f64 * 100.0;
+            format!("{} {pct:.0}%", c.as_str().replace('_', " "))
+        })
+        .collect();
+    if usual.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "none of what was opened is the user's usual work ({}), which the role's reason covers",
+        usual.join(", ")
+    ))
+}
+
 /// When most of `events` (sensitive sections aside) opened sections the
 /// user rarely opens (under `share` of their patient accesses), or any
 /// opened one the user all but never opens (under a fifth of `share`), the
@@ -282,7 +335,8 @@ fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], 
     }
     rare.sort_unstable();
     rare.dedup();
-    let together: u64 = rare.iter().map(|c| stats.categories[(*c as usize).min(crate::features::CATEGORIES - 1)]).sum();
+    let together: u64 =
+        rare.iter().map(|c| u64::from(stats.categories[(*c as usize).min(crate::features::CATEGORIES - 1)])).sum();
     let names: Vec<String> = rare.iter().map(|c| c.as_str().replace('_', " ")).collect();
     let pct = together as f64 / stats.patient_accesses as f64 * 100.0;
     let pct = if pct < 1.0 { "under 1%".to_string() } else { format!("{pct:.0}%") };

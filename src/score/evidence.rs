@@ -226,7 +226,8 @@ mod tests {
         w.user("rn").department("4W").role("nurse");
         w.patient("R").restricted();
         w.encounter("R", encounter_dept, encounter_start, Some(encounter_end), None);
-        w.access("2026-11-28 10:00:00", "rn", "R", "view");
+        // A read of its sensitive section: the rule's own weight.
+        w.access_with("2026-11-28 10:00:00", "rn", "R", "view", "behavioral_health", false);
         w
     }
 

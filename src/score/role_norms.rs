@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use crate::detect::DetectInput;
 use crate::features::median;
-use crate::model::{Code, Evidence, FxHashMap};
+use crate::model::{Code, Evidence};
 
 /// Fewer users than this in a role: no norm, the full weight.
 pub const MIN_ROLE_USERS: usize = 5;
@@ -46,8 +46,15 @@ pub struct NoLink {
 /// Norms of the users whose role makes a missing care link routine.
 #[derive(Debug, Clone, Default)]
 pub struct RoleNorms {
-    by_user: FxHashMap<Code, Norm>,
+    /// Per user code: the position of the user's role's norm in `norms`
+    /// ([`NO_NORM`]: none). A code per user rather than a map to a copy of
+    /// the role's name: a run of millions of users kept millions of names.
+    by_user: Vec<u32>,
+    norms: Vec<Norm>,
 }
+
+/// A user whose role has no norm.
+const NO_NORM: u32 = u32::MAX;
 
 impl RoleNorms {
     /// Learns the norms from the users' features and the roster.
@@ -71,19 +78,21 @@ impl RoleNorms {
             })
             .filter(|(_, m)| *m > 0.0)
             .collect();
-        let mut by_user = FxHashMap::default();
+        let norms: Vec<Norm> = typical.into_iter().map(|(role, share)| Norm { role, share }).collect();
+        let mut by_user = vec![NO_NORM; input.features.users.last().map_or(0, |(u, _)| *u as usize + 1)];
         for (user, _) in &input.features.users {
-            let Some(role) = role_of(*user) else { continue };
-            if let Some(&share) = typical.get(&role) {
-                by_user.insert(*user, Norm { role, share });
+            let Some(class) = input.explained.roles.class(*user) else { continue };
+            if let Some(at) = norms.iter().position(|n| n.role == class.as_str()) {
+                by_user[*user as usize] = at as u32;
             }
         }
-        Self { by_user }
+        Self { by_user, norms }
     }
 
     /// The "no care link" signal for `user`, from the configured `weight`.
     pub fn no_link(&self, user: Code, weight: f64) -> NoLink {
-        match self.by_user.get(&user) {
+        let norm = self.by_user.get(user as usize).and_then(|&at| self.norms.get(at as usize));
+        match norm {
             None => NoLink { weight, note: None },
             Some(Norm { role, share }) => NoLink {
                 weight: weight * (1.0 - share.clamp(0.0, 1.0)),
@@ -147,8 +156,8 @@ mod tests {
     #[test]
     fn an_it_analyst_opening_a_restricted_chart_is_alerted_but_below_a_nurse_doing_the_same() {
         let mut w = hospital();
-        w.access("2026-11-20 10:00:00", "rn0", "R", "view");
-        w.access("2026-11-20 10:00:00", "it0", "R", "view");
+        w.access_with("2026-11-20 10:00:00", "rn0", "R", "view", "behavioral_health", false);
+        w.access_with("2026-11-20 10:00:00", "it0", "R", "view", "behavioral_health", false);
         let alerts = w.alerts();
         let (rn, it) = (alert(&alerts, "rn0", "R"), alert(&alerts, "it0", "R"));
         assert_eq!(rn.rules, ["restricted_access"]);
@@ -187,7 +196,7 @@ mod tests {
         w.patient("R").restricted();
         w.patient("T");
         w.access("2026-11-20 10:00:00", "it0", "T", "view");
-        w.access("2026-11-20 11:00:00", "it0", "R", "view");
+        w.access_with("2026-11-20 11:00:00", "it0", "R", "view", "behavioral_health", false);
         let alerts = w.alerts();
         let full = 1.0
             - (1.0 - w.weight::<crate::detect::rules::RestrictedAccess>()) * (1.0 - w.config.score.unexplained_weight);
@@ -209,9 +218,10 @@ mod tests {
 
     #[test]
     fn a_routine_missing_link_weighs_less() {
-        let mut norms = RoleNorms::default();
-        norms.by_user.insert(1, Norm { role: "it".into(), share: 0.9 });
+        let norms = RoleNorms { by_user: vec![NO_NORM, 0], norms: vec![Norm { role: "it".into(), share: 0.9 }] };
         let it = norms.no_link(1, 0.3);
+        assert_eq!(norms.no_link(0, 0.3).weight, 0.3, "user 0 has no norm");
+        assert_eq!(norms.no_link(7, 0.3).weight, 0.3, "past the table: no norm");
         assert!((it.weight - 0.03).abs() < 1e-12);
         assert!(it.note.unwrap().contains("(it: 90% of a typical user's patients)"));
     }

@@ -448,3 +448,168 @@ fn sample_rows_for_user(user: &str, from: &str, to: &str) -> BTreeSet<String> {
         .map(|(_, _, p)| p)
         .collect()
 }
+
+/// The ids of the simulated world's patients to investigate: the busiest,
+/// a middling and a quiet one (as above), and every incident patient of
+/// labels.csv (accesses without a care link: the users' other rows are
+/// read too).
+fn index_picks(bundle: &Path) -> Vec<String> {
+    let data = ehrwatch::ingest::read_bundle(bundle, chrono_tz::Tz::UTC, &ehrwatch::progress::Progress::hidden())
+        .expect("read");
+    let mut per_patient: BTreeMap<u32, usize> = BTreeMap::new();
+    for &pt in data.events.patient.iter().filter(|&&pt| pt != ehrwatch::model::NONE) {
+        *per_patient.entry(pt).or_insert(0) += 1;
+    }
+    let mut busy: Vec<(usize, u32)> = per_patient.iter().map(|(p, n)| (*n, *p)).collect();
+    busy.sort_unstable_by(|a, b| b.cmp(a));
+    let mut picks: BTreeSet<String> = [busy[0], busy[busy.len() / 2], busy[busy.len() - 1]]
+        .iter()
+        .map(|(_, c)| data.dict.patients.name(*c).to_string())
+        .collect();
+    let labels = csv::Reader::from_path(bundle.join("labels.csv")).expect("labels").into_records();
+    for rec in labels.map(|r| r.expect("label")) {
+        if data.dict.patients.get(&rec[3]).is_some() {
+            picks.insert(rec[3].to_string());
+        }
+    }
+    picks.into_iter().collect()
+}
+
+fn index(bundle: &Path, extra: &[&str]) -> std::process::Output {
+    binary().arg("index").arg("--input").arg(bundle).args(extra).output().expect("binary runs")
+}
+
+#[test]
+fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_not_used() {
+    use ehrwatch::simulate::{simulate, BundleFormat, SimulateParams};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bundle = tmp.path().join("world");
+    let mut p = SimulateParams::new(&bundle);
+    p.users = 200;
+    p.patients = 2000;
+    p.days = 8;
+    p.seed = 5;
+    p.incidents = 14;
+    p.format = BundleFormat::Parquet;
+    simulate(&p).expect("simulate");
+    let built = index(&bundle, &[]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let dir = bundle.join(".ehrwatch-index");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "the index folder is owner-only");
+        for f in std::fs::read_dir(&dir).expect("index").flatten() {
+            assert_eq!(mode(&f.path()), 0o600, "{}", f.path().display());
+        }
+    }
+    // The copies hold the access log's columns and where each row was;
+    // nothing of the users or patients tables (no names).
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("index").flatten().map(|f| f.path()).collect();
+    assert_eq!(files.len(), 5, "manifest and two copies with their keys: {files:?}");
+    for f in files.iter().filter(|f| f.to_string_lossy().ends_with(".parquet")) {
+        use polars::prelude::*;
+        let df = ParquetReader::new(std::fs::File::open(f).expect("open")).finish().expect("parquet");
+        let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+        let allowed = [
+            "timestamp",
+            "user_id",
+            "patient_id",
+            "action",
+            "data_category",
+            "workstation_id",
+            "ip_address",
+            "department_id",
+            "break_glass",
+            "__file",
+            "__row",
+            "id",
+            "start",
+            "rows",
+        ];
+        assert!(names.iter().all(|n| allowed.contains(&n.as_str())), "{}: {names:?}", f.display());
+    }
+    let names: Vec<String> = {
+        let mut r = csv::Reader::from_path(bundle.join("patients.csv")).expect("patients");
+        let h = r.headers().expect("header").clone();
+        let last = h.iter().position(|c| c == "last_name").expect("last_name");
+        r.records().map(|x| x.expect("row")[last].to_string()).filter(|n| n.len() > 3).take(200).collect()
+    };
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest");
+    assert!(names.iter().all(|n| !manifest.contains(n.as_str())), "no names in the manifest");
+
+    let picks = index_picks(&bundle);
+    assert!(picks.len() >= 5, "{picks:?}");
+    let mut read_more = 0;
+    for id in &picks {
+        let (a, b) = (tmp.path().join(format!("i-{id}")), tmp.path().join(format!("f-{id}")));
+        let args = ["--input", bundle.to_str().unwrap(), "--patient", id];
+        let indexed = investigate("patient", &args, &a);
+        indexed.assert_ok();
+        let page = indexed.read("patient_access.html");
+        assert!(page.contains("fetched from the row index"), "{id}: the index is used");
+        read_more += usize::from(page.contains("whose explanation needs their other work"));
+        let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &b);
+        full.assert_ok();
+        assert_eq!(
+            indexed.read("patient_access.csv"),
+            full.read("patient_access.csv"),
+            "{id}: read through the index, the patient's accesses are explained as over the whole log"
+        );
+    }
+    assert!(read_more > 0, "some pick needs its users' other rows");
+
+    // A file touched since the build: the index is not used, and says so.
+    let log: Vec<PathBuf> = {
+        let mut v: Vec<PathBuf> =
+            std::fs::read_dir(bundle.join("access_log")).expect("log").flatten().map(|f| f.path()).collect();
+        v.sort();
+        v
+    };
+    let f = std::fs::File::options().write(true).open(&log[3]).expect("open");
+    f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)).expect("mtime");
+    drop(f);
+    let id = &picks[0];
+    let args = ["--input", bundle.to_str().unwrap(), "--patient", id];
+    let stale = investigate("patient", &args, &tmp.path().join("stale"));
+    stale.assert_ok();
+    let page = stale.read("patient_access.html");
+    assert!(page.contains("was not used") && page.contains("changed since the index was built"), "stale is said");
+    assert!(!page.contains("fetched from the row index"));
+    // A day removed: the index no longer lists the log's files.
+    std::fs::remove_file(&log[5]).expect("rm");
+    let fewer = investigate("patient", &args, &tmp.path().join("fewer"));
+    fewer.assert_ok();
+    assert!(fewer.read("patient_access.html").contains("the access log has 7 files, the index 8"));
+    let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join("fewer-full"));
+    assert_eq!(fewer.read("patient_access.csv"), full.read("patient_access.csv"));
+    // Rebuilt, it is used again and still agrees.
+    let rebuilt = index(&bundle, &[]);
+    assert!(rebuilt.status.success());
+    assert_eq!(std::fs::read_dir(&dir).expect("index").count(), 5, "the earlier build's files are removed");
+    let again = investigate("patient", &args, &tmp.path().join("again"));
+    again.assert_ok();
+    assert!(again.read("patient_access.html").contains("fetched from the row index"));
+    assert_eq!(again.read("patient_access.csv"), full.read("patient_access.csv"));
+    // A copy removed behind the manifest's back: the log is scanned.
+    for f in std::fs::read_dir(&dir).expect("index").flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if name.starts_with("by_patient-") && !name.contains(".keys.") {
+            std::fs::remove_file(f.path()).expect("rm");
+        }
+    }
+    let broken = investigate("patient", &args, &tmp.path().join("broken"));
+    broken.assert_ok();
+    assert!(broken.read("patient_access.html").contains("could not be read"));
+    assert_eq!(broken.read("patient_access.csv"), full.read("patient_access.csv"));
+}
+
+#[test]
+fn a_csv_log_is_not_indexed_and_the_message_says_why() {
+    let out = index(&sample(), &["--out", tempfile::tempdir().expect("tmp").path().join("ix").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("only Parquet access logs are indexed"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -93,98 +93,108 @@ struct PeerBusiest {
     label: String,
 }
 
-/// Per user (by position in the features), the peers' typical busiest day
-/// and hour of prints and exports; `None` with too few peers, and for users
-/// outside the input's scope (the rule does not look at them). Peers are
-/// the user's learned peer group and the users of the same role class;
-/// the busier of the two baselines counts (a coder clustered with nurses
-/// is still measured against the other coders' month-ends).
-fn peer_busiest(input: &DetectInput<'_>) -> Vec<Option<PeerBusiest>> {
-    let users = &input.features.users;
-    let busiest: Vec<(f64, f64)> = users
-        .iter()
-        .map(|(_, s)| {
-            let d = s.days.iter().map(|x| x.export_patients).max().unwrap_or(0) as f64;
-            let h = s.days.iter().map(|x| x.export_peak_hour_patients).max().unwrap_or(0) as f64;
-            (d, h)
-        })
-        .collect();
-    // Keys and their labels, a label per key rather than per user (a run
-    // of millions of users has a handful of groups and classes).
-    let groups: (Vec<Option<usize>>, Vec<String>) = match &input.features.peers {
-        Some(pg) if pg.assignment.len() == users.len() => (
-            pg.assignment.iter().map(|&g| Some(g)).collect(),
-            pg.labels.iter().map(|l| format!("peer group {l}")).collect(),
-        ),
-        _ => (vec![None; users.len()], Vec::new()),
-    };
-    let classes: (Vec<Option<usize>>, Vec<String>) = {
-        let mut labels: Vec<String> = Vec::new();
-        let keys = users
-            .iter()
-            .map(|(u, _)| {
-                let c = input.explained.roles.class(*u)?;
-                let k = c.index();
-                if labels.len() <= k {
-                    labels.resize(k + 1, String::new());
-                }
-                if labels[k].is_empty() {
-                    labels[k] = c.staff().to_string();
-                }
-                Some(k)
-            })
-            .collect();
-        (keys, labels)
-    };
-    let in_scope: Vec<bool> = users.iter().map(|(u, _)| input.scope.contains(*u)).collect();
-    let baseline = |(keys, labels): &(Vec<Option<usize>>, Vec<String>)| -> Vec<Option<PeerBusiest>> {
-        // Each key's busiest days and hours, sorted: the median of the
-        // others is the median of these with the user's own value taken
-        // out, found by rank instead of re-sorting the others per user.
-        let mut members: std::collections::BTreeMap<usize, (Vec<f64>, Vec<f64>)> = Default::default();
-        for (i, k) in keys.iter().enumerate() {
-            if let Some(k) = k {
-                let m = members.entry(*k).or_default();
-                m.0.push(busiest[i].0);
-                m.1.push(busiest[i].1);
-            }
-        }
-        for (day, hour) in members.values_mut() {
+/// Per peer group or per role class: its members' busiest days and hours
+/// of prints and exports, each sorted, and its label.
+#[derive(Default)]
+struct Members {
+    sorted: std::collections::BTreeMap<usize, (Vec<f64>, Vec<f64>)>,
+    labels: Vec<String>,
+}
+
+impl Members {
+    fn push(&mut self, key: usize, (day, hour): (f64, f64)) {
+        let m = self.sorted.entry(key).or_default();
+        m.0.push(day);
+        m.1.push(hour);
+    }
+
+    fn sort(&mut self) {
+        for (day, hour) in self.sorted.values_mut() {
             day.sort_by(|a, b| a.total_cmp(b));
             hour.sort_by(|a, b| a.total_cmp(b));
         }
-        keys.iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let k = k.as_ref()?;
-                if !in_scope[i] {
-                    return None;
-                }
-                let (day, hour) = &members[k];
-                if day.len() - 1 < MIN_PEERS {
-                    return None;
-                }
-                Some(PeerBusiest {
-                    day: median_without(day, busiest[i].0),
-                    hour: median_without(hour, busiest[i].1),
-                    label: labels[*k].clone(),
-                })
-            })
-            .collect()
-    };
-    let (by_group, by_class) = (baseline(&groups), baseline(&classes));
-    by_group
-        .into_iter()
-        .zip(by_class)
-        .map(|(g, c)| match (g, c) {
-            (Some(g), Some(c)) => Some(PeerBusiest {
-                day: g.day.max(c.day),
-                hour: g.hour.max(c.hour),
-                label: if c.day > g.day { c.label } else { g.label },
-            }),
-            (g, c) => g.or(c),
+    }
+
+    /// The typical busiest day and hour of the others of `key`, a user
+    /// whose own are `own`; `None` with too few others.
+    fn others(&self, key: usize, own: (f64, f64)) -> Option<PeerBusiest> {
+        let (day, hour) = self.sorted.get(&key)?;
+        if day.len() - 1 < MIN_PEERS {
+            return None;
+        }
+        Some(PeerBusiest {
+            day: median_without(day, own.0),
+            hour: median_without(hour, own.1),
+            label: self.labels.get(key).cloned().unwrap_or_default(),
         })
-        .collect()
+    }
+}
+
+/// A user's busiest day and busiest hour of exports.
+fn busiest(s: &crate::features::UserStats) -> (f64, f64) {
+    (f64::from(s.busiest.export_patients), f64::from(s.busiest.export_peak_hour_patients))
+}
+
+/// The peer group of the user at position `i` of the features, when the
+/// groups cover every user.
+fn group_of(input: &DetectInput<'_>, i: usize) -> Option<usize> {
+    match &input.features.peers {
+        Some(pg) if pg.assignment.len() == input.features.users.len() => Some(pg.assignment[i]),
+        _ => None,
+    }
+}
+
+/// The members of every peer group and of every role class (run-wide:
+/// computed once and kept for every partition). Each key's values are
+/// sorted: the median of the others is the median of these with the
+/// user's own value taken out, found by rank instead of re-sorting the
+/// others per user.
+fn members(input: &DetectInput<'_>) -> (Members, Members) {
+    let mut by_group = Members::default();
+    let mut by_class = Members::default();
+    if let Some(pg) = &input.features.peers {
+        by_group.labels = pg.labels.iter().map(|l| format!("peer group {l}")).collect();
+    }
+    // A label per key rather than per user (a run of millions of users
+    // has a handful of groups and classes).
+    for (i, (u, s)) in input.features.users.iter().enumerate() {
+        if let Some(g) = group_of(input, i) {
+            by_group.push(g, busiest(s));
+        }
+        if let Some(c) = input.explained.roles.class(*u) {
+            let k = c.index();
+            if by_class.labels.len() <= k {
+                by_class.labels.resize(k + 1, String::new());
+            }
+            if by_class.labels[k].is_empty() {
+                by_class.labels[k] = c.staff().to_string();
+            }
+            by_class.push(k, busiest(s));
+        }
+    }
+    by_group.sort();
+    by_class.sort();
+    (by_group, by_class)
+}
+
+/// The peers' typical busiest day and hour of prints and exports of the
+/// user at position `i` of the features; `None` with too few peers. Peers
+/// are the user's learned peer group and the users of the same role
+/// class; the busier of the two baselines counts (a coder clustered with
+/// nurses is still measured against the other coders' month-ends).
+fn peer_busiest(input: &DetectInput<'_>, (by_group, by_class): &(Members, Members), i: usize) -> Option<PeerBusiest> {
+    let (user, s) = &input.features.users[i];
+    let own = busiest(s);
+    let g = group_of(input, i).and_then(|k| by_group.others(k, own));
+    let c = input.explained.roles.class(*user).and_then(|c| by_class.others(c.index(), own));
+    match (g, c) {
+        (Some(g), Some(c)) => Some(PeerBusiest {
+            day: g.day.max(c.day),
+            hour: g.hour.max(c.hour),
+            label: if c.day > g.day { c.label } else { g.label },
+        }),
+        (g, c) => g.or(c),
+    }
 }
 
 /// The median of `sorted` (ascending by `total_cmp`) with one occurrence
@@ -254,13 +264,14 @@ impl Rule for BulkExtraction {
 
     fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let ev = &input.data.events;
-        let peers = peer_busiest(input);
-        input
-            .features
-            .users
-            .par_iter()
-            .zip(peers.par_iter())
-            .filter(|((user, _), _)| input.scope.contains(*user))
+        let members = input.features.memo(Self::ID, || members(input));
+        // The scope's users only: the features are in user-code order.
+        let users = &input.features.users;
+        let from = users.partition_point(|(u, _)| *u < input.scope.from);
+        let to = users.partition_point(|(u, _)| *u < input.scope.to);
+        (from..to)
+            .into_par_iter()
+            .map(|i| (&users[i], peer_busiest(input, &members, i)))
             .flat_map_iter(|((user, s), peers)| {
                 let base_exports = median_day(&s.days, |d| d.export_patients);
                 let base_export_hour = median_day(&s.days, |d| d.export_peak_hour_patients);

@@ -63,12 +63,14 @@ impl Rule for PeerOutlier {
             }
             let g = groups.assignment[i];
             let mut order: Vec<usize> = (0..PROFILE_FEATURES.len()).collect();
-            order.sort_by(|&a, &b| groups.contributions[i][b].total_cmp(&groups.contributions[i][a]));
+            let profile = s.profile();
+            let contributions = groups.contributions(i, &profile);
+            order.sort_by(|&a, &b| contributions[b].total_cmp(&contributions[a]));
             let drivers: Vec<(&'static str, f64, f64)> = order
                 .into_iter()
-                .filter(|&j| groups.contributions[i][j] > 1.0)
+                .filter(|&j| contributions[j] > 1.0)
                 .take(3)
-                .map(|j| (PROFILE_FEATURES[j].1, s.profile.values[j], groups.medians[g][j]))
+                .map(|j| (PROFILE_FEATURES[j].1, profile.values[j], groups.medians[g][j]))
                 .collect();
             if drivers.is_empty() {
                 continue; // far out only by doing less than peers

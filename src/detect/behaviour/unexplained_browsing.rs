@@ -75,24 +75,32 @@ impl Rule for UnexplainedBrowsing {
         let group = |i: usize| input.features.peers.as_ref().map_or(0, |g| g.assignment[i]);
         let label =
             |g: usize| input.features.peers.as_ref().map_or_else(|| "all users".to_string(), |pg| pg.labels[g].clone());
-        let mut counts: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-        for (i, (_, s)) in users.iter().enumerate() {
-            counts.entry(group(i)).or_default().push(s.unexplained_patients as f64);
-        }
-        let stats: BTreeMap<usize, (f64, f64)> =
-            counts.iter().map(|(g, v)| (*g, robust_center_scale(v, 1.0))).collect();
         // Users of the same role class: a second comparison, so a role
         // whose work is unexplained by design (research coordinators with a
         // study list) is measured against itself too.
         let role = |u: u32| input.explained.roles.class(u).map(|c| c.as_str().to_string());
-        let mut by_role: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        for (u, s) in users.iter() {
-            if let Some(r) = role(*u) {
-                by_role.entry(r).or_default().push(s.unexplained_patients as f64);
+        // Over every user: once per run, not once per partition.
+        let run_wide = input.features.memo(Self::ID, || {
+            let mut counts: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+            for (i, (_, s)) in users.iter().enumerate() {
+                counts.entry(group(i)).or_default().push(s.unexplained_patients as f64);
             }
-        }
-        let role_stats: BTreeMap<String, (f64, f64)> =
-            by_role.into_iter().filter(|(_, v)| v.len() >= 5).map(|(r, v)| (r, robust_center_scale(&v, 1.0))).collect();
+            let stats: BTreeMap<usize, (f64, f64)> =
+                counts.iter().map(|(g, v)| (*g, robust_center_scale(v, 1.0))).collect();
+            let mut by_role: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for (u, s) in users.iter() {
+                if let Some(r) = role(*u) {
+                    by_role.entry(r).or_default().push(s.unexplained_patients as f64);
+                }
+            }
+            let role_stats: BTreeMap<String, (f64, f64)> = by_role
+                .into_iter()
+                .filter(|(_, v)| v.len() >= 5)
+                .map(|(r, v)| (r, robust_center_scale(&v, 1.0)))
+                .collect();
+            (stats, role_stats)
+        });
+        let (stats, role_stats) = &*run_wide;
         let mut out = Vec::new();
         let panel_role = |u: u32| input.is_panel_role(u);
         for (i, (user, s)) in users.iter().enumerate() {
@@ -134,7 +142,7 @@ impl Rule for UnexplainedBrowsing {
             }
             let fact = Fact::UnexplainedBreadth {
                 patients: by_patient.len() as u64,
-                days: s.active_days,
+                days: u64::from(s.active_days),
                 peer_median: center,
                 peer_label: label(group(i)),
                 in_rounds: rounds.len() as u64,

@@ -12,7 +12,29 @@
 
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
-use crate::detect::params::{NoParams, RuleSettings};
+use crate::detect::params::{unit, Invalid, RuleParams, RuleSettings};
+
+/// `[rules.restricted_access]`, besides `enabled` and `weight`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictedParams {
+    /// Weight in 0..=1 when a restricted chart was opened but no sensitive
+    /// section of it was read ([`Fact::NoSensitiveSection`]): the flag alone
+    /// is weaker evidence than the diagnosis a snooper comes for.
+    pub chart_only_weight: f64,
+}
+
+impl Default for RestrictedParams {
+    fn default() -> Self {
+        Self { chart_only_weight: 0.35 }
+    }
+}
+
+impl RuleParams for RestrictedParams {
+    fn check(&self) -> Result<(), Invalid> {
+        unit("chart_only_weight", self.chart_only_weight)
+    }
+}
 
 /// The rule.
 pub struct RestrictedAccess;
@@ -20,7 +42,11 @@ pub struct RestrictedAccess;
 impl Rule for RestrictedAccess {
     const ID: &'static str = "restricted_access";
     const DEFAULTS: RuleSettings = RuleSettings::weight(0.5);
-    type Params = NoParams;
+    type Params = RestrictedParams;
+
+    fn weaker_weights(&self, params: &RestrictedParams) -> Vec<(Fact, f64)> {
+        vec![(Fact::NoSensitiveSection, params.chart_only_weight)]
+    }
 
     // No `check`: it needs either patients.restricted or
     // access_log.data_category, and both are checked per event.
@@ -53,6 +79,8 @@ impl Rule for RestrictedAccess {
                     categories.dedup();
                     if !categories.is_empty() {
                         facts.push(Fact::SensitiveCategories { categories });
+                    } else if facts.contains(&Fact::RestrictedChart) {
+                        facts.push(Fact::NoSensitiveSection);
                     }
                     Finding {
                         rule: Self::ID,
@@ -85,7 +113,7 @@ mod tests {
         w.access_with("2026-11-28 10:06:00", "it1", "P2", "view", "behavioral_health", false);
         let found = w.run(&RestrictedAccess);
         assert_eq!(found.len(), 2);
-        assert_eq!(found[0].facts, vec![Fact::RestrictedChart]);
+        assert_eq!(found[0].facts, vec![Fact::RestrictedChart, Fact::NoSensitiveSection]);
         assert_eq!(found[1].facts[0].sentence(), "opened sensitive sections: behavioral health, hiv");
     }
 
@@ -98,11 +126,33 @@ mod tests {
         w.patient("E");
         w.patient("V").vip();
         w.encounter("R", "PSY", "2026-11-20 08:00:00", None, None);
-        w.access("2026-11-28 10:00:00", "rn", "R", "view");
+        w.access_with("2026-11-28 10:00:00", "rn", "R", "view", "behavioral_health", false);
         w.access("2026-11-28 10:05:00", "rn", "E", "view");
         w.access("2026-11-28 10:10:00", "rn", "V", "view");
         let ranked: Vec<&str> = w.alerts().iter().map(|a| a.rules[0]).collect();
         assert_eq!(ranked, ["vip_access", "restricted_access", "coworker"]);
+    }
+
+    /// What a snooper of a confidential chart comes for is the diagnosis:
+    /// the same restricted chart opened without reading a sensitive section
+    /// (a clerk's look at its demographics) fires at `chart_only_weight`,
+    /// says so, and ranks below the read of its behavioural-health notes.
+    #[test]
+    fn a_restricted_chart_opened_without_its_sensitive_sections_weighs_less() {
+        let alert = |category: &str| {
+            let mut w = World::new();
+            w.user("rn").department("SURG").role("nurse");
+            w.patient("R").restricted();
+            w.encounter("R", "PSY", "2026-11-20 08:00:00", None, None);
+            w.access_with("2026-11-28 10:00:00", "rn", "R", "view", category, false);
+            w.alerts().remove(0)
+        };
+        let (flag, read) = (alert("demographics"), alert("behavioral_health"));
+        assert!(flag
+            .explanation
+            .contains("the chart is restricted (confidential); no sensitive section of it was opened"));
+        assert!(!read.explanation.contains("no sensitive section"), "{}", read.explanation);
+        assert!(flag.score + 5.0 < read.score, "{} vs {}", flag.score, read.score);
     }
 
     #[test]

@@ -172,4 +172,40 @@ mod tests {
         assert!(!routine.contains("usual work"), "{routine}");
         assert!(notes > meds, "{notes} vs {meds}");
     }
+
+    /// A role's reason covers the role's work. A pharmacist who opens a
+    /// VIP inpatient's notes and demographics and never a medication did
+    /// none of it: the rule weighs in full, and the alert names the user's
+    /// usual work. The look-alike, a pharmacist verifying the VIP's
+    /// medications who also reads a note, stays damped.
+    #[test]
+    fn nothing_of_the_users_usual_work_opened_weighs_in_full() {
+        let alert_of = |sections: &[&str]| {
+            let mut w = world();
+            w.user("pharm").department("PHARM").role("Pharmacist II");
+            for i in 0..60 {
+                let p = format!("M{i}");
+                w.patient(&p);
+                w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
+                let cat = if i % 5 == 0 { "orders" } else { "medications" };
+                w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 7, i % 10), "pharm", &p, "view", cat, false);
+            }
+            for (k, c) in sections.iter().enumerate() {
+                w.access_with(&format!("2026-11-28 12:0{k}:00"), "pharm", "VIP1", "view", c, false);
+            }
+            let alerts = w.alerts();
+            alerts.iter().find(|a| a.patient == "VIP1").expect("VIP alert").clone()
+        };
+        let snoop = alert_of(&["notes", "demographics", "notes"]);
+        let work = alert_of(&["medications", "notes", "medications"]);
+        assert!(
+            snoop.explanation.contains(
+                "none of what was opened is the user's usual work (medications 76%, orders 19%), which the role's reason covers"
+            ),
+            "{}",
+            snoop.explanation
+        );
+        assert!(!work.explanation.contains("usual work ("), "{}", work.explanation);
+        assert!(snoop.score > work.score + 10.0, "{} vs {}", snoop.score, work.score);
+    }
 }

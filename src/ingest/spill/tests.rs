@@ -86,7 +86,7 @@ fn spill_dir(tmp: &Path) -> PathBuf {
 /// Reads `bundle` both ways (spilling a chunk every 100 events per block,
 /// so files hold many chunks) and checks that they agree.
 fn check_both_ways(tmp: &Path, bundle: &Path) {
-    check_both_ways_in(tmp, bundle, Parts { rows: UNIT_ROWS, bounded: true, spool: None, filter: None });
+    check_both_ways_in(tmp, bundle, Parts { rows: UNIT_ROWS, bounded: true, spool: None, filter: None, indexed: None });
 }
 
 /// [`check_both_ways`], the spilled read taking at most `parts.rows` rows
@@ -166,7 +166,7 @@ fn spilled_csv_with_rejects_and_unsorted_rows_loads_as_the_in_memory_read() {
 /// rows (as a spilled run would).
 fn read_in_parts(bundle: &Path, unit_rows: usize) -> Ingested {
     let mut events = crate::model::SortedParts::default();
-    let parts = Parts { rows: unit_rows, bounded: true, spool: None, filter: None };
+    let parts = Parts { rows: unit_rows, bounded: true, spool: None, filter: None, indexed: None };
     let data = super::super::bundle::read_bundle_into(
         bundle,
         Tz::UTC,
@@ -193,7 +193,7 @@ fn check_parts(tmp: &Path, bundle: &Path) {
         assert_eq!(parts.rejects.rows, whole.rejects.rows, "{unit}");
         assert_same_events(&parts.events, &whole.events, &format!("in parts of {unit}"));
     }
-    check_both_ways_in(tmp, bundle, Parts { rows: 97, bounded: true, spool: None, filter: None });
+    check_both_ways_in(tmp, bundle, Parts { rows: 97, bounded: true, spool: None, filter: None, indexed: None });
 }
 
 #[test]

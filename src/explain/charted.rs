@@ -1,0 +1,271 @@
+//! Unlisted visits: care the encounters export does not list.
+//!
+//! A hospital's encounters extract misses some visits (a clinic's add-on
+//! appointment, a visit filed under another system, a row lost between
+//! systems), and every access of that visit then looks unexplained: the
+//! clerk who registered the patient, the nurse who roomed them, the
+//! phlebotomist. Yet the visit shows in the audit log itself, in the
+//! charting of the clinicians who saw the patient. An access nothing else
+//! explains is explained by an unlisted visit when, within
+//! `unlisted_visit_days` days (1: the same day), another user charted
+//! (create or update) in the patient's record from the user's home
+//! department or from the department the access came from, or, for a role
+//! class whose work serves visits (during care or around a visit:
+//! pharmacy, laboratory, radiology, case management, registration, as the
+//! configuration's role lists say), from any department.
+//!
+//! It is a population-level reason, like a role's timing: it places the
+//! patient in the user's department that day, not with this user, so it
+//! never clears a sensitive or related chart (see
+//! `Explanation::is_patient_specific`). The charting is another user's
+//! and spans users: it is collected per partition in pass 1 and merged,
+//! as the care visits are.
+
+use rayon::prelude::*;
+
+use super::explanation::Explanation;
+use crate::config::{ExplainParams, RoleWorkKind};
+use crate::ingest::Ingested;
+use crate::model::{Code, Partition, NONE};
+use crate::roles::RoleBook;
+use crate::time::MICROS_PER_DAY;
+
+/// (day, department, user) of every charting access, per patient, sorted
+/// and deduplicated. Built from one run's events at once, or from the user
+/// partitions of a partitioned run and merged: the result is the same.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Charting {
+    /// Per patient code: the range of `flat` that is theirs.
+    start: Vec<usize>,
+    flat: Vec<(i32, Code, Code)>,
+}
+
+impl Charting {
+    /// The charting accesses among `data`'s events (create or update of a
+    /// patient's record), each with the department it came from, else the
+    /// charting user's home department; charting from no known department
+    /// is left out.
+    pub fn collect(data: &Ingested<Partition>) -> Charting {
+        let events = &data.events;
+        let n_patients = data.dict.patients.len();
+        let home = |u: Code| data.roster.as_ref().and_then(|r| r.get(u)).and_then(|r| r.department).unwrap_or(NONE);
+        let dept = |i: usize| if events.department[i] != NONE { events.department[i] } else { home(events.user[i]) };
+        let is_charting =
+            |i: usize| events.patient[i] != NONE && events.action[i].is_documentation() && dept(i) != NONE;
+        let mut start = vec![0usize; n_patients + 1];
+        for i in 0..events.len() {
+            if is_charting(i) {
+                start[events.patient[i] as usize + 1] += 1;
+            }
+        }
+        for p in 0..n_patients {
+            start[p + 1] += start[p];
+        }
+        let mut flat = vec![(0i32, 0 as Code, 0 as Code); start[n_patients]];
+        let mut next = start.clone();
+        for i in 0..events.len() {
+            if is_charting(i) {
+                let p = events.patient[i] as usize;
+                let day = events.ts[i].div_euclid(MICROS_PER_DAY) as i32;
+                flat[next[p]] = (day, dept(i), events.user[i]);
+                next[p] += 1;
+            }
+        }
+        Self::sorted(start, flat)
+    }
+
+    /// Each patient's slice sorted and deduplicated, then compacted.
+    fn sorted(start: Vec<usize>, mut flat: Vec<(i32, Code, Code)>) -> Charting {
+        let n_patients = start.len().saturating_sub(1);
+        let mut slices: Vec<&mut [(i32, Code, Code)]> = Vec::with_capacity(n_patients);
+        let mut rest: &mut [(i32, Code, Code)] = &mut flat;
+        for p in 0..n_patients {
+            let (head, tail) = rest.split_at_mut(start[p + 1] - start[p]);
+            slices.push(head);
+            rest = tail;
+        }
+        let lens: Vec<usize> = slices
+            .into_par_iter()
+            .map(|s| {
+                s.sort_unstable();
+                let mut kept = 0;
+                for r in 0..s.len() {
+                    if kept == 0 || s[r] != s[kept - 1] {
+                        s[kept] = s[r];
+                        kept += 1;
+                    }
+                }
+                kept
+            })
+            .collect();
+        let mut out = Charting { start: vec![0; n_patients + 1], flat: Vec::with_capacity(lens.iter().sum()) };
+        for p in 0..n_patients {
+            out.flat.extend_from_slice(&flat[start[p]..start[p] + lens[p]]);
+            out.start[p + 1] = out.flat.len();
+        }
+        out
+    }
+
+    /// The charting of several partitions of the run's users as one.
+    pub fn merge(mut parts: Vec<Charting>, n_patients: usize) -> Charting {
+        if parts.len() == 1 && parts[0].patients() == n_patients {
+            return parts.pop().unwrap_or_default();
+        }
+        let mut start = vec![0usize; n_patients + 1];
+        for part in &parts {
+            for p in 0..part.patients().min(n_patients) {
+                start[p + 1] += part.of(p as Code).len();
+            }
+        }
+        for p in 0..n_patients {
+            start[p + 1] += start[p];
+        }
+        let mut flat = Vec::with_capacity(start[n_patients]);
+        for p in 0..n_patients {
+            for part in &parts {
+                if p < part.patients() {
+                    flat.extend_from_slice(part.of(p as Code));
+                }
+            }
+        }
+        Self::sorted(start, flat)
+    }
+
+    fn patients(&self) -> usize {
+        self.start.len().saturating_sub(1)
+    }
+
+    /// A patient's charting, by day, department, then user.
+    pub fn of(&self, patient: Code) -> &[(i32, Code, Code)] {
+        let p = patient as usize;
+        if p + 1 >= self.start.len() {
+            return &[];
+        }
+        &self.flat[self.start[p]..self.start[p + 1]]
+    }
+
+    /// The raw parts (per-patient offsets and entries), for a codec.
+    pub fn parts(&self) -> (&[usize], &[(i32, Code, Code)]) {
+        (&self.start, &self.flat)
+    }
+
+    /// Charting from raw parts; `None` when the offsets do not describe
+    /// `flat` (ascending, from 0 to its length).
+    pub fn from_parts(start: Vec<usize>, flat: Vec<(i32, Code, Code)>) -> Option<Charting> {
+        let ok = start.first().is_none_or(|&s| s == 0)
+            && start.windows(2).all(|w| w[0] <= w[1])
+            && start.last().is_none_or(|&s| s == flat.len());
+        ok.then_some(Charting { start, flat })
+    }
+
+    /// Explains, in place, the unexplained accesses among `data`'s events
+    /// that an unlisted visit explains (see the module).
+    pub fn apply(&self, data: &Ingested<Partition>, params: &ExplainParams, book: &RoleBook, kind: &mut [Explanation]) {
+        let window = params.unlisted_visit_days as i32;
+        if window == 0 || self.flat.is_empty() {
+            return;
+        }
+        let events = &data.events;
+        let serves_visits = |user: Code| {
+            book.class(user)
+                .and_then(|c| params.work_of(c))
+                .is_some_and(|w| matches!(w, RoleWorkKind::DuringCare | RoleWorkKind::AroundVisit))
+        };
+        kind.par_iter_mut().enumerate().for_each(|(i, k)| {
+            if *k != Explanation::Unexplained {
+                return;
+            }
+            let user = events.user[i];
+            let charted = self.of(events.patient[i]);
+            if charted.is_empty() {
+                return;
+            }
+            let day = events.ts[i].div_euclid(MICROS_PER_DAY) as i32;
+            let from = charted.partition_point(|c| c.0 <= day - window);
+            let near = charted[from..].iter().take_while(|c| c.0 < day + window).filter(|c| c.2 != user);
+            let home = data.roster.as_ref().and_then(|r| r.get(user)).and_then(|u| u.department);
+            let dept = events.department[i];
+            let any_dept = serves_visits(user);
+            let mut near = near;
+            if near.any(|c| any_dept || c.1 == dept || Some(c.1) == home) {
+                *k = Explanation::UnlistedVisit;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::Explanation;
+    use crate::test_fixture::World;
+
+    fn explanation_of(w: &World, user: &str, patient: &str) -> Explanation {
+        w.explanations().into_iter().rev().find(|(u, p, _)| u == user && p == patient).expect("access").2
+    }
+
+    /// The clinic saw the patient (its physician charted) but the export
+    /// lists no visit: the clinic's nurse and the registration clerk who
+    /// checked the patient in are explained; a nurse of another unit, and
+    /// the clinic's nurse a week later, are not.
+    fn clinic() -> World {
+        let mut w = World::new();
+        w.user("doc").department("ONCC").role("Attending Physician");
+        w.user("rn").department("ONCC").role("Registered Nurse");
+        w.user("clerk").department("REG").role("Registration Clerk");
+        w.user("far").department("ORTHO").role("Registered Nurse");
+        w.patient("P1");
+        w.access("2026-11-10 11:18:00", "doc", "P1", "create");
+        w
+    }
+
+    #[test]
+    fn charting_by_the_users_department_or_for_a_visit_role_explains_an_unlisted_visit() {
+        let mut w = clinic();
+        w.access("2026-11-10 10:05:00", "rn", "P1", "view");
+        w.access("2026-11-10 12:20:00", "clerk", "P1", "view");
+        assert_eq!(explanation_of(&w, "rn", "P1"), Explanation::UnlistedVisit);
+        assert_eq!(explanation_of(&w, "clerk", "P1"), Explanation::UnlistedVisit);
+        assert_eq!(explanation_of(&w, "doc", "P1"), Explanation::Documentation);
+    }
+
+    #[test]
+    fn another_units_nurse_a_later_day_and_the_users_own_charting_do_not() {
+        let mut w = clinic();
+        w.access("2026-11-10 10:05:00", "far", "P1", "view");
+        w.access("2026-11-17 10:05:00", "rn", "P1", "view");
+        assert_eq!(explanation_of(&w, "far", "P1"), Explanation::Unexplained);
+        assert_eq!(explanation_of(&w, "rn", "P1"), Explanation::Unexplained);
+        // Turned off, the clinic's nurse the same day is not explained.
+        let mut off = clinic();
+        off.config.explain.unlisted_visit_days = 0;
+        off.access("2026-11-10 10:05:00", "rn", "P1", "view");
+        assert_eq!(explanation_of(&off, "rn", "P1"), Explanation::Unexplained);
+    }
+
+    #[test]
+    fn merged_partitions_equal_one_collect() {
+        let mut w = clinic();
+        w.access("2026-11-10 12:00:00", "rn", "P1", "update");
+        w.access("2026-11-11 09:00:00", "far", "P1", "create");
+        let data = w.build();
+        let n = data.dict.patients.len();
+        let whole = Charting::collect(&data);
+        assert_eq!(whole.of(0).len(), 3, "{:?}", whole.of(0));
+        let parts: Vec<Charting> = data
+            .events
+            .user_ranges()
+            .into_iter()
+            .map(|(u, r)| {
+                let mut part = w.build();
+                part.events = crate::model::Partition::new(u..u + 1, data.events.gather(&r.collect::<Vec<_>>()));
+                Charting::collect(&part)
+            })
+            .collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(Charting::merge(parts, n), whole);
+        let (start, flat) = whole.parts();
+        assert_eq!(Charting::from_parts(start.to_vec(), flat.to_vec()), Some(whole.clone()));
+        assert_eq!(Charting::from_parts(vec![0, 5], flat.to_vec()), None);
+    }
+}
