@@ -55,6 +55,12 @@ pub enum Command {
     /// precision, look-alikes in the top K, alerts per 1,000 users per day,
     /// then one JSON line with the totals.
     Evaluate(EvaluateArgs),
+    /// Start a part of an Apache DataFusion Ballista cluster that runs
+    /// `detect --engine ballista` (a scheduler, or an executor with
+    /// ehrwatch's operators compiled in). Needs a build with the `cluster`
+    /// feature.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Answer the questions that follow an alert: who opened one patient's
     /// record (`investigate patient`), and what one user did
     /// (`investigate user`). Reads the bundle (or the state folder) as
@@ -82,6 +88,50 @@ pub struct IndexArgs {
     /// looks for it.
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// Where `detect` runs its analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// On this machine.
+    Local,
+    /// On an Apache DataFusion Ballista cluster (--scheduler, or
+    /// --standalone N in this process); needs the `cluster` feature.
+    Ballista,
+}
+
+/// The parts of a cluster.
+#[derive(Debug, Subcommand)]
+#[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+pub enum ClusterCommand {
+    /// Run a scheduler until stopped.
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+        bind: std::net::SocketAddr,
+    },
+    /// Run an executor until stopped. It must read the bundle at the path
+    /// the driver names (a shared path) and the driver's --out folder.
+    Executor {
+        /// The scheduler, df://HOST:PORT.
+        #[arg(long, value_name = "URL")]
+        scheduler: String,
+        /// Address to listen on.
+        #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+        bind: String,
+        /// Arrow Flight port (task results).
+        #[arg(long, value_name = "PORT", default_value_t = 50051)]
+        port: u16,
+        /// gRPC port.
+        #[arg(long, value_name = "PORT", default_value_t = 50052)]
+        grpc_port: u16,
+        /// Tasks run at once (each is a partition of users, itself parallel).
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        slots: usize,
+        /// Scratch folder for shuffle files.
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+    },
 }
 
 /// What `investigate` looks at.
@@ -427,6 +477,26 @@ pub struct DetectArgs {
     /// 0.05); 1 never stops.
     #[arg(long, value_name = "SHARE", value_parser = parse_share)]
     pub max_reject_share: Option<f64>,
+
+    /// Where the analysis runs: `local`, or `ballista` (an Apache
+    /// DataFusion Ballista cluster: --scheduler or --standalone; needs a
+    /// build with the `cluster` feature). The outputs are the same.
+    #[arg(long, value_enum, value_name = "ENGINE", default_value = "local")]
+    pub engine: Engine,
+
+    /// With --engine ballista: the cluster's scheduler, df://HOST:PORT.
+    #[arg(long, value_name = "URL", conflicts_with = "standalone")]
+    pub scheduler: Option<String>,
+
+    /// With --engine ballista: run a cluster of N executors inside this
+    /// process (for tests and trials).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub standalone: Option<u32>,
+
+    /// With --engine ballista: partitions (tasks) a log held in memory is
+    /// cut into; default 4 per executor (--standalone) or 8.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub cluster_partitions: Option<u32>,
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {

@@ -39,6 +39,11 @@ pub enum Error {
     /// cannot be written or read back.
     #[error(transparent)]
     Fs(#[from] FsError),
+    /// A run on a cluster (`detect --engine ballista`) failed: the
+    /// cluster could not be reached, a task failed, or a result did not
+    /// decode. The message names no patient.
+    #[error("cluster: {0}")]
+    Cluster(String),
 }
 
 impl Error {
@@ -66,7 +71,7 @@ impl Error {
             // Labels or alerts that cannot be read or lack a column.
             Error::Evaluate(_) => true,
             Error::Import(e) => e.is_user_error(),
-            Error::Output(_) | Error::Fs(_) => false,
+            Error::Output(_) | Error::Fs(_) | Error::Cluster(_) => false,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! (tests/it/layers.rs).
 
 pub mod allocator;
+pub mod cluster;
 pub mod config;
 pub mod detect;
 pub mod error;

@@ -17,8 +17,8 @@ use ehrwatch::progress::Progress;
 use ehrwatch::score::{Severity, WindowSpec};
 
 use cli::{
-    Cli, Command, DetectArgs, EvaluateArgs, ImportArgs, ImportFormat, IndexArgs, InvestigateCommand, InvestigateCommon,
-    SimExport, SimFormat, SimRealism, SimulateArgs,
+    Cli, ClusterCommand, Command, DetectArgs, Engine, EvaluateArgs, ImportArgs, ImportFormat, IndexArgs,
+    InvestigateCommand, InvestigateCommon, SimExport, SimFormat, SimRealism, SimulateArgs,
 };
 use exit_codes::ExitCode;
 
@@ -88,17 +88,29 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
             return Err(fail(format!("--from {f} is after --to {t}")));
         }
     }
+    let engine = match args.engine {
+        Engine::Local => {
+            if args.scheduler.is_some() || args.standalone.is_some() || args.cluster_partitions.is_some() {
+                return Err(fail("--scheduler, --standalone and --cluster-partitions need --engine ballista".into()));
+            }
+            None
+        }
+        Engine::Ballista => Some(cluster_target(&args)?),
+    };
     let req = DetectRequest {
-        input: args.input,
+        input: args.input.clone(),
         out: args.out.clone(),
         config,
         window,
-        reviewed: args.reviewed,
+        reviewed: args.reviewed.clone(),
         pseudonymizer,
-        state: args.state.map(|dir| StateRequest { dir, retain_days: args.state_days }),
+        state: args.state.clone().map(|dir| StateRequest { dir, retain_days: args.state_days }),
         partition_events: args.partition_events,
     };
-    let summary = run_detect(&req, &Progress::new(!quiet))?;
+    let summary = match engine {
+        None => run_detect(&req, &Progress::new(!quiet))?,
+        Some(target) => on_cluster(&req, &args, target, &Progress::new(!quiet))?,
+    };
     if !summary.duplicate_files.is_empty() {
         eprintln!(
             "ehrwatch: warning: {} input files repeat an earlier file's bytes and were read once; see duplicate_files in {}",
@@ -151,6 +163,90 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
         }
     }
     Ok(ExitCode::Success)
+}
+
+/// Where `--engine ballista` runs: a checked `--scheduler` or `--standalone`.
+fn cluster_target(args: &DetectArgs) -> Result<ClusterTarget, Failure> {
+    if args.state.is_some() {
+        return Err(fail("--engine ballista does not take --state (an incremental night runs locally)".into()));
+    }
+    match (&args.scheduler, args.standalone) {
+        (Some(url), None) => Ok(ClusterTarget::Remote(url.clone())),
+        (None, Some(n)) => Ok(ClusterTarget::Standalone(n as usize)),
+        _ => Err(fail("--engine ballista needs --scheduler df://HOST:PORT or --standalone N".into())),
+    }
+}
+
+/// A cluster to run on, as the arguments name it.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+enum ClusterTarget {
+    Remote(String),
+    Standalone(usize),
+}
+
+/// Runs `detect` with its per-partition passes on a Ballista cluster.
+#[cfg(feature = "cluster")]
+fn on_cluster(
+    req: &DetectRequest,
+    args: &DetectArgs,
+    target: ClusterTarget,
+    progress: &Progress,
+) -> Result<ehrwatch::output::Summary, Failure> {
+    use ehrwatch::cluster::ballista::{OnCluster, Target};
+    use ehrwatch::cluster::job::ConfigSource;
+    let file = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| fail(format!("--config {}: cannot read: {e}", path.display())))?;
+            Some((path.clone(), text))
+        }
+        None => None,
+    };
+    let source = ConfigSource { file, timezone: args.timezone.clone(), max_reject_share: args.max_reject_share };
+    let (target, per) = match target {
+        ClusterTarget::Remote(url) => (Target::Remote(url), 8),
+        ClusterTarget::Standalone(n) => (Target::Standalone(n), 4 * n),
+    };
+    let partitions = args.cluster_partitions.map_or(per, |n| n as usize);
+    let cluster = OnCluster::connect(&target, partitions, req, source)?;
+    Ok(ehrwatch::pipeline::run_detect_with(req, Some(&cluster), progress)?)
+}
+
+/// Without the `cluster` feature, `--engine ballista` is refused.
+#[cfg(not(feature = "cluster"))]
+fn on_cluster(
+    _req: &DetectRequest,
+    _args: &DetectArgs,
+    _target: ClusterTarget,
+    _progress: &Progress,
+) -> Result<ehrwatch::output::Summary, Failure> {
+    Err(fail(NO_CLUSTER.into()))
+}
+
+/// The one line a build without the `cluster` feature answers cluster
+/// requests with.
+#[cfg(not(feature = "cluster"))]
+const NO_CLUSTER: &str =
+    "this ehrwatch was built without the `cluster` feature; rebuild with `cargo build --release --features cluster`";
+
+/// Runs `cluster scheduler` or `cluster executor` until stopped.
+#[cfg(feature = "cluster")]
+fn cluster(command: ClusterCommand) -> Result<ExitCode, Failure> {
+    use ehrwatch::cluster::ballista::{run_executor, run_scheduler, ExecutorOptions};
+    match command {
+        ClusterCommand::Scheduler { bind } => run_scheduler(bind)?,
+        ClusterCommand::Executor { scheduler, bind, port, grpc_port, slots, work_dir } => {
+            run_executor(&ExecutorOptions { scheduler, bind_host: bind, port, grpc_port, vcores: slots, work_dir })?
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
+/// Without the `cluster` feature there is no cluster to start.
+#[cfg(not(feature = "cluster"))]
+fn cluster(_command: ClusterCommand) -> Result<ExitCode, Failure> {
+    Err(fail(NO_CLUSTER.into()))
 }
 
 /// Reads the `--pseudonymize-key` file; a missing or short key is a usage error.
@@ -371,6 +467,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Import(args) => import(args, quiet),
         Command::Simulate(args) => simulate(args, quiet),
         Command::Evaluate(args) => evaluate(args),
+        Command::Cluster(command) => cluster(command),
         Command::Investigate(command) => investigate(command, quiet),
         Command::Index(args) => index(args, quiet),
     });

@@ -133,6 +133,21 @@ impl CareVisits {
         Self::sorted(start, flat)
     }
 
+    /// The parts a cluster's result codec writes: each patient's start in
+    /// the flat list (one more than the patients), and the flat list of
+    /// (day, user) visits.
+    pub fn parts(&self) -> (&[usize], &[(i32, Code)]) {
+        (&self.start, &self.flat)
+    }
+
+    /// Visits from [`CareVisits::parts`] read back; `None` unless `start`
+    /// begins at 0, never decreases and ends at the length of `flat`.
+    pub fn from_parts(start: Vec<usize>, flat: Vec<(i32, Code)>) -> Option<CareVisits> {
+        let ordered = start.first().is_none_or(|&s| s == 0) && start.windows(2).all(|w| w[0] <= w[1]);
+        let ends = start.last().map_or(flat.is_empty(), |&e| e == flat.len());
+        (ordered && ends).then_some(CareVisits { start, flat })
+    }
+
     fn patients(&self) -> usize {
         self.start.len().saturating_sub(1)
     }

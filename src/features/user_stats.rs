@@ -261,6 +261,19 @@ impl Coverage {
         }
     }
 
+    /// Every ((patient, department), users) count, in key order (what a
+    /// cluster's result codec writes).
+    pub fn entries(&self) -> Vec<((Code, Code), u32)> {
+        let mut all: Vec<((Code, Code), u32)> = self.0.iter().map(|(k, v)| (*k, *v)).collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// Coverage from [`Coverage::entries`].
+    pub fn from_entries(entries: impl IntoIterator<Item = ((Code, Code), u32)>) -> Coverage {
+        Coverage(entries.into_iter().collect())
+    }
+
     fn get(&self, patient: Code, department: Code) -> u32 {
         self.0.get(&(patient, department)).copied().unwrap_or(0)
     }

@@ -18,6 +18,18 @@ pub struct UsualHours {
 }
 
 impl UsualHours {
+    /// The hours as a bit set (bit `h` for hour `h`), what a cluster's
+    /// result codec writes.
+    pub fn mask(&self) -> u32 {
+        self.mask
+    }
+
+    /// Hours from their [`UsualHours::mask`]; `None` when a bit past hour
+    /// 23 is set.
+    pub fn from_mask(mask: u32, learned: bool) -> Option<Self> {
+        (mask >> 24 == 0).then_some(Self { mask, learned })
+    }
+
     /// The default day window `[start, end)`.
     pub fn default_window(params: &HoursParams) -> Self {
         let mut mask = 0;

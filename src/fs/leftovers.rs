@@ -35,9 +35,11 @@ pub fn sweep_leftovers(out: &Path) -> io::Result<()> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(pid) = name.strip_prefix(STAGING_PREFIX).or_else(|| name.strip_prefix(SPILL_PREFIX)) else {
+        let Some(rest) = name.strip_prefix(STAGING_PREFIX).or_else(|| name.strip_prefix(SPILL_PREFIX)) else {
             continue;
         };
+        // `PID` or `PID-ROLE` (an executor's folder beside its driver's).
+        let pid = rest.split('-').next().unwrap_or(rest);
         if pid != std::process::id().to_string() && !process_alive(pid) && entry.path().is_dir() {
             fs::remove_dir_all(entry.path())?;
         }

@@ -95,6 +95,91 @@ impl Partitions for Resident {
     }
 }
 
+/// A run held in memory cut into contiguous user ranges of about equal
+/// events (a cluster's tasks), its explanations stashed in memory.
+pub struct Cut {
+    whole: Partition,
+    plan: Vec<Range<Code>>,
+    stash: Mutex<Vec<Vec<Explanation>>>,
+}
+
+impl Cut {
+    /// Every event, cut into at most `n` partitions (at least one) of
+    /// about equal events; a user's events are never split.
+    pub fn new(whole: Partition, n: usize) -> Cut {
+        let users = whole.users.clone();
+        let total = whole.len();
+        let n = n.max(1);
+        let mut plan = Vec::with_capacity(n);
+        let mut start = users.start;
+        let mut done = 0usize;
+        for (user, range) in whole.user_ranges() {
+            // Close the partition before this user once it holds its share.
+            let share = total * (plan.len() + 1) / n;
+            if done >= share && done > 0 && user > start && plan.len() + 1 < n {
+                plan.push(start..user);
+                start = user;
+            }
+            done += range.len();
+        }
+        plan.push(start..users.end.max(start));
+        Cut { whole, stash: Mutex::new(vec![Vec::new(); plan.len()]), plan }
+    }
+
+    /// The events of `users`, a range of [`Cut::plan`]'s or any other.
+    pub fn events_of(&self, users: Range<Code>) -> Partition {
+        let user = &self.whole.user;
+        let from = user.partition_point(|&u| u < users.start);
+        let to = user.partition_point(|&u| u < users.end);
+        let idx: Vec<usize> = (from..to).collect();
+        Partition::new(users, self.whole.gather(&idx))
+    }
+}
+
+impl Partitions for Cut {
+    fn plan(&self) -> Vec<Range<Code>> {
+        self.plan.clone()
+    }
+
+    fn load(&self, users: Range<Code>) -> Result<Partition, Error> {
+        Ok(self.events_of(users))
+    }
+
+    fn stash(&self, part: usize, kinds: Vec<Explanation>) -> Result<(), Error> {
+        let mut stash = self.stash.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if stash.len() <= part {
+            stash.resize(part + 1, Vec::new());
+        }
+        stash[part] = kinds;
+        Ok(())
+    }
+
+    fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
+        let mut stash = self.stash.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(stash.get_mut(part).map(std::mem::take).unwrap_or_default())
+    }
+}
+
+/// Pass 1 run somewhere else than here: on a cluster's executors
+/// (`crate::cluster`), which read the same bundle and cut the same plan.
+pub trait Elsewhere: Sync {
+    /// How many partitions to cut a run held in memory into.
+    fn partitions(&self) -> usize;
+    /// Pass 1 on every partition of `plan`: each one's direct
+    /// explanations and spans, in plan order.
+    fn span_all(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error>;
+    /// Pass 2 on every partition of `plan`, given every partition's pass-1
+    /// `spans` merged (not finished: each side learns the care teams from
+    /// them) and each partition's `direct` explanations: each one's
+    /// explanations completed and its users' features, in plan order.
+    fn measure_all(
+        &self,
+        plan: &[Range<Code>],
+        spans: &Spans,
+        direct: &dyn Fn(usize) -> Result<Vec<Explanation>, Error>,
+    ) -> Result<Vec<(Vec<Explanation>, Measures)>, Error>;
+}
+
 /// Explanations stashed on disk between passes, one byte per event, in a
 /// file per partition of an owner-only folder (the spill's).
 pub struct StashDir {
@@ -161,6 +246,19 @@ pub fn analyse(
     progress: &Progress,
     timings: &mut dyn FnMut(&'static str),
 ) -> Result<Analysed, Error> {
+    analyse_with(data, parts, None, config, progress, timings)
+}
+
+/// [`analyse`], with pass 1 run `elsewhere` when given (the rest runs
+/// here on `parts`, whose plan `elsewhere` is handed).
+pub fn analyse_with(
+    data: Ingested<()>,
+    parts: &dyn Partitions,
+    elsewhere: Option<&dyn Elsewhere>,
+    config: &Config,
+    progress: &Progress,
+    timings: &mut dyn FnMut(&'static str),
+) -> Result<Analysed, Error> {
     let mut plan = parts.plan();
     if plan.is_empty() {
         // No user: one empty partition, so the rules still report what
@@ -172,12 +270,30 @@ pub fn analyse(
     // Pass 1: what spans users.
     let mut spans = Spans::default();
     let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
-    each_partition(&plan, parts, progress.stage("pass 1/4"), |k, events| {
-        data.events = events;
-        let (direct, span) = span(&data, config, &book);
-        spans.add(span);
-        parts.stash(k, direct)
-    })?;
+    match elsewhere {
+        Some(remote) => {
+            let done = remote.span_all(&plan)?;
+            if done.len() != plan.len() {
+                return Err(Error::Cluster(format!("{} pass-1 results for {} partitions", done.len(), plan.len())));
+            }
+            for (k, (direct, span)) in done.into_iter().enumerate() {
+                spans.add(span);
+                parts.stash(k, direct)?;
+            }
+        }
+        None => each_partition(&plan, parts, progress.stage("pass 1/4"), |k, events| {
+            data.events = events;
+            let (direct, span) = span(&data, config, &book);
+            spans.add(span);
+            parts.stash(k, direct)
+        })?,
+    }
+    // Pass 2 elsewhere starts from the merged spans, before they are
+    // finished here.
+    let measured_elsewhere = match elsewhere {
+        Some(remote) => Some(remote.measure_all(&plan, &spans, &|k| parts.unstash(k))?),
+        None => None,
+    };
     let spanning = spans.finish(&data, book, config);
     timings("explain");
 
@@ -193,15 +309,30 @@ pub fn analyse(
     // user's partition is worked on (passes 2 and 4: computed again in
     // pass 4); every user's `busiest` stays.
     let partitioned = plan.len() > 1;
-    each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
-        data.events = events;
-        let (kinds, mut measured) = measure(&data, parts.unstash(k)?, &spanning, config);
-        if partitioned {
-            measured.users.iter_mut().for_each(|(_, s)| s.days = Vec::new());
+    match measured_elsewhere {
+        Some(done) => {
+            if done.len() != plan.len() {
+                return Err(Error::Cluster(format!("{} pass-2 results for {} partitions", done.len(), plan.len())));
+            }
+            // Merged in plan order, as the local passes merge.
+            for (k, (kinds, mut measured)) in done.into_iter().enumerate() {
+                if partitioned {
+                    measured.forget_days();
+                }
+                measures.add(measured);
+                parts.stash(k, kinds)?;
+            }
         }
-        measures.add(measured);
-        parts.stash(k, kinds)
-    })?;
+        None => each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
+            data.events = events;
+            let (kinds, mut measured) = measure(&data, parts.unstash(k)?, &spanning, config);
+            if partitioned {
+                measured.forget_days();
+            }
+            measures.add(measured);
+            parts.stash(k, kinds)
+        })?,
+    }
     data.events = Partition::default();
     let Measures { users, totals } = measures;
     // Pass 4 needs none of pass 2's care visits, teams and coverage.
@@ -294,6 +425,25 @@ pub struct Spans {
 }
 
 impl Spans {
+    /// The parts (what a cluster's result codec writes): each partition's
+    /// care visits and charting, the department coverage, the population,
+    /// the classes learned.
+    #[allow(clippy::type_complexity)]
+    pub fn parts(&self) -> (&[CareVisits], &[Charting], &Coverage, &Population, &[(Code, RoleClass)]) {
+        (&self.visits, &self.charting, &self.coverage, &self.population, &self.learned)
+    }
+
+    /// Spans from their [`Spans::parts`].
+    pub fn from_parts(
+        visits: Vec<CareVisits>,
+        charting: Vec<Charting>,
+        coverage: Coverage,
+        population: Population,
+        learned: Vec<(Code, RoleClass)>,
+    ) -> Spans {
+        Spans { visits, charting, coverage, population, learned }
+    }
+
     /// Adds another partition's (of other users, later in the plan).
     pub fn add(&mut self, other: Spans) {
         self.visits.extend(other.visits);
@@ -354,6 +504,24 @@ pub struct Measures {
 }
 
 impl Measures {
+    /// The parts (what a cluster's result codec writes): each user's
+    /// features in user-code order, and the count of each explanation.
+    pub fn parts(&self) -> (&[(Code, UserStats)], &[u64; Explanation::KINDS]) {
+        (&self.users, &self.totals)
+    }
+
+    /// Measures from their [`Measures::parts`].
+    pub fn from_parts(users: Vec<(Code, UserStats)>, totals: [u64; Explanation::KINDS]) -> Measures {
+        Measures { users, totals }
+    }
+
+    /// Drops every user's daily series (`busiest` stays): what a
+    /// partitioned run keeps of pass 2 (the series are computed again in
+    /// pass 4).
+    pub fn forget_days(&mut self) {
+        self.users.iter_mut().for_each(|(_, s)| s.days = Vec::new());
+    }
+
     /// Adds another partition's (of later users).
     pub fn add(&mut self, other: Measures) {
         // The first partition's table is taken as it is (a run in memory

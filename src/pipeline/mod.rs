@@ -22,7 +22,10 @@ use crate::time::{date_from_days, MICROS_PER_DAY};
 use crate::{explain, ingest, score};
 
 mod analysis;
-pub use analysis::{analyse, explain_every_event, Analysed, ExplainedRun, Partitions, Resident};
+pub use analysis::{
+    analyse, analyse_with, explain_every_event, measure, span, Analysed, Cut, Elsewhere, ExplainedRun, Measures,
+    Partitions, Resident, Spanning, Spans, StashDir,
+};
 
 /// What `detect` needs to run.
 #[derive(Debug, Clone)]
@@ -77,6 +80,7 @@ fn new_days(data: &ingest::Ingested) -> Option<WindowSpec> {
 /// the spill, being removed meanwhile.
 fn analyse_spilled(
     req: &DetectRequest,
+    elsewhere: Option<&dyn Elsewhere>,
     progress: &Progress,
     lap: &mut dyn FnMut(&'static str),
 ) -> Result<(analysis::Analysed, Option<(i64, i64)>, Removal), Error> {
@@ -99,7 +103,7 @@ fn analyse_spilled(
         max_events: req.partition_events,
         stash: analysis::StashDir { dir: root.dir.clone() },
     };
-    let done = analysis::analyse(data, &parts, &req.config, progress, lap)?;
+    let done = analysis::analyse_with(data, &parts, elsewhere, &req.config, progress, lap)?;
     let time_range = spilled.time_range();
     drop(parts);
     // A log of many users is spilled into many files: they are removed
@@ -219,6 +223,17 @@ fn lock_output(out: &std::path::Path) -> Result<crate::fs::FolderLock, Error> {
 /// Runs the whole pipeline and writes the outputs. Returns the summary that
 /// was written to `summary.json`.
 pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, Error> {
+    run_detect_with(req, None, progress)
+}
+
+/// [`run_detect`], with pass 1 run `elsewhere` when given (a cluster): a
+/// run held in memory is then cut into `elsewhere.partitions()`
+/// partitions. Not with `--state`.
+pub fn run_detect_with(
+    req: &DetectRequest,
+    elsewhere: Option<&dyn Elsewhere>,
+    progress: &Progress,
+) -> Result<Summary, Error> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str| {
@@ -263,7 +278,7 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
     )
     .latest;
     let (run, time_range, own_days, plan, _removal) = if partitioned {
-        let (run, time_range, removal) = analyse_spilled(req, progress, &mut lap)?;
+        let (run, time_range, removal) = analyse_spilled(req, elsewhere, progress, &mut lap)?;
         (run, time_range, None, None, Some(removal))
     } else {
         let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
@@ -294,8 +309,14 @@ pub fn run_detect(req: &DetectRequest, progress: &Progress) -> Result<Summary, E
         };
         let n_users = data.dict.users.len();
         let (data, events) = data.with_events(());
-        let resident = Resident::new(Partition::whole(events, n_users));
-        let run = analysis::analyse(data, &resident, config, progress, &mut lap)?;
+        let whole = Partition::whole(events, n_users);
+        let run = match elsewhere {
+            Some(remote) => {
+                let cut = Cut::new(whole, remote.partitions());
+                analysis::analyse_with(data, &cut, Some(remote), config, progress, &mut lap)?
+            }
+            None => analysis::analyse(data, &Resident::new(whole), config, progress, &mut lap)?,
+        };
         (run, time_range, own_days, plan, None)
     };
     let analysis::Analysed { data, explained, features, detection, population, relations, partitions } = run;

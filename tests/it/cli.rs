@@ -131,3 +131,22 @@ fn usage_errors_found_by_the_binary_exit_1_with_one_line() {
         "ehrwatch: error: --start-date \"2026-13-01\" is not a date; expected YYYY-MM-DD\n"
     );
 }
+
+/// A build without the `cluster` feature refuses cluster runs in one line,
+/// writing nothing.
+#[cfg(not(feature = "cluster"))]
+#[test]
+fn without_the_cluster_feature_engine_ballista_is_refused_in_one_line() {
+    let b = crate::env::Bundle::new();
+    b.file("access_log.csv", "timestamp,user_id,patient_id,action\n");
+    let run = b.detect(&["--engine", "ballista", "--standalone", "2"]);
+    assert_eq!(run.code(), 1);
+    assert_eq!(
+        run.stderr(),
+        "ehrwatch: error: this ehrwatch was built without the `cluster` feature; rebuild with `cargo build --release --features cluster`\n"
+    );
+    assert!(!b.out().join("alerts.csv").exists());
+    let out = binary().args(["cluster", "scheduler"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}

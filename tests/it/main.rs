@@ -3,6 +3,8 @@
 //! `ehrwatch` binary on it.
 
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod detect;
 mod env;
 mod feedback;
