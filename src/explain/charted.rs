@@ -24,6 +24,7 @@
 use rayon::prelude::*;
 
 use super::explanation::Explanation;
+use super::per_patient::PerPatient;
 use crate::config::{ExplainParams, RoleWorkKind};
 use crate::ingest::Ingested;
 use crate::model::{Code, Partition, NONE};
@@ -34,11 +35,7 @@ use crate::time::MICROS_PER_DAY;
 /// and deduplicated. Built from one run's events at once, or from the user
 /// partitions of a partitioned run and merged: the result is the same.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Charting {
-    /// Per patient code: the range of `flat` that is theirs.
-    start: Vec<usize>,
-    flat: Vec<(i32, Code, Code)>,
-}
+pub struct Charting(PerPatient<(i32, Code, Code)>);
 
 impl Charting {
     /// The charting accesses among `data`'s events (create or update of a
@@ -47,122 +44,43 @@ impl Charting {
     /// is left out.
     pub fn collect(data: &Ingested<Partition>) -> Charting {
         let events = &data.events;
-        let n_patients = data.dict.patients.len();
         let home = |u: Code| data.roster.as_ref().and_then(|r| r.get(u)).and_then(|r| r.department).unwrap_or(NONE);
         let dept = |i: usize| if events.department[i] != NONE { events.department[i] } else { home(events.user[i]) };
-        let is_charting =
-            |i: usize| events.patient[i] != NONE && events.action[i].is_documentation() && dept(i) != NONE;
-        let mut start = vec![0usize; n_patients + 1];
-        for i in 0..events.len() {
-            if is_charting(i) {
-                start[events.patient[i] as usize + 1] += 1;
-            }
-        }
-        for p in 0..n_patients {
-            start[p + 1] += start[p];
-        }
-        let mut flat = vec![(0i32, 0 as Code, 0 as Code); start[n_patients]];
-        let mut next = start.clone();
-        for i in 0..events.len() {
-            if is_charting(i) {
-                let p = events.patient[i] as usize;
-                let day = events.ts[i].div_euclid(MICROS_PER_DAY) as i32;
-                flat[next[p]] = (day, dept(i), events.user[i]);
-                next[p] += 1;
-            }
-        }
-        Self::sorted(start, flat)
-    }
-
-    /// Each patient's slice sorted and deduplicated, then compacted.
-    fn sorted(start: Vec<usize>, mut flat: Vec<(i32, Code, Code)>) -> Charting {
-        let n_patients = start.len().saturating_sub(1);
-        let mut slices: Vec<&mut [(i32, Code, Code)]> = Vec::with_capacity(n_patients);
-        let mut rest: &mut [(i32, Code, Code)] = &mut flat;
-        for p in 0..n_patients {
-            let (head, tail) = rest.split_at_mut(start[p + 1] - start[p]);
-            slices.push(head);
-            rest = tail;
-        }
-        let lens: Vec<usize> = slices
-            .into_par_iter()
-            .map(|s| {
-                s.sort_unstable();
-                let mut kept = 0;
-                for r in 0..s.len() {
-                    if kept == 0 || s[r] != s[kept - 1] {
-                        s[kept] = s[r];
-                        kept += 1;
-                    }
-                }
-                kept
-            })
-            .collect();
-        let mut out = Charting { start: vec![0; n_patients + 1], flat: Vec::with_capacity(lens.iter().sum()) };
-        for p in 0..n_patients {
-            out.flat.extend_from_slice(&flat[start[p]..start[p] + lens[p]]);
-            out.start[p + 1] = out.flat.len();
-        }
-        out
+        Charting(PerPatient::collect(data.dict.patients.len(), || {
+            (0..events.len())
+                .filter(|&i| events.patient[i] != NONE && events.action[i].is_documentation())
+                .map(|i| (i, dept(i)))
+                .filter(|&(_, d)| d != NONE)
+                .map(|(i, d)| (events.patient[i], (events.ts[i].div_euclid(MICROS_PER_DAY) as i32, d, events.user[i])))
+        }))
     }
 
     /// The charting of several partitions of the run's users as one.
-    pub fn merge(mut parts: Vec<Charting>, n_patients: usize) -> Charting {
-        if parts.len() == 1 && parts[0].patients() == n_patients {
-            return parts.pop().unwrap_or_default();
-        }
-        let mut start = vec![0usize; n_patients + 1];
-        for part in &parts {
-            for p in 0..part.patients().min(n_patients) {
-                start[p + 1] += part.of(p as Code).len();
-            }
-        }
-        for p in 0..n_patients {
-            start[p + 1] += start[p];
-        }
-        let mut flat = Vec::with_capacity(start[n_patients]);
-        for p in 0..n_patients {
-            for part in &parts {
-                if p < part.patients() {
-                    flat.extend_from_slice(part.of(p as Code));
-                }
-            }
-        }
-        Self::sorted(start, flat)
-    }
-
-    fn patients(&self) -> usize {
-        self.start.len().saturating_sub(1)
+    pub fn merge(parts: Vec<Charting>, n_patients: usize) -> Charting {
+        Charting(PerPatient::merge(parts.into_iter().map(|p| p.0).collect(), n_patients))
     }
 
     /// A patient's charting, by day, department, then user.
     pub fn of(&self, patient: Code) -> &[(i32, Code, Code)] {
-        let p = patient as usize;
-        if p + 1 >= self.start.len() {
-            return &[];
-        }
-        &self.flat[self.start[p]..self.start[p + 1]]
+        self.0.of(patient)
     }
 
     /// The raw parts (per-patient offsets and entries), for a codec.
     pub fn parts(&self) -> (&[usize], &[(i32, Code, Code)]) {
-        (&self.start, &self.flat)
+        self.0.parts()
     }
 
     /// Charting from raw parts; `None` when the offsets do not describe
     /// `flat` (ascending, from 0 to its length).
     pub fn from_parts(start: Vec<usize>, flat: Vec<(i32, Code, Code)>) -> Option<Charting> {
-        let ok = start.first().is_none_or(|&s| s == 0)
-            && start.windows(2).all(|w| w[0] <= w[1])
-            && start.last().is_none_or(|&s| s == flat.len());
-        ok.then_some(Charting { start, flat })
+        PerPatient::from_parts(start, flat).map(Charting)
     }
 
     /// Explains, in place, the unexplained accesses among `data`'s events
     /// that an unlisted visit explains (see the module).
     pub fn apply(&self, data: &Ingested<Partition>, params: &ExplainParams, book: &RoleBook, kind: &mut [Explanation]) {
         let window = params.unlisted_visit_days as i32;
-        if window == 0 || self.flat.is_empty() {
+        if window == 0 || self.0.is_empty() {
             return;
         }
         let events = &data.events;

@@ -18,6 +18,7 @@
 use rayon::prelude::*;
 
 use super::explanation::Explanation;
+use super::per_patient::PerPatient;
 use crate::config::ExplainParams;
 use crate::ingest::Ingested;
 use crate::model::{Code, Events, Partition, NONE};
@@ -41,124 +42,43 @@ pub fn explain_by_group(data: &Ingested<Partition>, params: &ExplainParams, kind
 /// deduplicated. Built from one run's events at once, or from the user
 /// partitions of a partitioned run and merged: the result is the same.
 #[derive(Debug, Default)]
-pub struct CareVisits {
-    /// Per patient code: the range of `flat` that is theirs.
-    start: Vec<usize>,
-    flat: Vec<(i32, Code)>,
-}
+pub struct CareVisits(PerPatient<(i32, Code)>);
 
 impl CareVisits {
-    /// The care-explained visits among `events` (explained by `kind`): a
-    /// counting sort by patient into one flat vector, then each patient's
-    /// slice sorted and deduplicated in parallel.
+    /// The care-explained visits among `events` (explained by `kind`).
     pub fn collect(events: &Events, kind: &[Explanation], n_patients: usize) -> CareVisits {
-        let is_care = |i: usize| kind[i].is_explained() && events.patient[i] != NONE;
-        let mut start = vec![0usize; n_patients + 1];
-        for i in 0..events.len() {
-            if is_care(i) {
-                start[events.patient[i] as usize + 1] += 1;
-            }
-        }
-        for p in 0..n_patients {
-            start[p + 1] += start[p];
-        }
-        let mut flat: Vec<(i32, Code)> = vec![(0, 0); start[n_patients]];
-        let mut next = start.clone();
-        for i in 0..events.len() {
-            if is_care(i) {
-                let p = events.patient[i] as usize;
-                flat[next[p]] = (events.ts[i].div_euclid(MICROS_PER_DAY) as i32, events.user[i]);
-                next[p] += 1;
-            }
-        }
-        Self::sorted(start, flat)
-    }
-
-    /// Each patient's slice of `flat` (laid out by `start`) sorted and
-    /// deduplicated in parallel, then compacted.
-    fn sorted(start: Vec<usize>, mut flat: Vec<(i32, Code)>) -> CareVisits {
-        let n_patients = start.len().saturating_sub(1);
-        let mut slices: Vec<&mut [(i32, Code)]> = Vec::with_capacity(n_patients);
-        let mut rest: &mut [(i32, Code)] = &mut flat;
-        for p in 0..n_patients {
-            let (head, tail) = rest.split_at_mut(start[p + 1] - start[p]);
-            slices.push(head);
-            rest = tail;
-        }
-        let lens: Vec<usize> = slices
-            .into_par_iter()
-            .map(|s| {
-                s.sort_unstable();
-                let mut kept = 0;
-                for r in 0..s.len() {
-                    if kept == 0 || s[r] != s[kept - 1] {
-                        s[kept] = s[r];
-                        kept += 1;
-                    }
-                }
-                kept
-            })
-            .collect();
-        let mut out = CareVisits { start: vec![0; n_patients + 1], flat: Vec::with_capacity(lens.iter().sum()) };
-        for p in 0..n_patients {
-            out.flat.extend_from_slice(&flat[start[p]..start[p] + lens[p]]);
-            out.start[p + 1] = out.flat.len();
-        }
-        out
+        CareVisits(PerPatient::collect(n_patients, || {
+            (0..events.len())
+                .filter(|&i| kind[i].is_explained() && events.patient[i] != NONE)
+                .map(|i| (events.patient[i], (events.ts[i].div_euclid(MICROS_PER_DAY) as i32, events.user[i])))
+        }))
     }
 
     /// The visits of several partitions of the run's users as one.
-    pub fn merge(mut parts: Vec<CareVisits>, n_patients: usize) -> CareVisits {
-        // One part (a run in memory) is merged already: no second copy.
-        if parts.len() == 1 && parts[0].patients() == n_patients {
-            return parts.pop().unwrap_or_default();
-        }
-        let mut start = vec![0usize; n_patients + 1];
-        for part in &parts {
-            for p in 0..part.patients() {
-                start[p + 1] += part.of(p as Code).len();
-            }
-        }
-        for p in 0..n_patients {
-            start[p + 1] += start[p];
-        }
-        let mut flat = Vec::with_capacity(start[n_patients]);
-        for p in 0..n_patients {
-            for part in &parts {
-                if p < part.patients() {
-                    flat.extend_from_slice(part.of(p as Code));
-                }
-            }
-        }
-        Self::sorted(start, flat)
+    pub fn merge(parts: Vec<CareVisits>, n_patients: usize) -> CareVisits {
+        CareVisits(PerPatient::merge(parts.into_iter().map(|p| p.0).collect(), n_patients))
     }
 
     /// The parts a cluster's result codec writes: each patient's start in
     /// the flat list (one more than the patients), and the flat list of
     /// (day, user) visits.
     pub fn parts(&self) -> (&[usize], &[(i32, Code)]) {
-        (&self.start, &self.flat)
+        self.0.parts()
     }
 
     /// Visits from [`CareVisits::parts`] read back; `None` unless `start`
     /// begins at 0, never decreases and ends at the length of `flat`.
     pub fn from_parts(start: Vec<usize>, flat: Vec<(i32, Code)>) -> Option<CareVisits> {
-        let ordered = start.first().is_none_or(|&s| s == 0) && start.windows(2).all(|w| w[0] <= w[1]);
-        let ends = start.last().map_or(flat.is_empty(), |&e| e == flat.len());
-        (ordered && ends).then_some(CareVisits { start, flat })
+        PerPatient::from_parts(start, flat).map(CareVisits)
     }
 
     fn patients(&self) -> usize {
-        self.start.len().saturating_sub(1)
+        self.0.patients()
     }
 
     /// A patient's visits, by day then user.
     fn of(&self, patient: Code) -> &[(i32, Code)] {
-        let p = patient as usize;
-        if p + 1 >= self.start.len() {
-            return &[];
-        }
-        &self.flat[self.start[p]..self.start[p + 1]]
+        self.0.of(patient)
     }
 }
 

@@ -11,6 +11,7 @@ mod care;
 mod charted;
 mod explanation;
 mod group;
+mod per_patient;
 mod stage;
 
 pub use care::explain_direct;
