@@ -84,11 +84,10 @@ impl Charting {
             return;
         }
         let events = &data.events;
-        let serves_visits = |user: Code| {
-            book.class(user)
-                .and_then(|c| params.work_of(c))
-                .is_some_and(|w| matches!(w, RoleWorkKind::DuringCare | RoleWorkKind::AroundVisit))
-        };
+        // Which classes serve visits, read from the role lists once.
+        let serves = crate::roles::RoleClass::ALL
+            .map(|c| matches!(params.work_of(c), Some(RoleWorkKind::DuringCare | RoleWorkKind::AroundVisit)));
+        let serves_visits = |user: Code| book.class(user).is_some_and(|c| serves[c.index()]);
         kind.par_iter_mut().enumerate().for_each(|(i, k)| {
             if *k != Explanation::Unexplained {
                 return;
@@ -100,12 +99,14 @@ impl Charting {
             }
             let day = events.ts[i].div_euclid(MICROS_PER_DAY) as i32;
             let from = charted.partition_point(|c| c.0 <= day - window);
-            let near = charted[from..].iter().take_while(|c| c.0 < day + window).filter(|c| c.2 != user);
             let home = data.roster.as_ref().and_then(|r| r.get(user)).and_then(|u| u.department);
             let dept = events.department[i];
             let any_dept = serves_visits(user);
-            let mut near = near;
-            if near.any(|c| any_dept || c.1 == dept || Some(c.1) == home) {
+            if charted[from..]
+                .iter()
+                .take_while(|c| c.0 < day + window)
+                .any(|c| c.2 != user && (any_dept || c.1 == dept || Some(c.1) == home))
+            {
                 *k = Explanation::UnlistedVisit;
             }
         });
