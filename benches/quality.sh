@@ -14,6 +14,8 @@
 #   --tuning   run the tuning worlds instead of the held-out ones
 #   --mode M   run one mode only (default: clean and real)
 #   --quick    run only the first world of each mode
+# SEEDS=file reads the worlds from another file in seeds.txt's format
+# (extra tuning worlds for a closer look at one scenario).
 # Needs the Rust toolchain, bash and python3 (standard library only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,13 +33,15 @@ while [ $# -gt 0 ]; do
         *) echo "quality.sh: --mode takes clean or real, not \"$m\"" >&2; exit 1 ;;
       esac ;;
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quality.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
   esac
   shift
 done
 
 WORK="${WORK:-/tmp/ehrwatch-quality}"
+SEEDS="${SEEDS:-benches/quality/seeds.txt}"
+[ -f "$SEEDS" ] || { echo "quality.sh: no seeds file $SEEDS" >&2; exit 1; }
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ehrwatch/target}"
 mkdir -p "$WORK"
 cargo build --release --quiet
@@ -108,8 +112,8 @@ for mode in $MODES; do
     else
       score clean "$seed" "$users" "$days" "$patients" clean clean main
     fi
-  done 3< benches/quality/seeds.txt
-  if [ "$n" = 0 ]; then echo "quality.sh: no $SET worlds for mode $mode in benches/quality/seeds.txt" >&2; exit 1; fi
+  done 3< "$SEEDS"
+  if [ "$n" = 0 ]; then echo "quality.sh: no $SET worlds for mode $mode in $SEEDS" >&2; exit 1; fi
 done
 
 echo "$SET worlds; outputs in $RUN" >&2

@@ -105,6 +105,17 @@ pub struct ExplainParams {
     /// messages of the care they charted); at least
     /// `documentation_window_days`.
     pub documentation_after_days: u32,
+    /// For staff whose role class is on one of the role lists below
+    /// (coding, billing, registration, pharmacy, laboratory, radiology, case
+    /// management, research), charting is a task, not a treating
+    /// relationship: it explains their accesses from this many hours before
+    /// it (at most `documentation_window_days`) to `documentation_window_days`
+    /// after it, and on to `documentation_after_days` after it only until
+    /// the patient's next encounter starts (a new visit is a new episode of
+    /// care). A coder who coded last month's
+    /// visit has no task in this week's stay, nor a pharmacist who verifies
+    /// an order tomorrow in the chart tonight.
+    pub documentation_task_hours: u32,
     /// Roles whose work follows discharge (coding, billing): explained from
     /// an encounter's end to `after_discharge_days` after it.
     pub after_discharge_roles: Vec<String>,
@@ -231,6 +242,7 @@ impl Default for ExplainParams {
             encounter_after_days: 30,
             documentation_window_days: 3,
             documentation_after_days: 30,
+            documentation_task_hours: 12,
             after_discharge_roles: roles(&["him_coding", "billing"]),
             after_discharge_days: 90,
             around_visit_roles: roles(&["registration"]),

@@ -72,6 +72,9 @@ struct Windows {
     after: i64,
     doc: i64,
     doc_after: i64,
+    /// How long before their charting a role-served user's access is
+    /// explained (their charting is a task).
+    task_before: i64,
     discharge: i64,
     visit_before: i64,
     visit_after: i64,
@@ -88,6 +91,7 @@ impl Windows {
             after: i64::from(p.encounter_after_days) * MICROS_PER_DAY,
             doc: i64::from(p.documentation_window_days) * MICROS_PER_DAY,
             doc_after: i64::from(p.documentation_window_days.max(p.documentation_after_days)) * MICROS_PER_DAY,
+            task_before: i64::from(p.documentation_task_hours.min(24 * p.documentation_window_days)) * MICROS_PER_HOUR,
             discharge: i64::from(p.after_discharge_days) * MICROS_PER_DAY,
             visit_before: i64::from(p.around_visit_before_days) * MICROS_PER_DAY,
             visit_after: i64::from(p.around_visit_after_days) * MICROS_PER_DAY,
@@ -173,6 +177,23 @@ fn charted_near(times: Option<&Vec<i64>>, t: i64, before: i64, after: i64) -> bo
         let pos = times.partition_point(|&c| c < t - after);
         pos < times.len() && times[pos] <= t + before
     })
+}
+
+/// Whether a task the user charted explains an access at `t`: charting
+/// at most `before` after `t` (reading up for it), charting at most
+/// `near` before `t`, or charting at most `after` before `t` with no
+/// encounter of the patient starting in between (the task's episode of
+/// care; a new visit is a new episode, in which the user has no task yet).
+fn task_near(times: Option<&Vec<i64>>, encounters: &[Encounter], t: i64, before: i64, near: i64, after: i64) -> bool {
+    let Some(times) = times else { return false };
+    let pos = times.partition_point(|&c| c <= t);
+    if pos < times.len() && times[pos] <= t + before {
+        return true;
+    }
+    pos > 0 && {
+        let c = times[pos - 1];
+        t - c <= near || (t - c <= after && !encounters.iter().any(|e| e.start > c && e.start <= t))
+    }
 }
 
 /// The role class a user's work shows, for a user whose title says
@@ -300,6 +321,10 @@ pub fn explain_direct(
                 None => learn_class(data, user, range.clone(), home, &charted, &w),
             };
             let work = book.class(user).or(learned).map_or(RoleWork::None, |c| table[c.index()]);
+            // A role-served user's charting is a task: it explains the
+            // hours before it and the rest of the episode of care after it,
+            // not the evening before nor a later visit.
+            let task = work != RoleWork::None;
             // Distinct days on which a panel-role user opened each patient.
             let mut panel_days: FxHashMap<Code, (i64, u32)> = FxHashMap::default();
             if work == RoleWork::Panel {
@@ -321,14 +346,18 @@ pub fn explain_direct(
                     continue;
                 }
                 let t = events.ts[i];
+                let of_patient = data.encounters.as_ref().map_or(&[][..], |enc| enc.of_patient(patient));
                 let links = match &data.encounters {
-                    Some(enc) => {
-                        encounter_links(enc.of_patient(patient), user, home, events.department[i], t, &w, work)
-                    }
+                    Some(_) => encounter_links(of_patient, user, home, events.department[i], t, &w, work),
                     None => EncounterLinks::NONE,
                 };
                 let mut found = links.found;
-                if found == Explanation::Unexplained && charted_near(charted.get(&patient), t, w.doc, w.doc_after) {
+                let charted_here = if task {
+                    task_near(charted.get(&patient), of_patient, t, w.task_before, w.doc, w.doc_after)
+                } else {
+                    charted_near(charted.get(&patient), t, w.doc, w.doc_after)
+                };
+                if found == Explanation::Unexplained && charted_here {
                     found = Explanation::Documentation;
                 }
                 if found == Explanation::Unexplained && links.by_role {
@@ -390,6 +419,52 @@ mod tests {
         // With the follow-up window at the charting window, 9 days after is not explained.
         w.config.explain.documentation_after_days = 0;
         assert_eq!(kinds(&w), vec![Unexplained, Documentation, Documentation, Unexplained, Unexplained]);
+    }
+
+    /// A coder's or a pharmacist's charting is a task: it explains the
+    /// hours before it (reading up for the task) and the weeks after it
+    /// until the patient's next visit, not the evening before nor a later
+    /// stay. A respiratory therapist's charting (no role list) keeps the
+    /// plain windows.
+    #[test]
+    fn a_role_served_users_charting_is_a_task_within_one_episode_of_care() {
+        let mut w = World::new();
+        w.user("coder").department("HIM").role("Coding Specialist");
+        w.user("pharm").department("PHARM").role("Clinical Pharmacist");
+        w.user("rt").department("RESP").role("Respiratory Therapist");
+        w.patient("P1");
+        // A new stay from 11-28: the coder's task was the earlier visit.
+        w.encounter("P1", "MED", "2026-11-28 08:00:00", Some("2026-12-05 12:00:00"), None);
+        w.access("2026-11-05 10:00:00", "coder", "P1", "update"); // coding a visit
+        w.access("2026-11-20 10:00:00", "coder", "P1", "view"); // a query 15 days later: yes
+        w.access("2026-11-30 10:00:00", "coder", "P1", "view"); // in the new stay: no task
+        w.access("2026-11-09 22:30:00", "pharm", "P1", "view"); // the evening before: no
+        w.access("2026-11-10 06:00:00", "pharm", "P1", "view"); // 7 hours before: reading up
+        w.access("2026-11-10 13:00:00", "pharm", "P1", "update"); // verifies an order
+        w.access("2026-11-09 22:30:00", "rt", "P1", "view"); // the evening before: yes
+        w.access("2026-11-10 13:00:00", "rt", "P1", "create");
+        w.access("2026-11-30 10:00:00", "rt", "P1", "view"); // follow-up 20 days later: yes
+                                                             // Without the new stay, the coder's view on 11-30 is the same episode.
+        let mut same = World::new();
+        same.user("coder").department("HIM").role("Coding Specialist");
+        same.patient("P1");
+        same.access("2026-11-05 10:00:00", "coder", "P1", "update");
+        same.access("2026-11-30 10:00:00", "coder", "P1", "view");
+        assert_eq!(kinds(&same), vec![Documentation, Documentation]);
+        assert_eq!(
+            kinds(&w),
+            vec![
+                Documentation,
+                Documentation,
+                Unexplained,
+                Unexplained,
+                Documentation,
+                Documentation,
+                Documentation,
+                Documentation,
+                Documentation
+            ]
+        );
     }
 
     #[test]

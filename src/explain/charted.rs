@@ -12,7 +12,9 @@
 //! department or from the department the access came from, or, for a role
 //! class whose work serves visits (during care or around a visit:
 //! pharmacy, laboratory, radiology, case management, registration, as the
-//! configuration's role lists say), from any department.
+//! configuration's role lists say), from any department, unless the
+//! encounters list a stay in progress at the access (then the charting is
+//! that stay's care, not an unlisted visit).
 //!
 //! It is a population-level reason, like a role's timing: it places the
 //! patient in the user's department that day, not with this user, so it
@@ -101,7 +103,17 @@ impl Charting {
             let from = charted.partition_point(|c| c.0 <= day - window);
             let home = data.roster.as_ref().and_then(|r| r.get(user)).and_then(|u| u.department);
             let dept = events.department[i];
-            let any_dept = serves_visits(user);
+            // From any department only when the encounters list no stay in
+            // progress: others' charting during a listed stay is that
+            // stay's care, which the role's timing has already been
+            // measured against; it places no unlisted visit.
+            let t = events.ts[i];
+            let any_dept = serves_visits(user)
+                && !data.encounters.as_ref().is_some_and(|enc| {
+                    enc.of_patient(events.patient[i])
+                        .iter()
+                        .any(|e| e.start <= t && e.end.map_or(t - e.start <= MICROS_PER_DAY, |end| t <= end))
+                });
             if charted[from..]
                 .iter()
                 .take_while(|c| c.0 < day + window)
@@ -160,6 +172,22 @@ mod tests {
         off.config.explain.unlisted_visit_days = 0;
         off.access("2026-11-10 10:05:00", "rn", "P1", "view");
         assert_eq!(explanation_of(&off, "rn", "P1"), Explanation::Unexplained);
+    }
+
+    /// The patient is in a listed stay on another unit, four days after
+    /// admission: the unit's charting is that stay's care, and a
+    /// registration clerk (who serves arrivals, not stays) opening the
+    /// chart then has no unlisted visit to serve.
+    #[test]
+    fn charting_during_a_listed_stay_places_no_unlisted_visit_for_a_role_from_elsewhere() {
+        let mut w = clinic();
+        w.encounter("P1", "ONCC", "2026-11-06 08:00:00", Some("2026-11-14 12:00:00"), None);
+        w.access("2026-11-10 12:20:00", "clerk", "P1", "view");
+        assert_eq!(explanation_of(&w, "clerk", "P1"), Explanation::Unexplained);
+        // The same clerk the same day when the encounters list nothing: an unlisted visit.
+        let mut bare = clinic();
+        bare.access("2026-11-10 12:20:00", "clerk", "P1", "view");
+        assert_eq!(explanation_of(&bare, "clerk", "P1"), Explanation::UnlistedVisit);
     }
 
     #[test]
