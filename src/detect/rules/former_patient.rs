@@ -15,7 +15,10 @@
 //! nothing explains it, the patient had a stay in one of those units, and
 //! the patient's last contact with the hospital anywhere ended
 //! `min_days_since` days or more before the access ("no care since"), with
-//! no encounter open or starting within `quiet_days` after it.
+//! no encounter open or starting within `quiet_days` after it. A stay
+//! lasts `min_stay_hours` or more: a clinic's patients, seen in short
+//! appointments, stay the clinic's patients between visits (refills,
+//! results, messages).
 //!
 //! Example: an ICU nurse opens the notes of a patient discharged from the
 //! ICU 104 days earlier, who has had no visit since.
@@ -35,18 +38,30 @@ pub struct FormerPatientParams {
     pub min_days_since: u32,
     /// No encounter of the patient is open or within this many days.
     pub quiet_days: u32,
+    /// Only an encounter lasting at least this many hours is a stay that
+    /// makes a former patient. A clinic appointment (shorter) starts a
+    /// relationship the clinic keeps between visits (refills, results,
+    /// messages), so its patients are not former patients months later.
+    pub min_stay_hours: u32,
 }
 
 impl Default for FormerPatientParams {
     fn default() -> Self {
-        Self { min_days_since: 45, quiet_days: 14 }
+        Self { min_days_since: 45, quiet_days: 14, min_stay_hours: 4 }
     }
 }
 
 impl RuleParams for FormerPatientParams {
     fn check(&self) -> Result<(), Invalid> {
         days("min_days_since", self.min_days_since, 0)?;
-        days("quiet_days", self.quiet_days, 0)
+        days("quiet_days", self.quiet_days, 0)?;
+        crate::detect::params::within(
+            "min_stay_hours",
+            self.min_stay_hours,
+            0,
+            8784,
+            "a number of hours from 0 to 8784",
+        )
     }
 }
 
@@ -88,6 +103,7 @@ impl Rule for FormerPatient {
         let Some(enc) = &input.data.encounters else { return Vec::new() };
         let since = i64::from(s.min_days_since) * MICROS_PER_DAY;
         let quiet = i64::from(s.quiet_days) * MICROS_PER_DAY;
+        let min_stay = i64::from(s.min_stay_hours) * crate::time::MICROS_PER_HOUR;
         let ev = &input.data.events;
         input.per_user(|user, range| {
             let units = units(input, user, range.clone());
@@ -115,6 +131,7 @@ impl Rule for FormerPatient {
                 }
                 let last = encounters
                     .iter()
+                    .filter(|e| e.end.is_some_and(|end| end - e.start >= min_stay))
                     .filter_map(|e| Some((e.department?, e.end?)))
                     .filter(|(d, end)| units.contains(d) && *end <= t)
                     .max_by_key(|(_, end)| *end);
@@ -199,6 +216,23 @@ mod tests {
         w.access_from_dept("2026-11-09 11:00:00", "rn", "ELSE", "view", "WS-ICU-1", "10.0.0.1", "ICU");
         w.access_from_dept("2026-11-09 11:05:00", "rn", "RECENT", "view", "WS-ICU-1", "10.0.0.1", "ICU");
         assert!(w.run(&FormerPatient).is_empty());
+    }
+
+    /// A clinic's patient, seen in a half-hour appointment months ago,
+    /// is still the clinic's patient: its nurse answering a refill request
+    /// does not fire. The same look after an overnight stay does.
+    #[test]
+    fn a_clinic_appointment_makes_no_former_patient() {
+        let mut w = world();
+        w.patient("CLINIC");
+        w.encounter("CLINIC", "ICU", "2026-07-10 09:00:00", Some("2026-07-10 09:30:00"), None);
+        w.access_from_dept("2026-11-09 11:00:00", "rn", "CLINIC", "view", "WS-ICU-1", "10.0.0.1", "ICU");
+        assert!(w.run(&FormerPatient).is_empty());
+        let mut stay = world();
+        stay.patient("CLINIC");
+        stay.encounter("CLINIC", "ICU", "2026-07-10 09:00:00", Some("2026-07-11 09:30:00"), None);
+        stay.access_from_dept("2026-11-09 11:00:00", "rn", "CLINIC", "view", "WS-ICU-1", "10.0.0.1", "ICU");
+        assert_eq!(stay.run(&FormerPatient).len(), 1);
     }
 
     #[test]
