@@ -124,6 +124,70 @@ fn patient_access_on_daily_parquet_counts_the_patients_rows_and_equals_a_full_sc
     }
 }
 
+/// Two physicians, "u" (ORTHO) and "v" (CARD), chart on the same eight
+/// patients, S0..S7, on which `crowd` nurses of MED chart too. On TARGET,
+/// v charts and u opens the record an hour later with no care link of
+/// their own. With 61 nurses, the eight have 63 care users each: hubs,
+/// left out of the collaboration count, so u and v are no care team and
+/// u's access stays unexplained over the whole log. A read of TARGET's
+/// rows and u's and v's alone sees two care users on each and would call
+/// them a team. With 40 nurses the eight are no hubs and the team does
+/// explain u's access.
+fn hub_world(crowd: usize) -> Bundle {
+    let b = Bundle::new();
+    let mut users = String::from(
+        "user_id,first_name,last_name,role,department_id\nu,Una,Ortiz,physician,ORTHO\nv,Vic,Cardo,physician,CARD\n",
+    );
+    let mut log = String::from("timestamp,user_id,patient_id,action,data_category,workstation_id,department_id\n");
+    for c in 0..crowd {
+        users.push_str(&format!("c{c:02},Nurse,N{c:02},nurse,MED\n"));
+    }
+    for i in 0..8 {
+        log.push_str(&format!("2026-10-02 09:0{i}:00,u,S{i},create,notes,WS-U,\n"));
+        log.push_str(&format!("2026-10-02 10:0{i}:00,v,S{i},create,notes,WS-V,\n"));
+        for c in 0..crowd {
+            log.push_str(&format!("2026-10-03 {:02}:{:02}:00,c{c:02},S{i},create,notes,WS-N,\n", 8 + i, c));
+        }
+    }
+    log.push_str("2026-10-20 10:00:00,v,TARGET,create,notes,WS-V,\n2026-10-20 11:00:00,u,TARGET,view,notes,WS-U,\n");
+    b.file("users.csv", &users);
+    b.file("patients.csv", "patient_id,first_name,last_name\nTARGET,Tara,Get\n");
+    b.file("encounters.csv", "encounter_id,patient_id,department_id,start,end,provider_user_id\n");
+    b.file("access_log.csv", &log);
+    b
+}
+
+/// Whether a shared patient is a hub is judged over every access to it,
+/// in the filtered read as in the whole log: a collaboration resting on
+/// hub patients explains nothing (the filtered read once called it a care
+/// team, hiding an access with no care link), and one resting on
+/// ordinary patients still explains.
+#[test]
+fn a_care_team_resting_on_hub_patients_explains_nothing_in_the_filtered_read_either() {
+    for (crowd, expected) in [(61, "unexplained"), (40, "care_team_group")] {
+        let b = hub_world(crowd);
+        let input = b.input();
+        let args = ["--input", input.to_str().unwrap(), "--patient", "TARGET"];
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = |name: &str| tmp.path().join(name);
+        let filtered = investigate("patient", &args, &out("filtered"));
+        filtered.assert_ok();
+        let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &out("full"));
+        full.assert_ok();
+        let of_u = |run: &Run| -> String {
+            let rows = run.csv("patient_access.csv");
+            assert_eq!(rows.len(), 2);
+            rows.iter().find(|r| r["user_id"] == "u").expect("u's access")["explanation"].clone()
+        };
+        assert_eq!(of_u(&full), expected, "over the whole log, with {crowd} nurses");
+        assert_eq!(of_u(&filtered), expected, "filtered, with {crowd} nurses");
+        assert_eq!(filtered.read("patient_access.csv"), full.read("patient_access.csv"));
+        let page = filtered.read("patient_access.html");
+        assert!(page.contains("whose explanation needs their other work"), "the filtered read was used");
+        assert!(page.contains("every access to the 8 other patients whose counts of care users decide"), "said");
+    }
+}
+
 /// A hospital where one patient, TARGET, is opened under every kind of
 /// explanation: its provider, a nurse of its unit, a consultant who works
 /// with the provider (a care team learned from eight shared patients), a
