@@ -57,19 +57,21 @@ fn read(
         return whole(load_all(req, progress)?);
     }
     let mut index = row_index(dir, req, notes);
+    // The context tables are read once, by the first filtered read.
+    let mut context = None;
     let id = match token {
         None => given.trim().to_string(),
         Some(token) => {
             // A token is looked up among the context tables' patients; a
             // patient only the access log names needs the whole log.
-            let context = load_filtered(dir, req, &RowFilter::default(), &mut index, notes, progress)?;
+            let context = load_filtered(dir, req, &RowFilter::default(), &mut index, &mut context, notes, progress)?;
             match find_code(&context.dict.patients, given, Some(token)) {
                 Some(c) => context.dict.patients.name(c).to_string(),
                 None => return whole(load_all(req, progress)?),
             }
         }
     };
-    let first = load_filtered(dir, req, &RowFilter::patient(&id), &mut index, notes, progress)?;
+    let first = load_filtered(dir, req, &RowFilter::patient(&id), &mut index, &mut context, notes, progress)?;
     let code = first.dict.patients.get(&id).ok_or_else(unknown)?;
     // The patient's rows explained alone: exact for an access care links
     // through the encounters, the roster's title or the user's own
@@ -87,7 +89,7 @@ fn read(
     let users: HashSet<String> = needed.iter().map(|&u| first.dict.users.name(u).to_string()).collect();
     let n_users = users.len();
     let mut filter = RowFilter { patients: HashSet::from([id.clone()]), users };
-    let mut data = load_filtered(dir, req, &filter, &mut index, notes, progress)?;
+    let mut data = load_filtered(dir, req, &filter, &mut index, &mut context, notes, progress)?;
     // A care team is learned from the patients two users share, leaving out
     // those seen by very many care users (hubs): whether a shared patient
     // is a hub needs every access to it. Those patients are read whole,
@@ -95,15 +97,36 @@ fn read(
     let (read, shared) = shared_patients(data, &id, &filter.users, req);
     data = read;
     let n_shared = shared.iter().filter(|p| **p != id).count();
+    // Over many days two colleagues share thousands of patients: reading
+    // all of them costs more than the whole log, which is read instead.
+    let whole_log = |notes: &mut Vec<String>, why: String| -> Result<(Ingested, String), InvestigateError> {
+        notes.retain(|n| !n.starts_with("The rows were fetched from the row index"));
+        notes.push(format!(
+            "The whole access log was read and explained, as with --full-scan: {why}, and reading them costs more than the whole log."
+        ));
+        Ok((load_all(req, progress)?, id.clone()))
+    };
+    if n_shared > MAX_SHARED_PATIENTS {
+        return whole_log(
+            notes,
+            format!("a care-team explanation rests on whether {n_shared} other patients, shared by the people concerned, are each seen by more than 60 care users"),
+        );
+    }
     if !shared.is_empty() {
         filter.patients.extend(shared.iter().cloned());
         if n_shared > 0 {
-            data = load_filtered(dir, req, &filter, &mut index, notes, progress)?;
+            data = load_filtered(dir, req, &filter, &mut index, &mut context, notes, progress)?;
         }
         let learners = unclassed_users_of(&data, &shared, &filter.users, req);
+        if learners.len() > MAX_LEARNERS {
+            return whole_log(
+                notes,
+                format!("a care-team explanation rests on the roles of {} people whose job titles name none, learned from all their work", learners.len()),
+            );
+        }
         if !learners.is_empty() {
             filter.users.extend(learners);
-            data = load_filtered(dir, req, &filter, &mut index, notes, progress)?;
+            data = load_filtered(dir, req, &filter, &mut index, &mut context, notes, progress)?;
         }
     }
     notes.push(format!(
@@ -118,6 +141,17 @@ fn read(
     ));
     Ok((data, id))
 }
+
+/// Shared patients (see [`shared_patients`]) above which the whole log is
+/// read instead: at about 2,000 accesses a patient (100 M events over
+/// 50,000 patients), a thousand of them is twice the rows of the users
+/// read already, and a physician and a nurse of one unit share thousands
+/// over a year.
+const MAX_SHARED_PATIENTS: usize = 1000;
+
+/// Users whose class is learned from their work among the shared patients
+/// (see [`unclassed_users_of`]) above which the whole log is read instead.
+const MAX_LEARNERS: usize = 200;
 
 /// The patients (ids) whose standing as a hub decides
 /// a care-team explanation of an access to `patient`, given `data`: the
