@@ -457,6 +457,24 @@ impl RowIndex {
         &self.dir
     }
 
+    /// The build's name (new at every build): what a file kept beside the
+    /// index and derived from it records, to know it is of this build.
+    pub fn generation(&self) -> &str {
+        &self.manifest.generation
+    }
+
+    /// Every user id of the log, in the by-user copy's order, with its
+    /// rows.
+    pub fn users(&self) -> Result<Vec<(String, u64)>, IngestError> {
+        let keys_path = self.dir.join(format!("{}-{}.keys.parquet", Order::User.name(), self.manifest.generation));
+        let keys =
+            ParquetReader::new(File::open(&keys_path).map_err(|e| self.err(e))?).finish().map_err(|e| self.err(e))?;
+        let col = |n: &str| keys.column(n).map_err(|e| self.err(e));
+        let (ids, lens) = (col("id")?.str().cloned(), col("rows")?.u64().cloned());
+        let (ids, lens) = (ids.map_err(|e| self.err(e))?, lens.map_err(|e| self.err(e))?);
+        Ok(ids.iter().zip(lens.iter()).filter_map(|(id, n)| Some((id?.to_string(), n.unwrap_or(0)))).collect())
+    }
+
     fn err(&self, e: impl std::fmt::Display) -> IngestError {
         IngestError::Index { dir: self.dir.clone(), message: e.to_string() }
     }

@@ -25,11 +25,12 @@ use crate::explain::{explain_direct, Explanation};
 use crate::ingest::{Ingested, RowFilter};
 use crate::model::{Code, NONE};
 use crate::output::investigation::{write_patient_access, PatientAccessRow, PatientPage, SESSION_GAP_MINUTES};
-use crate::pipeline::{explain_every_event, ExplainedRun};
+use crate::pipeline::{explain_every_event, explain_every_event_with, ExplainedRun};
 use crate::progress::Progress;
 use crate::roles::RoleBook;
 use crate::time::{ZoneCache, MICROS_PER_DAY, MICROS_PER_SEC};
 
+use super::care_users::care_users;
 use super::load::{load_all, load_filtered, row_index};
 use super::request::{
     find_code, hint, lock_output, sentence, sources, InvestigateError, InvestigateRequest, Outcome, Period, Source,
@@ -42,6 +43,7 @@ fn read(
     given: &str,
     progress: &Progress,
     notes: &mut Vec<String>,
+    care: &mut Option<HashMap<String, u32>>,
 ) -> Result<(Ingested, String), InvestigateError> {
     let p = req.pseudonymizer.as_ref();
     let unknown = || InvestigateError::UnknownPatient { hint: hint(p) };
@@ -57,6 +59,9 @@ fn read(
         return whole(load_all(req, progress)?);
     }
     let mut index = row_index(dir, req, notes);
+    // Each patient's care users over the whole log, kept beside the index
+    // by `ehrwatch index` for these settings: they tell the hubs.
+    *care = index.as_ref().and_then(|ix| care_users(dir, ix, &req.config));
     // The context tables are read once, by the first filtered read.
     let mut context = None;
     let id = match token {
@@ -94,6 +99,14 @@ fn read(
     // those seen by very many care users (hubs): whether a shared patient
     // is a hub needs every access to it. Those patients are read whole,
     // with every user whose class is learned from their work among them.
+    if care.is_some() {
+        notes.push(format!(
+            "Explained from this patient's accesses and every access of {} whose explanation needs their other work (no care link on this record, a job title that names no role, or a colleague of such an access); {} events of the log were read. Hub patients of the care teams are told by the counts of care users kept beside the row index.",
+            if n_users == 1 { "the one person".to_string() } else { format!("the {n_users} people") },
+            data.events.len()
+        ));
+        return Ok((data, id));
+    }
     let (read, shared) = shared_patients(data, &id, &filter.users, req);
     data = read;
     let n_shared = shared.iter().filter(|p| **p != id).count();
@@ -296,9 +309,14 @@ pub fn investigate_patient(
     let _lock = lock_output(&req.out)?;
     let ids = crate::output::pseudonym::Ids(req.pseudonymizer.as_ref());
     let mut notes = Vec::new();
-    let (data, id) = read(req, patient, progress, &mut notes)?;
+    let mut care = None;
+    let (data, id) = read(req, patient, progress, &mut notes, &mut care)?;
     let code = data.dict.patients.get(&id).ok_or(InvestigateError::UnknownPatient { hint: hint(ids.0) })?;
-    let run = explain_every_event(data.whole(), &req.config, false);
+    let care: Option<Vec<u32>> = care.map(|counts| {
+        let dict = &data.dict.patients;
+        (0..dict.len()).map(|p| counts.get(dict.name(p as Code)).copied().unwrap_or(0)).collect()
+    });
+    let run = explain_every_event_with(data.whole(), &req.config, false, care.as_deref());
     let (data, ev, explained) = (&run.data, &run.data.events, &run.explained);
     let period = Period::of(req);
     let mut zone = ZoneCache::new(data.tz);

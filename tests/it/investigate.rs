@@ -571,7 +571,7 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     // The copies hold the access log's columns and where each row was;
     // nothing of the users or patients tables (no names).
     let files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("index").flatten().map(|f| f.path()).collect();
-    assert_eq!(files.len(), 5, "manifest and two copies with their keys: {files:?}");
+    assert_eq!(files.len(), 6, "manifest, two copies with their keys, and the care-user counts: {files:?}");
     for f in files.iter().filter(|f| f.to_string_lossy().ends_with(".parquet")) {
         use polars::prelude::*;
         let df = ParquetReader::new(std::fs::File::open(f).expect("open")).finish().expect("parquet");
@@ -602,6 +602,8 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     };
     let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest");
     assert!(names.iter().all(|n| !manifest.contains(n.as_str())), "no names in the manifest");
+    let counts = std::fs::read_to_string(dir.join("care_users.json")).expect("care-user counts");
+    assert!(names.iter().all(|n| !counts.contains(n.as_str())), "no names in the counts");
 
     let picks = index_picks(&bundle);
     assert!(picks.len() >= 5, "{picks:?}");
@@ -613,7 +615,10 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
         indexed.assert_ok();
         let page = indexed.read("patient_access.html");
         assert!(page.contains("fetched from the row index"), "{id}: the index is used");
-        read_more += usize::from(page.contains("whose explanation needs their other work"));
+        if page.contains("whose explanation needs their other work") {
+            read_more += 1;
+            assert!(page.contains("told by the counts of care users kept beside the row index"), "{id}: counts used");
+        }
         let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &b);
         full.assert_ok();
         assert_eq!(
@@ -623,6 +628,25 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
         );
     }
     assert!(read_more > 0, "some pick needs its users' other rows");
+    // Other explanation settings than the counts were made with: they are
+    // not used (the shared patients are read), and the output still equals
+    // the whole log's under those settings.
+    let toml = tmp.path().join("other.toml");
+    std::fs::write(&toml, "[explain]\ngroup_min_share = 0.05\ngroup_min_shared_patients = 3\n").expect("toml");
+    let mut other_more = 0;
+    for id in &picks {
+        let args = ["--input", bundle.to_str().unwrap(), "--patient", id, "--config", toml.to_str().unwrap()];
+        let indexed = investigate("patient", &args, &tmp.path().join(format!("o-{id}")));
+        indexed.assert_ok();
+        let page = indexed.read("patient_access.html");
+        assert!(!page.contains("told by the counts"), "{id}: counts of other settings are not used");
+        other_more += usize::from(page.contains("whose explanation needs their other work"));
+        let full =
+            investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join(format!("of-{id}")));
+        full.assert_ok();
+        assert_eq!(indexed.read("patient_access.csv"), full.read("patient_access.csv"), "{id}, other settings");
+    }
+    assert!(other_more > 0);
 
     // A file touched since the build: the index is not used, and says so.
     let log: Vec<PathBuf> = {
@@ -651,7 +675,7 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     // Rebuilt, it is used again and still agrees.
     let rebuilt = index(&bundle, &[]);
     assert!(rebuilt.status.success());
-    assert_eq!(std::fs::read_dir(&dir).expect("index").count(), 5, "the earlier build's files are removed");
+    assert_eq!(std::fs::read_dir(&dir).expect("index").count(), 6, "the earlier build's files are removed");
     let again = investigate("patient", &args, &tmp.path().join("again"));
     again.assert_ok();
     assert!(again.read("patient_access.html").contains("fetched from the row index"));
