@@ -16,8 +16,11 @@
 //! whether a shared patient is a hub needs every access to it, so the
 //! shared patients of each user pair that decides a care-team explanation
 //! are read whole too, with every user whose class is learned from their
-//! work among them (`shared_patients`). The result equals the whole log's,
-//! row for row; `--full-scan` explains over the whole log, as detect does.
+//! work among them (`shared_patients`); beyond 1,000 such patients the
+//! whole log is read instead. When the row index carries the care-user
+//! counts of these settings (`care_users.rs`), the hubs are told by them
+//! and no shared patient is read. The result equals the whole log's, row
+//! for row; `--full-scan` explains over the whole log, as detect does.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
