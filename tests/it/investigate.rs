@@ -188,6 +188,61 @@ fn a_care_team_resting_on_hub_patients_explains_nothing_in_the_filtered_read_eit
     }
 }
 
+/// [`hub_world`] with its access log as daily Parquet files, indexed
+/// (`ehrwatch index`: the row index and each patient's care users).
+fn hub_world_indexed(crowd: usize) -> Bundle {
+    use polars::prelude::*;
+    let b = hub_world(crowd);
+    let text = std::fs::read_to_string(b.path("access_log.csv")).expect("log");
+    std::fs::remove_file(b.path("access_log.csv")).expect("rm");
+    let mut days: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        days.entry(cells[0][..10].to_string()).or_default().push(cells);
+    }
+    std::fs::create_dir_all(b.path("access_log")).expect("mkdir");
+    for (day, rows) in days {
+        let column =
+            |k: usize, name: &str| Column::new(name.into(), rows.iter().map(|r| r[k].clone()).collect::<Vec<_>>());
+        let names = ["timestamp", "user_id", "patient_id", "action", "data_category", "workstation_id"];
+        let mut df =
+            DataFrame::new_infer_height(names.iter().enumerate().map(|(k, n)| column(k, n)).collect()).expect("frame");
+        let f = std::fs::File::create(b.path(&format!("access_log/{day}.parquet"))).expect("create");
+        ParquetWriter::new(f).finish(&mut df).expect("parquet");
+    }
+    let built = index(&b.input(), &[]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    b
+}
+
+/// Through the row index, hubs are told by the care-user counts `ehrwatch
+/// index` keeps: the collaboration resting on hub patients explains
+/// nothing, the one resting on ordinary patients explains, as over the
+/// whole log, and neither reads the shared patients.
+#[test]
+fn through_the_index_the_kept_care_user_counts_tell_the_hubs() {
+    for (crowd, expected) in [(61, "unexplained"), (40, "care_team_group")] {
+        let b = hub_world_indexed(crowd);
+        let input = b.input();
+        let args = ["--input", input.to_str().unwrap(), "--patient", "TARGET"];
+        let tmp = tempfile::tempdir().expect("tmp");
+        let indexed = investigate("patient", &args, &tmp.path().join("indexed"));
+        indexed.assert_ok();
+        let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join("full"));
+        full.assert_ok();
+        let of_u = |run: &Run| -> String {
+            let rows = run.csv("patient_access.csv");
+            rows.iter().find(|r| r["user_id"] == "u").expect("u's access")["explanation"].clone()
+        };
+        assert_eq!(of_u(&full), expected, "over the whole log, with {crowd} nurses");
+        assert_eq!(of_u(&indexed), expected, "through the index, with {crowd} nurses");
+        assert_eq!(indexed.read("patient_access.csv"), full.read("patient_access.csv"));
+        let page = indexed.read("patient_access.html");
+        assert!(page.contains("fetched from the row index") && page.contains("told by the counts"), "{page}");
+        assert!(!page.contains("other patients whose counts of care users decide"), "no shared patient read");
+    }
+}
+
 /// A hospital where one patient, TARGET, is opened under every kind of
 /// explanation: its provider, a nurse of its unit, a consultant who works
 /// with the provider (a care team learned from eight shared patients), a
