@@ -88,6 +88,16 @@ pub struct IndexArgs {
     /// looks for it.
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Configuration file (TOML) whose explanation settings the care-user
+    /// counts kept beside the index are made with (investigate uses them
+    /// when it runs with the same settings).
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The hospital's IANA time zone, as for investigate.
+    #[arg(long, value_name = "NAME")]
+    pub timezone: Option<String>,
 }
 
 /// Where `detect` runs its analysis.

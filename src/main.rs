@@ -431,17 +431,45 @@ fn import(args: ImportArgs, quiet: bool) -> Result<ExitCode, Failure> {
 
 /// Runs `index`: builds the row index of a bundle's Parquet access log.
 fn index(args: IndexArgs, quiet: bool) -> Result<ExitCode, Failure> {
+    use ehrwatch::ingest::{open_row_index, IndexState};
     let out = args.out.unwrap_or_else(|| args.input.join(ehrwatch::ingest::INDEX_DIR));
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(tz) = &args.timezone {
+        config.timezone = parse_timezone(tz)?;
+    }
     let started = std::time::Instant::now();
-    let built = ehrwatch::ingest::build_row_index(&args.input, &out).map_err(ehrwatch::Error::from)?;
+    // An index that matches the log's files is kept; only the counts are
+    // made again (for other settings, or context tables changed).
+    if !matches!(open_row_index(&out, &args.input), IndexState::Ready(_)) {
+        let built = ehrwatch::ingest::build_row_index(&args.input, &out).map_err(ehrwatch::Error::from)?;
+        if !quiet {
+            println!(
+                "ehrwatch: indexed {} rows of {} access-log files into {} ({:.1} MB) in {:.1} s",
+                built.rows,
+                built.files,
+                built.dir.display(),
+                built.bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    } else if !quiet {
+        println!("ehrwatch: the row index in {} matches the access log's files; kept", out.display());
+    }
+    let IndexState::Ready(index) = open_row_index(&out, &args.input) else {
+        let message = "the row index just built cannot be opened".to_string();
+        return Err(ehrwatch::Error::from(ehrwatch::ingest::IngestError::Index { dir: out, message }).into());
+    };
+    let counted = std::time::Instant::now();
+    let progress = ehrwatch::progress::Progress::hidden();
+    let n = ehrwatch::investigate::keep_care_users(&args.input, &index, &config, &progress)?;
     if !quiet {
         println!(
-            "ehrwatch: indexed {} rows of {} access-log files into {} ({:.1} MB) in {:.1} s",
-            built.rows,
-            built.files,
-            built.dir.display(),
-            built.bytes as f64 / 1e6,
-            started.elapsed().as_secs_f64()
+            "ehrwatch: counted the care users of {n} patients into {} in {:.1} s",
+            out.join(ehrwatch::investigate::CARE_USERS_FILE).display(),
+            counted.elapsed().as_secs_f64()
         );
     }
     Ok(ExitCode::Success)

@@ -499,22 +499,28 @@ pub fn read_bundle_with_history(
 /// Reads a bundle folder keeping only the access-log rows `filter` keeps
 /// (see `filter.rs`: pushed into the scan of Parquet files). The context
 /// tables are read whole.
+///
+/// `context` carries the context tables from one read of the bundle to
+/// the next: empty, it is filled by this read; filled, the tables are
+/// taken from it rather than read again (the result is the same).
 pub fn read_bundle_filtered(
     dir: &Path,
     tz: Tz,
     progress: &Progress,
     filter: &super::filter::RowFilter,
     input: &InputParams,
+    context: &mut Option<ContextTables>,
 ) -> Result<Ingested, IngestError> {
     let mut events = SortedParts::default();
     let parts = Parts { filter: Some(filter), ..Parts::IN_MEMORY };
-    let data = read_bundle_into(dir, tz, progress, None, &mut events, parts, input)?;
+    let data = read_bundle_with_context(dir, tz, progress, None, &mut events, parts, input, Some(context))?;
     Ok(data.with_events(events.into_sorted()).0)
 }
 
 /// [`read_bundle_filtered`] with the access-log rows fetched from a row
 /// index of the bundle ([`super::open_row_index`]) instead of scanned:
-/// the same rows, in the same order, with the same row numbers.
+/// the same rows, in the same order, with the same row numbers (and the
+/// same `context` cache).
 pub fn read_bundle_indexed(
     dir: &Path,
     tz: Tz,
@@ -522,11 +528,12 @@ pub fn read_bundle_indexed(
     filter: &super::filter::RowFilter,
     input: &InputParams,
     index: &super::row_index::RowIndex,
+    context: &mut Option<ContextTables>,
 ) -> Result<Ingested, IngestError> {
     let rows = index.fetch(filter)?;
     let mut events = SortedParts::default();
     let parts = Parts { filter: Some(filter), indexed: Some(&rows), ..Parts::IN_MEMORY };
-    let data = read_bundle_into(dir, tz, progress, None, &mut events, parts, input)?;
+    let data = read_bundle_with_context(dir, tz, progress, None, &mut events, parts, input, Some(context))?;
     Ok(data.with_events(events.into_sorted()).0)
 }
 
@@ -592,6 +599,39 @@ pub(super) fn read_bundle_into(
     parts: Parts<'_>,
     input: &InputParams,
 ) -> Result<Ingested<()>, IngestError> {
+    read_bundle_with_context(dir, tz, progress, history, sink, parts, input, None)
+}
+
+/// The context tables of a bundle as one read left them, with the
+/// dictionaries, report and rejects they filled before any access-log row:
+/// what a later read of the same bundle starts from instead of reading
+/// them again (`investigate patient` reads the bundle's log filtered
+/// several times).
+#[derive(Debug, Clone)]
+pub struct ContextTables {
+    dict: Dictionaries,
+    report: IngestReport,
+    rejects: Rejects,
+    roster: Option<Roster>,
+    patients: Option<Patients>,
+    encounter_rows: Option<(Vec<crate::model::Encounter>, Vec<&'static str>)>,
+    contacts: Option<Contacts>,
+}
+
+/// [`read_bundle_into`], the context tables taken from `context` when it
+/// holds them, else read and, with `context`, kept in it.
+#[allow(clippy::too_many_arguments)]
+fn read_bundle_with_context(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    history: Option<&dyn History>,
+    sink: &mut dyn EventSink,
+    parts: Parts<'_>,
+    input: &InputParams,
+    mut context: Option<&mut Option<ContextTables>>,
+) -> Result<Ingested<()>, IngestError> {
+    let mut given = context.as_deref().and_then(Option::clone);
     let unit_rows = parts.rows;
     if !dir.is_dir() {
         return Err(IngestError::NotABundle(dir.to_path_buf()));
@@ -609,6 +649,10 @@ pub(super) fn read_bundle_into(
     // The context tables are read (into the shared dictionaries, first)
     // while the first batch of access-log files is read into its own.
     let mut read_context = || -> Result<_, IngestError> {
+        if let Some(c) = given.take() {
+            (dict, report, rejects) = (c.dict, c.report, c.rejects);
+            return Ok((c.roster, c.patients, c.encounter_rows, c.contacts));
+        }
         let roster = match locate(dir, "users")? {
             None => {
                 report
@@ -747,8 +791,19 @@ pub(super) fn read_bundle_into(
         }
         _ => &[],
     };
-    let (context, first) = rayon::join(&mut read_context, || read_batch(first));
-    let (roster, patients, encounter_rows, contacts) = context?;
+    let (tables, first) = rayon::join(&mut read_context, || read_batch(first));
+    let (roster, patients, encounter_rows, contacts) = tables?;
+    if let Some(keep) = context.as_deref_mut().filter(|k| k.is_none()) {
+        *keep = Some(ContextTables {
+            dict: dict.clone(),
+            report: report.clone(),
+            rejects: rejects.clone(),
+            roster: roster.clone(),
+            patients: patients.clone(),
+            encounter_rows: encounter_rows.clone(),
+            contacts: contacts.clone(),
+        });
+    }
     if let Some(h) = history {
         report.history_events = h.events() as u64;
         merge_history(h, &mut dict, sink)?;

@@ -30,7 +30,8 @@ mod source;
 mod spill;
 
 pub use bundle::{
-    read_bundle, read_bundle_filtered, read_bundle_indexed, read_bundle_with_history, read_history_only, Ingested,
+    read_bundle, read_bundle_filtered, read_bundle_indexed, read_bundle_with_history, read_history_only, ContextTables,
+    Ingested,
 };
 pub use error::IngestError;
 pub use estimate::{estimate_events, estimate_users, needs_partitions, EVENTS_PER_USER};

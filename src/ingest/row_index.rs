@@ -457,6 +457,24 @@ impl RowIndex {
         &self.dir
     }
 
+    /// The build's name (new at every build): what a file kept beside the
+    /// index and derived from it records, to know it is of this build.
+    pub fn generation(&self) -> &str {
+        &self.manifest.generation
+    }
+
+    /// Every user id of the log, in the by-user copy's order, with its
+    /// rows.
+    pub fn users(&self) -> Result<Vec<(String, u64)>, IngestError> {
+        let keys_path = self.dir.join(format!("{}-{}.keys.parquet", Order::User.name(), self.manifest.generation));
+        let keys =
+            ParquetReader::new(File::open(&keys_path).map_err(|e| self.err(e))?).finish().map_err(|e| self.err(e))?;
+        let col = |n: &str| keys.column(n).map_err(|e| self.err(e));
+        let (ids, lens) = (col("id")?.str().cloned(), col("rows")?.u64().cloned());
+        let (ids, lens) = (ids.map_err(|e| self.err(e))?, lens.map_err(|e| self.err(e))?);
+        Ok(ids.iter().zip(lens.iter()).filter_map(|(id, n)| Some((id?.to_string(), n.unwrap_or(0)))).collect())
+    }
+
     fn err(&self, e: impl std::fmt::Display) -> IngestError {
         IngestError::Index { dir: self.dir.clone(), message: e.to_string() }
     }
@@ -496,15 +514,26 @@ impl RowIndex {
                 }
             }
         }
-        let frames: Vec<Result<DataFrame, IngestError>> = ranges
-            .par_iter()
-            .map(|(path, metadata, start, len)| {
-                let mut reader = ParquetReader::new(File::open(path).map_err(|e| self.err(e))?);
-                reader.set_metadata(metadata.clone());
-                let slice = (usize::try_from(*start).unwrap_or(usize::MAX), usize::try_from(*len).unwrap_or(0));
-                reader.with_slice(Some(slice)).finish().map_err(|e| self.err(e))
-            })
-            .collect();
+        // Ranges a row group or less apart are read as one span (thousands
+        // of patients' ranges would otherwise decode their shared row groups
+        // again and again), then cut back into the ranges.
+        ranges.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
+        let mut spans: Vec<Span> = Vec::new();
+        for (path, metadata, start, len) in ranges {
+            match spans.last_mut() {
+                Some(s) if s.path == path && start <= s.end.saturating_add(SPAN_GAP_ROWS) => {
+                    s.end = s.end.max(start + len);
+                    s.ranges.push((start, len));
+                }
+                _ => spans.push(Span { path, metadata, start, end: start + len, ranges: vec![(start, len)] }),
+            }
+        }
+        // A few chunks of spans per thread, each read in turn: a parallel
+        // iterator over thousands of reads, each waiting on polars' own
+        // threads, nested them on one stack until it overflowed.
+        let chunk = spans.len().div_ceil(rayon::current_num_threads().max(1) * 2).max(1);
+        let frames: Vec<Result<DataFrame, IngestError>> =
+            spans.par_chunks(chunk).flat_map_iter(|chunk| chunk.iter().flat_map(|span| self.read_span(span))).collect();
         let kinds = self
             .manifest
             .files
@@ -534,6 +563,44 @@ impl RowIndex {
             }
         }
         Ok(IndexedRows { pieces: out, kinds })
+    }
+}
+
+/// Rows a span read from an ordered copy may skip between two wanted
+/// ranges (one row group of the copy: `build_row_index` writes 16 Ki).
+const SPAN_GAP_ROWS: u64 = 16 * 1024;
+
+/// Adjacent row ranges of one ordered copy, read at once.
+struct Span {
+    path: PathBuf,
+    metadata: polars::io::parquet::metadata::FileMetadataRef,
+    start: u64,
+    end: u64,
+    /// The wanted ranges (start, rows), ascending, within `start..end`.
+    ranges: Vec<(u64, u64)>,
+}
+
+impl RowIndex {
+    /// A span's rows, cut into its wanted ranges.
+    fn read_span(&self, span: &Span) -> Vec<Result<DataFrame, IngestError>> {
+        let read = || -> Result<DataFrame, IngestError> {
+            let mut reader = ParquetReader::new(File::open(&span.path).map_err(|e| self.err(e))?);
+            reader.set_metadata(span.metadata.clone());
+            let slice = (
+                usize::try_from(span.start).unwrap_or(usize::MAX),
+                usize::try_from(span.end - span.start).unwrap_or(0),
+            );
+            reader.with_slice(Some(slice)).finish().map_err(|e| self.err(e))
+        };
+        match read() {
+            Err(e) => vec![Err(e)],
+            Ok(df) if span.ranges.len() == 1 => vec![Ok(df)],
+            Ok(df) => span
+                .ranges
+                .iter()
+                .map(|&(start, len)| Ok(df.slice((start - span.start) as i64, usize::try_from(len).unwrap_or(0))))
+                .collect(),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ingest::{self, IndexState, Ingested, RowFilter, RowIndex};
+use crate::ingest::{self, ContextTables, IndexState, Ingested, RowFilter, RowIndex};
 use crate::progress::Progress;
 use crate::state::{self, StateDir};
 
@@ -76,18 +76,20 @@ pub(super) fn row_index(bundle: &Path, req: &InvestigateRequest, notes: &mut Vec
 /// fetched from `index` when given, else scanned (the filter pushed into
 /// Parquet scans). Both give the same rows in the same order. An index
 /// whose files cannot be read (removed or damaged since it was checked)
-/// is dropped with a note, and the log scanned.
+/// is dropped with a note, and the log scanned. The context tables are
+/// read by the first call and taken from `context` by the next ones.
 pub(super) fn load_filtered(
     bundle: &Path,
     req: &InvestigateRequest,
     filter: &RowFilter,
     index: &mut Option<RowIndex>,
+    context: &mut Option<ContextTables>,
     notes: &mut Vec<String>,
     progress: &Progress,
 ) -> Result<Ingested, InvestigateError> {
     let (tz, input) = (req.config.timezone, &req.config.input);
     if let Some(ix) = index.as_ref() {
-        match ingest::read_bundle_indexed(bundle, tz, progress, filter, input, ix) {
+        match ingest::read_bundle_indexed(bundle, tz, progress, filter, input, ix, context) {
             Ok(data) => {
                 let note = format!(
                     "The rows were fetched from the row index in {} (it matches the access log's files), not scanned.",
@@ -109,5 +111,5 @@ pub(super) fn load_filtered(
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(ingest::read_bundle_filtered(bundle, tz, progress, filter, input)?)
+    Ok(ingest::read_bundle_filtered(bundle, tz, progress, filter, input, context)?)
 }

@@ -11,21 +11,29 @@
 //! a user with an access without a care link (the care-team groups look
 //! at their other patients), a user whose title names no class (it is
 //! learned from all their work), and everyone who opened the record near
-//! such an access (a collaborator). One difference from the whole log can
-//! remain: whether a shared patient is a hub (seen by more than 60 care
-//! users, left out of a collaboration's count) is judged from the loaded
-//! rows only. `--full-scan` explains over the whole log, as detect does.
+//! such an access (a collaborator). A care team is learned from the
+//! patients two users share, hubs (more than 60 care users) left out:
+//! whether a shared patient is a hub needs every access to it, so the
+//! shared patients of each user pair that decides a care-team explanation
+//! are read whole too, with every user whose class is learned from their
+//! work among them (`shared_patients`); beyond 1,000 such patients the
+//! whole log is read instead. When the row index carries the care-user
+//! counts of these settings (`care_users.rs`), the hubs are told by them
+//! and no shared patient is read. The result equals the whole log's, row
+//! for row; `--full-scan` explains over the whole log, as detect does.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::explain::Explanation;
+use crate::explain::{explain_direct, Explanation};
 use crate::ingest::{Ingested, RowFilter};
 use crate::model::{Code, NONE};
 use crate::output::investigation::{write_patient_access, PatientAccessRow, PatientPage, SESSION_GAP_MINUTES};
-use crate::pipeline::{explain_every_event, ExplainedRun};
+use crate::pipeline::{explain_every_event, explain_every_event_with, ExplainedRun};
 use crate::progress::Progress;
+use crate::roles::RoleBook;
 use crate::time::{ZoneCache, MICROS_PER_DAY, MICROS_PER_SEC};
 
+use super::care_users::care_users;
 use super::load::{load_all, load_filtered, row_index};
 use super::request::{
     find_code, hint, lock_output, sentence, sources, InvestigateError, InvestigateRequest, Outcome, Period, Source,
@@ -38,6 +46,7 @@ fn read(
     given: &str,
     progress: &Progress,
     notes: &mut Vec<String>,
+    care: &mut Option<HashMap<String, u32>>,
 ) -> Result<(Ingested, String), InvestigateError> {
     let p = req.pseudonymizer.as_ref();
     let unknown = || InvestigateError::UnknownPatient { hint: hint(p) };
@@ -53,19 +62,24 @@ fn read(
         return whole(load_all(req, progress)?);
     }
     let mut index = row_index(dir, req, notes);
+    // Each patient's care users over the whole log, kept beside the index
+    // by `ehrwatch index` for these settings: they tell the hubs.
+    *care = index.as_ref().and_then(|ix| care_users(dir, ix, &req.config));
+    // The context tables are read once, by the first filtered read.
+    let mut context = None;
     let id = match token {
         None => given.trim().to_string(),
         Some(token) => {
             // A token is looked up among the context tables' patients; a
             // patient only the access log names needs the whole log.
-            let context = load_filtered(dir, req, &RowFilter::default(), &mut index, notes, progress)?;
+            let context = load_filtered(dir, req, &RowFilter::default(), &mut index, &mut context, notes, progress)?;
             match find_code(&context.dict.patients, given, Some(token)) {
                 Some(c) => context.dict.patients.name(c).to_string(),
                 None => return whole(load_all(req, progress)?),
             }
         }
     };
-    let first = load_filtered(dir, req, &RowFilter::patient(&id), &mut index, notes, progress)?;
+    let first = load_filtered(dir, req, &RowFilter::patient(&id), &mut index, &mut context, notes, progress)?;
     let code = first.dict.patients.get(&id).ok_or_else(unknown)?;
     // The patient's rows explained alone: exact for an access care links
     // through the encounters, the roster's title or the user's own
@@ -82,14 +96,171 @@ fn read(
     }
     let users: HashSet<String> = needed.iter().map(|&u| first.dict.users.name(u).to_string()).collect();
     let n_users = users.len();
-    let filter = RowFilter { patients: HashSet::from([id.clone()]), users };
-    let data = load_filtered(dir, req, &filter, &mut index, notes, progress)?;
+    let mut filter = RowFilter { patients: HashSet::from([id.clone()]), users };
+    let mut data = load_filtered(dir, req, &filter, &mut index, &mut context, notes, progress)?;
+    // A care team is learned from the patients two users share, leaving out
+    // those seen by very many care users (hubs): whether a shared patient
+    // is a hub needs every access to it. Those patients are read whole,
+    // with every user whose class is learned from their work among them.
+    if care.is_some() {
+        notes.push(format!(
+            "Explained from this patient's accesses and every access of {} whose explanation needs their other work (no care link on this record, a job title that names no role, or a colleague of such an access); {} events of the log were read. Hub patients of the care teams are told by the counts of care users kept beside the row index.",
+            if n_users == 1 { "the one person".to_string() } else { format!("the {n_users} people") },
+            data.events.len()
+        ));
+        return Ok((data, id));
+    }
+    let (read, shared) = shared_patients(data, &id, &filter.users, req);
+    data = read;
+    let n_shared = shared.iter().filter(|p| **p != id).count();
+    // Over many days two colleagues share thousands of patients: reading
+    // all of them costs more than the whole log, which is read instead.
+    let whole_log = |notes: &mut Vec<String>, why: String| -> Result<(Ingested, String), InvestigateError> {
+        notes.retain(|n| !n.starts_with("The rows were fetched from the row index"));
+        notes.push(format!(
+            "The whole access log was read and explained, as with --full-scan: {why}, and reading them costs more than the whole log."
+        ));
+        Ok((load_all(req, progress)?, id.clone()))
+    };
+    if n_shared > MAX_SHARED_PATIENTS {
+        return whole_log(
+            notes,
+            format!("a care-team explanation rests on whether {n_shared} other patients, shared by the people concerned, are each seen by more than 60 care users"),
+        );
+    }
+    if !shared.is_empty() {
+        filter.patients.extend(shared.iter().cloned());
+        if n_shared > 0 {
+            data = load_filtered(dir, req, &filter, &mut index, &mut context, notes, progress)?;
+        }
+        let learners = unclassed_users_of(&data, &shared, &filter.users, req);
+        if learners.len() > MAX_LEARNERS {
+            return whole_log(
+                notes,
+                format!("a care-team explanation rests on the roles of {} people whose job titles name none, learned from all their work", learners.len()),
+            );
+        }
+        if !learners.is_empty() {
+            filter.users.extend(learners);
+            data = load_filtered(dir, req, &filter, &mut index, &mut context, notes, progress)?;
+        }
+    }
     notes.push(format!(
-        "Explained from this patient's accesses and every access of {} whose explanation needs their other work (no care link on this record, a job title that names no role, or a colleague of such an access); {} events of the log were read. Care-team explanations judge shared patients from these accesses only.",
+        "Explained from this patient's accesses and every access of {} whose explanation needs their other work (no care link on this record, a job title that names no role, or a colleague of such an access){}; {} events of the log were read.",
         if n_users == 1 { "the one person".to_string() } else { format!("the {n_users} people") },
+        match n_shared {
+            0 => String::new(),
+            1 => ", and every access to the one other patient whose count of care users decides a care team".to_string(),
+            n => format!(", and every access to the {n} other patients whose counts of care users decide a care team"),
+        },
         data.events.len()
     ));
     Ok((data, id))
+}
+
+/// Shared patients (see [`shared_patients`]) above which the whole log is
+/// read instead: at about 2,000 accesses a patient (100 M events over
+/// 50,000 patients), a thousand of them is twice the rows of the users
+/// read already, and a physician and a nurse of one unit share thousands
+/// over a year.
+const MAX_SHARED_PATIENTS: usize = 1000;
+
+/// Users whose class is learned from their work among the shared patients
+/// (see [`unclassed_users_of`]) above which the whole log is read instead.
+const MAX_LEARNERS: usize = 200;
+
+/// The patients (ids) whose standing as a hub decides
+/// a care-team explanation of an access to `patient`, given `data`: the
+/// patient's rows and every row of the users in `whole`. For each access
+/// to the patient in the period that direct care leaves unexplained (its
+/// user is in `whole`, see [`needing_more`]), and each user with a direct
+/// care access to the patient within the care-team window of it (also in
+/// `whole`), the patients both care for directly; a pair that shares too
+/// few patients to collaborate even with none of them a hub decides
+/// nothing and is left out. Those users' direct explanations are exact
+/// (all their rows are here), so the shared patients are; whether each is
+/// a hub (more than 60 care users) needs its every access. `data` is
+/// handed back.
+fn shared_patients(
+    data: Ingested,
+    patient: &str,
+    whole: &HashSet<String>,
+    req: &InvestigateRequest,
+) -> (Ingested, BTreeSet<String>) {
+    let params = &req.config.explain;
+    let Some(code) = data.dict.patients.get(patient) else { return (data, BTreeSet::new()) };
+    if params.group_min_shared_patients == 0 {
+        return (data, BTreeSet::new());
+    }
+    let run = data.whole();
+    let book = RoleBook::from_titles(run.roster.as_ref(), &params.titles);
+    let (direct, _) = explain_direct(&run, params, &book);
+    let ev = &run.events;
+    let is_whole: HashSet<Code> = whole.iter().filter_map(|u| run.dict.users.get(u)).collect();
+    let period = Period::of(req);
+    let mut zone = ZoneCache::new(run.tz);
+    let day = |t: i64| t.div_euclid(MICROS_PER_DAY) as i32;
+    // Each wholly read user's directly cared-for patients; the patient's
+    // care visits (day, user) and unexplained accesses (user, day).
+    let mut care: HashMap<Code, BTreeSet<Code>> = HashMap::new();
+    let (mut visits, mut open) = (Vec::new(), Vec::new());
+    for i in (0..ev.len()).filter(|&i| ev.patient[i] != NONE) {
+        let (u, p) = (ev.user[i], ev.patient[i]);
+        if direct[i].is_explained() {
+            if is_whole.contains(&u) {
+                care.entry(u).or_default().insert(p);
+            }
+            if p == code {
+                visits.push((day(ev.ts[i]), u));
+            }
+        } else if p == code && direct[i] == Explanation::Unexplained && period.contains(&mut zone, ev.ts[i]) {
+            open.push((u, day(ev.ts[i])));
+        }
+    }
+    open.sort_unstable();
+    open.dedup();
+    let window = params.group_window_days as i32;
+    let mut pairs: BTreeSet<(Code, Code)> = BTreeSet::new();
+    for &(u, d) in &open {
+        for &(_, v) in visits.iter().filter(|(dv, v)| (dv - d).abs() <= window && *v != u) {
+            pairs.insert((u, v));
+        }
+    }
+    let empty = BTreeSet::new();
+    let mut shared: BTreeSet<Code> = BTreeSet::new();
+    for (u, v) in pairs {
+        let (of_u, of_v) = (care.get(&u).unwrap_or(&empty), care.get(&v).unwrap_or(&empty));
+        let both: Vec<Code> = of_u.intersection(of_v).copied().collect();
+        // As `CareTeams::learn` decides, with every shared patient counted.
+        let n = both.len() as u32;
+        if n >= params.group_min_shared_patients && f64::from(n) >= params.group_min_share * of_u.len() as f64 {
+            shared.extend(both);
+        }
+    }
+    let ids = shared.iter().map(|&p| run.dict.patients.name(p).to_string()).collect();
+    let (data, part) = run.with_events(());
+    (data.with_events(part.into_events()).0, ids)
+}
+
+/// The users, not yet read whole (`whole`), with an access to one of
+/// `patients` and a job title that names no role class: their class is
+/// learned from all their work, and it decides whether their accesses to
+/// those patients are care.
+fn unclassed_users_of(
+    data: &Ingested,
+    patients: &BTreeSet<String>,
+    whole: &HashSet<String>,
+    req: &InvestigateRequest,
+) -> BTreeSet<String> {
+    let book = RoleBook::from_titles(data.roster.as_ref(), &req.config.explain.titles);
+    let ev = &data.events;
+    let patients: HashSet<Code> = patients.iter().filter_map(|p| data.dict.patients.get(p)).collect();
+    (0..ev.len())
+        .filter(|&i| patients.contains(&ev.patient[i]) && book.class(ev.user[i]).is_none())
+        .map(|i| data.dict.users.name(ev.user[i]))
+        .filter(|u| !whole.contains(*u))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The users whose accesses to `patient` the patient's rows alone may not
@@ -141,9 +312,14 @@ pub fn investigate_patient(
     let _lock = lock_output(&req.out)?;
     let ids = crate::output::pseudonym::Ids(req.pseudonymizer.as_ref());
     let mut notes = Vec::new();
-    let (data, id) = read(req, patient, progress, &mut notes)?;
+    let mut care = None;
+    let (data, id) = read(req, patient, progress, &mut notes, &mut care)?;
     let code = data.dict.patients.get(&id).ok_or(InvestigateError::UnknownPatient { hint: hint(ids.0) })?;
-    let run = explain_every_event(data.whole(), &req.config, false);
+    let care: Option<Vec<u32>> = care.map(|counts| {
+        let dict = &data.dict.patients;
+        (0..dict.len()).map(|p| counts.get(dict.name(p as Code)).copied().unwrap_or(0)).collect()
+    });
+    let run = explain_every_event_with(data.whole(), &req.config, false, care.as_deref());
     let (data, ev, explained) = (&run.data, &run.data.events, &run.explained);
     let period = Period::of(req);
     let mut zone = ZoneCache::new(data.tz);

@@ -124,6 +124,125 @@ fn patient_access_on_daily_parquet_counts_the_patients_rows_and_equals_a_full_sc
     }
 }
 
+/// Two physicians, "u" (ORTHO) and "v" (CARD), chart on the same eight
+/// patients, S0..S7, on which `crowd` nurses of MED chart too. On TARGET,
+/// v charts and u opens the record an hour later with no care link of
+/// their own. With 61 nurses, the eight have 63 care users each: hubs,
+/// left out of the collaboration count, so u and v are no care team and
+/// u's access stays unexplained over the whole log. A read of TARGET's
+/// rows and u's and v's alone sees two care users on each and would call
+/// them a team. With 40 nurses the eight are no hubs and the team does
+/// explain u's access.
+fn hub_world(crowd: usize) -> Bundle {
+    let b = Bundle::new();
+    let mut users = String::from(
+        "user_id,first_name,last_name,role,department_id\nu,Una,Ortiz,physician,ORTHO\nv,Vic,Cardo,physician,CARD\n",
+    );
+    let mut log = String::from("timestamp,user_id,patient_id,action,data_category,workstation_id,department_id\n");
+    for c in 0..crowd {
+        users.push_str(&format!("c{c:02},Nurse,N{c:02},nurse,MED\n"));
+    }
+    for i in 0..8 {
+        log.push_str(&format!("2026-10-02 09:0{i}:00,u,S{i},create,notes,WS-U,\n"));
+        log.push_str(&format!("2026-10-02 10:0{i}:00,v,S{i},create,notes,WS-V,\n"));
+        for c in 0..crowd {
+            log.push_str(&format!("2026-10-03 {:02}:{:02}:00,c{c:02},S{i},create,notes,WS-N,\n", 8 + i, c));
+        }
+    }
+    log.push_str("2026-10-20 10:00:00,v,TARGET,create,notes,WS-V,\n2026-10-20 11:00:00,u,TARGET,view,notes,WS-U,\n");
+    b.file("users.csv", &users);
+    b.file("patients.csv", "patient_id,first_name,last_name\nTARGET,Tara,Get\n");
+    b.file("encounters.csv", "encounter_id,patient_id,department_id,start,end,provider_user_id\n");
+    b.file("access_log.csv", &log);
+    b
+}
+
+/// Whether a shared patient is a hub is judged over every access to it,
+/// in the filtered read as in the whole log: a collaboration resting on
+/// hub patients explains nothing (the filtered read once called it a care
+/// team, hiding an access with no care link), and one resting on
+/// ordinary patients still explains.
+#[test]
+fn a_care_team_resting_on_hub_patients_explains_nothing_in_the_filtered_read_either() {
+    for (crowd, expected) in [(61, "unexplained"), (40, "care_team_group")] {
+        let b = hub_world(crowd);
+        let input = b.input();
+        let args = ["--input", input.to_str().unwrap(), "--patient", "TARGET"];
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = |name: &str| tmp.path().join(name);
+        let filtered = investigate("patient", &args, &out("filtered"));
+        filtered.assert_ok();
+        let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &out("full"));
+        full.assert_ok();
+        let of_u = |run: &Run| -> String {
+            let rows = run.csv("patient_access.csv");
+            assert_eq!(rows.len(), 2);
+            rows.iter().find(|r| r["user_id"] == "u").expect("u's access")["explanation"].clone()
+        };
+        assert_eq!(of_u(&full), expected, "over the whole log, with {crowd} nurses");
+        assert_eq!(of_u(&filtered), expected, "filtered, with {crowd} nurses");
+        assert_eq!(filtered.read("patient_access.csv"), full.read("patient_access.csv"));
+        let page = filtered.read("patient_access.html");
+        assert!(page.contains("whose explanation needs their other work"), "the filtered read was used");
+        assert!(page.contains("every access to the 8 other patients whose counts of care users decide"), "said");
+    }
+}
+
+/// [`hub_world`] with its access log as daily Parquet files, indexed
+/// (`ehrwatch index`: the row index and each patient's care users).
+fn hub_world_indexed(crowd: usize) -> Bundle {
+    use polars::prelude::*;
+    let b = hub_world(crowd);
+    let text = std::fs::read_to_string(b.path("access_log.csv")).expect("log");
+    std::fs::remove_file(b.path("access_log.csv")).expect("rm");
+    let mut days: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        days.entry(cells[0][..10].to_string()).or_default().push(cells);
+    }
+    std::fs::create_dir_all(b.path("access_log")).expect("mkdir");
+    for (day, rows) in days {
+        let column =
+            |k: usize, name: &str| Column::new(name.into(), rows.iter().map(|r| r[k].clone()).collect::<Vec<_>>());
+        let names = ["timestamp", "user_id", "patient_id", "action", "data_category", "workstation_id"];
+        let mut df =
+            DataFrame::new_infer_height(names.iter().enumerate().map(|(k, n)| column(k, n)).collect()).expect("frame");
+        let f = std::fs::File::create(b.path(&format!("access_log/{day}.parquet"))).expect("create");
+        ParquetWriter::new(f).finish(&mut df).expect("parquet");
+    }
+    let built = index(&b.input(), &[]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    b
+}
+
+/// Through the row index, hubs are told by the care-user counts `ehrwatch
+/// index` keeps: the collaboration resting on hub patients explains
+/// nothing, the one resting on ordinary patients explains, as over the
+/// whole log, and neither reads the shared patients.
+#[test]
+fn through_the_index_the_kept_care_user_counts_tell_the_hubs() {
+    for (crowd, expected) in [(61, "unexplained"), (40, "care_team_group")] {
+        let b = hub_world_indexed(crowd);
+        let input = b.input();
+        let args = ["--input", input.to_str().unwrap(), "--patient", "TARGET"];
+        let tmp = tempfile::tempdir().expect("tmp");
+        let indexed = investigate("patient", &args, &tmp.path().join("indexed"));
+        indexed.assert_ok();
+        let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join("full"));
+        full.assert_ok();
+        let of_u = |run: &Run| -> String {
+            let rows = run.csv("patient_access.csv");
+            rows.iter().find(|r| r["user_id"] == "u").expect("u's access")["explanation"].clone()
+        };
+        assert_eq!(of_u(&full), expected, "over the whole log, with {crowd} nurses");
+        assert_eq!(of_u(&indexed), expected, "through the index, with {crowd} nurses");
+        assert_eq!(indexed.read("patient_access.csv"), full.read("patient_access.csv"));
+        let page = indexed.read("patient_access.html");
+        assert!(page.contains("fetched from the row index") && page.contains("told by the counts"), "{page}");
+        assert!(!page.contains("other patients whose counts of care users decide"), "no shared patient read");
+    }
+}
+
 /// A hospital where one patient, TARGET, is opened under every kind of
 /// explanation: its provider, a nurse of its unit, a consultant who works
 /// with the provider (a care team learned from eight shared patients), a
@@ -507,7 +626,7 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     // The copies hold the access log's columns and where each row was;
     // nothing of the users or patients tables (no names).
     let files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("index").flatten().map(|f| f.path()).collect();
-    assert_eq!(files.len(), 5, "manifest and two copies with their keys: {files:?}");
+    assert_eq!(files.len(), 6, "manifest, two copies with their keys, and the care-user counts: {files:?}");
     for f in files.iter().filter(|f| f.to_string_lossy().ends_with(".parquet")) {
         use polars::prelude::*;
         let df = ParquetReader::new(std::fs::File::open(f).expect("open")).finish().expect("parquet");
@@ -538,6 +657,8 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     };
     let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest");
     assert!(names.iter().all(|n| !manifest.contains(n.as_str())), "no names in the manifest");
+    let counts = std::fs::read_to_string(dir.join("care_users.json")).expect("care-user counts");
+    assert!(names.iter().all(|n| !counts.contains(n.as_str())), "no names in the counts");
 
     let picks = index_picks(&bundle);
     assert!(picks.len() >= 5, "{picks:?}");
@@ -549,7 +670,10 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
         indexed.assert_ok();
         let page = indexed.read("patient_access.html");
         assert!(page.contains("fetched from the row index"), "{id}: the index is used");
-        read_more += usize::from(page.contains("whose explanation needs their other work"));
+        if page.contains("whose explanation needs their other work") {
+            read_more += 1;
+            assert!(page.contains("told by the counts of care users kept beside the row index"), "{id}: counts used");
+        }
         let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &b);
         full.assert_ok();
         assert_eq!(
@@ -559,6 +683,25 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
         );
     }
     assert!(read_more > 0, "some pick needs its users' other rows");
+    // Other explanation settings than the counts were made with: they are
+    // not used (the shared patients are read), and the output still equals
+    // the whole log's under those settings.
+    let toml = tmp.path().join("other.toml");
+    std::fs::write(&toml, "[explain]\ngroup_min_share = 0.05\ngroup_min_shared_patients = 3\n").expect("toml");
+    let mut other_more = 0;
+    for id in &picks {
+        let args = ["--input", bundle.to_str().unwrap(), "--patient", id, "--config", toml.to_str().unwrap()];
+        let indexed = investigate("patient", &args, &tmp.path().join(format!("o-{id}")));
+        indexed.assert_ok();
+        let page = indexed.read("patient_access.html");
+        assert!(!page.contains("told by the counts"), "{id}: counts of other settings are not used");
+        other_more += usize::from(page.contains("whose explanation needs their other work"));
+        let full =
+            investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join(format!("of-{id}")));
+        full.assert_ok();
+        assert_eq!(indexed.read("patient_access.csv"), full.read("patient_access.csv"), "{id}, other settings");
+    }
+    assert!(other_more > 0);
 
     // A file touched since the build: the index is not used, and says so.
     let log: Vec<PathBuf> = {
@@ -587,7 +730,7 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     // Rebuilt, it is used again and still agrees.
     let rebuilt = index(&bundle, &[]);
     assert!(rebuilt.status.success());
-    assert_eq!(std::fs::read_dir(&dir).expect("index").count(), 5, "the earlier build's files are removed");
+    assert_eq!(std::fs::read_dir(&dir).expect("index").count(), 6, "the earlier build's files are removed");
     let again = investigate("patient", &args, &tmp.path().join("again"));
     again.assert_ok();
     assert!(again.read("patient_access.html").contains("fetched from the row index"));
