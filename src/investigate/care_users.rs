@@ -11,8 +11,11 @@
 //! rows only), and writes the counts to `care_users.json` in the index
 //! folder, owner-only, with the index build they come from and a
 //! fingerprint of what they depend on: the explanation settings, time zone
-//! and input settings, and the bundle's other files (users, encounters,
-//! ...; their names, sizes and modification times). `investigate patient`
+//! and input settings, the bundle's other files (users, encounters,
+//! ...; their names, sizes and modification times), and the ehrwatch build
+//! that counted (version, and the executable's size and modification time:
+//! another build may explain differently, so `ehrwatch index` is rerun
+//! after an upgrade). `investigate patient`
 //! uses them only when both match; else it judges hubs by reading the
 //! shared patients (`patient.rs`).
 //!
@@ -54,11 +57,19 @@ struct Kept {
 }
 
 /// A digest of what direct explanations depend on besides the access log:
-/// the explanation, time-zone and input settings, and the name, size and
-/// modification time of every other file at the top of the bundle.
+/// the explanation, time-zone and input settings, the name, size and
+/// modification time of every other file at the top of the bundle, and the
+/// running build (version, executable size and modification time).
 fn fingerprint(bundle: &Path, config: &Config) -> String {
     let mut h = Sha256::new();
     h.update(format!("{:?}|{:?}|{:?}", config.explain, config.timezone, config.input).as_bytes());
+    // The build that counted: a new release (or build) may explain
+    // differently, so its counts are not trusted across builds.
+    let exe = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()).map(|m| {
+        let modified = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        (m.len(), modified.map_or(0, |d| d.as_nanos()))
+    });
+    h.update(format!("|{}|{exe:?}", env!("CARGO_PKG_VERSION")).as_bytes());
     let mut files: Vec<(String, u64, u128)> = std::fs::read_dir(bundle)
         .into_iter()
         .flatten()
