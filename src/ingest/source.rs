@@ -212,7 +212,18 @@ enum RawRow<'a> {
     Cells(&'a [Option<Cell<'a>>], &'a [&'a str]),
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    /// A row read from typed columns: `cells` in spec order, `projected`
+    /// the present columns' cells, named by `names` (for its raw text).
+    pub(super) fn of_cells(
+        line: u64,
+        cells: &'a [Option<Cell<'a>>],
+        projected: &'a [Option<Cell<'a>>],
+        names: &'a [&'a str],
+    ) -> Self {
+        Row { line, cells, malformed: None, raw: RawRow::Cells(projected, names) }
+    }
+
     /// The row as text, for rejected_rows.csv.
     pub fn raw(&self) -> String {
         match &self.raw {
@@ -234,7 +245,7 @@ fn is_missing(s: &str) -> bool {
 }
 
 /// A text cell, trimmed; `None` when missing.
-fn text_cell(s: &str) -> Option<Cell<'_>> {
+pub(super) fn text_cell(s: &str) -> Option<Cell<'_>> {
     let s = trim(s);
     (!is_missing(s)).then_some(Cell::Str(s))
 }
@@ -852,13 +863,30 @@ fn read_parquet_where(
         return emit_batch(&kept, &names, &kinds, &index, specs, 0, on_row).map_err(&err);
     }
     let total = row_count(&lf).map_err(&err)?;
-    let (first, end) = rows.map_or((0, total), |r| (r.start.min(total), r.end.min(total)));
+    let projection = Projection { headers, index, exprs, kinds, names };
+    scan_batches(file, &lf, &projection, total, rows, &mut |batch, offset| {
+        emit_batch(batch, &projection.names, &projection.kinds, &projection.index, specs, offset, on_row).map_err(&err)
+    })
+}
 
+/// Collects rows `rows` (clipped to the `total` rows of the file) of a
+/// scanned Parquet file in batches of the projection's columns, passing
+/// each with the 0-based row it starts at. Returns the rows collected.
+fn scan_batches(
+    file: &Path,
+    lf: &LazyFrame,
+    projection: &Projection,
+    total: u64,
+    rows: Option<std::ops::Range<u64>>,
+    on_batch: &mut dyn FnMut(&DataFrame, u64) -> Result<u64, IngestError>,
+) -> Result<u64, IngestError> {
+    let err = parquet_err(file);
+    let (first, end) = rows.map_or((0, total), |r| (r.start.min(total), r.end.min(total)));
     let mut offset: u64 = first;
     while offset < end {
         let batch = lf
             .clone()
-            .select(exprs.clone())
+            .select(projection.exprs.clone())
             .slice(offset as i64, (PARQUET_BATCH_ROWS as u64).min(end - offset) as IdxSize)
             .collect_with_engine(Engine::Streaming)
             .map_err(&err)?
@@ -868,10 +896,28 @@ fn read_parquet_where(
         if n == 0 {
             break;
         }
-        emit_batch(&batch, &names, &kinds, &index, specs, offset, on_row).map_err(&err)?;
+        on_batch(&batch, offset)?;
         offset += n as u64;
     }
     Ok(offset - first)
+}
+
+/// Reads rows `rows` (0-based, end exclusive; all when `None`) of a
+/// Parquet file in collected batches of the columns `specs` name: each
+/// batch goes to `on_batch` with the file's [`Projection`] and the 0-based
+/// row it starts at, and returns the rows it read. Returns the rows read.
+pub(super) fn read_parquet_batches(
+    file: &Path,
+    specs: &[ColumnSpec],
+    rows: Option<std::ops::Range<u64>>,
+    on_batch: &mut dyn FnMut(&DataFrame, &Projection, u64) -> Result<u64, IngestError>,
+) -> Result<u64, IngestError> {
+    let err = parquet_err(file);
+    let path = PlRefPath::new(file.to_string_lossy().as_ref());
+    let lf = LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(&err)?;
+    let projection = projection(file, &lf, specs)?;
+    let total = row_count(&lf).map_err(&err)?;
+    scan_batches(file, &lf, &projection, total, rows, &mut |batch, offset| on_batch(batch, &projection, offset))
 }
 
 /// Sends a collected batch's rows to `on_row`, numbered from `offset + 1`.
