@@ -75,6 +75,12 @@ fn session_code(
 ) -> u32 {
     match cell {
         Some(Cell::Str(_)) if key != NO_KEY && last.1 == key && last.0 != NONE => last.0,
+        // Both keyed and different: other raw values, so (whitespace
+        // aside, which interning settles) another id; no string compare.
+        Some(Cell::Str(s)) if key != NO_KEY && last.1 != NO_KEY => {
+            *last = (dict.intern(s), key);
+            last.0
+        }
         Some(Cell::Str(s)) if last.0 != NONE && dict.name(last.0) == s => {
             last.1 = key;
             last.0
