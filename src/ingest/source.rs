@@ -16,7 +16,7 @@ use super::columns::{normalise_header, resolve, ColumnSpec};
 use super::error::IngestError;
 
 /// Rows per Parquet batch.
-const PARQUET_BATCH_ROWS: usize = 1 << 20;
+const PARQUET_BATCH_ROWS: usize = 1 << 18;
 
 /// The files of one table, in reading order.
 #[derive(Debug, Clone)]
