@@ -31,8 +31,8 @@ fn code_of(dict: &mut crate::model::Dictionary, cell: Option<Cell<'_>>) -> u32 {
     }
 }
 
-/// The workstation, IP address, department and patient of each user's
-/// last row in one file, as codes: a session repeats the first three row
+/// The workstation, IP address and department of each user's last row in
+/// one file and the user's last patients, as codes: a session repeats the first three row
 /// after row, and a user's next row is the same patient's more often than
 /// not (59% of rows in the simulated hospital: notes, then results, then
 /// orders of one chart), so most rows compare short strings with the last
@@ -43,7 +43,12 @@ fn code_of(dict: &mut crate::model::Dictionary, cell: Option<Cell<'_>>) -> u32 {
 /// comparing the strings looks the last value up in the dictionary first.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    last: Vec<[(crate::model::Code, ViewKey); 4]>,
+    last: Vec<[(crate::model::Code, ViewKey); 3]>,
+    /// Each user's last four patients, most recent first: a user goes back and forth between a
+    /// few charts, so four catch 89% of rows where the last one catches 65%.
+    patients: Vec<[(crate::model::Code, ViewKey); 4]>,
+    /// The last timestamp's hour, for the next row's.
+    hour: HourCache,
     /// User codes by key, direct-mapped ([`USER_SLOTS`] slots, allocated
     /// on first use): a user id is looked up on every row, and one slot
     /// compared is cheaper than hashing the id into the dictionary.
@@ -77,12 +82,44 @@ impl Sessions {
         code
     }
 
-    fn of(&mut self, user: crate::model::Code) -> &mut [(crate::model::Code, ViewKey); 4] {
+    fn of(&mut self, user: crate::model::Code) -> &mut [(crate::model::Code, ViewKey); 3] {
         let u = user as usize;
         if u >= self.last.len() {
-            self.last.resize(u + 1, [(NONE, NO_KEY); 4]);
+            self.last.resize(u + 1, [(NONE, NO_KEY); 3]);
         }
         &mut self.last[u]
+    }
+
+    /// The code of the patient in `cell` (keyed `key`) for `user`: from
+    /// the user's four most recent patients when the key is one of theirs,
+    /// else as [`session_code`] gives it.
+    fn patient(
+        &mut self,
+        dict: &mut crate::model::Dictionary,
+        user: crate::model::Code,
+        cell: Option<Cell<'_>>,
+        key: ViewKey,
+    ) -> crate::model::Code {
+        let u = user as usize;
+        if u >= self.patients.len() {
+            self.patients.resize(u + 1, [(NONE, NO_KEY); 4]);
+        }
+        let recent = &mut self.patients[u];
+        match cell {
+            Some(Cell::Str(s)) if key != NO_KEY => {
+                let hit = recent.iter().position(|e| e.1 == key && e.0 != NONE);
+                let entry = match hit {
+                    Some(j) => recent[j],
+                    None => (dict.intern(s), key),
+                };
+                // Move to the front (a miss drops the oldest).
+                let j = hit.unwrap_or(recent.len() - 1);
+                recent.copy_within(0..j, 1);
+                recent[0] = entry;
+                entry.0
+            }
+            other => session_code(dict, other, &mut recent[0], key),
+        }
     }
 }
 
@@ -94,6 +131,52 @@ pub type ViewKey = u128;
 
 /// No [`ViewKey`]: the value is compared as a string.
 pub const NO_KEY: ViewKey = 0;
+
+/// The date and hour (`YYYY-MM-DD HH`, the first 13 bytes) of the last
+/// local timestamp read as text without fraction or offset, and that
+/// hour's start: a log in time order repeats it for thousands of rows, and
+/// such a timestamp is that start plus its minutes and seconds.
+#[derive(Debug, Default)]
+struct HourCache {
+    prefix: Option<[u8; 13]>,
+    start: i64,
+}
+
+impl HourCache {
+    /// [`timestamp`] of `cell`, reading minutes and seconds alone when the
+    /// cell is a 19-byte local time in the cached hour.
+    fn timestamp(&mut self, cell: Option<Cell<'_>>, zone: &mut ZoneCache) -> Result<Option<i64>, FieldError> {
+        let Some(Cell::Str(s)) = cell else { return timestamp(cell, "timestamp", zone) };
+        let b = s.as_bytes();
+        if b.len() != 19 {
+            return timestamp(cell, "timestamp", zone);
+        }
+        let two = |x: u8, y: u8| {
+            (x.is_ascii_digit() && y.is_ascii_digit()).then(|| i64::from(x - b'0') * 10 + i64::from(y - b'0'))
+        };
+        if self.prefix.is_some_and(|p| p[..] == b[..13]) && b[13] == b':' && b[16] == b':' {
+            if let (Some(mi), Some(sec)) = (two(b[14], b[15]), two(b[17], b[18])) {
+                let wall = self.start + (mi * 60 + sec) * crate::time::MICROS_PER_SEC;
+                if mi <= 59 && sec <= 59 && crate::time::is_supported_micros(wall) {
+                    let utc = zone.to_utc(wall);
+                    if crate::time::is_supported_micros(utc) {
+                        return Ok(Some(utc));
+                    }
+                }
+            }
+        }
+        let read = timestamp(cell, "timestamp", zone);
+        if read.is_ok() {
+            if let Ok(crate::time::Timestamp::Local(wall)) = crate::time::parse_timestamp(s) {
+                let mut prefix = [0u8; 13];
+                prefix.copy_from_slice(&b[..13]);
+                self.prefix = Some(prefix);
+                self.start = wall - wall.rem_euclid(crate::time::MICROS_PER_HOUR);
+            }
+        }
+        read
+    }
+}
 
 /// The [`ViewKey`] of a value read as text (CSV): its bytes laid out as
 /// Arrow lays out a short string's view, so equal keys mean equal values;
@@ -192,7 +275,7 @@ pub struct Target<'a> {
 fn accept_cells(c: &[Option<Cell<'_>>], line: u64, keys: &[ViewKey; 5], to: &mut Target<'_>) -> Result<(), FieldError> {
     let Target { file_index, dict, events, report, zone, sessions, plausible } = to;
     let file_index = *file_index;
-    let ts = timestamp(c[0], "timestamp", zone)?.ok_or_else(|| FieldError::missing("timestamp"))?;
+    let ts = sessions.hour.timestamp(c[0], zone)?.ok_or_else(|| FieldError::missing("timestamp"))?;
     let ts = plausible.check(ts)?;
     let user = required_text(c[1], "user_id")?;
     let action_text = required_text(c[3], "action")?;
@@ -227,9 +310,9 @@ fn accept_cells(c: &[Option<Cell<'_>>], line: u64, keys: &[ViewKey; 5], to: &mut
     });
 
     let user = sessions.user(&mut dict.users, &user, keys[0]);
-    let last = sessions.of(user);
     events.user.push(user);
-    events.patient.push(session_code(&mut dict.patients, c[2], &mut last[3], keys[1]));
+    events.patient.push(sessions.patient(&mut dict.patients, user, c[2], keys[1]));
+    let last = sessions.of(user);
     events.ts.push(ts);
     events.action.push(action);
     events.category.push(category);
@@ -373,6 +456,61 @@ mod tests {
                 assert_eq!(cached.name(c), plain.name(c));
             }
         }
+    }
+
+    #[test]
+    fn the_recent_patients_give_the_codes_plain_interning_gives() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(41);
+        let (mut plain, mut cached) = (Dictionary::default(), Dictionary::default());
+        let mut sessions = Sessions::default();
+        for _ in 0..20_000 {
+            let user = rng.gen_range(0..5u32);
+            // Few patients per user, some ids too long for a key, some
+            // padded, some absent.
+            let id = match rng.gen_range(0..10) {
+                0 => None,
+                1 => Some(format!("PATIENT-WITH-A-LONG-ID-{}", rng.gen_range(0..3))),
+                2 => Some(format!(" P{}{}", user, rng.gen_range(0..6))),
+                _ => Some(format!("P{}{}", user, rng.gen_range(0..6))),
+            };
+            let trimmed = id.as_deref().map(str::trim);
+            let cell = trimmed.map(Cell::Str);
+            let key = id.as_deref().map_or(NO_KEY, key_of);
+            let want = code_of(&mut plain, cell);
+            assert_eq!(sessions.patient(&mut cached, user, cell, key), want, "{id:?}");
+        }
+        assert_eq!(cached.len(), plain.len());
+    }
+
+    #[test]
+    fn the_hour_cache_reads_timestamps_as_the_full_parser_does() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(43);
+        // Madrid's clocks go forward at 02:00 on 2026-03-29 and back at
+        // 03:00 on 2026-10-25: hours that are skipped and repeated.
+        let hours = [
+            "2026-03-29 01",
+            "2026-03-29 02",
+            "2026-03-29 03",
+            "2026-10-25 02",
+            "2026-10-25 03",
+            "9999-12-31 23",
+            "0001-01-01 00",
+            "2026-11-28T09",
+        ];
+        let tails =
+            [":00:00", ":59:59", ":60:00", ":00:60", ":1x:00", "-00:00", ":30:15", ":30:15.5", ":30:15Z", ":07:09"];
+        let (mut zone, mut plain_zone) =
+            (ZoneCache::new(chrono_tz::Europe::Madrid), ZoneCache::new(chrono_tz::Europe::Madrid));
+        let mut cache = HourCache::default();
+        for _ in 0..20_000 {
+            let text = format!("{}{}", hours[rng.gen_range(0..hours.len())], tails[rng.gen_range(0..tails.len())]);
+            let cell = Some(Cell::Str(text.as_str()));
+            let want = timestamp(cell, "timestamp", &mut plain_zone);
+            assert_eq!(cache.timestamp(cell, &mut zone), want, "{text}");
+        }
+        assert_eq!(cache.timestamp(None, &mut zone), Ok(None));
     }
 
     #[test]
