@@ -543,9 +543,13 @@ mod tests {
         assert_eq!(cached.len(), plain.len());
     }
 
-    /// The events, rejects and counts of a frame read by `accept_frame`
-    /// and, row by row, by `accept`.
-    fn both_ways(frame: &DataFrame, kinds: &[Kind]) -> [(Events, Vec<(u64, String, String)>, Dictionaries); 2] {
+    /// What reading a frame gave: the events, the rejects (line, reason,
+    /// raw text; last, the unknown actions and categories counted) and the
+    /// dictionaries.
+    type Read = (Events, Vec<(u64, String, String)>, Dictionaries);
+
+    /// The [`Read`] of a frame by `accept_frame` and, row by row, by `accept`.
+    fn both_ways(frame: &DataFrame, kinds: &[Kind]) -> [Read; 2] {
         let names: Vec<&'static str> = frame
             .get_column_names()
             .iter()
@@ -590,10 +594,7 @@ mod tests {
         [out.pop().unwrap(), second]
     }
 
-    fn same(
-        a: &(Events, Vec<(u64, String, String)>, Dictionaries),
-        b: &(Events, Vec<(u64, String, String)>, Dictionaries),
-    ) {
+    fn same(a: &Read, b: &Read) {
         let (ea, eb) = (&a.0, &b.0);
         assert_eq!(ea.user, eb.user);
         assert_eq!(ea.patient, eb.patient);
