@@ -10,7 +10,8 @@
 # Inputs: the bundled sample (data/sample, as it is in this checkout) and a
 # simulated world of about 3.7 M events (950 users x 30 days, seed 12,
 # clean; SEED=, USERS=, DAYS= change it), simulated by each build: the two
-# simulated bundles must be identical too. Each detect runs twice, once in
+# simulated bundles must be identical too; and the same world as daily
+# Parquet files, simulated by BEFORE. Each detect runs twice, once in
 # memory and once partitioned (`--partition-events 1000000`), and both
 # builds' outputs are compared file by file. Then an incremental run over
 # two nights (`--state`: the world's last day is the second night, the days
@@ -96,8 +97,12 @@ for side in before after; do
   "$bin" --quiet simulate --out "$WORK/world-$side" --seed "$SEED" --users "$USERS" --days "$DAYS"
 done
 same "$WORK/world-before" "$WORK/world-after" "simulated world (seed $SEED, $USERS users x $DAYS days)"
+# The same world as daily Parquet files (simulated by BEFORE): Parquet is
+# read column by column, CSV row by row.
+rm -rf "$WORK/world-parquet"
+"$BEFORE" --quiet simulate --out "$WORK/world-parquet" --seed "$SEED" --users "$USERS" --days "$DAYS" --format parquet
 
-for input in "$ROOT/data/sample" "$WORK/world-before"; do
+for input in "$ROOT/data/sample" "$WORK/world-before" "$WORK/world-parquet"; do
   name=$(basename "$input")
   for mode in memory partitioned; do
     flags=()
