@@ -37,11 +37,15 @@ pub struct UnexplainedBrowsingParams {
     /// the per-patient findings (bulk behaviour, covered by the exfiltration
     /// rules).
     pub max_patient_alerts: u32,
+    /// When this many times as many unexplained patients were opened in
+    /// rounds of a unit's patients as outside them, the few outside are
+    /// the tail of that unlinked work, not browsing (0: off).
+    pub rounds_ratio: u32,
 }
 
 impl Default for UnexplainedBrowsingParams {
     fn default() -> Self {
-        Self { min_patients: 4, z: 3.5, max_patient_alerts: 25 }
+        Self { min_patients: 4, z: 3.5, max_patient_alerts: 25, rounds_ratio: 3 }
     }
 }
 
@@ -137,7 +141,12 @@ impl Rule for UnexplainedBrowsing {
                 input.by_patient(unexplained).into_iter().partition(|(patient, events)| {
                     crate::detect::rounds::unit_round(input, *patient, events, range.clone(), 0).is_none()
                 });
-            if !outlying(by_patient.len()) {
+            // Most of the unexplained patients in rounds: the few outside
+            // them are that unlinked work's tail (a cross-covering
+            // physician's odd patient), not browsing.
+            if !outlying(by_patient.len())
+                || (p.rounds_ratio > 0 && rounds.len() >= p.rounds_ratio as usize * by_patient.len())
+            {
                 continue;
             }
             let fact = Fact::UnexplainedBreadth {
@@ -297,5 +306,35 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("8 more opened in rounds of a unit's patients"), "{text}");
+    }
+
+    /// A physician cross-covering the surgical unit on six nights: 24 of
+    /// its patients in rounds, and 4 more opened alone on the same unit's
+    /// ward on other days. With three times as many in rounds as outside,
+    /// the four are that work's tail, not browsing; with the ratio off
+    /// (0) they fire.
+    #[test]
+    fn a_few_records_beside_many_rounds_are_the_rounds_tail() {
+        let mut w = unit();
+        for k in 0..24 {
+            let p = format!("S{k}");
+            w.patient(&p);
+            w.encounter(&p, "SURG", "2026-11-01 00:00:00", None, None);
+            w.access(&format!("2026-11-{:02} 23:{:02}:00", 1 + 2 * (k / 4), 10 * (k % 4)), "rn3", &p, "view");
+        }
+        for k in 0..4 {
+            let p = format!("T{k}");
+            w.patient(&p);
+            w.encounter(&p, &format!("UNIT{k}"), "2026-11-01 00:00:00", None, None);
+            w.access(&format!("2026-11-{:02} 12:00:00", 2 + 2 * k), "rn3", &p, "view");
+        }
+        assert!(w.run(&UnexplainedBrowsing).is_empty());
+        w.config.rules = crate::config::Config::parse(
+            "[rules.unexplained_browsing]\nrounds_ratio = 0\n",
+            std::path::Path::new("t.toml"),
+        )
+        .expect("parses")
+        .rules;
+        assert_eq!(w.run(&UnexplainedBrowsing).len(), 4);
     }
 }
