@@ -240,6 +240,35 @@ fn get_kinds(r: &mut Reader) -> Result<Vec<Explanation>, CodecError> {
         .ok_or(CodecError::Invalid("explanation"))
 }
 
+/// A per-patient list (`explain::PerPatient`'s parts): its start offsets,
+/// then its items, each written by `item`.
+fn put_per_patient<T>(w: &mut Writer, start: &[usize], flat: &[T], mut item: impl FnMut(&mut Writer, &T)) {
+    w.uvar(start.len() as u64);
+    start.iter().for_each(|&s| w.uvar(s as u64));
+    w.uvar(flat.len() as u64);
+    flat.iter().for_each(|x| item(w, x));
+}
+
+/// What [`put_per_patient`] wrote, each item read by `item`.
+fn get_per_patient<T>(
+    r: &mut Reader<'_>,
+    mut item: impl FnMut(&mut Reader<'_>) -> Result<T, CodecError>,
+) -> Result<(Vec<usize>, Vec<T>), CodecError> {
+    let n = r.count()?;
+    let start = (0..n).map(|_| r.uvar().map(|s| s as usize)).collect::<Result<Vec<_>, _>>()?;
+    let n = r.count()?;
+    let mut flat = Vec::with_capacity(n);
+    for _ in 0..n {
+        flat.push(item(r)?);
+    }
+    Ok((start, flat))
+}
+
+/// A day number (days since the epoch) within `i32`.
+fn get_day(r: &mut Reader<'_>) -> Result<i32, CodecError> {
+    i32::try_from(r.ivar()?).map_err(|_| CodecError::Invalid("day"))
+}
+
 /// The result of pass 1 on the `part`-th partition: its events' direct
 /// explanations (one byte an event) and what it tells about every user.
 pub fn encode_span(part: u32, direct: &[Explanation], spans: &Spans) -> Vec<u8> {
@@ -250,25 +279,19 @@ pub fn encode_span(part: u32, direct: &[Explanation], spans: &Spans) -> Vec<u8> 
     w.uvar(visits.len() as u64);
     for v in visits {
         let (start, flat) = v.parts();
-        w.uvar(start.len() as u64);
-        start.iter().for_each(|&s| w.uvar(s as u64));
-        w.uvar(flat.len() as u64);
-        for &(day, user) in flat {
+        put_per_patient(&mut w, start, flat, |w, &(day, user)| {
             w.ivar(i64::from(day));
             w.uvar(u64::from(user));
-        }
+        });
     }
     w.uvar(charting.len() as u64);
     for c in charting {
         let (start, flat) = c.parts();
-        w.uvar(start.len() as u64);
-        start.iter().for_each(|&s| w.uvar(s as u64));
-        w.uvar(flat.len() as u64);
-        for &(day, department, user) in flat {
+        put_per_patient(&mut w, start, flat, |w, &(day, department, user)| {
             w.ivar(i64::from(day));
             w.uvar(u64::from(department));
             w.uvar(u64::from(user));
-        }
+        });
     }
     let entries = coverage.entries();
     w.uvar(entries.len() as u64);
@@ -301,27 +324,13 @@ pub fn decode_span(bytes: &[u8]) -> Result<(u32, Vec<Explanation>, Spans), Codec
     let n_visits = r.count()?;
     let mut visits = Vec::with_capacity(n_visits);
     for _ in 0..n_visits {
-        let n = r.count()?;
-        let start = (0..n).map(|_| r.uvar().map(|s| s as usize)).collect::<Result<Vec<_>, _>>()?;
-        let n = r.count()?;
-        let mut flat = Vec::with_capacity(n);
-        for _ in 0..n {
-            let day = i32::try_from(r.ivar()?).map_err(|_| CodecError::Invalid("day"))?;
-            flat.push((day, r.u32()?));
-        }
+        let (start, flat) = get_per_patient(&mut r, |r| Ok((get_day(r)?, r.u32()?)))?;
         visits.push(CareVisits::from_parts(start, flat).ok_or(CodecError::Invalid("care visits"))?);
     }
     let n_charting = r.count()?;
     let mut charting = Vec::with_capacity(n_charting);
     for _ in 0..n_charting {
-        let n = r.count()?;
-        let start = (0..n).map(|_| r.uvar().map(|s| s as usize)).collect::<Result<Vec<_>, _>>()?;
-        let n = r.count()?;
-        let mut flat = Vec::with_capacity(n);
-        for _ in 0..n {
-            let day = i32::try_from(r.ivar()?).map_err(|_| CodecError::Invalid("day"))?;
-            flat.push((day, r.u32()?, r.u32()?));
-        }
+        let (start, flat) = get_per_patient(&mut r, |r| Ok((get_day(r)?, r.u32()?, r.u32()?)))?;
         charting.push(Charting::from_parts(start, flat).ok_or(CodecError::Invalid("charting"))?);
     }
     let n = r.count()?;
@@ -490,7 +499,7 @@ fn get_user_stats(r: &mut Reader) -> Result<UserStats, CodecError> {
     let n = r.count()?;
     let mut days = Vec::with_capacity(n);
     for _ in 0..n {
-        let day = i32::try_from(r.ivar()?).map_err(|_| CodecError::Invalid("day"))?;
+        let day = get_day(r)?;
         let (start, end) = (get_index(r)?, get_index(r)?);
         if start > end {
             return Err(CodecError::Invalid("event range"));

@@ -346,11 +346,9 @@ pub fn explain_direct(
                     continue;
                 }
                 let t = events.ts[i];
+                // No encounters table: no encounter links (an empty list).
                 let of_patient = data.encounters.as_ref().map_or(&[][..], |enc| enc.of_patient(patient));
-                let links = match &data.encounters {
-                    Some(_) => encounter_links(of_patient, user, home, events.department[i], t, &w, work),
-                    None => EncounterLinks::NONE,
-                };
+                let links = encounter_links(of_patient, user, home, events.department[i], t, &w, work);
                 let mut found = links.found;
                 let charted_here = if task {
                     task_near(charted.get(&patient), of_patient, t, w.task_before, w.doc, w.doc_after)

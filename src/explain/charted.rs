@@ -108,16 +108,18 @@ impl Charting {
             // stay's care, which the role's timing has already been
             // measured against; it places no unlisted visit.
             let t = events.ts[i];
-            let any_dept = serves_visits(user)
-                && !data.encounters.as_ref().is_some_and(|enc| {
+            let in_listed_stay = || {
+                data.encounters.as_ref().is_some_and(|enc| {
                     enc.of_patient(events.patient[i])
                         .iter()
                         .any(|e| e.start <= t && e.end.map_or(t - e.start <= MICROS_PER_DAY, |end| t <= end))
-                });
+                })
+            };
+            let serves = serves_visits(user);
             if charted[from..]
                 .iter()
                 .take_while(|c| c.0 < day + window)
-                .any(|c| c.2 != user && (any_dept || c.1 == dept || Some(c.1) == home))
+                .any(|c| c.2 != user && (c.1 == dept || Some(c.1) == home || (serves && !in_listed_stay())))
             {
                 *k = Explanation::UnlistedVisit;
             }

@@ -248,16 +248,10 @@ fn kmeans(x: &Array2<f64>, k: usize, seed: u64) -> Option<(Array1<usize>, Array2
     Some((labels, model.centroids().clone()))
 }
 
-/// The centroids of KMeans fitted on `x` (the same fit as [`kmeans`]).
+/// The centroids of KMeans fitted on `x`: [`kmeans`]'s fit (its labels of
+/// `x`, a sample, cost little beside the fit).
 fn kmeans_centroids(x: &Array2<f64>, k: usize, seed: u64) -> Option<Array2<f64>> {
-    let data = DatasetBase::from(x.view());
-    let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(seed))
-        .n_runs(3)
-        .max_n_iterations(200)
-        .tolerance(1e-5)
-        .fit(&data)
-        .ok()?;
-    Some(model.centroids().clone())
+    kmeans(x, k, seed).map(|(_, centroids)| centroids)
 }
 
 /// The nearest centroid of each of `rows` of `x` (squared Euclidean

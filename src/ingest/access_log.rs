@@ -548,6 +548,39 @@ mod tests {
     /// dictionaries.
     type Read = (Events, Vec<(u64, String, String)>, Dictionaries);
 
+    /// What one part's read fills, owned: a [`Target`] borrows it.
+    struct Part {
+        dict: Dictionaries,
+        events: Events,
+        report: IngestReport,
+        zone: ZoneCache,
+        sessions: Sessions,
+    }
+
+    impl Part {
+        fn new(tz: chrono_tz::Tz) -> Part {
+            Part {
+                dict: Dictionaries::default(),
+                events: Events::default(),
+                report: IngestReport::default(),
+                zone: ZoneCache::new(tz),
+                sessions: Sessions::default(),
+            }
+        }
+
+        fn target<'a>(&'a mut self, plausible: &'a Plausible) -> Target<'a> {
+            Target {
+                file_index: 0,
+                dict: &mut self.dict,
+                events: &mut self.events,
+                report: &mut self.report,
+                zone: &mut self.zone,
+                sessions: &mut self.sessions,
+                plausible,
+            }
+        }
+    }
+
     /// The [`Read`] of a frame by `accept_frame` and, row by row, by `accept`.
     fn both_ways(frame: &DataFrame, kinds: &[Kind]) -> [Read; 2] {
         let names: Vec<&'static str> = frame
@@ -559,19 +592,8 @@ mod tests {
         let plausible = Plausible::ANY;
         let mut out = Vec::new();
         for columnwise in [true, false] {
-            let (mut dict, mut events, mut report) =
-                (Dictionaries::default(), Events::default(), IngestReport::default());
-            let mut zone = ZoneCache::new(chrono_tz::Europe::Madrid);
-            let mut sessions = Sessions::default();
-            let mut to = Target {
-                file_index: 0,
-                dict: &mut dict,
-                events: &mut events,
-                report: &mut report,
-                zone: &mut zone,
-                sessions: &mut sessions,
-                plausible: &plausible,
-            };
+            let mut part = Part::new(chrono_tz::Europe::Madrid);
+            let mut to = part.target(&plausible);
             let mut rejected = Vec::new();
             let mut on_reject = |row: &Row<'_>, e: FieldError| rejected.push((row.line, e.reason, row.raw()));
             let read = if columnwise {
@@ -586,9 +608,9 @@ mod tests {
                 .unwrap()
             };
             assert_eq!(read, frame.height() as u64);
-            let counted = format!("{:?} {:?}", report.other_actions, report.other_categories);
+            let counted = format!("{:?} {:?}", part.report.other_actions, part.report.other_categories);
             rejected.push((0, counted, String::new()));
-            out.push((events, rejected, dict));
+            out.push((part.events, rejected, part.dict));
         }
         let second = out.pop().unwrap();
         [out.pop().unwrap(), second]
@@ -802,20 +824,10 @@ mod tests {
         let names: Vec<&'static str> = SPECS[..8].iter().map(|s| s.name).collect();
         let mut kinds = vec![Kind::Str; 8];
         kinds[1] = Kind::Int;
-        let (mut dict, mut events, mut report) = (Dictionaries::default(), Events::default(), IngestReport::default());
-        let mut zone = ZoneCache::new(chrono_tz::UTC);
-        let mut sessions = Sessions::default();
-        let mut to = Target {
-            file_index: 0,
-            dict: &mut dict,
-            events: &mut events,
-            report: &mut report,
-            zone: &mut zone,
-            sessions: &mut sessions,
-            plausible: &Plausible::ANY,
-        };
+        let mut part = Part::new(chrono_tz::UTC);
+        let mut to = part.target(&Plausible::ANY);
         let read = accept_frame(&frame, &kinds, &names, 0, &mut to, &mut |_, _| panic!("nothing is read")).unwrap();
         assert_eq!(read, None);
-        assert!(events.is_empty());
+        assert!(part.events.is_empty());
     }
 }

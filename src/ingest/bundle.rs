@@ -584,10 +584,8 @@ pub fn read_bundle_filtered(
     input: &InputParams,
     context: &mut Option<ContextTables>,
 ) -> Result<Ingested, IngestError> {
-    let mut events = SortedParts::default();
     let parts = Parts { filter: Some(filter), ..Parts::IN_MEMORY };
-    let data = read_bundle_with_context(dir, tz, progress, None, &mut events, parts, input, Some(context))?;
-    Ok(data.with_events(events.into_sorted()).0)
+    read_filtered_parts(dir, tz, progress, parts, input, context)
 }
 
 /// [`read_bundle_filtered`] with the access-log rows fetched from a row
@@ -604,8 +602,21 @@ pub fn read_bundle_indexed(
     context: &mut Option<ContextTables>,
 ) -> Result<Ingested, IngestError> {
     let rows = index.fetch(filter)?;
-    let mut events = SortedParts::default();
     let parts = Parts { filter: Some(filter), indexed: Some(&rows), ..Parts::IN_MEMORY };
+    read_filtered_parts(dir, tz, progress, parts, input, context)
+}
+
+/// The in-memory read both [`read_bundle_filtered`] and
+/// [`read_bundle_indexed`] make, with the context tables cached.
+fn read_filtered_parts(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    parts: Parts<'_>,
+    input: &InputParams,
+    context: &mut Option<ContextTables>,
+) -> Result<Ingested, IngestError> {
+    let mut events = SortedParts::default();
     let data = read_bundle_with_context(dir, tz, progress, None, &mut events, parts, input, Some(context))?;
     Ok(data.with_events(events.into_sorted()).0)
 }

@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use ehrwatch::simulate::{simulate, BundleFormat, SimulateParams};
-
 use crate::env::binary;
 
 /// The outputs that must not change (summary.json carries timings).
@@ -90,14 +88,7 @@ fn one_partition_per_user_and_one_for_all_give_the_same_outputs() {
 /// About a million events (Parquet), the size for this test.
 fn million(dir: &Path) -> PathBuf {
     let bundle = dir.join("world");
-    let mut p = SimulateParams::new(&bundle);
-    p.users = 420;
-    p.patients = 12_000;
-    p.days = 18;
-    p.seed = 20;
-    p.incidents = 20;
-    p.format = BundleFormat::Parquet;
-    simulate(&p).expect("simulate");
+    crate::env::parquet_world(&bundle, 420, 12_000, 18, 20, 20);
     bundle
 }
 

@@ -50,6 +50,20 @@ impl Run {
     }
 }
 
+/// Simulates a clean-mode world as daily Parquet files into `bundle`.
+#[allow(dead_code)] // not every feature set's tests use it
+pub fn parquet_world(bundle: &Path, users: usize, patients: usize, days: u32, seed: u64, incidents: usize) {
+    use ehrwatch::simulate::{simulate, BundleFormat, SimulateParams};
+    let mut p = SimulateParams::new(bundle);
+    p.users = users;
+    p.patients = patients;
+    p.days = days;
+    p.seed = seed;
+    p.incidents = incidents;
+    p.format = BundleFormat::Parquet;
+    simulate(&p).expect("simulate");
+}
+
 pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ehrwatch"))
 }

@@ -83,17 +83,9 @@ fn patient_access_has_one_row_per_log_row_of_the_patient_on_the_sample() {
 
 #[test]
 fn patient_access_on_daily_parquet_counts_the_patients_rows_and_equals_a_full_scan() {
-    use ehrwatch::simulate::{simulate, BundleFormat, SimulateParams};
     let tmp = tempfile::tempdir().expect("tmp");
     let bundle = tmp.path().join("world");
-    let mut p = SimulateParams::new(&bundle);
-    p.users = 260;
-    p.patients = 2500;
-    p.days = 10;
-    p.seed = 3;
-    p.incidents = 14;
-    p.format = BundleFormat::Parquet;
-    simulate(&p).expect("simulate");
+    crate::env::parquet_world(&bundle, 260, 2500, 10, 3, 14);
     assert!(bundle.join("access_log").is_dir(), "daily files");
     let data = ehrwatch::ingest::read_bundle(&bundle, chrono_tz::Tz::UTC, &ehrwatch::progress::Progress::hidden())
         .expect("read");
@@ -600,17 +592,9 @@ fn index(bundle: &Path, extra: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_not_used() {
-    use ehrwatch::simulate::{simulate, BundleFormat, SimulateParams};
     let tmp = tempfile::tempdir().expect("tmp");
     let bundle = tmp.path().join("world");
-    let mut p = SimulateParams::new(&bundle);
-    p.users = 200;
-    p.patients = 2000;
-    p.days = 8;
-    p.seed = 5;
-    p.incidents = 14;
-    p.format = BundleFormat::Parquet;
-    simulate(&p).expect("simulate");
+    crate::env::parquet_world(&bundle, 200, 2000, 8, 5, 14);
     let built = index(&bundle, &[]);
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
     let dir = bundle.join(".ehrwatch-index");
@@ -631,22 +615,14 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
         use polars::prelude::*;
         let df = ParquetReader::new(std::fs::File::open(f).expect("open")).finish().expect("parquet");
         let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-        let allowed = [
-            "timestamp",
-            "user_id",
-            "patient_id",
-            "action",
-            "data_category",
-            "workstation_id",
-            "ip_address",
-            "department_id",
-            "break_glass",
-            "__file",
-            "__row",
-            "id",
-            "start",
-            "rows",
-        ];
+        // The contract's columns up to break_glass (no reason text, no
+        // event id), and the index's own.
+        let allowed: Vec<&str> = ehrwatch::model::ACCESS_LOG_COLUMNS[..9]
+            .iter()
+            .copied()
+            .chain(["__file", "__row", "id", "start", "rows"])
+            .collect();
+        assert_eq!(ehrwatch::model::ACCESS_LOG_COLUMNS[8], "break_glass");
         assert!(names.iter().all(|n| allowed.contains(&n.as_str())), "{}: {names:?}", f.display());
     }
     let names: Vec<String> = {

@@ -105,14 +105,7 @@ fn many_users_with_few_events_take_the_partitioned_path_and_write_what_a_run_in_
     use ehrwatch::ingest::{estimate_events, estimate_users, needs_partitions};
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("many-users");
-    let mut p = SimulateParams::new(&bundle);
-    p.users = 1200;
-    p.patients = 3000;
-    p.days = 2;
-    p.seed = 5;
-    p.incidents = 10;
-    p.format = BundleFormat::Parquet;
-    simulate(&p).expect("simulate");
+    crate::env::parquet_world(&bundle, 1200, 3000, 2, 5, 10);
     let (events, users) = (estimate_events(&bundle).unwrap(), estimate_users(&bundle).unwrap());
     assert!(users >= 1000, "{users} users in the roster");
     // The events alone fit: only the users' weight (25 events each) makes
