@@ -73,6 +73,10 @@ impl UserBuilder<'_> {
         self.rec().address = Some(a.into());
         self
     }
+    pub fn zip(mut self, z: &str) -> Self {
+        self.rec().zip = Some(z.into());
+        self
+    }
     pub fn at(mut self, lat: f64, lon: f64) -> Self {
         self.rec().lat = Some(lat);
         self.rec().lon = Some(lon);
@@ -109,6 +113,10 @@ impl PatientBuilder<'_> {
     }
     pub fn address(mut self, a: &str) -> Self {
         self.rec().address = Some(a.into());
+        self
+    }
+    pub fn zip(mut self, z: &str) -> Self {
+        self.rec().zip = Some(z.into());
         self
     }
     pub fn at(mut self, lat: f64, lon: f64) -> Self {

@@ -238,6 +238,24 @@ impl Address {
     pub fn same_street_address(&self, other: &Address) -> bool {
         !self.street.is_empty() && self.street == other.street
     }
+
+    /// The same street by name, any house number: both addresses begin
+    /// with a house number and the rest is the same ("12 Oak St" and
+    /// "48 Oak Street").
+    pub fn same_street_name(&self, other: &Address) -> bool {
+        match (self.street_name(), other.street_name()) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// The street without its leading house number; `None` when the
+    /// address does not begin with one.
+    fn street_name(&self) -> Option<&str> {
+        let (number, rest) = self.street.split_once(' ')?;
+        let numbered = number.bytes().next().is_some_and(|b| b.is_ascii_digit());
+        (numbered && !rest.is_empty()).then_some(rest)
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +270,15 @@ mod tests {
         assert_eq!(a.street, "12 oak st");
         assert_eq!(a.unit, "4b");
         assert!(a.same_home(&b));
+    }
+
+    #[test]
+    fn the_same_street_by_name_is_any_house_number_on_it() {
+        let a = normalise_address("12 Oak Street Apt 4B");
+        assert!(a.same_street_name(&normalise_address("48 OAK ST")));
+        assert!(!a.same_street_name(&normalise_address("48 Oak Ave")));
+        assert!(!a.same_street_name(&normalise_address("Oak Street")));
+        assert!(!normalise_address("").same_street_name(&normalise_address("")));
     }
 
     #[test]

@@ -298,18 +298,29 @@ impl Relations {
         matches!((d(a), d(b)), (Some(x), Some(y)) if x == y)
     }
 
-    /// Whether the roster has coordinates for the user and the patients table for the patient.
-    pub fn neighbour(&self, user: Code, patient: Code, max_distance_m: f64) -> Option<Relation> {
+    /// The neighbour relation: homes within `max_distance_m` (by
+    /// coordinates), on the same street by name (same zip) within
+    /// `street_distance_m`, or at the same street address.
+    pub fn neighbour(
+        &self,
+        user: Code,
+        patient: Code,
+        max_distance_m: f64,
+        street_distance_m: f64,
+    ) -> Option<Relation> {
         let (u, p) = (self.user(user)?, self.patient(patient)?);
         let distance = match (u.geo, p.geo) {
             (Some(a), Some(b)) => Some(distance_m(a, b)),
             _ => None,
         };
-        let (same_street, same_home) = match (&u.home, &p.home) {
-            (Some(a), Some(b)) if u.same_zip(p) => (a.same_street_address(b), a.same_home(b)),
-            _ => (false, false),
+        let (same_street, same_home, street_name) = match (&u.home, &p.home) {
+            (Some(a), Some(b)) if u.same_zip(p) => (a.same_street_address(b), a.same_home(b), a.same_street_name(b)),
+            _ => (false, false, false),
         };
         let close = distance.is_some_and(|d| d <= max_distance_m);
-        (close || same_street).then_some(Relation::Neighbour { distance_m: distance, same_street, same_home })
+        // Along the same street, a little further counts: the people on
+        // one's own street are the neighbours one knows.
+        let along = street_name && distance.is_some_and(|d| d <= street_distance_m);
+        (close || along || same_street).then_some(Relation::Neighbour { distance_m: distance, same_street, same_home })
     }
 }

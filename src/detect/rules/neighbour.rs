@@ -2,8 +2,9 @@
 //!
 //! Why it matters: neighbours are a classic snooping target (gossip, feuds),
 //! and home proximity is how commercial tools find them. Homes within
-//! `max_distance_m` by latitude/longitude, or at the same street address
-//! (same building, any unit), count. When user and patient also share a
+//! `max_distance_m` by latitude/longitude, homes on the same street (by
+//! name, in the same zip) within `street_distance_m`, or at the same street
+//! address (same building, any unit), count. When user and patient also share a
 //! surname and a home, that is `family`, not this rule. Accesses care
 //! explains are downgraded.
 //!
@@ -22,17 +23,21 @@ pub struct NeighbourParams {
     /// Homes this close (metres, by lat/lon) are neighbours; the same street
     /// address always is.
     pub max_distance_m: f64,
+    /// Homes on the same street (street name and zip, any house number)
+    /// this close (metres, by lat/lon) are neighbours too.
+    pub street_distance_m: f64,
 }
 
 impl Default for NeighbourParams {
     fn default() -> Self {
-        Self { max_distance_m: 150.0 }
+        Self { max_distance_m: 150.0, street_distance_m: 300.0 }
     }
 }
 
 impl RuleParams for NeighbourParams {
     fn check(&self) -> Result<(), Invalid> {
-        finite_at_least("max_distance_m", self.max_distance_m, 0.0, "a distance in metres, 0 or more")
+        finite_at_least("max_distance_m", self.max_distance_m, 0.0, "a distance in metres, 0 or more")?;
+        finite_at_least("street_distance_m", self.street_distance_m, 0.0, "a distance in metres, 0 or more")
     }
 }
 
@@ -57,14 +62,14 @@ impl Rule for Neighbour {
 
     fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let rel = input.relations;
-        let max = params.max_distance_m;
+        let (max, along) = (params.max_distance_m, params.street_distance_m);
         input.per_user(|user, _| {
             input.relationship_findings(Self::ID, user, |patient| {
                 if rel.household(user, patient) || rel.employee(patient) == Some(user) {
                     return None; // family or self
                 }
                 let Some(Relation::Neighbour { distance_m, same_street, same_home }) =
-                    rel.neighbour(user, patient, max)
+                    rel.neighbour(user, patient, max, along)
                 else {
                     return None;
                 };
@@ -95,6 +100,25 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(w.patient_of(&found[0]), "P1");
         assert_eq!(found[0].facts[0].sentence(), "lives 78 m from the patient");
+    }
+
+    /// Two hundred metres down one's own street is a neighbour; as far on
+    /// another street, or on a street of the same name in another zip, is not.
+    #[test]
+    fn further_along_the_same_street_counts_and_another_street_does_not() {
+        let mut w = World::new();
+        w.user("t1").department("LAB").name("Tom", "Reed").address("560 Sycamore Ct").zip("46243").at(41.0, -87.0);
+        w.patient("P1").name("Ann", "Yu").address("528 SYCAMORE COURT").zip("46243").at(41.0020, -87.0);
+        w.patient("P2").name("Bo", "Li").address("530 Maple Dr").zip("46243").at(41.0020, -87.0);
+        w.patient("P3").name("Cy", "Ng").address("528 Sycamore Ct").zip("46245").at(41.0020, -87.0);
+        w.patient("P4").name("Di", "Ox").address("900 Sycamore Ct").zip("46243").at(41.0040, -87.0);
+        for p in ["P1", "P2", "P3", "P4"] {
+            w.access("2026-11-28 10:00:00", "t1", p, "view");
+        }
+        let found = w.run(&Neighbour);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(w.patient_of(&found[0]), "P1");
+        assert_eq!(found[0].facts[0].sentence(), "lives 222 m from the patient");
     }
 
     #[test]
