@@ -263,6 +263,32 @@ pub fn score(
     rank_and_group(alerts, input)
 }
 
+/// The user's statistics and the named sections `events` opened (not
+/// unspecified, other or sensitive), in event order; `None` when the user
+/// has too little work (under 50 patient accesses) to know what is usual,
+/// or when nothing named was opened. What `outside_usual_work` and
+/// `off_pattern` both start from.
+fn named_sections<'a>(
+    input: &'a DetectInput<'_, Evidence>,
+    user: Code,
+    events: &[usize],
+) -> Option<(&'a crate::features::UserStats, Vec<crate::model::DataCategory>)> {
+    let stats = input.features.get(user)?;
+    if stats.patient_accesses < 50 {
+        return None;
+    }
+    let ev = &input.data.events;
+    let opened: Vec<_> = events.iter().map(|&i| ev.category[i]).filter(|c| is_named(*c)).collect();
+    (!opened.is_empty()).then_some((stats, opened))
+}
+
+/// A section with a name that says what work it is: not unspecified,
+/// other, or sensitive.
+fn is_named(c: crate::model::DataCategory) -> bool {
+    use crate::model::DataCategory;
+    c != DataCategory::Unspecified && c != DataCategory::Other && !c.is_sensitive()
+}
+
 /// When none of `events` (sensitive and unknown sections aside) opened a
 /// section that makes up `share` or more of the user's patient accesses
 /// (their usual work), the sentence naming the user's usual sections; when
@@ -275,16 +301,7 @@ fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[u
     if share <= 0.0 {
         return None;
     }
-    let stats = input.features.get(user)?;
-    if stats.patient_accesses < 50 {
-        return None;
-    }
-    let ev = &input.data.events;
-    let named = |c: &DataCategory| *c != DataCategory::Unspecified && *c != DataCategory::Other && !c.is_sensitive();
-    let opened: Vec<DataCategory> = events.iter().map(|&i| ev.category[i]).filter(named).collect();
-    if opened.is_empty() {
-        return None;
-    }
+    let (stats, opened) = named_sections(input, user, events)?;
     // A section the user all but never opens (under a tenth of `share`)
     // is no part of the role's work either.
     let never = opened.iter().find(|c| stats.category_share(**c) < share / 10.0);
@@ -302,7 +319,7 @@ fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[u
     let mut usual: Vec<(u64, DataCategory)> = DataCategory::ALL
         .iter()
         .copied()
-        .filter(|c| named(c) && stats.category_share(*c) >= share)
+        .filter(|c| is_named(*c) && stats.category_share(*c) >= share)
         .map(|c| (u64::from(stats.categories[(c as usize).min(crate::features::CATEGORIES - 1)]), c))
         .collect();
     usual.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -328,21 +345,12 @@ fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[u
 /// sentence that says so.
 fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], share: f64) -> Option<String> {
     use crate::model::DataCategory;
-    let stats = input.features.get(user)?;
-    if stats.patient_accesses < 50 {
-        return None; // too little work to know what is usual
-    }
-    let ev = &input.data.events;
-    let cats: Vec<DataCategory> = events
-        .iter()
-        .map(|&i| ev.category[i])
-        .filter(|c| *c != DataCategory::Unspecified && *c != DataCategory::Other && !c.is_sensitive())
-        .collect();
+    let (stats, cats) = named_sections(input, user, events)?;
     let mut rare: Vec<DataCategory> = cats.iter().copied().filter(|c| stats.category_share(*c) < share).collect();
     // Most of the accesses in sections the user rarely opens, or any in a
     // section the user all but never opens (a fifth of `share`).
     let never = rare.iter().any(|c| stats.category_share(*c) < share / 5.0);
-    if cats.is_empty() || (rare.len() * 2 < cats.len() && !never) {
+    if rare.len() * 2 < cats.len() && !never {
         return None;
     }
     if rare.len() * 2 < cats.len() {
