@@ -73,7 +73,11 @@ impl RoleBook {
             match (&rec.role, self.get(user)) {
                 (None, _) => cov.no_title += 1,
                 (Some(t), None) | (Some(t), Some(Assigned { source: RoleSource::Behaviour, .. })) => {
-                    *unmapped.entry(t.trim().to_string()).or_default() += 1
+                    // As the title rules read it: one entry for "Specialist II",
+                    // "SPECIALIST  II" and "specialist ii".
+                    let words = super::titles::normalise_title(t);
+                    let key = if words.is_empty() { t.trim().to_string() } else { words.join(" ") };
+                    *unmapped.entry(key).or_default() += 1
                 }
                 _ => {}
             }
@@ -160,7 +164,7 @@ mod tests {
             Some("RN"),
             Some("Registered Nurse II"),
             Some("Associate"),
-            Some("Associate"),
+            Some("ASSOCIATE "),
             None,
             Some("Temp"),
         ]);
@@ -175,7 +179,7 @@ mod tests {
         assert_eq!(cov.classes[&(RoleClass::Billing, RoleSource::Config)], 1);
         assert_eq!(cov.by_behaviour(), 1);
         assert_eq!((cov.unclassed, cov.no_title), (2, 1));
-        assert_eq!(cov.unmapped_titles, vec![("Associate".to_string(), 2)]);
+        assert_eq!(cov.unmapped_titles, vec![("associate".to_string(), 2)], "spellings of one title are one entry");
         assert_eq!((cov.with_department, cov.department_unmatched), (6, 3));
         assert!(cov.warning().is_none(), "3 of 6 fell back: not most");
         let vague = roster(&[Some("Associate"); 12]);
