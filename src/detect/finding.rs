@@ -79,6 +79,8 @@ pub enum Fact {
         same_street: bool,
         /// Same home, different surname.
         same_home: bool,
+        /// Same block of the same street (no coordinates to measure).
+        same_block: bool,
     },
     /// The patient is flagged VIP.
     VipPatient,
@@ -332,6 +334,9 @@ impl Fact {
             Fact::Neighbour { same_home: true, .. } => "lives at the same home address as the patient".into(),
             Fact::Neighbour { same_street: true, .. } => "lives at the same street address as the patient".into(),
             Fact::Neighbour { distance_m: Some(d), .. } => format!("lives {:.0} m from the patient", d),
+            Fact::Neighbour { same_block: true, .. } => {
+                "lives on the same block of the same street as the patient".into()
+            }
             Fact::Neighbour { .. } => "lives near the patient".into(),
             Fact::VipPatient => "the patient is flagged VIP".into(),
             Fact::DeceasedPatient { died, days_after } => {

@@ -249,12 +249,28 @@ impl Address {
         }
     }
 
+    /// The same block of the same street: the same street by name and the
+    /// same hundred-block of house numbers ("212 Oak St" and "248 Oak
+    /// Street", not "312 Oak St"), as US addresses number a block.
+    pub fn same_block(&self, other: &Address) -> bool {
+        match (self.house_number(), other.house_number()) {
+            (Some(a), Some(b)) => a / 100 == b / 100 && self.same_street_name(other),
+            _ => false,
+        }
+    }
+
     /// The street without its leading house number; `None` when the
     /// address does not begin with one.
     fn street_name(&self) -> Option<&str> {
         let (number, rest) = self.street.split_once(' ')?;
         let numbered = number.bytes().next().is_some_and(|b| b.is_ascii_digit());
         (numbered && !rest.is_empty()).then_some(rest)
+    }
+
+    /// The leading house number's digits ("12" of "12a oak st").
+    fn house_number(&self) -> Option<u64> {
+        let digits: String = self.street.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
     }
 }
 
@@ -270,6 +286,15 @@ mod tests {
         assert_eq!(a.street, "12 oak st");
         assert_eq!(a.unit, "4b");
         assert!(a.same_home(&b));
+    }
+
+    #[test]
+    fn the_same_block_is_the_same_hundred_on_the_same_street() {
+        let a = normalise_address("212 Oak Street Apt 4B");
+        assert!(a.same_block(&normalise_address("248 OAK ST")));
+        assert!(!a.same_block(&normalise_address("312 Oak St")));
+        assert!(!a.same_block(&normalise_address("248 Oak Ave")));
+        assert!(!a.same_block(&normalise_address("Oak Street")));
     }
 
     #[test]

@@ -100,6 +100,9 @@ pub enum Relation {
         same_street: bool,
         /// Same home (street and unit), different surname.
         same_home: bool,
+        /// Same block of the same street (same hundred-block of house
+        /// numbers), found when either home has no coordinates.
+        same_block: bool,
     },
 }
 
@@ -300,7 +303,8 @@ impl Relations {
 
     /// The neighbour relation: homes within `max_distance_m` (by
     /// coordinates), on the same street by name (same zip) within
-    /// `street_distance_m`, or at the same street address.
+    /// `street_distance_m`, at the same street address, or, when either
+    /// home has no coordinates, on the same block of the same street.
     pub fn neighbour(
         &self,
         user: Code,
@@ -321,6 +325,16 @@ impl Relations {
         // Along the same street, a little further counts: the people on
         // one's own street are the neighbours one knows.
         let along = street_name && distance.is_some_and(|d| d <= street_distance_m);
-        (close || along || same_street).then_some(Relation::Neighbour { distance_m: distance, same_street, same_home })
+        // Without coordinates (an HR export rarely geocodes), the same
+        // block of the same street stands in for the distance.
+        let same_block = distance.is_none()
+            && !same_street
+            && matches!((&u.home, &p.home), (Some(a), Some(b)) if u.same_zip(p) && a.same_block(b));
+        (close || along || same_street || same_block).then_some(Relation::Neighbour {
+            distance_m: distance,
+            same_street,
+            same_home,
+            same_block,
+        })
     }
 }

@@ -4,7 +4,10 @@
 //! and home proximity is how commercial tools find them. Homes within
 //! `max_distance_m` by latitude/longitude, homes on the same street (by
 //! name, in the same zip) within `street_distance_m`, or at the same street
-//! address (same building, any unit), count. When user and patient also share a
+//! address (same building, any unit), count. When either home has no
+//! coordinates (HR exports rarely geocode), the same block of the same
+//! street (same hundred-block of house numbers, same zip) counts instead
+//! of a distance. When user and patient also share a
 //! surname and a home, that is `family`, not this rule. Accesses care
 //! explains are downgraded.
 //!
@@ -68,12 +71,12 @@ impl Rule for Neighbour {
                 if rel.household(user, patient) || rel.employee(patient) == Some(user) {
                     return None; // family or self
                 }
-                let Some(Relation::Neighbour { distance_m, same_street, same_home }) =
+                let Some(Relation::Neighbour { distance_m, same_street, same_home, same_block }) =
                     rel.neighbour(user, patient, max, along)
                 else {
                     return None;
                 };
-                let mut facts = vec![Fact::Neighbour { distance_m, same_street, same_home }];
+                let mut facts = vec![Fact::Neighbour { distance_m, same_street, same_home, same_block }];
                 if rel.shares_surname(user, patient) {
                     facts.push(Fact::SharesSurname);
                 }
@@ -119,6 +122,25 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(w.patient_of(&found[0]), "P1");
         assert_eq!(found[0].facts[0].sentence(), "lives 222 m from the patient");
+    }
+
+    /// Without coordinates, the same block of one's street is a
+    /// neighbour; the next block, or the same numbers on another street,
+    /// are not.
+    #[test]
+    fn without_coordinates_the_same_block_counts_and_the_next_does_not() {
+        let mut w = World::new();
+        w.user("t1").department("LAB").name("Tom", "Reed").address("214 Elm Ave").zip("46243");
+        w.patient("P1").name("Ann", "Yu").address("236 ELM AVENUE APT 25").zip("46243");
+        w.patient("P2").name("Bo", "Li").address("306 Elm Ave").zip("46243");
+        w.patient("P3").name("Cy", "Ng").address("236 Oak Ave").zip("46243");
+        for p in ["P1", "P2", "P3"] {
+            w.access("2026-11-28 10:00:00", "t1", p, "view");
+        }
+        let found = w.run(&Neighbour);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(w.patient_of(&found[0]), "P1");
+        assert_eq!(found[0].facts[0].sentence(), "lives on the same block of the same street as the patient");
     }
 
     #[test]
