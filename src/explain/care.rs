@@ -290,6 +290,27 @@ pub fn explain_direct(
     params: &ExplainParams,
     book: &RoleBook,
 ) -> (Vec<Explanation>, Vec<(Code, RoleClass)>) {
+    direct(data, params, book, true)
+}
+
+/// [`explain_direct`] with every class already in `book`: the classes
+/// learned from users' work over the whole log are given (kept beside
+/// the row index), so a user `book` leaves unclassed stays unclassed and
+/// nothing is learned from `data`, which may hold few of their events.
+/// With `book` holding what [`explain_direct`] learns over the whole log,
+/// each event's explanation is the one it gives there.
+pub fn explain_direct_classed(data: &Ingested<Partition>, params: &ExplainParams, book: &RoleBook) -> Vec<Explanation> {
+    direct(data, params, book, false).0
+}
+
+/// [`explain_direct`], learning the classes of users `book` leaves
+/// unclassed only when `learn` says so.
+fn direct(
+    data: &Ingested<Partition>,
+    params: &ExplainParams,
+    book: &RoleBook,
+    learn: bool,
+) -> (Vec<Explanation>, Vec<(Code, RoleClass)>) {
     let events = &data.events;
     let mut kind = vec![Explanation::NoPatient; events.len()];
     let ranges = events.user_ranges();
@@ -318,7 +339,8 @@ pub fn explain_direct(
             }
             let learned = match book.class(user) {
                 Some(_) => None,
-                None => learn_class(data, user, range.clone(), home, &charted, &w),
+                None if learn => learn_class(data, user, range.clone(), home, &charted, &w),
+                None => None,
             };
             let work = book.class(user).or(learned).map_or(RoleWork::None, |c| table[c.index()]);
             // A role-served user's charting is a task: it explains the

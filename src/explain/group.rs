@@ -164,6 +164,23 @@ impl CareTeams {
         CareTeams { collaborators }
     }
 
+    /// Care teams from each user's collaborators (by user code; as
+    /// [`CareTeams::of`] gives them), learned elsewhere: `investigate`
+    /// takes those learned over the whole log and kept beside the row
+    /// index.
+    pub fn from_collaborators(mut collaborators: Vec<Vec<Code>>) -> CareTeams {
+        for team in &mut collaborators {
+            team.sort_unstable();
+            team.dedup();
+        }
+        CareTeams { collaborators }
+    }
+
+    /// The collaborators of `user`, by code, ascending.
+    pub fn of(&self, user: Code) -> &[Code] {
+        self.collaborators.get(user as usize).map_or(&[], Vec::as_slice)
+    }
+
     /// Explains, in place, the unexplained accesses among `events` that a
     /// collaborator's care visit to the same patient within
     /// `group_window_days` explains.
