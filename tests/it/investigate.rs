@@ -820,11 +820,9 @@ fn through_the_index_only_the_patients_rows_are_read_and_each_equals_a_full_scan
         let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join(format!("f-{id}")));
         full.assert_ok();
         assert_eq!(indexed.csv("patient_access.csv").len(), n, "{id}");
-        assert_eq!(
-            indexed.read("patient_access.csv"),
-            full.read("patient_access.csv"),
-            "{id}: explained from its own rows and the kept facts as over the whole log"
-        );
+        let (a, b) = (indexed.read("patient_access.csv"), full.read("patient_access.csv"));
+        let differ = a.lines().zip(b.lines()).filter(|(x, y)| x != y).count();
+        assert!(a == b, "{id}: {differ} of {n} rows differ from the whole log's explanation");
     }
     // The patients opened by a user whose class is learned are among the picks.
     let learned_codes: Vec<u32> = learned.iter().filter_map(|u| data.dict.users.get(u)).collect();
