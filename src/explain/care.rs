@@ -539,6 +539,33 @@ mod tests {
         assert!(kinds[40..].iter().all(|k| *k == Unexplained));
     }
 
+    /// With the class learned over all of a user's work given in the
+    /// book, the classed pass explains as the learning pass does; given
+    /// nothing, it learns nothing (the events at hand may be a few of the
+    /// user's), so the vague title's work stays unexplained.
+    #[test]
+    fn the_classed_pass_takes_the_class_given_and_learns_none() {
+        let mut w = World::new();
+        w.user("a1").department("CC7410").role("Associate");
+        for i in 0..40 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, ["MED", "SURG"][i % 2], "2026-11-20 08:00:00", Some("2026-11-26 12:00:00"), None);
+            w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 5, i % 10), "a1", &p, "view", "medications", false);
+        }
+        let data = w.build();
+        let params = crate::config::ExplainParams::default();
+        let titles = crate::roles::RoleBook::from_titles(data.roster.as_ref(), &params.titles);
+        let (learning, learned) = super::explain_direct(&data, &params, &titles);
+        assert_eq!(learned.len(), 1);
+        assert!(learning.iter().all(|k| *k == RoleTiming), "{learning:?}");
+        let mut book = titles.clone();
+        book.learn(learned);
+        assert_eq!(super::explain_direct_classed(&data, &params, &book), learning);
+        let unclassed = super::explain_direct_classed(&data, &params, &titles);
+        assert!(unclassed.iter().all(|k| *k == Unexplained), "{unclassed:?}");
+    }
+
     /// Titles that say nothing: a user who opens the same dozen patients,
     /// out of any stay, on day after day keeps a study list (research), and
     /// the list explains (at population level) the repeat visits; a user
