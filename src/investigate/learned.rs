@@ -21,8 +21,9 @@
 //! writes to `learned.json` in the index folder, owner-only: each learned
 //! class and each user's collaborators, with the index build they come
 //! from and a fingerprint of what they depend on: the explanation
-//! settings, time zone and input settings, the bundle's other files
-//! (users, encounters, ...; their names, sizes and modification times),
+//! settings, time zone and input settings, the bundle's other files and
+//! the context tables' files (users, encounters, ...; each table a file or
+//! a folder of files; their names, sizes and modification times),
 //! and the ehrwatch build that learned them (version, and the executable's
 //! size and modification time: another build may explain differently, so
 //! `ehrwatch index` is rerun after an upgrade). `investigate patient` uses
@@ -92,7 +93,8 @@ pub(super) struct Learned {
 
 /// A digest of what the learned facts depend on besides the access log:
 /// the explanation, time-zone and input settings, the name, size and
-/// modification time of every other file at the top of the bundle, and the
+/// modification time of every other file at the top of the bundle and of
+/// every file of the context tables (a table may be a folder), and the
 /// running build (version, executable size and modification time).
 fn fingerprint(bundle: &Path, config: &Config) -> String {
     let mut h = Sha256::new();
@@ -118,6 +120,19 @@ fn fingerprint(bundle: &Path, config: &Config) -> String {
     files.sort();
     for (name, len, modified) in files {
         h.update(format!("\n{name}|{len}|{modified}").as_bytes());
+    }
+    // A context table may be a folder of files: each of them too.
+    match ingest::context_files(bundle) {
+        Ok(tables) => {
+            for f in tables {
+                let meta = std::fs::metadata(&f).ok();
+                let modified = meta.as_ref().and_then(|m| m.modified().ok());
+                let at = modified.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos());
+                let name = f.strip_prefix(bundle).unwrap_or(&f).display().to_string();
+                h.update(format!("\n{name}|{:?}|{at:?}", meta.map(|m| m.len())).as_bytes());
+            }
+        }
+        Err(e) => h.update(format!("\ncontext tables unreadable: {e}").as_bytes()),
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -859,4 +859,21 @@ fn through_the_index_only_the_patients_rows_are_read_and_each_equals_a_full_scan
     damaged.assert_ok();
     assert!(!damaged.read("patient_access.html").contains(KEPT_NOTE));
     assert_eq!(damaged.read("patient_access.csv"), full.read("patient_access.csv"));
+    // A context table kept as a folder of files: a file changed inside it
+    // makes the facts stale too.
+    std::fs::create_dir(bundle.join("encounters")).expect("mkdir");
+    std::fs::rename(bundle.join("encounters.csv"), bundle.join("encounters/all.csv")).expect("move");
+    assert!(index(&bundle, &[]).status.success());
+    let folder = investigate("patient", &args, &tmp.path().join("folder"));
+    assert!(folder.read("patient_access.html").contains(KEPT_NOTE), "learned again with the folder");
+    assert_eq!(folder.read("patient_access.csv"), full.read("patient_access.csv"));
+    let inside = std::fs::File::options().write(true).open(bundle.join("encounters/all.csv")).expect("open");
+    inside
+        .set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
+        .expect("mtime");
+    drop(inside);
+    let touched = investigate("patient", &args, &tmp.path().join("touched"));
+    touched.assert_ok();
+    assert!(!touched.read("patient_access.html").contains(KEPT_NOTE), "a table's file changed: not used");
+    assert_eq!(touched.read("patient_access.csv"), full.read("patient_access.csv"));
 }
