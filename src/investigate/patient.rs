@@ -76,7 +76,7 @@ fn read(
     *kept = index.as_ref().and_then(|ix| learned(dir, ix, &req.config));
     if let (Some(ix), None) = (index.as_ref(), kept.as_ref()) {
         notes.push(format!(
-            "The role classes and care teams learned from the whole log were not kept beside the row index for this build, these settings and these context tables, so the other rows the explanations need were read too. Keep them with: ehrwatch index --input {} --out {}",
+            "The role classes and care teams learned from the whole log are not kept beside the row index for this build, these settings and these context tables: any other rows the explanations need are read too. Keep them with: ehrwatch index --input {} --out {}",
             dir.display(),
             ix.dir().display()
         ));

@@ -668,6 +668,7 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
         indexed.assert_ok();
         let page = indexed.read("patient_access.html");
         assert!(!page.contains(KEPT_NOTE), "{id}: facts of other settings are not used");
+        assert!(page.contains("are not kept beside the row index for this build, these settings"), "{id}: said");
         other_more += usize::from(page.contains("whose explanation needs their other work"));
         let full =
             investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join(format!("of-{id}")));
@@ -843,7 +844,7 @@ fn through_the_index_only_the_patients_rows_are_read_and_each_equals_a_full_scan
     let page = stale.read("patient_access.html");
     assert!(page.contains("fetched from the row index"), "the row index itself still matches the log");
     assert!(!page.contains(KEPT_NOTE), "stale facts are not used");
-    assert!(page.contains("were not kept beside the row index for this build"), "and the page says so");
+    assert!(page.contains("are not kept beside the row index for this build"), "and the page says so");
     let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join("stale-full"));
     assert_eq!(stale.read("patient_access.csv"), full.read("patient_access.csv"));
     // Learned again, they are used again.
