@@ -69,11 +69,12 @@ pub enum Command {
     #[command(subcommand)]
     Investigate(InvestigateCommand),
     /// Build the row index of a Parquet access log: its rows copied in two
-    /// orders (by user and by patient), so that `investigate patient`
-    /// reads one patient's rows and a few users' rows without scanning the
-    /// log. Written to BUNDLE/.ehrwatch-index (or --out), owner-only;
-    /// investigate uses it while the log's files are unchanged, and scans
-    /// when they changed.
+    /// orders (by user and by patient), and what the whole log teaches
+    /// about each user (their role class learned from their work, their
+    /// care-team collaborators), so that `investigate patient` reads one
+    /// patient's rows only, without scanning the log. Written to
+    /// BUNDLE/.ehrwatch-index (or --out), owner-only; investigate uses it
+    /// while the log's files are unchanged, and scans when they changed.
     Index(IndexArgs),
 }
 
@@ -89,9 +90,9 @@ pub struct IndexArgs {
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Configuration file (TOML) whose explanation settings the care-user
-    /// counts kept beside the index are made with (investigate uses them
-    /// when it runs with the same settings).
+    /// Configuration file (TOML) whose explanation settings the role
+    /// classes and care teams kept beside the index are learned with
+    /// (investigate uses them when it runs with the same settings).
     #[arg(long, short, value_name = "FILE")]
     pub config: Option<PathBuf>,
 

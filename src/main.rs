@@ -441,8 +441,9 @@ fn index(args: IndexArgs, quiet: bool) -> Result<ExitCode, Failure> {
         config.timezone = parse_timezone(tz)?;
     }
     let started = std::time::Instant::now();
-    // An index that matches the log's files is kept; only the counts are
-    // made again (for other settings, or context tables changed).
+    // An index that matches the log's files is kept; only the learned
+    // classes and care teams are made again (for other settings, another
+    // build, or context tables changed).
     if !matches!(open_row_index(&out, &args.input), IndexState::Ready(_)) {
         let built = ehrwatch::ingest::build_row_index(&args.input, &out).map_err(ehrwatch::Error::from)?;
         if !quiet {
@@ -464,11 +465,13 @@ fn index(args: IndexArgs, quiet: bool) -> Result<ExitCode, Failure> {
     };
     let counted = std::time::Instant::now();
     let progress = ehrwatch::progress::Progress::hidden();
-    let n = ehrwatch::investigate::keep_care_users(&args.input, &index, &config, &progress)?;
+    let kept = ehrwatch::investigate::keep_learned(&args.input, &index, &config, &progress)?;
     if !quiet {
         println!(
-            "ehrwatch: counted the care users of {n} patients into {} in {:.1} s",
-            out.join(ehrwatch::investigate::CARE_USERS_FILE).display(),
+            "ehrwatch: kept the role classes learned from the work of {} users and the care teams of {} users in {} ({:.1} s)",
+            kept.classes,
+            kept.teams,
+            out.join(ehrwatch::investigate::LEARNED_FILE).display(),
             counted.elapsed().as_secs_f64()
         );
     }

@@ -290,6 +290,27 @@ pub fn explain_direct(
     params: &ExplainParams,
     book: &RoleBook,
 ) -> (Vec<Explanation>, Vec<(Code, RoleClass)>) {
+    direct(data, params, book, true)
+}
+
+/// [`explain_direct`] with every class already in `book`: the classes
+/// learned from users' work over the whole log are given (kept beside
+/// the row index), so a user `book` leaves unclassed stays unclassed and
+/// nothing is learned from `data`, which may hold few of their events.
+/// With `book` holding what [`explain_direct`] learns over the whole log,
+/// each event's explanation is the one it gives there.
+pub fn explain_direct_classed(data: &Ingested<Partition>, params: &ExplainParams, book: &RoleBook) -> Vec<Explanation> {
+    direct(data, params, book, false).0
+}
+
+/// [`explain_direct`], learning the classes of users `book` leaves
+/// unclassed only when `learn` says so.
+fn direct(
+    data: &Ingested<Partition>,
+    params: &ExplainParams,
+    book: &RoleBook,
+    learn: bool,
+) -> (Vec<Explanation>, Vec<(Code, RoleClass)>) {
     let events = &data.events;
     let mut kind = vec![Explanation::NoPatient; events.len()];
     let ranges = events.user_ranges();
@@ -318,7 +339,8 @@ pub fn explain_direct(
             }
             let learned = match book.class(user) {
                 Some(_) => None,
-                None => learn_class(data, user, range.clone(), home, &charted, &w),
+                None if learn => learn_class(data, user, range.clone(), home, &charted, &w),
+                None => None,
             };
             let work = book.class(user).or(learned).map_or(RoleWork::None, |c| table[c.index()]);
             // A role-served user's charting is a task: it explains the
@@ -515,6 +537,33 @@ mod tests {
         let kinds = kinds(&w);
         assert!(kinds[..40].iter().all(|k| *k == RoleTiming), "{:?}", &kinds[..40]);
         assert!(kinds[40..].iter().all(|k| *k == Unexplained));
+    }
+
+    /// With the class learned over all of a user's work given in the
+    /// book, the classed pass explains as the learning pass does; given
+    /// nothing, it learns nothing (the events at hand may be a few of the
+    /// user's), so the vague title's work stays unexplained.
+    #[test]
+    fn the_classed_pass_takes_the_class_given_and_learns_none() {
+        let mut w = World::new();
+        w.user("a1").department("CC7410").role("Associate");
+        for i in 0..40 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, ["MED", "SURG"][i % 2], "2026-11-20 08:00:00", Some("2026-11-26 12:00:00"), None);
+            w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 5, i % 10), "a1", &p, "view", "medications", false);
+        }
+        let data = w.build();
+        let params = crate::config::ExplainParams::default();
+        let titles = crate::roles::RoleBook::from_titles(data.roster.as_ref(), &params.titles);
+        let (learning, learned) = super::explain_direct(&data, &params, &titles);
+        assert_eq!(learned.len(), 1);
+        assert!(learning.iter().all(|k| *k == RoleTiming), "{learning:?}");
+        let mut book = titles.clone();
+        book.learn(learned);
+        assert_eq!(super::explain_direct_classed(&data, &params, &book), learning);
+        let unclassed = super::explain_direct_classed(&data, &params, &titles);
+        assert!(unclassed.iter().all(|k| *k == Unexplained), "{unclassed:?}");
     }
 
     /// Titles that say nothing: a user who opens the same dozen patients,

@@ -164,6 +164,23 @@ impl CareTeams {
         CareTeams { collaborators }
     }
 
+    /// Care teams from each user's collaborators (by user code; as
+    /// [`CareTeams::of`] gives them), learned elsewhere: `investigate`
+    /// takes those learned over the whole log and kept beside the row
+    /// index.
+    pub fn from_collaborators(mut collaborators: Vec<Vec<Code>>) -> CareTeams {
+        for team in &mut collaborators {
+            team.sort_unstable();
+            team.dedup();
+        }
+        CareTeams { collaborators }
+    }
+
+    /// The collaborators of `user`, by code, ascending.
+    pub fn of(&self, user: Code) -> &[Code] {
+        self.collaborators.get(user as usize).map_or(&[], Vec::as_slice)
+    }
+
     /// Explains, in place, the unexplained accesses among `events` that a
     /// collaborator's care visit to the same patient within
     /// `group_window_days` explains.
@@ -227,6 +244,35 @@ mod tests {
         let mut w = world();
         w.access("2026-11-21 11:00:00", "cons", "NEW", "view");
         assert_eq!(explanation_of(&w, "cons", "NEW"), Explanation::CareTeamGroup);
+    }
+
+    /// Care teams given as each user's collaborators (as `investigate`
+    /// takes them from beside the row index) explain as the teams they
+    /// were read from; given none, nothing is explained by a team.
+    #[test]
+    fn teams_from_their_collaborators_explain_as_the_learned_ones() {
+        use super::{CareTeams, CareVisits};
+        let mut w = world();
+        w.access("2026-11-21 11:00:00", "cons", "NEW", "view");
+        w.access("2026-11-21 11:00:00", "other", "NEW", "view");
+        let data = w.build();
+        let params = crate::config::ExplainParams::default();
+        let book = crate::roles::RoleBook::from_titles(data.roster.as_ref(), &params.titles);
+        let (direct, _) = crate::explain::explain_direct(&data, &params, &book);
+        let n_users = data.dict.users.len();
+        let visits = CareVisits::collect(&data.events, &direct, data.dict.patients.len());
+        let learned = CareTeams::learn(&visits, n_users, &params);
+        let cons = data.dict.users.get("cons").expect("cons");
+        let med = data.dict.users.get("med").expect("med");
+        assert_eq!(learned.of(cons), &[med]);
+        let given = CareTeams::from_collaborators((0..n_users as u32).map(|u| learned.of(u).to_vec()).collect());
+        let (mut a, mut b, mut none) = (direct.clone(), direct.clone(), direct.clone());
+        learned.apply(&data.events, &visits, &params, &mut a);
+        given.apply(&data.events, &visits, &params, &mut b);
+        CareTeams::from_collaborators(vec![Vec::new(); n_users]).apply(&data.events, &visits, &params, &mut none);
+        assert_eq!(a, b);
+        assert_eq!(a.iter().filter(|k| **k == Explanation::CareTeamGroup).count(), 1);
+        assert_eq!(none, direct);
     }
 
     #[test]

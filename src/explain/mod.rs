@@ -14,7 +14,7 @@ mod group;
 mod per_patient;
 mod stage;
 
-pub use care::explain_direct;
+pub use care::{explain_direct, explain_direct_classed};
 pub use charted::Charting;
 pub use explanation::{Explanation, Explanations};
 pub use group::{CareTeams, CareVisits};

@@ -55,6 +55,19 @@ pub fn access_log_files(dir: &std::path::Path) -> Result<Vec<(std::path::PathBuf
     Ok(files.files.into_iter().zip(files.display).collect())
 }
 
+/// The files of the bundle's context tables (users, patients, encounters,
+/// patient contacts), each table's in reading order: a single file, or
+/// every file of its folder. Absent tables give none.
+pub fn context_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, IngestError> {
+    let mut files = Vec::new();
+    for table in ["users", "patients", "encounters", "patient_contacts"] {
+        if let Some(found) = source::locate(dir, table)? {
+            files.extend(found.files);
+        }
+    }
+    Ok(files)
+}
+
 /// The local days (`YYYY-MM-DD`, in `tz`) an access-log file's readable
 /// timestamps fall on, sorted; rows that cannot be read are left out.
 pub fn file_days(file: &std::path::Path, tz: chrono_tz::Tz) -> Result<Vec<String>, IngestError> {

@@ -12,13 +12,13 @@
 //! from here; an unknown id is an error that names the patient id never
 //! and the user id only without `--pseudonymize-key`.
 
-mod care_users;
+mod learned;
 mod load;
 mod patient;
 mod request;
 mod user;
 
-pub use care_users::{keep_care_users, CARE_USERS_FILE};
+pub use learned::{keep_learned, KeptLearning, LEARNED_FILE};
 pub use patient::investigate_patient;
 pub use request::{InvestigateError, InvestigateRequest, Outcome, Source};
 pub use user::investigate_user;

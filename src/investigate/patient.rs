@@ -2,25 +2,33 @@
 //! period, with the user, their role class, and the care explanation the
 //! pipeline gives the access; accesses by one user in one sitting grouped.
 //!
-//! On a bundle the log is not read whole. First the patient's rows (the
-//! filter pushed into Parquet scans), explained with the context tables:
-//! an access that the encounters, a role the job title names, or the
-//! user's own charting in this record explains is explained exactly as
-//! the whole log would (those read nothing else of the log). Then, only if
-//! needed, every row of the users the rest depends on (`needing_more`):
-//! a user with an access without a care link (the care-team groups look
-//! at their other patients), a user whose title names no class (it is
-//! learned from all their work), and everyone who opened the record near
-//! such an access (a collaborator). A care team is learned from the
-//! patients two users share, hubs (more than 60 care users) left out:
-//! whether a shared patient is a hub needs every access to it, so the
-//! shared patients of each user pair that decides a care-team explanation
-//! are read whole too, with every user whose class is learned from their
-//! work among them (`shared_patients`); beyond 1,000 such patients the
-//! whole log is read instead. When the row index carries the care-user
-//! counts of these settings (`care_users.rs`), the hubs are told by them
-//! and no shared patient is read. The result equals the whole log's, row
-//! for row; `--full-scan` explains over the whole log, as detect does.
+//! On a bundle the log is not read whole. With the row index and the
+//! facts `ehrwatch index` learned from the whole log beside it (each
+//! user's class learned from their work and their care-team
+//! collaborators, `learned.rs`), for this build and these settings, only
+//! the patient's rows are read: the rest of an explanation comes from the
+//! context tables and the patient's rows (the user's own charting and
+//! panel days in this record, the care visits of collaborators, others'
+//! charting for an unlisted visit).
+//!
+//! Without them, first the patient's rows (the filter pushed into Parquet
+//! scans, or fetched through the index), explained with the context
+//! tables: an access that the encounters, a role the job title names, or
+//! the user's own charting in this record explains is explained exactly
+//! as the whole log would (those read nothing else of the log). Then, only
+//! if needed, every row of the users the rest depends on
+//! (`needing_more`): a user with an access without a care link (the
+//! care-team groups look at their other patients), a user whose title
+//! names no class (it is learned from all their work), and everyone who
+//! opened the record near such an access (a collaborator). A care team is
+//! learned from the patients two users share, hubs (more than 60 care
+//! users) left out: whether a shared patient is a hub needs every access
+//! to it, so the shared patients of each user pair that decides a
+//! care-team explanation are read whole too, with every user whose class
+//! is learned from their work among them (`shared_patients`); beyond 1,000
+//! such patients the whole log is read instead. Either way the result
+//! equals the whole log's, row for row; `--full-scan` explains over the
+//! whole log, as detect does.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -28,12 +36,12 @@ use crate::explain::{explain_direct, Explanation};
 use crate::ingest::{Ingested, RowFilter};
 use crate::model::{Code, NONE};
 use crate::output::investigation::{write_patient_access, PatientAccessRow, PatientPage, SESSION_GAP_MINUTES};
-use crate::pipeline::{explain_every_event, explain_every_event_with, ExplainedRun};
+use crate::pipeline::{explain_every_event, ExplainedRun};
 use crate::progress::Progress;
 use crate::roles::RoleBook;
 use crate::time::{ZoneCache, MICROS_PER_DAY, MICROS_PER_SEC};
 
-use super::care_users::care_users;
+use super::learned::{learned, Learned};
 use super::load::{load_all, load_filtered, row_index};
 use super::request::{
     find_code, hint, lock_output, sentence, sources, InvestigateError, InvestigateRequest, Outcome, Period, Source,
@@ -46,7 +54,7 @@ fn read(
     given: &str,
     progress: &Progress,
     notes: &mut Vec<String>,
-    care: &mut Option<HashMap<String, u32>>,
+    kept: &mut Option<Learned>,
 ) -> Result<(Ingested, String), InvestigateError> {
     let p = req.pseudonymizer.as_ref();
     let unknown = || InvestigateError::UnknownPatient { hint: hint(p) };
@@ -62,9 +70,17 @@ fn read(
         return whole(load_all(req, progress)?);
     }
     let mut index = row_index(dir, req, notes);
-    // Each patient's care users over the whole log, kept beside the index
-    // by `ehrwatch index` for these settings: they tell the hubs.
-    *care = index.as_ref().and_then(|ix| care_users(dir, ix, &req.config));
+    // Each user's learned class and care team over the whole log, kept
+    // beside the index by `ehrwatch index` for these settings and this
+    // build: with them the patient's rows are all that is read.
+    *kept = index.as_ref().and_then(|ix| learned(dir, ix, &req.config));
+    if let (Some(ix), None) = (index.as_ref(), kept.as_ref()) {
+        notes.push(format!(
+            "The role classes and care teams learned from the whole log are not kept beside the row index for this build, these settings and these context tables: any other rows the explanations need are read too. Keep them with: ehrwatch index --input {} --out {}",
+            dir.display(),
+            ix.dir().display()
+        ));
+    }
     // The context tables are read once, by the first filtered read.
     let mut context = None;
     let id = match token {
@@ -75,12 +91,22 @@ fn read(
             let context = load_filtered(dir, req, &RowFilter::default(), &mut index, &mut context, notes, progress)?;
             match find_code(&context.dict.patients, given, Some(token)) {
                 Some(c) => context.dict.patients.name(c).to_string(),
-                None => return whole(load_all(req, progress)?),
+                None => {
+                    *kept = None;
+                    return whole(load_all(req, progress)?);
+                }
             }
         }
     };
     let first = load_filtered(dir, req, &RowFilter::patient(&id), &mut index, &mut context, notes, progress)?;
     let code = first.dict.patients.get(&id).ok_or_else(unknown)?;
+    if kept.is_some() {
+        notes.push(format!(
+            "Explained from this patient's accesses alone, with each user's role class learned from their work and their care-team collaborators as ehrwatch index learned them from the whole log (kept beside the row index, for this build and these settings); {} events of the log were read.",
+            first.events.len()
+        ));
+        return Ok((first, id));
+    }
     // The patient's rows explained alone: exact for an access care links
     // through the encounters, the roster's title or the user's own
     // charting in this record. The rest needs more rows.
@@ -102,14 +128,6 @@ fn read(
     // those seen by very many care users (hubs): whether a shared patient
     // is a hub needs every access to it. Those patients are read whole,
     // with every user whose class is learned from their work among them.
-    if care.is_some() {
-        notes.push(format!(
-            "Explained from this patient's accesses and every access of {} whose explanation needs their other work (no care link on this record, a job title that names no role, or a colleague of such an access); {} events of the log were read. Hub patients of the care teams are told by the counts of care users kept beside the row index.",
-            if n_users == 1 { "the one person".to_string() } else { format!("the {n_users} people") },
-            data.events.len()
-        ));
-        return Ok((data, id));
-    }
     let (read, shared) = shared_patients(data, &id, &filter.users, req);
     data = read;
     let n_shared = shared.iter().filter(|p| **p != id).count();
@@ -312,14 +330,13 @@ pub fn investigate_patient(
     let _lock = lock_output(&req.out)?;
     let ids = crate::output::pseudonym::Ids(req.pseudonymizer.as_ref());
     let mut notes = Vec::new();
-    let mut care = None;
-    let (data, id) = read(req, patient, progress, &mut notes, &mut care)?;
+    let mut kept = None;
+    let (data, id) = read(req, patient, progress, &mut notes, &mut kept)?;
     let code = data.dict.patients.get(&id).ok_or(InvestigateError::UnknownPatient { hint: hint(ids.0) })?;
-    let care: Option<Vec<u32>> = care.map(|counts| {
-        let dict = &data.dict.patients;
-        (0..dict.len()).map(|p| counts.get(dict.name(p as Code)).copied().unwrap_or(0)).collect()
-    });
-    let run = explain_every_event_with(data.whole(), &req.config, false, care.as_deref());
+    let run = match &kept {
+        Some(kept) => kept.explain(data.whole(), &req.config),
+        None => explain_every_event(data.whole(), &req.config, false),
+    };
     let (data, ev, explained) = (&run.data, &run.data.events, &run.explained);
     let period = Period::of(req);
     let mut zone = ZoneCache::new(data.tz);

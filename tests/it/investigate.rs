@@ -181,7 +181,8 @@ fn a_care_team_resting_on_hub_patients_explains_nothing_in_the_filtered_read_eit
 }
 
 /// [`hub_world`] with its access log as daily Parquet files, indexed
-/// (`ehrwatch index`: the row index and each patient's care users).
+/// (`ehrwatch index`: the row index, and the classes and care teams
+/// learned from the whole log).
 fn hub_world_indexed(crowd: usize) -> Bundle {
     use polars::prelude::*;
     let b = hub_world(crowd);
@@ -207,12 +208,12 @@ fn hub_world_indexed(crowd: usize) -> Bundle {
     b
 }
 
-/// Through the row index, hubs are told by the care-user counts `ehrwatch
-/// index` keeps: the collaboration resting on hub patients explains
-/// nothing, the one resting on ordinary patients explains, as over the
-/// whole log, and neither reads the shared patients.
+/// Through the row index, the care teams `ehrwatch index` learned over the
+/// whole log tell the hubs: the collaboration resting on hub patients
+/// explains nothing, the one resting on ordinary patients explains, as
+/// over the whole log, and only TARGET's two rows are read.
 #[test]
-fn through_the_index_the_kept_care_user_counts_tell_the_hubs() {
+fn through_the_index_the_kept_care_teams_tell_the_hubs() {
     for (crowd, expected) in [(61, "unexplained"), (40, "care_team_group")] {
         let b = hub_world_indexed(crowd);
         let input = b.input();
@@ -230,8 +231,8 @@ fn through_the_index_the_kept_care_user_counts_tell_the_hubs() {
         assert_eq!(of_u(&indexed), expected, "through the index, with {crowd} nurses");
         assert_eq!(indexed.read("patient_access.csv"), full.read("patient_access.csv"));
         let page = indexed.read("patient_access.html");
-        assert!(page.contains("fetched from the row index") && page.contains("told by the counts"), "{page}");
-        assert!(!page.contains("other patients whose counts of care users decide"), "no shared patient read");
+        assert!(page.contains("fetched from the row index") && page.contains(KEPT_NOTE), "{page}");
+        assert!(page.contains("; 2 events of the log were read"), "only TARGET's rows are read");
     }
 }
 
@@ -610,7 +611,7 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     // The copies hold the access log's columns and where each row was;
     // nothing of the users or patients tables (no names).
     let files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("index").flatten().map(|f| f.path()).collect();
-    assert_eq!(files.len(), 6, "manifest, two copies with their keys, and the care-user counts: {files:?}");
+    assert_eq!(files.len(), 6, "manifest, two copies with their keys, and the learned facts: {files:?}");
     for f in files.iter().filter(|f| f.to_string_lossy().ends_with(".parquet")) {
         use polars::prelude::*;
         let df = ParquetReader::new(std::fs::File::open(f).expect("open")).finish().expect("parquet");
@@ -633,12 +634,12 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
     };
     let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest");
     assert!(names.iter().all(|n| !manifest.contains(n.as_str())), "no names in the manifest");
-    let counts = std::fs::read_to_string(dir.join("care_users.json")).expect("care-user counts");
-    assert!(names.iter().all(|n| !counts.contains(n.as_str())), "no names in the counts");
+    let learned = std::fs::read_to_string(dir.join("learned.json")).expect("learned classes and care teams");
+    assert!(names.iter().all(|n| !learned.contains(n.as_str())), "no names in the learned facts");
+    assert!(!learned.contains("\"P1"), "no patient ids in the learned facts");
 
     let picks = index_picks(&bundle);
     assert!(picks.len() >= 5, "{picks:?}");
-    let mut read_more = 0;
     for id in &picks {
         let (a, b) = (tmp.path().join(format!("i-{id}")), tmp.path().join(format!("f-{id}")));
         let args = ["--input", bundle.to_str().unwrap(), "--patient", id];
@@ -646,10 +647,7 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
         indexed.assert_ok();
         let page = indexed.read("patient_access.html");
         assert!(page.contains("fetched from the row index"), "{id}: the index is used");
-        if page.contains("whose explanation needs their other work") {
-            read_more += 1;
-            assert!(page.contains("told by the counts of care users kept beside the row index"), "{id}: counts used");
-        }
+        assert!(page.contains(KEPT_NOTE), "{id}: with the learned facts");
         let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &b);
         full.assert_ok();
         assert_eq!(
@@ -658,10 +656,9 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
             "{id}: read through the index, the patient's accesses are explained as over the whole log"
         );
     }
-    assert!(read_more > 0, "some pick needs its users' other rows");
-    // Other explanation settings than the counts were made with: they are
-    // not used (the shared patients are read), and the output still equals
-    // the whole log's under those settings.
+    // Other explanation settings than the facts were learned with: they
+    // are not used (the other rows needed are read), and the output still
+    // equals the whole log's under those settings.
     let toml = tmp.path().join("other.toml");
     std::fs::write(&toml, "[explain]\ngroup_min_share = 0.05\ngroup_min_shared_patients = 3\n").expect("toml");
     let mut other_more = 0;
@@ -670,7 +667,8 @@ fn the_row_index_gives_what_a_full_scan_gives_is_owner_only_and_a_stale_one_is_n
         let indexed = investigate("patient", &args, &tmp.path().join(format!("o-{id}")));
         indexed.assert_ok();
         let page = indexed.read("patient_access.html");
-        assert!(!page.contains("told by the counts"), "{id}: counts of other settings are not used");
+        assert!(!page.contains(KEPT_NOTE), "{id}: facts of other settings are not used");
+        assert!(page.contains("are not kept beside the row index for this build, these settings"), "{id}: said");
         other_more += usize::from(page.contains("whose explanation needs their other work"));
         let full =
             investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join(format!("of-{id}")));
@@ -731,4 +729,152 @@ fn a_csv_log_is_not_indexed_and_the_message_says_why() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("only Parquet access logs are indexed"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// Simulates a real-mode world (HR job titles, some of which name no role
+/// class, so classes are learned from work) as daily Parquet files.
+fn real_world(bundle: &Path, users: usize, patients: usize, days: u32, seed: u64) {
+    use ehrwatch::simulate::{simulate, BundleFormat, Realism, SimulateParams};
+    let mut p = SimulateParams::new(bundle);
+    (p.users, p.patients, p.days, p.seed, p.incidents) = (users, patients, days, seed, 14);
+    p.format = BundleFormat::Parquet;
+    p.realism = Realism::Real;
+    simulate(&p).expect("simulate");
+}
+
+/// The note of a page explained from the patient's rows and the facts
+/// kept beside the index, with the count of the log's rows read.
+const KEPT_NOTE: &str = "Explained from this patient&#39;s accesses alone, with each user&#39;s role class learned from their work and their care-team collaborators as ehrwatch index learned them from the whole log";
+
+/// With the role classes and care teams `ehrwatch index` learned from the
+/// whole log kept beside the row index, `investigate patient` reads the
+/// patient's rows and nothing else of the log, and its patient_access.csv
+/// is byte for byte `--full-scan`'s: for the busiest patients, the hubs
+/// (more than 60 users), every incident patient, and the patients of every
+/// user whose job title names no class (their class is learned from their
+/// work, or stays unlearned). Kept facts that no longer match (a context
+/// table changed, a damaged file) are not used, the page says so, and the
+/// output still equals the whole log's.
+#[test]
+fn through_the_index_only_the_patients_rows_are_read_and_each_equals_a_full_scan() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bundle = tmp.path().join("world");
+    real_world(&bundle, 300, 2500, 20, 7);
+    let built = index(&bundle, &[]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let kept: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(bundle.join(".ehrwatch-index").join(ehrwatch::investigate::LEARNED_FILE))
+            .expect("learned.json"),
+    )
+    .expect("json");
+    let kept_users: Vec<&str> = kept["users"].as_array().expect("users").iter().filter_map(|u| u.as_str()).collect();
+    let learned: Vec<&str> = kept["classes"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .filter_map(|c| kept_users.get(c[0].as_u64()? as usize).copied())
+        .collect();
+    assert!(!learned.is_empty(), "the world has users whose class is learned from their work");
+    assert!(kept["teams"].as_array().is_some_and(|t| !t.is_empty()), "and care teams");
+
+    let data = ehrwatch::ingest::read_bundle(&bundle, chrono_tz::Tz::UTC, &ehrwatch::progress::Progress::hidden())
+        .expect("read");
+    let ev = &data.events;
+    let book = ehrwatch::roles::RoleBook::from_titles(
+        data.roster.as_ref(),
+        &ehrwatch::config::Config::default().explain.titles,
+    );
+    let mut rows_of: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut users_of: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    let mut by_user: BTreeMap<u32, BTreeMap<u32, usize>> = BTreeMap::new();
+    for i in (0..ev.len()).filter(|&i| ev.patient[i] != ehrwatch::model::NONE) {
+        *rows_of.entry(ev.patient[i]).or_insert(0) += 1;
+        users_of.entry(ev.patient[i]).or_default().insert(ev.user[i]);
+        *by_user.entry(ev.user[i]).or_default().entry(ev.patient[i]).or_insert(0) += 1;
+    }
+    let name = |p: u32| data.dict.patients.name(p).to_string();
+    let mut busy: Vec<(usize, u32)> = rows_of.iter().map(|(p, n)| (*n, *p)).collect();
+    busy.sort_unstable_by(|a, b| b.cmp(a));
+    let mut picks: BTreeSet<String> = busy.iter().take(3).map(|(_, p)| name(*p)).collect();
+    let hubs: Vec<String> = users_of.iter().filter(|(_, u)| u.len() > 60).map(|(p, _)| name(*p)).take(3).collect();
+    assert!(!hubs.is_empty(), "the world has hub patients");
+    picks.extend(hubs);
+    picks.extend(index_picks(&bundle));
+    // The two most-opened patients of every user whose title names no class.
+    let unclassed: Vec<u32> = by_user.keys().copied().filter(|&u| book.class(u).is_none()).collect();
+    assert!(unclassed.len() > learned.len(), "some unclassed users stay unlearned");
+    for u in &unclassed {
+        let mut theirs: Vec<(usize, u32)> = by_user[u].iter().map(|(p, n)| (*n, *p)).collect();
+        theirs.sort_unstable_by(|a, b| b.cmp(a));
+        picks.extend(theirs.iter().take(2).map(|(_, p)| name(*p)));
+    }
+    assert!(picks.len() >= 20, "{} picks", picks.len());
+    for id in &picks {
+        let code = data.dict.patients.get(id).expect("a patient of the log");
+        let args = ["--input", bundle.to_str().unwrap(), "--patient", id];
+        let indexed = investigate("patient", &args, &tmp.path().join(format!("k-{id}")));
+        indexed.assert_ok();
+        let page = indexed.read("patient_access.html");
+        assert!(page.contains(KEPT_NOTE), "{id}: the kept facts are used");
+        let n = rows_of[&code];
+        assert!(page.contains(&format!("; {n} events of the log were read")), "{id}: only the patient's {n} rows read");
+        let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join(format!("f-{id}")));
+        full.assert_ok();
+        assert_eq!(indexed.csv("patient_access.csv").len(), n, "{id}");
+        let (a, b) = (indexed.read("patient_access.csv"), full.read("patient_access.csv"));
+        let differ = a.lines().zip(b.lines()).filter(|(x, y)| x != y).count();
+        assert!(a == b, "{id}: {differ} of {n} rows differ from the whole log's explanation");
+    }
+    // The patients opened by a user whose class is learned are among the picks.
+    let learned_codes: Vec<u32> = learned.iter().filter_map(|u| data.dict.users.get(u)).collect();
+    assert!(learned_codes.iter().all(|u| by_user[u].keys().any(|p| picks.contains(&name(*p)))));
+
+    // A context table changed since the facts were learned: they are not
+    // used, the page says so, the other rows are read, and the output is
+    // still the whole log's.
+    let id = &busy.iter().map(|(_, p)| name(*p)).find(|p| picks.contains(p)).expect("busiest");
+    let args = ["--input", bundle.to_str().unwrap(), "--patient", id];
+    let users = std::fs::File::options().write(true).open(bundle.join("users.csv")).expect("users");
+    users
+        .set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
+        .expect("mtime");
+    drop(users);
+    let stale = investigate("patient", &args, &tmp.path().join("stale"));
+    stale.assert_ok();
+    let page = stale.read("patient_access.html");
+    assert!(page.contains("fetched from the row index"), "the row index itself still matches the log");
+    assert!(!page.contains(KEPT_NOTE), "stale facts are not used");
+    assert!(page.contains("are not kept beside the row index for this build"), "and the page says so");
+    let full = investigate("patient", &[&args[..], &["--full-scan"]].concat(), &tmp.path().join("stale-full"));
+    assert_eq!(stale.read("patient_access.csv"), full.read("patient_access.csv"));
+    // Learned again, they are used again.
+    assert!(index(&bundle, &[]).status.success());
+    let again = investigate("patient", &args, &tmp.path().join("again"));
+    assert!(again.read("patient_access.html").contains(KEPT_NOTE));
+    assert_eq!(again.read("patient_access.csv"), full.read("patient_access.csv"));
+    // A damaged file is not used either.
+    let path = bundle.join(".ehrwatch-index").join(ehrwatch::investigate::LEARNED_FILE);
+    let text = std::fs::read_to_string(&path).expect("learned.json");
+    std::fs::write(&path, &text[..text.len() / 2]).expect("truncate");
+    let damaged = investigate("patient", &args, &tmp.path().join("damaged"));
+    damaged.assert_ok();
+    assert!(!damaged.read("patient_access.html").contains(KEPT_NOTE));
+    assert_eq!(damaged.read("patient_access.csv"), full.read("patient_access.csv"));
+    // A context table kept as a folder of files: a file changed inside it
+    // makes the facts stale too.
+    std::fs::create_dir(bundle.join("encounters")).expect("mkdir");
+    std::fs::rename(bundle.join("encounters.csv"), bundle.join("encounters/all.csv")).expect("move");
+    assert!(index(&bundle, &[]).status.success());
+    let folder = investigate("patient", &args, &tmp.path().join("folder"));
+    assert!(folder.read("patient_access.html").contains(KEPT_NOTE), "learned again with the folder");
+    assert_eq!(folder.read("patient_access.csv"), full.read("patient_access.csv"));
+    let inside = std::fs::File::options().write(true).open(bundle.join("encounters/all.csv")).expect("open");
+    inside
+        .set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
+        .expect("mtime");
+    drop(inside);
+    let touched = investigate("patient", &args, &tmp.path().join("touched"));
+    touched.assert_ok();
+    assert!(!touched.read("patient_access.html").contains(KEPT_NOTE), "a table's file changed: not used");
+    assert_eq!(touched.read("patient_access.csv"), full.read("patient_access.csv"));
 }
