@@ -1,8 +1,8 @@
 //! A job as the executors see it: what the driver sends with every task
 //! (the bundle's path, the configuration's text, the plan of user-code
 //! ranges, the pass), and the work a task does with it ([`Job::run`]:
-//! pass 1 ([`Job::span`]) or pass 2 ([`Job::measure`]) on one partition,
-//! encoded by `codec`). Pure ehrwatch code, without Ballista, so the same
+//! pass 1 ([`Job::span`]), pass 2 ([`Job::measure`]) or pass 4
+//! ([`Job::detect`]) on one partition, encoded by `codec`). Pure ehrwatch code, without Ballista, so the same
 //! function runs in a test, a standalone cluster and a remote executor.
 //!
 //! An executor reads the bundle itself, through `ingest` exactly as the
@@ -12,7 +12,10 @@
 //! the next job replaces it. Pass 2 also reads, from the job's work
 //! folder, the merged pass-1 spans (once per job per executor, then the
 //! care teams are learned from them here, as the driver learns them) and
-//! the partition's direct explanations.
+//! the partition's direct explanations. Pass 4 reads the same spans (for
+//! the population and the role book), everyone's features with their
+//! peer groups (`everyone.bin`, once per job per executor) and the
+//! partition's explanations.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -24,7 +27,7 @@ use crate::config::{parse_timezone, Config};
 use crate::error::Error;
 use crate::ingest::{self, Ingested};
 use crate::model::{Code, Partition};
-use crate::pipeline::{measure, span, Cut, Spanning, StashDir};
+use crate::pipeline::{measure, span, Cut, Everyone, Spanning, StashDir};
 use crate::progress::Progress;
 use crate::roles::RoleBook;
 
@@ -49,7 +52,8 @@ pub struct Job {
     pub out: PathBuf,
     /// The partitions: contiguous user-code ranges, in order.
     pub plan: Vec<(Code, Code)>,
-    /// The pass a task runs: 1 (spans) or 2 (explanations and features).
+    /// The pass a task runs: 1 (spans), 2 (explanations and features) or
+    /// 4 (the rules).
     #[serde(default = "pass_one")]
     pub pass: u8,
     /// The driver's work folder (shared, owner-only): pass 2 reads the
@@ -57,6 +61,10 @@ pub struct Job {
     /// (`explained-K.bin`) from it.
     #[serde(default)]
     pub work: Option<PathBuf>,
+    /// Pass 4: each partition's first event's index in the whole run
+    /// (findings and evidence carry run indices).
+    #[serde(default)]
+    pub firsts: Vec<u64>,
 }
 
 fn pass_one() -> u8 {
@@ -65,6 +73,9 @@ fn pass_one() -> u8 {
 
 /// The file of the merged pass-1 spans in a job's work folder.
 pub const SPANS_FILE: &str = "spans.bin";
+
+/// The file of everyone's features (pass 4's input) in a job's work folder.
+pub const EVERYONE_FILE: &str = "everyone.bin";
 
 /// Where the configuration of a job comes from (the driver's arguments).
 #[derive(Debug, Clone, Default)]
@@ -97,6 +108,7 @@ impl Job {
             plan: plan.iter().map(|r| (r.start, r.end)).collect(),
             pass: 1,
             work: None,
+            firsts: Vec::new(),
         }
     }
 
@@ -134,7 +146,8 @@ impl Job {
         match self.pass {
             1 => self.span(part),
             2 => self.measure(part),
-            other => Err(Error::Cluster(format!("a task asks for pass {other}; executors run passes 1 and 2"))),
+            4 => self.detect(part),
+            other => Err(Error::Cluster(format!("a task asks for pass {other}; executors run passes 1, 2 and 4"))),
         }
     }
 
@@ -187,6 +200,39 @@ impl Job {
         }
         Ok(super::codec::encode_measure(code, &kinds, &measures))
     }
+
+    /// Pass 4 on the `part`-th partition (its explanations read from the
+    /// work folder; everyone's features and peer groups from the driver),
+    /// encoded for the driver: its findings and their evidence, with
+    /// indices into the whole run.
+    pub fn detect(&self, part: usize) -> Result<Vec<u8>, Error> {
+        let (lo, hi, code) = self.partition(part)?;
+        let work = self.work.as_ref().ok_or_else(|| Error::Cluster("a pass-4 task names no work folder".into()))?;
+        let first = self.firsts.get(part).copied().ok_or_else(|| {
+            Error::Cluster(format!("partition {part}: the job gives no first event ({} given)", self.firsts.len()))
+        })?;
+        let first = usize::try_from(first).map_err(|_| Error::Cluster("a first event past usize".into()))?;
+        let prepared = Prepared::of(self)?;
+        let spanning = prepared.spanning(work)?;
+        let kinds = StashDir { dir: work.clone() }.unstash(part)?;
+        let events = prepared.events(lo..hi)?;
+        if events.len() != kinds.len() {
+            return Err(Error::Cluster(format!(
+                "partition {part}: {} events here, {} explanations from the driver (is the bundle the driver's?)",
+                events.len(),
+                kinds.len()
+            )));
+        }
+        let mut everyone = prepared.everyone(work, &spanning)?;
+        let everyone = everyone.as_mut().ok_or_else(|| Error::Cluster("everyone's features are missing".into()))?;
+        let mut data = prepared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        data.events = events;
+        // The features came without daily series: they are computed again
+        // for the partition's users, as a partitioned local run does.
+        let found = everyone.detect_in(&data, kinds, &prepared.config, first, true);
+        data.events = Partition::default();
+        Ok(super::codec::encode_detect(code, &found))
+    }
 }
 
 /// A job's bundle as an executor read it.
@@ -201,6 +247,9 @@ struct Prepared {
     /// The merged spans, finished here: read by the job's first pass-2
     /// task on this executor.
     spanning: Mutex<Option<Arc<Spanning>>>,
+    /// What pass 4 reads of every user: read by the job's first pass-4
+    /// task on this executor; tasks take turns with it.
+    everyone: Mutex<Option<Everyone>>,
 }
 
 /// Where an executor keeps a job's events.
@@ -265,6 +314,30 @@ impl Prepared {
         Ok(spanning)
     }
 
+    /// Everyone's features from the work folder `work`, with the
+    /// population and role book of `spanning` and who is who to whom
+    /// from the context tables, once per job; held locked by the caller.
+    fn everyone(&self, work: &Path, spanning: &Spanning) -> Result<std::sync::MutexGuard<'_, Option<Everyone>>, Error> {
+        let mut held = self.everyone.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if held.is_none() {
+            let path = work.join(EVERYONE_FILE);
+            let bytes = std::fs::read(&path).map_err(crate::fs::FsError::read(&path))?;
+            let features = super::codec::decode_everyone(&bytes)
+                .map_err(|e| Error::Cluster(format!("{}: {e}", path.display())))?;
+            let data = self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if features.codes() != data.dict.users.len() {
+                return Err(Error::Cluster(format!(
+                    "{}: features of {} user codes, {} here (is the bundle the driver's?)",
+                    path.display(),
+                    features.codes(),
+                    data.dict.users.len()
+                )));
+            }
+            *held = Some(Everyone::from_spanning(features, spanning, &*data, &self.config));
+        }
+        Ok(held)
+    }
+
     /// The job's bundle, read now unless this executor holds it already.
     fn of(job: &Job) -> Result<Arc<Prepared>, Error> {
         let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -318,6 +391,7 @@ impl Prepared {
             data: Mutex::new(data),
             events,
             spanning: Mutex::new(None),
+            everyone: Mutex::new(None),
         });
         *held = Some(Arc::clone(&prepared));
         Ok(prepared)
@@ -358,10 +432,12 @@ mod tests {
         assert!(err.to_string().contains("partition 3"), "{err}");
         let err = Job { pass: 2, ..job.clone() }.run(0).expect_err("no work folder");
         assert!(err.to_string().contains("work folder"), "{err}");
-        let err = Job { pass: 4, ..job.clone() }.run(0).expect_err("not an executor's pass");
-        assert!(err.to_string().contains("pass 4"), "{err}");
+        let err = Job { pass: 4, ..job.clone() }.run(0).expect_err("no work folder");
+        assert!(err.to_string().contains("work folder"), "{err}");
+        let err = Job { pass: 3, ..job.clone() }.run(0).expect_err("not an executor's pass");
+        assert!(err.to_string().contains("pass 3"), "{err}");
         // A job written before passes were named is a pass-1 job.
-        let old = job.to_json().replace(",\"pass\":1,\"work\":null", "");
+        let old = job.to_json().replace(",\"pass\":1,\"work\":null,\"firsts\":[]", "");
         assert!(!old.contains("pass"), "{old}");
         assert_eq!(Job::from_json(&old).expect("parses"), job);
     }

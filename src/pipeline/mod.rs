@@ -24,7 +24,7 @@ use crate::{explain, ingest, score};
 mod analysis;
 pub use analysis::{
     analyse, analyse_with, explain_every_event, explain_every_event_with, measure, span, Analysed, Cut, Elsewhere,
-    ExplainedRun, Measures, Partitions, Resident, Spanning, Spans, StashDir,
+    Everyone, ExplainedRun, Found, Measures, Partitions, Resident, Spanning, Spans, StashDir,
 };
 
 /// What `detect` needs to run.
