@@ -32,11 +32,11 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Sca
 use datafusion::prelude::{col, lit, CsvReadOptions, SessionConfig, SessionContext};
 
 use super::codec::{decode_detect, decode_measure, decode_span};
-use super::job::{ConfigSource, Job, EVERYONE_FILE, SPANS_FILE};
+use super::job::{ConfigSource, Job, DICTIONARIES_FILE, EVERYONE_FILE, SPANS_FILE};
 use crate::error::Error;
 use crate::explain::Explanation;
 use crate::features::UserFeatures;
-use crate::model::Code;
+use crate::model::{Code, Dictionaries};
 use crate::pipeline::{Elsewhere, Found, Measures, Spans, StashDir};
 
 /// The UDF's name in plans.
@@ -171,6 +171,11 @@ pub struct OnCluster {
     /// The merged pass-1 spans as sent to pass 2, sent again to pass 4
     /// (whose tasks may land on executors that ran no pass-2 task).
     spans: std::sync::Mutex<Vec<u8>>,
+    /// Whether executors read only their partitions' rows of the log
+    /// (when it is all Parquet), with the driver's codes.
+    split: bool,
+    /// The driver's dictionaries, encoded, for a split scan.
+    dictionaries: std::sync::Mutex<Vec<u8>>,
 }
 
 impl OnCluster {
@@ -200,6 +205,12 @@ impl OnCluster {
                 Target::Standalone(n) => standalone(*n, state).await,
             }
         })?;
+        // A Parquet log is scanned by each task for its users' rows; any
+        // other is read whole by each executor (a CSV file cannot be
+        // filtered without reading it all).
+        let files = crate::ingest::access_log_files(&input)?;
+        let split = !files.is_empty()
+            && files.iter().all(|(path, _)| path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")));
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         Ok(OnCluster {
             runtime,
@@ -211,6 +222,8 @@ impl OnCluster {
             source,
             id: format!("{}-{nanos}", std::process::id()),
             spans: std::sync::Mutex::new(Vec::new()),
+            split,
+            dictionaries: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -219,12 +232,16 @@ impl OnCluster {
         let mut job = Job::new(self.id.clone(), (&self.input, &self.out, self.partition_events), &self.source, plan);
         job.pass = pass;
         job.work = Some(work.dir.clone());
+        job.split = self.split;
         job
     }
 
     /// Runs `job` on every partition of its work list: one binary result
     /// a partition, in the order they come back.
     fn query(&self, work: &WorkList, job: &Job) -> Result<Vec<Vec<u8>>, Error> {
+        if job.split {
+            work.put(DICTIONARIES_FILE, &self.dictionaries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))?;
+        }
         let batches = self.runtime.block_on(async {
             let schema = Schema::new(vec![Field::new("part", DataType::Int64, false)]);
             let options = CsvReadOptions::new().schema(&schema).has_header(true).file_extension(".csv");
@@ -273,7 +290,11 @@ impl Elsewhere for OnCluster {
         self.partitions
     }
 
-    fn span_all(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error> {
+    fn span_all(&self, plan: &[Range<Code>], dict: &Dictionaries) -> Result<Vec<(Vec<Explanation>, Spans)>, Error> {
+        if self.split {
+            *self.dictionaries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                super::codec::encode_dictionaries(dict);
+        }
         let work = WorkList::write(&self.out, plan.len())?;
         let results = self.query(&work, &self.job(plan, 1, &work))?;
         in_plan_order(plan.len(), results, |b| decode_span(b).map(|(part, direct, spans)| (part, (direct, spans))))

@@ -34,7 +34,7 @@ use crate::detect::{AlertKind, Detection, Fact, Finding, Population, SkippedRule
 use crate::explain::{CareVisits, Charting, Explanation};
 use crate::features::Coverage;
 use crate::features::{Busiest, DayStats, PeerGroups, UserFeatures, UserStats, UsualHours, CATEGORIES};
-use crate::model::{Action, Code, DataCategory, Events};
+use crate::model::{Action, Code, DataCategory, Dictionaries, Events};
 use crate::pipeline::{Found, Measures, Spans};
 use crate::roles::RoleClass;
 
@@ -48,6 +48,9 @@ const PASS_MEASURE: u8 = 2;
 const PASS_EVERYONE: u8 = 3;
 /// The pass byte of a pass-4 result.
 const PASS_DETECT: u8 = 4;
+/// The byte of the driver's dictionaries (not a pass result: see
+/// [`encode_dictionaries`]).
+const PASS_DICTIONARIES: u8 = 5;
 
 /// A result that cannot be read back.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -1248,6 +1251,40 @@ pub fn decode_everyone(bytes: &[u8]) -> Result<UserFeatures, CodecError> {
     Ok(UserFeatures::assembled(users, peers, n_users))
 }
 
+/// The driver's dictionaries (every user, patient, department,
+/// workstation and address id, in code order), for executors that read
+/// only their partitions' rows of the log and must give them the driver's
+/// codes. Unlike every pass result, this holds ids: it is written into
+/// the job's owner-only work folder on the shared storage the bundle is
+/// read from, never sent through the cluster's messages.
+pub fn encode_dictionaries(dict: &Dictionaries) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, PASS_DICTIONARIES, u32::MAX);
+    for d in [&dict.users, &dict.patients, &dict.departments, &dict.workstations, &dict.ips] {
+        w.uvar(d.len() as u64);
+        (0..d.len() as Code).for_each(|c| put_str(&mut w, d.name(c)));
+    }
+    w.finish()
+}
+
+/// Reads back what [`encode_dictionaries`] wrote: the same codes.
+pub fn decode_dictionaries(bytes: &[u8]) -> Result<Dictionaries, CodecError> {
+    let mut r = Reader::new(bytes);
+    get_header(&mut r, PASS_DICTIONARIES)?;
+    let mut dict = Dictionaries::default();
+    for d in [&mut dict.users, &mut dict.patients, &mut dict.departments, &mut dict.workstations, &mut dict.ips] {
+        let n = r.count()?;
+        for c in 0..n {
+            let id = std::str::from_utf8(r.bytes()?).map_err(|_| CodecError::Invalid("id"))?;
+            if d.intern(id) as usize != c {
+                return Err(CodecError::Invalid("dictionary"));
+            }
+        }
+    }
+    r.end()?;
+    Ok(dict)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1376,6 +1413,7 @@ mod tests {
         fn span_all(
             &self,
             plan: &[std::ops::Range<Code>],
+            _dict: &Dictionaries,
         ) -> Result<Vec<(Vec<Explanation>, Spans)>, crate::error::Error> {
             let (mut data, whole) = self.world.build().with_events(crate::model::Partition::default());
             let cut = crate::pipeline::Cut::new(whole, 1);
@@ -1855,6 +1893,34 @@ mod tests {
         assert_eq!(local.data.events.run_index(), split.data.events.run_index());
         assert_eq!(format!("{:?}", local.data.events.ts), format!("{:?}", split.data.events.ts));
         assert_eq!(local.explained.kind, split.explained.kind);
+    }
+
+    #[test]
+    fn the_drivers_dictionaries_read_back_with_the_same_codes() {
+        let data = hospital().build();
+        let bytes = encode_dictionaries(&data.dict);
+        let back = decode_dictionaries(&bytes).expect("decodes");
+        let all = |d: &Dictionaries| -> Vec<Vec<String>> {
+            [&d.users, &d.patients, &d.departments, &d.workstations, &d.ips]
+                .iter()
+                .map(|x| (0..x.len() as Code).map(|c| x.name(c).to_string()).collect())
+                .collect()
+        };
+        assert!(data.dict.patients.len() > 5 && data.dict.users.len() > 3);
+        assert_eq!(all(&data.dict), all(&back));
+        for cut in 0..bytes.len() {
+            assert!(decode_dictionaries(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        // An id twice would shift every later code: refused.
+        let mut twice = Dictionaries::default();
+        twice.users.intern("a");
+        let mut w = Writer::default();
+        put_header(&mut w, PASS_DICTIONARIES, u32::MAX);
+        w.uvar(2);
+        put_str(&mut w, "a");
+        put_str(&mut w, "a");
+        (0..4).for_each(|_| w.uvar(0));
+        assert_eq!(decode_dictionaries(&w.finish()).err(), Some(CodecError::Invalid("dictionary")));
     }
 
     #[test]

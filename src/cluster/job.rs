@@ -65,6 +65,11 @@ pub struct Job {
     /// (findings and evidence carry run indices).
     #[serde(default)]
     pub firsts: Vec<u64>,
+    /// Whether an executor reads only its partitions' users' rows of the
+    /// (Parquet) access log, with the driver's codes (`dictionaries.bin`
+    /// in the work folder), rather than the whole log.
+    #[serde(default)]
+    pub split: bool,
 }
 
 fn pass_one() -> u8 {
@@ -76,6 +81,10 @@ pub const SPANS_FILE: &str = "spans.bin";
 
 /// The file of everyone's features (pass 4's input) in a job's work folder.
 pub const EVERYONE_FILE: &str = "everyone.bin";
+
+/// The file of the driver's dictionaries in a job's work folder (a split
+/// scan's codes).
+pub const DICTIONARIES_FILE: &str = "dictionaries.bin";
 
 /// Where the configuration of a job comes from (the driver's arguments).
 #[derive(Debug, Clone, Default)]
@@ -109,6 +118,7 @@ impl Job {
             pass: 1,
             work: None,
             firsts: Vec::new(),
+            split: false,
         }
     }
 
@@ -254,6 +264,15 @@ struct Prepared {
 
 /// Where an executor keeps a job's events.
 enum Source {
+    /// In the bundle's Parquet log, a partition's users' rows read when a
+    /// task asks for them (the scan filtered by user id), with the codes
+    /// of the driver's dictionaries.
+    Split {
+        /// The bundle.
+        input: PathBuf,
+        /// The context tables with the driver's dictionaries.
+        context: Option<ingest::ContextTables>,
+    },
     /// In memory.
     Memory(Cut),
     /// Spilled by user into a private folder, removed when dropped.
@@ -277,6 +296,12 @@ impl Drop for ExecutorSpill {
     }
 }
 
+/// The sizes of the dictionaries, which a read from the driver's must
+/// leave as they were.
+fn dict_sizes(d: &crate::model::Dictionaries) -> [usize; 5] {
+    [d.users.len(), d.patients.len(), d.departments.len(), d.workstations.len(), d.ips.len()]
+}
+
 /// The job an executor holds.
 static HELD: Mutex<Option<Arc<Prepared>>> = Mutex::new(None);
 
@@ -292,6 +317,35 @@ impl Prepared {
     /// The events of the users `users`.
     fn events(&self, users: std::ops::Range<Code>) -> Result<Partition, Error> {
         Ok(match &self.events {
+            Source::Split { input, context } => {
+                let (ids, known) = {
+                    let data = self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let ids = (users.start..users.end).map(|u| data.dict.users.name(u).to_string()).collect();
+                    (ids, dict_sizes(&data.dict))
+                };
+                let filter = ingest::RowFilter { users: ids, patients: Default::default() };
+                let mut context = context.clone();
+                let tz = self.config.timezone;
+                let read = ingest::read_bundle_filtered(
+                    input,
+                    tz,
+                    &Progress::hidden(),
+                    &filter,
+                    &self.config.input,
+                    &mut context,
+                )?;
+                if dict_sizes(&read.dict) != known {
+                    return Err(Error::Cluster(
+                        "the access log holds ids the driver did not read (did the bundle change during the run?)"
+                            .into(),
+                    ));
+                }
+                let (_, events) = read.with_events(());
+                if events.user.iter().any(|u| !users.contains(u)) {
+                    return Err(Error::Cluster("a filtered read of the log returned another partition's user".into()));
+                }
+                Partition::new(users, events)
+            }
             Source::Memory(cut) => cut.events_of(users),
             Source::Spilled { spilled, .. } => Partition::new(users.clone(), spilled.load(users)?),
         })
@@ -355,7 +409,32 @@ impl Prepared {
                 ingest::estimate_users(&job.input)?,
                 job.partition_events,
             );
-        let (data, events) = if spill {
+        let (data, events) = if job.split {
+            // Only the context tables are read here (a filter that keeps no
+            // row of the log); each task reads its users' rows.
+            let work = job.work.as_ref().ok_or_else(|| Error::Cluster("a split scan names no work folder".into()))?;
+            let path = work.join(DICTIONARIES_FILE);
+            let bytes = std::fs::read(&path).map_err(crate::fs::FsError::read(&path))?;
+            let dict = super::codec::decode_dictionaries(&bytes)
+                .map_err(|e| Error::Cluster(format!("{}: {e}", path.display())))?;
+            let none = ingest::RowFilter::default();
+            let mut context = None;
+            ingest::read_bundle_filtered(&job.input, config.timezone, &progress, &none, &config.input, &mut context)?;
+            let context = context
+                .and_then(|c| c.with_dictionaries(dict))
+                .ok_or_else(|| Error::Cluster(format!("{}: not the dictionaries of this bundle", path.display())))?;
+            let mut seeded = Some(context);
+            let data = ingest::read_bundle_filtered(
+                &job.input,
+                config.timezone,
+                &progress,
+                &none,
+                &config.input,
+                &mut seeded,
+            )?;
+            let (data, _) = data.with_events(());
+            (data, Source::Split { input: job.input.clone(), context: seeded })
+        } else if spill {
             use crate::fs::FsError;
             // `-executor`: in a standalone cluster the driver runs in the
             // same process and spills into `.ehrwatch-spill-PID` itself.
@@ -418,6 +497,55 @@ mod tests {
         let over = Job { timezone: Some("Europe/Paris".into()), ..job };
         assert_eq!(over.config().expect("valid").timezone, chrono_tz::Europe::Paris);
         assert!(Job::from_json("{").is_err());
+    }
+
+    #[test]
+    fn a_split_scan_reads_a_partitions_rows_with_the_drivers_codes() {
+        use crate::simulate::{simulate, BundleFormat, SimulateParams};
+        let dir = tempfile::tempdir().expect("tmp");
+        let bundle = dir.path().join("bundle");
+        let mut p = SimulateParams::new(&bundle);
+        (p.users, p.patients, p.days, p.seed, p.incidents) = (40, 400, 3, 11, 2);
+        p.format = BundleFormat::Parquet;
+        simulate(&p).expect("simulate");
+        // The driver: the whole log, cut into three user ranges.
+        let config = Config::default();
+        let whole = ingest::read_bundle(&bundle, config.timezone, &Progress::hidden()).expect("read");
+        let n_users = whole.dict.users.len();
+        let work = dir.path().join("work");
+        std::fs::create_dir(&work).expect("work");
+        std::fs::write(work.join(DICTIONARIES_FILE), super::super::codec::encode_dictionaries(&whole.dict))
+            .expect("write");
+        let (_, events) = whole.with_events(());
+        let cut = Cut::new(Partition::whole(events, n_users), 3);
+        let plan = crate::pipeline::Partitions::plan(&cut);
+        assert_eq!(plan.len(), 3);
+        // An executor: the context tables, then each range's rows alone.
+        let mut job = Job::new("split-1".into(), (&bundle, dir.path(), 0), &ConfigSource::default(), &plan);
+        (job.split, job.work) = (true, Some(work.clone()));
+        let prepared = Prepared::of(&job).expect("prepared");
+        assert!(matches!(prepared.events, Source::Split { .. }), "a Parquet log is read in part");
+        for users in plan {
+            let (here, there) = (prepared.events(users.clone()).expect("read"), cut.events_of(users.clone()));
+            assert!(here.len() > 100, "{users:?}: {} events", here.len());
+            assert_eq!(here.len(), there.len());
+            assert_eq!((&here.user, &here.patient, &here.ts), (&there.user, &there.patient, &there.ts));
+            assert_eq!(
+                (&here.workstation, &here.ip, &here.department),
+                (&there.workstation, &there.ip, &there.department)
+            );
+            assert_eq!(
+                (&here.action, &here.category, &here.break_glass),
+                (&there.action, &there.category, &there.break_glass)
+            );
+        }
+        release_held();
+        // Dictionaries of another bundle do not fit its context tables.
+        std::fs::write(work.join(DICTIONARIES_FILE), super::super::codec::encode_dictionaries(&Default::default()))
+            .expect("write");
+        let err = Prepared::of(&Job { id: "split-2".into(), ..job }).err().expect("refused");
+        assert!(err.to_string().contains("not the dictionaries of this bundle"), "{err}");
+        release_held();
     }
 
     #[test]

@@ -44,7 +44,7 @@ use crate::error::Error;
 use crate::explain::{explain_direct, CareTeams, CareVisits, Charting, Explanation, Explanations};
 use crate::features::{self, Coverage, UserFeatures, UserStats};
 use crate::ingest::Ingested;
-use crate::model::{Code, Events, Evidence, FxHashSet, Partition, NONE};
+use crate::model::{Code, Dictionaries, Events, Evidence, FxHashSet, Partition, NONE};
 use crate::progress::{Progress, StageBar};
 use crate::roles::{RoleBook, RoleClass};
 
@@ -101,6 +101,8 @@ pub struct Cut {
     whole: Partition,
     plan: Vec<Range<Code>>,
     stash: Mutex<Vec<Vec<Explanation>>>,
+    /// Whether `whole` still holds the events ([`Cut::without_events`]).
+    held: bool,
 }
 
 impl Cut {
@@ -123,7 +125,15 @@ impl Cut {
             done += range.len();
         }
         plan.push(start..users.end.max(start));
-        Cut { whole, stash: Mutex::new(vec![Vec::new(); plan.len()]), plan }
+        Cut { whole, stash: Mutex::new(vec![Vec::new(); plan.len()]), plan, held: true }
+    }
+
+    /// The plan and the stash without the events: what a cluster's driver
+    /// keeps once the plan is cut, every pass running on the executors
+    /// (which read the events themselves). Loading a partition is then an
+    /// error.
+    pub fn without_events(self) -> Cut {
+        Cut { whole: Partition::default(), held: false, ..self }
     }
 
     /// The events of `users`, a range of [`Cut::plan`]'s or any other.
@@ -142,6 +152,9 @@ impl Partitions for Cut {
     }
 
     fn load(&self, users: Range<Code>) -> Result<Partition, Error> {
+        if !self.held {
+            return Err(Error::Cluster("the driver holds no events: every pass runs on the executors".into()));
+        }
         Ok(self.events_of(users))
     }
 
@@ -165,9 +178,10 @@ impl Partitions for Cut {
 pub trait Elsewhere: Sync {
     /// How many partitions to cut a run held in memory into.
     fn partitions(&self) -> usize;
-    /// Pass 1 on every partition of `plan`: each one's direct
-    /// explanations and spans, in plan order.
-    fn span_all(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error>;
+    /// Pass 1 on every partition of `plan`, whose ids `dict` codes (the
+    /// codes every pass's results are in): each one's direct explanations
+    /// and spans, in plan order.
+    fn span_all(&self, plan: &[Range<Code>], dict: &Dictionaries) -> Result<Vec<(Vec<Explanation>, Spans)>, Error>;
     /// Pass 2 on every partition of `plan`, given every partition's pass-1
     /// `spans` merged (not finished: each side learns the care teams from
     /// them) and each partition's `direct` explanations: each one's
@@ -284,7 +298,7 @@ pub fn analyse_with(
     let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
     match elsewhere {
         Some(remote) => {
-            let done = remote.span_all(&plan)?;
+            let done = remote.span_all(&plan, &data.dict)?;
             if done.len() != plan.len() {
                 return Err(Error::Cluster(format!("{} pass-1 results for {} partitions", done.len(), plan.len())));
             }
