@@ -172,7 +172,7 @@ pub struct OnCluster {
     /// (whose tasks may land on executors that ran no pass-2 task).
     spans: std::sync::Mutex<Vec<u8>>,
     /// Whether executors read only their partitions' rows of the log
-    /// (when it is all Parquet), with the driver's codes.
+    /// (asked for, and the log is all Parquet), with the driver's codes.
     split: bool,
     /// The driver's dictionaries, encoded, for a split scan.
     dictionaries: std::sync::Mutex<Vec<u8>>,
@@ -205,9 +205,9 @@ impl OnCluster {
                 Target::Standalone(n) => standalone(*n, state).await,
             }
         })?;
-        // A Parquet log is scanned by each task for its users' rows; any
-        // other is read whole by each executor (a CSV file cannot be
-        // filtered without reading it all).
+        // A Parquet log can be scanned by each task for its users' rows
+        // (`with_split_scan`); any other is read whole by each executor (a
+        // CSV file cannot be filtered without reading it all).
         let files = crate::ingest::access_log_files(&input)?;
         let split = !files.is_empty()
             && files.iter().all(|(path, _)| path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")));
@@ -225,6 +225,16 @@ impl OnCluster {
             split,
             dictionaries: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// With `on`, each task reads only its partition's users' rows of a
+    /// Parquet log (the driver's dictionaries left in the work folder),
+    /// rather than each executor reading the whole log once per run. On
+    /// one box it was the slower (every task scans the log's user
+    /// column; see benches/README.md), so it is asked for.
+    pub fn with_split_scan(mut self, on: bool) -> OnCluster {
+        self.split &= on;
+        self
     }
 
     /// The job of `pass` over `plan`, reading from `work`.

@@ -29,9 +29,13 @@
 //!   configuration file's text and the overriding flags, the plan, the
 //!   pass, the work folder, and for pass 4 each partition's first event's
 //!   index in the run.
-//! - **The scan split by user.** When the access log is Parquet (every
-//!   file `.parquet`), an executor reads the context tables (users,
-//!   patients, encounters, contacts: broadcast, by path) once per job,
+//! - **The scan.** By default each executor reads the whole bundle once
+//!   per job (in memory, or spilled as the driver spills) through the
+//!   same `ingest` as the driver (same files, same order, same codes),
+//!   and cuts its tasks' partitions from it. The context tables (users,
+//!   patients, encounters, contacts) are broadcast this way, by path.
+//! - **The scan split by user** (`--split-scan`, a Parquet log: every
+//!   file `.parquet`): an executor reads the context tables once per job,
 //!   and a task reads only its partition's users' rows of the log: the
 //!   same `ingest` read `investigate` uses, with the user ids pushed into
 //!   the Parquet scan as a predicate (`ingest::RowFilter`). The rows get
@@ -43,8 +47,14 @@
 //!   so "repartitioned by user" is by the same key the local partitioned
 //!   mode uses: the user's code, not a hash, which keeps the plan order
 //!   (and the outputs) the local run's. A CSV log cannot be filtered
-//!   without reading it whole, so an executor reads a CSV bundle once per
-//!   job, as before (in memory, or spilled as the driver spills).
+//!   without reading it whole, so it is always read whole. Measured on
+//!   one box (benches/README.md), the split scan was the slower and the
+//!   hungrier: every task scans the whole log's user column (rows are in
+//!   time order, so Parquet statistics prune nothing), 24 scans for 8
+//!   partitions and 3 passes, where the whole read is one per executor.
+//!   It is the shape for executors that cannot hold the log; a shuffle
+//!   (each task reading a slice of the rows and writing them out by user
+//!   range) would read each row once.
 //! - **The work list** is one small CSV file per partition (`part`),
 //!   written into an owner-only folder inside `--out` (a path the
 //!   executors read as well); Ballista scans it as a listing table, one
@@ -61,9 +71,9 @@
 //! # What runs where
 //!
 //! - **Reading the log**: the driver reads it whole (dictionaries and
-//!   plan). Executors read, per task, their partition's users' rows of a
-//!   Parquet log (each row once per pass: passes 1, 2 and 4), or, for a
-//!   CSV log, the whole log once per job.
+//!   plan). Each executor reads it whole once per job, or, with
+//!   `--split-scan`, each task reads its partition's users' rows of a
+//!   Parquet log (each row once per pass: passes 1, 2 and 4).
 //! - **Pass 1, spans**: the executors, a task a partition. Back comes
 //!   ([`codec`]) the partition's direct explanations (a byte an event)
 //!   and its spans: care visits as (day, user code) per patient code,
@@ -110,7 +120,7 @@
 //! address. Through the work folder on the shared storage (owner-only,
 //! inside `--out`, removed at the end of each pass): the merged spans,
 //! everyone's features, explanation bytes (all codes and aggregates) and,
-//! for a split scan, the driver's dictionaries, which do hold ids: they
+//! with `--split-scan`, the driver's dictionaries, which do hold ids: they
 //! live beside the bundle they come from, on the same storage, and are
 //! never sent through the cluster's messages. From pass 3 on, the driver
 //! goes on exactly as the partitioned local run does: the same functions,
@@ -122,7 +132,9 @@
 //! run's codes from its rows alone; a keyed hash of each id as the code
 //! would remove that read, at the price of every code-indexed table).
 //! The explanations (a byte an event) go through the driver between
-//! passes, and a Parquet partition is read once per pass.
+//! passes. By default every executor reads the whole log (so needs the
+//! memory of a local run); the split scan reads a partition once per
+//! pass and scans the log's user column once per task.
 //!
 //! The feature keeps Ballista (DataFusion, tonic, arrow) out of the
 //! default build; without it `--engine ballista` is refused in one line.
