@@ -5,8 +5,10 @@
 # events (900 users x 100 days) and, with BIG=1, 100 M events (2,600 users
 # x 260 days, as benches/big.sh). Prints wall time, peak RSS and CPU time
 # of the driver and of each cluster process, and checks that the outputs
-# are the same bytes. Builds with the `cluster` feature. See
-# benches/README.md.
+# are the same bytes. The cluster runs twice: each executor reading the
+# whole log once, then with --split-scan (each task reading only its
+# partition's users' rows of a Parquet log). Builds with the `cluster`
+# feature. See benches/README.md.
 # W12=DIR (and W100=DIR) run on a bundle simulated before instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,19 +74,25 @@ run_world() { # name users days patients [existing bundle]
   fi
   echo "$name (${5:-$users users x $days days}):"
   measure "detect --engine local" "$BIN" detect --input "$world" --out "$WORK/$name-local" --quiet
-  start_cluster
-  measure "detect --engine ballista (driver)" "$BIN" detect --input "$world" --out "$WORK/$name-cluster" --quiet \
-    --engine ballista --scheduler "df://127.0.0.1:$SCHED_PORT"
-  printf '  %-40s %8s   %8s MB %8s CPU-s\n' "scheduler (peak)" "" "$(peak_mb "${pids[0]}")" "$(cpu_s "${pids[0]}")"
-  printf '  %-40s %8s   %8s MB %8s CPU-s\n' "executor 1 (peak)" "" "$(peak_mb "${pids[1]}")" "$(cpu_s "${pids[1]}")"
-  printf '  %-40s %8s   %8s MB %8s CPU-s\n' "executor 2 (peak)" "" "$(peak_mb "${pids[2]}")" "$(cpu_s "${pids[2]}")"
-  cleanup
-  wait 2>/dev/null || true
-  for f in alerts.csv cases.csv user_features.parquet; do
-    cmp -s "$WORK/$name-local/$f" "$WORK/$name-cluster/$f" || { echo "  $f DIFFERS"; exit 1; }
+  # Each executor reading the whole log once, then (--split-scan, a
+  # Parquet log) each task reading only its partition's users' rows.
+  for scan in whole split; do
+    local flag=()
+    [ "$scan" = split ] && flag=(--split-scan)
+    start_cluster
+    measure "detect --engine ballista, $scan (driver)" "$BIN" detect --input "$world" --out "$WORK/$name-$scan" --quiet \
+      --engine ballista --scheduler "df://127.0.0.1:$SCHED_PORT" "${flag[@]}"
+    printf '  %-40s %8s   %8s MB %8s CPU-s\n' "scheduler (peak)" "" "$(peak_mb "${pids[0]}")" "$(cpu_s "${pids[0]}")"
+    printf '  %-40s %8s   %8s MB %8s CPU-s\n' "executor 1 (peak)" "" "$(peak_mb "${pids[1]}")" "$(cpu_s "${pids[1]}")"
+    printf '  %-40s %8s   %8s MB %8s CPU-s\n' "executor 2 (peak)" "" "$(peak_mb "${pids[2]}")" "$(cpu_s "${pids[2]}")"
+    cleanup
+    wait 2>/dev/null || true
+    for f in alerts.csv cases.csv user_features.parquet; do
+      cmp -s "$WORK/$name-local/$f" "$WORK/$name-$scan/$f" || { echo "  $f DIFFERS ($scan)"; exit 1; }
+    done
   done
   python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(f\"  {s['events_read']:,} events, {s['alerts']} alerts; alerts.csv, cases.csv, user_features.parquet identical\")" \
-    "$WORK/$name-cluster/summary.json"
+    "$WORK/$name-split/summary.json"
 }
 
 # W12=DIR and W100=DIR name bundles simulated before (as above).

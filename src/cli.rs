@@ -508,6 +508,14 @@ pub struct DetectArgs {
     /// cut into; default 4 per executor (--standalone) or 8.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub cluster_partitions: Option<u32>,
+
+    /// With --engine ballista and a Parquet access log: each task reads
+    /// only its partition's users' rows (the user ids pushed into the
+    /// scan) instead of each executor reading the whole log once. Less
+    /// memory per executor on a large log, but every task scans the
+    /// log's user column.
+    #[arg(long)]
+    pub split_scan: bool,
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {

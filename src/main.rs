@@ -90,8 +90,14 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
     }
     let engine = match args.engine {
         Engine::Local => {
-            if args.scheduler.is_some() || args.standalone.is_some() || args.cluster_partitions.is_some() {
-                return Err(fail("--scheduler, --standalone and --cluster-partitions need --engine ballista".into()));
+            if args.scheduler.is_some()
+                || args.standalone.is_some()
+                || args.cluster_partitions.is_some()
+                || args.split_scan
+            {
+                return Err(fail(
+                    "--scheduler, --standalone, --cluster-partitions and --split-scan need --engine ballista".into(),
+                ));
             }
             None
         }
@@ -209,7 +215,7 @@ fn on_cluster(
         ClusterTarget::Standalone(n) => (Target::Standalone(n), 4 * n),
     };
     let partitions = args.cluster_partitions.map_or(per, |n| n as usize);
-    let cluster = OnCluster::connect(&target, partitions, req, source)?;
+    let cluster = OnCluster::connect(&target, partitions, req, source)?.with_split_scan(args.split_scan);
     Ok(ehrwatch::pipeline::run_detect_with(req, Some(&cluster), progress)?)
 }
 

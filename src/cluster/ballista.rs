@@ -1,11 +1,12 @@
 //! Ballista itself (cargo feature `cluster`): the ehrwatch operator as a
 //! DataFusion scalar UDF ([`PassUdf`], `ehrwatch_pass(part, job)`: the
-//! job's pass, 1 or 2, on one partition), the
+//! job's pass, 1, 2 or 4, on one partition), the
 //! session every side registers it in, an in-process standalone cluster
 //! of N executors, the scheduler and executor processes
 //! (`ehrwatch cluster scheduler|executor`), and [`OnCluster`], the driver's
-//! side: it writes the work list (and, for pass 2, the merged spans and
-//! the direct explanations), runs one query a pass and decodes the results
+//! side: it writes the work list (and, for passes 2 and 4, the merged
+//! spans, the explanations and, for pass 4, everyone's features), runs
+//! one query a pass and decodes the results
 //! for `pipeline::analyse_with`.
 //!
 //! Ballista runs on a tokio runtime of its own, owned by [`OnCluster`] or
@@ -30,12 +31,13 @@ use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::{col, lit, CsvReadOptions, SessionConfig, SessionContext};
 
-use super::codec::{decode_measure, decode_span};
-use super::job::{ConfigSource, Job, SPANS_FILE};
+use super::codec::{decode_detect, decode_measure, decode_span};
+use super::job::{ConfigSource, Job, DICTIONARIES_FILE, EVERYONE_FILE, SPANS_FILE};
 use crate::error::Error;
 use crate::explain::Explanation;
-use crate::model::Code;
-use crate::pipeline::{Elsewhere, Measures, Spans, StashDir};
+use crate::features::UserFeatures;
+use crate::model::{Code, Dictionaries};
+use crate::pipeline::{Elsewhere, Found, Measures, Spans, StashDir};
 
 /// The UDF's name in plans.
 pub const PASS_UDF: &str = "ehrwatch_pass";
@@ -44,7 +46,7 @@ pub const PASS_UDF: &str = "ehrwatch_pass";
 /// result carries a byte per event (Ballista's default is 16 MiB).
 const MAX_MESSAGE: usize = 1 << 30;
 
-/// The ehrwatch operator: the job's pass (1 or 2) on the partition `part`
+/// The ehrwatch operator: the job's pass (1, 2 or 4) on the partition `part`
 /// of the job in `job` (JSON), its result encoded by `codec` as one
 /// large-binary value.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -154,9 +156,9 @@ pub enum Target {
     Standalone(usize),
 }
 
-/// The driver's side of a cluster run: passes 1 and 2 of every partition
-/// go to the cluster as one query each, one task a partition, under one
-/// job id (so an executor reads the bundle once for both).
+/// The driver's side of a cluster run: passes 1, 2 and 4 of every
+/// partition go to the cluster as one query each, one task a partition,
+/// under one job id (so an executor reads the bundle once for all three).
 pub struct OnCluster {
     runtime: tokio::runtime::Runtime,
     ctx: SessionContext,
@@ -166,6 +168,14 @@ pub struct OnCluster {
     partition_events: u64,
     source: ConfigSource,
     id: String,
+    /// The merged pass-1 spans as sent to pass 2, sent again to pass 4
+    /// (whose tasks may land on executors that ran no pass-2 task).
+    spans: std::sync::Mutex<Vec<u8>>,
+    /// Whether executors read only their partitions' rows of the log
+    /// (asked for, and the log is all Parquet), with the driver's codes.
+    split: bool,
+    /// The driver's dictionaries, encoded, for a split scan.
+    dictionaries: std::sync::Mutex<Vec<u8>>,
 }
 
 impl OnCluster {
@@ -195,6 +205,12 @@ impl OnCluster {
                 Target::Standalone(n) => standalone(*n, state).await,
             }
         })?;
+        // A Parquet log can be scanned by each task for its users' rows
+        // (`with_split_scan`); any other is read whole by each executor (a
+        // CSV file cannot be filtered without reading it all).
+        let files = crate::ingest::access_log_files(&input)?;
+        let split = !files.is_empty()
+            && files.iter().all(|(path, _)| path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")));
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         Ok(OnCluster {
             runtime,
@@ -205,7 +221,20 @@ impl OnCluster {
             partition_events: req.partition_events,
             source,
             id: format!("{}-{nanos}", std::process::id()),
+            spans: std::sync::Mutex::new(Vec::new()),
+            split,
+            dictionaries: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// With `on`, each task reads only its partition's users' rows of a
+    /// Parquet log (the driver's dictionaries left in the work folder),
+    /// rather than each executor reading the whole log once per run. On
+    /// one box it was the slower (every task scans the log's user
+    /// column; see benches/README.md), so it is asked for.
+    pub fn with_split_scan(mut self, on: bool) -> OnCluster {
+        self.split &= on;
+        self
     }
 
     /// The job of `pass` over `plan`, reading from `work`.
@@ -213,12 +242,16 @@ impl OnCluster {
         let mut job = Job::new(self.id.clone(), (&self.input, &self.out, self.partition_events), &self.source, plan);
         job.pass = pass;
         job.work = Some(work.dir.clone());
+        job.split = self.split;
         job
     }
 
     /// Runs `job` on every partition of its work list: one binary result
     /// a partition, in the order they come back.
     fn query(&self, work: &WorkList, job: &Job) -> Result<Vec<Vec<u8>>, Error> {
+        if job.split {
+            work.put(DICTIONARIES_FILE, &self.dictionaries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))?;
+        }
         let batches = self.runtime.block_on(async {
             let schema = Schema::new(vec![Field::new("part", DataType::Int64, false)]);
             let options = CsvReadOptions::new().schema(&schema).has_header(true).file_extension(".csv");
@@ -267,7 +300,11 @@ impl Elsewhere for OnCluster {
         self.partitions
     }
 
-    fn span_all(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error> {
+    fn span_all(&self, plan: &[Range<Code>], dict: &Dictionaries) -> Result<Vec<(Vec<Explanation>, Spans)>, Error> {
+        if self.split {
+            *self.dictionaries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                super::codec::encode_dictionaries(dict);
+        }
         let work = WorkList::write(&self.out, plan.len())?;
         let results = self.query(&work, &self.job(plan, 1, &work))?;
         in_plan_order(plan.len(), results, |b| decode_span(b).map(|(part, direct, spans)| (part, (direct, spans))))
@@ -282,19 +319,50 @@ impl Elsewhere for OnCluster {
         let work = WorkList::write(&self.out, plan.len())?;
         // What every pass-2 task reads: the merged spans once, and its
         // partition's direct explanations (a byte an event).
-        let path = work.dir.join(SPANS_FILE);
-        crate::fs::create_private(&path)
-            .and_then(|mut f| f.write_all(&super::codec::encode_span(u32::MAX, &[], spans)))
-            .map_err(crate::fs::FsError::write(&path))?;
+        let encoded = super::codec::encode_span(u32::MAX, &[], spans);
+        work.put(SPANS_FILE, &encoded)?;
+        *self.spans.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = encoded;
         let stash = StashDir { dir: work.dir.clone() };
         for k in 0..plan.len() {
             stash.stash(k, &direct(k)?)?;
         }
-        let results = self.query(&work, &self.job(plan, 2, &work));
+        let results = self.query(&work, &self.job(plan, 2, &work))?;
+        in_plan_order(plan.len(), results, |b| decode_measure(b).map(|(part, kinds, m)| (part, (kinds, m))))
+    }
+
+    fn detect_all(
+        &self,
+        plan: &[Range<Code>],
+        features: &UserFeatures,
+        firsts: &[usize],
+        kinds: &dyn Fn(usize) -> Result<Vec<Explanation>, Error>,
+    ) -> Result<Vec<Found>, Error> {
+        let work = WorkList::write(&self.out, plan.len())?;
+        // What every pass-4 task reads: the merged spans and everyone's
+        // features once, and its partition's explanations.
+        work.put(SPANS_FILE, &self.spans.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))?;
+        work.put(EVERYONE_FILE, &super::codec::encode_everyone(features, features.codes()))?;
+        let stash = StashDir { dir: work.dir.clone() };
+        for k in 0..plan.len() {
+            stash.stash(k, &kinds(k)?)?;
+        }
+        let mut job = self.job(plan, 4, &work);
+        job.firsts = firsts.iter().map(|&f| f as u64).collect();
+        let results = self.query(&work, &job);
         // The last pass on the cluster: in-process executors let go of the
         // job (remote ones when the next job comes).
         super::job::release_held();
-        in_plan_order(plan.len(), results?, |b| decode_measure(b).map(|(part, kinds, m)| (part, (kinds, m))))
+        let found = in_plan_order(plan.len(), results?, decode_detect)?;
+        // Each partition's findings are about its own users.
+        for (k, f) in found.iter().enumerate() {
+            let (detection, ..) = f.parts();
+            if detection.findings.iter().chain(&detection.downgraded).any(|f| !plan[k].contains(&f.user)) {
+                return Err(Error::Cluster(format!(
+                    "partition {k}'s result has a finding about another partition's user"
+                )));
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -360,6 +428,17 @@ impl WorkList {
                 .map_err(FsError::write(&path))?;
         }
         Ok(list)
+    }
+}
+
+impl WorkList {
+    /// Writes `bytes` into the file `name` of the work folder (owner-only).
+    fn put(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        let path = self.dir.join(name);
+        crate::fs::create_private(&path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(crate::fs::FsError::write(&path))?;
+        Ok(())
     }
 }
 

@@ -1,35 +1,56 @@
-//! The bytes a per-partition pass result travels in, from a cluster's
-//! executor to the driver: written by hand (no serde format crate), small
-//! and versioned. Everything in it is a code or a count: user, patient,
-//! device and department codes, days and instants, explanation kinds and
-//! role classes. No id, name or address is written, so a result names no
-//! patient even where it is read.
+//! The bytes a per-partition pass result travels in, between a cluster's
+//! driver and its executors: written by hand (no serde format crate),
+//! small and versioned. Passes 1 and 2 carry codes and counts only: user,
+//! patient, device and department codes, days and instants, explanation
+//! kinds and role classes. Pass 4 (everyone's features out, findings
+//! back) carries codes and counts too, plus the few words the rules put
+//! in their facts and the peer groups' labels: a department's name, a
+//! contact's relationship ("spouse"), a group label ("mostly nurses"), a
+//! rule id or a section's name. No user or patient id, person's name or
+//! address is written, so a result names no patient even where it is
+//! read (tests look for the fixtures' ids in the bytes).
 //!
-//! Layout: the magic `EWP2` (its digit is the version: 2 added the
+//! Layout: the magic `EWP3` (its digit is the version: 2 added the
 //! charting of unlisted visits to pass 1, and gave pass 2 `u32` counts and
-//! each user's `busiest` and home flag in place of the profile), the pass
-//! (1: spans, 2: measures), the partition's index, then the pass's result.
-//! Floating-point values (the behaviour profile) do not travel: the driver
-//! computes them from the counts, as a local run does. Integers are LEB128
-//! varints (signed ones zigzagged), so the many small codes take a byte or
-//! two. A reader checks every length
-//! against the bytes left and every kind against its enum: damaged bytes
-//! are a [`CodecError`], never a panic.
+//! each user's `busiest` and home flag in place of the profile; 3 added
+//! pass 4), the pass (1: spans, 2: measures, 3: everyone's features for
+//! pass 4, 4: findings), the partition's index, then the pass's result.
+//! Pass 2's floating-point values (the behaviour profile) do not travel:
+//! the driver computes them from the counts, as a local run does. Pass
+//! 4's do (peer-group scores, baselines, weights), as their 8 IEEE bytes,
+//! exactly. Integers are LEB128 varints (signed ones zigzagged), so the
+//! many small codes take a byte or two. A reader checks every length
+//! against the bytes left, every kind against its enum, and that every
+//! finding's evidence travelled with it: damaged bytes are a
+//! [`CodecError`], never a panic.
+//!
+//! Facts are written by an exhaustive match on [`Fact`] (`put_fact`): a
+//! fact added to the rules does not compile until it is written and read
+//! here. Labels the rules keep as `&'static str` (rule ids, windows,
+//! section names) are read back into a small per-process table.
 
-use crate::detect::Population;
+use crate::detect::relations::SharedAddress;
+use crate::detect::{AlertKind, Detection, Fact, Finding, Population, SkippedRule, Weights};
 use crate::explain::{CareVisits, Charting, Explanation};
 use crate::features::Coverage;
-use crate::features::{Busiest, DayStats, UserStats, UsualHours, CATEGORIES};
-use crate::model::Code;
-use crate::pipeline::{Measures, Spans};
+use crate::features::{Busiest, DayStats, PeerGroups, UserFeatures, UserStats, UsualHours, CATEGORIES};
+use crate::model::{Action, Code, DataCategory, Dictionaries, Events};
+use crate::pipeline::{Found, Measures, Spans};
 use crate::roles::RoleClass;
 
 /// What starts every result: its last byte is the codec's version.
-const MAGIC: &[u8; 4] = b"EWP2";
+const MAGIC: &[u8; 4] = b"EWP3";
 /// The pass byte of a pass-1 result.
 const PASS_SPAN: u8 = 1;
 /// The pass byte of a pass-2 result.
 const PASS_MEASURE: u8 = 2;
+/// The pass byte of what the driver sends pass 4: everyone's features.
+const PASS_EVERYONE: u8 = 3;
+/// The pass byte of a pass-4 result.
+const PASS_DETECT: u8 = 4;
+/// The byte of the driver's dictionaries (not a pass result: see
+/// [`encode_dictionaries`]).
+const PASS_DICTIONARIES: u8 = 5;
 
 /// A result that cannot be read back.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -38,7 +59,7 @@ pub enum CodecError {
     #[error("a pass result ends early (at byte {0})")]
     Truncated(usize),
     /// The bytes are not a result of this version.
-    #[error("a pass result does not start with EWP2 (this version) and the expected pass")]
+    #[error("a pass result does not start with EWP3 (this version) and the expected pass")]
     Header,
     /// A value is out of its range.
     #[error("a pass result holds an invalid {0}")]
@@ -563,6 +584,707 @@ fn get_user_stats(r: &mut Reader) -> Result<UserStats, CodecError> {
     })
 }
 
+// ---- Pass 4: everyone's features to the executors, findings back ----
+
+/// A label the rules write as a `&'static str` (a rule id, a window, a
+/// category, a driver's phrase), read back: the same text is the same
+/// `&'static str` for the life of the process, each distinct label kept
+/// once (a result names a few dozen); a result with more, or longer,
+/// labels than any rule writes is refused rather than kept.
+fn intern(text: &str) -> Result<&'static str, CodecError> {
+    use std::collections::BTreeSet;
+    /// Distinct labels a process keeps at most.
+    const MAX_LABELS: usize = 4096;
+    /// The longest label.
+    const MAX_LABEL: usize = 256;
+    static LABELS: std::sync::Mutex<BTreeSet<&'static str>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut labels = LABELS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(&known) = labels.get(text) {
+        return Ok(known);
+    }
+    if labels.len() >= MAX_LABELS || text.len() > MAX_LABEL {
+        return Err(CodecError::Invalid("label"));
+    }
+    let kept: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    labels.insert(kept);
+    Ok(kept)
+}
+
+fn put_str(w: &mut Writer, s: &str) {
+    w.bytes(s.as_bytes());
+}
+
+fn get_string(r: &mut Reader) -> Result<String, CodecError> {
+    std::str::from_utf8(r.bytes()?).map(str::to_owned).map_err(|_| CodecError::Invalid("text"))
+}
+
+fn get_label(r: &mut Reader) -> Result<&'static str, CodecError> {
+    let bytes = r.bytes()?;
+    intern(std::str::from_utf8(bytes).map_err(|_| CodecError::Invalid("label"))?)
+}
+
+fn put_opt_str(w: &mut Writer, s: &Option<String>) {
+    put_bool(w, s.is_some());
+    if let Some(s) = s {
+        put_str(w, s);
+    }
+}
+
+fn get_opt_string(r: &mut Reader) -> Result<Option<String>, CodecError> {
+    get_bool(r)?.then(|| get_string(r)).transpose()
+}
+
+fn put_date(w: &mut Writer, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    w.ivar(i64::from(d.num_days_from_ce()));
+}
+
+fn get_date(r: &mut Reader) -> Result<chrono::NaiveDate, CodecError> {
+    let days = i32::try_from(r.ivar()?).map_err(|_| CodecError::Invalid("date"))?;
+    chrono::NaiveDate::from_num_days_from_ce_opt(days).ok_or(CodecError::Invalid("date"))
+}
+
+fn get_usize(r: &mut Reader) -> Result<usize, CodecError> {
+    usize::try_from(r.uvar()?).map_err(|_| CodecError::Invalid("count"))
+}
+
+/// The index of `value` in `all` (an enum's `ALL`), as one varint.
+fn put_variant<T: PartialEq>(w: &mut Writer, all: &[T], value: &T) {
+    w.uvar(all.iter().position(|v| v == value).unwrap_or(usize::MAX) as u64);
+}
+
+/// What [`put_variant`] wrote.
+fn get_variant<T: Copy>(r: &mut Reader, all: &[T], what: &'static str) -> Result<T, CodecError> {
+    usize::try_from(r.uvar()?).ok().and_then(|i| all.get(i).copied()).ok_or(CodecError::Invalid(what))
+}
+
+/// Alert kinds, in the order their byte counts.
+const ALERT_KINDS: [AlertKind; 4] =
+    [AlertKind::Snooping, AlertKind::Exfiltration, AlertKind::Account, AlertKind::Behaviour];
+
+/// Where an address is shared, in the order their byte counts.
+const SHARED: [SharedAddress; 2] = [SharedAddress::Contact, SharedAddress::Patient];
+
+/// A fact: its variant's number (in [`Fact`]'s declaration order), then
+/// its fields in order. The match is exhaustive: a new fact does not
+/// compile until it is written here and read back in [`get_fact`].
+fn put_fact(w: &mut Writer, fact: &Fact) {
+    match fact {
+        Fact::OwnRecord => w.byte(0),
+        Fact::SharesSurnameAndHome => w.byte(1),
+        Fact::NamedAsContact { relationship } => {
+            w.byte(2);
+            put_opt_str(w, relationship);
+        }
+        Fact::NamesakeContact { relationship } => {
+            w.byte(3);
+            put_opt_str(w, relationship);
+        }
+        Fact::ContactUnderOtherSurname { relationship, shared } => {
+            w.byte(4);
+            put_opt_str(w, relationship);
+            put_variant(w, &SHARED, shared);
+        }
+        Fact::SharesSurname => w.byte(5),
+        Fact::CoworkerPatient { same_department } => {
+            w.byte(6);
+            put_bool(w, *same_department);
+        }
+        Fact::Neighbour { distance_m, same_street, same_home } => {
+            w.byte(7);
+            put_bool(w, distance_m.is_some());
+            if let Some(d) = distance_m {
+                w.f64(*d);
+            }
+            put_bool(w, *same_street);
+            put_bool(w, *same_home);
+        }
+        Fact::VipPatient => w.byte(8),
+        Fact::DeceasedPatient { died, days_after } => {
+            w.byte(9);
+            put_date(w, *died);
+            w.ivar(*days_after);
+        }
+        Fact::RestrictedChart => w.byte(10),
+        Fact::NoSensitiveSection => w.byte(11),
+        Fact::SensitiveCategories { categories } => {
+            w.byte(12);
+            w.uvar(categories.len() as u64);
+            categories.iter().for_each(|c| put_str(w, c));
+        }
+        Fact::BreakGlass { count } => {
+            w.byte(13);
+            w.uvar(*count as u64);
+        }
+        Fact::AfterTermination { date, days } => {
+            w.byte(14);
+            put_date(w, *date);
+            w.ivar(*days);
+        }
+        Fact::BulkExtraction { patients, window, what, baseline } => {
+            w.byte(15);
+            w.uvar(*patients);
+            put_str(w, window);
+            put_str(w, what);
+            w.f64(*baseline);
+        }
+        Fact::FormerPatient { department, days_since } => {
+            w.byte(16);
+            put_str(w, department);
+            w.ivar(*days_since);
+        }
+        Fact::PopulationLevel { explanation, class, round, routine, department } => {
+            w.byte(17);
+            put_variant(w, &Explanation::ALL, explanation);
+            put_bool(w, class.is_some());
+            if let Some(c) = class {
+                put_variant(w, &RoleClass::ALL, c);
+            }
+            put_str(w, round);
+            put_bool(w, routine.is_some());
+            if let Some(n) = routine {
+                w.uvar(u64::from(*n));
+            }
+            put_opt_str(w, department);
+        }
+        Fact::UnitRound { department, others, days, patients } => {
+            w.byte(18);
+            put_str(w, department);
+            [*others, *days, *patients].iter().for_each(|&n| w.uvar(u64::from(n)));
+        }
+        Fact::BulkAllExtraction { patients, window, linked, baseline, peers_busiest, peers } => {
+            w.byte(19);
+            w.uvar(*patients);
+            put_str(w, window);
+            w.uvar(*linked);
+            w.f64(*baseline);
+            w.f64(*peers_busiest);
+            put_str(w, peers);
+        }
+        Fact::SlowExfiltration { days, span_days, patients, baseline } => {
+            w.byte(20);
+            w.uvar(*days as u64);
+            w.ivar(*span_days);
+            w.uvar(*patients);
+            w.f64(*baseline);
+        }
+        Fact::NewDeviceOddHours { workstations, ips, after_hours, unexplained_patients, unseen_in_hospital } => {
+            w.byte(21);
+            [*workstations, *ips, *after_hours, *unexplained_patients, *unseen_in_hospital]
+                .iter()
+                .for_each(|&n| w.uvar(n));
+        }
+        Fact::UnexplainedBreadth { patients, days, peer_median, peer_label, in_rounds } => {
+            w.byte(22);
+            w.uvar(*patients);
+            w.uvar(*days);
+            w.f64(*peer_median);
+            put_str(w, peer_label);
+            w.uvar(*in_rounds);
+        }
+        Fact::PeerOutlier { score, label, size, drivers } => {
+            w.byte(23);
+            w.f64(*score);
+            put_str(w, label);
+            w.uvar(*size as u64);
+            w.uvar(drivers.len() as u64);
+            for (phrase, value, median) in drivers {
+                put_str(w, phrase);
+                w.f64(*value);
+                w.f64(*median);
+            }
+        }
+        Fact::AlsoIncludes { charts } => {
+            w.byte(24);
+            w.uvar(charts.len() as u64);
+            for (one, many, n) in charts {
+                put_str(w, one);
+                put_str(w, many);
+                w.uvar(u64::from(*n));
+            }
+        }
+        Fact::BeforeHire { date, days } => {
+            w.byte(25);
+            put_date(w, *date);
+            w.ivar(*days);
+        }
+    }
+}
+
+/// What [`put_fact`] wrote.
+fn get_fact(r: &mut Reader) -> Result<Fact, CodecError> {
+    let u32_of = |r: &mut Reader| r.u32();
+    Ok(match r.byte()? {
+        0 => Fact::OwnRecord,
+        1 => Fact::SharesSurnameAndHome,
+        2 => Fact::NamedAsContact { relationship: get_opt_string(r)? },
+        3 => Fact::NamesakeContact { relationship: get_opt_string(r)? },
+        4 => Fact::ContactUnderOtherSurname {
+            relationship: get_opt_string(r)?,
+            shared: get_variant(r, &SHARED, "shared address")?,
+        },
+        5 => Fact::SharesSurname,
+        6 => Fact::CoworkerPatient { same_department: get_bool(r)? },
+        7 => Fact::Neighbour {
+            distance_m: get_bool(r)?.then(|| r.f64()).transpose()?,
+            same_street: get_bool(r)?,
+            same_home: get_bool(r)?,
+        },
+        8 => Fact::VipPatient,
+        9 => Fact::DeceasedPatient { died: get_date(r)?, days_after: r.ivar()? },
+        10 => Fact::RestrictedChart,
+        11 => Fact::NoSensitiveSection,
+        12 => {
+            let n = r.count()?;
+            Fact::SensitiveCategories { categories: (0..n).map(|_| get_label(r)).collect::<Result<_, _>>()? }
+        }
+        13 => Fact::BreakGlass { count: get_usize(r)? },
+        14 => Fact::AfterTermination { date: get_date(r)?, days: r.ivar()? },
+        15 => {
+            Fact::BulkExtraction { patients: r.uvar()?, window: get_label(r)?, what: get_label(r)?, baseline: r.f64()? }
+        }
+        16 => Fact::FormerPatient { department: get_string(r)?, days_since: r.ivar()? },
+        17 => Fact::PopulationLevel {
+            explanation: get_variant(r, &Explanation::ALL, "explanation")?,
+            class: get_bool(r)?.then(|| get_variant(r, &RoleClass::ALL, "role class")).transpose()?,
+            round: get_label(r)?,
+            routine: get_bool(r)?.then(|| r.u32()).transpose()?,
+            department: get_opt_string(r)?,
+        },
+        18 => {
+            Fact::UnitRound { department: get_string(r)?, others: u32_of(r)?, days: u32_of(r)?, patients: u32_of(r)? }
+        }
+        19 => Fact::BulkAllExtraction {
+            patients: r.uvar()?,
+            window: get_label(r)?,
+            linked: r.uvar()?,
+            baseline: r.f64()?,
+            peers_busiest: r.f64()?,
+            peers: get_string(r)?,
+        },
+        20 => Fact::SlowExfiltration {
+            days: get_usize(r)?,
+            span_days: r.ivar()?,
+            patients: r.uvar()?,
+            baseline: r.f64()?,
+        },
+        21 => Fact::NewDeviceOddHours {
+            workstations: r.uvar()?,
+            ips: r.uvar()?,
+            after_hours: r.uvar()?,
+            unexplained_patients: r.uvar()?,
+            unseen_in_hospital: r.uvar()?,
+        },
+        22 => Fact::UnexplainedBreadth {
+            patients: r.uvar()?,
+            days: r.uvar()?,
+            peer_median: r.f64()?,
+            peer_label: get_string(r)?,
+            in_rounds: r.uvar()?,
+        },
+        23 => {
+            let (score, label, size) = (r.f64()?, get_string(r)?, get_usize(r)?);
+            let n = r.count()?;
+            let drivers = (0..n).map(|_| Ok((get_label(r)?, r.f64()?, r.f64()?))).collect::<Result<_, CodecError>>()?;
+            Fact::PeerOutlier { score, label, size, drivers }
+        }
+        24 => {
+            let n = r.count()?;
+            let charts =
+                (0..n).map(|_| Ok((get_label(r)?, get_label(r)?, r.u32()?))).collect::<Result<_, CodecError>>()?;
+            Fact::AlsoIncludes { charts }
+        }
+        25 => Fact::BeforeHire { date: get_date(r)?, days: r.ivar()? },
+        _ => return Err(CodecError::Invalid("fact")),
+    })
+}
+
+/// Ascending indices, as the first and the gaps.
+fn put_ascending(w: &mut Writer, v: &[usize]) {
+    w.uvar(v.len() as u64);
+    let mut last = 0usize;
+    for &i in v {
+        w.uvar(i.wrapping_sub(last) as u64);
+        last = i;
+    }
+}
+
+/// What [`put_ascending`] wrote; indices that do not ascend are refused.
+fn get_ascending(r: &mut Reader) -> Result<Vec<usize>, CodecError> {
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    let mut last = 0usize;
+    for k in 0..n {
+        let gap = get_usize(r)?;
+        if k > 0 && gap == 0 {
+            return Err(CodecError::Invalid("event index"));
+        }
+        last = last.checked_add(gap).ok_or(CodecError::Invalid("event index"))?;
+        out.push(last);
+    }
+    Ok(out)
+}
+
+fn put_finding(w: &mut Writer, f: &Finding) {
+    put_str(w, f.rule);
+    put_variant(w, &ALERT_KINDS, &f.kind);
+    w.uvar(u64::from(f.user));
+    w.uvar(u64::from(f.patient));
+    put_ascending(w, &f.events);
+    w.uvar(f.facts.len() as u64);
+    f.facts.iter().for_each(|fact| put_fact(w, fact));
+    put_bool(w, f.downgraded);
+}
+
+fn get_finding(r: &mut Reader) -> Result<Finding, CodecError> {
+    let rule = get_label(r)?;
+    let kind = get_variant(r, &ALERT_KINDS, "alert kind")?;
+    let (user, patient) = (r.u32()?, r.u32()?);
+    let events = get_ascending(r)?;
+    let n = r.count()?;
+    let facts = (0..n).map(|_| get_fact(r)).collect::<Result<_, _>>()?;
+    Ok(Finding { rule, kind, user, patient, events, facts, downgraded: get_bool(r)? })
+}
+
+fn put_findings(w: &mut Writer, v: &[Finding]) {
+    w.uvar(v.len() as u64);
+    v.iter().for_each(|f| put_finding(w, f));
+}
+
+fn get_findings(r: &mut Reader) -> Result<Vec<Finding>, CodecError> {
+    let n = r.count()?;
+    (0..n).map(|_| get_finding(r)).collect()
+}
+
+/// Per rule, (fact, weight) pairs ([`Weights`]' stronger and weaker).
+fn put_fact_weights(w: &mut Writer, m: &std::collections::BTreeMap<&'static str, Vec<(Fact, f64)>>) {
+    w.uvar(m.len() as u64);
+    for (rule, pairs) in m {
+        put_str(w, rule);
+        w.uvar(pairs.len() as u64);
+        for (fact, weight) in pairs {
+            put_fact(w, fact);
+            w.f64(*weight);
+        }
+    }
+}
+
+#[allow(clippy::type_complexity)]
+fn get_fact_weights(r: &mut Reader) -> Result<std::collections::BTreeMap<&'static str, Vec<(Fact, f64)>>, CodecError> {
+    let n = r.count()?;
+    let mut m = std::collections::BTreeMap::new();
+    for _ in 0..n {
+        let rule = get_label(r)?;
+        let k = r.count()?;
+        let pairs = (0..k).map(|_| Ok((get_fact(r)?, r.f64()?))).collect::<Result<Vec<_>, CodecError>>()?;
+        m.insert(rule, pairs);
+    }
+    Ok(m)
+}
+
+/// A detection: its findings, the rules skipped (and why), the downgraded
+/// findings, the count per rule, the weights and the rules' order.
+fn put_detection(w: &mut Writer, d: &Detection) {
+    put_findings(w, &d.findings);
+    w.uvar(d.skipped.len() as u64);
+    for s in &d.skipped {
+        put_str(w, s.rule);
+        put_str(w, &s.reason);
+    }
+    put_findings(w, &d.downgraded);
+    w.uvar(d.per_rule.len() as u64);
+    for (rule, n) in &d.per_rule {
+        put_str(w, rule);
+        w.uvar(*n);
+    }
+    w.uvar(d.weights.rule.len() as u64);
+    for (rule, weight) in &d.weights.rule {
+        put_str(w, rule);
+        w.f64(*weight);
+    }
+    put_fact_weights(w, &d.weights.stronger);
+    put_fact_weights(w, &d.weights.weaker);
+    w.uvar(d.order.len() as u64);
+    d.order.iter().for_each(|rule| put_str(w, rule));
+}
+
+fn get_detection(r: &mut Reader) -> Result<Detection, CodecError> {
+    let findings = get_findings(r)?;
+    let n = r.count()?;
+    let skipped = (0..n)
+        .map(|_| Ok(SkippedRule { rule: get_label(r)?, reason: get_string(r)? }))
+        .collect::<Result<_, CodecError>>()?;
+    let downgraded = get_findings(r)?;
+    let n = r.count()?;
+    let mut per_rule = std::collections::BTreeMap::new();
+    for _ in 0..n {
+        per_rule.insert(get_label(r)?, r.uvar()?);
+    }
+    let n = r.count()?;
+    let mut rule = std::collections::BTreeMap::new();
+    for _ in 0..n {
+        rule.insert(get_label(r)?, r.f64()?);
+    }
+    let weights = Weights { rule, stronger: get_fact_weights(r)?, weaker: get_fact_weights(r)? };
+    let n = r.count()?;
+    let order = (0..n).map(|_| get_label(r)).collect::<Result<_, _>>()?;
+    Ok(Detection { findings, skipped, downgraded, per_rule, weights, order })
+}
+
+/// Events, column by column (times as gaps from the previous event).
+fn put_events(w: &mut Writer, e: &Events) {
+    w.uvar(e.len() as u64);
+    e.user.iter().for_each(|&c| w.uvar(u64::from(c)));
+    e.patient.iter().for_each(|&c| w.uvar(u64::from(c)));
+    let mut last = 0i64;
+    for &t in &e.ts {
+        w.ivar(t.wrapping_sub(last));
+        last = t;
+    }
+    e.action.iter().for_each(|a| put_variant(w, &Action::ALL, a));
+    e.category.iter().for_each(|c| put_variant(w, &DataCategory::ALL, c));
+    for column in [&e.workstation, &e.ip, &e.department] {
+        column.iter().for_each(|&c| w.uvar(u64::from(c)));
+    }
+    e.break_glass.iter().for_each(|&b| put_bool(w, b));
+    e.source_file.iter().for_each(|&f| w.uvar(u64::from(f)));
+    e.source_line.iter().for_each(|&l| w.uvar(l));
+}
+
+fn get_events(r: &mut Reader) -> Result<Events, CodecError> {
+    let n = r.count()?;
+    let codes = |r: &mut Reader| (0..n).map(|_| r.u32()).collect::<Result<Vec<_>, _>>();
+    let user = codes(r)?;
+    let patient = codes(r)?;
+    let mut last = 0i64;
+    let mut ts = Vec::with_capacity(n);
+    for _ in 0..n {
+        last = last.wrapping_add(r.ivar()?);
+        ts.push(last);
+    }
+    let action = (0..n).map(|_| get_variant(r, &Action::ALL, "action")).collect::<Result<_, _>>()?;
+    let category = (0..n).map(|_| get_variant(r, &DataCategory::ALL, "data category")).collect::<Result<_, _>>()?;
+    let (workstation, ip, department) = (codes(r)?, codes(r)?, codes(r)?);
+    let break_glass = (0..n).map(|_| get_bool(r)).collect::<Result<_, _>>()?;
+    let source_file = codes(r)?;
+    let source_line = (0..n).map(|_| r.uvar()).collect::<Result<_, _>>()?;
+    Ok(Events {
+        user,
+        patient,
+        ts,
+        action,
+        category,
+        workstation,
+        ip,
+        department,
+        break_glass,
+        source_file,
+        source_line,
+    })
+}
+
+/// The result of pass 4 on the `part`-th partition: its findings (event
+/// indices into the whole run) and the evidence they need (each kept
+/// event's index in the run, the events, their explanations).
+pub fn encode_detect(part: u32, found: &Found) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, PASS_DETECT, part);
+    let (detection, index, events, kinds) = found.parts();
+    put_detection(&mut w, detection);
+    put_ascending(&mut w, index);
+    let mut all = Events::default();
+    for e in events {
+        all.append(e.clone());
+    }
+    put_events(&mut w, &all);
+    put_kinds(&mut w, kinds);
+    w.finish()
+}
+
+/// Reads back what [`encode_detect`] wrote. Refuses a result whose kept
+/// evidence and explanations differ in length, or a finding whose
+/// evidence was not kept.
+pub fn decode_detect(bytes: &[u8]) -> Result<(u32, Found), CodecError> {
+    let mut r = Reader::new(bytes);
+    let part = get_header(&mut r, PASS_DETECT)?;
+    let detection = get_detection(&mut r)?;
+    let index = get_ascending(&mut r)?;
+    let events = get_events(&mut r)?;
+    let kinds = get_kinds(&mut r)?;
+    r.end()?;
+    if events.len() != index.len() || kinds.len() != index.len() {
+        return Err(CodecError::Invalid("evidence"));
+    }
+    let kept = |i: &usize| index.binary_search(i).is_ok();
+    if !detection.findings.iter().chain(&detection.downgraded).all(|f| f.events.iter().all(kept)) {
+        return Err(CodecError::Invalid("finding's evidence"));
+    }
+    Ok((part, Found::from_parts(detection, index, events, kinds)))
+}
+
+fn put_f64s(w: &mut Writer, v: &[f64]) {
+    w.uvar(v.len() as u64);
+    v.iter().for_each(|&x| w.f64(x));
+}
+
+fn get_f64s(r: &mut Reader) -> Result<Vec<f64>, CodecError> {
+    let n = r.count()?;
+    (0..n).map(|_| r.f64()).collect()
+}
+
+fn put_rows(w: &mut Writer, v: &[[f64; 12]]) {
+    w.uvar(v.len() as u64);
+    v.iter().flatten().for_each(|&x| w.f64(x));
+}
+
+fn get_rows(r: &mut Reader) -> Result<Vec<[f64; 12]>, CodecError> {
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut row = [0.0; 12];
+        for x in row.iter_mut() {
+            *x = r.f64()?;
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+fn put_peers(w: &mut Writer, g: &PeerGroups) {
+    w.uvar(g.k as u64);
+    w.f64(g.silhouette);
+    w.uvar(g.assignment.len() as u64);
+    g.assignment.iter().for_each(|&a| w.uvar(a as u64));
+    put_f64s(w, &g.outlier);
+    put_bool(w, g.membership_probability.is_some());
+    if let Some(p) = &g.membership_probability {
+        put_f64s(w, p);
+    }
+    w.uvar(g.labels.len() as u64);
+    g.labels.iter().for_each(|l| put_str(w, l));
+    w.uvar(g.sizes.len() as u64);
+    g.sizes.iter().for_each(|&s| w.uvar(s as u64));
+    put_rows(w, &g.medians);
+    w.uvar(g.matches_role.len() as u64);
+    g.matches_role.iter().for_each(|&m| put_bool(w, m));
+    let (scaling, centroids) = g.scaling_and_centroids();
+    w.uvar(scaling.len() as u64);
+    for &(median, spread) in scaling {
+        w.f64(median);
+        w.f64(spread);
+    }
+    put_rows(w, centroids);
+}
+
+/// What [`put_peers`] wrote, for `n` users: every per-user list of `n`,
+/// every per-group list of `k`, every group below `k`.
+fn get_peers(r: &mut Reader, n: usize) -> Result<PeerGroups, CodecError> {
+    let k = get_usize(r)?;
+    let silhouette = r.f64()?;
+    let m = r.count()?;
+    let assignment = (0..m).map(|_| get_usize(r)).collect::<Result<Vec<_>, _>>()?;
+    let outlier = get_f64s(r)?;
+    let membership_probability = get_bool(r)?.then(|| get_f64s(r)).transpose()?;
+    let m = r.count()?;
+    let labels = (0..m).map(|_| get_string(r)).collect::<Result<Vec<_>, _>>()?;
+    let m = r.count()?;
+    let sizes = (0..m).map(|_| get_usize(r)).collect::<Result<Vec<_>, _>>()?;
+    let medians = get_rows(r)?;
+    let m = r.count()?;
+    let matches_role = (0..m).map(|_| get_bool(r)).collect::<Result<Vec<_>, _>>()?;
+    let m = r.count()?;
+    let scaling = (0..m).map(|_| Ok((r.f64()?, r.f64()?))).collect::<Result<Vec<_>, CodecError>>()?;
+    let centroids = get_rows(r)?;
+    let per_user = [assignment.len(), outlier.len(), matches_role.len()];
+    let per_group = [labels.len(), sizes.len(), medians.len(), centroids.len()];
+    if per_user.iter().any(|&len| len != n)
+        || membership_probability.as_ref().is_some_and(|p| p.len() != n)
+        || per_group.iter().any(|&len| len != k)
+        || assignment.iter().any(|&g| g >= k)
+        || scaling.len() != 12
+    {
+        return Err(CodecError::Invalid("peer groups"));
+    }
+    let mut groups = PeerGroups::default();
+    (groups.k, groups.silhouette, groups.assignment, groups.outlier) = (k, silhouette, assignment, outlier);
+    (groups.membership_probability, groups.labels, groups.sizes) = (membership_probability, labels, sizes);
+    (groups.medians, groups.matches_role) = (medians, matches_role);
+    Ok(groups.with_scaling_and_centroids(scaling, centroids))
+}
+
+/// What the driver sends every pass-4 task: every user's features
+/// (without the daily series, which each partition computes again) and
+/// the peer groups, for a run of `n_users` user codes.
+pub fn encode_everyone(features: &UserFeatures, n_users: usize) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, PASS_EVERYONE, u32::MAX);
+    w.uvar(n_users as u64);
+    w.uvar(features.users.len() as u64);
+    for (user, s) in &features.users {
+        w.uvar(u64::from(*user));
+        put_user_stats(&mut w, &UserStats { days: Vec::new(), ..s.clone() });
+    }
+    put_bool(&mut w, features.peers.is_some());
+    if let Some(g) = &features.peers {
+        put_peers(&mut w, g);
+    }
+    w.finish()
+}
+
+/// Reads back what [`encode_everyone`] wrote. Users must ascend and be
+/// below the run's count of user codes.
+pub fn decode_everyone(bytes: &[u8]) -> Result<UserFeatures, CodecError> {
+    let mut r = Reader::new(bytes);
+    get_header(&mut r, PASS_EVERYONE)?;
+    let n_users = get_usize(&mut r)?;
+    let n = r.count()?;
+    let mut users: Vec<(Code, UserStats)> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let user = r.u32()?;
+        if user as usize >= n_users || users.last().is_some_and(|(last, _)| *last >= user) {
+            return Err(CodecError::Invalid("user"));
+        }
+        users.push((user, get_user_stats(&mut r)?));
+    }
+    let peers = get_bool(&mut r)?.then(|| get_peers(&mut r, users.len())).transpose()?;
+    r.end()?;
+    Ok(UserFeatures::assembled(users, peers, n_users))
+}
+
+/// The driver's dictionaries (every user, patient, department,
+/// workstation and address id, in code order), for executors that read
+/// only their partitions' rows of the log and must give them the driver's
+/// codes. Unlike every pass result, this holds ids: it is written into
+/// the job's owner-only work folder on the shared storage the bundle is
+/// read from, never sent through the cluster's messages.
+pub fn encode_dictionaries(dict: &Dictionaries) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, PASS_DICTIONARIES, u32::MAX);
+    for d in [&dict.users, &dict.patients, &dict.departments, &dict.workstations, &dict.ips] {
+        w.uvar(d.len() as u64);
+        (0..d.len() as Code).for_each(|c| put_str(&mut w, d.name(c)));
+    }
+    w.finish()
+}
+
+/// Reads back what [`encode_dictionaries`] wrote: the same codes.
+pub fn decode_dictionaries(bytes: &[u8]) -> Result<Dictionaries, CodecError> {
+    let mut r = Reader::new(bytes);
+    get_header(&mut r, PASS_DICTIONARIES)?;
+    let mut dict = Dictionaries::default();
+    for d in [&mut dict.users, &mut dict.patients, &mut dict.departments, &mut dict.workstations, &mut dict.ips] {
+        let n = r.count()?;
+        for c in 0..n {
+            let id = std::str::from_utf8(r.bytes()?).map_err(|_| CodecError::Invalid("id"))?;
+            if d.intern(id) as usize != c {
+                return Err(CodecError::Invalid("dictionary"));
+            }
+        }
+    }
+    r.end()?;
+    Ok(dict)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -635,13 +1357,19 @@ mod tests {
         assert_eq!(flat(&direct, &spans), flat(&direct2, &spans2));
     }
 
+    /// Whether `id` is in `bytes` past the header (whose magic, `EWP3`,
+    /// holds the fixtures' "P3").
+    fn travels(bytes: &[u8], id: &str) -> bool {
+        bytes[MAGIC.len()..].windows(id.len()).any(|win| win == id.as_bytes())
+    }
+
     #[test]
     fn a_result_carries_codes_not_ids() {
         let w = world();
         let (direct, spans) = spanned(&w);
         let bytes = encode_span(0, &direct, &spans);
         for id in ["med", "cons", "onc", "P3", "Q-77", "WS-9", "10.0.9.9", "MED", "ONC"] {
-            assert!(!bytes.windows(id.len()).any(|win| win == id.as_bytes()), "{id} travels");
+            assert!(!travels(&bytes, id), "{id} travels");
         }
     }
 
@@ -673,6 +1401,8 @@ mod tests {
     struct Loopback {
         world: World,
         n: usize,
+        /// The merged spans as pass 2 was sent them (pass 4 reads them too).
+        spans: std::sync::Mutex<Vec<u8>>,
     }
 
     impl crate::pipeline::Elsewhere for Loopback {
@@ -683,6 +1413,7 @@ mod tests {
         fn span_all(
             &self,
             plan: &[std::ops::Range<Code>],
+            _dict: &Dictionaries,
         ) -> Result<Vec<(Vec<Explanation>, Spans)>, crate::error::Error> {
             let (mut data, whole) = self.world.build().with_events(crate::model::Partition::default());
             let cut = crate::pipeline::Cut::new(whole, 1);
@@ -708,6 +1439,7 @@ mod tests {
             // The merged spans travel as a pass-1 result of no events; this
             // side learns the care teams from them on its own copy.
             let broadcast = encode_span(u32::MAX, &[], spans);
+            *self.spans.lock().expect("spans") = broadcast.clone();
             let (mut data, whole) = self.world.build().with_events(crate::model::Partition::default());
             let cut = crate::pipeline::Cut::new(whole, 1);
             let book = RoleBook::from_titles(data.roster.as_ref(), &self.world.config.explain.titles);
@@ -721,6 +1453,34 @@ mod tests {
                     decode_measure(&encode_measure(k as u32, &kinds, &measured)).expect("decodes");
                 assert_eq!(part as usize, k);
                 out.push((kinds, measured));
+            }
+            out.reverse();
+            Ok(out)
+        }
+
+        fn detect_all(
+            &self,
+            plan: &[std::ops::Range<Code>],
+            features: &UserFeatures,
+            firsts: &[usize],
+            kinds: &dyn Fn(usize) -> Result<Vec<Explanation>, crate::error::Error>,
+        ) -> Result<Vec<Found>, crate::error::Error> {
+            // Everyone's features travel; this side finishes the spans and
+            // builds who is who to whom on its own copy, as an executor.
+            let everyone = decode_everyone(&encode_everyone(features, features.codes())).expect("decodes");
+            let (mut data, whole) = self.world.build().with_events(crate::model::Partition::default());
+            let cut = crate::pipeline::Cut::new(whole, 1);
+            let book = RoleBook::from_titles(data.roster.as_ref(), &self.world.config.explain.titles);
+            let (_, _, spans) = decode_span(&self.spans.lock().expect("spans")).expect("decodes");
+            let spanning = spans.finish(&data, book, &self.world.config);
+            let mut everyone = crate::pipeline::Everyone::from_spanning(everyone, &spanning, &data, &self.world.config);
+            let mut out = Vec::new();
+            for (k, users) in plan.iter().enumerate().rev() {
+                data.events = cut.events_of(users.clone());
+                let found = everyone.detect_in(&data, kinds(k)?, &self.world.config, firsts[k], true);
+                let (part, found) = decode_detect(&encode_detect(k as u32, &found)).expect("decodes");
+                assert_eq!(part as usize, k);
+                out.push(found);
             }
             out.reverse();
             Ok(out)
@@ -759,7 +1519,7 @@ mod tests {
             assert_eq!(bits(a), bits(b));
         }
         for id in ["med", "cons", "P3", "Q-77", "WS-9", "MED", "ONC"] {
-            assert!(!bytes.windows(id.len()).any(|win| win == id.as_bytes()), "{id} travels");
+            assert!(!travels(&bytes, id), "{id} travels");
         }
     }
 
@@ -815,14 +1575,14 @@ mod tests {
     }
 
     #[test]
-    fn passes_one_and_two_through_the_codec_on_three_partitions_give_what_a_local_run_gives() {
+    fn passes_one_two_and_four_through_the_codec_on_three_partitions_give_what_a_local_run_gives() {
         use crate::pipeline::{analyse, analyse_with, Cut, Resident};
         use crate::progress::Progress;
         let w = world();
         let progress = Progress::hidden();
         let (data, whole) = w.build().with_events(());
         let local = analyse(data, &Resident::new(whole), &w.config, &progress, &mut |_| {}).expect("local");
-        let remote = Loopback { world: world(), n: 3 };
+        let remote = Loopback { world: world(), n: 3, spans: Default::default() };
         let (data, whole) = w.build().with_events(());
         let cut = Cut::new(whole, 3);
         use crate::pipeline::Partitions;
@@ -847,6 +1607,320 @@ mod tests {
         let part_of = |u: Code| cut.plan().iter().position(|r| r.contains(&u));
         assert_ne!(part_of(onc), part_of(onc2), "{:?}: onc and onc2 in one partition", cut.plan());
         assert_eq!(local.features.peers, split.features.peers);
+    }
+
+    /// A consult service charting on the MED unit's patients, a MED nurse
+    /// who opens a VIP's chart at night, and a registrar opening her
+    /// relative's record at night (the analysis tests' hospital): pass 4
+    /// finds relationship and sensitive-chart findings with facts.
+    fn hospital() -> World {
+        let mut w = World::new();
+        w.user("med").department("MED");
+        w.user("cons").department("CONS");
+        w.user("rn").department("MED").role("nurse");
+        w.user("reg").department("REG").name("Maria", "Lopez").address("12 Oak Street Apt 4B");
+        for i in 0..8 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, "MED", "2026-11-01 08:00:00", Some("2026-11-03 08:00:00"), Some("med"));
+            w.access_from("2026-11-02 09:00:00", "med", &p, "view", "WS-1", "10.0.0.1");
+            w.access_from("2026-11-02 10:00:00", "cons", &p, "create", "WS-2", "10.0.0.2");
+            w.access_from("2026-11-02 11:00:00", "rn", &p, "view", "WS-3", "10.0.0.3");
+        }
+        w.patient("VIP-9").vip();
+        w.access_from("2026-11-25 23:40:00", "rn", "VIP-9", "view", "WS-3", "10.0.0.3");
+        w.patient("REL").name("Jose", "Lopez").address("12 OAK ST #4b");
+        w.access_from("2026-11-26 23:10:00", "reg", "REL", "view", "WS-9", "10.0.9.9");
+        w.access_from("2026-11-26 23:12:00", "reg", "REL", "print", "WS-9", "10.0.9.9");
+        w.access_from("2026-11-27 23:20:00", "rn", "P3", "export", "WS-9", "10.0.9.9");
+        w
+    }
+
+    /// Passes 1 to 4 on the whole world as one partition: pass 4's result
+    /// and every user's features.
+    fn detected(w: &World) -> (Found, UserFeatures) {
+        let data = w.build();
+        let book = RoleBook::from_titles(data.roster.as_ref(), &w.config.explain.titles);
+        let (direct, spans) = span(&data, &w.config, &book);
+        let spanning = spans.finish(&data, book.clone(), &w.config);
+        let (kinds, measures) = measure(&data, direct, &spanning, &w.config);
+        let features = crate::features::finish(measures.parts().0.to_vec(), &data, &book, &w.config.peers);
+        let mut everyone = crate::pipeline::Everyone::from_spanning(features.clone(), &spanning, &data, &w.config);
+        (everyone.detect_in(&data, kinds, &w.config, 0, false), features)
+    }
+
+    /// Everything a pass-4 result holds, as comparable text and values.
+    fn flat_found(f: &Found) -> impl PartialEq + std::fmt::Debug {
+        let (d, index, events, kinds) = f.parts();
+        (
+            (d.findings.clone(), d.downgraded.clone(), d.skipped.clone(), d.per_rule.clone(), d.order.clone()),
+            format!("{:?}", d.weights),
+            index.to_vec(),
+            format!("{events:?}"),
+            kinds.to_vec(),
+        )
+    }
+
+    #[test]
+    fn a_pass_four_result_reads_back_as_written() {
+        let w = hospital();
+        let (found, _) = detected(&w);
+        let (d, index, _, _) = found.parts();
+        assert!(d.findings.iter().any(|f| f.rule == "family" && !f.facts.is_empty()), "{:?}", d.findings);
+        assert!(d.findings.iter().any(|f| f.facts.contains(&Fact::VipPatient)), "{:?}", d.findings);
+        assert!(d.findings.iter().all(|f| !f.events.is_empty() && !f.facts.is_empty()));
+        assert!(!index.is_empty() && !d.order.is_empty() && !d.weights.rule.is_empty());
+        let bytes = encode_detect(5, &found);
+        let (part, back) = decode_detect(&bytes).expect("decodes");
+        assert_eq!(part, 5);
+        assert_eq!(flat_found(&found), flat_found(&back));
+        for id in ["reg", "REL", "VIP-9", "Lopez", "Maria", "Oak", "OAK", "WS-9", "10.0.9.9"] {
+            assert!(!travels(&bytes, id), "{id} travels");
+        }
+    }
+
+    /// One of every fact, each field away from its default.
+    fn every_fact() -> Vec<Fact> {
+        use chrono::NaiveDate;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 14).expect("date");
+        vec![
+            Fact::OwnRecord,
+            Fact::SharesSurnameAndHome,
+            Fact::NamedAsContact { relationship: Some("spouse".into()) },
+            Fact::NamedAsContact { relationship: None },
+            Fact::NamesakeContact { relationship: Some("son".into()) },
+            Fact::ContactUnderOtherSurname { relationship: Some("mother".into()), shared: SharedAddress::Patient },
+            Fact::ContactUnderOtherSurname { relationship: None, shared: SharedAddress::Contact },
+            Fact::SharesSurname,
+            Fact::CoworkerPatient { same_department: true },
+            Fact::Neighbour { distance_m: Some(87.25), same_street: true, same_home: false },
+            Fact::Neighbour { distance_m: None, same_street: false, same_home: true },
+            Fact::VipPatient,
+            Fact::DeceasedPatient { died: day, days_after: 12 },
+            Fact::RestrictedChart,
+            Fact::NoSensitiveSection,
+            Fact::SensitiveCategories { categories: vec!["hiv", "substance_use"] },
+            Fact::BreakGlass { count: 3 },
+            Fact::AfterTermination { date: day, days: 40 },
+            Fact::BulkExtraction { patients: 120, window: "1 hour", what: "printed or exported", baseline: 2.5 },
+            Fact::FormerPatient { department: "ICU".into(), days_since: 200 },
+            Fact::PopulationLevel {
+                explanation: Explanation::RoleTiming,
+                class: Some(RoleClass::ALL[3]),
+                round: "queue",
+                routine: Some(4),
+                department: Some("ED".into()),
+            },
+            Fact::PopulationLevel {
+                explanation: Explanation::UnlistedVisit,
+                class: None,
+                round: "visit",
+                routine: None,
+                department: None,
+            },
+            Fact::UnitRound { department: "MED".into(), others: 2, days: 9, patients: 31 },
+            Fact::BulkAllExtraction {
+                patients: 80,
+                window: "1 day",
+                linked: 61,
+                baseline: 3.0,
+                peers_busiest: 7.5,
+                peers: "peer group 3 (mostly nurses)".into(),
+            },
+            Fact::SlowExfiltration { days: 4, span_days: 11, patients: 35, baseline: 1.5 },
+            Fact::NewDeviceOddHours {
+                workstations: 1,
+                ips: 2,
+                after_hours: 14,
+                unexplained_patients: 9,
+                unseen_in_hospital: 1,
+            },
+            Fact::UnexplainedBreadth {
+                patients: 44,
+                days: 12,
+                peer_median: 6.5,
+                peer_label: "mostly clerks".into(),
+                in_rounds: 3,
+            },
+            Fact::PeerOutlier {
+                score: 4.25,
+                label: "mostly physicians".into(),
+                size: 17,
+                drivers: vec![("after-hours share", 0.4, 0.05), ("patients a day", 30.0, 8.0)],
+            },
+            Fact::AlsoIncludes { charts: vec![("restricted chart", "restricted charts", 3)] },
+            Fact::BeforeHire { date: day, days: 6 },
+        ]
+    }
+
+    #[test]
+    fn every_fact_reads_back_as_written() {
+        let facts = every_fact();
+        // Every variant is here: the labels of the list cover all of them.
+        let labels: std::collections::BTreeSet<&str> = facts.iter().map(Fact::label).collect();
+        assert!(labels.len() >= 24, "{labels:?}");
+        for fact in facts {
+            let mut w = Writer::default();
+            put_fact(&mut w, &fact);
+            let bytes = w.finish();
+            let mut r = Reader::new(&bytes);
+            assert_eq!(get_fact(&mut r).as_ref(), Ok(&fact));
+            assert_eq!(r.end(), Ok(()), "{fact:?}");
+            // Cut short, it is an error.
+            for cut in 1..bytes.len() {
+                assert!(get_fact(&mut Reader::new(&bytes[..cut])).is_err(), "{fact:?} cut at {cut}");
+            }
+        }
+        assert_eq!(get_fact(&mut Reader::new(&[26])), Err(CodecError::Invalid("fact")));
+        // A label read twice is one `&'static str`.
+        let (a, b) = (intern("1 hour").expect("label"), intern(&String::from("1 hour")).expect("label"));
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(intern(&"x".repeat(300)), Err(CodecError::Invalid("label")));
+    }
+
+    #[test]
+    fn damaged_pass_four_results_are_errors_not_panics() {
+        let w = hospital();
+        let (found, features) = detected(&w);
+        let bytes = encode_detect(0, &found);
+        for cut in 0..bytes.len() {
+            assert!(decode_detect(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(decode_detect(&longer).err(), Some(CodecError::Trailing(1)));
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0xff;
+            let _ = decode_detect(&b);
+        }
+        // A finding whose evidence did not travel is refused.
+        let (d, index, events, kinds) = found.parts();
+        let lost = Found::from_parts(
+            Detection {
+                findings: d.findings.clone(),
+                skipped: Vec::new(),
+                downgraded: Vec::new(),
+                per_rule: Default::default(),
+                weights: Weights::default(),
+                order: Vec::new(),
+            },
+            index[1..].to_vec(),
+            events[0].gather(&(1..index.len()).collect::<Vec<_>>()),
+            kinds[1..].to_vec(),
+        );
+        assert!(d.findings.iter().any(|f| f.events.contains(&index[0])), "the first kept event is evidence");
+        assert_eq!(decode_detect(&encode_detect(0, &lost)).err(), Some(CodecError::Invalid("finding's evidence")));
+        // Everyone's features, cut short or flipped, likewise.
+        let everyone = encode_everyone(&features, features.codes());
+        for cut in 0..everyone.len() {
+            assert!(decode_everyone(&everyone[..cut]).is_err(), "cut at {cut}");
+        }
+        for i in 0..everyone.len() {
+            let mut b = everyone.clone();
+            b[i] ^= 0xff;
+            let _ = decode_everyone(&b);
+        }
+        assert_eq!(decode_detect(&everyone).err(), Some(CodecError::Header));
+    }
+
+    /// Two peer groups of three users, every field set.
+    fn groups() -> PeerGroups {
+        let row = |x: f64| std::array::from_fn(|j| x + j as f64 / 8.0);
+        let mut g = PeerGroups::default();
+        g.k = 2;
+        g.silhouette = 0.625;
+        g.assignment = vec![0, 1, 1];
+        g.outlier = vec![0.5, 1.25, 3.75];
+        g.membership_probability = Some(vec![0.9, 0.8, 0.55]);
+        g.labels = vec!["mostly nurses".into(), "mostly clerks".into()];
+        g.sizes = vec![1, 2];
+        g.medians = vec![row(1.0), row(2.0)];
+        g.matches_role = vec![true, false, true];
+        g.with_scaling_and_centroids((0..12).map(|j| (j as f64, 1.5)).collect(), vec![row(-1.0), row(0.5)])
+    }
+
+    #[test]
+    fn everyones_features_and_peer_groups_read_back_as_written() {
+        let w = hospital();
+        let (_, mut features) = detected(&w);
+        assert!(features.users.len() >= 3 && features.users.iter().any(|(_, s)| !s.days.is_empty()));
+        let users = features.users.iter().take(3).cloned().collect();
+        features = UserFeatures::assembled(users, Some(groups()), features.codes());
+        let bytes = encode_everyone(&features, features.codes());
+        let back = decode_everyone(&bytes).expect("decodes");
+        assert_eq!(back.codes(), features.codes());
+        assert_eq!(back.peers, features.peers);
+        let g = back.peers.as_ref().expect("groups");
+        assert_eq!(g.scaling_and_centroids(), groups().scaling_and_centroids());
+        // The daily series stay behind; everything else travels.
+        assert!(back.users.iter().all(|(_, s)| s.days.is_empty()));
+        for ((a, x), (b, y)) in features.users.iter().zip(&back.users) {
+            assert_eq!(a, b);
+            assert_eq!(&UserStats { days: Vec::new(), ..x.clone() }, y);
+            assert_eq!(back.position(*b), features.position(*a));
+        }
+        for id in ["med", "cons", "reg", "MED", "Lopez"] {
+            assert!(!travels(&bytes, id), "{id} travels");
+        }
+        // Groups that do not fit the users are refused.
+        let wrong = UserFeatures::assembled(features.users[..2].to_vec(), Some(groups()), features.codes());
+        assert_eq!(
+            decode_everyone(&encode_everyone(&wrong, wrong.codes())).err(),
+            Some(CodecError::Invalid("peer groups"))
+        );
+    }
+
+    #[test]
+    fn all_four_passes_through_the_codec_find_what_a_local_run_finds() {
+        use crate::pipeline::{analyse, analyse_with, Cut, Partitions, Resident};
+        use crate::progress::Progress;
+        let w = hospital();
+        let progress = Progress::hidden();
+        let (data, whole) = w.build().with_events(());
+        let local = analyse(data, &Resident::new(whole), &w.config, &progress, &mut |_| {}).expect("local");
+        let remote = Loopback { world: hospital(), n: 3, spans: Default::default() };
+        let (data, whole) = w.build().with_events(());
+        let cut = Cut::new(whole, 3);
+        assert_eq!(cut.plan().len(), 3, "{:?}", cut.plan());
+        let split = analyse_with(data, &cut, Some(&remote), &w.config, &progress, &mut |_| {}).expect("remote");
+        assert!(local.detection.findings.len() >= 2, "{:?}", local.detection.findings);
+        assert_eq!(local.detection.findings, split.detection.findings);
+        assert_eq!(local.detection.downgraded, split.detection.downgraded);
+        assert_eq!(local.detection.per_rule, split.detection.per_rule);
+        assert_eq!(local.detection.skipped, split.detection.skipped);
+        assert_eq!(format!("{:?}", local.detection.weights), format!("{:?}", split.detection.weights));
+        assert_eq!(local.data.events.run_index(), split.data.events.run_index());
+        assert_eq!(format!("{:?}", local.data.events.ts), format!("{:?}", split.data.events.ts));
+        assert_eq!(local.explained.kind, split.explained.kind);
+    }
+
+    #[test]
+    fn the_drivers_dictionaries_read_back_with_the_same_codes() {
+        let data = hospital().build();
+        let bytes = encode_dictionaries(&data.dict);
+        let back = decode_dictionaries(&bytes).expect("decodes");
+        let all = |d: &Dictionaries| -> Vec<Vec<String>> {
+            [&d.users, &d.patients, &d.departments, &d.workstations, &d.ips]
+                .iter()
+                .map(|x| (0..x.len() as Code).map(|c| x.name(c).to_string()).collect())
+                .collect()
+        };
+        assert!(data.dict.patients.len() > 5 && data.dict.users.len() > 3);
+        assert_eq!(all(&data.dict), all(&back));
+        for cut in 0..bytes.len() {
+            assert!(decode_dictionaries(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        // An id twice would shift every later code: refused.
+        let mut twice = Dictionaries::default();
+        twice.users.intern("a");
+        let mut w = Writer::default();
+        put_header(&mut w, PASS_DICTIONARIES, u32::MAX);
+        w.uvar(2);
+        put_str(&mut w, "a");
+        put_str(&mut w, "a");
+        (0..4).for_each(|_| w.uvar(0));
+        assert_eq!(decode_dictionaries(&w.finish()).err(), Some(CodecError::Invalid("dictionary")));
     }
 
     #[test]

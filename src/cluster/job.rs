@@ -1,8 +1,8 @@
 //! A job as the executors see it: what the driver sends with every task
 //! (the bundle's path, the configuration's text, the plan of user-code
 //! ranges, the pass), and the work a task does with it ([`Job::run`]:
-//! pass 1 ([`Job::span`]) or pass 2 ([`Job::measure`]) on one partition,
-//! encoded by `codec`). Pure ehrwatch code, without Ballista, so the same
+//! pass 1 ([`Job::span`]), pass 2 ([`Job::measure`]) or pass 4
+//! ([`Job::detect`]) on one partition, encoded by `codec`). Pure ehrwatch code, without Ballista, so the same
 //! function runs in a test, a standalone cluster and a remote executor.
 //!
 //! An executor reads the bundle itself, through `ingest` exactly as the
@@ -12,7 +12,10 @@
 //! the next job replaces it. Pass 2 also reads, from the job's work
 //! folder, the merged pass-1 spans (once per job per executor, then the
 //! care teams are learned from them here, as the driver learns them) and
-//! the partition's direct explanations.
+//! the partition's direct explanations. Pass 4 reads the same spans (for
+//! the population and the role book), everyone's features with their
+//! peer groups (`everyone.bin`, once per job per executor) and the
+//! partition's explanations.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -24,7 +27,7 @@ use crate::config::{parse_timezone, Config};
 use crate::error::Error;
 use crate::ingest::{self, Ingested};
 use crate::model::{Code, Partition};
-use crate::pipeline::{measure, span, Cut, Spanning, StashDir};
+use crate::pipeline::{measure, span, Cut, Everyone, Spanning, StashDir};
 use crate::progress::Progress;
 use crate::roles::RoleBook;
 
@@ -49,7 +52,8 @@ pub struct Job {
     pub out: PathBuf,
     /// The partitions: contiguous user-code ranges, in order.
     pub plan: Vec<(Code, Code)>,
-    /// The pass a task runs: 1 (spans) or 2 (explanations and features).
+    /// The pass a task runs: 1 (spans), 2 (explanations and features) or
+    /// 4 (the rules).
     #[serde(default = "pass_one")]
     pub pass: u8,
     /// The driver's work folder (shared, owner-only): pass 2 reads the
@@ -57,6 +61,15 @@ pub struct Job {
     /// (`explained-K.bin`) from it.
     #[serde(default)]
     pub work: Option<PathBuf>,
+    /// Pass 4: each partition's first event's index in the whole run
+    /// (findings and evidence carry run indices).
+    #[serde(default)]
+    pub firsts: Vec<u64>,
+    /// Whether an executor reads only its partitions' users' rows of the
+    /// (Parquet) access log, with the driver's codes (`dictionaries.bin`
+    /// in the work folder), rather than the whole log.
+    #[serde(default)]
+    pub split: bool,
 }
 
 fn pass_one() -> u8 {
@@ -65,6 +78,13 @@ fn pass_one() -> u8 {
 
 /// The file of the merged pass-1 spans in a job's work folder.
 pub const SPANS_FILE: &str = "spans.bin";
+
+/// The file of everyone's features (pass 4's input) in a job's work folder.
+pub const EVERYONE_FILE: &str = "everyone.bin";
+
+/// The file of the driver's dictionaries in a job's work folder (a split
+/// scan's codes).
+pub const DICTIONARIES_FILE: &str = "dictionaries.bin";
 
 /// Where the configuration of a job comes from (the driver's arguments).
 #[derive(Debug, Clone, Default)]
@@ -97,6 +117,8 @@ impl Job {
             plan: plan.iter().map(|r| (r.start, r.end)).collect(),
             pass: 1,
             work: None,
+            firsts: Vec::new(),
+            split: false,
         }
     }
 
@@ -134,7 +156,8 @@ impl Job {
         match self.pass {
             1 => self.span(part),
             2 => self.measure(part),
-            other => Err(Error::Cluster(format!("a task asks for pass {other}; executors run passes 1 and 2"))),
+            4 => self.detect(part),
+            other => Err(Error::Cluster(format!("a task asks for pass {other}; executors run passes 1, 2 and 4"))),
         }
     }
 
@@ -187,6 +210,39 @@ impl Job {
         }
         Ok(super::codec::encode_measure(code, &kinds, &measures))
     }
+
+    /// Pass 4 on the `part`-th partition (its explanations read from the
+    /// work folder; everyone's features and peer groups from the driver),
+    /// encoded for the driver: its findings and their evidence, with
+    /// indices into the whole run.
+    pub fn detect(&self, part: usize) -> Result<Vec<u8>, Error> {
+        let (lo, hi, code) = self.partition(part)?;
+        let work = self.work.as_ref().ok_or_else(|| Error::Cluster("a pass-4 task names no work folder".into()))?;
+        let first = self.firsts.get(part).copied().ok_or_else(|| {
+            Error::Cluster(format!("partition {part}: the job gives no first event ({} given)", self.firsts.len()))
+        })?;
+        let first = usize::try_from(first).map_err(|_| Error::Cluster("a first event past usize".into()))?;
+        let prepared = Prepared::of(self)?;
+        let spanning = prepared.spanning(work)?;
+        let kinds = StashDir { dir: work.clone() }.unstash(part)?;
+        let events = prepared.events(lo..hi)?;
+        if events.len() != kinds.len() {
+            return Err(Error::Cluster(format!(
+                "partition {part}: {} events here, {} explanations from the driver (is the bundle the driver's?)",
+                events.len(),
+                kinds.len()
+            )));
+        }
+        let mut everyone = prepared.everyone(work, &spanning)?;
+        let everyone = everyone.as_mut().ok_or_else(|| Error::Cluster("everyone's features are missing".into()))?;
+        let mut data = prepared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        data.events = events;
+        // The features came without daily series: they are computed again
+        // for the partition's users, as a partitioned local run does.
+        let found = everyone.detect_in(&data, kinds, &prepared.config, first, true);
+        data.events = Partition::default();
+        Ok(super::codec::encode_detect(code, &found))
+    }
 }
 
 /// A job's bundle as an executor read it.
@@ -201,10 +257,22 @@ struct Prepared {
     /// The merged spans, finished here: read by the job's first pass-2
     /// task on this executor.
     spanning: Mutex<Option<Arc<Spanning>>>,
+    /// What pass 4 reads of every user: read by the job's first pass-4
+    /// task on this executor; tasks take turns with it.
+    everyone: Mutex<Option<Everyone>>,
 }
 
 /// Where an executor keeps a job's events.
 enum Source {
+    /// In the bundle's Parquet log, a partition's users' rows read when a
+    /// task asks for them (the scan filtered by user id), with the codes
+    /// of the driver's dictionaries.
+    Split {
+        /// The bundle.
+        input: PathBuf,
+        /// The context tables with the driver's dictionaries.
+        context: Option<ingest::ContextTables>,
+    },
     /// In memory.
     Memory(Cut),
     /// Spilled by user into a private folder, removed when dropped.
@@ -228,6 +296,12 @@ impl Drop for ExecutorSpill {
     }
 }
 
+/// The sizes of the dictionaries, which a read from the driver's must
+/// leave as they were.
+fn dict_sizes(d: &crate::model::Dictionaries) -> [usize; 5] {
+    [d.users.len(), d.patients.len(), d.departments.len(), d.workstations.len(), d.ips.len()]
+}
+
 /// The job an executor holds.
 static HELD: Mutex<Option<Arc<Prepared>>> = Mutex::new(None);
 
@@ -243,6 +317,35 @@ impl Prepared {
     /// The events of the users `users`.
     fn events(&self, users: std::ops::Range<Code>) -> Result<Partition, Error> {
         Ok(match &self.events {
+            Source::Split { input, context } => {
+                let (ids, known) = {
+                    let data = self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let ids = (users.start..users.end).map(|u| data.dict.users.name(u).to_string()).collect();
+                    (ids, dict_sizes(&data.dict))
+                };
+                let filter = ingest::RowFilter { users: ids, patients: Default::default() };
+                let mut context = context.clone();
+                let tz = self.config.timezone;
+                let read = ingest::read_bundle_filtered(
+                    input,
+                    tz,
+                    &Progress::hidden(),
+                    &filter,
+                    &self.config.input,
+                    &mut context,
+                )?;
+                if dict_sizes(&read.dict) != known {
+                    return Err(Error::Cluster(
+                        "the access log holds ids the driver did not read (did the bundle change during the run?)"
+                            .into(),
+                    ));
+                }
+                let (_, events) = read.with_events(());
+                if events.user.iter().any(|u| !users.contains(u)) {
+                    return Err(Error::Cluster("a filtered read of the log returned another partition's user".into()));
+                }
+                Partition::new(users, events)
+            }
             Source::Memory(cut) => cut.events_of(users),
             Source::Spilled { spilled, .. } => Partition::new(users.clone(), spilled.load(users)?),
         })
@@ -265,6 +368,30 @@ impl Prepared {
         Ok(spanning)
     }
 
+    /// Everyone's features from the work folder `work`, with the
+    /// population and role book of `spanning` and who is who to whom
+    /// from the context tables, once per job; held locked by the caller.
+    fn everyone(&self, work: &Path, spanning: &Spanning) -> Result<std::sync::MutexGuard<'_, Option<Everyone>>, Error> {
+        let mut held = self.everyone.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if held.is_none() {
+            let path = work.join(EVERYONE_FILE);
+            let bytes = std::fs::read(&path).map_err(crate::fs::FsError::read(&path))?;
+            let features = super::codec::decode_everyone(&bytes)
+                .map_err(|e| Error::Cluster(format!("{}: {e}", path.display())))?;
+            let data = self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if features.codes() != data.dict.users.len() {
+                return Err(Error::Cluster(format!(
+                    "{}: features of {} user codes, {} here (is the bundle the driver's?)",
+                    path.display(),
+                    features.codes(),
+                    data.dict.users.len()
+                )));
+            }
+            *held = Some(Everyone::from_spanning(features, spanning, &*data, &self.config));
+        }
+        Ok(held)
+    }
+
     /// The job's bundle, read now unless this executor holds it already.
     fn of(job: &Job) -> Result<Arc<Prepared>, Error> {
         let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -282,7 +409,32 @@ impl Prepared {
                 ingest::estimate_users(&job.input)?,
                 job.partition_events,
             );
-        let (data, events) = if spill {
+        let (data, events) = if job.split {
+            // Only the context tables are read here (a filter that keeps no
+            // row of the log); each task reads its users' rows.
+            let work = job.work.as_ref().ok_or_else(|| Error::Cluster("a split scan names no work folder".into()))?;
+            let path = work.join(DICTIONARIES_FILE);
+            let bytes = std::fs::read(&path).map_err(crate::fs::FsError::read(&path))?;
+            let dict = super::codec::decode_dictionaries(&bytes)
+                .map_err(|e| Error::Cluster(format!("{}: {e}", path.display())))?;
+            let none = ingest::RowFilter::default();
+            let mut context = None;
+            ingest::read_bundle_filtered(&job.input, config.timezone, &progress, &none, &config.input, &mut context)?;
+            let context = context
+                .and_then(|c| c.with_dictionaries(dict))
+                .ok_or_else(|| Error::Cluster(format!("{}: not the dictionaries of this bundle", path.display())))?;
+            let mut seeded = Some(context);
+            let data = ingest::read_bundle_filtered(
+                &job.input,
+                config.timezone,
+                &progress,
+                &none,
+                &config.input,
+                &mut seeded,
+            )?;
+            let (data, _) = data.with_events(());
+            (data, Source::Split { input: job.input.clone(), context: seeded })
+        } else if spill {
             use crate::fs::FsError;
             // `-executor`: in a standalone cluster the driver runs in the
             // same process and spills into `.ehrwatch-spill-PID` itself.
@@ -318,6 +470,7 @@ impl Prepared {
             data: Mutex::new(data),
             events,
             spanning: Mutex::new(None),
+            everyone: Mutex::new(None),
         });
         *held = Some(Arc::clone(&prepared));
         Ok(prepared)
@@ -347,6 +500,55 @@ mod tests {
     }
 
     #[test]
+    fn a_split_scan_reads_a_partitions_rows_with_the_drivers_codes() {
+        use crate::simulate::{simulate, BundleFormat, SimulateParams};
+        let dir = tempfile::tempdir().expect("tmp");
+        let bundle = dir.path().join("bundle");
+        let mut p = SimulateParams::new(&bundle);
+        (p.users, p.patients, p.days, p.seed, p.incidents) = (40, 400, 3, 11, 2);
+        p.format = BundleFormat::Parquet;
+        simulate(&p).expect("simulate");
+        // The driver: the whole log, cut into three user ranges.
+        let config = Config::default();
+        let whole = ingest::read_bundle(&bundle, config.timezone, &Progress::hidden()).expect("read");
+        let n_users = whole.dict.users.len();
+        let work = dir.path().join("work");
+        std::fs::create_dir(&work).expect("work");
+        std::fs::write(work.join(DICTIONARIES_FILE), super::super::codec::encode_dictionaries(&whole.dict))
+            .expect("write");
+        let (_, events) = whole.with_events(());
+        let cut = Cut::new(Partition::whole(events, n_users), 3);
+        let plan = crate::pipeline::Partitions::plan(&cut);
+        assert_eq!(plan.len(), 3);
+        // An executor: the context tables, then each range's rows alone.
+        let mut job = Job::new("split-1".into(), (&bundle, dir.path(), 0), &ConfigSource::default(), &plan);
+        (job.split, job.work) = (true, Some(work.clone()));
+        let prepared = Prepared::of(&job).expect("prepared");
+        assert!(matches!(prepared.events, Source::Split { .. }), "a Parquet log is read in part");
+        for users in plan {
+            let (here, there) = (prepared.events(users.clone()).expect("read"), cut.events_of(users.clone()));
+            assert!(here.len() > 100, "{users:?}: {} events", here.len());
+            assert_eq!(here.len(), there.len());
+            assert_eq!((&here.user, &here.patient, &here.ts), (&there.user, &there.patient, &there.ts));
+            assert_eq!(
+                (&here.workstation, &here.ip, &here.department),
+                (&there.workstation, &there.ip, &there.department)
+            );
+            assert_eq!(
+                (&here.action, &here.category, &here.break_glass),
+                (&there.action, &there.category, &there.break_glass)
+            );
+        }
+        release_held();
+        // Dictionaries of another bundle do not fit its context tables.
+        std::fs::write(work.join(DICTIONARIES_FILE), super::super::codec::encode_dictionaries(&Default::default()))
+            .expect("write");
+        let err = Prepared::of(&Job { id: "split-2".into(), ..job }).err().expect("refused");
+        assert!(err.to_string().contains("not the dictionaries of this bundle"), "{err}");
+        release_held();
+    }
+
+    #[test]
     fn a_partition_outside_the_plan_is_an_error() {
         let job = Job::new(
             "j2".into(),
@@ -358,10 +560,12 @@ mod tests {
         assert!(err.to_string().contains("partition 3"), "{err}");
         let err = Job { pass: 2, ..job.clone() }.run(0).expect_err("no work folder");
         assert!(err.to_string().contains("work folder"), "{err}");
-        let err = Job { pass: 4, ..job.clone() }.run(0).expect_err("not an executor's pass");
-        assert!(err.to_string().contains("pass 4"), "{err}");
+        let err = Job { pass: 4, ..job.clone() }.run(0).expect_err("no work folder");
+        assert!(err.to_string().contains("work folder"), "{err}");
+        let err = Job { pass: 3, ..job.clone() }.run(0).expect_err("not an executor's pass");
+        assert!(err.to_string().contains("pass 3"), "{err}");
         // A job written before passes were named is a pass-1 job.
-        let old = job.to_json().replace(",\"pass\":1,\"work\":null", "");
+        let old = job.to_json().replace(",\"pass\":1,\"work\":null,\"firsts\":[]", "");
         assert!(!old.contains("pass"), "{old}");
         assert_eq!(Job::from_json(&old).expect("parses"), job);
     }

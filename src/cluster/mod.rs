@@ -18,14 +18,43 @@
 //!
 //! - **The driver** (the `detect` process) reads the bundle as a local run
 //!   does (in memory, or spilled when larger than `--partition-events`),
-//!   and cuts the plan: `Cut` (user ranges of about equal events, one per
-//!   task) in memory, the spill's block-aligned ranges otherwise.
+//!   to learn the dictionaries (every id's code) and cut the plan: `Cut`
+//!   (user ranges of about equal events, one per task) in memory, the
+//!   spill's block-aligned ranges otherwise. A driver that read the log
+//!   into memory then lets go of its events (`Cut::without_events`):
+//!   every pass runs on the executors, and the evidence the outputs need
+//!   comes back with pass 4's findings.
 //! - **Every task carries the job** ([`job::Job`], JSON): the bundle's
 //!   path (which every executor must be able to read: a shared path), the
-//!   configuration file's text and the overriding flags, and the plan.
-//!   The context tables are broadcast this way, by path: each executor
-//!   reads the bundle once per job through the same `ingest` code, so its
-//!   dictionaries, codes and event order are the driver's.
+//!   configuration file's text and the overriding flags, the plan, the
+//!   pass, the work folder, and for pass 4 each partition's first event's
+//!   index in the run.
+//! - **The scan.** By default each executor reads the whole bundle once
+//!   per job (in memory, or spilled as the driver spills) through the
+//!   same `ingest` as the driver (same files, same order, same codes),
+//!   and cuts its tasks' partitions from it. The context tables (users,
+//!   patients, encounters, contacts) are broadcast this way, by path.
+//! - **The scan split by user** (`--split-scan`, a Parquet log: every
+//!   file `.parquet`): an executor reads the context tables once per job,
+//!   and a task reads only its partition's users' rows of the log: the
+//!   same `ingest` read `investigate` uses, with the user ids pushed into
+//!   the Parquet scan as a predicate (`ingest::RowFilter`). The rows get
+//!   the driver's codes: the driver leaves its dictionaries in the work
+//!   folder (`dictionaries.bin`, [`codec::encode_dictionaries`]) and the
+//!   executor seeds its read with them
+//!   (`ingest::ContextTables::with_dictionaries`); a read that meets an id
+//!   the driver did not is an error. A partition is a range of user codes,
+//!   so "repartitioned by user" is by the same key the local partitioned
+//!   mode uses: the user's code, not a hash, which keeps the plan order
+//!   (and the outputs) the local run's. A CSV log cannot be filtered
+//!   without reading it whole, so it is always read whole. Measured on
+//!   one box (benches/README.md), the split scan was the slower and the
+//!   hungrier: every task scans the whole log's user column (rows are in
+//!   time order, so Parquet statistics prune nothing), 24 scans for 8
+//!   partitions and 3 passes, where the whole read is one per executor.
+//!   It is the shape for executors that cannot hold the log; a shuffle
+//!   (each task reading a slice of the rows and writing them out by user
+//!   range) would read each row once.
 //! - **The work list** is one small CSV file per partition (`part`),
 //!   written into an owner-only folder inside `--out` (a path the
 //!   executors read as well); Ballista scans it as a listing table, one
@@ -36,13 +65,15 @@
 //!   and every executor's function registry: ehrwatch's own scheduler and
 //!   executor entry points (`ehrwatch cluster scheduler|executor`) are
 //!   Ballista's with it compiled in. Plans carry it by name through
-//!   Ballista's default codecs. The job says which pass a task runs; both
+//!   Ballista's default codecs. The job says which pass a task runs; the
 //!   passes of a run share one job id.
 //!
 //! # What runs where
 //!
-//! - **Reading the bundle**: the driver, and each executor once per job
-//!   (the bundle's path travels).
+//! - **Reading the log**: the driver reads it whole (dictionaries and
+//!   plan). Each executor reads it whole once per job, or, with
+//!   `--split-scan`, each task reads its partition's users' rows of a
+//!   Parquet log (each row once per pass: passes 1, 2 and 4).
 //! - **Pass 1, spans**: the executors, a task a partition. Back comes
 //!   ([`codec`]) the partition's direct explanations (a byte an event)
 //!   and its spans: care visits as (day, user code) per patient code,
@@ -57,29 +88,53 @@
 //!   (`explained-K.bin`). Back come the explanations completed (a byte an
 //!   event) and the partition's users' features (`u32` counts, usual
 //!   hours, `busiest`, the home flag; the daily series only when the plan
-//!   has one partition, as a partitioned local run keeps none past pass 2;
-//!   the profile is computed from the counts, as locally) with the count
-//!   of each explanation; the driver merges them in plan order
-//!   (`Measures::add`) and stashes the explanations.
+//!   has one partition; the profile is computed from the counts, as
+//!   locally) with the count of each explanation; the driver merges them
+//!   in plan order (`Measures::add`) and stashes the explanations.
 //! - **Pass 3, peer groups**: the driver (`features::finish`, on a table
 //!   of one row per user).
-//! - **Pass 4, the rules**: the driver, partition by partition.
+//! - **Pass 4, the rules**: the executors, a task a partition. The driver
+//!   writes into the work folder the merged spans again (an executor
+//!   learns the population and the role book from them), everyone's
+//!   features with the peer groups (`everyone.bin`: counts, usual hours,
+//!   `busiest`, and the groups' assignment, scores, labels, medians,
+//!   scaling and centroids, floats exact; no daily series, which each
+//!   task computes again for its users as a partitioned local run does)
+//!   and each partition's explanations. Each task runs
+//!   `Everyone::detect_in`, the function the local pass 4 runs, and
+//!   answers with its findings (rule, kind, user and patient codes, run
+//!   indices of the evidence, the facts) and the evidence events (codes,
+//!   instants, actions, sections) with their explanations. The driver
+//!   merges them in plan order (`Found::add`) and finishes them
+//!   (`Found::finish`), as a local run does.
 //! - **Scoring and writing**: the driver.
 //!
-//! Codes and aggregates only travel: no id, name or address leaves an
-//! executor. From pass 3 on, the driver goes on exactly as the
-//! partitioned local run does: the same functions, the same order, so the
-//! outputs are the same bytes.
+//! # What travels
 //!
-//! What falls short of a full scale-out: pass 4 still runs on the driver,
-//! because its input (`Everyone`: every user's features and peer groups,
-//! the population, the role book) and its result (`Found`: findings with
-//! their facts, and the evidence events) need codecs of their own. The
-//! driver still learns the care teams itself as well (its `Spanning` also
-//! gives the population and classes pass 4 needs). Executors read the
-//! whole bundle (into memory, or spilled as the driver spills), so an
-//! executor needs the memory of a local run; Ballista does not scan the
-//! Parquet log itself or repartition it by user hash.
+//! Over the network (task plans and results): codes and aggregates. The
+//! job's JSON holds paths, the configuration and code ranges. Results of
+//! passes 1 and 2 hold codes and counts only. Pass 4's results hold
+//! codes, counts and the rules' facts, whose few words are a department's
+//! name, a contact's relationship ("spouse"), a peer group's label, a
+//! rule id or a section's name: no user or patient id, person's name or
+//! address. Through the work folder on the shared storage (owner-only,
+//! inside `--out`, removed at the end of each pass): the merged spans,
+//! everyone's features, explanation bytes (all codes and aggregates) and,
+//! with `--split-scan`, the driver's dictionaries, which do hold ids: they
+//! live beside the bundle they come from, on the same storage, and are
+//! never sent through the cluster's messages. From pass 3 on, the driver
+//! goes on exactly as the partitioned local run does: the same functions,
+//! the same order, so the outputs are the same bytes.
+//!
+//! What falls short of a full scale-out: the driver still reads the whole
+//! log once, to learn the dictionaries and the plan (codes are given in
+//! order of first appearance, so no executor could give its rows the
+//! run's codes from its rows alone; a keyed hash of each id as the code
+//! would remove that read, at the price of every code-indexed table).
+//! The explanations (a byte an event) go through the driver between
+//! passes. By default every executor reads the whole log (so needs the
+//! memory of a local run); the split scan reads a partition once per
+//! pass and scans the log's user column once per task.
 //!
 //! The feature keeps Ballista (DataFusion, tonic, arrow) out of the
 //! default build; without it `--engine ballista` is refused in one line.

@@ -55,7 +55,7 @@ pub const FIT_SAMPLE: usize = 50_000;
 const PREDICT_CHUNK: usize = 1 << 16;
 
 /// The learned groups.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeerGroups {
     /// Number of groups chosen.
     pub k: usize,
@@ -84,6 +84,20 @@ pub struct PeerGroups {
 }
 
 impl PeerGroups {
+    /// The scaling and the centroids, which [`PeerGroups::contributions`]
+    /// reads (what a cluster's codec writes besides the public fields).
+    pub fn scaling_and_centroids(&self) -> (&[(f64, f64)], &[[f64; 12]]) {
+        (&self.scaling, &self.centroids)
+    }
+
+    /// The groups with their [`PeerGroups::scaling_and_centroids`] given
+    /// (what a cluster's codec reads back).
+    pub fn with_scaling_and_centroids(mut self, scaling: Vec<(f64, f64)>, centroids: Vec<[f64; 12]>) -> PeerGroups {
+        self.scaling = scaling;
+        self.centroids = centroids;
+        self
+    }
+
     /// The scaled distance of each feature of the user at `position` (in
     /// `UserFeatures::users`, whose profile is `profile`) from the group's
     /// centroid, for naming what drives an outlier: computed when asked, as

@@ -147,6 +147,24 @@ impl std::fmt::Debug for Memo {
 }
 
 impl UserFeatures {
+    /// Features of `users` (in user-code order) with their peer groups, as
+    /// [`finish`] assembles them for a run of `n_users` user codes (what a
+    /// cluster's executor rebuilds from what the driver sends).
+    pub fn assembled(users: Vec<(Code, UserStats)>, peers: Option<PeerGroups>, n_users: usize) -> UserFeatures {
+        let mut index = vec![u32::MAX; n_users];
+        for (i, (user, _)) in users.iter().enumerate() {
+            if let Some(slot) = index.get_mut(*user as usize) {
+                *slot = i as u32;
+            }
+        }
+        UserFeatures { users, peers, index, memo: Memo::default() }
+    }
+
+    /// How many user codes the run has (the users the features index).
+    pub fn codes(&self) -> usize {
+        self.index.len()
+    }
+
     /// Stats of a user, if they have events.
     pub fn get(&self, user: Code) -> Option<&UserStats> {
         let i = *self.index.get(user as usize)?;
@@ -415,14 +433,10 @@ pub fn finish<E>(
     roles: &crate::roles::RoleBook,
     peers: &PeerParams,
 ) -> UserFeatures {
-    let mut index = vec![u32::MAX; data.dict.users.len()];
-    for (i, (user, _)) in users.iter().enumerate() {
-        index[*user as usize] = i as u32;
-    }
     let peer_groups = assign_peer_groups(&users, data, roles, peers);
     debug_assert!(peer_groups.as_ref().is_none_or(|g| g.assignment.len() == users.len()));
     let _ = PROFILE_FEATURES;
-    UserFeatures { users, peers: peer_groups, index, memo: Memo::default() }
+    UserFeatures::assembled(users, peer_groups, data.dict.users.len())
 }
 
 #[cfg(test)]

@@ -702,6 +702,29 @@ pub struct ContextTables {
     contacts: Option<Contacts>,
 }
 
+impl ContextTables {
+    /// The tables with `dict`, the dictionaries a whole read of the same
+    /// bundle filled (a cluster's driver's): a filtered read from them
+    /// gives its rows the codes the whole read gave them (every id of the
+    /// rows is in `dict` already). `None` when `dict` does not begin with
+    /// the codes these tables gave (not the same bundle).
+    pub fn with_dictionaries(mut self, dict: Dictionaries) -> Option<ContextTables> {
+        let prefix = |own: &crate::model::Dictionary, all: &crate::model::Dictionary| {
+            own.len() <= all.len() && (0..own.len() as crate::model::Code).all(|c| own.name(c) == all.name(c))
+        };
+        let (own, all) = (&self.dict, &dict);
+        let fits = prefix(&own.users, &all.users)
+            && prefix(&own.patients, &all.patients)
+            && prefix(&own.departments, &all.departments)
+            && prefix(&own.workstations, &all.workstations)
+            && prefix(&own.ips, &all.ips);
+        fits.then(|| {
+            self.dict = dict;
+            self
+        })
+    }
+}
+
 /// [`read_bundle_into`], the context tables taken from `context` when it
 /// holds them, else read and, with `context`, kept in it.
 #[allow(clippy::too_many_arguments)]

@@ -44,7 +44,7 @@ use crate::error::Error;
 use crate::explain::{explain_direct, CareTeams, CareVisits, Charting, Explanation, Explanations};
 use crate::features::{self, Coverage, UserFeatures, UserStats};
 use crate::ingest::Ingested;
-use crate::model::{Code, Events, Evidence, FxHashSet, Partition, NONE};
+use crate::model::{Code, Dictionaries, Events, Evidence, FxHashSet, Partition, NONE};
 use crate::progress::{Progress, StageBar};
 use crate::roles::{RoleBook, RoleClass};
 
@@ -101,6 +101,8 @@ pub struct Cut {
     whole: Partition,
     plan: Vec<Range<Code>>,
     stash: Mutex<Vec<Vec<Explanation>>>,
+    /// Whether `whole` still holds the events ([`Cut::without_events`]).
+    held: bool,
 }
 
 impl Cut {
@@ -123,7 +125,15 @@ impl Cut {
             done += range.len();
         }
         plan.push(start..users.end.max(start));
-        Cut { whole, stash: Mutex::new(vec![Vec::new(); plan.len()]), plan }
+        Cut { whole, stash: Mutex::new(vec![Vec::new(); plan.len()]), plan, held: true }
+    }
+
+    /// The plan and the stash without the events: what a cluster's driver
+    /// keeps once the plan is cut, every pass running on the executors
+    /// (which read the events themselves). Loading a partition is then an
+    /// error.
+    pub fn without_events(self) -> Cut {
+        Cut { whole: Partition::default(), held: false, ..self }
     }
 
     /// The events of `users`, a range of [`Cut::plan`]'s or any other.
@@ -142,6 +152,9 @@ impl Partitions for Cut {
     }
 
     fn load(&self, users: Range<Code>) -> Result<Partition, Error> {
+        if !self.held {
+            return Err(Error::Cluster("the driver holds no events: every pass runs on the executors".into()));
+        }
         Ok(self.events_of(users))
     }
 
@@ -165,9 +178,10 @@ impl Partitions for Cut {
 pub trait Elsewhere: Sync {
     /// How many partitions to cut a run held in memory into.
     fn partitions(&self) -> usize;
-    /// Pass 1 on every partition of `plan`: each one's direct
-    /// explanations and spans, in plan order.
-    fn span_all(&self, plan: &[Range<Code>]) -> Result<Vec<(Vec<Explanation>, Spans)>, Error>;
+    /// Pass 1 on every partition of `plan`, whose ids `dict` codes (the
+    /// codes every pass's results are in): each one's direct explanations
+    /// and spans, in plan order.
+    fn span_all(&self, plan: &[Range<Code>], dict: &Dictionaries) -> Result<Vec<(Vec<Explanation>, Spans)>, Error>;
     /// Pass 2 on every partition of `plan`, given every partition's pass-1
     /// `spans` merged (not finished: each side learns the care teams from
     /// them) and each partition's `direct` explanations: each one's
@@ -178,6 +192,18 @@ pub trait Elsewhere: Sync {
         spans: &Spans,
         direct: &dyn Fn(usize) -> Result<Vec<Explanation>, Error>,
     ) -> Result<Vec<(Vec<Explanation>, Measures)>, Error>;
+    /// Pass 4 on every partition of `plan`, given every user's `features`
+    /// with their peer groups (without daily series: each side computes
+    /// its partition's again), each partition's first event's index in
+    /// the run (`firsts`) and its explanations (`kinds`): each one's
+    /// findings and evidence, in plan order.
+    fn detect_all(
+        &self,
+        plan: &[Range<Code>],
+        features: &UserFeatures,
+        firsts: &[usize],
+        kinds: &dyn Fn(usize) -> Result<Vec<Explanation>, Error>,
+    ) -> Result<Vec<Found>, Error>;
 }
 
 /// Explanations stashed on disk between passes, one byte per event, in a
@@ -272,7 +298,7 @@ pub fn analyse_with(
     let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
     match elsewhere {
         Some(remote) => {
-            let done = remote.span_all(&plan)?;
+            let done = remote.span_all(&plan, &data.dict)?;
             if done.len() != plan.len() {
                 return Err(Error::Cluster(format!("{} pass-1 results for {} partitions", done.len(), plan.len())));
             }
@@ -309,17 +335,22 @@ pub fn analyse_with(
     // user's partition is worked on (passes 2 and 4: computed again in
     // pass 4); every user's `busiest` stays.
     let partitioned = plan.len() > 1;
+    // Each partition's first event's index in the run (pass 4 elsewhere).
+    let mut firsts = Vec::with_capacity(plan.len());
     match measured_elsewhere {
         Some(done) => {
             if done.len() != plan.len() {
                 return Err(Error::Cluster(format!("{} pass-2 results for {} partitions", done.len(), plan.len())));
             }
             // Merged in plan order, as the local passes merge.
+            let mut first = 0usize;
             for (k, (kinds, mut measured)) in done.into_iter().enumerate() {
                 if partitioned {
                     measured.forget_days();
                 }
                 measures.add(measured);
+                firsts.push(first);
+                first += kinds.len();
                 parts.stash(k, kinds)?;
             }
         }
@@ -348,22 +379,26 @@ pub fn analyse_with(
     let relations = Relations::build_for(&data, &config.names, std::iter::empty());
     let mut everyone = Everyone { features, population, relations, book };
     let mut found = Found::default();
-    let mut first = 0usize;
-    each_partition(&plan, parts, progress.stage("pass 4/4"), |k, events| {
-        data.events = events;
-        everyone.relations.set_users(&data, &config.names, data.events.users.clone());
-        let n = data.events.len();
-        let kinds = parts.unstash(k)?;
-        if partitioned {
-            everyone.features.restore_days(&data, &kinds);
+    match elsewhere {
+        Some(remote) => {
+            let done = remote.detect_all(&plan, &everyone.features, &firsts, &|k| parts.unstash(k))?;
+            if done.len() != plan.len() {
+                return Err(Error::Cluster(format!("{} pass-4 results for {} partitions", done.len(), plan.len())));
+            }
+            // Merged in plan order, as the local pass merges.
+            done.into_iter().for_each(|f| found.add(f));
         }
-        found.add(detect_partition(&data, kinds, &everyone, config, first));
-        if partitioned {
-            everyone.features.forget_days(data.events.users.clone());
+        None => {
+            let mut first = 0usize;
+            each_partition(&plan, parts, progress.stage("pass 4/4"), |k, events| {
+                data.events = events;
+                let n = data.events.len();
+                found.add(everyone.detect_in(&data, parts.unstash(k)?, config, first, partitioned));
+                first += n;
+                Ok(())
+            })?;
         }
-        first += n;
-        Ok(())
-    })?;
+    }
     let (evidence, kinds, detection) = found.finish();
     let (data, _) = data.with_events(evidence);
     timings("detect");
@@ -582,6 +617,50 @@ pub struct Everyone {
     book: RoleBook,
 }
 
+impl Everyone {
+    /// What pass 4 reads on a cluster's executor: every user's `features`
+    /// (from the driver), the population and role book of the merged
+    /// spans (`spanning`, learned there from the driver's merged pass-1
+    /// spans), and who is who to whom from the context tables of `data`,
+    /// as the driver builds them.
+    pub fn from_spanning<E>(
+        features: UserFeatures,
+        spanning: &Spanning,
+        data: &Ingested<E>,
+        config: &Config,
+    ) -> Everyone {
+        Everyone {
+            features,
+            population: spanning.population.clone(),
+            relations: Relations::build_for(data, &config.names, std::iter::empty()),
+            book: spanning.book.clone(),
+        }
+    }
+
+    /// Pass 4 on the partition `data` holds, whose first event is the
+    /// run's `first`-th, with its explanations `kinds`: its users'
+    /// identities looked up, their daily series computed again when the
+    /// run is `partitioned` (and dropped after), the rules run.
+    pub fn detect_in(
+        &mut self,
+        data: &Ingested<Partition>,
+        kinds: Vec<Explanation>,
+        config: &Config,
+        first: usize,
+        partitioned: bool,
+    ) -> Found {
+        self.relations.set_users(data, &config.names, data.events.users.clone());
+        if partitioned {
+            self.features.restore_days(data, &kinds);
+        }
+        let found = detect_partition(data, kinds, self, config, first);
+        if partitioned {
+            self.features.forget_days(data.events.users.clone());
+        }
+        found
+    }
+}
+
 /// Pass 4 on a partition whose first event is the run's `first`-th: the
 /// rules on its users, and the evidence their findings need.
 pub fn detect_partition(
@@ -621,6 +700,18 @@ pub struct Found {
 }
 
 impl Found {
+    /// The parts (what a cluster's result codec writes): the findings,
+    /// with indices into the whole run, and the kept evidence (each
+    /// event's index in the run, the events, their explanations).
+    pub fn parts(&self) -> (&Detection, &[usize], &[Events], &[Explanation]) {
+        (&self.detection, &self.kept.index, &self.kept.events, &self.kept.kinds)
+    }
+
+    /// Findings and evidence from their [`Found::parts`].
+    pub fn from_parts(detection: Detection, index: Vec<usize>, events: Events, kinds: Vec<Explanation>) -> Found {
+        Found { detection, kept: Kept { index, events: vec![events], kinds } }
+    }
+
     /// Adds another partition's (of later users).
     pub fn add(&mut self, other: Found) {
         let (into, part) = (&mut self.detection, other.detection);

@@ -24,7 +24,7 @@ use crate::{explain, ingest, score};
 mod analysis;
 pub use analysis::{
     analyse, analyse_with, explain_every_event, explain_every_event_with, measure, span, Analysed, Cut, Elsewhere,
-    ExplainedRun, Measures, Partitions, Resident, Spanning, Spans, StashDir,
+    Everyone, ExplainedRun, Found, Measures, Partitions, Resident, Spanning, Spans, StashDir,
 };
 
 /// What `detect` needs to run.
@@ -312,7 +312,9 @@ pub fn run_detect_with(
         let whole = Partition::whole(events, n_users);
         let run = match elsewhere {
             Some(remote) => {
-                let cut = Cut::new(whole, remote.partitions());
+                // Every pass runs on the executors, which read the events
+                // themselves: the driver keeps the plan, not the events.
+                let cut = Cut::new(whole, remote.partitions()).without_events();
                 analysis::analyse_with(data, &cut, Some(remote), config, progress, &mut lap)?
             }
             None => analysis::analyse(data, &Resident::new(whole), config, progress, &mut lap)?,

@@ -105,6 +105,19 @@ fn standalone_clusters_write_what_a_local_run_writes_on_a_world_of_a_million_eve
     let s = detect(&bundle, &spilled, &["--engine", "ballista", "--standalone", "2", "--partition-events", "300000"]);
     assert!(s["partitions"].as_u64().unwrap_or(0) >= 3, "{}", s["partitions"]);
     assert_same(&dir.path().join("local"), &spilled, "a spilled driver on a cluster");
+    // Each task reading only its users' rows of the Parquet log (the
+    // driver's codes), the driver in memory and spilled.
+    let split = dir.path().join("split");
+    detect(&bundle, &split, &["--engine", "ballista", "--standalone", "2", "--split-scan"]);
+    assert_same(&dir.path().join("local"), &split, "a scan split by user");
+    let split = dir.path().join("split-spilled");
+    let s = detect(
+        &bundle,
+        &split,
+        &["--engine", "ballista", "--standalone", "3", "--split-scan", "--partition-events", "300000"],
+    );
+    assert!(s["partitions"].as_u64().unwrap_or(0) >= 3, "{}", s["partitions"]);
+    assert_same(&dir.path().join("local"), &split, "a scan split by user from a spilled driver");
 }
 
 #[test]
@@ -125,6 +138,7 @@ fn engine_options_are_checked() {
         &["--engine", "ballista"][..],
         &["--standalone", "2"][..],
         &["--engine", "ballista", "--standalone", "2", "--state", "st"][..],
+        &["--split-scan"][..],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
