@@ -690,7 +690,7 @@ fn put_fact(w: &mut Writer, fact: &Fact) {
             w.byte(6);
             put_bool(w, *same_department);
         }
-        Fact::Neighbour { distance_m, same_street, same_home } => {
+        Fact::Neighbour { distance_m, same_street, same_home, same_block } => {
             w.byte(7);
             put_bool(w, distance_m.is_some());
             if let Some(d) = distance_m {
@@ -698,6 +698,7 @@ fn put_fact(w: &mut Writer, fact: &Fact) {
             }
             put_bool(w, *same_street);
             put_bool(w, *same_home);
+            put_bool(w, *same_block);
         }
         Fact::VipPatient => w.byte(8),
         Fact::DeceasedPatient { died, days_after } => {
@@ -829,6 +830,7 @@ fn get_fact(r: &mut Reader) -> Result<Fact, CodecError> {
             distance_m: get_bool(r)?.then(|| r.f64()).transpose()?,
             same_street: get_bool(r)?,
             same_home: get_bool(r)?,
+            same_block: get_bool(r)?,
         },
         8 => Fact::VipPatient,
         9 => Fact::DeceasedPatient { died: get_date(r)?, days_after: r.ivar()? },
@@ -1693,8 +1695,9 @@ mod tests {
             Fact::ContactUnderOtherSurname { relationship: None, shared: SharedAddress::Contact },
             Fact::SharesSurname,
             Fact::CoworkerPatient { same_department: true },
-            Fact::Neighbour { distance_m: Some(87.25), same_street: true, same_home: false },
-            Fact::Neighbour { distance_m: None, same_street: false, same_home: true },
+            Fact::Neighbour { distance_m: Some(87.25), same_street: true, same_home: false, same_block: false },
+            Fact::Neighbour { distance_m: None, same_street: false, same_home: true, same_block: false },
+            Fact::Neighbour { distance_m: None, same_street: false, same_home: false, same_block: true },
             Fact::VipPatient,
             Fact::DeceasedPatient { died: day, days_after: 12 },
             Fact::RestrictedChart,
