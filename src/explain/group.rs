@@ -91,19 +91,6 @@ pub struct CareTeams {
 impl CareTeams {
     /// Users who share enough care-explained patients (hub patients left out).
     pub fn learn(visits: &CareVisits, n_users: usize, params: &ExplainParams) -> CareTeams {
-        Self::learn_with(visits, n_users, params, None)
-    }
-
-    /// [`CareTeams::learn`], with each patient's count of care users
-    /// over the whole log given (by patient code; `investigate` reads few
-    /// of the log's rows, and a count kept beside the row index tells the
-    /// hubs) instead of counted in `visits`.
-    pub fn learn_with(
-        visits: &CareVisits,
-        n_users: usize,
-        params: &ExplainParams,
-        care_users: Option<&[u32]>,
-    ) -> CareTeams {
         if params.group_min_shared_patients == 0 {
             return CareTeams::default();
         }
@@ -123,8 +110,7 @@ impl CareTeams {
         for (p, users) in users_of.iter().enumerate() {
             for &u in users {
                 own[u as usize] += 1;
-                let n = care_users.map_or(users.len(), |c| c.get(p).map_or(0, |&n| n as usize));
-                if n <= HUB_USERS {
+                if users.len() <= HUB_USERS {
                     patients_of[u as usize].push(p as u32);
                 }
             }

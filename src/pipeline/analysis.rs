@@ -434,21 +434,8 @@ pub struct ExplainedRun {
 /// as [`analyse`] runs them on a run held in memory, keeping every event's
 /// explanation.
 pub fn explain_every_event(data: Ingested<Partition>, config: &Config, peers: bool) -> ExplainedRun {
-    explain_every_event_with(data, config, peers, None)
-}
-
-/// [`explain_every_event`], with each patient's count of care users over
-/// the whole log given (by patient code), for the care teams' hubs: what
-/// `investigate` passes when it reads few of the log's rows.
-pub fn explain_every_event_with(
-    data: Ingested<Partition>,
-    config: &Config,
-    peers: bool,
-    care_users: Option<&[u32]>,
-) -> ExplainedRun {
     let book = RoleBook::from_titles(data.roster.as_ref(), &config.explain.titles);
-    let (direct, mut spans) = span(&data, config, &book);
-    spans.care_users = care_users.map(<[u32]>::to_vec);
+    let (direct, spans) = span(&data, config, &book);
     let spanning = spans.finish(&data, book, config);
     let (kinds, Measures { users, .. }) = measure(&data, direct, &spanning, config);
     let book = spanning.book;
@@ -470,9 +457,6 @@ pub struct Spans {
     population: Population,
     /// Classes learned from the work of users whose title says nothing.
     learned: Vec<(Code, RoleClass)>,
-    /// Each patient's care users over the whole log, when given rather
-    /// than counted in `visits` (see [`explain_every_event_with`]).
-    care_users: Option<Vec<u32>>,
 }
 
 impl Spans {
@@ -492,7 +476,7 @@ impl Spans {
         population: Population,
         learned: Vec<(Code, RoleClass)>,
     ) -> Spans {
-        Spans { visits, charting, coverage, population, learned, care_users: None }
+        Spans { visits, charting, coverage, population, learned }
     }
 
     /// Adds another partition's (of other users, later in the plan).
@@ -510,7 +494,7 @@ impl Spans {
         let n_patients = data.dict.patients.len();
         book.learn(self.learned);
         let visits = CareVisits::merge(self.visits, n_patients);
-        let teams = CareTeams::learn_with(&visits, data.dict.users.len(), &config.explain, self.care_users.as_deref());
+        let teams = CareTeams::learn(&visits, data.dict.users.len(), &config.explain);
         let charting = Charting::merge(self.charting, n_patients);
         Spanning { visits, teams, charting, coverage: self.coverage, population: self.population, book }
     }
@@ -540,7 +524,7 @@ pub fn span(data: &Ingested<Partition>, config: &Config, book: &RoleBook) -> (Ve
     let charting = Charting::collect(data);
     let coverage = Coverage::of(data);
     let population = Population::of(&data.events, &data.dict);
-    (direct, Spans { visits: vec![visits], charting: vec![charting], coverage, population, learned, care_users: None })
+    (direct, Spans { visits: vec![visits], charting: vec![charting], coverage, population, learned })
 }
 
 /// Users' features and the count of each explanation, from one or more

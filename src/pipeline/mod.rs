@@ -23,8 +23,8 @@ use crate::{explain, ingest, score};
 
 mod analysis;
 pub use analysis::{
-    analyse, analyse_with, explain_every_event, explain_every_event_with, measure, span, Analysed, Cut, Elsewhere,
-    Everyone, ExplainedRun, Found, Measures, Partitions, Resident, Spanning, Spans, StashDir,
+    analyse, analyse_with, explain_every_event, measure, span, Analysed, Cut, Elsewhere, Everyone, ExplainedRun, Found,
+    Measures, Partitions, Resident, Spanning, Spans, StashDir,
 };
 
 /// What `detect` needs to run.
