@@ -1576,20 +1576,29 @@ mod tests {
         users
     }
 
-    #[test]
-    fn passes_one_two_and_four_through_the_codec_on_three_partitions_give_what_a_local_run_gives() {
-        use crate::pipeline::{analyse, analyse_with, Cut, Resident};
+    /// `make()`'s world analysed locally, and in three partitions through
+    /// the codec (a loopback "cluster"), with the split's plan.
+    fn local_and_split(
+        make: fn() -> World,
+    ) -> (crate::pipeline::Analysed, crate::pipeline::Analysed, Vec<std::ops::Range<Code>>) {
+        use crate::pipeline::{analyse, analyse_with, Cut, Partitions, Resident};
         use crate::progress::Progress;
-        let w = world();
+        let w = make();
         let progress = Progress::hidden();
         let (data, whole) = w.build().with_events(());
         let local = analyse(data, &Resident::new(whole), &w.config, &progress, &mut |_| {}).expect("local");
-        let remote = Loopback { world: world(), n: 3, spans: Default::default() };
+        let remote = Loopback { world: make(), n: 3, spans: Default::default() };
         let (data, whole) = w.build().with_events(());
         let cut = Cut::new(whole, 3);
-        use crate::pipeline::Partitions;
         assert_eq!(cut.plan().len(), 3, "{:?}", cut.plan());
+        let plan = cut.plan();
         let split = analyse_with(data, &cut, Some(&remote), &w.config, &progress, &mut |_| {}).expect("remote");
+        (local, split, plan)
+    }
+
+    #[test]
+    fn passes_one_two_and_four_through_the_codec_on_three_partitions_give_what_a_local_run_gives() {
+        let (local, split, plan) = local_and_split(world);
         assert_eq!(split.partitions, 3);
         assert!(!local.detection.findings.is_empty() || !local.detection.per_rule.is_empty());
         assert_eq!(local.detection.findings, split.detection.findings);
@@ -1606,8 +1615,8 @@ mod tests {
         assert!(local.explained.totals()[unlisted] > 0, "an unlisted visit explains something");
         let (onc, onc2) =
             (local.data.dict.users.get("onc").expect("onc"), local.data.dict.users.get("onc2").expect("onc2"));
-        let part_of = |u: Code| cut.plan().iter().position(|r| r.contains(&u));
-        assert_ne!(part_of(onc), part_of(onc2), "{:?}: onc and onc2 in one partition", cut.plan());
+        let part_of = |u: Code| plan.iter().position(|r| r.contains(&u));
+        assert_ne!(part_of(onc), part_of(onc2), "{plan:?}: onc and onc2 in one partition");
         assert_eq!(local.features.peers, split.features.peers);
     }
 
@@ -1876,17 +1885,7 @@ mod tests {
 
     #[test]
     fn all_four_passes_through_the_codec_find_what_a_local_run_finds() {
-        use crate::pipeline::{analyse, analyse_with, Cut, Partitions, Resident};
-        use crate::progress::Progress;
-        let w = hospital();
-        let progress = Progress::hidden();
-        let (data, whole) = w.build().with_events(());
-        let local = analyse(data, &Resident::new(whole), &w.config, &progress, &mut |_| {}).expect("local");
-        let remote = Loopback { world: hospital(), n: 3, spans: Default::default() };
-        let (data, whole) = w.build().with_events(());
-        let cut = Cut::new(whole, 3);
-        assert_eq!(cut.plan().len(), 3, "{:?}", cut.plan());
-        let split = analyse_with(data, &cut, Some(&remote), &w.config, &progress, &mut |_| {}).expect("remote");
+        let (local, split, _) = local_and_split(hospital);
         assert!(local.detection.findings.len() >= 2, "{:?}", local.detection.findings);
         assert_eq!(local.detection.findings, split.detection.findings);
         assert_eq!(local.detection.downgraded, split.detection.downgraded);
