@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{parse_timezone, Config};
 use crate::error::Error;
+use crate::explain::Explanation;
 use crate::ingest::{self, Ingested};
 use crate::model::{Code, Partition};
 use crate::pipeline::{measure, span, Cut, Everyone, Spanning, StashDir};
@@ -182,23 +183,33 @@ impl Job {
         Ok(super::codec::encode_span(part, &direct, &spans))
     }
 
+    /// What a pass-2 or pass-4 task on the `part`-th partition starts
+    /// from: the partition's code, the work folder, the executor's read of
+    /// the bundle, the merged spans, the explanations the driver left for
+    /// the partition and its events (as many as those explanations).
+    fn task(&self, part: usize, pass: u8) -> Result<Task, Error> {
+        let (lo, hi, code) = self.partition(part)?;
+        let work =
+            self.work.clone().ok_or_else(|| Error::Cluster(format!("a pass-{pass} task names no work folder")))?;
+        let prepared = Prepared::of(self)?;
+        let spanning = prepared.spanning(&work)?;
+        let kinds = StashDir { dir: work.clone() }.unstash(part)?;
+        let events = prepared.events(lo..hi)?;
+        if events.len() != kinds.len() {
+            return Err(Error::Cluster(format!(
+                "partition {part}: {} events here, {} explanations from the driver (is the bundle the driver's?)",
+                events.len(),
+                kinds.len()
+            )));
+        }
+        Ok(Task { code, work, prepared, spanning, kinds, events })
+    }
+
     /// Pass 2 on the `part`-th partition (its direct explanations read from
     /// the work folder, completed by the care teams learned from the merged
     /// spans; its users' features), encoded for the driver.
     pub fn measure(&self, part: usize) -> Result<Vec<u8>, Error> {
-        let (lo, hi, code) = self.partition(part)?;
-        let work = self.work.as_ref().ok_or_else(|| Error::Cluster("a pass-2 task names no work folder".into()))?;
-        let prepared = Prepared::of(self)?;
-        let spanning = prepared.spanning(work)?;
-        let direct = StashDir { dir: work.clone() }.unstash(part)?;
-        let events = prepared.events(lo..hi)?;
-        if events.len() != direct.len() {
-            return Err(Error::Cluster(format!(
-                "partition {part}: {} events here, {} explanations from the driver (is the bundle the driver's?)",
-                events.len(),
-                direct.len()
-            )));
-        }
+        let Task { code, prepared, spanning, kinds: direct, events, .. } = self.task(part, 2)?;
         let mut data = prepared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         data.events = events;
         let (kinds, mut measures) = measure(&data, direct, &spanning, &prepared.config);
@@ -216,24 +227,12 @@ impl Job {
     /// encoded for the driver: its findings and their evidence, with
     /// indices into the whole run.
     pub fn detect(&self, part: usize) -> Result<Vec<u8>, Error> {
-        let (lo, hi, code) = self.partition(part)?;
-        let work = self.work.as_ref().ok_or_else(|| Error::Cluster("a pass-4 task names no work folder".into()))?;
+        let Task { code, work, prepared, spanning, kinds, events } = self.task(part, 4)?;
         let first = self.firsts.get(part).copied().ok_or_else(|| {
             Error::Cluster(format!("partition {part}: the job gives no first event ({} given)", self.firsts.len()))
         })?;
         let first = usize::try_from(first).map_err(|_| Error::Cluster("a first event past usize".into()))?;
-        let prepared = Prepared::of(self)?;
-        let spanning = prepared.spanning(work)?;
-        let kinds = StashDir { dir: work.clone() }.unstash(part)?;
-        let events = prepared.events(lo..hi)?;
-        if events.len() != kinds.len() {
-            return Err(Error::Cluster(format!(
-                "partition {part}: {} events here, {} explanations from the driver (is the bundle the driver's?)",
-                events.len(),
-                kinds.len()
-            )));
-        }
-        let mut everyone = prepared.everyone(work, &spanning)?;
+        let mut everyone = prepared.everyone(&work, &spanning)?;
         let everyone = everyone.as_mut().ok_or_else(|| Error::Cluster("everyone's features are missing".into()))?;
         let mut data = prepared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         data.events = events;
@@ -243,6 +242,16 @@ impl Job {
         data.events = Partition::default();
         Ok(super::codec::encode_detect(code, &found))
     }
+}
+
+/// What a pass-2 or pass-4 task starts from ([`Job::task`]).
+struct Task {
+    code: u32,
+    work: PathBuf,
+    prepared: Arc<Prepared>,
+    spanning: Arc<Spanning>,
+    kinds: Vec<Explanation>,
+    events: Partition,
 }
 
 /// A job's bundle as an executor read it.
