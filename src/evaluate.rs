@@ -16,7 +16,9 @@
 //! user's ten alerts on one incident earn one hit, not ten. Look-alikes
 //! (`lookalikes.csv` next to the labels, same window rule) that appear in
 //! the top K are reported as false alarms a privacy officer would have had
-//! to review. The workload is alerts per 1,000 users per day. Output holds
+//! to review; an alert that hits a labelled incident is a true alarm and is
+//! never also counted as a look-alike, even when its user did look-alike
+//! work in the same window. The workload is alerts per 1,000 users per day. Output holds
 //! scenario names and numbers only, never ids.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -183,7 +185,7 @@ pub struct Evaluation {
     pub average_precision: f64,
     /// Look-alikes, when lookalikes.csv was found next to the labels.
     pub lookalikes: Vec<LookalikeScore>,
-    /// Top-K alerts that hit a look-alike row.
+    /// Top-K alerts that hit a look-alike row and no labelled incident.
     pub lookalike_alerts_at_k: usize,
     /// Users and days, for alerts per 1,000 users per day.
     pub workload: Workload,
@@ -623,7 +625,14 @@ pub fn evaluate_with(labels: &Path, alerts: &Path, options: &EvaluateOptions) ->
                 Target { user: cell(r, l_user), patient: l_pat.map(|c| cell(r, c)).unwrap_or_default(), start, end };
             rows.push((cell(r, l_sc), target));
         }
-        let top = &alerts_list[..k.min(alerts_list.len())];
+        // An alert that hits a labelled incident is a true alarm, even when
+        // its user also did legitimate look-alike work in the window (an
+        // exfiltrating clerk who also registered a VIP): only alerts that
+        // hit no label count against the look-alikes.
+        let top: Vec<&Alert> = alerts_list[..k.min(alerts_list.len())]
+            .iter()
+            .filter(|a| !targets.iter().any(|(t, _, _)| hits(t, a)))
+            .collect();
         let mut per: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
         for (s, target) in &rows {
             let e = per.entry(s.as_str()).or_default();
@@ -802,6 +811,36 @@ night_shift,U2,,2026-10-25 00:00:00,2026-10-26 00:00:00
         let looks: Vec<(&str, usize, usize)> =
             ev.lookalikes.iter().map(|l| (l.scenario.as_str(), l.rows, l.hit)).collect();
         assert_eq!(looks, [("night_shift", 1, 0), ("same_surname_treating", 1, 1)]);
+        assert_eq!(ev.lookalike_alerts_at_k, 1);
+    }
+
+    #[test]
+    fn an_alert_on_a_labelled_incident_is_not_also_a_look_alike() {
+        // U1 exfiltrates over two weeks and, in the same weeks, registers a
+        // VIP as part of the job (a look-alike row); U2 only does the
+        // look-alike work.
+        let labels = "incident_id,scenario,user_id,patient_id,start,end
+INC-1,slow_exfiltration,U1,,2026-10-10 08:00:00,2026-10-24 18:00:00
+";
+        let alerts = format!(
+            "{HEADER}
+a1,1,90,exfiltration,U1,,slow_exfiltration,2026-10-12T08:00:00-05:00,2026-10-20T17:00:00-05:00,50
+a2,2,80,snooping,U2,P9,vip_access,2026-10-15T10:00:00-05:00,2026-10-15T10:05:00-05:00,3
+"
+        );
+        let f = Files::new(labels, &alerts);
+        f.write(
+            "lookalikes.csv",
+            "scenario,user_id,patient_id,start,end
+vip_care_team,U1,P8,2026-10-15 09:00:00,2026-10-15 09:10:00
+vip_care_team,U2,P9,2026-10-15 10:00:00,2026-10-15 10:10:00
+",
+        );
+        let ev = f.k(2);
+        assert_eq!(ev.precision_at_k, 0.5);
+        let looks: Vec<(&str, usize, usize)> =
+            ev.lookalikes.iter().map(|l| (l.scenario.as_str(), l.rows, l.hit)).collect();
+        assert_eq!(looks, [("vip_care_team", 2, 1)]);
         assert_eq!(ev.lookalike_alerts_at_k, 1);
     }
 
