@@ -734,6 +734,14 @@ fn put_fact(w: &mut Writer, fact: &Fact) {
             put_str(w, department);
             w.ivar(*days_since);
         }
+        Fact::OffList { list, mean_days, active_days, expected, observed } => {
+            w.byte(26);
+            w.uvar(u64::from(*list));
+            w.f64(*mean_days);
+            w.uvar(u64::from(*active_days));
+            w.f64(*expected);
+            w.uvar(u64::from(*observed));
+        }
         Fact::PopulationLevel { explanation, class, round, routine, department } => {
             w.byte(17);
             put_variant(w, &Explanation::ALL, explanation);
@@ -897,6 +905,13 @@ fn get_fact(r: &mut Reader) -> Result<Fact, CodecError> {
             Fact::AlsoIncludes { charts }
         }
         25 => Fact::BeforeHire { date: get_date(r)?, days: r.ivar()? },
+        26 => Fact::OffList {
+            list: u32_of(r)?,
+            mean_days: r.f64()?,
+            active_days: u32_of(r)?,
+            expected: r.f64()?,
+            observed: u32_of(r)?,
+        },
         _ => return Err(CodecError::Invalid("fact")),
     })
 }
@@ -1716,6 +1731,7 @@ mod tests {
             Fact::AfterTermination { date: day, days: 40 },
             Fact::BulkExtraction { patients: 120, window: "1 hour", what: "printed or exported", baseline: 2.5 },
             Fact::FormerPatient { department: "ICU".into(), days_since: 200 },
+            Fact::OffList { list: 34, mean_days: 5.9, active_days: 20, expected: 0.3, observed: 7 },
             Fact::PopulationLevel {
                 explanation: Explanation::RoleTiming,
                 class: Some(RoleClass::ALL[3]),
@@ -1770,7 +1786,7 @@ mod tests {
         let facts = every_fact();
         // Every variant is here: the labels of the list cover all of them.
         let labels: std::collections::BTreeSet<&str> = facts.iter().map(Fact::label).collect();
-        assert!(labels.len() >= 24, "{labels:?}");
+        assert!(labels.len() >= 25, "{labels:?}");
         for fact in facts {
             let mut w = Writer::default();
             put_fact(&mut w, &fact);
@@ -1783,7 +1799,7 @@ mod tests {
                 assert!(get_fact(&mut Reader::new(&bytes[..cut])).is_err(), "{fact:?} cut at {cut}");
             }
         }
-        assert_eq!(get_fact(&mut Reader::new(&[26])), Err(CodecError::Invalid("fact")));
+        assert_eq!(get_fact(&mut Reader::new(&[27])), Err(CodecError::Invalid("fact")));
         // A label read twice is one `&'static str`.
         let (a, b) = (intern("1 hour").expect("label"), intern(&String::from("1 hour")).expect("label"));
         assert!(std::ptr::eq(a, b));

@@ -133,6 +133,21 @@ pub enum Fact {
         /// Days from the end of the stay to the first access.
         days_since: i64,
     },
+    /// A patient opened on a single day, off the recurring list of a user
+    /// whose list patients come back day after day: more such one-off
+    /// patients than the list accounts for.
+    OffList {
+        /// Patients on the user's list (opened on several days).
+        list: u32,
+        /// Their mean number of days, to one decimal.
+        mean_days: f64,
+        /// Days the user opened any patient.
+        active_days: u32,
+        /// One-off patients the list would leave, expected, to one decimal.
+        expected: f64,
+        /// The user's one-off patients.
+        observed: u32,
+    },
     /// Only a population-level reason explains the accesses to a sensitive
     /// or related chart (see `Explanation::is_patient_specific`), and how
     /// routine the access looks. Work during a stay (pharmacy, laboratory,
@@ -358,6 +373,14 @@ impl Fact {
             Fact::BulkExtraction { patients, window, what, baseline } => {
                 format!("{what} {patients} patients' records within {window} (the user's usual: {baseline:.0} a day)")
             }
+            Fact::OffList { list, mean_days, active_days, expected, observed } => format!(
+                "opened on a single day, and not on the user's recurring list: the user opens the {list} patients of \
+                 that list on {} days each (of {active_days} working days), so about {} of their patients would be \
+                 opened only once; {observed} {}",
+                decimal(*mean_days),
+                decimal(*expected),
+                if *observed == 1 { "was" } else { "were" }
+            ),
             Fact::FormerPatient { department, days_since } => format!(
                 "a former patient of {department}, whose stay there ended {days_since} days before, and no care since"
             ),
@@ -489,6 +512,7 @@ impl Fact {
             Fact::PopulationLevel { .. } => "population-level link only",
             Fact::UnitRound { .. } => "during a round of the patient's unit",
             Fact::FormerPatient { .. } => "former patient of the unit",
+            Fact::OffList { .. } => "one-off look off the user's list",
             Fact::BulkAllExtraction { .. } => "bulk extraction of own patients",
             Fact::SlowExfiltration { .. } => "slow exfiltration",
             Fact::NewDeviceOddHours { unseen_in_hospital: 0, .. } => "new device at odd hours",
@@ -528,4 +552,15 @@ pub struct Finding {
     /// A relationship whose accesses care explains: not an alert, but
     /// counted in summary.json and the user's features for audit.
     pub downgraded: bool,
+}
+
+/// A number for a sentence: whole numbers without a decimal ("7"), others
+/// to one decimal ("5.9").
+fn decimal(x: f64) -> String {
+    let r = (x * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
 }

@@ -11,8 +11,8 @@ use super::behaviour::{BulkExtraction, CompromisedAccount, PeerOutlier, SlowExfi
 use super::finding::{Fact, Finding};
 use super::input::{DetectInput, Rule, SkippedRule};
 use super::rules::{
-    BreakGlass, Coworker, DeceasedAccess, EmploymentWindow, Family, FormerPatient, Neighbour, RestrictedAccess,
-    SelfAccess, VipAccess,
+    BreakGlass, Coworker, DeceasedAccess, EmploymentWindow, Family, FormerPatient, Neighbour, OffList,
+    RestrictedAccess, SelfAccess, VipAccess,
 };
 use crate::config::{ConfigError, RulesParams};
 
@@ -26,6 +26,7 @@ pub fn all_rules() -> Vec<Box<dyn AnyRule>> {
         Box::new(VipAccess),
         Box::new(DeceasedAccess),
         Box::new(FormerPatient),
+        Box::new(OffList),
         Box::new(RestrictedAccess),
         Box::new(BreakGlass),
         Box::new(EmploymentWindow),
