@@ -68,7 +68,7 @@ pub trait Partitions: Sync {
 }
 
 /// The default [`Partitions::kept_days_bytes`]: the series of 2,600 users
-/// over 260 days take 86 MB, and computing them again took 5 CPU-seconds
+/// over 260 days take at most 86 MB, and computing them again took 5 CPU-seconds
 /// of a 100 M-event run; a log of millions of users with short histories
 /// goes over it and computes them again, as before.
 pub const KEPT_DAYS_BYTES: usize = 256 << 20;
