@@ -274,7 +274,7 @@ impl World {
 
     /// Builds the hospital and runs explain and features as the pipeline
     /// does, then hands the detect input to `f`.
-    fn with_input<R>(&self, f: impl FnOnce(&DetectInput<'_>) -> R) -> R {
+    pub(crate) fn with_input<R>(&self, f: impl FnOnce(&DetectInput<'_>) -> R) -> R {
         let data = self.build();
         let explained = explain(&data, &self.config.explain);
         let features = compute(&data, &explained, &self.config.hours, &self.config.peers);

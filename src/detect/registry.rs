@@ -238,6 +238,8 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
     let kinds = &input.explained.kind;
     let ranges: crate::model::FxHashMap<crate::model::Code, std::ops::Range<usize>> =
         ev.user_ranges().into_iter().collect();
+    // Each user's work per unit, scanned once per user and unit.
+    let units = super::rounds::Units::default();
     findings.par_iter_mut().for_each(|f| {
         if f.kind != super::finding::AlertKind::Snooping || f.patient == NONE {
             return;
@@ -262,7 +264,9 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             if let Some(range) = ranges.get(&f.user).cloned() {
                 // In a unit the user covers, at least one other of its
                 // patients that shift: the user was working there.
-                if let Some((d, others, work)) = super::rounds::unit_round(input, f.patient, &f.events, range, 1) {
+                if let Some((d, others, work)) =
+                    super::rounds::unit_round(input, f.patient, &f.events, range, 1, &units)
+                {
                     let department = input.data.dict.departments.name(d).to_string();
                     f.facts.push(Fact::UnitRound { department, others, days: work.days, patients: work.patients });
                 }

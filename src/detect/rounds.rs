@@ -94,39 +94,109 @@ pub(crate) fn round_of(
     best.map_or((0, None), |(n, d)| (n, Some(d)))
 }
 
-/// How much of a unit's work the user did over the whole period: the
-/// distinct days (UTC) on which, and the distinct patients other than
-/// `patient` whom, the user opened while the encounters placed them in
-/// department `d`. A physician who covers a unit overnight opens dozens of
-/// its patients on most nights; a curious look at a patient there, the one.
-pub(crate) fn unit_work(
-    input: &DetectInput<'_>,
-    patient: crate::model::Code,
-    d: crate::model::Code,
-    user_events: std::ops::Range<usize>,
-) -> UnitWork {
-    let Some(enc) = input.data.encounters.as_ref() else { return UnitWork::default() };
-    let ev = &input.data.events;
-    let mut days: Vec<i64> = Vec::new();
-    let mut patients: Vec<crate::model::Code> = Vec::new();
-    for j in user_events {
-        let p = ev.patient[j];
-        if p == crate::model::NONE || p == patient {
-            continue;
-        }
-        if enc.of_patient(p).iter().any(|e| e.department == Some(d) && near(e, ev.ts[j])) {
-            days.push(ev.ts[j].div_euclid(crate::time::MICROS_PER_DAY));
-            patients.push(p);
-        }
-    }
-    days.sort_unstable();
-    days.dedup();
-    patients.sort_unstable();
-    patients.dedup();
-    UnitWork { days: days.len() as u32, patients: patients.len() as u32 }
+/// A user's accesses to one unit's patients over the period (what
+/// [`UnitWork`] counts, for any one patient left out): one scan of the
+/// user's events, however many of the unit's patients are then asked
+/// about (a rule asks once per unexplained patient of a user, and a user
+/// has tens of thousands of events).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct UnitAccesses {
+    /// Distinct days (UTC) with an access to one of the unit's patients.
+    days: u32,
+    /// The distinct patients of the unit opened, ascending.
+    patients: Vec<crate::model::Code>,
+    /// For each patient (ascending), the days on which they were the only
+    /// one of the unit's patients opened: the days that go when they are
+    /// left out.
+    alone: Vec<(crate::model::Code, u32)>,
 }
 
-/// A user's work in one unit over the period (see [`unit_work`]).
+impl UnitAccesses {
+    /// The user's (`user_events`, time-sorted) accesses to patients while
+    /// the encounters placed them in department `d`.
+    pub(crate) fn of(input: &DetectInput<'_>, d: crate::model::Code, user_events: std::ops::Range<usize>) -> Self {
+        let Some(enc) = input.data.encounters.as_ref() else { return UnitAccesses::default() };
+        let ev = &input.data.events;
+        let mut seen: Vec<(i64, crate::model::Code)> = Vec::new();
+        for j in user_events {
+            let p = ev.patient[j];
+            if p == crate::model::NONE {
+                continue;
+            }
+            if enc.of_patient(p).iter().any(|e| e.department == Some(d) && near(e, ev.ts[j])) {
+                seen.push((ev.ts[j].div_euclid(crate::time::MICROS_PER_DAY), p));
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        let mut days = 0u32;
+        let mut alone: Vec<(crate::model::Code, u32)> = Vec::new();
+        for day in seen.chunk_by(|a, b| a.0 == b.0) {
+            days += 1;
+            if let [(_, p)] = day {
+                alone.push((*p, 1));
+            }
+        }
+        alone.sort_unstable();
+        let mut merged: Vec<(crate::model::Code, u32)> = Vec::with_capacity(alone.len());
+        for (p, n) in alone {
+            match merged.last_mut() {
+                Some((q, m)) if *q == p => *m += n,
+                _ => merged.push((p, n)),
+            }
+        }
+        let mut patients: Vec<crate::model::Code> = seen.into_iter().map(|(_, p)| p).collect();
+        patients.sort_unstable();
+        patients.dedup();
+        UnitAccesses { days, patients, alone: merged }
+    }
+
+    /// The work with `patient` left out.
+    pub(crate) fn without(&self, patient: crate::model::Code) -> UnitWork {
+        let has = self.patients.binary_search(&patient).is_ok();
+        let alone = self.alone.binary_search_by_key(&patient, |(p, _)| *p).map_or(0, |k| self.alone[k].1);
+        UnitWork { days: self.days - alone, patients: self.patients.len() as u32 - u32::from(has) }
+    }
+}
+
+/// Each user's [`UnitAccesses`] per unit, computed on first use: one rule's
+/// (or one pass's) memo, keyed by the user's events and the department.
+#[derive(Default)]
+pub(crate) struct Units {
+    done: std::sync::Mutex<crate::model::FxHashMap<(usize, usize, crate::model::Code), std::sync::Arc<UnitAccesses>>>,
+}
+
+impl Units {
+    /// The user's (`user_events`) work in department `d` with `patient`
+    /// left out.
+    fn work(
+        &self,
+        input: &DetectInput<'_>,
+        patient: crate::model::Code,
+        d: crate::model::Code,
+        user_events: std::ops::Range<usize>,
+    ) -> UnitWork {
+        let key = (user_events.start, user_events.end, d);
+        let lock = || self.done.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let known = lock().get(&key).cloned();
+        let accesses = match known {
+            Some(a) => a,
+            // Computed outside the lock (two threads may both compute it:
+            // the same result).
+            None => {
+                let a = std::sync::Arc::new(UnitAccesses::of(input, d, user_events));
+                lock().entry(key).or_insert(a).clone()
+            }
+        };
+        accesses.without(patient)
+    }
+}
+
+/// A user's work in one unit over the period: the distinct days (UTC) on
+/// which, and the distinct patients other than the one asked about whom,
+/// the user opened while the encounters placed them in the unit. A
+/// physician who covers a unit overnight opens dozens of its patients on
+/// most nights; a curious look at a patient there, the one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct UnitWork {
     /// Distinct days with an access to one of the unit's patients.
@@ -155,22 +225,127 @@ impl UnitWork {
 /// ([`UnitWork::covers`]) while opening `min_others_covering` or more of
 /// its other patients within those hours. Returns the department, the
 /// others in the round and the user's work there; `None` when neither
-/// holds.
+/// holds. `units` keeps each user's work per unit between calls.
 pub(crate) fn unit_round(
     input: &DetectInput<'_>,
     patient: crate::model::Code,
     events: &[usize],
     user_events: std::ops::Range<usize>,
     min_others_covering: u32,
+    units: &Units,
 ) -> Option<(crate::model::Code, u32, UnitWork)> {
     let (others, d) = round_of(input, patient, events, user_events.clone());
     let d = d?;
     if others >= super::finding::UNIT_ROUND_OTHERS {
-        return Some((d, others, unit_work(input, patient, d, user_events)));
+        return Some((d, others, units.work(input, patient, d, user_events)));
     }
     if others < min_others_covering {
         return None;
     }
-    let work = unit_work(input, patient, d, user_events);
+    let work = units.work(input, patient, d, user_events);
     work.covers().then_some((d, others, work))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Code, NONE};
+    use crate::test_fixture::World;
+
+    /// The user's work in `d` with `patient` left out, by one scan of the
+    /// user's events per question (what [`Units`] replaces).
+    fn scanned(input: &DetectInput<'_>, patient: Code, d: Code, user_events: std::ops::Range<usize>) -> UnitWork {
+        let Some(enc) = input.data.encounters.as_ref() else { return UnitWork::default() };
+        let ev = &input.data.events;
+        let mut days: Vec<i64> = Vec::new();
+        let mut patients: Vec<Code> = Vec::new();
+        for j in user_events {
+            let p = ev.patient[j];
+            if p == NONE || p == patient {
+                continue;
+            }
+            if enc.of_patient(p).iter().any(|e| e.department == Some(d) && near(e, ev.ts[j])) {
+                days.push(ev.ts[j].div_euclid(crate::time::MICROS_PER_DAY));
+                patients.push(p);
+            }
+        }
+        days.sort_unstable();
+        days.dedup();
+        patients.sort_unstable();
+        patients.dedup();
+        UnitWork { days: days.len() as u32, patients: patients.len() as u32 }
+    }
+
+    /// A nocturnist opening MED's patients on several nights: some nights
+    /// one patient alone (whose leaving out takes the night away), some
+    /// nights several, a patient opened on many nights, one opened before
+    /// their stay (not MED's then), and one of another unit.
+    fn nights() -> World {
+        let mut w = World::new();
+        w.user("noc").department("HOSP");
+        w.user("other").department("MED");
+        for p in ["A", "B", "C", "D", "E", "SURG1"] {
+            w.patient(p);
+        }
+        for p in ["A", "B", "C", "D"] {
+            w.encounter(p, "MED", "2026-11-02 08:00:00", Some("2026-11-09 08:00:00"), Some("other"));
+        }
+        w.encounter("E", "MED", "2026-11-20 08:00:00", Some("2026-11-22 08:00:00"), Some("other"));
+        w.encounter("SURG1", "SURG", "2026-11-01 08:00:00", Some("2026-11-30 08:00:00"), Some("other"));
+        // Night of the 2nd: A alone (twice). 3rd: A, B. 4th: C alone.
+        // 5th: B, C, D. 6th: D alone. 10th: E (before its stay).
+        for (ts, p) in [
+            ("2026-11-02 22:00:00", "A"),
+            ("2026-11-02 23:00:00", "A"),
+            ("2026-11-03 22:00:00", "A"),
+            ("2026-11-03 22:30:00", "B"),
+            ("2026-11-04 21:00:00", "C"),
+            ("2026-11-04 21:10:00", "SURG1"),
+            ("2026-11-05 01:00:00", "B"),
+            ("2026-11-05 02:00:00", "C"),
+            ("2026-11-05 03:00:00", "D"),
+            ("2026-11-06 23:00:00", "D"),
+            ("2026-11-10 23:00:00", "E"),
+        ] {
+            w.access(ts, "noc", p, "view");
+        }
+        w
+    }
+
+    #[test]
+    fn a_users_unit_work_is_what_one_scan_per_patient_counts() {
+        let w = nights();
+        w.with_input(|input| {
+            let dict = &input.data.dict;
+            let noc = dict.users.get("noc").expect("noc");
+            let range = input.data.events.user_ranges().into_iter().find(|(u, _)| *u == noc).expect("noc's events").1;
+            let units = Units::default();
+            let mut asked = 0;
+            for dept in ["MED", "SURG"] {
+                let d = dict.departments.get(dept).expect("department");
+                let accesses = UnitAccesses::of(input, d, range.clone());
+                for name in ["A", "B", "C", "D", "E", "SURG1"] {
+                    let p = dict.patients.get(name).expect("patient");
+                    let want = scanned(input, p, d, range.clone());
+                    assert_eq!(accesses.without(p), want, "{dept} without {name}");
+                    assert_eq!(units.work(input, p, d, range.clone()), want, "{dept} without {name}, memo");
+                    asked += 1;
+                }
+                assert_eq!(accesses.without(NONE), scanned(input, NONE, d, range.clone()));
+            }
+            assert_eq!(asked, 12);
+            let med = dict.departments.get("MED").expect("MED");
+            let p = |name: &str| dict.patients.get(name).expect("patient");
+            // Five nights with one of A-D; E's access was before its stay.
+            assert_eq!(UnitAccesses::of(input, med, range.clone()).without(p("E")), UnitWork { days: 5, patients: 4 });
+            // A alone on the 2nd: without A, four nights and three patients.
+            assert_eq!(units.work(input, p("A"), med, range.clone()), UnitWork { days: 4, patients: 3 });
+            // D alone on the 6th.
+            assert_eq!(units.work(input, p("D"), med, range.clone()), UnitWork { days: 4, patients: 3 });
+            // B is never alone.
+            assert_eq!(units.work(input, p("B"), med, range.clone()), UnitWork { days: 5, patients: 3 });
+            // Nothing of the user's events: nothing.
+            assert_eq!(units.work(input, p("A"), med, range.start..range.start), UnitWork::default());
+        });
+    }
 }

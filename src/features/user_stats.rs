@@ -228,6 +228,19 @@ impl UserFeatures {
         }
     }
 
+    /// Puts back daily series taken from these users earlier (by
+    /// [`UserFeatures::take_days`], or from the per-user table they were
+    /// built from): what [`UserFeatures::restore_days`] would compute again
+    /// from the same events and explanations. Users it does not know are
+    /// skipped.
+    pub fn put_days(&mut self, days: Vec<(Code, Vec<DayStats>)>) {
+        for (user, series) in days {
+            if let Some(at) = self.position(user) {
+                self.users[at].1.days = series;
+            }
+        }
+    }
+
     /// Drops the daily series of the users whose codes are in `users`
     /// (their `busiest` stays).
     pub fn forget_days(&mut self, users: std::ops::Range<Code>) {

@@ -42,7 +42,7 @@ use crate::detect::relations::Relations;
 use crate::detect::{detect, DetectInput, Detection, Finding, Population, Scope};
 use crate::error::Error;
 use crate::explain::{explain_direct, CareTeams, CareVisits, Charting, Explanation, Explanations};
-use crate::features::{self, Coverage, UserFeatures, UserStats};
+use crate::features::{self, Coverage, DayStats, UserFeatures, UserStats};
 use crate::ingest::Ingested;
 use crate::model::{Code, Dictionaries, Events, Evidence, FxHashSet, Partition, NONE};
 use crate::progress::{Progress, StageBar};
@@ -59,7 +59,19 @@ pub trait Partitions: Sync {
     fn stash(&self, part: usize, kinds: Vec<Explanation>) -> Result<(), Error>;
     /// The explanations last stashed for the `part`-th partition.
     fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error>;
+    /// Bytes of daily series a run of several partitions may keep from
+    /// pass 2 to pass 4 (beyond them, a partition's series are computed
+    /// again in pass 4 from its events).
+    fn kept_days_bytes(&self) -> usize {
+        KEPT_DAYS_BYTES
+    }
 }
+
+/// The default [`Partitions::kept_days_bytes`]: the series of 2,600 users
+/// over 260 days take at most 86 MB, and computing them again took 5 CPU-seconds
+/// of a 100 M-event run; a log of millions of users with short histories
+/// goes over it and computes them again, as before.
+pub const KEPT_DAYS_BYTES: usize = 256 << 20;
 
 /// A run held in memory: one partition of every user, its explanations
 /// stashed in memory.
@@ -337,6 +349,10 @@ pub fn analyse_with(
     let partitioned = plan.len() > 1;
     // Each partition's first event's index in the run (pass 4 elsewhere).
     let mut firsts = Vec::with_capacity(plan.len());
+    // Each partition's daily series, taken out of the features in pass 2
+    // and put back for pass 4, while they fit in `budget` bytes.
+    let mut kept_days: Vec<Option<Vec<(Code, Vec<DayStats>)>>> = vec![None; plan.len()];
+    let (budget, mut kept_bytes) = (parts.kept_days_bytes(), 0usize);
     match measured_elsewhere {
         Some(done) => {
             if done.len() != plan.len() {
@@ -358,7 +374,14 @@ pub fn analyse_with(
             data.events = events;
             let (kinds, mut measured) = measure(&data, parts.unstash(k)?, &spanning, config);
             if partitioned {
-                measured.forget_days();
+                // Kept aside while they fit (pass 4 puts them back), else
+                // computed again in pass 4.
+                let days = measured.take_days();
+                let bytes = days_bytes(&days);
+                if kept_bytes + bytes <= budget {
+                    kept_bytes += bytes;
+                    kept_days[k] = Some(days);
+                }
             }
             measures.add(measured);
             parts.stash(k, kinds)
@@ -393,7 +416,11 @@ pub fn analyse_with(
             each_partition(&plan, parts, progress.stage("pass 4/4"), |k, events| {
                 data.events = events;
                 let n = data.events.len();
-                found.add(everyone.detect_in(&data, parts.unstash(k)?, config, first, partitioned));
+                let kinds = parts.unstash(k)?;
+                found.add(match kept_days[k].take() {
+                    Some(days) => everyone.detect_with_days(&data, kinds, config, first, days),
+                    None => everyone.detect_in(&data, kinds, config, first, partitioned),
+                });
                 first += n;
                 Ok(())
             })?;
@@ -557,6 +584,12 @@ impl Measures {
         self.users.iter_mut().for_each(|(_, s)| s.days = Vec::new());
     }
 
+    /// Takes every user's daily series out (`busiest` stays), leaving
+    /// what [`Measures::forget_days`] leaves.
+    pub fn take_days(&mut self) -> Vec<(Code, Vec<DayStats>)> {
+        self.users.iter_mut().map(|(u, s)| (*u, std::mem::take(&mut s.days))).collect()
+    }
+
     /// Adds another partition's (of later users).
     pub fn add(&mut self, other: Measures) {
         // The first partition's table is taken as it is (a run in memory
@@ -643,6 +676,29 @@ impl Everyone {
         }
         found
     }
+
+    /// [`Everyone::detect_in`] on a partition of a partitioned run, with
+    /// its users' daily series `days` as pass 2 computed them (taken with
+    /// [`Measures::take_days`]) instead of computing them again.
+    fn detect_with_days(
+        &mut self,
+        data: &Ingested<Partition>,
+        kinds: Vec<Explanation>,
+        config: &Config,
+        first: usize,
+        days: Vec<(Code, Vec<DayStats>)>,
+    ) -> Found {
+        self.relations.set_users(data, &config.names, data.events.users.clone());
+        self.features.put_days(days);
+        let found = detect_partition(data, kinds, self, config, first);
+        self.features.forget_days(data.events.users.clone());
+        found
+    }
+}
+
+/// Bytes a partition's daily series take.
+fn days_bytes(days: &[(Code, Vec<DayStats>)]) -> usize {
+    days.iter().map(|(_, d)| std::mem::size_of::<(Code, Vec<DayStats>)>() + std::mem::size_of_val(&d[..])).sum()
 }
 
 /// Pass 4 on a partition whose first event is the run's `first`-th: the
@@ -824,6 +880,8 @@ mod tests {
     struct PerUser {
         whole: Partition,
         stash: Mutex<Vec<Vec<Explanation>>>,
+        /// [`Partitions::kept_days_bytes`].
+        days_bytes: usize,
     }
 
     impl Partitions for PerUser {
@@ -848,6 +906,10 @@ mod tests {
 
         fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error> {
             Ok(std::mem::take(&mut self.stash.lock().expect("stash")[part]))
+        }
+
+        fn kept_days_bytes(&self) -> usize {
+            self.days_bytes
         }
     }
 
@@ -882,10 +944,16 @@ mod tests {
     }
 
     fn run(w: &World, per_user: bool) -> Analysed {
+        run_keeping(w, per_user, KEPT_DAYS_BYTES)
+    }
+
+    /// [`run`], a run of one partition per user keeping at most
+    /// `days_bytes` of daily series from pass 2 to pass 4.
+    fn run_keeping(w: &World, per_user: bool, days_bytes: usize) -> Analysed {
         let (data, whole) = w.build().with_events(());
         let progress = Progress::hidden();
         if per_user {
-            let parts = PerUser { whole, stash: Mutex::new(Vec::new()) };
+            let parts = PerUser { whole, stash: Mutex::new(Vec::new()), days_bytes };
             analyse(data, &parts, &w.config, &progress, &mut |_| {}).expect("analysed")
         } else {
             analyse(data, &Resident::new(whole), &w.config, &progress, &mut |_| {}).expect("analysed")
@@ -925,6 +993,47 @@ mod tests {
         // both: a pass-1 result of another partition reached pass 2.
         let group = Explanation::ALL.iter().position(|k| *k == Explanation::CareTeamGroup);
         assert!(group.is_some_and(|g| split.explained.totals()[g] > 0), "{:?}", split.explained.totals());
+    }
+
+    /// A registrar exporting a few records a day for two weeks, then a
+    /// hundred in one evening: a rule on the daily series
+    /// (`bulk_extraction`) fires in pass 4.
+    fn exporter() -> World {
+        let mut w = hospital();
+        for i in 0..100 {
+            w.patient(&format!("X{i}"));
+        }
+        for day in 1..15 {
+            for i in 0..2 {
+                let p = format!("X{}", (day * 2 + i) % 100);
+                w.access(&format!("2026-11-{day:02} 10:0{i}:00"), "reg", &p, "export");
+            }
+        }
+        for i in 0..100 {
+            w.access(&format!("2026-11-20 2{}:{:02}:00", i / 60, i % 60), "reg", &format!("X{i}"), "export");
+        }
+        w
+    }
+
+    #[test]
+    fn daily_series_kept_from_pass_2_give_what_series_computed_again_give() {
+        let w = exporter();
+        let (kept, again) = (run_keeping(&w, true, KEPT_DAYS_BYTES), run_keeping(&w, true, 0));
+        assert!(
+            kept.detection.findings.iter().any(|f| f.rule == "bulk_extraction"),
+            "a rule on the daily series fires: {:?}",
+            kept.detection.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+        );
+        assert_eq!(kept.detection.findings, again.detection.findings);
+        assert_eq!(kept.detection.downgraded, again.detection.downgraded);
+        assert_eq!(kept.detection.per_rule, again.detection.per_rule);
+        assert_eq!(kept.data.events.run_index(), again.data.events.run_index());
+        // Both drop the series once a partition's rules have run.
+        assert!(kept.features.users.iter().all(|(_, s)| s.days.is_empty()));
+        assert_eq!(without_days(&kept.features), without_days(&again.features));
+        // And both are what one partition of everyone gives.
+        let one = run(&w, false);
+        assert_eq!(one.detection.findings, kept.detection.findings);
     }
 
     #[test]

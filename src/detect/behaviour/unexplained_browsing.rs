@@ -131,6 +131,9 @@ impl Rule for UnexplainedBrowsing {
                 continue;
             }
             let range = s.days.first().map_or(0..0, |d| d.events.start..s.days.last().map_or(0, |l| l.events.end));
+            // The user's work per unit, scanned once per unit rather than
+            // once per unexplained patient.
+            let units = crate::detect::rounds::Units::default();
             let unexplained =
                 range.clone().filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
             // Curious browsing is a record here and there; a patient opened
@@ -139,7 +142,7 @@ impl Rule for UnexplainedBrowsing {
             // is work the data does not link, and not counted.
             let (by_patient, rounds): (Vec<_>, Vec<_>) =
                 input.by_patient(unexplained).into_iter().partition(|(patient, events)| {
-                    crate::detect::rounds::unit_round(input, *patient, events, range.clone(), 0).is_none()
+                    crate::detect::rounds::unit_round(input, *patient, events, range.clone(), 0, &units).is_none()
                 });
             // Most of the unexplained patients in rounds: the few outside
             // them are that unlinked work's tail (a cross-covering
