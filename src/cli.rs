@@ -516,6 +516,12 @@ pub struct DetectArgs {
     /// log's user column.
     #[arg(long)]
     pub split_scan: bool,
+
+    /// With --engine ballista: the executors read the access log a slice
+    /// each and shuffle its rows by user, so no process reads the whole
+    /// log (the driver reads only the context tables).
+    #[arg(long, conflicts_with = "split_scan")]
+    pub shuffle: bool,
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {

@@ -94,9 +94,11 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
                 || args.standalone.is_some()
                 || args.cluster_partitions.is_some()
                 || args.split_scan
+                || args.shuffle
             {
                 return Err(fail(
-                    "--scheduler, --standalone, --cluster-partitions and --split-scan need --engine ballista".into(),
+                    "--scheduler, --standalone, --cluster-partitions, --split-scan and --shuffle need --engine ballista"
+                        .into(),
                 ));
             }
             None
@@ -215,7 +217,9 @@ fn on_cluster(
         ClusterTarget::Standalone(n) => (Target::Standalone(n), 4 * n),
     };
     let partitions = args.cluster_partitions.map_or(per, |n| n as usize);
-    let cluster = OnCluster::connect(&target, partitions, req, source)?.with_split_scan(args.split_scan);
+    let cluster = OnCluster::connect(&target, partitions, req, source)?
+        .with_split_scan(args.split_scan)
+        .with_shuffle(args.shuffle);
     Ok(ehrwatch::pipeline::run_detect_with(req, Some(&cluster), progress)?)
 }
 

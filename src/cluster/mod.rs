@@ -141,6 +141,7 @@
 
 pub mod codec;
 pub mod job;
+pub mod shuffle;
 
 #[cfg(feature = "cluster")]
 pub mod ballista;
