@@ -95,9 +95,10 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
                 || args.cluster_partitions.is_some()
                 || args.split_scan
                 || args.shuffle
+                || args.whole_scan
             {
                 return Err(fail(
-                    "--scheduler, --standalone, --cluster-partitions, --split-scan and --shuffle need --engine ballista"
+                    "--scheduler, --standalone, --cluster-partitions and the scan options need --engine ballista"
                         .into(),
                 ));
             }
@@ -219,7 +220,8 @@ fn on_cluster(
     let partitions = args.cluster_partitions.map_or(per, |n| n as usize);
     let cluster = OnCluster::connect(&target, partitions, req, source)?
         .with_split_scan(args.split_scan)
-        .with_shuffle(args.shuffle);
+        .with_shuffle(args.shuffle)
+        .with_whole_scan(args.whole_scan);
     Ok(ehrwatch::pipeline::run_detect_with(req, Some(&cluster), progress)?)
 }
 

@@ -59,7 +59,7 @@ fn same_on_standalone_clusters(bundle: &Path, dir: &Path, extra: &[&str]) -> ser
     let summary = detect(bundle, &local, extra);
     assert!(summary["alerts"].as_u64().unwrap_or(0) > 0, "the bundle raises alerts");
     for n in ["1", "2", "3"] {
-        for mode in [&[][..], &["--shuffle"][..]] {
+        for mode in [&["--whole-scan"][..], &["--shuffle"][..]] {
             let out = dir.join(format!("standalone-{n}{}", mode.concat()));
             let s = detect(bundle, &out, &[&["--engine", "ballista", "--standalone", n], mode, extra].concat());
             let what = format!("a standalone cluster of {n} {mode:?}");
@@ -94,7 +94,7 @@ fn one_partition_per_user_and_one_for_all_give_the_same_outputs() {
     let local = dir.path().join("local");
     detect(&sample(), &local, &[]);
     for parts in ["1", "5000"] {
-        for mode in [&[][..], &["--shuffle"][..]] {
+        for mode in [&["--whole-scan"][..], &["--shuffle"][..]] {
             let out = dir.path().join(format!("parts-{parts}{}", mode.concat()));
             let args = [&["--engine", "ballista", "--standalone", "2", "--cluster-partitions", parts], mode].concat();
             detect(&sample(), &out, &args);
@@ -120,7 +120,11 @@ fn standalone_clusters_write_what_a_local_run_writes_on_a_world_of_a_million_eve
     // The driver spilled (partitions cut by the spill's blocks, not by
     // Cut): the executors still find the same users under the same codes.
     let spilled = dir.path().join("spilled");
-    let s = detect(&bundle, &spilled, &["--engine", "ballista", "--standalone", "2", "--partition-events", "300000"]);
+    let s = detect(
+        &bundle,
+        &spilled,
+        &["--engine", "ballista", "--standalone", "2", "--whole-scan", "--partition-events", "300000"],
+    );
     assert!(s["partitions"].as_u64().unwrap_or(0) >= 3, "{}", s["partitions"]);
     assert_same(&dir.path().join("local"), &spilled, "a spilled driver on a cluster");
     // Each task reading only its users' rows of the Parquet log (the
@@ -168,6 +172,7 @@ fn engine_options_are_checked() {
         &["--engine", "ballista", "--standalone", "2", "--state", "st"][..],
         &["--split-scan"][..],
         &["--shuffle"][..],
+        &["--whole-scan"][..],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
@@ -255,8 +260,9 @@ fn a_scheduler_and_two_executor_processes_write_what_a_local_run_writes() {
     let bundle = million(dir.path());
     let local = dir.path().join("local-million");
     detect(&bundle, &local, &[]);
+    // A Parquet log is shuffled by default.
     let out = dir.path().join("remote-million-shuffled");
-    detect(&bundle, &out, &["--engine", "ballista", "--scheduler", &url, "--shuffle"]);
+    detect(&bundle, &out, &["--engine", "ballista", "--scheduler", &url]);
     assert_same(&local, &out, "a cluster of processes, a million events shuffled");
 }
 
@@ -268,7 +274,7 @@ fn killing_an_executor_mid_run_completes_through_retry_or_fails_with_exit_2_and_
     detect(&bundle, &local, &[]);
     // Each executor reading the whole log, then the log scanned a slice a
     // task and shuffled (the kill then lands in the scan or the shuffle).
-    killed_mid_run(&bundle, &local, &dir.path().join("whole"), &[]);
+    killed_mid_run(&bundle, &local, &dir.path().join("whole"), &["--whole-scan"]);
     killed_mid_run(&bundle, &local, &dir.path().join("shuffled"), &["--shuffle"]);
 }
 
