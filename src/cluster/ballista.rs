@@ -358,6 +358,8 @@ impl Elsewhere for OnCluster {
         let work = WorkList::write(&self.out, slices.len())?;
         let mut job = self.job(&[], SCAN, &work);
         job.pieces = pieces.len() as u64;
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        job.now_micros = since.ok().and_then(|d| i64::try_from(d.as_micros()).ok());
         let scanned = in_plan_order(slices.len(), self.query(&work, &job)?, decode_scanned)?;
         drop(work);
         // The slices joined in order: a whole read's dictionaries, report

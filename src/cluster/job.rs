@@ -84,6 +84,11 @@ pub struct Job {
     /// task checks it finds as many).
     #[serde(default)]
     pub pieces: u64,
+    /// `--shuffle`: the driver's clock when the run began (microseconds
+    /// since 1970), against which every scan task checks timestamps in
+    /// the future, as one whole read checks them against one clock.
+    #[serde(default)]
+    pub now_micros: Option<i64>,
 }
 
 /// The pass of a scan task (`--shuffle`): a slice of the log read.
@@ -143,6 +148,7 @@ impl Job {
             shuffle: None,
             slices: Vec::new(),
             pieces: 0,
+            now_micros: None,
         }
     }
 

@@ -118,7 +118,13 @@ pub fn scan(job: &Job, s: usize) -> Result<Vec<u8>, Error> {
             job.pieces
         )));
     }
-    let read = ingest::read_log_slice(&pieces, range, config.timezone, &config.input)?;
+    // The driver's clock, so every slice judges future timestamps alike.
+    let now = match job.now_micros {
+        Some(t) if t >= 0 => std::time::UNIX_EPOCH + std::time::Duration::from_micros(t.unsigned_abs()),
+        Some(t) => std::time::UNIX_EPOCH - std::time::Duration::from_micros(t.unsigned_abs()),
+        None => std::time::SystemTime::now(),
+    };
+    let read = ingest::read_log_slice(&pieces, range, config.timezone, &config.input, now)?;
     let (summary, events) = read.summary();
     let mut per_user = vec![0u64; summary.dict.users.len()];
     for &u in &events.user {

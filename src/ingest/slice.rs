@@ -168,12 +168,14 @@ impl EventSink for InOrder {
 
 /// Reads the pieces `range` of `pieces` (of the bundle `dir`), a few in
 /// parallel, with the code a whole read runs on each piece; rows are
-/// checked against `input` as a whole read of the same files checks them.
+/// checked against `input` as a whole read of the same files at `now`
+/// checks them (the run's clock: every slice of a run is given the same).
 pub fn read_log_slice(
     pieces: &LogPieces,
     range: Range<usize>,
     tz: Tz,
     input: &InputParams,
+    now: std::time::SystemTime,
 ) -> Result<LogSlice, IngestError> {
     let files = &pieces.files;
     let chosen = pieces.pieces.get(range.clone()).ok_or_else(|| IngestError::Read {
@@ -184,7 +186,7 @@ pub fn read_log_slice(
             pieces.pieces.len()
         ),
     })?;
-    let plausible = Plausible::for_files(&files.files, input, std::time::SystemTime::now());
+    let plausible = Plausible::for_files(&files.files, input, now);
     let bar = Progress::hidden().stage("scan");
     let parts = Parts::IN_MEMORY;
     let mut dict = Dictionaries::default();
@@ -358,8 +360,10 @@ mod tests {
         let cut = pieces.slices(n);
         assert_eq!(cut.len(), n.min(pieces.len()), "{} pieces", pieces.len());
         assert!(cut.iter().all(|r| !r.is_empty()) && cut.last().map(|r| r.end) == Some(pieces.len()));
-        let read: Vec<LogSlice> =
-            cut.iter().map(|r| read_log_slice(&pieces, r.clone(), tz, &input).expect("slice")).collect();
+        let read: Vec<LogSlice> = cut
+            .iter()
+            .map(|r| read_log_slice(&pieces, r.clone(), tz, &input, std::time::SystemTime::now()).expect("slice"))
+            .collect();
         let mut context = None;
         read_context(dir, tz, &Progress::hidden(), &input, &mut context).expect("context");
         let summaries = read
