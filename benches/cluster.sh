@@ -5,10 +5,14 @@
 # events (900 users x 100 days) and, with BIG=1, 100 M events (2,600 users
 # x 260 days, as benches/big.sh). Prints wall time, peak RSS and CPU time
 # of the driver and of each cluster process, and checks that the outputs
-# are the same bytes. The cluster runs twice: each executor reading the
-# whole log once, then with --split-scan (each task reading only its
-# partition's users' rows of a Parquet log). Builds with the `cluster`
-# feature. See benches/README.md.
+# are the same bytes. The cluster runs once per scan mode (SCANS, default
+# "whole split shuffle"): each executor reading the whole log once
+# (--whole-scan);
+# --split-scan (each task reading only its partition's users' rows of a
+# Parquet log); --shuffle (a task per slice of the log reads it once and
+# shuffles its rows by user; the driver reads only the context tables;
+# the default for a Parquet log).
+# Builds with the `cluster` feature. See benches/README.md.
 # W12=DIR (and W100=DIR) run on a bundle simulated before instead;
 # SKIP12=1 skips the 11.7 M world (with BIG=1, only the 100 M one runs).
 set -euo pipefail
@@ -75,11 +79,14 @@ run_world() { # name users days patients [existing bundle]
   fi
   echo "$name (${5:-$users users x $days days}):"
   measure "detect --engine local" "$BIN" detect --input "$world" --out "$WORK/$name-local" --quiet "${config[@]}"
-  # Each executor reading the whole log once, then (--split-scan, a
-  # Parquet log) each task reading only its partition's users' rows.
-  for scan in whole split; do
+  # Each executor reading the whole log once; (--split-scan, a Parquet
+  # log) each task reading only its partition's users' rows; (--shuffle)
+  # each slice of the log read once and shuffled by user.
+  for scan in ${SCANS:-whole split shuffle}; do
     local flag=()
+    [ "$scan" = whole ] && flag=(--whole-scan)
     [ "$scan" = split ] && flag=(--split-scan)
+    [ "$scan" = shuffle ] && flag=(--shuffle)
     start_cluster
     measure "detect --engine ballista, $scan (driver)" "$BIN" detect --input "$world" --out "$WORK/$name-$scan" --quiet \
       --engine ballista --scheduler "df://127.0.0.1:$SCHED_PORT" "${flag[@]}" "${config[@]}"
@@ -93,7 +100,7 @@ run_world() { # name users days patients [existing bundle]
     done
   done
   python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(f\"  {s['events_read']:,} events, {s['alerts']} alerts; alerts.csv, cases.csv, user_features.parquet identical\")" \
-    "$WORK/$name-split/summary.json"
+    "$WORK/$name-local/summary.json"
 }
 
 # The 100 M world's 260 days from 2026-10-01 reach into the future; as

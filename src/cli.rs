@@ -516,6 +516,18 @@ pub struct DetectArgs {
     /// log's user column.
     #[arg(long)]
     pub split_scan: bool,
+
+    /// With --engine ballista: the executors read the access log a slice
+    /// each and shuffle its rows by user, so no process reads the whole
+    /// log (the driver reads only the context tables). The default for a
+    /// Parquet log; this asks for it with any log.
+    #[arg(long, conflicts_with = "split_scan")]
+    pub shuffle: bool,
+
+    /// With --engine ballista: the driver reads the whole access log, and
+    /// so does each executor once per run (the mode before --shuffle).
+    #[arg(long, conflicts_with_all = ["split_scan", "shuffle"])]
+    pub whole_scan: bool,
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {

@@ -94,9 +94,12 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
                 || args.standalone.is_some()
                 || args.cluster_partitions.is_some()
                 || args.split_scan
+                || args.shuffle
+                || args.whole_scan
             {
                 return Err(fail(
-                    "--scheduler, --standalone, --cluster-partitions and --split-scan need --engine ballista".into(),
+                    "--scheduler, --standalone, --cluster-partitions and the scan options need --engine ballista"
+                        .into(),
                 ));
             }
             None
@@ -215,7 +218,10 @@ fn on_cluster(
         ClusterTarget::Standalone(n) => (Target::Standalone(n), 4 * n),
     };
     let partitions = args.cluster_partitions.map_or(per, |n| n as usize);
-    let cluster = OnCluster::connect(&target, partitions, req, source)?.with_split_scan(args.split_scan);
+    let cluster = OnCluster::connect(&target, partitions, req, source)?
+        .with_split_scan(args.split_scan)
+        .with_shuffle(args.shuffle)
+        .with_whole_scan(args.whole_scan);
     Ok(ehrwatch::pipeline::run_detect_with(req, Some(&cluster), progress)?)
 }
 

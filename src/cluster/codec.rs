@@ -1302,6 +1302,241 @@ pub fn decode_dictionaries(bytes: &[u8]) -> Result<Dictionaries, CodecError> {
     Ok(dict)
 }
 
+/// The byte of a scan task's answer (pass 0, a slice of the log).
+const PASS_SCAN: u8 = 6;
+/// The byte of a slice's summary, in the shuffle folder.
+const SLICE_SUMMARY: u8 = 7;
+/// The byte of a slice's or bucket's events, in the shuffle folder.
+const SLICE_EVENTS: u8 = 8;
+/// The byte of a slice's join (its codes' maps), in the shuffle folder.
+const SLICE_JOIN: u8 = 9;
+/// The byte of a shuffle task's answer.
+const PASS_SHUFFLE: u8 = 10;
+
+/// What a scan task answers (codes and counts): its slice's accepted
+/// events, their time range, and each of the slice's user codes' events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scanned {
+    /// Accepted events.
+    pub events: u64,
+    /// First and last instant (UTC microseconds).
+    pub time: Option<(i64, i64)>,
+    /// Events per user code of the slice's own dictionary.
+    pub per_user: Vec<u64>,
+}
+
+/// A scan task's answer for the `part`-th slice.
+pub fn encode_scanned(part: u32, scanned: &Scanned) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, PASS_SCAN, part);
+    w.uvar(scanned.events);
+    put_bool(&mut w, scanned.time.is_some());
+    if let Some((lo, hi)) = scanned.time {
+        w.ivar(lo);
+        w.ivar(hi);
+    }
+    w.uvar(scanned.per_user.len() as u64);
+    scanned.per_user.iter().for_each(|&n| w.uvar(n));
+    w.finish()
+}
+
+/// Reads back what [`encode_scanned`] wrote.
+pub fn decode_scanned(bytes: &[u8]) -> Result<(u32, Scanned), CodecError> {
+    let mut r = Reader::new(bytes);
+    let part = get_header(&mut r, PASS_SCAN)?;
+    let events = r.uvar()?;
+    let time = if get_bool(&mut r)? { Some((r.ivar()?, r.ivar()?)) } else { None };
+    let n = r.count()?;
+    let per_user = (0..n).map(|_| r.uvar()).collect::<Result<Vec<_>, _>>()?;
+    r.end()?;
+    if per_user.iter().sum::<u64>() != events {
+        return Err(CodecError::Invalid("per-user count"));
+    }
+    Ok((part, Scanned { events, time, per_user }))
+}
+
+/// A shuffle task's answer for the `part`-th slice: the events it wrote
+/// into each partition's bucket.
+pub fn encode_shuffled(part: u32, per_partition: &[u64]) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, PASS_SHUFFLE, part);
+    w.uvar(per_partition.len() as u64);
+    per_partition.iter().for_each(|&n| w.uvar(n));
+    w.finish()
+}
+
+/// Reads back what [`encode_shuffled`] wrote.
+pub fn decode_shuffled(bytes: &[u8]) -> Result<(u32, Vec<u64>), CodecError> {
+    let mut r = Reader::new(bytes);
+    let part = get_header(&mut r, PASS_SHUFFLE)?;
+    let n = r.count()?;
+    let per = (0..n).map(|_| r.uvar()).collect::<Result<Vec<_>, _>>()?;
+    r.end()?;
+    Ok((part, per))
+}
+
+fn put_dict(w: &mut Writer, d: &crate::model::Dictionary) {
+    w.uvar(d.len() as u64);
+    (0..d.len() as Code).for_each(|c| put_str(w, d.name(c)));
+}
+
+fn get_dict(r: &mut Reader, d: &mut crate::model::Dictionary) -> Result<(), CodecError> {
+    let n = r.count()?;
+    for c in 0..n {
+        let id = std::str::from_utf8(r.bytes()?).map_err(|_| CodecError::Invalid("id"))?;
+        if d.intern(id) as usize != c {
+            return Err(CodecError::Invalid("dictionary"));
+        }
+    }
+    Ok(())
+}
+
+fn put_counts(w: &mut Writer, m: &std::collections::BTreeMap<String, u64>) {
+    w.uvar(m.len() as u64);
+    for (k, n) in m {
+        put_str(w, k);
+        w.uvar(*n);
+    }
+}
+
+fn get_counts(r: &mut Reader) -> Result<std::collections::BTreeMap<String, u64>, CodecError> {
+    let n = r.count()?;
+    (0..n).map(|_| Ok((get_string(r)?, r.uvar()?))).collect()
+}
+
+/// A slice's summary (its own dictionaries, file reports, rejected rows
+/// and counts of unknown actions and categories). It holds ids and
+/// rejected rows as read: written into the owner-only shuffle folder on
+/// the shared storage, never sent through the cluster's messages.
+pub fn encode_slice_summary(part: u32, s: &crate::ingest::SliceSummary) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, SLICE_SUMMARY, part);
+    for d in [&s.dict.users, &s.dict.patients, &s.dict.departments, &s.dict.workstations, &s.dict.ips] {
+        put_dict(&mut w, d);
+    }
+    w.uvar(s.files.len() as u64);
+    for f in &s.files {
+        put_str(&mut w, f.table);
+        put_str(&mut w, &f.path);
+        for n in [f.rows_read, f.rows_accepted, f.rows_rejected] {
+            w.uvar(n);
+        }
+    }
+    put_bool(&mut w, s.continues);
+    let mut rows = Vec::new();
+    // A slice's rejects are held in memory (never spooled): this cannot fail.
+    let _ = s.rejects.each_row(&mut |row| rows.push(row));
+    w.uvar(rows.len() as u64);
+    for row in &rows {
+        put_str(&mut w, row.table);
+        put_str(&mut w, &row.file);
+        w.uvar(row.line);
+        put_str(&mut w, &row.column);
+        put_str(&mut w, &row.reason);
+        put_opt_str(&mut w, &row.value);
+        put_str(&mut w, &row.raw);
+    }
+    w.uvar(s.rejects.unlisted);
+    let columns: Vec<_> = s.rejects.column_counts().collect();
+    w.uvar(columns.len() as u64);
+    for (table, column, n) in columns {
+        put_str(&mut w, table);
+        put_str(&mut w, column);
+        w.uvar(n);
+    }
+    put_counts(&mut w, &s.other_actions);
+    put_counts(&mut w, &s.other_categories);
+    w.finish()
+}
+
+/// Reads back what [`encode_slice_summary`] wrote.
+pub fn decode_slice_summary(bytes: &[u8]) -> Result<(u32, crate::ingest::SliceSummary), CodecError> {
+    use crate::ingest::{FileReport, RejectedRow, Rejects, SliceSummary};
+    let mut r = Reader::new(bytes);
+    let part = get_header(&mut r, SLICE_SUMMARY)?;
+    let mut dict = Dictionaries::default();
+    for d in [&mut dict.users, &mut dict.patients, &mut dict.departments, &mut dict.workstations, &mut dict.ips] {
+        get_dict(&mut r, d)?;
+    }
+    let access = |t: String| (t == "access_log").then_some("access_log").ok_or(CodecError::Invalid("table"));
+    let n = r.count()?;
+    let mut files = Vec::with_capacity(n);
+    for _ in 0..n {
+        let table = access(get_string(&mut r)?)?;
+        let path = get_string(&mut r)?;
+        let (rows_read, rows_accepted, rows_rejected) = (r.uvar()?, r.uvar()?, r.uvar()?);
+        files.push(FileReport { table, path, rows_read, rows_accepted, rows_rejected });
+    }
+    let continues = get_bool(&mut r)?;
+    let n = r.count()?;
+    let mut rows = Vec::with_capacity(n);
+    for _ in 0..n {
+        rows.push(RejectedRow {
+            table: access(get_string(&mut r)?)?,
+            file: get_string(&mut r)?,
+            line: r.uvar()?,
+            column: get_string(&mut r)?,
+            reason: get_string(&mut r)?,
+            value: get_opt_string(&mut r)?,
+            raw: get_string(&mut r)?,
+        });
+    }
+    let unlisted = r.uvar()?;
+    let n = r.count()?;
+    let columns = (0..n)
+        .map(|_| Ok((get_string(&mut r)?, get_string(&mut r)?, r.uvar()?)))
+        .collect::<Result<Vec<_>, CodecError>>()?;
+    let rejects = Rejects::from_counts(rows, unlisted, columns);
+    let other_actions = get_counts(&mut r)?;
+    let other_categories = get_counts(&mut r)?;
+    r.end()?;
+    Ok((part, SliceSummary { dict, files, continues, rejects, other_actions, other_categories }))
+}
+
+/// Events (a slice's in its own codes, or a bucket's in the run's), for
+/// the shuffle folder.
+pub fn encode_events(part: u32, events: &Events) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, SLICE_EVENTS, part);
+    put_events(&mut w, events);
+    w.finish()
+}
+
+/// Reads back what [`encode_events`] wrote.
+pub fn decode_events(bytes: &[u8]) -> Result<(u32, Events), CodecError> {
+    let mut r = Reader::new(bytes);
+    let part = get_header(&mut r, SLICE_EVENTS)?;
+    let events = get_events(&mut r)?;
+    r.end()?;
+    Ok((part, events))
+}
+
+/// How a slice's events join the run (codes only): its codes' maps and
+/// its first file's index in the run's file reports.
+pub fn encode_slice_join(part: u32, join: &crate::ingest::SliceJoin) -> Vec<u8> {
+    let mut w = Writer::default();
+    put_header(&mut w, SLICE_JOIN, part);
+    let m = &join.maps;
+    for v in [&m.users, &m.patients, &m.departments, &m.workstations, &m.ips] {
+        put_codes(&mut w, v);
+    }
+    w.uvar(u64::from(join.base));
+    w.finish()
+}
+
+/// Reads back what [`encode_slice_join`] wrote.
+pub fn decode_slice_join(bytes: &[u8]) -> Result<(u32, crate::ingest::SliceJoin), CodecError> {
+    let mut r = Reader::new(bytes);
+    let part = get_header(&mut r, SLICE_JOIN)?;
+    let mut maps = crate::model::Recode::default();
+    for v in [&mut maps.users, &mut maps.patients, &mut maps.departments, &mut maps.workstations, &mut maps.ips] {
+        *v = get_codes(&mut r)?;
+    }
+    let base = r.u32()?;
+    r.end()?;
+    Ok((part, crate::ingest::SliceJoin { maps, base }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,7 +71,32 @@ pub struct Job {
     /// in the work folder), rather than the whole log.
     #[serde(default)]
     pub split: bool,
+    /// `--shuffle`: the run's shuffle folder (shared, owner-only), where
+    /// scan tasks leave their slices and shuffle tasks their buckets, and
+    /// from which passes 1, 2 and 4 read their partitions' events
+    /// ([`super::shuffle`]).
+    #[serde(default)]
+    pub shuffle: Option<PathBuf>,
+    /// `--shuffle`: the slices of the log (ranges of its pieces), in order.
+    #[serde(default)]
+    pub slices: Vec<(u64, u64)>,
+    /// `--shuffle`: how many pieces the driver cut the log into (a scan
+    /// task checks it finds as many).
+    #[serde(default)]
+    pub pieces: u64,
+    /// `--shuffle`: the driver's clock when the run began (microseconds
+    /// since 1970), against which every scan task checks timestamps in
+    /// the future, as one whole read checks them against one clock.
+    #[serde(default)]
+    pub now_micros: Option<i64>,
 }
+
+/// The pass of a scan task (`--shuffle`): a slice of the log read.
+pub const SCAN: u8 = 0;
+
+/// The pass of a shuffle task (`--shuffle`): a slice's events recoded and
+/// written by partition.
+pub const SHUFFLE: u8 = 10;
 
 fn pass_one() -> u8 {
     1
@@ -120,6 +145,10 @@ impl Job {
             work: None,
             firsts: Vec::new(),
             split: false,
+            shuffle: None,
+            slices: Vec::new(),
+            pieces: 0,
+            now_micros: None,
         }
     }
 
@@ -155,10 +184,14 @@ impl Job {
     /// The job's pass on the `part`-th partition, encoded for the driver.
     pub fn run(&self, part: usize) -> Result<Vec<u8>, Error> {
         match self.pass {
+            SCAN => super::shuffle::scan(self, part),
+            SHUFFLE => super::shuffle::shuffle(self, part),
             1 => self.span(part),
             2 => self.measure(part),
             4 => self.detect(part),
-            other => Err(Error::Cluster(format!("a task asks for pass {other}; executors run passes 1, 2 and 4"))),
+            other => Err(Error::Cluster(format!(
+                "a task asks for pass {other}; executors run passes 0, 1, 2 and 4 and the shuffle"
+            ))),
         }
     }
 
@@ -282,6 +315,16 @@ enum Source {
         /// The context tables with the driver's dictionaries.
         context: Option<ingest::ContextTables>,
     },
+    /// In the shuffle folder, a partition's buckets read when a task asks
+    /// for them, in the run's codes.
+    Shuffled {
+        /// The shuffle folder.
+        dir: PathBuf,
+        /// How many slices wrote buckets.
+        slices: usize,
+        /// The plan the buckets follow.
+        plan: Vec<(Code, Code)>,
+    },
     /// In memory.
     Memory(Cut),
     /// Spilled by user into a private folder, removed when dropped.
@@ -355,6 +398,12 @@ impl Prepared {
                 }
                 Partition::new(users, events)
             }
+            Source::Shuffled { dir, slices, plan } => {
+                let k = plan.iter().position(|&(lo, hi)| lo == users.start && hi == users.end).ok_or_else(|| {
+                    Error::Cluster(format!("users {users:?} are not a partition of the shuffle's plan"))
+                })?;
+                super::shuffle::read_partition(dir, *slices, k, users)?
+            }
             Source::Memory(cut) => cut.events_of(users),
             Source::Spilled { spilled, .. } => Partition::new(users.clone(), spilled.load(users)?),
         })
@@ -418,7 +467,22 @@ impl Prepared {
                 ingest::estimate_users(&job.input)?,
                 job.partition_events,
             );
-        let (data, events) = if job.split {
+        let (data, events) = if let Some(dir) = &job.shuffle {
+            // The context tables with the run's dictionaries; the events
+            // come from the shuffle's buckets.
+            let path = dir.join(DICTIONARIES_FILE);
+            let bytes = std::fs::read(&path).map_err(crate::fs::FsError::read(&path))?;
+            let dict = super::codec::decode_dictionaries(&bytes)
+                .map_err(|e| Error::Cluster(format!("{}: {e}", path.display())))?;
+            let mut context = None;
+            ingest::read_context(&job.input, config.timezone, &progress, &config.input, &mut context)?;
+            let context = context
+                .and_then(|c| c.with_dictionaries(dict))
+                .ok_or_else(|| Error::Cluster(format!("{}: not the dictionaries of this bundle", path.display())))?;
+            let data = ingest::read_context(&job.input, config.timezone, &progress, &config.input, &mut Some(context))?;
+            let slices = job.slices.len();
+            (data, Source::Shuffled { dir: dir.clone(), slices, plan: job.plan.clone() })
+        } else if job.split {
             // Only the context tables are read here (a filter that keeps no
             // row of the log); each task reads its users' rows.
             let work = job.work.as_ref().ok_or_else(|| Error::Cluster("a split scan names no work folder".into()))?;

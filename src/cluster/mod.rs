@@ -29,7 +29,7 @@
 //!   configuration file's text and the overriding flags, the plan, the
 //!   pass, the work folder, and for pass 4 each partition's first event's
 //!   index in the run.
-//! - **The scan.** By default each executor reads the whole bundle once
+//! - **The scan.** With a CSV log or `--whole-scan`, each executor reads the whole bundle once
 //!   per job (in memory, or spilled as the driver spills) through the
 //!   same `ingest` as the driver (same files, same order, same codes),
 //!   and cuts its tasks' partitions from it. The context tables (users,
@@ -55,6 +55,32 @@
 //!   It is the shape for executors that cannot hold the log; a shuffle
 //!   (each task reading a slice of the rows and writing them out by user
 //!   range) would read each row once.
+//! - **The scan by slices and the shuffle by user** (`--shuffle`,
+//!   [`shuffle`]): no process reads the whole log. Pass 0 is a task per
+//!   slice of the log's pieces (a Parquet file in ranges of 1 M rows, any
+//!   other file whole), which reads its slice with `ingest`'s per-piece
+//!   code into dictionaries of its own and leaves, in an owner-only
+//!   shuffle folder inside `--out`, its first-seen ids, file reports and
+//!   rejected rows, and its events in its own codes; it answers with
+//!   counts (events, time range, events per user code). The driver reads
+//!   the context tables only, joins the slices' first-seen lists in file
+//!   order (which gives exactly the dictionaries of a whole read: a whole
+//!   read interns each piece's list in the same order;
+//!   `ingest::join_slices`, tested against a whole read), writes the
+//!   rejected rows as a local run does, cuts the plan from the per-user
+//!   counts (`Cut::from_counts`, `Cut`'s rule) and leaves each slice's
+//!   code maps (codes only) and the run's dictionaries (ids) in the
+//!   shuffle folder. The shuffle is a task per slice: its rows recoded and
+//!   written by the plan's user ranges. Passes 1, 2 and 4 read their
+//!   partition's bucket of every slice in slice order, so its events come
+//!   in input order and the stable sort by (user, time) gives the local
+//!   run's order. Each row is parsed from the log once, written twice
+//!   (the slice's rows, then a bucket) and read back four times (by the
+//!   shuffle, then by each of passes 1, 2 and 4, which read their
+//!   partition's buckets). Measured on one box it was the leanest mode, about as
+//!   fast as the whole read at 11.7 M events and faster at 100 M
+//!   (benches/README.md), so it is the default for a Parquet log
+//!   (`--whole-scan` asks for the whole read).
 //! - **The work list** is one small CSV file per partition (`part`),
 //!   written into an owner-only folder inside `--out` (a path the
 //!   executors read as well); Ballista scans it as a listing table, one
@@ -73,7 +99,10 @@
 //! - **Reading the log**: the driver reads it whole (dictionaries and
 //!   plan). Each executor reads it whole once per job, or, with
 //!   `--split-scan`, each task reads its partition's users' rows of a
-//!   Parquet log (each row once per pass: passes 1, 2 and 4).
+//!   Parquet log (each row once per pass: passes 1, 2 and 4). With
+//!   `--shuffle`, the driver reads none of it: pass 0 (the executors, a
+//!   task a slice) reads each row once, and the shuffle (a task a slice)
+//!   writes it into its partition's bucket.
 //! - **Pass 1, spans**: the executors, a task a partition. Back comes
 //!   ([`codec`]) the partition's direct explanations (a byte an event)
 //!   and its spans: care visits as (day, user code) per patient code,
@@ -126,21 +155,49 @@
 //! goes on exactly as the partitioned local run does: the same functions,
 //! the same order, so the outputs are the same bytes.
 //!
-//! What falls short of a full scale-out: the driver still reads the whole
-//! log once, to learn the dictionaries and the plan (codes are given in
-//! order of first appearance, so no executor could give its rows the
-//! run's codes from its rows alone; a keyed hash of each id as the code
-//! would remove that read, at the price of every code-indexed table).
-//! The explanations (a byte an event) go through the driver between
-//! passes. By default every executor reads the whole log (so needs the
-//! memory of a local run); the split scan reads a partition once per
-//! pass and scans the log's user column once per task.
+//! What falls short of a full scale-out: without `--shuffle` the driver
+//! reads the whole log once, to learn the dictionaries and the plan
+//! (codes are given in order of first appearance, so no executor could
+//! give its rows the run's codes from its rows alone). With `--shuffle`
+//! the slices' first-seen lists come to the driver through the shared
+//! folder instead: the driver holds every id once (the dictionaries, as
+//! a local run does) but no event. The explanations (a byte an event) go
+//! through the driver between passes, and the driver holds everyone's
+//! features and the evidence: at 5 B events that is about 5 GB of
+//! explanation bytes written and read per pass, the part of the driver
+//! that grows with the log. By default every executor reads the whole
+//! log (so needs the memory of a local run); the split scan reads a
+//! partition once per pass and scans the log's user column once per
+//! task; the shuffle holds a slice, then a partition.
+//!
+//! # Projection: 5 B events on 32 executors (`--shuffle`)
+//!
+//! From the 11.7 M- and 100 M-event runs on one 2-core box
+//! (benches/README.md), assuming: 32 executors of 2 cores; costs linear
+//! in events per task (the scan, the shuffle and passes 1, 2 and 4 work
+//! on a slice or a partition); at least 100 partitions of about 50 M
+//! events; a roster of at most 100 k users and 10 M patients (the
+//! driver's dictionaries and pass 3 grow with those, not with events);
+//! shared storage that takes the shuffle's writes at the executors'
+//! combined rate. The executors' work at 100 M was 1.6 CPU-s per
+//! million events (scan, shuffle, passes 1, 2 and 4): 5 B events is
+//! about 7,900 CPU-s, 2 minutes on 64 cores, 3-5 with stragglers and
+//! Ballista's per-task overhead. The driver no longer reads the log (it
+//! was 11-45 minutes of the run at 5 B); what grows on it is the
+//! explanation bytes through the work folder (5 GB written and read
+//! between passes, 1-2 minutes at a few hundred MB/s) and the evidence.
+//! The shuffle writes the log twice (about 10 bytes an event a copy,
+//! 50 GB at 5 B). Under these assumptions a 5 B-event run takes about
+//! 5-10 minutes; the storage's bandwidth and the explanation bytes
+//! through the driver are the next limits, and neither was measured past
+//! 100 M.
 //!
 //! The feature keeps Ballista (DataFusion, tonic, arrow) out of the
 //! default build; without it `--engine ballista` is refused in one line.
 
 pub mod codec;
 pub mod job;
+pub mod shuffle;
 
 #[cfg(feature = "cluster")]
 pub mod ballista;

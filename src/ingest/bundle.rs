@@ -158,7 +158,7 @@ fn reject(table: &'static str, shown: &str, row: &Row<'_>, e: FieldError) -> Rej
 
 /// One access-log file (or chunk of one) read on its own.
 #[derive(Default)]
-struct PartialLog {
+pub(super) struct PartialLog {
     /// A chunk after the first of its file: its counts join the file's report.
     continues: bool,
     dict: Dictionaries,
@@ -169,7 +169,7 @@ struct PartialLog {
 }
 
 /// Interns a file's own dictionaries into the shared ones, in code order.
-fn remap(local: &Dictionaries, global: &mut Dictionaries) -> Recode {
+pub(super) fn remap(local: &Dictionaries, global: &mut Dictionaries) -> Recode {
     let mut maps = Recode::default();
     remap_more(local, global, &mut maps);
     maps
@@ -189,7 +189,10 @@ fn remap_more(local: &Dictionaries, global: &mut Dictionaries, maps: &mut Recode
     each(&local.departments, &mut global.departments, &mut maps.departments);
 }
 
-fn merge_counts(into: &mut std::collections::BTreeMap<String, u64>, from: std::collections::BTreeMap<String, u64>) {
+pub(super) fn merge_counts(
+    into: &mut std::collections::BTreeMap<String, u64>,
+    from: std::collections::BTreeMap<String, u64>,
+) {
     for (k, v) in from {
         if into.contains_key(&k) || into.len() < IngestReport::DISTINCT_LIMIT {
             *into.entry(k).or_insert(0) += v;
@@ -245,7 +248,7 @@ type OnFull<'a> = (usize, &'a mut dyn FnMut(&Dictionaries, &mut Events) -> Resul
 /// Reads one piece of the access log into a part of its own (own
 /// dictionaries, counts and rejects). With `on_full`, the part's events are
 /// handed over whenever they reach the limit.
-fn read_piece(
+pub(super) fn read_piece(
     files: &TableFiles,
     k: usize,
     piece: &Piece,
@@ -431,7 +434,7 @@ fn read_streamed(
 
 /// Sends one file's rows to `sink`, recoding its ids into the shared
 /// dictionaries.
-fn merge_partial(
+pub(super) fn merge_partial(
     part: PartialLog,
     dict: &mut Dictionaries,
     sink: &mut dyn EventSink,
@@ -483,7 +486,7 @@ pub(super) const MEMORY_UNIT_ROWS: usize = 1 << 20;
 
 /// Most rows a Parquet file is believed to hold per byte of its size, for
 /// up-front reservations and for cutting it into pieces.
-const MAX_ROWS_PER_BYTE: u64 = 8;
+pub(super) const MAX_ROWS_PER_BYTE: u64 = 8;
 
 /// How one part of the access log is read.
 #[derive(Debug, Clone)]
@@ -501,7 +504,7 @@ pub(super) enum Piece {
 
 impl Piece {
     /// A part after the first of its file.
-    fn continues(&self) -> bool {
+    pub(super) fn continues(&self) -> bool {
         match self {
             Piece::Csv(c) => c.index > 0,
             Piece::Rows { index, .. } => *index > 0,
@@ -703,6 +706,12 @@ pub struct ContextTables {
 }
 
 impl ContextTables {
+    /// The dictionaries the context tables filled (their ids' codes,
+    /// before any access-log row's).
+    pub fn dict(&self) -> &Dictionaries {
+        &self.dict
+    }
+
     /// The tables with `dict`, the dictionaries a whole read of the same
     /// bundle filled (a cluster's driver's): a filtered read from them
     /// gives its rows the codes the whole read gave them (every id of the
@@ -728,7 +737,7 @@ impl ContextTables {
 /// [`read_bundle_into`], the context tables taken from `context` when it
 /// holds them, else read and, with `context`, kept in it.
 #[allow(clippy::too_many_arguments)]
-fn read_bundle_with_context(
+pub(super) fn read_bundle_with_context(
     dir: &Path,
     tz: Tz,
     progress: &Progress,

@@ -112,6 +112,26 @@ impl Rejects {
         self.spool_dir.as_deref()
     }
 
+    /// Every reject counted per (table, column), listed or not: with
+    /// `rows` and `unlisted`, what a part's rejects carry from one process
+    /// to another ([`Rejects::from_counts`]; a cluster's scan tasks).
+    pub fn column_counts(&self) -> impl Iterator<Item = (&'static str, &str, u64)> + '_ {
+        self.columns.iter().map(|((t, c), n)| (*t, c.as_str(), *n))
+    }
+
+    /// Rejects (in memory) listing `rows`, with `unlisted` more counted
+    /// and the per-column counts `columns` (table, column, count): what
+    /// [`Rejects::column_counts`] and the public fields gave in another
+    /// process. A table name ingest does not know becomes `unknown`.
+    pub fn from_counts(
+        rows: Vec<RejectedRow>,
+        unlisted: u64,
+        columns: impl IntoIterator<Item = (String, String, u64)>,
+    ) -> Rejects {
+        let columns = columns.into_iter().map(|(t, c, n)| ((table_name(&t), c), n)).collect();
+        Rejects { rows, unlisted, columns, ..Rejects::default() }
+    }
+
     /// Rows kept in full so far (in memory or spooled).
     pub fn listed(&self) -> usize {
         self.rows.len() + self.spooled

@@ -451,6 +451,14 @@ pub(super) struct IndexedRows {
     kinds: Vec<Vec<Option<Kind>>>,
 }
 
+impl IndexedRows {
+    /// No rows of any file: a read through it reads the context tables
+    /// and no access-log row (`super::slice`).
+    pub(super) fn none() -> IndexedRows {
+        IndexedRows { pieces: HashMap::new(), kinds: Vec::new() }
+    }
+}
+
 impl RowIndex {
     /// The folder.
     pub fn dir(&self) -> &Path {

@@ -140,6 +140,32 @@ impl Cut {
         Cut { whole, stash: Mutex::new(vec![Vec::new(); plan.len()]), plan, held: true }
     }
 
+    /// The plan [`Cut::new`] cuts from events whose users (codes
+    /// `0..per_user.len()`) have `per_user` events each, without the
+    /// events: a cluster's driver that never read them (`--shuffle`).
+    pub fn from_counts(per_user: &[u64], n: usize) -> Cut {
+        let total: u64 = per_user.iter().sum();
+        let n = n.max(1);
+        let end = Code::try_from(per_user.len()).unwrap_or(Code::MAX);
+        let mut plan = Vec::with_capacity(n);
+        let (mut start, mut done) = (0 as Code, 0u64);
+        for (user, &len) in (0..end).zip(per_user).filter(|(_, &len)| len > 0) {
+            let share = total * (plan.len() as u64 + 1) / n as u64;
+            if done >= share && done > 0 && user > start && plan.len() + 1 < n {
+                plan.push(start..user);
+                start = user;
+            }
+            done += len;
+        }
+        plan.push(start..end.max(start));
+        Cut::from_plan(plan)
+    }
+
+    /// A plan without events (a cluster's driver that never read them).
+    pub fn from_plan(plan: Vec<Range<Code>>) -> Cut {
+        Cut { whole: Partition::default(), stash: Mutex::new(vec![Vec::new(); plan.len()]), plan, held: false }
+    }
+
     /// The plan and the stash without the events: what a cluster's driver
     /// keeps once the plan is cut, every pass running on the executors
     /// (which read the events themselves). Loading a partition is then an
@@ -185,11 +211,29 @@ impl Partitions for Cut {
     }
 }
 
+/// The access log as read elsewhere ([`Elsewhere::scan`]).
+pub struct Scanned {
+    /// The run's tables, without events.
+    pub data: Ingested<()>,
+    /// The partitions' user ranges.
+    pub plan: Vec<Range<Code>>,
+    /// The first and last event's instant.
+    pub time_range: Option<(i64, i64)>,
+}
+
 /// Pass 1 run somewhere else than here: on a cluster's executors
 /// (`crate::cluster`), which read the same bundle and cut the same plan.
 pub trait Elsewhere: Sync {
     /// How many partitions to cut a run held in memory into.
     fn partitions(&self) -> usize;
+    /// Reads the access log elsewhere (a cluster's scan and shuffle), when
+    /// it does: the run's tables without events (dictionaries, report and
+    /// rejects as a whole read gives them), the plan its partitions are
+    /// cut by, and the events' time range. `None`: the driver reads the
+    /// log itself.
+    fn scan(&self, _config: &Config, _progress: &Progress) -> Result<Option<Scanned>, Error> {
+        Ok(None)
+    }
     /// Pass 1 on every partition of `plan`, whose ids `dict` codes (the
     /// codes every pass's results are in): each one's direct explanations
     /// and spans, in plan order.

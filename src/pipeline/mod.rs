@@ -24,7 +24,7 @@ use crate::{explain, ingest, score};
 mod analysis;
 pub use analysis::{
     analyse, analyse_with, explain_every_event, measure, span, Analysed, Cut, Elsewhere, Everyone, ExplainedRun, Found,
-    Measures, Partitions, Resident, Spanning, Spans, StashDir,
+    Measures, Partitions, Resident, Scanned, Spanning, Spans, StashDir,
 };
 
 /// What `detect` needs to run.
@@ -277,7 +277,20 @@ pub fn run_detect_with(
         std::time::SystemTime::now(),
     )
     .latest;
-    let (run, time_range, own_days, plan, _removal) = if partitioned {
+    // A cluster that reads the log itself (`--shuffle`): the driver reads
+    // the context tables alone.
+    let scanned = match (elsewhere, &state) {
+        (Some(remote), None) => remote.scan(config, progress)?,
+        _ => None,
+    };
+    let (run, time_range, own_days, plan, _removal) = if let (Some(scanned), Some(remote)) = (scanned, elsewhere) {
+        let Scanned { data, plan, time_range } = scanned;
+        data.report.check_reject_share(&data.rejects, config.input.max_reject_share)?;
+        lap("ingest");
+        let cut = Cut::from_plan(plan);
+        let run = analysis::analyse_with(data, &cut, Some(remote), config, progress, &mut lap)?;
+        (run, time_range, None, None, None)
+    } else if partitioned {
         let (run, time_range, removal) = analyse_spilled(req, elsewhere, progress, &mut lap)?;
         (run, time_range, None, None, Some(removal))
     } else {

@@ -51,17 +51,32 @@ fn assert_same(a: &Path, b: &Path, what: &str) {
 }
 
 /// A local run of `bundle`, then standalone clusters of 1, 2 and 3
-/// executors (with `extra` on every run): the same outputs.
+/// executors (with `extra` on every run), each executor reading the whole
+/// log and, with `--shuffle`, the log read a slice a task and shuffled by
+/// user: the same outputs.
 fn same_on_standalone_clusters(bundle: &Path, dir: &Path, extra: &[&str]) -> serde_json::Value {
     let local = dir.join("local");
     let summary = detect(bundle, &local, extra);
     assert!(summary["alerts"].as_u64().unwrap_or(0) > 0, "the bundle raises alerts");
     for n in ["1", "2", "3"] {
-        let out = dir.join(format!("standalone-{n}"));
-        let s = detect(bundle, &out, &[&["--engine", "ballista", "--standalone", n], extra].concat());
-        assert_same(&local, &out, &format!("a standalone cluster of {n}"));
-        for key in ["events_read", "events_scored", "explained_fraction", "alerts", "cases", "alerts_per_rule"] {
-            assert_eq!(summary[key], s[key], "summary.json {key} with {n} executors");
+        for mode in [&["--whole-scan"][..], &["--shuffle"][..]] {
+            let out = dir.join(format!("standalone-{n}{}", mode.concat()));
+            let s = detect(bundle, &out, &[&["--engine", "ballista", "--standalone", n], mode, extra].concat());
+            let what = format!("a standalone cluster of {n} {mode:?}");
+            assert_same(&local, &out, &what);
+            for key in [
+                "events_read",
+                "events_rejected",
+                "events_scored",
+                "explained_fraction",
+                "alerts",
+                "cases",
+                "alerts_per_rule",
+            ] {
+                assert_eq!(summary[key], s[key], "summary.json {key} with {what}");
+            }
+            let rejected = |d: &Path| std::fs::read(d.join("rejected_rows.csv")).ok();
+            assert!(rejected(&local) == rejected(&out), "rejected_rows.csv differs with {what}");
         }
     }
     summary
@@ -79,9 +94,12 @@ fn one_partition_per_user_and_one_for_all_give_the_same_outputs() {
     let local = dir.path().join("local");
     detect(&sample(), &local, &[]);
     for parts in ["1", "5000"] {
-        let out = dir.path().join(format!("parts-{parts}"));
-        detect(&sample(), &out, &["--engine", "ballista", "--standalone", "2", "--cluster-partitions", parts]);
-        assert_same(&local, &out, &format!("{parts} cluster partitions"));
+        for mode in [&["--whole-scan"][..], &["--shuffle"][..]] {
+            let out = dir.path().join(format!("parts-{parts}{}", mode.concat()));
+            let args = [&["--engine", "ballista", "--standalone", "2", "--cluster-partitions", parts], mode].concat();
+            detect(&sample(), &out, &args);
+            assert_same(&local, &out, &format!("{parts} cluster partitions {mode:?}"));
+        }
     }
 }
 
@@ -102,7 +120,11 @@ fn standalone_clusters_write_what_a_local_run_writes_on_a_world_of_a_million_eve
     // The driver spilled (partitions cut by the spill's blocks, not by
     // Cut): the executors still find the same users under the same codes.
     let spilled = dir.path().join("spilled");
-    let s = detect(&bundle, &spilled, &["--engine", "ballista", "--standalone", "2", "--partition-events", "300000"]);
+    let s = detect(
+        &bundle,
+        &spilled,
+        &["--engine", "ballista", "--standalone", "2", "--whole-scan", "--partition-events", "300000"],
+    );
     assert!(s["partitions"].as_u64().unwrap_or(0) >= 3, "{}", s["partitions"]);
     assert_same(&dir.path().join("local"), &spilled, "a spilled driver on a cluster");
     // Each task reading only its users' rows of the Parquet log (the
@@ -118,6 +140,16 @@ fn standalone_clusters_write_what_a_local_run_writes_on_a_world_of_a_million_eve
     );
     assert!(s["partitions"].as_u64().unwrap_or(0) >= 3, "{}", s["partitions"]);
     assert_same(&dir.path().join("local"), &split, "a scan split by user from a spilled driver");
+    // The log scanned a slice a task and shuffled by user, partitions
+    // bounded by --partition-events: no process reads the whole log.
+    let shuffled = dir.path().join("shuffled-bounded");
+    let s = detect(
+        &bundle,
+        &shuffled,
+        &["--engine", "ballista", "--standalone", "3", "--shuffle", "--partition-events", "300000"],
+    );
+    assert!(s["partitions"].as_u64().unwrap_or(0) >= 3, "{}", s["partitions"]);
+    assert_same(&dir.path().join("local"), &shuffled, "a shuffled scan with bounded partitions");
 }
 
 #[test]
@@ -139,6 +171,8 @@ fn engine_options_are_checked() {
         &["--standalone", "2"][..],
         &["--engine", "ballista", "--standalone", "2", "--state", "st"][..],
         &["--split-scan"][..],
+        &["--shuffle"][..],
+        &["--whole-scan"][..],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
@@ -218,6 +252,18 @@ fn a_scheduler_and_two_executor_processes_write_what_a_local_run_writes() {
     let out = dir.path().join("remote");
     detect(&sample(), &out, &["--engine", "ballista", "--scheduler", &url]);
     assert_same(&local, &out, "a cluster of processes");
+    // The scan and the shuffle across processes: their files travel
+    // through the shared output folder.
+    let out = dir.path().join("remote-shuffled");
+    detect(&sample(), &out, &["--engine", "ballista", "--scheduler", &url, "--shuffle"]);
+    assert_same(&local, &out, "a cluster of processes, shuffled");
+    let bundle = million(dir.path());
+    let local = dir.path().join("local-million");
+    detect(&bundle, &local, &[]);
+    // A Parquet log is shuffled by default.
+    let out = dir.path().join("remote-million-shuffled");
+    detect(&bundle, &out, &["--engine", "ballista", "--scheduler", &url]);
+    assert_same(&local, &out, "a cluster of processes, a million events shuffled");
 }
 
 #[test]
@@ -226,8 +272,18 @@ fn killing_an_executor_mid_run_completes_through_retry_or_fails_with_exit_2_and_
     let bundle = million(dir.path());
     let local = dir.path().join("local");
     detect(&bundle, &local, &[]);
-    let (url, mut cluster) = processes(dir.path());
-    let out = dir.path().join("remote");
+    // Each executor reading the whole log, then the log scanned a slice a
+    // task and shuffled (the kill then lands in the scan or the shuffle).
+    killed_mid_run(&bundle, &local, &dir.path().join("whole"), &["--whole-scan"]);
+    killed_mid_run(&bundle, &local, &dir.path().join("shuffled"), &["--shuffle"]);
+}
+
+/// A run on a scheduler and two executor processes, one of them killed
+/// 1.5 s in: the outputs of `local`, or exit 2 in one line and none.
+fn killed_mid_run(bundle: &Path, local: &Path, dir: &Path, extra: &[&str]) {
+    std::fs::create_dir_all(dir).expect("dir");
+    let (url, mut cluster) = processes(dir);
+    let out = dir.join("remote");
     let mut run = binary()
         .arg("detect")
         .arg("--input")
@@ -235,6 +291,7 @@ fn killing_an_executor_mid_run_completes_through_retry_or_fails_with_exit_2_and_
         .arg("--out")
         .arg(&out)
         .args(["--quiet", "--engine", "ballista", "--scheduler", &url, "--cluster-partitions", "16"])
+        .args(extra)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
@@ -259,10 +316,12 @@ fn killing_an_executor_mid_run_completes_through_retry_or_fails_with_exit_2_and_
         let _ = e.read_to_string(&mut err);
     }
     if status.success() {
-        assert_same(&local, &out, "a cluster that lost an executor");
+        assert_same(local, &out, &format!("a cluster that lost an executor {extra:?}"));
     } else {
         assert_eq!(status.code(), Some(2), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(!out.join("alerts.csv").exists(), "partial outputs");
+        let left = std::fs::read_dir(&out).map(|d| d.flatten().filter(|e| e.file_name() != ".ehrwatch.lock").count());
+        assert_eq!(left.unwrap_or(0), 0, "a failed run {extra:?} left files in its output folder");
     }
 }
