@@ -374,12 +374,20 @@ pub use crate::simulate::BundleFormat;
 /// A small simulated bundle under `TEMP/bundle`: 150 users (three spill
 /// blocks), 600 patients, three days (three access-log files), seed 11.
 pub fn simulated_bundle(format: BundleFormat) -> tempfile::TempDir {
+    simulated_bundle_with(format, |p| {
+        (p.users, p.patients, p.days, p.seed) = (150, 600, 3, 11);
+    })
+}
+
+/// A simulated bundle under `TEMP/bundle`, in `format`, with the
+/// simulator's parameters set by `set`.
+pub fn simulated_bundle_with(
+    format: BundleFormat,
+    set: impl FnOnce(&mut crate::simulate::SimulateParams),
+) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut p = crate::simulate::SimulateParams::new(dir.path().join("bundle"));
-    p.users = 150;
-    p.patients = 600;
-    p.days = 3;
-    p.seed = 11;
+    set(&mut p);
     p.format = format;
     crate::simulate::simulate(&p).unwrap();
     dir

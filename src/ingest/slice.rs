@@ -327,7 +327,7 @@ pub fn join_slices(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::{simulate, BundleFormat, SimulateParams};
+    use crate::test_fixture::{simulated_bundle_with, BundleFormat};
 
     /// The whole read's events, and the slices' joined: recoded, moved to
     /// the run's file indices, concatenated in order and sorted.
@@ -424,12 +424,10 @@ mod tests {
 
     #[test]
     fn a_daily_parquet_worlds_slices_join_into_the_whole_read_with_its_rejects() {
-        let dir = tempfile::tempdir().expect("tmp");
+        let dir = simulated_bundle_with(BundleFormat::Parquet, |p| {
+            (p.users, p.patients, p.days, p.seed, p.incidents) = (60, 600, 6, 17, 2);
+        });
         let bundle = dir.path().join("bundle");
-        let mut p = SimulateParams::new(&bundle);
-        (p.users, p.patients, p.days, p.seed, p.incidents) = (60, 600, 6, 17, 2);
-        p.format = BundleFormat::Parquet;
-        simulate(&p).expect("simulate");
         let files = crate::ingest::access_log_files(&bundle).expect("files");
         assert!(files.len() >= 5, "{} files", files.len());
         // A CSV day with rows that are rejected, between Parquet days:
