@@ -574,13 +574,11 @@ mod tests {
 
     #[test]
     fn a_split_scan_reads_a_partitions_rows_with_the_drivers_codes() {
-        use crate::simulate::{simulate, BundleFormat, SimulateParams};
-        let dir = tempfile::tempdir().expect("tmp");
+        use crate::test_fixture::{simulated_bundle_with, BundleFormat};
+        let dir = simulated_bundle_with(BundleFormat::Parquet, |p| {
+            (p.users, p.patients, p.days, p.seed, p.incidents) = (40, 400, 3, 11, 2);
+        });
         let bundle = dir.path().join("bundle");
-        let mut p = SimulateParams::new(&bundle);
-        (p.users, p.patients, p.days, p.seed, p.incidents) = (40, 400, 3, 11, 2);
-        p.format = BundleFormat::Parquet;
-        simulate(&p).expect("simulate");
         // The driver: the whole log, cut into three user ranges.
         let config = Config::default();
         let whole = ingest::read_bundle(&bundle, config.timezone, &Progress::hidden()).expect("read");

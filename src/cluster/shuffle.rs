@@ -246,15 +246,14 @@ mod tests {
     use crate::config::Config;
     use crate::pipeline::{Cut, Partitions};
     use crate::progress::Progress;
-    use crate::simulate::{simulate, BundleFormat, SimulateParams};
+    use crate::test_fixture::{simulated_bundle_with, BundleFormat};
 
     #[test]
     fn a_plan_from_counts_is_the_plan_cut_from_the_events() {
-        let dir = tempfile::tempdir().expect("tmp");
+        let dir = simulated_bundle_with(BundleFormat::Csv, |p| {
+            (p.users, p.patients, p.days, p.seed, p.incidents) = (50, 500, 3, 5, 1);
+        });
         let bundle = dir.path().join("bundle");
-        let mut p = SimulateParams::new(&bundle);
-        (p.users, p.patients, p.days, p.seed, p.incidents) = (50, 500, 3, 5, 1);
-        simulate(&p).expect("simulate");
         let whole = ingest::read_bundle(&bundle, chrono_tz::UTC, &Progress::hidden()).expect("read");
         let mut per_user = vec![0u64; whole.dict.users.len()];
         whole.events.user.iter().for_each(|&u| per_user[u as usize] += 1);
@@ -270,12 +269,10 @@ mod tests {
     /// into `slices` slices and `parts` partitions give each partition
     /// the events a whole read gives it.
     fn scanned_and_shuffled(slices: usize, parts: usize) {
-        let dir = tempfile::tempdir().expect("tmp");
+        let dir = simulated_bundle_with(BundleFormat::Parquet, |p| {
+            (p.users, p.patients, p.days, p.seed, p.incidents) = (40, 400, 5, 11, 2);
+        });
         let bundle = dir.path().join("bundle");
-        let mut p = SimulateParams::new(&bundle);
-        (p.users, p.patients, p.days, p.seed, p.incidents) = (40, 400, 5, 11, 2);
-        p.format = BundleFormat::Parquet;
-        simulate(&p).expect("simulate");
         let config = Config::default();
         let shuffle = ShuffleDir::create(&dir.path().join("out")).expect("folder");
         let pieces = ingest::log_pieces(&bundle).expect("pieces");

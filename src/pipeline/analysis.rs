@@ -117,26 +117,37 @@ pub struct Cut {
     held: bool,
 }
 
+/// Users `users` (with `total` events, `counts` of them per user with
+/// events, in code order) cut into at most `n` contiguous ranges (at least
+/// one) of about equal events; a user's events are never split.
+fn plan_by_share(
+    users: Range<Code>,
+    total: u64,
+    n: usize,
+    counts: impl IntoIterator<Item = (Code, u64)>,
+) -> Vec<Range<Code>> {
+    let n = n.max(1);
+    let mut plan = Vec::with_capacity(n);
+    let (mut start, mut done) = (users.start, 0u64);
+    for (user, len) in counts {
+        // Close the partition before this user once it holds its share.
+        let share = total * (plan.len() as u64 + 1) / n as u64;
+        if done >= share && done > 0 && user > start && plan.len() + 1 < n {
+            plan.push(start..user);
+            start = user;
+        }
+        done += len;
+    }
+    plan.push(start..users.end.max(start));
+    plan
+}
+
 impl Cut {
     /// Every event, cut into at most `n` partitions (at least one) of
     /// about equal events; a user's events are never split.
     pub fn new(whole: Partition, n: usize) -> Cut {
-        let users = whole.users.clone();
-        let total = whole.len();
-        let n = n.max(1);
-        let mut plan = Vec::with_capacity(n);
-        let mut start = users.start;
-        let mut done = 0usize;
-        for (user, range) in whole.user_ranges() {
-            // Close the partition before this user once it holds its share.
-            let share = total * (plan.len() + 1) / n;
-            if done >= share && done > 0 && user > start && plan.len() + 1 < n {
-                plan.push(start..user);
-                start = user;
-            }
-            done += range.len();
-        }
-        plan.push(start..users.end.max(start));
+        let counts = whole.user_ranges().into_iter().map(|(user, range)| (user, range.len() as u64));
+        let plan = plan_by_share(whole.users.clone(), whole.len() as u64, n, counts);
         Cut { whole, stash: Mutex::new(vec![Vec::new(); plan.len()]), plan, held: true }
     }
 
@@ -144,21 +155,9 @@ impl Cut {
     /// `0..per_user.len()`) have `per_user` events each, without the
     /// events: a cluster's driver that never read them (`--shuffle`).
     pub fn from_counts(per_user: &[u64], n: usize) -> Cut {
-        let total: u64 = per_user.iter().sum();
-        let n = n.max(1);
         let end = Code::try_from(per_user.len()).unwrap_or(Code::MAX);
-        let mut plan = Vec::with_capacity(n);
-        let (mut start, mut done) = (0 as Code, 0u64);
-        for (user, &len) in (0..end).zip(per_user).filter(|(_, &len)| len > 0) {
-            let share = total * (plan.len() as u64 + 1) / n as u64;
-            if done >= share && done > 0 && user > start && plan.len() + 1 < n {
-                plan.push(start..user);
-                start = user;
-            }
-            done += len;
-        }
-        plan.push(start..end.max(start));
-        Cut::from_plan(plan)
+        let counts = (0..end).zip(per_user.iter().copied()).filter(|&(_, len)| len > 0);
+        Cut::from_plan(plan_by_share(0..end, per_user.iter().sum(), n, counts))
     }
 
     /// A plan without events (a cluster's driver that never read them).
