@@ -380,6 +380,14 @@ pub struct ScoreParams {
     /// demographics, never a result), the reason does not cover what was
     /// done: the rules weigh in full. 0 turns this off.
     pub usual_work_share: f64,
+    /// Curious browsing grows with its breadth: each distinct patient no
+    /// care explains beyond the peer group's typical count plus
+    /// `breadth_free` adds a signal of this weight (noisy-OR: `k` such
+    /// patients add `1 - (1 - breadth_step)^k`). Nine records browsed weigh
+    /// more than four. 0 turns this off.
+    pub breadth_step: f64,
+    /// Patients beyond the peer group's typical count that add nothing.
+    pub breadth_free: f64,
 }
 
 impl Default for ScoreParams {
@@ -395,6 +403,8 @@ impl Default for ScoreParams {
             off_pattern_weight: 0.3,
             off_pattern_share: 0.05,
             usual_work_share: 0.1,
+            breadth_step: 0.04,
+            breadth_free: 3.0,
         }
     }
 }
@@ -589,6 +599,7 @@ impl Config {
             });
         }
         check_weight("score.after_hours_weight", self.score.after_hours_weight)?;
+        check_weight("score.breadth_step", self.score.breadth_step)?;
         check_weight("score.unexplained_weight", self.score.unexplained_weight)?;
         check_weight("score.repeat_offender_weight", self.score.repeat_offender_weight)?;
         check_weight("score.population_level_factor", self.score.population_level_factor)?;
@@ -596,6 +607,13 @@ impl Config {
         check_weight("score.off_pattern_share", self.score.off_pattern_share)?;
         check_weight("score.usual_work_share", self.score.usual_work_share)?;
         let s = &self.score;
+        if !(s.breadth_free.is_finite() && s.breadth_free >= 0.0) {
+            return Err(ConfigError::OutOfRange {
+                key: "score.breadth_free",
+                value: s.breadth_free.to_string(),
+                expected: "a count of 0 or more",
+            });
+        }
         if !(0.0..=100.0).contains(&s.medium_severity) || s.medium_severity > s.high_severity || s.high_severity > 100.0
         {
             return Err(ConfigError::OutOfRange {

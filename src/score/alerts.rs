@@ -7,7 +7,9 @@
 //! link is in the user's role: see `role_norms`; a patient the user's own
 //! department saw within `score.department_history_days` is an indirect
 //! link, like a care-team group)
-//! and "outside usual hours" (`score.after_hours_weight`). They combine as a
+//! "outside usual hours" (`score.after_hours_weight`) and, for curious
+//! browsing, its breadth beyond the peer group (`score.breadth_step` per
+//! patient past `score.breadth_free`). They combine as a
 //! noisy-OR, `p = 1 - Π(1 - w)`, so independent signals raise the score more
 //! than one signal repeated; repetition adds a little through
 //! `p' = 1 - (1 - p) · 0.98^min(accesses - 1, 10)`. The score is `100 · p'`,
@@ -145,6 +147,21 @@ struct Merged {
     facts: Vec<Fact>,
 }
 
+/// The signal curious browsing earns by its breadth: each distinct patient
+/// no care explains beyond the peer group's typical count and
+/// `score.breadth_free` adds `score.breadth_step` (noisy-OR), so a user who
+/// browsed nine records ranks above one who browsed four. `None` without
+/// an [`Fact::UnexplainedBreadth`] or below the free count.
+fn breadth_signal(facts: &[Fact], params: &ScoreParams) -> Option<f64> {
+    let beyond = facts.iter().find_map(|f| match f {
+        Fact::UnexplainedBreadth { patients, peer_median, .. } => {
+            Some((*patients as f64 - peer_median.round() - params.breadth_free).max(0.0))
+        }
+        _ => None,
+    })?;
+    (beyond > 0.0 && params.breadth_step > 0.0).then(|| 1.0 - (1.0 - params.breadth_step).powf(beyond))
+}
+
 /// Merges, scores, ranks and groups findings. `weights` gives each rule's
 /// weight (and the stronger weights some facts earn), `rule_order` the
 /// registry order used to list rules.
@@ -229,6 +246,7 @@ pub fn score(
             if ev.after_hours > 0 {
                 signals.push(params.after_hours_weight);
             }
+            signals.extend(breadth_signal(&m.facts, params));
             let p = noisy_or(signals.into_iter());
             let repeats = (ev.count.saturating_sub(1)).min(10) as i32;
             let p = 1.0 - (1.0 - p) * 0.98f64.powi(repeats);
@@ -401,6 +419,29 @@ mod tests {
         // Ten more accesses of one signal do not reach a second signal.
         let repeated = 1.0 - (1.0 - one) * 0.98f64.powi(10);
         assert!(repeated < two);
+    }
+
+    #[test]
+    fn breadth_adds_a_signal_per_patient_past_the_peers_and_the_free_count() {
+        let breadth = |patients: u64, peer_median: f64| {
+            vec![Fact::UnexplainedBreadth { patients, days: 10, peer_median, peer_label: "g".into(), in_rounds: 0 }]
+        };
+        let params = ScoreParams::default();
+        let at = |patients, median| breadth_signal(&breadth(patients, median), &params);
+        // The free count (3) past the peers' typical count adds nothing.
+        assert_eq!(at(3, 0.0), None);
+        assert_eq!(at(8, 5.0), None);
+        let four = at(4, 0.0).expect("one patient past the free count");
+        assert!((four - params.breadth_step).abs() < 1e-12, "{four}");
+        let nine = at(9, 0.0).expect("six past");
+        assert!((nine - (1.0 - (1.0 - params.breadth_step).powi(6))).abs() < 1e-12, "{nine}");
+        assert!(at(12, 3.0) == Some(nine), "measured against the peers' typical count");
+        // Off, and no breadth fact at all.
+        assert_eq!(
+            breadth_signal(&breadth(9, 0.0), &ScoreParams { breadth_step: 0.0, ..ScoreParams::default() }),
+            None
+        );
+        assert_eq!(breadth_signal(&[Fact::VipPatient], &params), None);
     }
 
     #[test]

@@ -223,6 +223,36 @@ mod tests {
         assert!(found[0].facts[0].sentence().starts_with("opened 8 patients' records that no care explains"));
     }
 
+    /// Breadth weighs: nine records browsed (each opened once, at the same
+    /// hour, nothing else differs) rank above four, and the alert names the
+    /// count that raised it.
+    #[test]
+    fn a_broader_browser_scores_higher_than_a_narrow_one() {
+        let mut w = unit();
+        for k in 0..9 {
+            w.access(&format!("2026-11-0{} 11:00:00", k % 8 + 1), "rn3", &format!("X{k}"), "view");
+        }
+        for k in 0..4 {
+            w.access(&format!("2026-11-0{} 11:00:00", k + 1), "rn7", &format!("Y{k}"), "view");
+        }
+        // In twenty users both stand out from the peer model too, whose
+        // user-level alert would carry their records: compare the records.
+        w.config.rules =
+            crate::config::Config::parse("[rules.peer_outlier]\nenabled = false\n", std::path::Path::new("t.toml"))
+                .expect("parses")
+                .rules;
+        let alerts = w.alerts();
+        let score_of = |u: &str| {
+            let mine: Vec<_> = alerts.iter().filter(|a| a.user == u && a.rules == ["unexplained_browsing"]).collect();
+            assert!(!mine.is_empty(), "{u}: {alerts:?}");
+            mine.iter().map(|a| a.score).fold(f64::MIN, f64::max)
+        };
+        let (broad, narrow) = (score_of("rn3"), score_of("rn7"));
+        assert!(broad > narrow, "nine records {broad} vs four {narrow}");
+        let text = &alerts.iter().find(|a| a.user == "rn3").expect("rn3's alert").explanation;
+        assert!(text.starts_with("opened 9 patients' records that no care explains"), "{text}");
+    }
+
     #[test]
     fn research_coordinators_are_compared_with_each_other_too() {
         let mut w = unit();
