@@ -294,6 +294,12 @@ impl Fact {
             Fact::RestrictedChart | Fact::NoSensitiveSection => ("restricted chart", "restricted charts"),
             Fact::SensitiveCategories { .. } => ("chart with sensitive sections", "charts with sensitive sections"),
             Fact::FormerPatient { .. } => ("former patient of the unit", "former patients of the unit"),
+            // A hospital employee from another department: a kind of chart
+            // (a bulk pull of a large hospital's patients takes some). A
+            // coworker of the user's own department is a relationship.
+            Fact::CoworkerPatient { same_department: false } => {
+                ("hospital employee's record", "hospital employees' records")
+            }
             Fact::UnexplainedBreadth { .. } => ("record no care explains", "records no care explains"),
             _ => return None,
         })

@@ -317,8 +317,10 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
 ///   under any user-level finding: use after termination, a bulk pull, slow
 ///   exfiltration, a compromised-account day, the user-level browsing.
 /// - A finding about the chart only (VIP, restricted, deceased, sensitive
-///   sections, a former patient: every fact [`Fact::is_about_the_chart`];
-///   relationships and break-the-glass keep their own lines), under an
+///   sections, a former patient, a hospital employee of another
+///   department: every fact [`Fact::is_about_the_chart`]; relationships,
+///   a coworker of the user's own department and break-the-glass keep
+///   their own lines), under an
 ///   exfiltration or account finding. The first such finding gains
 ///   [`Fact::AlsoIncludes`], counting the folded patients by kind of chart.
 /// - A user-level browsing finding whose patients are at least half taken
@@ -422,6 +424,7 @@ mod tests {
             "unexplained_browsing" => (AlertKind::Snooping, breadth),
             "vip_access" => (AlertKind::Snooping, Fact::VipPatient),
             "restricted_access" => (AlertKind::Snooping, Fact::RestrictedChart),
+            "coworker" => (AlertKind::Snooping, Fact::CoworkerPatient { same_department: patient == 3 }),
             _ => (AlertKind::Snooping, Fact::SharesSurnameAndHome),
         };
         Finding { rule, kind, user, patient, events, facts: vec![fact], downgraded: false }
@@ -570,6 +573,8 @@ mod tests {
             finding("restricted_access", 4, 3, vec![7]), // pulled: folded
             finding("restricted_access", 4, 4, vec![8]), // not pulled: kept
             finding("family", 4, 3, vec![7]),            // a relationship: kept
+            finding("coworker", 4, 2, vec![6]),          // an employee of another department, pulled: folded
+            finding("coworker", 4, 3, vec![7]),          // a coworker of the user's own department: kept
             finding("unexplained_browsing", 4, NONE, vec![0, 1, 2, 3, 4]), // 3 of 5 patients pulled: moved
             finding("vip_access", 5, 5, vec![9]),        // no pull: kept
             finding("unexplained_browsing", 5, NONE, vec![9, 10]), // no pull: kept
@@ -582,6 +587,7 @@ mod tests {
                 ("bulk_extraction", 4, NONE),
                 ("restricted_access", 4, 4),
                 ("family", 4, 3),
+                ("coworker", 4, 3),
                 ("vip_access", 5, 5),
                 ("unexplained_browsing", 5, NONE)
             ]
@@ -589,6 +595,9 @@ mod tests {
         let sentences: Vec<String> = f[0].facts.iter().map(Fact::sentence).collect();
         assert_eq!(sentences.len(), 3, "{sentences:?}");
         assert!(sentences[1].starts_with("opened 30 patients' records that no care explains"), "{sentences:?}");
-        assert_eq!(sentences[2], "the records taken include 1 VIP's chart, 2 restricted charts");
+        assert_eq!(
+            sentences[2],
+            "the records taken include 1 VIP's chart, 1 hospital employee's record, 2 restricted charts"
+        );
     }
 }
