@@ -204,6 +204,9 @@ pub fn score(
             // cleared, but it counts for less, unless what was opened is not
             // the user's usual work.
             let mut pattern_sentence = None;
+            // A role's reason that does not cover what was opened links
+            // nothing: the access has no care link at all.
+            let mut role_void = false;
             let population = m.facts.iter().find_map(|f| match f {
                 Fact::PopulationLevel { explanation, .. } => Some(*explanation),
                 _ => None,
@@ -231,6 +234,7 @@ pub fn score(
                 if link != crate::explain::Explanation::CareTeamGroup && outside.is_none() {
                     signals.iter_mut().for_each(|w| *w *= params.population_level_factor);
                 }
+                role_void = outside.is_some();
                 pattern_sentence = outside;
                 if let Some(s) = off_pattern(input, user, &m.events, params.off_pattern_share) {
                     signals.push(params.off_pattern_weight);
@@ -240,7 +244,7 @@ pub fn score(
                     });
                 }
             }
-            if ev.explained == 0 && ev.indirect == 0 && !ev.department_history && !unit_work {
+            if ev.explained == 0 && (ev.indirect == 0 || role_void) && !ev.department_history && !unit_work {
                 signals.push(no_link.weight);
             }
             if ev.after_hours > 0 {

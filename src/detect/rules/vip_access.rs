@@ -224,5 +224,16 @@ mod tests {
         );
         assert!(!work.explanation.contains("usual work ("), "{}", work.explanation);
         assert!(snoop.score > work.score + 10.0, "{} vs {}", snoop.score, work.score);
+        // A reason that covers none of it links nothing: the snoop also
+        // earns "no care link at all", besides the rule in full and the
+        // sections the user rarely opens (3 accesses: two repeats).
+        let w = world();
+        let s = crate::config::ScoreParams::default();
+        let p = 1.0
+            - (1.0 - w.weight::<VipAccess>())
+                * (1.0 - s.off_pattern_weight)
+                * (1.0 - s.unexplained_weight)
+                * 0.98f64.powi(2);
+        assert_eq!(snoop.score, (p * 1000.0).round() / 10.0, "{}", snoop.explanation);
     }
 }
