@@ -118,9 +118,14 @@ impl UnitAccesses {
         let Some(enc) = input.data.encounters.as_ref() else { return UnitAccesses::default() };
         let ev = &input.data.events;
         let mut seen: Vec<(i64, crate::model::Code)> = Vec::new();
+        let kinds = &input.explained.kind;
         for j in user_events {
             let p = ev.patient[j];
-            if p == crate::model::NONE {
+            // The role's own work (a clerk registering the unit's
+            // admissions, a pharmacist verifying its orders) is done for
+            // every unit from the user's desk: it does not place the user
+            // in this one.
+            if p == crate::model::NONE || kinds[j] == crate::explain::Explanation::RoleTiming {
                 continue;
             }
             if enc.of_patient(p).iter().any(|e| e.department == Some(d) && near(e, ev.ts[j])) {
@@ -194,7 +199,9 @@ impl Units {
 
 /// A user's work in one unit over the period: the distinct days (UTC) on
 /// which, and the distinct patients other than the one asked about whom,
-/// the user opened while the encounters placed them in the unit. A
+/// the user opened while the encounters placed them in the unit, leaving
+/// out what the user's role timing explains (service work done for every
+/// unit). A
 /// physician who covers a unit overnight opens dozens of its patients on
 /// most nights; a curious look at a patient there, the one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -236,6 +236,43 @@ mod tests {
         assert!(!noc.explanation.contains("covering the unit"));
     }
 
+    /// A registration clerk registers the surgical ward's admissions day
+    /// after day (work their role explains, done for every unit from the
+    /// desk), then opens a restricted patient of the ward days into the
+    /// stay with no task for them. The registrations do not make the clerk
+    /// one who covers the ward: the look weighs as a lone look does.
+    #[test]
+    fn a_roles_own_work_for_a_unit_does_not_make_the_user_cover_it() {
+        let mut w = World::new();
+        w.user("clerk").department("ADMIT").role("Registration Clerk");
+        w.user("rn").department("CARD").role("nurse");
+        w.patient("R").restricted();
+        w.encounter("R", "SURG", "2026-11-20 08:00:00", None, None);
+        for k in 0..13 {
+            let p = format!("S{k}");
+            w.patient(&p);
+            let day = 20 + k / 3;
+            w.encounter(&p, "SURG", &format!("2026-11-{day} 09:00:00"), None, None);
+            w.access(&format!("2026-11-{day} 09:{:02}:00", 10 + k % 3), "clerk", &p, "view");
+        }
+        w.access("2026-11-24 10:00:00", "clerk", "R", "view");
+        w.access("2026-11-24 10:00:00", "rn", "R", "view");
+        let kinds = w.explanations();
+        assert!(
+            kinds
+                .iter()
+                .filter(|(u, _, _)| u == "clerk")
+                .filter(|(_, p, _)| p.starts_with('S'))
+                .all(|(_, _, e)| *e == crate::explain::Explanation::RoleTiming),
+            "{kinds:?}"
+        );
+        let alerts = w.alerts();
+        let clerk = alerts.iter().find(|a| a.user == "clerk" && a.patient == "R").expect("fires");
+        let rn = alerts.iter().find(|a| a.user == "rn").expect("fires");
+        assert!(!clerk.explanation.contains("covering the unit"), "{}", clerk.explanation);
+        assert_eq!(clerk.score, rn.score, "{} / {}", clerk.explanation, rn.explanation);
+    }
+
     /// A lab technologist's role explains results during a stay; the chart
     /// is restricted, so it fires; the unit's own nurse does not.
     #[test]
