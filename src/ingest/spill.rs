@@ -465,12 +465,13 @@ pub fn read_bundle_spilled(
     read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
 }
 
-/// Rows read into one part when at most `max_events` may be held: a batch
-/// of parts (two per thread) stays within it. Never under 64 K rows: a
-/// part is one Parquet scan, and a tiny `--partition-events` should not
-/// turn a file into thousands of them (64 K events are 3 MB).
+/// Rows read into one part when at most `max_events` may be held: two
+/// batches of parts (two per thread each: one being merged while the next
+/// is read) stay within it. Never under 64 K rows: a part is one Parquet
+/// scan, and a tiny `--partition-events` should not turn a file into
+/// thousands of them (64 K events are 3 MB).
 fn unit_rows(max_events: u64) -> usize {
-    let parts = rayon::current_num_threads().max(1) as u64 * 2;
+    let parts = rayon::current_num_threads().max(1) as u64 * 4;
     (max_events / parts).clamp(1 << 16, UNIT_ROWS as u64) as usize
 }
 
