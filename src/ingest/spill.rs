@@ -18,7 +18,7 @@
 //! (`Action`, `DataCategory` and `bool` as one byte each).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -117,17 +117,6 @@ fn put_column<T: Cell>(values: &[T], out: &mut Vec<u8>) {
     }
 }
 
-/// Appends the values in `bytes` to `out`; false if one is not a value.
-fn get_column<T: Cell>(bytes: &[u8], out: &mut Vec<T>) -> bool {
-    let start = out.len();
-    out.extend(bytes.chunks_exact(T::BYTES).map_while(T::get));
-    out.len() - start == bytes.len() / T::BYTES
-}
-
-fn width<T: Cell>(_: &[T]) -> usize {
-    T::BYTES
-}
-
 /// Dictionary sizes, to check that codes read back are codes of this run.
 #[derive(Debug, Default)]
 struct Bounds {
@@ -214,6 +203,12 @@ impl Spilled {
     /// The events of users `users`, sorted by (user, time, input order):
     /// exactly the slice of [`super::read_bundle`]'s events for those users.
     /// Users outside `0..users()` have no events.
+    ///
+    /// Each block's file is read whole and its rows written straight to
+    /// their sorted places (a counting sort by user, stable: a block keeps
+    /// input order), so the columns are allocated once, at their final size,
+    /// and no unsorted copy of the partition is made; then each user's
+    /// events are sorted by time where they are not in order already.
     pub fn load(&self, users: Range<Code>) -> Result<Events, IngestError> {
         let end = users.end.min(self.bounds.users);
         let mut events = Events::default();
@@ -221,95 +216,185 @@ impl Spilled {
             return Ok(events);
         }
         let blocks = (users.start / BLOCK_USERS) as usize..end.div_ceil(BLOCK_USERS) as usize;
-        events.reserve(self.counts[blocks.clone()].iter().sum::<u64>() as usize);
+        let total = self.counts[blocks.clone()].iter().sum::<u64>() as usize;
+        each_column!(events, c => c.reserve_exact(total));
+        // Where each user's events start (one entry per user of the
+        // blocks, and the end), for the sort by time within users.
+        let mut start = Vec::with_capacity((blocks.len() * BLOCK_USERS as usize) + 1);
+        start.push(0usize);
+        let (mut file, mut dest) = (Vec::new(), Vec::new());
+        let mut written = 0usize;
         for b in blocks.clone() {
-            if self.counts[b] > 0 {
-                self.read_block(b, &mut events)?;
+            let n = self.counts[b] as usize;
+            if n > 0 {
+                self.scatter_block(b, &mut file, &mut dest, written, &mut start, &mut events)?;
+            } else {
+                start.extend(std::iter::repeat_n(written, BLOCK_USERS as usize));
             }
+            written += n;
         }
+        debug_assert_eq!(written, total);
+        each_column!(events, c => {
+            // SAFETY: each block's rows were written to a permutation of
+            // its range of `0..total` (`scatter_block` checked that the
+            // block holds exactly its count of rows and wrote every column
+            // of every row, or returned an error before this point), and
+            // the blocks' ranges follow one another up to `total`, so
+            // every slot below `total` is initialised.
+            unsafe { c.set_len(total) }
+        });
+        events.sort_within_users(&start);
         let whole =
             users.start.is_multiple_of(BLOCK_USERS) && (end.is_multiple_of(BLOCK_USERS) || end == self.bounds.users);
         if !whole {
-            let keep: Vec<bool> = events.user.iter().map(|u| (users.start..end).contains(u)).collect();
+            // Sorted by user: the range's users are one run of rows.
+            let from = events.user.partition_point(|&u| u < users.start);
+            let to = events.user.partition_point(|&u| u < end);
             each_column!(events, c => {
-                let mut k = keep.iter();
-                c.retain(|_| k.next().copied().unwrap_or(false));
+                c.truncate(to);
+                c.drain(..from);
             });
         }
-        events.sort_by_user_time();
         Ok(events)
     }
 
-    /// Appends block `b`'s events in the order they were written.
-    fn read_block(&self, b: usize, events: &mut Events) -> Result<(), IngestError> {
+    /// Reads block `b`'s file (into `file`) and writes its rows, a counting
+    /// sort by user, to slots `first..first + counts[b]` of `events`' spare
+    /// capacity (`dest` holds each row's slot); pushes each of the block's
+    /// users' end to `start`. Every value is checked before it is written:
+    /// a damaged file is an error, and the slots are then not all written.
+    fn scatter_block(
+        &self,
+        b: usize,
+        file: &mut Vec<u8>,
+        dest: &mut Vec<u32>,
+        first: usize,
+        start: &mut Vec<usize>,
+        events: &mut Events,
+    ) -> Result<(), IngestError> {
         let path = self.file(b);
         let damaged = |message: String| IngestError::Spill { file: path.clone(), message };
         let io = |e: std::io::Error| damaged(format!("cannot read: {e}"));
-        let mut f = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io)?);
+        file.clear();
+        File::open(&path).and_then(|mut f| f.read_to_end(file)).map_err(io)?;
         let expected = self.counts[b];
-        let (mut read, mut offset) = (0u64, 0u64);
-        let mut body = Vec::new();
-        while !f.fill_buf().map_err(io)?.is_empty() {
-            let mut header = [0u8; HEADER_BYTES];
-            let truncated = |e: std::io::Error| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => damaged(format!("truncated in the chunk at byte {offset}")),
-                _ => io(e),
-            };
-            f.read_exact(&mut header).map_err(truncated)?;
+        let lo = b as Code * BLOCK_USERS;
+        let block_users = lo..(lo + BLOCK_USERS).min(self.bounds.users);
+        // The chunks (byte offset, rows), each header checked, and each
+        // user's count.
+        let mut chunks = Vec::new();
+        let mut per_user = [0usize; BLOCK_USERS as usize];
+        let (mut read, mut offset) = (0u64, 0usize);
+        while offset < file.len() {
+            let truncated = || damaged(format!("truncated in the chunk at byte {offset}"));
+            let header = file.get(offset..offset + HEADER_BYTES).ok_or_else(truncated)?;
             let rows = u32::from_le_bytes(array(&header[4..])) as u64;
             if header[..4] != MAGIC || rows > expected - read {
                 return Err(damaged(format!("damaged chunk header at byte {offset}")));
             }
             let n = rows as usize;
-            body.resize(n * ROW_BYTES, 0);
-            f.read_exact(&mut body).map_err(truncated)?;
-            let first = events.len();
-            let mut at = 0;
-            let mut valid = true;
-            each_column!(events, c => {
-                let bytes = n * width(c);
-                valid &= get_column(&body[at..at + bytes], c);
-                at += bytes;
-            });
-            debug_assert_eq!(at, body.len());
-            if !valid {
-                return Err(damaged(format!("damaged chunk at byte {offset}: a value out of range")));
+            let body = file.get(offset + HEADER_BYTES..offset + HEADER_BYTES + n * ROW_BYTES).ok_or_else(truncated)?;
+            for u in body[..n * 4].chunks_exact(4).map(|x| u32::from_le_bytes(array(x))) {
+                if !block_users.contains(&u) {
+                    return Err(damaged(format!("damaged chunk at byte {offset}: column user holds an unknown code")));
+                }
+                per_user[(u - lo) as usize] += 1;
             }
-            if let Some(column) = self.bad_codes(b, events, first) {
-                return Err(damaged(format!("damaged chunk at byte {offset}: column {column} holds an unknown code")));
-            }
+            chunks.push((offset, n));
             read += rows;
-            offset += (HEADER_BYTES + n * ROW_BYTES) as u64;
+            offset += HEADER_BYTES + n * ROW_BYTES;
         }
         if read != expected {
             return Err(damaged(format!("holds {read} events, {expected} were written")));
         }
+        // Each user's next slot, in user order (the sort is stable).
+        let mut next = [0usize; BLOCK_USERS as usize];
+        let mut at = first;
+        for (j, count) in per_user.iter().enumerate() {
+            next[j] = at;
+            at += count;
+            start.push(at);
+        }
+        dest.clear();
+        for &(offset, n) in &chunks {
+            let users = &file[offset + HEADER_BYTES..offset + HEADER_BYTES + n * 4];
+            dest.extend(users.chunks_exact(4).map(|x| {
+                let j = (u32::from_le_bytes(array(x)) - lo) as usize;
+                next[j] += 1;
+                (next[j] - 1) as u32
+            }));
+        }
+        let n = &self.bounds;
+        let mut row = 0usize;
+        for &(offset, rows) in &chunks {
+            let body = &file[offset + HEADER_BYTES..offset + HEADER_BYTES + rows * ROW_BYTES];
+            let to = &dest[row..row + rows];
+            let fail = |what: Option<&str>| {
+                damaged(match what {
+                    None => format!("damaged chunk at byte {offset}: a value out of range"),
+                    Some(column) => format!("damaged chunk at byte {offset}: column {column} holds an unknown code"),
+                })
+            };
+            let code = |len: Code| move |c: Code| c == NONE || c < len;
+            let mut at = 0;
+            let mut column = |width: usize| {
+                let bytes = &body[at..at + rows * width];
+                at += rows * width;
+                bytes
+            };
+            // Declaration order, as the writer wrote them; the enums' and
+            // the flags' values are checked before any code, as before.
+            let (user, patient, ts) = (column(4), column(4), column(8));
+            let (action, category) = (column(1), column(1));
+            let (workstation, ip, department) = (column(4), column(4), column(4));
+            let (break_glass, source_file, source_line) = (column(1), column(4), column(8));
+            let valid = action.iter().all(|&a| (a as usize) < Action::ALL.len())
+                && category.iter().all(|&c| (c as usize) < DataCategory::ALL.len())
+                && break_glass.iter().all(|&f| f <= 1);
+            if !valid {
+                return Err(fail(None));
+            }
+            place(user, to, &mut events.user, |_| true);
+            if !place(patient, to, &mut events.patient, code(n.patients)) {
+                return Err(fail(Some("patient")));
+            }
+            place(ts, to, &mut events.ts, |_| true);
+            place(action, to, &mut events.action, |_| true);
+            place(category, to, &mut events.category, |_| true);
+            for (bytes, column, len, name) in [
+                (workstation, &mut events.workstation, n.workstations, "workstation"),
+                (ip, &mut events.ip, n.ips, "ip"),
+                (department, &mut events.department, n.departments, "department"),
+            ] {
+                if !place(bytes, to, column, code(len)) {
+                    return Err(fail(Some(name)));
+                }
+            }
+            place(break_glass, to, &mut events.break_glass, |_| true);
+            if !place(source_file, to, &mut events.source_file, |f: u32| f < n.files) {
+                return Err(fail(Some("source_file")));
+            }
+            place(source_line, to, &mut events.source_line, |_| true);
+            row += rows;
+        }
         Ok(())
     }
+}
 
-    /// The first column whose codes in `events[first..]` are not codes of
-    /// this run (or, for users, not of block `b`).
-    fn bad_codes(&self, b: usize, events: &Events, first: usize) -> Option<&'static str> {
-        let lo = b as Code * BLOCK_USERS;
-        let users = lo..(lo + BLOCK_USERS).min(self.bounds.users);
-        let known = |codes: &[Code], len: Code| codes[first..].iter().all(|&c| c == NONE || c < len);
-        let n = &self.bounds;
-        if !events.user[first..].iter().all(|u| users.contains(u)) {
-            Some("user")
-        } else if !known(&events.patient, n.patients) {
-            Some("patient")
-        } else if !known(&events.workstation, n.workstations) {
-            Some("workstation")
-        } else if !known(&events.ip, n.ips) {
-            Some("ip")
-        } else if !known(&events.department, n.departments) {
-            Some("department")
-        } else if !events.source_file[first..].iter().all(|&f| f < n.files) {
-            Some("source_file")
-        } else {
-            None
+/// Writes the values of one column of a chunk (`bytes`, little-endian) to
+/// the slots `to` names in `column`'s spare capacity; false, at the first
+/// value that is not one or that `known` refuses.
+fn place<T: Cell>(bytes: &[u8], to: &[u32], column: &mut Vec<T>, known: impl Fn(T) -> bool) -> bool {
+    let slots = column.spare_capacity_mut();
+    for (b, &d) in bytes.chunks_exact(T::BYTES).zip(to) {
+        match T::get(b) {
+            Some(v) if known(v) => {
+                slots[d as usize].write(v);
+            }
+            _ => return false,
         }
     }
+    true
 }
 
 impl Drop for Spilled {

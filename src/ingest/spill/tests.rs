@@ -300,6 +300,17 @@ fn a_damaged_spill_file_is_an_error_naming_it() {
     assert!(expect_error("a user of another block").contains("column user"));
 
     let mut bad = bytes.clone();
+    bad[HEADER_BYTES + rows * 4..HEADER_BYTES + rows * 4 + 4].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes()); // the first patient
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("an unknown patient").contains("column patient"));
+
+    let mut bad = bytes.clone();
+    bad[HEADER_BYTES + rows * (4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 1)] = 0xFF; // the first source file
+    bad[HEADER_BYTES + rows * (4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 1) + 3] = 0x7F;
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("an unknown source file").contains("column source_file"));
+
+    let mut bad = bytes.clone();
     bad[0] = b'X';
     fs::write(&file, &bad).unwrap();
     assert!(expect_error("a bad magic").contains("header"));
