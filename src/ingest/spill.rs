@@ -141,6 +141,9 @@ pub struct Spilled {
     /// Smallest and largest `ts`.
     time: Option<(i64, i64)>,
     bounds: Bounds,
+    /// A block file's bytes and its rows' slots, kept from one load to the
+    /// next (a block is about 100 MB at 100 M events).
+    buffers: std::sync::Mutex<(Vec<u8>, Vec<u32>)>,
 }
 
 impl Spilled {
@@ -210,8 +213,16 @@ impl Spilled {
     /// and no unsorted copy of the partition is made; then each user's
     /// events are sorted by time where they are not in order already.
     pub fn load(&self, users: Range<Code>) -> Result<Events, IngestError> {
+        self.load_into(users, Events::default())
+    }
+
+    /// [`Spilled::load`] into the columns of `reuse` (emptied first; their
+    /// values are not read): a partition's columns, once the passes are
+    /// done with it, hold the next one without faulting in fresh pages.
+    pub fn load_into(&self, users: Range<Code>, reuse: Events) -> Result<Events, IngestError> {
         let end = users.end.min(self.bounds.users);
-        let mut events = Events::default();
+        let mut events = reuse;
+        each_column!(events, c => c.clear());
         if users.start >= end {
             return Ok(events);
         }
@@ -222,12 +233,13 @@ impl Spilled {
         // blocks, and the end), for the sort by time within users.
         let mut start = Vec::with_capacity((blocks.len() * BLOCK_USERS as usize) + 1);
         start.push(0usize);
-        let (mut file, mut dest) = (Vec::new(), Vec::new());
+        let mut buffers = self.buffers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (file, dest) = &mut *buffers;
         let mut written = 0usize;
         for b in blocks.clone() {
             let n = self.counts[b] as usize;
             if n > 0 {
-                self.scatter_block(b, &mut file, &mut dest, written, &mut start, &mut events)?;
+                self.scatter_block(b, file, dest, written, &mut start, &mut events)?;
             } else {
                 start.extend(std::iter::repeat_n(written, BLOCK_USERS as usize));
             }
@@ -427,6 +439,7 @@ impl SpillWriter {
             created: Vec::new(),
             time: None,
             bounds: Bounds::default(),
+            buffers: Default::default(),
         };
         SpillWriter { spilled, buffers: Vec::new(), buffered: 0, flush_at, bytes: Vec::new() }
     }

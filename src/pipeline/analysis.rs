@@ -59,6 +59,9 @@ pub trait Partitions: Sync {
     fn stash(&self, part: usize, kinds: Vec<Explanation>) -> Result<(), Error>;
     /// The explanations last stashed for the `part`-th partition.
     fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error>;
+    /// Takes back a partition the pass is done with: its columns may be
+    /// reused by a later [`Partitions::load`] (the default drops them).
+    fn recycle(&self, _done: Partition) {}
     /// Bytes of daily series a run of several partitions may keep from
     /// pass 2 to pass 4 (beyond them, a partition's series are computed
     /// again in pass 4 from its events).
@@ -889,6 +892,8 @@ fn each_partition(
             bar.inc(n);
             if i + 1 == order.len() {
                 last = Some((k, back));
+            } else {
+                parts.recycle(back);
             }
         }
         bar.finish();

@@ -123,6 +123,12 @@ fn check_both_ways_in(tmp: &Path, bundle: &Path, parts: Parts<'_>) {
         let part = spilled.load(r.clone()).unwrap();
         assert!(part.len() as u64 <= max || r.end - r.start <= BLOCK_USERS, "{r:?} holds {}", part.len());
         assert_same_events(&part, &slice(&mem.events, r.clone()), &format!("users {r:?}"));
+        if let Some(previous) = parts.last() {
+            // Into the columns of the partition before (its values still
+            // in them, more or fewer than this one's): the same events.
+            let again = spilled.load_into(r.clone(), Events::clone(previous)).unwrap();
+            assert_same_events(&again, &part, &format!("users {r:?} into reused columns"));
+        }
         parts.push(part);
     }
     assert_same_events(&concat(&parts), &mem.events, "all partitions");
@@ -246,6 +252,7 @@ fn plan_joins_whole_blocks_up_to_the_limit() {
         counts,
         time: None,
         bounds: Bounds { users, ..Bounds::default() },
+        buffers: Default::default(),
     };
     let spilled = counted(vec![10, 0, 50, 5, 5], 300);
     assert_eq!(spilled.plan(20), vec![0..128, 128..192, 192..300]);
