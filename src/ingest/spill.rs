@@ -40,6 +40,10 @@ const FLUSH_EVENTS: usize = 16 * 1024;
 /// stays bounded (about 90 MB) however many blocks there are.
 const BUFFER_EVENTS: usize = 2 << 20;
 
+/// Most bytes of block buffers kept with their room after a flush (see
+/// `SpillWriter::flush`).
+const KEPT_BUFFER_BYTES: usize = 256 << 20;
+
 const MAGIC: [u8; 4] = *b"EWS1";
 const HEADER_BYTES: usize = 8;
 /// Bytes per event: user, patient (4 + 4), ts (8), action, category (1 + 1),
@@ -446,19 +450,21 @@ impl SpillWriter {
 
     /// Appends block `b`'s buffer to its file as one chunk.
     fn flush(&mut self, b: usize) -> Result<(), IngestError> {
-        let mut e = std::mem::take(&mut self.buffers[b]);
-        if e.is_empty() {
+        let n = self.buffers[b].len();
+        if n == 0 {
             return Ok(());
         }
+        let keep = self.buffers.len().saturating_mul(self.flush_at).saturating_mul(ROW_BYTES) <= KEPT_BUFFER_BYTES;
         let path = self.spilled.file(b);
         let io = |e: std::io::Error| IngestError::Spill { file: path.clone(), message: format!("cannot write: {e}") };
         let out = &mut self.bytes;
         out.clear();
         out.extend_from_slice(&MAGIC);
         // Buffers are flushed before they reach u32::MAX events.
-        out.extend_from_slice(&(e.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        let e = &mut self.buffers[b];
         each_column!(e, c => put_column(c, out));
-        debug_assert_eq!(out.len(), HEADER_BYTES + e.len() * ROW_BYTES);
+        debug_assert_eq!(out.len(), HEADER_BYTES + n * ROW_BYTES);
         let mut file = if self.spilled.created[b] {
             OpenOptions::new().append(true).open(&path).map_err(io)?
         } else {
@@ -467,7 +473,16 @@ impl SpillWriter {
             f
         };
         file.write_all(out).map_err(io)?;
-        self.buffered -= e.len();
+        self.buffered -= n;
+        // Emptied with their room kept while every block's full buffer fits
+        // in KEPT_BUFFER_BYTES (the next rows are pushed without growing
+        // the columns again from nothing), else freed: a log of many
+        // blocks holds few rows in each at a time.
+        if keep {
+            each_column!(e, c => c.clear());
+        } else {
+            *e = Events::default();
+        }
         Ok(())
     }
 
