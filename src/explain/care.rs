@@ -362,7 +362,17 @@ fn direct(
                     }
                 }
             }
+            // Accesses a few ahead have their patient's encounters fetched
+            // while this one is explained.
+            const AHEAD: usize = 8;
+            let end = range.end;
             for (slot, i) in out.iter_mut().zip(range) {
+                if let (Some(enc), true) = (&data.encounters, i + AHEAD < end) {
+                    let ahead = events.patient[i + AHEAD];
+                    if ahead != NONE {
+                        enc.prefetch(ahead);
+                    }
+                }
                 let patient = events.patient[i];
                 if patient == NONE {
                     continue;

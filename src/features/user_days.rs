@@ -177,16 +177,28 @@ pub fn user_days(
         ] {
             set.clear();
         }
+        // The `seen_*` sets change only between days, so within a day a
+        // value equal to the last one seen changes no set: most events repeat
+        // their workstation, network and patient, and skip the lookups.
+        let (mut last_ws, mut last_p, mut last_unexplained) = (NONE, NONE, NONE);
+        let mut last_net: Option<Code> = None;
         for (k, i) in idx.clone().enumerate() {
             let p = ev.patient[i];
-            if ev.workstation[i] != NONE && !seen_ws.contains(&ev.workstation[i]) {
-                new_ws.insert(ev.workstation[i]);
+            let ws = ev.workstation[i];
+            if ws != NONE && ws != last_ws {
+                if !seen_ws.contains(&ws) {
+                    new_ws.insert(ws);
+                }
+                last_ws = ws;
             }
             // Addresses are leased: a new network, not a new address, is a new place.
             if ev.ip[i] != NONE {
                 let net = networks.get(ev.ip[i] as usize).copied().unwrap_or(ev.ip[i]);
-                if !seen_ip.contains(&net) {
-                    new_ip.insert(net);
+                if last_net != Some(net) {
+                    if !seen_ip.contains(&net) {
+                        new_ip.insert(net);
+                    }
+                    last_net = Some(net);
                 }
             }
             if ev.action[i].is_extraction() {
@@ -202,15 +214,19 @@ pub fn user_days(
                 continue;
             }
             s.patient_accesses += 1;
-            patients.insert(p);
-            if !kind[i].is_explained() {
+            if p != last_p {
+                patients.insert(p);
+                if !seen_patients.contains(&p) {
+                    first_time.insert(p);
+                }
+                last_p = p;
+            }
+            if !kind[i].is_explained() && p != last_unexplained {
                 unexplained.insert(p);
+                last_unexplained = p;
             }
             if !usual.contains(locals[start + k].hour) {
                 s.after_hours += 1;
-            }
-            if !seen_patients.contains(&p) {
-                first_time.insert(p);
             }
         }
         s.distinct_patients = patients.len() as u64;

@@ -377,12 +377,19 @@ pub fn user_stats(
                 let mut unexplained = FxHashSet::default();
                 let mut workstations = FxHashSet::default();
                 let mut ips = FxHashSet::default();
+                // A value equal to the last one inserted into a set is in it
+                // already: most events repeat their workstation, address and
+                // patient, and skip the lookup.
+                let (mut last_ws, mut last_ip, mut last_p, mut last_unexplained) = (NONE, NONE, NONE, NONE);
                 for (i, lt) in range.zip(&locals) {
-                    if events.workstation[i] != NONE {
-                        workstations.insert(events.workstation[i]);
+                    let (ws, ip) = (events.workstation[i], events.ip[i]);
+                    if ws != NONE && ws != last_ws {
+                        workstations.insert(ws);
+                        last_ws = ws;
                     }
-                    if events.ip[i] != NONE {
-                        ips.insert(events.ip[i]);
+                    if ip != NONE && ip != last_ip {
+                        ips.insert(ip);
+                        last_ip = ip;
                     }
                     match events.action[i] {
                         Action::Print => s.prints += 1,
@@ -395,10 +402,16 @@ pub fn user_stats(
                         continue;
                     }
                     s.patient_accesses += 1;
-                    patients.insert(p);
+                    if p != last_p {
+                        patients.insert(p);
+                        last_p = p;
+                    }
                     if explained.kind[i] == Explanation::Unexplained {
                         s.unexplained_accesses += 1;
-                        unexplained.insert(p);
+                        if p != last_unexplained {
+                            unexplained.insert(p);
+                            last_unexplained = p;
+                        }
                     }
                     if !usual_hours.contains(lt.hour) {
                         s.after_hours_accesses += 1;

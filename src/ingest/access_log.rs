@@ -43,37 +43,57 @@ fn code_of(dict: &mut crate::model::Dictionary, cell: Option<Cell<'_>>) -> u32 {
 /// comparing the strings looks the last value up in the dictionary first.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    last: Vec<[(crate::model::Code, ViewKey); 3]>,
+    last: Vec<LastPlaces>,
     /// Each user's last four patients, most recent first: a user goes back and forth between a
     /// few charts, so four catch 89% of rows where the last one catches 65%.
     patients: Vec<[(crate::model::Code, ViewKey); 4]>,
     /// The last timestamp's hour, for the next row's.
     hour: HourCache,
-    /// User codes by key, direct-mapped ([`USER_SLOTS`] slots, allocated
-    /// on first use): a user id is looked up on every row, and one slot
-    /// compared is cheaper than hashing the id into the dictionary.
-    users: Vec<(ViewKey, crate::model::Code)>,
+    /// User codes by key: a user id is looked up on every row.
+    users: SlotCache<USER_SLOTS>,
+    /// Patient codes by key, for a patient none of the user's last four.
+    patients_seen: SlotCache<PATIENT_SLOTS>,
+    /// Workstation, IP address and department codes by key, for a value
+    /// other than the user's last: a user moves between workstations
+    /// (a fifth of rows in the simulated hospital), among the few hundred
+    /// a day's log holds.
+    places: [SlotCache<PLACE_SLOTS>; 3],
 }
 
 /// Slots of [`Sessions`]' user cache (a few thousand users share it well).
 const USER_SLOTS: usize = 1 << 12;
+/// Slots of the patient cache (a day's log holds thousands of patients).
+const PATIENT_SLOTS: usize = 1 << 14;
+/// Slots of each workstation, IP address and department cache.
+const PLACE_SLOTS: usize = 1 << 12;
 
-impl Sessions {
-    fn user_slot(key: ViewKey) -> usize {
+/// Codes by [`ViewKey`], direct-mapped (`N` slots, a power of two,
+/// allocated on first use): one slot compared is cheaper than hashing the
+/// id into the dictionary. A key names one raw value, so a slot holding
+/// the key holds the code interning that value gives; a value without a
+/// key is interned.
+#[derive(Debug, Default)]
+struct SlotCache<const N: usize> {
+    slots: Vec<(ViewKey, crate::model::Code)>,
+}
+
+impl<const N: usize> SlotCache<N> {
+    fn slot(key: ViewKey) -> usize {
         let h = ((key as u64) ^ ((key >> 64) as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (h >> (64 - USER_SLOTS.trailing_zeros())) as usize
+        (h >> (64 - N.trailing_zeros())) as usize
     }
 
-    /// The code of user id `s`, read under `key`: from the cache when the
-    /// key's slot holds it, else interned (and cached).
-    fn user(&mut self, dict: &mut crate::model::Dictionary, s: &str, key: ViewKey) -> crate::model::Code {
+    /// The code of `s`, read under `key`: from the cache when the key's
+    /// slot holds it, else interned (and cached).
+    #[inline]
+    fn code(&mut self, dict: &mut crate::model::Dictionary, s: &str, key: ViewKey) -> crate::model::Code {
         if key == NO_KEY {
             return dict.intern(s);
         }
-        if self.users.is_empty() {
-            self.users = vec![(NO_KEY, NONE); USER_SLOTS];
+        if self.slots.is_empty() {
+            self.slots = vec![(NO_KEY, NONE); N];
         }
-        let slot = &mut self.users[Self::user_slot(key)];
+        let slot = &mut self.slots[Self::slot(key)];
         if slot.0 == key {
             return slot.1;
         }
@@ -81,13 +101,30 @@ impl Sessions {
         *slot = (key, code);
         code
     }
+}
 
-    fn of(&mut self, user: crate::model::Code) -> &mut [(crate::model::Code, ViewKey); 3] {
-        let u = user as usize;
-        if u >= self.last.len() {
-            self.last.resize(u + 1, [(NONE, NO_KEY); 3]);
-        }
-        &mut self.last[u]
+/// Each user's last workstation, IP address and department (code and key).
+type LastPlaces = [(crate::model::Code, ViewKey); 3];
+
+/// User `user`'s last places in `last`, grown to hold them.
+fn last_of(last: &mut Vec<LastPlaces>, user: crate::model::Code) -> &mut LastPlaces {
+    let u = user as usize;
+    if u >= last.len() {
+        last.resize(u + 1, [(NONE, NO_KEY); 3]);
+    }
+    &mut last[u]
+}
+
+impl Sessions {
+    /// The code of user id `s`, read under `key`: from the cache when the
+    /// key's slot holds it, else interned (and cached).
+    fn user(&mut self, dict: &mut crate::model::Dictionary, s: &str, key: ViewKey) -> crate::model::Code {
+        self.users.code(dict, s, key)
+    }
+
+    #[cfg(test)]
+    fn of(&mut self, user: crate::model::Code) -> &mut LastPlaces {
+        last_of(&mut self.last, user)
     }
 
     /// The code of the patient in `cell` (keyed `key`) for `user`: from
@@ -110,7 +147,7 @@ impl Sessions {
                 let hit = recent.iter().position(|e| e.1 == key && e.0 != NONE);
                 let entry = match hit {
                     Some(j) => recent[j],
-                    None => (dict.intern(s), key),
+                    None => (self.patients_seen.code(dict, s, key), key),
                 };
                 // Move to the front (a miss drops the oldest).
                 let j = hit.unwrap_or(recent.len() - 1);
@@ -118,7 +155,7 @@ impl Sessions {
                 recent[0] = entry;
                 entry.0
             }
-            other => session_code(dict, other, &mut recent[0], key),
+            other => session_code(dict, other, &mut recent[0], key, &mut self.patients_seen),
         }
     }
 }
@@ -201,19 +238,21 @@ fn cell_key(cell: Option<Cell<'_>>) -> ViewKey {
 }
 
 /// [`code_of`], first trying the code `last` names: by key when the cell
-/// has one equal to the last one's, else by comparing the strings.
-fn session_code(
+/// has one equal to the last one's, else by comparing the strings; then
+/// the code `cache` holds for the key.
+fn session_code<const N: usize>(
     dict: &mut crate::model::Dictionary,
     cell: Option<Cell<'_>>,
     last: &mut (crate::model::Code, ViewKey),
     key: ViewKey,
+    cache: &mut SlotCache<N>,
 ) -> u32 {
     match cell {
         Some(Cell::Str(_)) if key != NO_KEY && last.1 == key && last.0 != NONE => last.0,
         // Both keyed and different: other raw values, so (whitespace
         // aside, which interning settles) another id; no string compare.
         Some(Cell::Str(s)) if key != NO_KEY && last.1 != NO_KEY => {
-            *last = (dict.intern(s), key);
+            *last = (cache.code(dict, s, key), key);
             last.0
         }
         Some(Cell::Str(s)) if last.0 != NONE && dict.name(last.0) == s => {
@@ -221,7 +260,7 @@ fn session_code(
             last.0
         }
         Some(Cell::Str(s)) => {
-            *last = (dict.intern(s), key);
+            *last = (cache.code(dict, s, key), key);
             last.0
         }
         other => code_of(dict, other),
@@ -312,13 +351,14 @@ fn accept_cells(c: &[Option<Cell<'_>>], line: u64, keys: &[ViewKey; 5], to: &mut
     let user = sessions.user(&mut dict.users, &user, keys[0]);
     events.user.push(user);
     events.patient.push(sessions.patient(&mut dict.patients, user, c[2], keys[1]));
-    let last = sessions.of(user);
+    let last = last_of(&mut sessions.last, user);
+    let [workstations, ips, departments] = &mut sessions.places;
     events.ts.push(ts);
     events.action.push(action);
     events.category.push(category);
-    events.workstation.push(session_code(&mut dict.workstations, c[5], &mut last[0], keys[2]));
-    events.ip.push(session_code(&mut dict.ips, c[6], &mut last[1], keys[3]));
-    events.department.push(session_code(&mut dict.departments, c[7], &mut last[2], keys[4]));
+    events.workstation.push(session_code(&mut dict.workstations, c[5], &mut last[0], keys[2], workstations));
+    events.ip.push(session_code(&mut dict.ips, c[6], &mut last[1], keys[3], ips));
+    events.department.push(session_code(&mut dict.departments, c[7], &mut last[2], keys[4], departments));
     events.break_glass.push(break_glass);
     events.source_file.push(file_index);
     events.source_line.push(line);
@@ -437,6 +477,8 @@ mod tests {
             let (mut plain, mut cached, mut users) =
                 (Dictionary::default(), Dictionary::default(), Dictionary::default());
             let mut sessions = Sessions::default();
+            // A cache of two slots: keys collide and overwrite each other.
+            let mut cache = SlotCache::<2>::default();
             for (i, (user, ws)) in rows.into_iter().enumerate() {
                 let raw = ws.map(|w| if i % 3 == 0 { format!(" {w}") } else { w.to_string() });
                 let cell = ws.map(Cell::Str);
@@ -448,7 +490,7 @@ mod tests {
                 };
                 let want = code_of(&mut plain, cell);
                 let user = users.intern(user);
-                let got = session_code(&mut cached, cell, &mut sessions.of(user)[0], key);
+                let got = session_code(&mut cached, cell, &mut sessions.of(user)[0], key, &mut cache);
                 assert_eq!(got, want, "{ws:?} keyed {keyed}");
             }
             assert_eq!(cached.len(), plain.len());

@@ -432,6 +432,15 @@ fn read_streamed(
     merge_partial(part, dict, sink, report, rejects)
 }
 
+/// Merges parts read in file order ([`merge_partial`] each), stopping at
+/// the first that failed.
+fn merge_all(parts: Vec<Result<PartialLog, IngestError>>, to: &mut Merge<'_>) -> Result<(), IngestError> {
+    for part in parts {
+        merge_partial(part?, to.dict, &mut *to.sink, to.report, to.rejects)?;
+    }
+    Ok(())
+}
+
 /// Sends one file's rows to `sink`, recoding its ids into the shared
 /// dictionaries.
 pub(super) fn merge_partial(
@@ -925,19 +934,24 @@ pub(super) fn read_bundle_with_context(
         merge_history(h, &mut dict, sink)?;
     }
     let first_access_file = report.files.len();
-    for part in first {
-        merge_partial(part?, &mut dict, sink, &mut report, &mut rejects)?;
-    }
+    // Each batch is merged (in file order, on one thread: the shared
+    // dictionaries, the sink) while the next one is read on the other
+    // threads, so that the merge (recoding, a spill's writes) is no serial
+    // step between reads. The merge comes first, so the first error in file
+    // order is the one returned, as a read one batch at a time returns it.
+    let mut pending = first;
     for group in groups {
+        let mut merge = Merge { dict: &mut dict, sink: &mut *sink, report: &mut report, rejects: &mut rejects };
         if let [(k, Piece::Stream)] = group {
-            let target = Merge { dict: &mut dict, sink: &mut *sink, report: &mut report, rejects: &mut rejects };
-            read_streamed(&access_files, *k, tz, plausible, &bar, unit_rows, target)?;
+            merge_all(std::mem::take(&mut pending), &mut merge)?;
+            read_streamed(&access_files, *k, tz, plausible, &bar, unit_rows, merge)?;
             continue;
         }
-        for part in read_batch(group) {
-            merge_partial(part?, &mut dict, sink, &mut report, &mut rejects)?;
-        }
+        let (merged, next) = rayon::join(|| merge_all(std::mem::take(&mut pending), &mut merge), || read_batch(group));
+        merged?;
+        pending = next;
     }
+    merge_all(pending, &mut Merge { dict: &mut dict, sink: &mut *sink, report: &mut report, rejects: &mut rejects })?;
     report.duplicate_files.extend(access_duplicates);
     let access_reports = &report.files[first_access_file..];
     report.events_read = access_reports.iter().map(|f| f.rows_read).sum();

@@ -18,7 +18,7 @@
 //! (`Action`, `DataCategory` and `bool` as one byte each).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +39,10 @@ const FLUSH_EVENTS: usize = 16 * 1024;
 /// Events buffered over all blocks before every block is written, so memory
 /// stays bounded (about 90 MB) however many blocks there are.
 const BUFFER_EVENTS: usize = 2 << 20;
+
+/// Most bytes of block buffers kept with their room after a flush (see
+/// `SpillWriter::flush`).
+const KEPT_BUFFER_BYTES: usize = 256 << 20;
 
 const MAGIC: [u8; 4] = *b"EWS1";
 const HEADER_BYTES: usize = 8;
@@ -117,17 +121,6 @@ fn put_column<T: Cell>(values: &[T], out: &mut Vec<u8>) {
     }
 }
 
-/// Appends the values in `bytes` to `out`; false if one is not a value.
-fn get_column<T: Cell>(bytes: &[u8], out: &mut Vec<T>) -> bool {
-    let start = out.len();
-    out.extend(bytes.chunks_exact(T::BYTES).map_while(T::get));
-    out.len() - start == bytes.len() / T::BYTES
-}
-
-fn width<T: Cell>(_: &[T]) -> usize {
-    T::BYTES
-}
-
 /// Dictionary sizes, to check that codes read back are codes of this run.
 #[derive(Debug, Default)]
 struct Bounds {
@@ -152,6 +145,9 @@ pub struct Spilled {
     /// Smallest and largest `ts`.
     time: Option<(i64, i64)>,
     bounds: Bounds,
+    /// A block file's bytes and its rows' slots, kept from one load to the
+    /// next (a block is about 100 MB at 100 M events).
+    buffers: std::sync::Mutex<(Vec<u8>, Vec<u32>)>,
 }
 
 impl Spilled {
@@ -214,102 +210,207 @@ impl Spilled {
     /// The events of users `users`, sorted by (user, time, input order):
     /// exactly the slice of [`super::read_bundle`]'s events for those users.
     /// Users outside `0..users()` have no events.
+    ///
+    /// Each block's file is read whole and its rows written straight to
+    /// their sorted places (a counting sort by user, stable: a block keeps
+    /// input order), so the columns are allocated once, at their final size,
+    /// and no unsorted copy of the partition is made; then each user's
+    /// events are sorted by time where they are not in order already.
     pub fn load(&self, users: Range<Code>) -> Result<Events, IngestError> {
+        self.load_into(users, Events::default())
+    }
+
+    /// [`Spilled::load`] into the columns of `reuse` (emptied first; their
+    /// values are not read): a partition's columns, once the passes are
+    /// done with it, hold the next one without faulting in fresh pages.
+    pub fn load_into(&self, users: Range<Code>, reuse: Events) -> Result<Events, IngestError> {
         let end = users.end.min(self.bounds.users);
-        let mut events = Events::default();
+        let mut events = reuse;
+        each_column!(events, c => c.clear());
         if users.start >= end {
             return Ok(events);
         }
         let blocks = (users.start / BLOCK_USERS) as usize..end.div_ceil(BLOCK_USERS) as usize;
-        events.reserve(self.counts[blocks.clone()].iter().sum::<u64>() as usize);
+        let total = self.counts[blocks.clone()].iter().sum::<u64>() as usize;
+        each_column!(events, c => c.reserve_exact(total));
+        // Where each user's events start (one entry per user of the
+        // blocks, and the end), for the sort by time within users.
+        let mut start = Vec::with_capacity((blocks.len() * BLOCK_USERS as usize) + 1);
+        start.push(0usize);
+        let mut buffers = self.buffers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (file, dest) = &mut *buffers;
+        let mut written = 0usize;
         for b in blocks.clone() {
-            if self.counts[b] > 0 {
-                self.read_block(b, &mut events)?;
+            let n = self.counts[b] as usize;
+            if n > 0 {
+                self.scatter_block(b, file, dest, written, &mut start, &mut events)?;
+            } else {
+                start.extend(std::iter::repeat_n(written, BLOCK_USERS as usize));
             }
+            written += n;
         }
+        debug_assert_eq!(written, total);
+        each_column!(events, c => {
+            // SAFETY: each block's rows were written to a permutation of
+            // its range of `0..total` (`scatter_block` checked that the
+            // block holds exactly its count of rows and wrote every column
+            // of every row, or returned an error before this point), and
+            // the blocks' ranges follow one another up to `total`, so
+            // every slot below `total` is initialised.
+            unsafe { c.set_len(total) }
+        });
+        events.sort_within_users(&start);
         let whole =
             users.start.is_multiple_of(BLOCK_USERS) && (end.is_multiple_of(BLOCK_USERS) || end == self.bounds.users);
         if !whole {
-            let keep: Vec<bool> = events.user.iter().map(|u| (users.start..end).contains(u)).collect();
+            // Sorted by user: the range's users are one run of rows.
+            let from = events.user.partition_point(|&u| u < users.start);
+            let to = events.user.partition_point(|&u| u < end);
             each_column!(events, c => {
-                let mut k = keep.iter();
-                c.retain(|_| k.next().copied().unwrap_or(false));
+                c.truncate(to);
+                c.drain(..from);
             });
         }
-        events.sort_by_user_time();
         Ok(events)
     }
 
-    /// Appends block `b`'s events in the order they were written.
-    fn read_block(&self, b: usize, events: &mut Events) -> Result<(), IngestError> {
+    /// Reads block `b`'s file (into `file`) and writes its rows, a counting
+    /// sort by user, to slots `first..first + counts[b]` of `events`' spare
+    /// capacity (`dest` holds each row's slot); pushes each of the block's
+    /// users' end to `start`. Every value is checked before it is written:
+    /// a damaged file is an error, and the slots are then not all written.
+    fn scatter_block(
+        &self,
+        b: usize,
+        file: &mut Vec<u8>,
+        dest: &mut Vec<u32>,
+        first: usize,
+        start: &mut Vec<usize>,
+        events: &mut Events,
+    ) -> Result<(), IngestError> {
         let path = self.file(b);
         let damaged = |message: String| IngestError::Spill { file: path.clone(), message };
         let io = |e: std::io::Error| damaged(format!("cannot read: {e}"));
-        let mut f = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io)?);
+        file.clear();
+        File::open(&path).and_then(|mut f| f.read_to_end(file)).map_err(io)?;
         let expected = self.counts[b];
-        let (mut read, mut offset) = (0u64, 0u64);
-        let mut body = Vec::new();
-        while !f.fill_buf().map_err(io)?.is_empty() {
-            let mut header = [0u8; HEADER_BYTES];
-            let truncated = |e: std::io::Error| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => damaged(format!("truncated in the chunk at byte {offset}")),
-                _ => io(e),
-            };
-            f.read_exact(&mut header).map_err(truncated)?;
+        let lo = b as Code * BLOCK_USERS;
+        let block_users = lo..(lo + BLOCK_USERS).min(self.bounds.users);
+        // The chunks (byte offset, rows), each header checked, and each
+        // user's count.
+        let mut chunks = Vec::new();
+        let mut per_user = [0usize; BLOCK_USERS as usize];
+        let (mut read, mut offset) = (0u64, 0usize);
+        while offset < file.len() {
+            let truncated = || damaged(format!("truncated in the chunk at byte {offset}"));
+            let header = file.get(offset..offset + HEADER_BYTES).ok_or_else(truncated)?;
             let rows = u32::from_le_bytes(array(&header[4..])) as u64;
             if header[..4] != MAGIC || rows > expected - read {
                 return Err(damaged(format!("damaged chunk header at byte {offset}")));
             }
             let n = rows as usize;
-            body.resize(n * ROW_BYTES, 0);
-            f.read_exact(&mut body).map_err(truncated)?;
-            let first = events.len();
-            let mut at = 0;
-            let mut valid = true;
-            each_column!(events, c => {
-                let bytes = n * width(c);
-                valid &= get_column(&body[at..at + bytes], c);
-                at += bytes;
-            });
-            debug_assert_eq!(at, body.len());
-            if !valid {
-                return Err(damaged(format!("damaged chunk at byte {offset}: a value out of range")));
+            let body = file.get(offset + HEADER_BYTES..offset + HEADER_BYTES + n * ROW_BYTES).ok_or_else(truncated)?;
+            for u in body[..n * 4].chunks_exact(4).map(|x| u32::from_le_bytes(array(x))) {
+                if !block_users.contains(&u) {
+                    return Err(damaged(format!("damaged chunk at byte {offset}: column user holds an unknown code")));
+                }
+                per_user[(u - lo) as usize] += 1;
             }
-            if let Some(column) = self.bad_codes(b, events, first) {
-                return Err(damaged(format!("damaged chunk at byte {offset}: column {column} holds an unknown code")));
-            }
+            chunks.push((offset, n));
             read += rows;
-            offset += (HEADER_BYTES + n * ROW_BYTES) as u64;
+            offset += HEADER_BYTES + n * ROW_BYTES;
         }
         if read != expected {
             return Err(damaged(format!("holds {read} events, {expected} were written")));
         }
+        // Each user's next slot, in user order (the sort is stable).
+        let mut next = [0usize; BLOCK_USERS as usize];
+        let mut at = first;
+        for (j, count) in per_user.iter().enumerate() {
+            next[j] = at;
+            at += count;
+            start.push(at);
+        }
+        dest.clear();
+        for &(offset, n) in &chunks {
+            let users = &file[offset + HEADER_BYTES..offset + HEADER_BYTES + n * 4];
+            dest.extend(users.chunks_exact(4).map(|x| {
+                let j = (u32::from_le_bytes(array(x)) - lo) as usize;
+                next[j] += 1;
+                (next[j] - 1) as u32
+            }));
+        }
+        let n = &self.bounds;
+        let mut row = 0usize;
+        for &(offset, rows) in &chunks {
+            let body = &file[offset + HEADER_BYTES..offset + HEADER_BYTES + rows * ROW_BYTES];
+            let to = &dest[row..row + rows];
+            let fail = |what: Option<&str>| {
+                damaged(match what {
+                    None => format!("damaged chunk at byte {offset}: a value out of range"),
+                    Some(column) => format!("damaged chunk at byte {offset}: column {column} holds an unknown code"),
+                })
+            };
+            let code = |len: Code| move |c: Code| c == NONE || c < len;
+            let mut at = 0;
+            let mut column = |width: usize| {
+                let bytes = &body[at..at + rows * width];
+                at += rows * width;
+                bytes
+            };
+            // Declaration order, as the writer wrote them; the enums' and
+            // the flags' values are checked before any code, as before.
+            let (user, patient, ts) = (column(4), column(4), column(8));
+            let (action, category) = (column(1), column(1));
+            let (workstation, ip, department) = (column(4), column(4), column(4));
+            let (break_glass, source_file, source_line) = (column(1), column(4), column(8));
+            let valid = action.iter().all(|&a| (a as usize) < Action::ALL.len())
+                && category.iter().all(|&c| (c as usize) < DataCategory::ALL.len())
+                && break_glass.iter().all(|&f| f <= 1);
+            if !valid {
+                return Err(fail(None));
+            }
+            place(user, to, &mut events.user, |_| true);
+            if !place(patient, to, &mut events.patient, code(n.patients)) {
+                return Err(fail(Some("patient")));
+            }
+            place(ts, to, &mut events.ts, |_| true);
+            place(action, to, &mut events.action, |_| true);
+            place(category, to, &mut events.category, |_| true);
+            for (bytes, column, len, name) in [
+                (workstation, &mut events.workstation, n.workstations, "workstation"),
+                (ip, &mut events.ip, n.ips, "ip"),
+                (department, &mut events.department, n.departments, "department"),
+            ] {
+                if !place(bytes, to, column, code(len)) {
+                    return Err(fail(Some(name)));
+                }
+            }
+            place(break_glass, to, &mut events.break_glass, |_| true);
+            if !place(source_file, to, &mut events.source_file, |f: u32| f < n.files) {
+                return Err(fail(Some("source_file")));
+            }
+            place(source_line, to, &mut events.source_line, |_| true);
+            row += rows;
+        }
         Ok(())
     }
+}
 
-    /// The first column whose codes in `events[first..]` are not codes of
-    /// this run (or, for users, not of block `b`).
-    fn bad_codes(&self, b: usize, events: &Events, first: usize) -> Option<&'static str> {
-        let lo = b as Code * BLOCK_USERS;
-        let users = lo..(lo + BLOCK_USERS).min(self.bounds.users);
-        let known = |codes: &[Code], len: Code| codes[first..].iter().all(|&c| c == NONE || c < len);
-        let n = &self.bounds;
-        if !events.user[first..].iter().all(|u| users.contains(u)) {
-            Some("user")
-        } else if !known(&events.patient, n.patients) {
-            Some("patient")
-        } else if !known(&events.workstation, n.workstations) {
-            Some("workstation")
-        } else if !known(&events.ip, n.ips) {
-            Some("ip")
-        } else if !known(&events.department, n.departments) {
-            Some("department")
-        } else if !events.source_file[first..].iter().all(|&f| f < n.files) {
-            Some("source_file")
-        } else {
-            None
+/// Writes the values of one column of a chunk (`bytes`, little-endian) to
+/// the slots `to` names in `column`'s spare capacity; false, at the first
+/// value that is not one or that `known` refuses.
+fn place<T: Cell>(bytes: &[u8], to: &[u32], column: &mut Vec<T>, known: impl Fn(T) -> bool) -> bool {
+    let slots = column.spare_capacity_mut();
+    for (b, &d) in bytes.chunks_exact(T::BYTES).zip(to) {
+        match T::get(b) {
+            Some(v) if known(v) => {
+                slots[d as usize].write(v);
+            }
+            _ => return false,
         }
     }
+    true
 }
 
 impl Drop for Spilled {
@@ -342,25 +443,28 @@ impl SpillWriter {
             created: Vec::new(),
             time: None,
             bounds: Bounds::default(),
+            buffers: Default::default(),
         };
         SpillWriter { spilled, buffers: Vec::new(), buffered: 0, flush_at, bytes: Vec::new() }
     }
 
     /// Appends block `b`'s buffer to its file as one chunk.
     fn flush(&mut self, b: usize) -> Result<(), IngestError> {
-        let mut e = std::mem::take(&mut self.buffers[b]);
-        if e.is_empty() {
+        let n = self.buffers[b].len();
+        if n == 0 {
             return Ok(());
         }
+        let keep = self.buffers.len().saturating_mul(self.flush_at).saturating_mul(ROW_BYTES) <= KEPT_BUFFER_BYTES;
         let path = self.spilled.file(b);
         let io = |e: std::io::Error| IngestError::Spill { file: path.clone(), message: format!("cannot write: {e}") };
         let out = &mut self.bytes;
         out.clear();
         out.extend_from_slice(&MAGIC);
         // Buffers are flushed before they reach u32::MAX events.
-        out.extend_from_slice(&(e.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        let e = &mut self.buffers[b];
         each_column!(e, c => put_column(c, out));
-        debug_assert_eq!(out.len(), HEADER_BYTES + e.len() * ROW_BYTES);
+        debug_assert_eq!(out.len(), HEADER_BYTES + n * ROW_BYTES);
         let mut file = if self.spilled.created[b] {
             OpenOptions::new().append(true).open(&path).map_err(io)?
         } else {
@@ -369,7 +473,16 @@ impl SpillWriter {
             f
         };
         file.write_all(out).map_err(io)?;
-        self.buffered -= e.len();
+        self.buffered -= n;
+        // Emptied with their room kept while every block's full buffer fits
+        // in KEPT_BUFFER_BYTES (the next rows are pushed without growing
+        // the columns again from nothing), else freed: a log of many
+        // blocks holds few rows in each at a time.
+        if keep {
+            each_column!(e, c => c.clear());
+        } else {
+            *e = Events::default();
+        }
         Ok(())
     }
 
@@ -465,12 +578,13 @@ pub fn read_bundle_spilled(
     read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
 }
 
-/// Rows read into one part when at most `max_events` may be held: a batch
-/// of parts (two per thread) stays within it. Never under 64 K rows: a
-/// part is one Parquet scan, and a tiny `--partition-events` should not
-/// turn a file into thousands of them (64 K events are 3 MB).
+/// Rows read into one part when at most `max_events` may be held: two
+/// batches of parts (two per thread each: one being merged while the next
+/// is read) stay within it. Never under 64 K rows: a part is one Parquet
+/// scan, and a tiny `--partition-events` should not turn a file into
+/// thousands of them (64 K events are 3 MB).
 fn unit_rows(max_events: u64) -> usize {
-    let parts = rayon::current_num_threads().max(1) as u64 * 2;
+    let parts = rayon::current_num_threads().max(1) as u64 * 4;
     (max_events / parts).clamp(1 << 16, UNIT_ROWS as u64) as usize
 }
 

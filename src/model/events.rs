@@ -355,8 +355,9 @@ impl Events {
 
     /// Sorts each user's slice (`start[u]..start[u + 1]`, from a counting
     /// sort by user) by time, stably. Logs are mostly written in time order,
-    /// so this usually finds nothing to do.
-    fn sort_within_users(&mut self, start: &[usize]) {
+    /// so this usually finds nothing to do. `start` may also list runs of
+    /// consecutive users (a spilled partition's) rather than every code.
+    pub(crate) fn sort_within_users(&mut self, start: &[usize]) {
         use rayon::prelude::*;
         let n = self.len();
         let users = start.len() - 1;

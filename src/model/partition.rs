@@ -44,6 +44,12 @@ impl Partition {
     pub fn into_events(self) -> Events {
         Arc::try_unwrap(self.events).unwrap_or_else(|shared| (*shared).clone())
     }
+
+    /// The events themselves when no other holder shares them (their
+    /// columns to be reused), else `None` (and this holder's share dropped).
+    pub fn into_unshared(self) -> Option<Events> {
+        Arc::try_unwrap(self.events).ok()
+    }
 }
 
 impl Deref for Partition {

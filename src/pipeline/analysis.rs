@@ -59,6 +59,9 @@ pub trait Partitions: Sync {
     fn stash(&self, part: usize, kinds: Vec<Explanation>) -> Result<(), Error>;
     /// The explanations last stashed for the `part`-th partition.
     fn unstash(&self, part: usize) -> Result<Vec<Explanation>, Error>;
+    /// Takes back a partition the pass is done with: its columns may be
+    /// reused by a later [`Partitions::load`] (the default drops them).
+    fn recycle(&self, _done: Partition) {}
     /// Bytes of daily series a run of several partitions may keep from
     /// pass 2 to pass 4 (beyond them, a partition's series are computed
     /// again in pass 4 from its events).
@@ -347,6 +350,11 @@ pub fn analyse_with(
         plan.push(0..0);
     }
     let (mut data, ()) = data.with_events(Partition::default());
+    // The partition the last pass ended with, kept for the next pass to
+    // start with (passes alternate their order: 1 forwards, 2 backwards,
+    // 4 forwards), so that each pass reads one partition fewer and starts
+    // without waiting for a read.
+    let mut held: Option<(usize, Partition)> = None;
 
     // Pass 1: what spans users.
     let mut spans = Spans::default();
@@ -362,12 +370,16 @@ pub fn analyse_with(
                 parts.stash(k, direct)?;
             }
         }
-        None => each_partition(&plan, parts, progress.stage("pass 1/4"), |k, events| {
-            data.events = events;
-            let (direct, span) = span(&data, config, &book);
-            spans.add(span);
-            parts.stash(k, direct)
-        })?,
+        None => {
+            let forward: Vec<usize> = (0..plan.len()).collect();
+            held = each_partition(&plan, &forward, parts, progress.stage("pass 1/4"), None, |k, events| {
+                data.events = events;
+                let (direct, span) = span(&data, config, &book);
+                spans.add(span);
+                parts.stash(k, direct)?;
+                Ok(std::mem::take(&mut data.events))
+            })?;
+        }
     }
     // Pass 2 elsewhere starts from the merged spans, before they are
     // finished here.
@@ -413,22 +425,29 @@ pub fn analyse_with(
                 parts.stash(k, kinds)?;
             }
         }
-        None => each_partition(&plan, parts, progress.stage("pass 2/4"), |k, events| {
-            data.events = events;
-            let (kinds, mut measured) = measure(&data, parts.unstash(k)?, &spanning, config);
-            if partitioned {
-                // Kept aside while they fit (pass 4 puts them back), else
-                // computed again in pass 4.
-                let days = measured.take_days();
-                let bytes = days_bytes(&days);
-                if kept_bytes + bytes <= budget {
-                    kept_bytes += bytes;
-                    kept_days[k] = Some(days);
+        None => {
+            // Backwards (see `held`); the measures are added in plan order.
+            let backward: Vec<usize> = (0..plan.len()).rev().collect();
+            let mut measured_parts: Vec<Option<Measures>> = (0..plan.len()).map(|_| None).collect();
+            held = each_partition(&plan, &backward, parts, progress.stage("pass 2/4"), held.take(), |k, events| {
+                data.events = events;
+                let (kinds, mut measured) = measure(&data, parts.unstash(k)?, &spanning, config);
+                if partitioned {
+                    // Kept aside while they fit (pass 4 puts them back), else
+                    // computed again in pass 4.
+                    let days = measured.take_days();
+                    let bytes = days_bytes(&days);
+                    if kept_bytes + bytes <= budget {
+                        kept_bytes += bytes;
+                        kept_days[k] = Some(days);
+                    }
                 }
-            }
-            measures.add(measured);
-            parts.stash(k, kinds)
-        })?,
+                measured_parts[k] = Some(measured);
+                parts.stash(k, kinds)?;
+                Ok(std::mem::take(&mut data.events))
+            })?;
+            measured_parts.into_iter().flatten().for_each(|m| measures.add(m));
+        }
     }
     data.events = Partition::default();
     let Measures { users, totals } = measures;
@@ -456,7 +475,8 @@ pub fn analyse_with(
         }
         None => {
             let mut first = 0usize;
-            each_partition(&plan, parts, progress.stage("pass 4/4"), |k, events| {
+            let forward: Vec<usize> = (0..plan.len()).collect();
+            each_partition(&plan, &forward, parts, progress.stage("pass 4/4"), held.take(), |k, events| {
                 data.events = events;
                 let n = data.events.len();
                 let kinds = parts.unstash(k)?;
@@ -465,7 +485,7 @@ pub fn analyse_with(
                     None => everyone.detect_in(&data, kinds, config, first, partitioned),
                 });
                 first += n;
-                Ok(())
+                Ok(std::mem::take(&mut data.events))
             })?;
         }
     }
@@ -830,32 +850,54 @@ impl Found {
     }
 }
 
-/// Calls `each` with every partition's events in order, the next
-/// partition loading on another thread meanwhile (so two partitions' events
-/// are in memory at once, and reading overlaps the work). `bar` counts the
-/// events done.
+/// Runs `each` on the partitions of `plan` in the order `order` gives,
+/// reading the next one on another thread while one is worked on. `each`
+/// hands its partition back; the last one is returned (with its index) for
+/// the next pass to start with. `held`, a partition the previous pass ended
+/// with, is used instead of reading it when it is the first in `order`
+/// (else dropped).
 fn each_partition(
     plan: &[Range<Code>],
+    order: &[usize],
     parts: &dyn Partitions,
     bar: StageBar,
-    mut each: impl FnMut(usize, Partition) -> Result<(), Error>,
-) -> Result<(), Error> {
+    held: Option<(usize, Partition)>,
+    mut each: impl FnMut(usize, Partition) -> Result<Partition, Error>,
+) -> Result<Option<(usize, Partition)>, Error> {
     std::thread::scope(|s| {
         let load = |k: usize| {
             let users = plan[k].clone();
             s.spawn(move || parts.load(users))
         };
-        let mut next = Some(load(0));
-        for k in 0..plan.len() {
-            let loading = next.take().expect("a load is in flight");
-            let events = loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-            next = (k + 1 < plan.len()).then(|| load(k + 1));
+        let mut ready = match (held, order.first()) {
+            (Some((j, events)), Some(&k)) if j == k => Some(events),
+            _ => None,
+        };
+        let mut next = match (&ready, order.first()) {
+            (None, Some(&k)) => Some(load(k)),
+            _ => None,
+        };
+        let mut last = None;
+        for (i, &k) in order.iter().enumerate() {
+            let events = match ready.take() {
+                Some(events) => events,
+                None => {
+                    let loading = next.take().expect("a load is in flight");
+                    loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?
+                }
+            };
+            next = order.get(i + 1).map(|&k| load(k));
             let n = events.len() as u64;
-            each(k, events)?;
+            let back = each(k, events)?;
             bar.inc(n);
+            if i + 1 == order.len() {
+                last = Some((k, back));
+            } else {
+                parts.recycle(back);
+            }
         }
         bar.finish();
-        Ok(())
+        Ok(last)
     })
 }
 

@@ -102,6 +102,7 @@ fn analyse_spilled(
         spilled: &spilled,
         max_events: req.partition_events,
         stash: analysis::StashDir { dir: root.dir.clone() },
+        spare: std::sync::Mutex::new(None),
     };
     let done = analysis::analyse_with(data, &parts, elsewhere, &req.config, progress, lap)?;
     let time_range = spilled.time_range();
@@ -164,6 +165,9 @@ struct SpilledPartitions<'a> {
     spilled: &'a ingest::Spilled,
     max_events: u64,
     stash: analysis::StashDir,
+    /// The columns of a partition the passes are done with, for the next
+    /// load to fill instead of faulting in fresh pages.
+    spare: std::sync::Mutex<Option<crate::model::Events>>,
 }
 
 /// At most this many users in a partition (a multiple of the spill's
@@ -194,8 +198,15 @@ impl Partitions for SpilledPartitions<'_> {
     }
 
     fn load(&self, users: std::ops::Range<crate::model::Code>) -> Result<Partition, Error> {
-        let events = self.spilled.load(users.clone())?;
+        let spare = self.spare.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let events = self.spilled.load_into(users.clone(), spare.unwrap_or_default())?;
         Ok(Partition::new(users, events))
+    }
+
+    fn recycle(&self, done: Partition) {
+        if let Some(events) = done.into_unshared() {
+            *self.spare.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(events);
+        }
     }
 
     fn stash(&self, part: usize, kinds: Vec<explain::Explanation>) -> Result<(), Error> {

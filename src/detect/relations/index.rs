@@ -248,7 +248,7 @@ impl Relations {
             .contacts
             .get(&patient)?
             .iter()
-            .filter(|c| c.first.matches(&u.first) && c.surname.matches(&u.surname))
+            .filter(|c| c.surname.matches(&u.surname) && c.first.matches(&u.first))
             .collect();
         let first = matching.first()?;
         let Some(home) = u.home.as_ref() else { return Some((first.relationship.clone(), false)) };

@@ -123,6 +123,12 @@ fn check_both_ways_in(tmp: &Path, bundle: &Path, parts: Parts<'_>) {
         let part = spilled.load(r.clone()).unwrap();
         assert!(part.len() as u64 <= max || r.end - r.start <= BLOCK_USERS, "{r:?} holds {}", part.len());
         assert_same_events(&part, &slice(&mem.events, r.clone()), &format!("users {r:?}"));
+        if let Some(previous) = parts.last() {
+            // Into the columns of the partition before (its values still
+            // in them, more or fewer than this one's): the same events.
+            let again = spilled.load_into(r.clone(), Events::clone(previous)).unwrap();
+            assert_same_events(&again, &part, &format!("users {r:?} into reused columns"));
+        }
         parts.push(part);
     }
     assert_same_events(&concat(&parts), &mem.events, "all partitions");
@@ -246,6 +252,7 @@ fn plan_joins_whole_blocks_up_to_the_limit() {
         counts,
         time: None,
         bounds: Bounds { users, ..Bounds::default() },
+        buffers: Default::default(),
     };
     let spilled = counted(vec![10, 0, 50, 5, 5], 300);
     assert_eq!(spilled.plan(20), vec![0..128, 128..192, 192..300]);
@@ -298,6 +305,17 @@ fn a_damaged_spill_file_is_an_error_naming_it() {
     bad[HEADER_BYTES] = 0; // the first user, now of block 0
     fs::write(&file, &bad).unwrap();
     assert!(expect_error("a user of another block").contains("column user"));
+
+    let mut bad = bytes.clone();
+    bad[HEADER_BYTES + rows * 4..HEADER_BYTES + rows * 4 + 4].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes()); // the first patient
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("an unknown patient").contains("column patient"));
+
+    let mut bad = bytes.clone();
+    bad[HEADER_BYTES + rows * (4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 1)] = 0xFF; // the first source file
+    bad[HEADER_BYTES + rows * (4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 1) + 3] = 0x7F;
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("an unknown source file").contains("column source_file"));
 
     let mut bad = bytes.clone();
     bad[0] = b'X';
