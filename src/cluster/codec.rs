@@ -1729,7 +1729,7 @@ mod tests {
             let mut out = Vec::new();
             for (k, users) in plan.iter().enumerate().rev() {
                 data.events = cut.events_of(users.clone());
-                let found = everyone.detect_in(&data, kinds(k)?, &self.world.config, firsts[k], true);
+                let found = everyone.detect_in(&data, kinds(k)?, &self.world.config, firsts[k], true, None);
                 let (part, found) = decode_detect(&encode_detect(k as u32, &found)).expect("decodes");
                 assert_eq!(part as usize, k);
                 out.push(found);
@@ -1907,7 +1907,7 @@ mod tests {
         let (kinds, measures) = measure(&data, direct, &spanning, &w.config);
         let features = crate::features::finish(measures.parts().0.to_vec(), &data, &book, &w.config.peers);
         let mut everyone = crate::pipeline::Everyone::from_spanning(features.clone(), &spanning, &data, &w.config);
-        (everyone.detect_in(&data, kinds, &w.config, 0, false), features)
+        (everyone.detect_in(&data, kinds, &w.config, 0, false, None), features)
     }
 
     /// Everything a pass-4 result holds, as comparable text and values.

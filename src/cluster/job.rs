@@ -271,7 +271,7 @@ impl Job {
         data.events = events;
         // The features came without daily series: they are computed again
         // for the partition's users, as a partitioned local run does.
-        let found = everyone.detect_in(&data, kinds, &prepared.config, first, true);
+        let found = everyone.detect_in(&data, kinds, &prepared.config, first, true, None);
         data.events = Partition::default();
         Ok(super::codec::encode_detect(code, &found))
     }

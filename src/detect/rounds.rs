@@ -260,7 +260,8 @@ mod tests {
     use crate::test_fixture::World;
 
     /// The user's work in `d` with `patient` left out, by one scan of the
-    /// user's events per question (what [`Units`] replaces).
+    /// user's events per question (what [`Units`] replaces), role timing's
+    /// accesses left out as there.
     fn scanned(input: &DetectInput<'_>, patient: Code, d: Code, user_events: std::ops::Range<usize>) -> UnitWork {
         let Some(enc) = input.data.encounters.as_ref() else { return UnitWork::default() };
         let ev = &input.data.events;
@@ -268,7 +269,7 @@ mod tests {
         let mut patients: Vec<Code> = Vec::new();
         for j in user_events {
             let p = ev.patient[j];
-            if p == NONE || p == patient {
+            if p == NONE || p == patient || input.explained.kind[j] == crate::explain::Explanation::RoleTiming {
                 continue;
             }
             if enc.of_patient(p).iter().any(|e| e.department == Some(d) && near(e, ev.ts[j])) {

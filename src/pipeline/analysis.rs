@@ -480,10 +480,7 @@ pub fn analyse_with(
                 data.events = events;
                 let n = data.events.len();
                 let kinds = parts.unstash(k)?;
-                found.add(match kept_days[k].take() {
-                    Some(days) => everyone.detect_with_days(&data, kinds, config, first, days),
-                    None => everyone.detect_in(&data, kinds, config, first, partitioned),
-                });
+                found.add(everyone.detect_in(&data, kinds, config, first, partitioned, kept_days[k].take()));
                 first += n;
                 Ok(std::mem::take(&mut data.events))
             })?;
@@ -719,8 +716,10 @@ impl Everyone {
 
     /// Pass 4 on the partition `data` holds, whose first event is the
     /// run's `first`-th, with its explanations `kinds`: its users'
-    /// identities looked up, their daily series computed again when the
-    /// run is `partitioned` (and dropped after), the rules run.
+    /// identities looked up, the rules run. In a `partitioned` run its
+    /// users' daily series are put back for the rules and dropped after:
+    /// `kept`, as pass 2 computed them (taken with [`Measures::take_days`]),
+    /// else computed again from the events.
     pub fn detect_in(
         &mut self,
         data: &Ingested<Partition>,
@@ -728,33 +727,24 @@ impl Everyone {
         config: &Config,
         first: usize,
         partitioned: bool,
+        kept: Option<Vec<(Code, Vec<DayStats>)>>,
     ) -> Found {
         self.relations.set_users(data, &config.names, data.events.users.clone());
-        if partitioned {
-            self.features.restore_days(data, &kinds);
-        }
+        let put_back = match kept {
+            Some(days) => {
+                self.features.put_days(days);
+                true
+            }
+            None if partitioned => {
+                self.features.restore_days(data, &kinds);
+                true
+            }
+            None => false,
+        };
         let found = detect_partition(data, kinds, self, config, first);
-        if partitioned {
+        if put_back {
             self.features.forget_days(data.events.users.clone());
         }
-        found
-    }
-
-    /// [`Everyone::detect_in`] on a partition of a partitioned run, with
-    /// its users' daily series `days` as pass 2 computed them (taken with
-    /// [`Measures::take_days`]) instead of computing them again.
-    fn detect_with_days(
-        &mut self,
-        data: &Ingested<Partition>,
-        kinds: Vec<Explanation>,
-        config: &Config,
-        first: usize,
-        days: Vec<(Code, Vec<DayStats>)>,
-    ) -> Found {
-        self.relations.set_users(data, &config.names, data.events.users.clone());
-        self.features.put_days(days);
-        let found = detect_partition(data, kinds, self, config, first);
-        self.features.forget_days(data.events.users.clone());
         found
     }
 }

@@ -103,11 +103,11 @@ struct ListModel {
     expected: f64,
 }
 
-/// The chance `q` that a list patient is opened on a given working day,
-/// over `days` days, such that the list patients' mean days (counting only
-/// those seen on two days or more) is `mean`; with the chances of zero and
-/// one day. `None` when no chance fits.
-fn fit(mean: f64, days: u32) -> Option<(f64, f64, f64)> {
+/// The chances that a list patient is opened on no day and on one day of
+/// `days` working days, when each day it is opened with the same chance
+/// `q`, fitted so that the list patients' mean days (counting only those
+/// seen on two days or more) is `mean`. `None` when no chance fits.
+fn fit(mean: f64, days: u32) -> Option<(f64, f64)> {
     let d = f64::from(days);
     if days < 2 || !(2.0..=d).contains(&mean) {
         return None;
@@ -127,9 +127,8 @@ fn fit(mean: f64, days: u32) -> Option<(f64, f64, f64)> {
             hi = q;
         }
     }
-    let q = (lo + hi) / 2.0;
-    let (_, p0, p1) = moments(q);
-    Some((q, p0, p1))
+    let (_, p0, p1) = moments((lo + hi) / 2.0);
+    Some((p0, p1))
 }
 
 /// P(X >= k) for X Poisson with mean `lambda`.
@@ -153,7 +152,7 @@ impl ListModel {
             return None;
         }
         let mean_days = total_days as f64 / f64::from(list);
-        let (_, p0, p1) = fit(mean_days, active_days)?;
+        let (p0, p1) = fit(mean_days, active_days)?;
         let expected = f64::from(list) * p1 / (1.0 - p0 - p1).max(1e-12);
         Some(ListModel { list, mean_days, active_days, expected })
     }
@@ -174,6 +173,7 @@ impl Rule for OffList {
             // Per patient: distinct days, whether the list claims it, and
             // whether anything ties the user to the patient.
             let mut per: FxHashMap<Code, (i64, u32, bool, bool)> = FxHashMap::default();
+            // A user's events are in time order: their days come sorted.
             let mut active: Vec<i64> = Vec::new();
             for i in range.clone() {
                 let p = ev.patient[i];
@@ -192,8 +192,6 @@ impl Rule for OffList {
                 e.2 |= kinds[i] == Explanation::RecurringPanel;
                 e.3 |= kinds[i].is_patient_specific();
             }
-            active.sort_unstable();
-            active.dedup();
             let active_days = active.len() as u32;
             let (mut list, mut list_days) = (0u32, 0u64);
             let mut one_off: Vec<Code> = Vec::new();
