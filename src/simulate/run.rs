@@ -127,6 +127,13 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
             rows.extend_from_slice(&real_inc.extra[day]);
         }
         look_rows.extend(real_looks.rows);
+        plan.no_task = real_inc
+            .labels
+            .iter()
+            .filter(|l| l.scenario == incidents::service_snoop::NAME)
+            .filter_map(|l| Some((l.user, l.patient?)))
+            .collect();
+        plan.no_task.sort_unstable();
         labels.extend(real_inc.labels);
         skipped.extend(real_inc.skipped);
     }

@@ -588,6 +588,11 @@ fn real_world_injects_every_new_scenario_from_the_world() {
                     && e["start"] <= l["start"]
                     && (e["end"].is_empty() || e["end"] >= l["end"])
                     && e["department_id"] != u["department_id"]));
+                // No task of the user's own for the patient, ever: every
+                // row of theirs on this chart is the incident's.
+                let theirs = log.iter().filter(|r| r[1] == l["user_id"] && r[2] == l["patient_id"]);
+                assert!(theirs.clone().count() >= rows.len());
+                assert!(theirs.into_iter().all(|r| l["start"] <= r[0] && r[0] <= l["end"]), "a task of their own");
             }
             "former_patient" => {
                 assert_eq!(u["role"], "nurse");

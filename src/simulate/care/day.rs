@@ -33,6 +33,11 @@ pub struct Plan {
     pub studies: Vec<(u32, Vec<u32>)>,
     /// Per day: injected incident rows.
     pub extra: Vec<Vec<Event>>,
+    /// (user, patient) pairs, sorted, that no service queue may hand a
+    /// task: the actor of an incident whose premise is that the user had
+    /// no task of their own for the patient (`service_snoop`), so that the
+    /// world agrees with its label.
+    pub no_task: Vec<(u32, u32)>,
 }
 
 /// Something later written to lookalikes.csv, seen while generating.

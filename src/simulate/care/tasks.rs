@@ -225,6 +225,18 @@ fn assign(g: &mut Gen, t: &Today, tasks: &[Task], reg_desk: u16, ed: u16) -> Vec
             }
         }
         let Some(list) = list else { continue };
+        // Nobody gets a task the world promised they never had.
+        let allowed = |wi: u32| ctx.plan.no_task.binary_search(&(work[wi as usize].user, task.patient)).is_err();
+        let kept: Vec<u32>;
+        let list: &[u32] = if list.iter().all(|&wi| allowed(wi)) {
+            list
+        } else {
+            kept = list.iter().copied().filter(|&wi| allowed(wi)).collect();
+            &kept
+        };
+        if list.is_empty() {
+            continue;
+        }
         let covering: Vec<u32> = list
             .iter()
             .copied()
