@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
-use crate::detect::params::{finite_at_least, positive, Invalid, RuleParams, RuleSettings};
+use crate::detect::params::{finite_at_least, positive, within, Invalid, RuleParams, RuleSettings};
 use crate::features::{median, peak_distinct};
 use crate::model::{Action, NONE};
 use crate::time::MICROS_PER_HOUR;
@@ -52,6 +52,13 @@ pub struct BulkExtractionParams {
     /// care link, that make a bulk pull when they are also half
     /// `baseline_factor` times the user's own and the peers' busiest.
     pub export_min_patients: u32,
+    /// Exports spread over a few days count together: within this many
+    /// calendar days (2 to 7; 1 turns it off), `export_min_patients` or
+    /// more exported, and half `baseline_factor` times the user's median
+    /// day and the typical peer's busiest day for each of those days, make
+    /// a bulk pull too (a physician taking 16 of her patients' records
+    /// over two working days, 8 a day).
+    pub export_span_days: u32,
 }
 
 impl Default for BulkExtractionParams {
@@ -62,6 +69,7 @@ impl Default for BulkExtractionParams {
             view_hour_min_patients: 60,
             baseline_factor: 5.0,
             export_min_patients: 10,
+            export_span_days: 3,
         }
     }
 }
@@ -72,7 +80,8 @@ impl RuleParams for BulkExtractionParams {
         positive("day_min_patients", self.day_min_patients)?;
         positive("view_hour_min_patients", self.view_hour_min_patients)?;
         finite_at_least("baseline_factor", self.baseline_factor, 0.0, "a factor of 0 or more")?;
-        positive("export_min_patients", self.export_min_patients)
+        positive("export_min_patients", self.export_min_patients)?;
+        within("export_span_days", self.export_span_days, 1, SPANS.len() as u32, "a number of days from 1 to 7")
     }
 }
 
@@ -257,6 +266,74 @@ fn exports_of_own_patients(
     Some((fact, events))
 }
 
+/// The windows a spread of exports is told over, by days.
+const SPANS: [&str; 7] = ["1 day", "2 days", "3 days", "4 days", "5 days", "6 days", "7 days"];
+
+/// Exports spread over a few days: the window of at most
+/// `export_span_days` calendar days with the most distinct patients
+/// exported, when they come from two days or more and reach
+/// `export_min_patients` and half `baseline_factor` times the user's
+/// median day and the typical peer's busiest day, each counted once for
+/// every day of the window; the fact and its exports. What
+/// [`exports_of_own_patients`] finds in one day is found there.
+fn exports_over_days(
+    p: &BulkExtractionParams,
+    input: &DetectInput<'_>,
+    days: &[crate::features::DayStats],
+    peer: &PeerBusiest,
+    base_day: f64,
+) -> Option<(Fact, Vec<usize>)> {
+    let ev = &input.data.events;
+    let span = (p.export_span_days as usize).min(SPANS.len());
+    if span < 2 {
+        return None;
+    }
+    let half = p.baseline_factor / 2.0;
+    let exports = |d: &crate::features::DayStats| {
+        d.events.clone().filter(|&i| ev.action[i] == Action::Export && ev.patient[i] != NONE)
+    };
+    let mut best: Option<(usize, Vec<usize>, Vec<u32>)> = None;
+    for (k, first) in days.iter().enumerate() {
+        if first.export_patients == 0 {
+            continue;
+        }
+        let window: Vec<&crate::features::DayStats> = days[k..]
+            .iter()
+            .take_while(|d| i64::from(d.day) - i64::from(first.day) < span as i64)
+            .filter(|d| d.export_patients > 0)
+            .collect();
+        if window.len() < 2 {
+            continue;
+        }
+        let events: Vec<usize> = window.iter().flat_map(|d| exports(d)).collect();
+        let mut patients: Vec<u32> = events.iter().map(|&i| ev.patient[i]).collect();
+        patients.sort_unstable();
+        patients.dedup();
+        let calendar = (window[window.len() - 1].day - first.day) as usize + 1;
+        let n = patients.len() as f64;
+        let over = patients.len() >= p.export_min_patients as usize
+            && n >= half * base_day.max(1.0) * calendar as f64
+            && n >= half * peer.day.max(1.0) * calendar as f64;
+        if over && best.as_ref().is_none_or(|b| patients.len() > b.2.len()) {
+            best = Some((calendar, events, patients));
+        }
+    }
+    let (calendar, events, patients) = best?;
+    let mut linked: Vec<u32> =
+        events.iter().filter(|&&i| input.explained.kind[i].is_explained()).map(|&i| ev.patient[i]).collect();
+    linked.sort_unstable();
+    linked.dedup();
+    let fact = Fact::BulkAllExtraction {
+        patients: patients.len() as u64,
+        window: SPANS[calendar - 1],
+        linked: linked.len() as u64,
+        baseline: base_day,
+        peers_busiest: peer.day,
+        peers: peer.label.clone(),
+    };
+    Some((fact, events))
+}
+
 impl Rule for BulkExtraction {
     const ID: &'static str = "bulk_extraction";
     const DEFAULTS: RuleSettings = RuleSettings::weight(0.85);
@@ -319,6 +396,23 @@ impl Rule for BulkExtraction {
                             .and_then(|peer| exports_of_own_patients(p, input, d, peer, base_exports, base_export_hour))
                     };
                     if let Some((fact, events)) = found {
+                        out.push(Finding {
+                            rule: Self::ID,
+                            kind: AlertKind::Exfiltration,
+                            user: *user,
+                            patient: NONE,
+                            events,
+                            facts: vec![fact],
+                            downgraded: false,
+                        });
+                    }
+                }
+                // Exports no one day holds: a few days' together.
+                let one_day = out.iter().any(|f| f.facts.iter().any(|x| matches!(x, Fact::BulkAllExtraction { .. })));
+                if !one_day {
+                    if let Some((fact, events)) =
+                        peers.as_ref().and_then(|peer| exports_over_days(p, input, &s.days, peer, base_exports))
+                    {
                         out.push(Finding {
                             rule: Self::ID,
                             kind: AlertKind::Exfiltration,
@@ -463,6 +557,58 @@ mod tests {
                     let p = format!("D{day}-{n}-{k}");
                     let at = format!("2026-11-0{day} {:02}:{:02}:00", 9 + k / 10, (k % 10) * 5);
                     w.access(&at, &format!("c{n}"), &p, "export");
+                }
+            }
+        }
+        let found = w.run(&BulkExtraction);
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// A physician taking her patients' records a few at a time over two
+    /// working days, 8 a day, under the one-day count: the days together
+    /// are a bulk pull, told once.
+    #[test]
+    fn exports_spread_over_two_days_fire_together() {
+        let mut w = World::new();
+        unit_with_printers(&mut w);
+        for i in 0..16 {
+            let day = if i < 8 { 10 } else { 11 };
+            w.access(&format!("2026-11-{day} 14:{:02}:00", i), "rn0", &format!("M{i}"), "export");
+        }
+        let found = w.run(&BulkExtraction);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(w.user_of(&found[0]), "rn0");
+        assert_eq!(found[0].events.len(), 16);
+        let text = found[0].facts[0].sentence();
+        assert!(
+            text.starts_with(
+                "exported 16 patients' records within 2 days (16 of them patients care links the user to)"
+            ),
+            "{text}"
+        );
+        // With the span off, no one day is enough.
+        w.config.rules = crate::config::Config::parse(
+            "[rules.bulk_extraction]\nexport_span_days = 1\n",
+            std::path::Path::new("t.toml"),
+        )
+        .expect("parses")
+        .rules;
+        assert!(w.run(&BulkExtraction).is_empty());
+    }
+
+    /// Release-of-information clerks export four records every day; three
+    /// days of it are their usual work, not a pull.
+    #[test]
+    fn a_steady_few_exports_a_day_over_several_days_do_not_fire() {
+        let mut w = World::new();
+        for n in 0..6 {
+            w.user(&format!("roi{n}")).department("HIM").role("HIM Specialist");
+        }
+        for day in 1..=9 {
+            for n in 0..6 {
+                for k in 0..4 {
+                    let p = format!("R{day}-{n}-{k}");
+                    w.access(&format!("2026-11-0{day} 1{k}:00:00"), &format!("roi{n}"), &p, "export");
                 }
             }
         }
