@@ -334,6 +334,19 @@ fn exports_over_days(
     Some((fact, events))
 }
 
+/// The finding of a bulk pull by `user`: its fact and its events.
+fn pull(user: crate::model::Code, (fact, events): (Fact, Vec<usize>)) -> Finding {
+    Finding {
+        rule: <BulkExtraction as Rule>::ID,
+        kind: AlertKind::Exfiltration,
+        user,
+        patient: NONE,
+        events,
+        facts: vec![fact],
+        downgraded: false,
+    }
+}
+
 impl Rule for BulkExtraction {
     const ID: &'static str = "bulk_extraction";
     const DEFAULTS: RuleSettings = RuleSettings::weight(0.85);
@@ -395,34 +408,14 @@ impl Rule for BulkExtraction {
                             .as_ref()
                             .and_then(|peer| exports_of_own_patients(p, input, d, peer, base_exports, base_export_hour))
                     };
-                    if let Some((fact, events)) = found {
-                        out.push(Finding {
-                            rule: Self::ID,
-                            kind: AlertKind::Exfiltration,
-                            user: *user,
-                            patient: NONE,
-                            events,
-                            facts: vec![fact],
-                            downgraded: false,
-                        });
-                    }
+                    out.extend(found.map(|found| pull(*user, found)));
                 }
                 // Exports no one day holds: a few days' together.
                 let one_day = out.iter().any(|f| f.facts.iter().any(|x| matches!(x, Fact::BulkAllExtraction { .. })));
                 if !one_day {
-                    if let Some((fact, events)) =
-                        peers.as_ref().and_then(|peer| exports_over_days(p, input, &s.days, peer, base_exports))
-                    {
-                        out.push(Finding {
-                            rule: Self::ID,
-                            kind: AlertKind::Exfiltration,
-                            user: *user,
-                            patient: NONE,
-                            events,
-                            facts: vec![fact],
-                            downgraded: false,
-                        });
-                    }
+                    let spread =
+                        peers.as_ref().and_then(|peer| exports_over_days(p, input, &s.days, peer, base_exports));
+                    out.extend(spread.map(|found| pull(*user, found)));
                 }
                 out
             })
