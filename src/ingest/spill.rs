@@ -13,9 +13,18 @@
 //! file is an [`IngestError::Spill`], never a panic.
 //!
 //! File format (read only by this module, within one run): a sequence of
-//! chunks, each the magic `EWS1`, the row count (`u32`, little-endian), then
-//! every column of [`Events`] in declaration order as a little-endian array
-//! (`Action`, `DataCategory` and `bool` as one byte each).
+//! chunks, each the magic `EWS2`, the row count (`u32`, little-endian), its
+//! [`Layout`] (one byte, then three zero bytes), then its rows one after
+//! the other, each the columns of [`Events`] in declaration order,
+//! little-endian: the user as its offset in the block (one byte), the
+//! patient, workstation, IP address and department codes in two bytes
+//! (`0xFFFF` for none) where the chunk's layout says so, else four; the
+//! source file in two or four bytes and the source line in four or eight,
+//! likewise; `Action`, `DataCategory` and `bool` in one byte each. Rows
+//! are written whole as they arrive (one stream per block, not one per
+//! block and column) and narrow where the values allow: 26 bytes a row in
+//! a hospital of under 65,535 patients, workstations, addresses and
+//! departments, against 43 with every column at full width.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -44,81 +53,164 @@ const BUFFER_EVENTS: usize = 2 << 20;
 /// `SpillWriter::flush`).
 const KEPT_BUFFER_BYTES: usize = 256 << 20;
 
-const MAGIC: [u8; 4] = *b"EWS1";
-const HEADER_BYTES: usize = 8;
-/// Bytes per event: user, patient (4 + 4), ts (8), action, category (1 + 1),
-/// workstation, ip, department (3 * 4), break_glass (1), source_file (4),
-/// source_line (8).
-const ROW_BYTES: usize = 43;
+const MAGIC: [u8; 4] = *b"EWS2";
+const HEADER_BYTES: usize = 12;
+/// Most bytes per event (every column wide): user (1), patient (4), ts
+/// (8), action, category (1 + 1), workstation, ip, department (3 * 4),
+/// break_glass (1), source_file (4), source_line (8).
+const MAX_ROW_BYTES: usize = 40;
 
-/// One column's values as little-endian bytes.
-trait Cell: Copy {
-    const BYTES: usize;
-    fn put(self, out: &mut Vec<u8>);
-    /// `None` for bytes no value encodes to (a damaged file).
-    fn get(b: &[u8]) -> Option<Self>;
+/// Rows of a block file decoded at a time before they are placed.
+const TILE_ROWS: usize = 16 * 1024;
+
+/// Which of a chunk's narrowable columns are wide, one bit each
+/// ([`Layout::PATIENT`] ...): the rest take two bytes (codes, source file)
+/// or four (source line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Layout(u8);
+
+impl Layout {
+    const PATIENT: u8 = 1;
+    const WORKSTATION: u8 = 2;
+    const IP: u8 = 4;
+    const DEPARTMENT: u8 = 8;
+    const FILE: u8 = 16;
+    const LINE: u8 = 32;
+    const ALL: u8 = 63;
+
+    /// The narrowest layout that holds every row of `part`.
+    fn of(part: &Events) -> Layout {
+        // A code fits two bytes below 0xFFFF, which stands for none.
+        let wide = |column: &[Code]| column.iter().any(|&c| c != NONE && c >= 0xFFFF);
+        let mut bits = 0;
+        for (column, bit) in [
+            (&part.patient, Layout::PATIENT),
+            (&part.workstation, Layout::WORKSTATION),
+            (&part.ip, Layout::IP),
+            (&part.department, Layout::DEPARTMENT),
+        ] {
+            if wide(column) {
+                bits |= bit;
+            }
+        }
+        if part.source_file.iter().any(|&f| f >= 0xFFFF) {
+            bits |= Layout::FILE;
+        }
+        if part.source_line.iter().any(|&l| l > u64::from(u32::MAX)) {
+            bits |= Layout::LINE;
+        }
+        Layout(bits)
+    }
+
+    fn wide(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// Bytes of a code column's value (`bit` names the column).
+    fn code_bytes(self, bit: u8) -> usize {
+        if self.wide(bit) {
+            4
+        } else {
+            2
+        }
+    }
+
+    /// Bytes per row.
+    fn row_bytes(self) -> usize {
+        let codes: usize = [Layout::PATIENT, Layout::WORKSTATION, Layout::IP, Layout::DEPARTMENT]
+            .iter()
+            .map(|&b| self.code_bytes(b))
+            .sum();
+        let file = if self.wide(Layout::FILE) { 4 } else { 2 };
+        let line = if self.wide(Layout::LINE) { 8 } else { 4 };
+        1 + 8 + 1 + 1 + 1 + codes + file + line
+    }
+
+    /// Appends event `i` of `e`, of the block whose first user code is
+    /// `lo`, as one row.
+    #[inline]
+    fn put(self, e: &Events, i: usize, lo: Code, out: &mut Vec<u8>) {
+        let mut row = RowBytes { bytes: [0; MAX_ROW_BYTES], len: 0 };
+        // The user is in the block, so its offset is below BLOCK_USERS.
+        row.put([(e.user[i] - lo) as u8]);
+        row.code(e.patient[i], self.wide(Layout::PATIENT));
+        row.put(e.ts[i].to_le_bytes());
+        row.put([e.action[i] as u8, e.category[i] as u8]);
+        row.code(e.workstation[i], self.wide(Layout::WORKSTATION));
+        row.code(e.ip[i], self.wide(Layout::IP));
+        row.code(e.department[i], self.wide(Layout::DEPARTMENT));
+        row.put([u8::from(e.break_glass[i])]);
+        if self.wide(Layout::FILE) {
+            row.put(e.source_file[i].to_le_bytes());
+        } else {
+            row.put((e.source_file[i] as u16).to_le_bytes());
+        }
+        if self.wide(Layout::LINE) {
+            row.put(e.source_line[i].to_le_bytes());
+        } else {
+            row.put((e.source_line[i] as u32).to_le_bytes());
+        }
+        out.extend_from_slice(&row.bytes[..row.len]);
+    }
+}
+
+/// One row being encoded.
+struct RowBytes {
+    bytes: [u8; MAX_ROW_BYTES],
+    len: usize,
+}
+
+impl RowBytes {
+    #[inline]
+    fn put<const N: usize>(&mut self, b: [u8; N]) {
+        self.bytes[self.len..self.len + N].copy_from_slice(&b);
+        self.len += N;
+    }
+
+    /// A code, in four bytes when `wide`, else in two ([`Layout::of`]
+    /// checked that it fits; none is `0xFFFF`).
+    #[inline]
+    fn code(&mut self, c: Code, wide: bool) {
+        if wide {
+            self.put(c.to_le_bytes());
+        } else {
+            self.put((if c == NONE { 0xFFFF } else { c as u16 }).to_le_bytes());
+        }
+    }
+}
+
+/// Reads one row's values in order, each checked.
+struct RowReader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl RowReader<'_> {
+    #[inline]
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let b = array(&self.bytes[self.at..self.at + N]);
+        self.at += N;
+        b
+    }
+
+    /// A code in four bytes when `wide`, else two (`0xFFFF`: none).
+    #[inline]
+    fn code(&mut self, wide: bool) -> Code {
+        if wide {
+            u32::from_le_bytes(self.take())
+        } else {
+            match u16::from_le_bytes(self.take()) {
+                0xFFFF => NONE,
+                c => Code::from(c),
+            }
+        }
+    }
 }
 
 fn array<const N: usize>(b: &[u8]) -> [u8; N] {
     let mut a = [0; N];
     a.copy_from_slice(b);
     a
-}
-
-/// Integers: their little-endian bytes.
-macro_rules! le_cell {
-    ($($t:ty),*) => {$(
-        impl Cell for $t {
-            const BYTES: usize = std::mem::size_of::<$t>();
-            fn put(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
-            }
-            fn get(b: &[u8]) -> Option<Self> {
-                Some(<$t>::from_le_bytes(array(b)))
-            }
-        }
-    )*};
-}
-le_cell!(u32, u64, i64);
-
-impl Cell for bool {
-    const BYTES: usize = 1;
-    fn put(self, out: &mut Vec<u8>) {
-        out.push(self as u8);
-    }
-    fn get(b: &[u8]) -> Option<Self> {
-        match b[0] {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
-    }
-}
-
-impl Cell for Action {
-    const BYTES: usize = 1;
-    fn put(self, out: &mut Vec<u8>) {
-        out.push(self as u8);
-    }
-    fn get(b: &[u8]) -> Option<Self> {
-        Action::ALL.get(b[0] as usize).copied()
-    }
-}
-
-impl Cell for DataCategory {
-    const BYTES: usize = 1;
-    fn put(self, out: &mut Vec<u8>) {
-        out.push(self as u8);
-    }
-    fn get(b: &[u8]) -> Option<Self> {
-        DataCategory::ALL.get(b[0] as usize).copied()
-    }
-}
-
-fn put_column<T: Cell>(values: &[T], out: &mut Vec<u8>) {
-    for &v in values {
-        v.put(out);
-    }
 }
 
 /// Dictionary sizes, to check that codes read back are codes of this run.
@@ -145,9 +237,9 @@ pub struct Spilled {
     /// Smallest and largest `ts`.
     time: Option<(i64, i64)>,
     bounds: Bounds,
-    /// A block file's bytes and its rows' slots, kept from one load to the
-    /// next (a block is about 100 MB at 100 M events).
-    buffers: std::sync::Mutex<(Vec<u8>, Vec<u32>)>,
+    /// A block file's bytes, kept from one load to the next (a block is
+    /// about 60 MB at 100 M events).
+    buffers: std::sync::Mutex<Vec<u8>>,
 }
 
 impl Spilled {
@@ -238,12 +330,12 @@ impl Spilled {
         let mut start = Vec::with_capacity((blocks.len() * BLOCK_USERS as usize) + 1);
         start.push(0usize);
         let mut buffers = self.buffers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (file, dest) = &mut *buffers;
+        let file = &mut *buffers;
         let mut written = 0usize;
         for b in blocks.clone() {
             let n = self.counts[b] as usize;
             if n > 0 {
-                self.scatter_block(b, file, dest, written, &mut start, &mut events)?;
+                self.scatter_block(b, file, written, &mut start, &mut events)?;
             } else {
                 start.extend(std::iter::repeat_n(written, BLOCK_USERS as usize));
             }
@@ -276,14 +368,13 @@ impl Spilled {
 
     /// Reads block `b`'s file (into `file`) and writes its rows, a counting
     /// sort by user, to slots `first..first + counts[b]` of `events`' spare
-    /// capacity (`dest` holds each row's slot); pushes each of the block's
+    /// capacity, each row's values to the next slot of its user; pushes each of the block's
     /// users' end to `start`. Every value is checked before it is written:
     /// a damaged file is an error, and the slots are then not all written.
     fn scatter_block(
         &self,
         b: usize,
         file: &mut Vec<u8>,
-        dest: &mut Vec<u32>,
         first: usize,
         start: &mut Vec<usize>,
         events: &mut Events,
@@ -296,29 +387,32 @@ impl Spilled {
         let expected = self.counts[b];
         let lo = b as Code * BLOCK_USERS;
         let block_users = lo..(lo + BLOCK_USERS).min(self.bounds.users);
-        // The chunks (byte offset, rows), each header checked, and each
-        // user's count.
+        // The chunks (byte offset, rows, layout), each header checked, and
+        // each user's count.
         let mut chunks = Vec::new();
         let mut per_user = [0usize; BLOCK_USERS as usize];
+        let block_len = (block_users.end - lo) as usize;
         let (mut read, mut offset) = (0u64, 0usize);
         while offset < file.len() {
             let truncated = || damaged(format!("truncated in the chunk at byte {offset}"));
             let header = file.get(offset..offset + HEADER_BYTES).ok_or_else(truncated)?;
-            let rows = u32::from_le_bytes(array(&header[4..])) as u64;
-            if header[..4] != MAGIC || rows > expected - read {
+            let rows = u32::from_le_bytes(array(&header[4..8])) as u64;
+            let layout = Layout(header[8]);
+            if header[..4] != MAGIC || rows > expected - read || layout.0 & !Layout::ALL != 0 || header[9..] != [0; 3] {
                 return Err(damaged(format!("damaged chunk header at byte {offset}")));
             }
-            let n = rows as usize;
-            let body = file.get(offset + HEADER_BYTES..offset + HEADER_BYTES + n * ROW_BYTES).ok_or_else(truncated)?;
-            for u in body[..n * 4].chunks_exact(4).map(|x| u32::from_le_bytes(array(x))) {
-                if !block_users.contains(&u) {
+            let (n, width) = (rows as usize, layout.row_bytes());
+            let body = file.get(offset + HEADER_BYTES..offset + HEADER_BYTES + n * width).ok_or_else(truncated)?;
+            for row in body.chunks_exact(width) {
+                let u = row[0] as usize;
+                if u >= block_len {
                     return Err(damaged(format!("damaged chunk at byte {offset}: column user holds an unknown code")));
                 }
-                per_user[(u - lo) as usize] += 1;
+                per_user[u] += 1;
             }
-            chunks.push((offset, n));
+            chunks.push((offset, n, layout));
             read += rows;
-            offset += HEADER_BYTES + n * ROW_BYTES;
+            offset += HEADER_BYTES + n * width;
         }
         if read != expected {
             return Err(damaged(format!("holds {read} events, {expected} were written")));
@@ -331,86 +425,107 @@ impl Spilled {
             at += count;
             start.push(at);
         }
-        dest.clear();
-        for &(offset, n) in &chunks {
-            let users = &file[offset + HEADER_BYTES..offset + HEADER_BYTES + n * 4];
-            dest.extend(users.chunks_exact(4).map(|x| {
-                let j = (u32::from_le_bytes(array(x)) - lo) as usize;
-                next[j] += 1;
-                (next[j] - 1) as u32
-            }));
-        }
         let n = &self.bounds;
-        let mut row = 0usize;
-        for &(offset, rows) in &chunks {
-            let body = &file[offset + HEADER_BYTES..offset + HEADER_BYTES + rows * ROW_BYTES];
-            let to = &dest[row..row + rows];
+        let known = |c: Code, len: Code| c == NONE || c < len;
+        // A tile of rows at a time: decoded and checked into small columns
+        // (the file read once, in order), then each column written to its
+        // rows' slots (one column at a time: a stream per user, not one per
+        // user and column).
+        let mut tile = Events::default();
+        let mut dest: Vec<u32> = Vec::with_capacity(TILE_ROWS);
+        for &(offset, rows, layout) in &chunks {
+            let width = layout.row_bytes();
+            let body = &file[offset + HEADER_BYTES..offset + HEADER_BYTES + rows * width];
             let fail = |what: Option<&str>| {
                 damaged(match what {
                     None => format!("damaged chunk at byte {offset}: a value out of range"),
                     Some(column) => format!("damaged chunk at byte {offset}: column {column} holds an unknown code"),
                 })
             };
-            let code = |len: Code| move |c: Code| c == NONE || c < len;
-            let mut at = 0;
-            let mut column = |width: usize| {
-                let bytes = &body[at..at + rows * width];
-                at += rows * width;
-                bytes
-            };
-            // Declaration order, as the writer wrote them; the enums' and
-            // the flags' values are checked before any code, as before.
-            let (user, patient, ts) = (column(4), column(4), column(8));
-            let (action, category) = (column(1), column(1));
-            let (workstation, ip, department) = (column(4), column(4), column(4));
-            let (break_glass, source_file, source_line) = (column(1), column(4), column(8));
-            let valid = action.iter().all(|&a| (a as usize) < Action::ALL.len())
-                && category.iter().all(|&c| (c as usize) < DataCategory::ALL.len())
-                && break_glass.iter().all(|&f| f <= 1);
-            if !valid {
-                return Err(fail(None));
-            }
-            place(user, to, &mut events.user, |_| true);
-            if !place(patient, to, &mut events.patient, code(n.patients)) {
-                return Err(fail(Some("patient")));
-            }
-            place(ts, to, &mut events.ts, |_| true);
-            place(action, to, &mut events.action, |_| true);
-            place(category, to, &mut events.category, |_| true);
-            for (bytes, column, len, name) in [
-                (workstation, &mut events.workstation, n.workstations, "workstation"),
-                (ip, &mut events.ip, n.ips, "ip"),
-                (department, &mut events.department, n.departments, "department"),
-            ] {
-                if !place(bytes, to, column, code(len)) {
-                    return Err(fail(Some(name)));
+            for tile_bytes in body.chunks(TILE_ROWS * width) {
+                each_column!(tile, c => c.clear());
+                dest.clear();
+                for bytes in tile_bytes.chunks_exact(width) {
+                    let mut r = RowReader { bytes, at: 0 };
+                    let [u] = r.take::<1>();
+                    let j = usize::from(u);
+                    dest.push(next[j] as u32);
+                    next[j] += 1;
+                    let p = r.code(layout.wide(Layout::PATIENT));
+                    let t = i64::from_le_bytes(r.take());
+                    let [a, c] = r.take::<2>();
+                    let (Some(&a), Some(&c)) = (Action::ALL.get(usize::from(a)), DataCategory::ALL.get(usize::from(c)))
+                    else {
+                        return Err(fail(None));
+                    };
+                    let w = r.code(layout.wide(Layout::WORKSTATION));
+                    let i = r.code(layout.wide(Layout::IP));
+                    let dep = r.code(layout.wide(Layout::DEPARTMENT));
+                    let g = match r.take::<1>() {
+                        [0] => false,
+                        [1] => true,
+                        _ => return Err(fail(None)),
+                    };
+                    let f = if layout.wide(Layout::FILE) {
+                        u32::from_le_bytes(r.take())
+                    } else {
+                        u32::from(u16::from_le_bytes(r.take()))
+                    };
+                    let l = if layout.wide(Layout::LINE) {
+                        u64::from_le_bytes(r.take())
+                    } else {
+                        u64::from(u32::from_le_bytes(r.take()))
+                    };
+                    for (value, len, column) in [
+                        (p, n.patients, "patient"),
+                        (w, n.workstations, "workstation"),
+                        (i, n.ips, "ip"),
+                        (dep, n.departments, "department"),
+                    ] {
+                        if !known(value, len) {
+                            return Err(fail(Some(column)));
+                        }
+                    }
+                    if f >= n.files {
+                        return Err(fail(Some("source_file")));
+                    }
+                    tile.user.push(lo + Code::from(u));
+                    tile.patient.push(p);
+                    tile.ts.push(t);
+                    tile.action.push(a);
+                    tile.category.push(c);
+                    tile.workstation.push(w);
+                    tile.ip.push(i);
+                    tile.department.push(dep);
+                    tile.break_glass.push(g);
+                    tile.source_file.push(f);
+                    tile.source_line.push(l);
                 }
+                macro_rules! place {
+                    ($($f:ident),*) => {$({
+                        let slots = events.$f.spare_capacity_mut();
+                        for (&v, &d) in tile.$f.iter().zip(&dest) {
+                            slots[d as usize].write(v);
+                        }
+                    })*};
+                }
+                place!(
+                    user,
+                    patient,
+                    ts,
+                    action,
+                    category,
+                    workstation,
+                    ip,
+                    department,
+                    break_glass,
+                    source_file,
+                    source_line
+                );
             }
-            place(break_glass, to, &mut events.break_glass, |_| true);
-            if !place(source_file, to, &mut events.source_file, |f: u32| f < n.files) {
-                return Err(fail(Some("source_file")));
-            }
-            place(source_line, to, &mut events.source_line, |_| true);
-            row += rows;
         }
         Ok(())
     }
-}
-
-/// Writes the values of one column of a chunk (`bytes`, little-endian) to
-/// the slots `to` names in `column`'s spare capacity; false, at the first
-/// value that is not one or that `known` refuses.
-fn place<T: Cell>(bytes: &[u8], to: &[u32], column: &mut Vec<T>, known: impl Fn(T) -> bool) -> bool {
-    let slots = column.spare_capacity_mut();
-    for (b, &d) in bytes.chunks_exact(T::BYTES).zip(to) {
-        match T::get(b) {
-            Some(v) if known(v) => {
-                slots[d as usize].write(v);
-            }
-            _ => return false,
-        }
-    }
-    true
 }
 
 impl Drop for Spilled {
@@ -425,14 +540,23 @@ impl Drop for Spilled {
     }
 }
 
-/// The sink that scatters recoded parts into per-block buffers and appends
-/// full buffers to the block files.
+/// One block's rows waiting to be written: a chunk's header and rows, all
+/// of one layout.
+#[derive(Debug, Default)]
+struct BlockBuffer {
+    bytes: Vec<u8>,
+    rows: usize,
+    layout: Layout,
+}
+
+/// The sink that encodes recoded parts' rows into per-block buffers, each
+/// a chunk as it will be written, and appends full buffers to the block
+/// files.
 struct SpillWriter {
     spilled: Spilled,
-    buffers: Vec<Events>,
+    buffers: Vec<BlockBuffer>,
     buffered: usize,
     flush_at: usize,
-    bytes: Vec<u8>,
 }
 
 impl SpillWriter {
@@ -445,26 +569,23 @@ impl SpillWriter {
             bounds: Bounds::default(),
             buffers: Default::default(),
         };
-        SpillWriter { spilled, buffers: Vec::new(), buffered: 0, flush_at, bytes: Vec::new() }
+        SpillWriter { spilled, buffers: Vec::new(), buffered: 0, flush_at }
     }
 
     /// Appends block `b`'s buffer to its file as one chunk.
     fn flush(&mut self, b: usize) -> Result<(), IngestError> {
-        let n = self.buffers[b].len();
+        let buffer = &mut self.buffers[b];
+        let n = buffer.rows;
         if n == 0 {
             return Ok(());
         }
-        let keep = self.buffers.len().saturating_mul(self.flush_at).saturating_mul(ROW_BYTES) <= KEPT_BUFFER_BYTES;
+        let keep = self.buffers.len().saturating_mul(self.flush_at).saturating_mul(MAX_ROW_BYTES) <= KEPT_BUFFER_BYTES;
+        let buffer = &mut self.buffers[b];
         let path = self.spilled.file(b);
         let io = |e: std::io::Error| IngestError::Spill { file: path.clone(), message: format!("cannot write: {e}") };
-        let out = &mut self.bytes;
-        out.clear();
-        out.extend_from_slice(&MAGIC);
         // Buffers are flushed before they reach u32::MAX events.
-        out.extend_from_slice(&(n as u32).to_le_bytes());
-        let e = &mut self.buffers[b];
-        each_column!(e, c => put_column(c, out));
-        debug_assert_eq!(out.len(), HEADER_BYTES + n * ROW_BYTES);
+        buffer.bytes[4..8].copy_from_slice(&(n as u32).to_le_bytes());
+        debug_assert_eq!(buffer.bytes.len(), HEADER_BYTES + n * buffer.layout.row_bytes());
         let mut file = if self.spilled.created[b] {
             OpenOptions::new().append(true).open(&path).map_err(io)?
         } else {
@@ -472,16 +593,17 @@ impl SpillWriter {
             self.spilled.created[b] = true;
             f
         };
-        file.write_all(out).map_err(io)?;
+        file.write_all(&buffer.bytes).map_err(io)?;
         self.buffered -= n;
+        buffer.rows = 0;
         // Emptied with their room kept while every block's full buffer fits
-        // in KEPT_BUFFER_BYTES (the next rows are pushed without growing
-        // the columns again from nothing), else freed: a log of many
-        // blocks holds few rows in each at a time.
+        // in KEPT_BUFFER_BYTES (the next rows are written without growing
+        // the buffer again from nothing), else freed: a log of many blocks
+        // holds few rows in each at a time.
         if keep {
-            each_column!(e, c => c.clear());
+            buffer.bytes.clear();
         } else {
-            *e = Events::default();
+            buffer.bytes = Vec::new();
         }
         Ok(())
     }
@@ -501,53 +623,41 @@ impl EventSink for SpillWriter {
         let hi = part.ts.iter().copied().max().unwrap_or(i64::MIN);
         let s = &mut self.spilled;
         s.time = Some(s.time.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
-        let block: Vec<u32> = part.user.iter().map(|u| u / BLOCK_USERS).collect();
-        let blocks = block.iter().copied().max().map_or(0, |m| m as usize + 1);
+        let blocks = part.user.iter().copied().max().map_or(0, |m| (m / BLOCK_USERS) as usize + 1);
         if blocks > self.buffers.len() {
-            self.buffers.resize_with(blocks, Events::default);
+            self.buffers.resize_with(blocks, BlockBuffer::default);
             s.counts.resize(blocks, 0);
             s.created.resize(blocks, false);
         }
-        for &b in &block {
-            s.counts[b as usize] += 1;
-        }
-        // A window of rows at a time, so that no buffer grows far past
-        // `flush_at` however large the part is.
-        let mut from = 0;
-        while from < part.len() {
-            let rows = from..(from + self.flush_at).min(part.len());
-            let buffers = &mut self.buffers;
-            // Column by column: each pass reads one column in order.
-            macro_rules! scatter {
-                ($($f:ident),*) => {$(
-                    for (v, &b) in part.$f[rows.clone()].iter().zip(&block[rows.clone()]) {
-                        buffers[b as usize].$f.push(*v);
-                    }
-                )*};
+        let layout = Layout::of(&part);
+        // A block's buffer holds rows of one layout: one of another is
+        // written first.
+        for b in 0..blocks {
+            if self.buffers[b].rows > 0 && self.buffers[b].layout != layout {
+                self.flush(b)?;
             }
-            scatter!(
-                user,
-                patient,
-                ts,
-                action,
-                category,
-                workstation,
-                ip,
-                department,
-                break_glass,
-                source_file,
-                source_line
-            );
-            self.buffered += rows.len();
-            for b in 0..blocks {
-                if self.buffers[b].len() >= self.flush_at {
-                    self.flush(b)?;
-                }
+        }
+        for i in 0..part.len() {
+            let b = (part.user[i] / BLOCK_USERS) as usize;
+            let buffer = &mut self.buffers[b];
+            if buffer.rows == 0 {
+                buffer.layout = layout;
+                buffer.bytes.clear();
+                buffer.bytes.extend_from_slice(&MAGIC);
+                // The row count is written when the chunk is.
+                buffer.bytes.extend_from_slice(&[0; 4]);
+                buffer.bytes.extend_from_slice(&[layout.0, 0, 0, 0]);
+            }
+            layout.put(&part, i, b as Code * BLOCK_USERS, &mut buffer.bytes);
+            buffer.rows += 1;
+            self.spilled.counts[b] += 1;
+            self.buffered += 1;
+            if buffer.rows >= self.flush_at {
+                self.flush(b)?;
             }
             if self.buffered >= BUFFER_EVENTS {
                 self.flush_all()?;
             }
-            from = rows.end;
         }
         Ok(())
     }

@@ -292,30 +292,46 @@ fn a_damaged_spill_file_is_an_error_naming_it() {
     assert!(expect_error("truncated").contains("truncated"));
 
     let rows = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
-    let first_chunk = HEADER_BYTES + rows * ROW_BYTES;
+    let layout = Layout(bytes[8]);
+    assert_eq!(layout, Layout(0), "a small world's chunks are narrow");
+    let first_chunk = HEADER_BYTES + rows * layout.row_bytes();
     fs::write(&file, &bytes[..first_chunk]).unwrap();
     assert!(expect_error("a whole chunk missing").contains("were written"));
 
+    // The first row's values: user (1), patient (2), ts (8), action and
+    // category (1 + 1), workstation, ip, department (2 each), break_glass
+    // (1), source file (2), source line (4).
+    let row = HEADER_BYTES;
     let mut bad = bytes.clone();
-    bad[HEADER_BYTES + rows * (4 + 4 + 8)] = 200; // the first action
+    bad[row + 1 + 2 + 8] = 200; // the action
     fs::write(&file, &bad).unwrap();
     assert!(expect_error("an action out of range").contains("out of range"));
 
     let mut bad = bytes.clone();
-    bad[HEADER_BYTES] = 0; // the first user, now of block 0
+    bad[row + 1 + 2 + 8 + 2 + 6] = 2; // the flag
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("a flag out of range").contains("out of range"));
+
+    let mut bad = bytes.clone();
+    bad[row] = BLOCK_USERS as u8; // the user, past the block
     fs::write(&file, &bad).unwrap();
     assert!(expect_error("a user of another block").contains("column user"));
 
     let mut bad = bytes.clone();
-    bad[HEADER_BYTES + rows * 4..HEADER_BYTES + rows * 4 + 4].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes()); // the first patient
+    bad[row + 1..row + 3].copy_from_slice(&0xFFF0u16.to_le_bytes()); // the patient
     fs::write(&file, &bad).unwrap();
     assert!(expect_error("an unknown patient").contains("column patient"));
 
     let mut bad = bytes.clone();
-    bad[HEADER_BYTES + rows * (4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 1)] = 0xFF; // the first source file
-    bad[HEADER_BYTES + rows * (4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 1) + 3] = 0x7F;
+    let file_at = row + 1 + 2 + 8 + 2 + 6 + 1;
+    bad[file_at..file_at + 2].copy_from_slice(&0x7FFFu16.to_le_bytes()); // the source file
     fs::write(&file, &bad).unwrap();
     assert!(expect_error("an unknown source file").contains("column source_file"));
+
+    let mut bad = bytes.clone();
+    bad[8] = 0x80; // a layout bit no layout has
+    fs::write(&file, &bad).unwrap();
+    assert!(expect_error("a bad layout").contains("header"));
 
     let mut bad = bytes.clone();
     bad[0] = b'X';
@@ -337,4 +353,69 @@ fn spill_files_are_removed_when_reading_fails() {
         .unwrap_err();
     assert!(matches!(err, IngestError::Parquet { .. }), "{err}");
     assert!(!dir.exists(), "spill folder removed after the error");
+}
+
+#[test]
+fn wide_and_narrow_chunks_load_as_the_rows_were_written() {
+    use crate::model::{Action, DataCategory};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(53);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = spill_dir(tmp.path());
+    // Few events per chunk, so that chunks of both layouts share a file.
+    let mut writer = SpillWriter::new(&dir, 7);
+    let users: Code = 150;
+    // Codes up to 0x1_0005 (wide) in some parts only, and none; lines past
+    // u32::MAX and files past 0xFFFF likewise.
+    let big = 0x1_0005u32;
+    let identity = |n: u32| (0..n).collect::<Vec<Code>>();
+    let maps = Recode {
+        users: identity(users),
+        patients: identity(big + 1),
+        departments: identity(big + 1),
+        workstations: identity(big + 1),
+        ips: identity(big + 1),
+    };
+    let mut parts = Vec::new();
+    for part_no in 0..12 {
+        let wide = part_no % 3 == 1;
+        let code = |rng: &mut rand_xoshiro::Xoshiro256PlusPlus| match rng.gen_range(0..8) {
+            0 => NONE,
+            1 if wide => big - rng.gen_range(0..3),
+            1 => 0xFFFE,
+            _ => rng.gen_range(0..40),
+        };
+        let mut part = Events::default();
+        for _ in 0..rng.gen_range(0..200) {
+            part.user.push(rng.gen_range(0..users));
+            part.patient.push(code(&mut rng));
+            part.ts.push(rng.gen_range(-5_000_000_000i64..5_000_000_000));
+            part.action.push(Action::ALL[rng.gen_range(0..Action::ALL.len())]);
+            part.category.push(DataCategory::ALL[rng.gen_range(0..DataCategory::ALL.len())]);
+            part.workstation.push(code(&mut rng));
+            part.ip.push(code(&mut rng));
+            part.department.push(code(&mut rng));
+            part.break_glass.push(rng.gen_bool(0.1));
+            part.source_file.push(if wide && rng.gen_bool(0.2) { 0x1_0000 } else { rng.gen_range(0..5) });
+            part.source_line.push(if wide && rng.gen_bool(0.2) {
+                u64::from(u32::MAX) + 9
+            } else {
+                rng.gen_range(1..1000)
+            });
+        }
+        parts.push(part.clone());
+        writer.append(part, &maps).unwrap();
+    }
+    writer.finish().unwrap();
+    let SpillWriter { mut spilled, .. } = writer;
+    spilled.bounds =
+        Bounds { users, patients: big + 1, workstations: big + 1, ips: big + 1, departments: big + 1, files: 0x1_0001 };
+    let blocks = users.div_ceil(BLOCK_USERS) as usize;
+    spilled.counts.resize(blocks, 0);
+    spilled.created.resize(blocks, false);
+    let mut all = concat(&parts);
+    all.sort_by_user_time();
+    let loaded = spilled.load(0..users).unwrap();
+    assert_same_events(&loaded, &all, "every block");
+    assert_same_events(&spilled.load(10..70).unwrap(), &slice(&all, 10..70), "a range across blocks");
 }
