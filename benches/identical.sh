@@ -121,7 +121,8 @@ done
 world="$WORK/world-before" nights="$WORK/nights"
 rm -rf "$nights"
 mkdir -p "$nights/n1" "$nights/n2"
-for t in users patients encounters patient_contacts; do
+for t in users patients encounters patient_contacts care_team; do
+  [ -f "$world/$t.csv" ] || continue
   cp "$world/$t.csv" "$nights/n1/"; cp "$world/$t.csv" "$nights/n2/"
 done
 last=$(tail -n 1 "$world/access_log.csv" | cut -c1-10)

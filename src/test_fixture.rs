@@ -40,6 +40,7 @@ pub struct World {
     patients: BTreeMap<Code, PatientRecord>,
     encounters: Vec<Encounter>,
     contacts: Vec<Contact>,
+    care_teams: Option<crate::model::CareTeams>,
     events: Events,
     user_columns: Vec<&'static str>,
     /// Configuration used by `run`.
@@ -150,6 +151,7 @@ impl World {
             patients: BTreeMap::new(),
             encounters: Vec::new(),
             contacts: Vec::new(),
+            care_teams: None,
             events: Events::default(),
             user_columns: crate::ingest::users_columns().collect(),
             config: Config::default(),
@@ -233,6 +235,18 @@ impl World {
         });
     }
 
+    /// `user` on `patient`'s care team (a care_team row) from the start of
+    /// day `from` to the end of day `until` (`None`: open).
+    pub fn care_team(&mut self, patient: &str, user: &str, from: Option<&str>, until: Option<&str>) {
+        let a = crate::model::CareAssignment {
+            user: self.dict.users.intern(user),
+            from: from.map_or(i64::MIN, |d| utc(&format!("{d} 00:00:00"))),
+            until: until.map_or(i64::MAX, |d| utc(&format!("{d} 00:00:00")) + crate::time::MICROS_PER_DAY),
+        };
+        let p = self.dict.patients.intern(patient);
+        self.care_teams.get_or_insert_with(Default::default).add(p, a);
+    }
+
     /// A contact with a listed street address.
     pub fn contact_at(&mut self, patient: &str, first: &str, last: &str, relationship: &str, address: &str) {
         self.contact(patient, first, last, relationship);
@@ -266,6 +280,7 @@ impl World {
             patients: Some(patients),
             encounters: Some(Encounters::new(self.encounters.clone(), self.dict.patients.len(), vec![])),
             contacts: Some(Contacts { rows: self.contacts.clone() }),
+            care_teams: self.care_teams.clone(),
             report: IngestReport::default(),
             rejects: Rejects::default(),
         }

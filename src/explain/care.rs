@@ -9,6 +9,8 @@
 //!    in the department the access was made from (`EncounterDepartment`);
 //! 3. U charted (create/update) in P's record within the documentation window
 //!    around t (`Documentation`);
+//! 3b. the hospital lists U on P's care team on t's day (the `care_team`
+//!    table: a treatment team, a study team; `CareTeamMember`);
 //! 4. U's role serves P's encounter at t: coding and billing from discharge to
 //!    `after_discharge_days` later, registration around the visit's start,
 //!    pharmacy, lab, radiology and case management during the encounter's
@@ -389,6 +391,11 @@ fn direct(
                 };
                 if found == Explanation::Unexplained && charted_here {
                     found = Explanation::Documentation;
+                }
+                if found == Explanation::Unexplained
+                    && data.care_teams.as_ref().is_some_and(|c| c.covers(patient, user, t))
+                {
+                    found = Explanation::CareTeamMember;
                 }
                 if found == Explanation::Unexplained && links.by_role {
                     found = Explanation::RoleTiming;

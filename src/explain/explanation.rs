@@ -29,11 +29,15 @@ pub enum Explanation {
     /// user's department (or, for a role that serves visits, from any): the
     /// patient was evidently in care, in a visit the encounters do not list.
     UnlistedVisit,
+    /// The hospital lists the user on the patient's care team at that time
+    /// (the `care_team` table: a treatment team, a primary-care panel, a
+    /// research study's team).
+    CareTeamMember,
 }
 
 impl Explanation {
     /// Number of kinds.
-    pub const KINDS: usize = 9;
+    pub const KINDS: usize = 10;
 
     /// Every kind, in `repr` order (`ALL[k as usize] == k`).
     pub const ALL: [Explanation; Explanation::KINDS] = [
@@ -46,13 +50,15 @@ impl Explanation {
         Explanation::RecurringPanel,
         Explanation::CareTeamGroup,
         Explanation::UnlistedVisit,
+        Explanation::CareTeamMember,
     ];
 
     /// Every kind that explains, in order of preference.
-    pub const CARE: [Explanation; 7] = [
+    pub const CARE: [Explanation; 8] = [
         Explanation::EncounterProvider,
         Explanation::EncounterDepartment,
         Explanation::Documentation,
+        Explanation::CareTeamMember,
         Explanation::RoleTiming,
         Explanation::RecurringPanel,
         Explanation::CareTeamGroup,
@@ -71,6 +77,7 @@ impl Explanation {
             Explanation::RecurringPanel => "recurring_panel",
             Explanation::CareTeamGroup => "care_team_group",
             Explanation::UnlistedVisit => "unlisted_visit",
+            Explanation::CareTeamMember => "care_team_member",
         }
     }
 
@@ -82,6 +89,7 @@ impl Explanation {
             Explanation::Documentation => "the user charted in the record",
             Explanation::RoleTiming => "the user's role serves the encounter",
             Explanation::RecurringPanel => "the patient is on the user's recurring panel (study list)",
+            Explanation::CareTeamMember => "the user is on the patient's care team",
             Explanation::CareTeamGroup => "the user's care team treated the patient",
             Explanation::UnlistedVisit => {
                 "staff charted for the patient that day, in a visit the encounters do not list"
@@ -92,7 +100,8 @@ impl Explanation {
 
     /// Whether the explanation ties this user to this patient: the user is
     /// the encounter's provider, the patient was in the user's department
-    /// at the time, or the user charted in the record. The other
+    /// at the time, the user charted in the record, or the hospital lists
+    /// the user on the patient's care team. The other
     /// explanations are population-level: the user's role routinely opens
     /// patients like this one (`RoleTiming`), the patient is on a study
     /// list (`RecurringPanel`), colleagues treated the patient
@@ -104,7 +113,13 @@ impl Explanation {
     /// may open any inpatient" does not license a look at a celebrity's
     /// notes.
     pub fn is_patient_specific(self) -> bool {
-        matches!(self, Explanation::EncounterProvider | Explanation::EncounterDepartment | Explanation::Documentation)
+        matches!(
+            self,
+            Explanation::EncounterProvider
+                | Explanation::EncounterDepartment
+                | Explanation::Documentation
+                | Explanation::CareTeamMember
+        )
     }
 
     /// Whether care explains the access only at the population level (see

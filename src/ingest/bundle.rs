@@ -18,9 +18,11 @@ use super::source::{
     emit_batch, locate, parquet_err, parquet_rows, plan_csv_chunks, read_csv_chunk, read_file, read_file_filtered,
     read_parquet_batches, read_parquet_rows, CsvChunk, Row, TableFiles,
 };
-use super::{access_log, contacts, encounters, patients, roster};
+use super::{access_log, care_team, contacts, encounters, patients, roster};
 use crate::config::InputParams;
-use crate::model::{Code, Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster, SortedParts};
+use crate::model::{
+    CareTeams, Code, Contacts, Dictionaries, Encounters, Events, Patients, Recode, Roster, SortedParts,
+};
 use crate::progress::Progress;
 use crate::time::ZoneCache;
 
@@ -49,6 +51,8 @@ pub struct Ingested<E = Events> {
     pub encounters: Option<Encounters>,
     /// The patient_contacts table, if present.
     pub contacts: Option<Contacts>,
+    /// The care_team table, if present.
+    pub care_teams: Option<CareTeams>,
     /// Files, counts and skipped tables.
     pub report: IngestReport,
     /// Rows that were not accepted.
@@ -58,8 +62,20 @@ pub struct Ingested<E = Events> {
 impl<E> Ingested<E> {
     /// The same tables with other events; also returns the events these had.
     pub fn with_events<F>(self, events: F) -> (Ingested<F>, E) {
-        let Ingested { dir, tz, dict, events: had, roster, patients, encounters, contacts, report, rejects } = self;
-        (Ingested { dir, tz, dict, events, roster, patients, encounters, contacts, report, rejects }, had)
+        let Ingested {
+            dir,
+            tz,
+            dict,
+            events: had,
+            roster,
+            patients,
+            encounters,
+            contacts,
+            care_teams,
+            report,
+            rejects,
+        } = self;
+        (Ingested { dir, tz, dict, events, roster, patients, encounters, contacts, care_teams, report, rejects }, had)
     }
 }
 
@@ -689,6 +705,7 @@ pub fn read_history_only(tz: Tz, history: &dyn History) -> Result<Ingested, Inge
         patients: None,
         encounters: None,
         contacts: None,
+        care_teams: None,
         report,
         rejects: Rejects::spooling_in(None),
     })
@@ -748,6 +765,7 @@ pub struct ContextTables {
     patients: Option<Patients>,
     encounter_rows: Option<(Vec<crate::model::Encounter>, Vec<&'static str>)>,
     contacts: Option<Contacts>,
+    care_teams: Option<CareTeams>,
 }
 
 impl ContextTables {
@@ -812,7 +830,7 @@ pub(super) fn read_bundle_with_context(
     let mut read_context = || -> Result<_, IngestError> {
         if let Some(c) = given.take() {
             (dict, report, rejects) = (c.dict, c.report, c.rejects);
-            return Ok((c.roster, c.patients, c.encounter_rows, c.contacts));
+            return Ok((c.roster, c.patients, c.encounter_rows, c.contacts, c.care_teams));
         }
         let roster = match locate(dir, "users")? {
             None => {
@@ -884,7 +902,24 @@ pub(super) fn read_bundle_with_context(
                 Some(Contacts { rows })
             }
         };
-        Ok((roster, patients, encounter_rows, contacts))
+
+        let care_teams = match locate(dir, "care_team")? {
+            None => {
+                report.skipped_tables.push(skipped(
+                    "care_team",
+                    "no care-team or study-team assignment links a user to a patient, so only encounters, charting and learned patterns explain accesses",
+                ));
+                None
+            }
+            Some(files) => {
+                let mut teams = CareTeams::default();
+                read_table(&files, &care_team::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                    care_team::accept(row, &mut dict, &mut teams, &mut zone)
+                })?;
+                Some(teams)
+            }
+        };
+        Ok((roster, patients, encounter_rows, contacts, care_teams))
     };
 
     // Parquet metadata gives the row counts up front: columns allocated
@@ -950,7 +985,7 @@ pub(super) fn read_bundle_with_context(
         _ => &[],
     };
     let (tables, first) = rayon::join(&mut read_context, || read_batch(first));
-    let (roster, patients, encounter_rows, contacts) = tables?;
+    let (roster, patients, encounter_rows, contacts, care_teams) = tables?;
     if let Some(keep) = context.as_deref_mut().filter(|k| k.is_none()) {
         *keep = Some(ContextTables {
             dict: dict.clone(),
@@ -960,6 +995,7 @@ pub(super) fn read_bundle_with_context(
             patients: patients.clone(),
             encounter_rows: encounter_rows.clone(),
             contacts: contacts.clone(),
+            care_teams: care_teams.clone(),
         });
     }
     if let Some(h) = history {
@@ -1003,6 +1039,7 @@ pub(super) fn read_bundle_with_context(
         patients,
         encounters,
         contacts,
+        care_teams,
         report,
         rejects,
     })

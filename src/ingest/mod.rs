@@ -11,6 +11,7 @@
 
 mod access_log;
 mod bundle;
+mod care_team;
 mod columns;
 mod contacts;
 mod encounters;
@@ -58,11 +59,11 @@ pub fn access_log_files(dir: &std::path::Path) -> Result<Vec<(std::path::PathBuf
 }
 
 /// The files of the bundle's context tables (users, patients, encounters,
-/// patient contacts), each table's in reading order: a single file, or
+/// patient contacts, care teams), each table's in reading order: a single file, or
 /// every file of its folder. Absent tables give none.
 pub fn context_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, IngestError> {
     let mut files = Vec::new();
-    for table in ["users", "patients", "encounters", "patient_contacts"] {
+    for table in ["users", "patients", "encounters", "patient_contacts", "care_team"] {
         if let Some(found) = source::locate(dir, table)? {
             files.extend(found.files);
         }

@@ -84,7 +84,8 @@ type SpoolRecord = (String, String, u64, String, String, bool, String, String);
 pub struct SpoolError(String);
 
 fn table_name(t: &str) -> &'static str {
-    const TABLES: [&str; 6] = ["access_log", "users", "patients", "encounters", "patient_contacts", "reviewed"];
+    const TABLES: [&str; 7] =
+        ["access_log", "users", "patients", "encounters", "patient_contacts", "care_team", "reviewed"];
     TABLES.iter().find(|n| **n == t).copied().unwrap_or("unknown")
 }
 

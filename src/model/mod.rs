@@ -1,6 +1,7 @@
 //! The pipeline's internal data model: dictionary-coded, columnar, and free of
 //! I/O. Ingest builds these types; every later stage only reads them.
 
+mod care_team;
 mod contacts;
 mod contract;
 mod dictionary;
@@ -11,6 +12,7 @@ mod partition;
 mod patients;
 mod roster;
 
+pub use care_team::{CareAssignment, CareTeams};
 pub use contacts::{Contact, Contacts};
 pub use contract::{ACCESS_LOG_COLUMNS, ACCESS_LOG_REQUIRED};
 pub use dictionary::{Code, Dictionaries, Dictionary, FxHashMap, FxHashSet, FxHasher, NONE};

@@ -187,6 +187,26 @@ pub struct Summary {
     /// Absent without a users table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<RolesOut>,
+    /// What the care_team table listed and how much of it matched the
+    /// access log. Absent without a care_team table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub care_team: Option<CareTeamOut>,
+}
+
+/// `care_team` in summary.json.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct CareTeamOut {
+    /// Rows accepted.
+    pub rows: u64,
+    /// Patients with a care team listed.
+    pub patients: u64,
+    /// Distinct users listed.
+    pub users: u64,
+    /// Listed users with no access in the log: ids the access log does not
+    /// use (another id scheme), or staff who opened none of the charts.
+    pub users_not_in_log: u64,
+    /// Patient accesses the care team explained (`explained_by.care_team_member`).
+    pub accesses_explained: u64,
 }
 
 /// `state` in summary.json: what the incremental state holds after this

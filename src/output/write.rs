@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::cell::neutralise;
 use super::frames::{alerts_frame, frame, write_parquet, write_parquet_groups, FeatureColumn};
-use super::schema::{AlertRow, CaseRow, FileCount, RejectedRowOut, SkippedOut, Summary, CONTRACT_VERSION};
+use super::schema::{AlertRow, CareTeamOut, CaseRow, FileCount, RejectedRowOut, SkippedOut, Summary, CONTRACT_VERSION};
 use crate::detect::Detection;
 use crate::explain::{Explanation, Explanations};
 use crate::features::UserFeatures;
@@ -240,6 +240,16 @@ fn summary(run: &RunOutputs<'_>) -> Summary {
             .map(|s| SkippedOut { name: s.table.to_string(), reason: s.reason.clone() })
             .collect(),
         wall_time_seconds: run.timings.iter().map(|(k, v)| (k.to_string(), (v * 1000.0).round() / 1000.0)).collect(),
+        care_team: run.data.care_teams.as_ref().map(|t| {
+            let active: std::collections::BTreeSet<u32> = run.features.users.iter().map(|(u, _)| *u).collect();
+            CareTeamOut {
+                rows: t.rows,
+                patients: t.patients() as u64,
+                users: t.users() as u64,
+                users_not_in_log: t.user_codes().filter(|u| !active.contains(u)).count() as u64,
+                accesses_explained: run.explained.count(Explanation::CareTeamMember),
+            }
+        }),
         ..super::report_files::summary_extensions(run)
     }
 }

@@ -209,6 +209,7 @@ pub fn simulate(params: &SimulateParams) -> Result<SimulationReport, SimulateErr
     let window_end = day_start(params.start_date) + params.days as i64 * DAY;
     let hr = (export == Export::Hr).then(|| HrExport::new(&world, seed));
     writer::write_tables(&params.out, &world, &encs, window_end, hr.as_ref())?;
+    writer::write_care_team(&params.out, &world, &plan.studies, seed, hr.is_some())?;
     writer::write_labels(&params.out, &world, &labels)?;
     look_rows.extend(lookalikes::rows_from_notable(&notable));
     look_rows.sort_by(|a, b| (a.scenario, a.user, a.patient, a.start).cmp(&(b.scenario, b.user, b.patient, b.start)));

@@ -322,6 +322,42 @@ pub fn write_tables(
     )
 }
 
+/// Writes care_team.csv: each research coordinator on the team of every
+/// patient of their study list, as a research system exports study teams
+/// (one row per coordinator and enrolled patient), each enrolled some
+/// months before the window and still enrolled. With `hr`, the
+/// relationship names the study by a protocol number, the way each
+/// hospital's research office writes it; the clean export says only
+/// "research study team".
+pub fn write_care_team(
+    dir: &Path,
+    world: &World,
+    studies: &[(u32, Vec<u32>)],
+    seed: u64,
+    hr: bool,
+) -> Result<(), SimulateError> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(super::care::mix(seed, 0x57AD_7EA3, 0));
+    let mut rows = Vec::new();
+    for (u, list) in studies {
+        use chrono::Datelike;
+        let protocol = format!("{}-{:04}", world.start.year() - rng.gen_range(0..4), rng.gen_range(1..9999));
+        let relationship =
+            if hr { format!("Study Coordinator - IRB {protocol}") } else { "research study team".to_string() };
+        for p in list {
+            let enrolled = world.start - chrono::Duration::days(rng.gen_range(14..400));
+            rows.push(vec![
+                world.patients[*p as usize].id.clone(),
+                world.users[*u as usize].id.clone(),
+                relationship.clone(),
+                date_str(Some(enrolled)),
+                String::new(),
+            ]);
+        }
+    }
+    csv_file(&dir.join("care_team.csv"), &["patient_id", "user_id", "relationship", "start", "end"], rows.into_iter())
+}
+
 /// Writes labels.csv.
 pub fn write_labels(dir: &Path, world: &World, labels: &[LabelRow]) -> Result<(), SimulateError> {
     csv_file(

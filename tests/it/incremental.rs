@@ -37,7 +37,7 @@ impl World {
     fn bundle(&self, name: &str, days: &[&str]) -> PathBuf {
         let dir = self.path(name);
         std::fs::create_dir_all(dir.join("access_log")).unwrap();
-        for t in ["users", "patients", "encounters", "patient_contacts"] {
+        for t in ["users", "patients", "encounters", "patient_contacts", "care_team"] {
             std::fs::copy(self.path("full").join(format!("{t}.csv")), dir.join(format!("{t}.csv"))).unwrap();
         }
         for d in days {
@@ -285,7 +285,7 @@ fn a_multi_day_csv_cut_by_the_retention_still_gives_the_full_runs_night() {
     let bundle = |name: &str, text: String| -> PathBuf {
         let dir = tmp.path().join(name);
         std::fs::create_dir_all(&dir).unwrap();
-        for t in ["users", "patients", "encounters", "patient_contacts"] {
+        for t in ["users", "patients", "encounters", "patient_contacts", "care_team"] {
             std::fs::copy(sim.join(format!("{t}.csv")), dir.join(format!("{t}.csv"))).unwrap();
         }
         std::fs::write(dir.join("access_log.csv"), text).unwrap();

@@ -190,6 +190,54 @@ fn a_folder_of_daily_parquet_files_is_one_table() {
     assert_eq!(alerts[0]["last_access"], "2026-11-28T02:14:00-06:00");
 }
 
+/// The optional care_team table: a listed user's access within the span
+/// is explained (patient-specific: the VIP alert goes), bad rows go to
+/// rejected_rows.csv with file, line and column, and summary.json says what
+/// was listed and matched.
+#[test]
+fn a_care_team_row_explains_its_users_access_and_bad_rows_are_rejected() {
+    let without = Bundle::hospital();
+    without.file("access_log.csv", ACCESS);
+    let run = without.detect(&[]);
+    run.assert_ok();
+    let flagged = |run: &crate::env::Run| -> bool {
+        run.csv("alerts.csv").iter().any(|a| a["user_id"] == "x1" && a["patient_id"] == "P2")
+    };
+    assert!(flagged(&run), "without a care team, the IT user's look at the VIP is an alert");
+    assert!(run.summary().get("care_team").is_none());
+
+    let b = Bundle::hospital();
+    b.file("access_log.csv", ACCESS).file(
+        "care_team.csv",
+        "patient_id,user_id,relationship,start,end
+P2,x1,Study Coordinator - IRB 2026-0042,2026-11-01,
+P2,n1,treatment team,2026-11-30,2026-11-20
+P4,,treatment team,,
+P1,b1,primary care,not-a-date,
+P4,ghost,treatment team,,
+",
+    );
+    let run = b.detect(&["--max-reject-share", "1"]);
+    run.assert_ok();
+    assert!(!flagged(&run), "the listed study team member is explained");
+    let s = run.summary();
+    assert_eq!(s["explained_by"]["care_team_member"], 1);
+    assert_eq!(s["care_team"]["rows"], 2);
+    assert_eq!(s["care_team"]["patients"], 2);
+    assert_eq!(s["care_team"]["users"], 2);
+    assert_eq!(s["care_team"]["users_not_in_log"], 1, "ghost opened nothing");
+    assert_eq!(s["care_team"]["accesses_explained"], 1);
+    let file = s["input_files"].as_array().unwrap().iter().find(|f| f["table"] == "care_team").unwrap().clone();
+    assert_eq!((file["rows_read"].as_u64(), file["rows_accepted"].as_u64()), (Some(5), Some(2)));
+    assert_eq!(s["other_rows_rejected"], 3);
+    let rejected = run.csv("rejected_rows.csv");
+    let lines: Vec<(&str, &str, &str)> =
+        rejected.iter().map(|r| (r["table"].as_str(), r["line"].as_str(), r["column"].as_str())).collect();
+    assert_eq!(lines, vec![("care_team", "3", "end"), ("care_team", "4", "user_id"), ("care_team", "5", "start")]);
+    assert!(rejected.iter().all(|r| r["file"] == "care_team.csv"));
+    assert!(rejected[0]["reason"].contains("end is before start"), "{}", rejected[0]["reason"]);
+}
+
 #[test]
 fn a_bundle_without_optional_tables_runs_and_says_what_it_skipped() {
     let b = Bundle::new();
@@ -199,7 +247,7 @@ fn a_bundle_without_optional_tables_runs_and_says_what_it_skipped() {
     let s = run.summary();
     let skipped: Vec<&str> =
         s["skipped_tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(skipped, vec!["users", "patients", "encounters", "patient_contacts"]);
+    assert_eq!(skipped, vec!["users", "patients", "encounters", "patient_contacts", "care_team"]);
     let rules: Vec<(&str, &str)> = s["skipped_detectors"]
         .as_array()
         .unwrap()

@@ -61,6 +61,7 @@ fn small_simulation_is_consistent() {
         "patients.csv",
         "encounters.csv",
         "patient_contacts.csv",
+        "care_team.csv",
         "labels.csv",
         "lookalikes.csv",
     ] {
@@ -92,6 +93,21 @@ fn small_simulation_is_consistent() {
         assert!(patients.contains(&e["patient_id"]));
         assert!(e["provider_user_id"].is_empty() || users.contains_key(&e["provider_user_id"]));
     }
+    // care_team.csv lists research coordinators' study teams: every row a
+    // coordinator and a known patient, enrolled before the window, and
+    // only on patients the coordinator does open (a study list's work).
+    let teams = read_csv(&dir.path().join("care_team.csv"));
+    assert!(!teams.is_empty(), "the research coordinators' study teams are exported");
+    for t in &teams {
+        assert_eq!(users[&t["user_id"]]["role"], "research");
+        assert!(patients.contains(&t["patient_id"]));
+        assert!(t["start"].as_str() < "2026-10-01" && t["end"].is_empty());
+    }
+    let opened: BTreeSet<(&str, &str)> =
+        log.iter().map(|r| (r["user_id"].as_str(), r["patient_id"].as_str())).collect();
+    let listed_and_opened =
+        teams.iter().filter(|t| opened.contains(&(t["user_id"].as_str(), t["patient_id"].as_str())));
+    assert!(listed_and_opened.count() * 2 > teams.len(), "most listed patients are opened by their coordinator");
     // Mostly views, few prints, very few exports.
     let count = |a: &str| log.iter().filter(|r| r["action"] == a).count() as f64;
     let n = log.len() as f64;
@@ -558,6 +574,7 @@ fn real_world_injects_every_new_scenario_from_the_world() {
     let patients: BTreeMap<String, Row> =
         read_csv(&path.join("patients.csv")).into_iter().map(|r| (r["patient_id"].clone(), r)).collect();
     let encounters = read_csv(&path.join("encounters.csv"));
+    let teams = read_csv(&path.join("care_team.csv"));
     let cols = ["timestamp", "user_id", "patient_id", "action", "data_category", "department_id"];
     let log = log_columns(&path.join("access_log.csv"), &cols);
 
@@ -607,6 +624,8 @@ fn real_world_injects_every_new_scenario_from_the_world() {
             "research_snoop" => {
                 assert_eq!(u["role"], "research");
                 assert!(!looks.iter().any(|r| r["user_id"] == l["user_id"] && r["patient_id"] == l["patient_id"]));
+                // Nor is the patient on the coordinator's listed study team.
+                assert!(!teams.iter().any(|t| t["user_id"] == l["user_id"] && t["patient_id"] == l["patient_id"]));
             }
             "insider_export" => {
                 assert!(l["patient_id"].is_empty());

@@ -10,7 +10,12 @@
 //! the celebrity, the ex, looked up between two study visits.
 //!
 //! How: among the user's patients, those opened on `panel_min_days` days
-//! or more are the list (the explain stage's `RecurringPanel`). From how
+//! or more are the list (the explain stage's `RecurringPanel`), and so are
+//! those opened on as many days whose care team the hospital lists the
+//! user on (the `care_team` table's study teams: `CareTeamMember`). A
+//! listed patient opened once is one of the list's own one-offs: counted
+//! with the one-off patients, as the model predicts, but never flagged.
+//! From how
 //! many days each list patient was opened, and on how many days the user
 //! worked, the chance that a list patient is seen on one day only follows
 //! (each working day a list patient is opened with the same chance, fitted
@@ -167,12 +172,17 @@ impl Rule for OffList {
         let ev = &input.data.events;
         let kinds = &input.explained.kind;
         input.per_user(|user, range| {
-            if !range.clone().any(|i| kinds[i] == Explanation::RecurringPanel) {
+            // The list: patients the user revisits (learned), or whose care
+            // team the hospital lists the user on (a study team).
+            let listed = |k: Explanation| k == Explanation::RecurringPanel || k == Explanation::CareTeamMember;
+            if !range.clone().any(|i| listed(kinds[i])) {
                 return Vec::new();
             }
-            // Per patient: distinct days, whether the list claims it, and
-            // whether anything ties the user to the patient.
-            let mut per: FxHashMap<Code, (i64, u32, bool, bool)> = FxHashMap::default();
+            // Per patient: distinct days, whether the list claims it,
+            // whether care ties the user to the patient (the care-team
+            // table aside), and whether the table lists the user on the
+            // patient's team.
+            let mut per: FxHashMap<Code, (i64, u32, bool, bool, bool)> = FxHashMap::default();
             // A user's events are in time order: their days come sorted.
             let mut active: Vec<i64> = Vec::new();
             for i in range.clone() {
@@ -184,29 +194,37 @@ impl Rule for OffList {
                 if active.last() != Some(&day) {
                     active.push(day);
                 }
-                let e = per.entry(p).or_insert((i64::MIN, 0, false, false));
+                let e = per.entry(p).or_insert((i64::MIN, 0, false, false, false));
                 if e.0 != day {
                     e.0 = day;
                     e.1 += 1;
                 }
-                e.2 |= kinds[i] == Explanation::RecurringPanel;
-                e.3 |= kinds[i].is_patient_specific();
+                e.2 |= listed(kinds[i]);
+                e.3 |= kinds[i].is_patient_specific() && kinds[i] != Explanation::CareTeamMember;
+                e.4 |= kinds[i] == Explanation::CareTeamMember;
             }
             let active_days = active.len() as u32;
             let (mut list, mut list_days) = (0u32, 0u64);
-            let mut one_off: Vec<Code> = Vec::new();
-            for (&p, &(_, days, listed, tied)) in &per {
-                if listed {
+            // Patients opened on a single day (what the list model
+            // predicts a count of: its own one-off patients are among
+            // them), and those of them no care-team row lists (the ones
+            // that can fire).
+            let (mut observed, mut one_off) = (0u32, Vec::<Code>::new());
+            let min_days = input.config.explain.panel_min_days.max(2);
+            for (&p, &(_, days, listed, tied, on_team)) in &per {
+                if listed && days >= min_days {
                     list += 1;
                     list_days += u64::from(days);
                 } else if days == 1 && !tied {
-                    one_off.push(p);
+                    observed += 1;
+                    if !on_team {
+                        one_off.push(p);
+                    }
                 }
             }
             if list < s.min_list_patients || active_days < s.min_active_days || one_off.is_empty() {
                 return Vec::new();
             }
-            let observed = one_off.len() as u32;
             if f64::from(observed) >= s.max_one_off_share * per.len() as f64 {
                 return Vec::new();
             }
@@ -325,6 +343,28 @@ mod tests {
             look(&mut screen, &format!("N{k}"), &format!("2026-10-{:02} 16:00:00", 1 + k));
         }
         assert!(screen.run(&OffList).is_empty());
+    }
+
+    /// With the study team listed in care_team, the listed patients are the
+    /// list: a study patient opened once counts among the one-off patients
+    /// (the list model predicts those) but is never flagged, and looks at
+    /// patients off the list still fire.
+    #[test]
+    fn a_listed_study_team_is_the_list() {
+        let mut w = coordinator();
+        for p in 0..31 {
+            w.care_team(&format!("S{p}"), "crc", Some("2026-09-01"), None);
+        }
+        look(&mut w, "S30", "2026-10-08 11:10:00");
+        look(&mut w, "X1", "2026-10-06 14:10:00");
+        look(&mut w, "X2", "2026-10-13 15:20:00");
+        look(&mut w, "X3", "2026-10-20 13:05:00");
+        let found = w.run(&OffList);
+        let mut patients: Vec<String> = found.iter().map(|f| w.patient_of(f)).collect();
+        patients.sort_unstable();
+        assert_eq!(patients, ["X1", "X2", "X3"], "{found:?}");
+        let sentence = found[0].facts[0].sentence();
+        assert!(sentence.contains("the user opens the 30 patients of that list") && sentence.ends_with("; 4 were"));
     }
 
     #[test]

@@ -181,6 +181,33 @@ mod tests {
         assert_eq!(w.user_of(&found[0]), "crc");
     }
 
+    /// The hospital's care_team table lists the coordinator on the study
+    /// patient's team: a patient-specific link, which clears the look at
+    /// the restricted chart (even on one day only). The same look without
+    /// that row, or after the assignment ended, or by a colleague the
+    /// table does not list, still fires.
+    #[test]
+    fn a_listed_study_team_clears_a_restricted_chart_and_nothing_else_does() {
+        let world = |team: Option<(&str, Option<&str>)>| {
+            let mut w = World::new();
+            w.user("crc").department("RES").role("Clinical Research Coordinator");
+            w.user("crc2").department("RES").role("Clinical Research Coordinator");
+            w.patient("R").restricted();
+            if let Some((from, until)) = team {
+                w.care_team("R", "crc", Some(from), until);
+            }
+            w.access_with("2026-11-28 10:00:00", "crc", "R", "view", "behavioral_health", false);
+            w.access_with("2026-11-28 11:00:00", "crc2", "R", "view", "behavioral_health", false);
+            w
+        };
+        let users = |w: &World| -> Vec<String> { w.run(&RestrictedAccess).iter().map(|f| w.user_of(f)).collect() };
+        let listed = world(Some(("2026-09-01", None)));
+        assert_eq!(listed.explanations()[0].2, crate::explain::Explanation::CareTeamMember);
+        assert_eq!(users(&listed), ["crc2"], "the listed coordinator is cleared, the other one is not");
+        assert_eq!(users(&world(None)), ["crc", "crc2"]);
+        assert_eq!(users(&world(Some(("2026-09-01", Some("2026-11-27"))))), ["crc", "crc2"], "the study ended");
+    }
+
     /// A surgical ward of inpatients, a medicine nocturnist who covers it
     /// (opens its patients night after night), and a restricted chart on
     /// the ward.
