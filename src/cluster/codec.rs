@@ -742,6 +742,11 @@ fn put_fact(w: &mut Writer, fact: &Fact) {
             w.f64(*expected);
             w.uvar(u64::from(*observed));
         }
+        Fact::OffTeam { team, observed } => {
+            w.byte(27);
+            w.uvar(u64::from(*team));
+            w.uvar(u64::from(*observed));
+        }
         Fact::PopulationLevel { explanation, class, round, routine, department } => {
             w.byte(17);
             put_variant(w, &Explanation::ALL, explanation);
@@ -912,6 +917,7 @@ fn get_fact(r: &mut Reader) -> Result<Fact, CodecError> {
             expected: r.f64()?,
             observed: u32_of(r)?,
         },
+        27 => Fact::OffTeam { team: u32_of(r)?, observed: u32_of(r)? },
         _ => return Err(CodecError::Invalid("fact")),
     })
 }
@@ -1967,6 +1973,7 @@ mod tests {
             Fact::BulkExtraction { patients: 120, window: "1 hour", what: "printed or exported", baseline: 2.5 },
             Fact::FormerPatient { department: "ICU".into(), days_since: 200 },
             Fact::OffList { list: 34, mean_days: 5.9, active_days: 20, expected: 0.3, observed: 7 },
+            Fact::OffTeam { team: 45, observed: 3 },
             Fact::PopulationLevel {
                 explanation: Explanation::RoleTiming,
                 class: Some(RoleClass::ALL[3]),
@@ -2034,7 +2041,7 @@ mod tests {
                 assert!(get_fact(&mut Reader::new(&bytes[..cut])).is_err(), "{fact:?} cut at {cut}");
             }
         }
-        assert_eq!(get_fact(&mut Reader::new(&[27])), Err(CodecError::Invalid("fact")));
+        assert_eq!(get_fact(&mut Reader::new(&[28])), Err(CodecError::Invalid("fact")));
         // A label read twice is one `&'static str`.
         let (a, b) = (intern("1 hour").expect("label"), intern(&String::from("1 hour")).expect("label"));
         assert!(std::ptr::eq(a, b));

@@ -148,6 +148,15 @@ pub enum Fact {
         /// The user's one-off patients.
         observed: u32,
     },
+    /// A patient opened on a single day by a user whose patients the
+    /// care_team table lists (a study team): one of several patients off
+    /// that list, each opened once.
+    OffTeam {
+        /// Patients the table lists the user on and the user opened.
+        team: u32,
+        /// Patients off the list the user opened on a single day.
+        observed: u32,
+    },
     /// Only a population-level reason explains the accesses to a sensitive
     /// or related chart (see `Explanation::is_patient_specific`), and how
     /// routine the access looks. Work during a stay (pharmacy, laboratory,
@@ -387,6 +396,10 @@ impl Fact {
                 decimal(*expected),
                 if *observed == 1 { "was" } else { "were" }
             ),
+            Fact::OffTeam { team, observed } => format!(
+                "opened on a single day, and not one of the {team} patients whose care team (study team) the \
+                 hospital lists the user on; {observed} patients off that list were each opened on a single day"
+            ),
             Fact::FormerPatient { department, days_since } => format!(
                 "a former patient of {department}, whose stay there ended {days_since} days before, and no care since"
             ),
@@ -519,6 +532,7 @@ impl Fact {
             Fact::UnitRound { .. } => "during a round of the patient's unit",
             Fact::FormerPatient { .. } => "former patient of the unit",
             Fact::OffList { .. } => "one-off look off the user's list",
+            Fact::OffTeam { .. } => "one-off look off the user's listed care team",
             Fact::BulkAllExtraction { .. } => "bulk extraction of own patients",
             Fact::SlowExfiltration { .. } => "slow exfiltration",
             Fact::NewDeviceOddHours { unseen_in_hospital: 0, .. } => "new device at odd hours",

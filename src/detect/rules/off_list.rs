@@ -57,6 +57,9 @@ pub struct OffListParams {
     /// Leave a user alone when one-off patients are at least this share
     /// of all their patients: one-off looks are then part of the work.
     pub max_one_off_share: f64,
+    /// With the user's list known from the care_team table, fire when at
+    /// least this many patients off it were opened on a single day.
+    pub min_off_team: u32,
 }
 
 impl Default for OffListParams {
@@ -67,6 +70,7 @@ impl Default for OffListParams {
             max_chance: 0.001,
             min_excess_share: 0.75,
             max_one_off_share: 0.25,
+            min_off_team: 3,
         }
     }
 }
@@ -81,6 +85,7 @@ impl RuleParams for OffListParams {
             "a number of patients from 1",
         )?;
         crate::detect::params::within("min_active_days", self.min_active_days, 1, 3660, "a number of days from 1")?;
+        crate::detect::params::within("min_off_team", self.min_off_team, 1, 1_000_000, "a number of patients from 1")?;
         for (key, v) in [
             ("max_chance", self.max_chance),
             ("min_excess_share", self.min_excess_share),
@@ -94,6 +99,35 @@ impl RuleParams for OffListParams {
 
 /// The rule.
 pub struct OffList;
+
+/// The learned-list test: `observed` one-off patients of a user with
+/// `list` list patients opened on `list_days` days in all over
+/// `active_days` working days, and `patients` patients in all. The fact
+/// when they clearly outnumber what the list leaves, else `None`.
+fn off_the_list(
+    s: &OffListParams,
+    list: u32,
+    list_days: u64,
+    active_days: u32,
+    observed: u32,
+    patients: usize,
+) -> Option<Fact> {
+    if f64::from(observed) >= s.max_one_off_share * patients as f64 {
+        return None;
+    }
+    let model = ListModel::of(list, list_days, active_days)?;
+    let excess = 1.0 - model.expected / f64::from(observed);
+    if excess < s.min_excess_share || poisson_tail(observed, model.expected) >= s.max_chance {
+        return None;
+    }
+    Some(Fact::OffList {
+        list: model.list,
+        mean_days: (model.mean_days * 10.0).round() / 10.0,
+        active_days: model.active_days,
+        expected: (model.expected * 10.0).round() / 10.0,
+        observed,
+    })
+}
 
 /// How a user's list accounts for one-off patients.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -211,6 +245,7 @@ impl Rule for OffList {
             // that can fire).
             let (mut observed, mut one_off) = (0u32, Vec::<Code>::new());
             let min_days = input.config.explain.panel_min_days.max(2);
+            let team = per.values().filter(|e| e.4).count() as u32;
             for (&p, &(_, days, listed, tied, on_team)) in &per {
                 if listed && days >= min_days {
                     list += 1;
@@ -222,25 +257,26 @@ impl Rule for OffList {
                     }
                 }
             }
-            if list < s.min_list_patients || active_days < s.min_active_days || one_off.is_empty() {
-                return Vec::new();
-            }
-            if f64::from(observed) >= s.max_one_off_share * per.len() as f64 {
-                return Vec::new();
-            }
-            let Some(model) = ListModel::of(list, list_days, active_days) else { return Vec::new() };
-            let excess = 1.0 - model.expected / f64::from(observed);
-            if excess < s.min_excess_share || poisson_tail(observed, model.expected) >= s.max_chance {
-                return Vec::new();
-            }
-            one_off.sort_unstable();
-            let fact = Fact::OffList {
-                list: model.list,
-                mean_days: (model.mean_days * 10.0).round() / 10.0,
-                active_days: model.active_days,
-                expected: (model.expected * 10.0).round() / 10.0,
-                observed,
+            let fact = if team >= s.min_list_patients {
+                // The hospital lists the user's patients: the list is
+                // known, so the list leaves no one-off patient off it to
+                // expect, and a few patients off it, each opened once,
+                // are what the rule is for.
+                let off = one_off.len() as u32;
+                if off < s.min_off_team || f64::from(off) >= s.max_one_off_share * per.len() as f64 {
+                    return Vec::new();
+                }
+                Fact::OffTeam { team, observed: off }
+            } else {
+                if list < s.min_list_patients || active_days < s.min_active_days || one_off.is_empty() {
+                    return Vec::new();
+                }
+                match off_the_list(s, list, list_days, active_days, observed, per.len()) {
+                    Some(f) => f,
+                    None => return Vec::new(),
+                }
             };
+            one_off.sort_unstable();
             input
                 .by_patient(range.filter(|&i| one_off.binary_search(&ev.patient[i]).is_ok()))
                 .into_iter()
@@ -345,10 +381,11 @@ mod tests {
         assert!(screen.run(&OffList).is_empty());
     }
 
-    /// With the study team listed in care_team, the listed patients are the
-    /// list: a study patient opened once counts among the one-off patients
-    /// (the list model predicts those) but is never flagged, and looks at
-    /// patients off the list still fire.
+    /// With the study team listed in care_team, the list is known: a
+    /// listed study patient opened once is never flagged, and three
+    /// patients off the list, each opened once, fire even where the
+    /// learned list's statistics would let them pass (a list that comes
+    /// round rarely).
     #[test]
     fn a_listed_study_team_is_the_list() {
         let mut w = coordinator();
@@ -363,8 +400,24 @@ mod tests {
         let mut patients: Vec<String> = found.iter().map(|f| w.patient_of(f)).collect();
         patients.sort_unstable();
         assert_eq!(patients, ["X1", "X2", "X3"], "{found:?}");
-        let sentence = found[0].facts[0].sentence();
-        assert!(sentence.contains("the user opens the 30 patients of that list") && sentence.ends_with("; 4 were"));
+        assert_eq!(
+            found[0].facts[0].sentence(),
+            "opened on a single day, and not one of the 31 patients whose care team (study team) the hospital \
+             lists the user on; 3 patients off that list were each opened on a single day"
+        );
+    }
+
+    /// The look-alike: with the list known, two stray one-off looks (a
+    /// chart opened by mistake, a patient screened) are not enough.
+    #[test]
+    fn two_one_off_looks_off_a_listed_team_do_not_fire() {
+        let mut w = coordinator();
+        for p in 0..30 {
+            w.care_team(&format!("S{p}"), "crc", Some("2026-09-01"), None);
+        }
+        look(&mut w, "X1", "2026-10-06 14:10:00");
+        look(&mut w, "X2", "2026-10-13 15:20:00");
+        assert!(w.run(&OffList).is_empty());
     }
 
     #[test]
