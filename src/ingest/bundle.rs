@@ -797,6 +797,24 @@ impl ContextTables {
     }
 }
 
+/// An optional table of the bundle: `read` over its files, or, when the
+/// bundle has none, `None` and the table listed as skipped with `why`.
+fn optional_table<T>(
+    dir: &Path,
+    table: &'static str,
+    why: &'static str,
+    report: &mut IngestReport,
+    read: impl FnOnce(&TableFiles, &mut IngestReport) -> Result<T, IngestError>,
+) -> Result<Option<T>, IngestError> {
+    match locate(dir, table)? {
+        None => {
+            report.skipped_tables.push(skipped(table, why));
+            Ok(None)
+        }
+        Some(files) => read(&files, report).map(Some),
+    }
+}
+
 /// [`read_bundle_into`], the context tables taken from `context` when it
 /// holds them, else read and, with `context`, kept in it.
 #[allow(clippy::too_many_arguments)]
@@ -886,39 +904,33 @@ pub(super) fn read_bundle_with_context(
             }
         };
 
-        let contacts = match locate(dir, "patient_contacts")? {
-            None => {
-                report.skipped_tables.push(skipped(
-                    "patient_contacts",
-                    "no patient has a listed contact (relative or emergency contact)",
-                ));
-                None
-            }
-            Some(files) => {
+        let contacts = optional_table(
+            dir,
+            "patient_contacts",
+            "no patient has a listed contact (relative or emergency contact)",
+            &mut report,
+            |files, report| {
                 let mut rows = Vec::new();
-                read_table(&files, &contacts::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                read_table(files, &contacts::SPECS, report, &mut rejects, &bar, &mut |row, _| {
                     contacts::accept(row, &mut dict, &mut rows)
                 })?;
-                Some(Contacts { rows })
-            }
-        };
+                Ok(Contacts { rows })
+            },
+        )?;
 
-        let care_teams = match locate(dir, "care_team")? {
-            None => {
-                report.skipped_tables.push(skipped(
-                    "care_team",
-                    "no care-team or study-team assignment links a user to a patient, so only encounters, charting and learned patterns explain accesses",
-                ));
-                None
-            }
-            Some(files) => {
+        let care_teams = optional_table(
+            dir,
+            "care_team",
+            "no care-team or study-team assignment links a user to a patient, so only encounters, charting and learned patterns explain accesses",
+            &mut report,
+            |files, report| {
                 let mut teams = CareTeams::default();
-                read_table(&files, &care_team::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                read_table(files, &care_team::SPECS, report, &mut rejects, &bar, &mut |row, _| {
                     care_team::accept(row, &mut dict, &mut teams, &mut zone)
                 })?;
-                Some(teams)
-            }
-        };
+                Ok(teams)
+            },
+        )?;
         Ok((roster, patients, encounter_rows, contacts, care_teams))
     };
 

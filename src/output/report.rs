@@ -243,6 +243,7 @@ pub fn render_report(input: &ReportInput<'_, '_>) -> String {
     cases_section(&mut h, input);
 
     roles_section(&mut h, sum);
+    care_team_section(&mut h, sum);
 
     if !sum.skipped_detectors.is_empty() || !sum.skipped_tables.is_empty() {
         h.push_str("<section id=\"skipped\"><h2>Not checked in this run</h2><ul>");
@@ -295,6 +296,16 @@ fn roles_section(h: &mut String, sum: &Summary) {
         h.push_str("</ul>");
     }
     h.push_str("</section>\n");
+}
+
+/// What the optional care_team table listed and explained.
+fn care_team_section(h: &mut String, sum: &Summary) {
+    let Some(c) = &sum.care_team else { return };
+    let _ = write!(
+        h,
+        "<section id=\"care-team\"><h2>Care teams</h2><p>The care_team table lists {} users on the care of {} patients ({} rows); it explained {} accesses. {} listed users opened no chart in the access log (ids in another scheme, or staff who opened none of these charts).</p></section>\n",
+        c.users, c.patients, c.rows, c.accesses_explained, c.users_not_in_log
+    );
 }
 
 fn feedback_section(h: &mut String, input: &ReportInput<'_, '_>) {

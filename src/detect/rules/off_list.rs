@@ -324,18 +324,24 @@ mod tests {
         w.access_from_dept(at, "crc", patient, "view", "WS-RES-1", "10.0.9.1", "RES");
     }
 
-    #[test]
-    fn fires_on_one_off_patients_the_list_does_not_account_for() {
-        let mut w = coordinator();
+    /// The coordinator's looks at X1, X2 and X3, one day each: what the
+    /// rule finds, by patient, and the first finding's sentence.
+    fn three_looks(mut w: World) -> (Vec<String>, String) {
         look(&mut w, "X1", "2026-10-06 14:10:00");
         look(&mut w, "X2", "2026-10-13 15:20:00");
         look(&mut w, "X3", "2026-10-20 13:05:00");
         let found = w.run(&OffList);
         let mut patients: Vec<String> = found.iter().map(|f| w.patient_of(f)).collect();
         patients.sort_unstable();
-        assert_eq!(patients, ["X1", "X2", "X3"], "{found:?}");
+        (patients, found.first().map(|f| f.facts[0].sentence()).unwrap_or_default())
+    }
+
+    #[test]
+    fn fires_on_one_off_patients_the_list_does_not_account_for() {
+        let (patients, sentence) = three_looks(coordinator());
+        assert_eq!(patients, ["X1", "X2", "X3"]);
         assert_eq!(
-            found[0].facts[0].sentence(),
+            sentence,
             "opened on a single day, and not on the user's recurring list: the user opens the 30 patients of \
              that list on 7 days each (of 21 working days), so about 0.1 of their patients would be opened only \
              once; 3 were"
@@ -393,15 +399,10 @@ mod tests {
             w.care_team(&format!("S{p}"), "crc", Some("2026-09-01"), None);
         }
         look(&mut w, "S30", "2026-10-08 11:10:00");
-        look(&mut w, "X1", "2026-10-06 14:10:00");
-        look(&mut w, "X2", "2026-10-13 15:20:00");
-        look(&mut w, "X3", "2026-10-20 13:05:00");
-        let found = w.run(&OffList);
-        let mut patients: Vec<String> = found.iter().map(|f| w.patient_of(f)).collect();
-        patients.sort_unstable();
-        assert_eq!(patients, ["X1", "X2", "X3"], "{found:?}");
+        let (patients, sentence) = three_looks(w);
+        assert_eq!(patients, ["X1", "X2", "X3"]);
         assert_eq!(
-            found[0].facts[0].sentence(),
+            sentence,
             "opened on a single day, and not one of the 31 patients whose care team (study team) the hospital \
              lists the user on; 3 patients off that list were each opened on a single day"
         );
