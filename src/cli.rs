@@ -46,8 +46,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Simulate a hospital (workforce, patients, encounters, care-driven
     /// accesses) with injected, labelled incidents and legitimate
-    /// look-alikes, and write an input bundle plus labels.csv and
-    /// lookalikes.csv. The same seed gives the same bytes.
+    /// look-alikes, and write an input bundle (with care_team.csv, the
+    /// study teams) plus labels.csv and lookalikes.csv. The same seed gives
+    /// the same bytes.
     Simulate(SimulateArgs),
     /// Score a run's alerts.csv against a simulation's labels.csv: an alert
     /// hits a label when user, patient and time window match. Recall at K

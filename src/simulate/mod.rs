@@ -3,8 +3,9 @@
 //! [`simulate`] builds a world (departments, workforce, patients, households,
 //! contacts), a schedule, encounters, plans legitimate look-alikes and
 //! injected incidents, then generates the access log day by day in parallel
-//! and writes a bundle that follows the data contract, plus `labels.csv` and
-//! `lookalikes.csv`. The same parameters and seed always give the same bytes.
+//! and writes a bundle that follows the data contract (with the optional
+//! `care_team.csv`: the research coordinators' study teams), plus
+//! `labels.csv` and `lookalikes.csv`. The same parameters and seed always give the same bytes.
 //!
 //! Every incident scenario and look-alike is one file under `incidents/`
 //! or `lookalikes/` plus one line in `registry`; a day's rows come from
