@@ -238,11 +238,11 @@ impl World {
     /// `user` on `patient`'s care team (a care_team row) from the start of
     /// day `from` to the end of day `until` (`None`: open).
     pub fn care_team(&mut self, patient: &str, user: &str, from: Option<&str>, until: Option<&str>) {
-        let a = crate::model::CareAssignment {
-            user: self.dict.users.intern(user),
-            from: from.map_or(i64::MIN, |d| utc(&format!("{d} 00:00:00"))),
-            until: until.map_or(i64::MAX, |d| utc(&format!("{d} 00:00:00")) + crate::time::MICROS_PER_DAY),
-        };
+        let day = |d: &str| parse_date(d).expect("a YYYY-MM-DD day");
+        let user = self.dict.users.intern(user);
+        let a = crate::model::CareAssignment::over_days(user, from.map(day), until.map(day), |day| {
+            day * crate::time::MICROS_PER_DAY
+        });
         let p = self.dict.patients.intern(patient);
         self.care_teams.get_or_insert_with(Default::default).add(p, a);
     }

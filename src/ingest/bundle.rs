@@ -850,59 +850,51 @@ pub(super) fn read_bundle_with_context(
             (dict, report, rejects) = (c.dict, c.report, c.rejects);
             return Ok((c.roster, c.patients, c.encounter_rows, c.contacts, c.care_teams));
         }
-        let roster = match locate(dir, "users")? {
-            None => {
-                report
-                    .skipped_tables
-                    .push(skipped("users", "no user has a job title, department, employment dates, name or address"));
-                None
-            }
-            Some(files) => {
-                let mut roster = Roster::with_columns(present_columns(&files, &roster::SPECS)?);
+        let roster = optional_table(
+            dir,
+            "users",
+            "no user has a job title, department, employment dates, name or address",
+            &mut report,
+            |files, report| {
+                let mut roster = Roster::with_columns(present_columns(files, &roster::SPECS)?);
                 let mut seen = Vec::new();
-                read_table(&files, &roster::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                read_table(files, &roster::SPECS, report, &mut rejects, &bar, &mut |row, _| {
                     roster::accept(row, &mut dict, &mut roster, &mut seen)
                 })?;
-                Some(roster)
-            }
-        };
+                Ok(roster)
+            },
+        )?;
 
-        let patients = match locate(dir, "patients")? {
-            None => {
-                report.skipped_tables.push(skipped(
-                    "patients",
-                    "no patient is flagged VIP, restricted or deceased, or has a name or address",
-                ));
-                None
-            }
-            Some(files) => {
-                let mut table = Patients::with_columns(present_columns(&files, &patients::SPECS)?);
+        let patients = optional_table(
+            dir,
+            "patients",
+            "no patient is flagged VIP, restricted or deceased, or has a name or address",
+            &mut report,
+            |files, report| {
+                let mut table = Patients::with_columns(present_columns(files, &patients::SPECS)?);
                 let mut seen = HashMap::new();
-                read_table(&files, &patients::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                read_table(files, &patients::SPECS, report, &mut rejects, &bar, &mut |row, _| {
                     patients::accept(row, &mut dict, &mut table, &mut seen)
                 })?;
-                Some(table)
-            }
-        };
+                Ok(table)
+            },
+        )?;
 
-        let encounter_rows = match locate(dir, "encounters")? {
-            None => {
-                report.skipped_tables.push(skipped(
-                    "encounters",
-                    "no access can be explained by an encounter, so more accesses stay unexplained",
-                ));
-                None
-            }
-            Some(files) => {
-                let columns = present_columns(&files, &encounters::SPECS)?;
+        let encounter_rows = optional_table(
+            dir,
+            "encounters",
+            "no access can be explained by an encounter, so more accesses stay unexplained",
+            &mut report,
+            |files, report| {
+                let columns = present_columns(files, &encounters::SPECS)?;
                 let mut rows = Vec::new();
                 let mut seen = HashMap::new();
-                read_table(&files, &encounters::SPECS, &mut report, &mut rejects, &bar, &mut |row, _| {
+                read_table(files, &encounters::SPECS, report, &mut rejects, &bar, &mut |row, _| {
                     encounters::accept(row, &mut dict, &mut rows, &mut seen, &mut zone)
                 })?;
-                Some((rows, columns))
-            }
-        };
+                Ok((rows, columns))
+            },
+        )?;
 
         let contacts = optional_table(
             dir,

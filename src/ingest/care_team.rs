@@ -30,12 +30,7 @@ pub fn accept(
             return Err(FieldError::new("end", "end is before start".to_string()));
         }
     }
-    let midnight = |d: chrono::NaiveDate, zone: &mut ZoneCache| {
-        zone.to_utc(i64::from(crate::time::days_from_epoch(d)) * MICROS_PER_DAY)
-    };
-    let from = start.map_or(i64::MIN, |d| midnight(d, zone));
-    let until = end.map_or(i64::MAX, |d| midnight(d, zone) + MICROS_PER_DAY);
-    let a = CareAssignment { user: dict.users.intern(&user), from, until };
+    let a = CareAssignment::over_days(dict.users.intern(&user), start, end, |day| zone.to_utc(day * MICROS_PER_DAY));
     out.add(dict.patients.intern(&patient), a);
     Ok(())
 }

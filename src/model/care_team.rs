@@ -17,6 +17,26 @@ pub struct CareAssignment {
     pub until: i64,
 }
 
+impl CareAssignment {
+    /// `user` from the start of day `start` to the end of day `end`
+    /// (inclusive), each day's local midnight given in UTC microseconds by
+    /// `midnight` (from days since 1970-01-01); an absent day leaves that
+    /// side open.
+    pub fn over_days(
+        user: Code,
+        start: Option<chrono::NaiveDate>,
+        end: Option<chrono::NaiveDate>,
+        mut midnight: impl FnMut(i64) -> i64,
+    ) -> Self {
+        let day = |d: chrono::NaiveDate| i64::from(crate::time::days_from_epoch(d));
+        CareAssignment {
+            user,
+            from: start.map_or(i64::MIN, |d| midnight(day(d))),
+            until: end.map_or(i64::MAX, |d| midnight(day(d) + 1)),
+        }
+    }
+}
+
 /// Care-team assignments by patient.
 #[derive(Debug, Clone, Default)]
 pub struct CareTeams {

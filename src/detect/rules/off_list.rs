@@ -324,6 +324,16 @@ mod tests {
         w.access_from_dept(at, "crc", patient, "view", "WS-RES-1", "10.0.9.1", "RES");
     }
 
+    /// The coordinator of [`coordinator`], listed in care_team on the team
+    /// of study patients S0 to S(n-1).
+    fn listed_coordinator(n: usize) -> World {
+        let mut w = coordinator();
+        for p in 0..n {
+            w.care_team(&format!("S{p}"), "crc", Some("2026-09-01"), None);
+        }
+        w
+    }
+
     /// The coordinator's looks at X1, X2 and X3, one day each: what the
     /// rule finds, by patient, and the first finding's sentence.
     fn three_looks(mut w: World) -> (Vec<String>, String) {
@@ -394,10 +404,7 @@ mod tests {
     /// round rarely).
     #[test]
     fn a_listed_study_team_is_the_list() {
-        let mut w = coordinator();
-        for p in 0..31 {
-            w.care_team(&format!("S{p}"), "crc", Some("2026-09-01"), None);
-        }
+        let mut w = listed_coordinator(31);
         look(&mut w, "S30", "2026-10-08 11:10:00");
         let (patients, sentence) = three_looks(w);
         assert_eq!(patients, ["X1", "X2", "X3"]);
@@ -412,10 +419,7 @@ mod tests {
     /// chart opened by mistake, a patient screened) are not enough.
     #[test]
     fn two_one_off_looks_off_a_listed_team_do_not_fire() {
-        let mut w = coordinator();
-        for p in 0..30 {
-            w.care_team(&format!("S{p}"), "crc", Some("2026-09-01"), None);
-        }
+        let mut w = listed_coordinator(30);
         look(&mut w, "X1", "2026-10-06 14:10:00");
         look(&mut w, "X2", "2026-10-13 15:20:00");
         assert!(w.run(&OffList).is_empty());
