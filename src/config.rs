@@ -154,6 +154,14 @@ pub struct ExplainParams {
     /// or around a visit), from any department: a visit the encounters
     /// export does not list. A population-level reason. 0 turns it off.
     pub unlisted_visit_days: u32,
+    /// Unit charting: an access that no patient-specific reason explains,
+    /// while the encounters list no visit or stay of the patient in
+    /// progress, is explained patient-specifically when at least this many
+    /// other users charted in the patient's record within
+    /// `unlisted_visit_days` from the user's home department or the
+    /// department the access came from: the patient was on the user's unit
+    /// in a stay the export does not list. 0 turns it off.
+    pub unit_charting_users: u32,
     /// The title rules compiled from `[roles]` (not a key of `[explain]`).
     #[serde(skip)]
     pub titles: crate::roles::TitleRules,
@@ -255,6 +263,7 @@ impl Default for ExplainParams {
             group_min_share: 0.1,
             group_window_days: 2,
             unlisted_visit_days: 1,
+            unit_charting_users: 2,
             titles: crate::roles::TitleRules::default(),
         }
     }

@@ -16,12 +16,23 @@
 //! encounters list a stay in progress at the access (then the charting is
 //! that stay's care, not an unlisted visit).
 //!
-//! It is a population-level reason, like a role's timing: it places the
-//! patient in the user's department that day, not with this user, so it
-//! never clears a sensitive or related chart (see
-//! `Explanation::is_patient_specific`). The charting is another user's
-//! and spans users: it is collected per partition in pass 1 and merged,
-//! as the care visits are.
+//! It is a population-level reason, like a role's timing: one chartist
+//! places the patient in the user's department that day, not with this
+//! user, so it never clears a sensitive or related chart (see
+//! `Explanation::is_patient_specific`).
+//!
+//! Unit charting is the strong form: when the encounters list no visit or
+//! stay in progress and at least `unit_charting_users` (2) other users
+//! charted that day from the user's home department or the department the
+//! access came from, the patient was on the user's unit, in a stay the
+//! export lost. That is what a listed encounter in the user's department
+//! says, so it is patient-specific and clears a sensitive chart as that
+//! encounter would (`Explanation::UnitCharting`), over an unexplained access
+//! or one only a population-level reason (a role's timing, a care-team
+//! group) explained.
+//!
+//! The charting is another user's and spans users: it is collected per
+//! partition in pass 1 and merged, as the care visits are.
 
 use rayon::prelude::*;
 
@@ -78,20 +89,24 @@ impl Charting {
         PerPatient::from_parts(start, flat).map(Charting)
     }
 
-    /// Explains, in place, the unexplained accesses among `data`'s events
-    /// that an unlisted visit explains (see the module).
+    /// Explains, in place, the accesses among `data`'s events that the
+    /// unit's own charting ties to the user (`UnitCharting`, over an
+    /// unexplained or population-level access) or that an unlisted visit
+    /// explains (`UnlistedVisit`, over an unexplained one); see the module.
     pub fn apply(&self, data: &Ingested<Partition>, params: &ExplainParams, book: &RoleBook, kind: &mut [Explanation]) {
         let window = params.unlisted_visit_days as i32;
         if window == 0 || self.0.is_empty() {
             return;
         }
+        let unit_users = params.unit_charting_users as usize;
         let events = &data.events;
         // Which classes serve visits, read from the role lists once.
         let serves = crate::roles::RoleClass::ALL
             .map(|c| matches!(params.work_of(c), Some(RoleWorkKind::DuringCare | RoleWorkKind::AroundVisit)));
         let serves_visits = |user: Code| book.class(user).is_some_and(|c| serves[c.index()]);
         kind.par_iter_mut().enumerate().for_each(|(i, k)| {
-            if *k != Explanation::Unexplained {
+            let open = *k == Explanation::Unexplained;
+            if !open && !(unit_users > 0 && k.is_population_level()) {
                 return;
             }
             let user = events.user[i];
@@ -101,12 +116,13 @@ impl Charting {
             }
             let day = events.ts[i].div_euclid(MICROS_PER_DAY) as i32;
             let from = charted.partition_point(|c| c.0 <= day - window);
+            let near = || charted[from..].iter().take_while(|c| c.0 < day + window).filter(|c| c.2 != user);
             let home = data.roster.as_ref().and_then(|r| r.get(user)).and_then(|u| u.department);
             let dept = events.department[i];
-            // From any department only when the encounters list no stay in
-            // progress: others' charting during a listed stay is that
-            // stay's care, which the role's timing has already been
-            // measured against; it places no unlisted visit.
+            let unit = |c: &&(i32, Code, Code)| c.1 == dept || Some(c.1) == home;
+            // Others' charting during a listed visit or stay is that
+            // encounter's care (a consult, the role's work), measured by the
+            // reasons above; it places no unlisted one.
             let t = events.ts[i];
             let in_listed_stay = || {
                 data.encounters.as_ref().is_some_and(|enc| {
@@ -115,13 +131,20 @@ impl Charting {
                         .any(|e| e.start <= t && e.end.map_or(t - e.start <= MICROS_PER_DAY, |end| t <= end))
                 })
             };
-            let serves = serves_visits(user);
-            if charted[from..]
-                .iter()
-                .take_while(|c| c.0 < day + window)
-                .any(|c| c.2 != user && (c.1 == dept || Some(c.1) == home || (serves && !in_listed_stay())))
-            {
-                *k = Explanation::UnlistedVisit;
+            if unit_users > 0 && !in_listed_stay() {
+                let mut chartists: Vec<Code> = near().filter(unit).map(|c| c.2).collect();
+                chartists.sort_unstable();
+                chartists.dedup();
+                if chartists.len() >= unit_users {
+                    *k = Explanation::UnitCharting;
+                    return;
+                }
+            }
+            if open {
+                let serves = serves_visits(user);
+                if near().any(|c| unit(&c) || (serves && !in_listed_stay())) {
+                    *k = Explanation::UnlistedVisit;
+                }
             }
         });
     }
@@ -190,6 +213,59 @@ mod tests {
         let mut bare = clinic();
         bare.access("2026-11-10 12:20:00", "clerk", "P1", "view");
         assert_eq!(explanation_of(&bare, "clerk", "P1"), Explanation::UnlistedVisit);
+    }
+
+    /// A medicine ward whose stay the export lost: `chartists` (1 or 2) of
+    /// the ward's staff charted for the patient that day.
+    fn ward_charted_by(chartists: usize) -> World {
+        let mut w = World::new();
+        w.user("rn1").department("MED").role("Registered Nurse");
+        w.user("rn2").department("MED").role("Registered Nurse");
+        w.user("res").department("CC7920").role("Resident Physician");
+        w.user("far").department("ORTHO").role("Registered Nurse");
+        w.patient("P1").vip();
+        w.access_from_dept("2026-11-10 08:10:00", "rn1", "P1", "update", "WS-M1", "10.1.0.5", "MED");
+        if chartists > 1 {
+            w.access_from_dept("2026-11-10 09:40:00", "rn2", "P1", "create", "WS-M2", "10.1.0.6", "MED");
+        }
+        w
+    }
+
+    fn ward() -> World {
+        ward_charted_by(2)
+    }
+
+    #[test]
+    fn two_of_the_units_staff_charting_place_the_patient_on_the_unit_for_a_user_there() {
+        let mut w = ward();
+        // The resident's roster department is a cost centre; the access
+        // came from the ward.
+        w.access_from_dept("2026-11-10 19:02:00", "res", "P1", "view", "WS-M3", "10.1.0.7", "MED");
+        assert_eq!(explanation_of(&w, "res", "P1"), Explanation::UnitCharting);
+        assert!(Explanation::UnitCharting.is_patient_specific());
+    }
+
+    #[test]
+    fn one_chartist_another_unit_or_a_listed_stay_elsewhere_do_not_place_the_patient() {
+        // One of the ward's staff charted: an unlisted visit (population-level), and the VIP rule fires.
+        let mut one = ward_charted_by(1);
+        one.access_from_dept("2026-11-10 19:02:00", "res", "P1", "view", "WS-M3", "10.1.0.7", "MED");
+        assert_eq!(explanation_of(&one, "res", "P1"), Explanation::UnlistedVisit);
+        // A nurse of another unit, from there: nothing places the patient on hers.
+        let mut far = ward();
+        far.access_from_dept("2026-11-10 19:02:00", "far", "P1", "view", "WS-O1", "10.2.0.5", "ORTHO");
+        assert_eq!(explanation_of(&far, "far", "P1"), Explanation::Unexplained);
+        // The encounters list the patient's stay on another unit: the ward's
+        // charting is a consult of that stay, not the patient on the ward.
+        let mut consult = ward();
+        consult.encounter("P1", "CARD", "2026-11-08 08:00:00", Some("2026-11-14 12:00:00"), None);
+        consult.access_from_dept("2026-11-10 19:02:00", "res", "P1", "view", "WS-M3", "10.1.0.7", "MED");
+        assert_ne!(explanation_of(&consult, "res", "P1"), Explanation::UnitCharting);
+        // Turned off, the resident on the ward is only an unlisted visit.
+        let mut off = ward();
+        off.config.explain.unit_charting_users = 0;
+        off.access_from_dept("2026-11-10 19:02:00", "res", "P1", "view", "WS-M3", "10.1.0.7", "MED");
+        assert_eq!(explanation_of(&off, "res", "P1"), Explanation::UnlistedVisit);
     }
 
     #[test]

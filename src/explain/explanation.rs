@@ -33,11 +33,18 @@ pub enum Explanation {
     /// (the `care_team` table: a treatment team, a primary-care panel, a
     /// research study's team).
     CareTeamMember,
+    /// The encounters list no visit or stay in progress, yet at least
+    /// `explain.unit_charting_users` other users charted in the patient's
+    /// record that day from the user's department (home, or the department
+    /// the access came from): the patient was on the user's unit, in a stay
+    /// or visit the encounters export does not list. It ties the user to
+    /// the patient as an encounter in the user's department does.
+    UnitCharting,
 }
 
 impl Explanation {
     /// Number of kinds.
-    pub const KINDS: usize = 10;
+    pub const KINDS: usize = 11;
 
     /// Every kind, in `repr` order (`ALL[k as usize] == k`).
     pub const ALL: [Explanation; Explanation::KINDS] = [
@@ -51,14 +58,16 @@ impl Explanation {
         Explanation::CareTeamGroup,
         Explanation::UnlistedVisit,
         Explanation::CareTeamMember,
+        Explanation::UnitCharting,
     ];
 
     /// Every kind that explains, in order of preference.
-    pub const CARE: [Explanation; 8] = [
+    pub const CARE: [Explanation; 9] = [
         Explanation::EncounterProvider,
         Explanation::EncounterDepartment,
         Explanation::Documentation,
         Explanation::CareTeamMember,
+        Explanation::UnitCharting,
         Explanation::RoleTiming,
         Explanation::RecurringPanel,
         Explanation::CareTeamGroup,
@@ -78,6 +87,7 @@ impl Explanation {
             Explanation::CareTeamGroup => "care_team_group",
             Explanation::UnlistedVisit => "unlisted_visit",
             Explanation::CareTeamMember => "care_team_member",
+            Explanation::UnitCharting => "unit_charting",
         }
     }
 
@@ -90,6 +100,9 @@ impl Explanation {
             Explanation::RoleTiming => "the user's role serves the encounter",
             Explanation::RecurringPanel => "the patient is on the user's recurring panel (study list)",
             Explanation::CareTeamMember => "the user is on the patient's care team",
+            Explanation::UnitCharting => {
+                "staff of the user's unit charted for the patient that day, in a stay the encounters do not list"
+            }
             Explanation::CareTeamGroup => "the user's care team treated the patient",
             Explanation::UnlistedVisit => {
                 "staff charted for the patient that day, in a visit the encounters do not list"
@@ -100,8 +113,9 @@ impl Explanation {
 
     /// Whether the explanation ties this user to this patient: the user is
     /// the encounter's provider, the patient was in the user's department
-    /// at the time, the user charted in the record, or the hospital lists
-    /// the user on the patient's care team. The other
+    /// at the time (listed, or evident from the unit's own charting that
+    /// day), the user charted in the record, or the hospital lists the
+    /// user on the patient's care team. The other
     /// explanations are population-level: the user's role routinely opens
     /// patients like this one (`RoleTiming`), the patient is on a study
     /// list (`RecurringPanel`), colleagues treated the patient
@@ -119,6 +133,7 @@ impl Explanation {
                 | Explanation::EncounterDepartment
                 | Explanation::Documentation
                 | Explanation::CareTeamMember
+                | Explanation::UnitCharting
         )
     }
 

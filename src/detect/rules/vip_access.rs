@@ -85,6 +85,33 @@ mod tests {
         assert!(w.run(&VipAccess).is_empty());
     }
 
+    /// The encounters lost the VIP's medicine stay. Two of the ward's
+    /// staff charted that day, so the resident who opens the chart from the
+    /// ward that evening was on the patient's unit, as a listed stay would
+    /// say: no alert. With one chartist, or from another unit, the resident
+    /// is flagged.
+    #[test]
+    fn the_units_staff_in_a_stay_the_encounters_lost_do_not_fire_and_others_do() {
+        let ward = |chartists: usize, from: &str| {
+            let mut w = World::new();
+            for n in ["rn1", "rn2"] {
+                w.user(n).department("MED").role("Registered Nurse");
+            }
+            w.user("res").department("CC7920").role("Resident Physician");
+            w.patient("VIP1").vip();
+            for (k, n) in ["rn1", "rn2"].into_iter().take(chartists).enumerate() {
+                let at = format!("2026-11-10 0{}:10:00", 8 + k);
+                w.access_from_dept(&at, n, "VIP1", "update", "WS-M1", "10.1.0.5", "MED");
+            }
+            w.access_from_dept("2026-11-10 19:02:00", "res", "VIP1", "view", "WS-M3", "10.1.0.7", from);
+            let flagged = w.run(&VipAccess).iter().any(|f| w.user_of(f) == "res");
+            flagged
+        };
+        assert!(!ward(2, "MED"));
+        assert!(ward(1, "MED"));
+        assert!(ward(2, "ORTHO"));
+    }
+
     /// A pharmacist's role explains opening any inpatient during the stay:
     /// a population-level reason, which does not clear a VIP's chart. The
     /// alert says why, and scores below the same access with no link at all.
