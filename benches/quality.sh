@@ -10,10 +10,12 @@
 # scenario the incidents found; in real mode the alerts of the hr export
 # over the alerts of the same world exported clean.
 #
-# Usage: benches/quality.sh [--tuning] [--mode clean|real] [--quick]
+# Usage: benches/quality.sh [--tuning] [--mode clean|real] [--quick] [--prune]
 #   --tuning   run the tuning worlds instead of the held-out ones
 #   --mode M   run one mode only (default: clean and real)
 #   --quick    run only the first world of each mode
+#   --prune    first delete cached worlds of other simulator versions (a
+#              world is 250-700 MB; stale ones filled a 90 GB disk once)
 # SEEDS=file reads the worlds from another file in seeds.txt's format
 # (extra tuning worlds for a closer look at one scenario).
 # Needs the Rust toolchain, bash and python3 (standard library only).
@@ -23,6 +25,7 @@ cd "$(dirname "$0")/.."
 SET=heldout
 MODES="clean real"
 QUICK=0
+PRUNE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --tuning) SET=tuning ;;
@@ -33,7 +36,8 @@ while [ $# -gt 0 ]; do
         *) echo "quality.sh: --mode takes clean or real, not \"$m\"" >&2; exit 1 ;;
       esac ;;
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --prune) PRUNE=1 ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quality.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
   esac
   shift
@@ -60,6 +64,24 @@ fi
 
 # A changed simulator makes new worlds; a changed rule reuses them.
 SIM_HASH=$(find src/simulate -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
+# Worlds of other simulator versions are never read again by this tree;
+# --prune deletes them; otherwise how many there are is said.
+shopt -s nullglob
+stale=()
+for d in "$WORK"/worlds/*; do
+  [ -e "$d" ] || [ -L "$d" ] || continue
+  [[ "$d" == *"-$SIM_HASH" ]] || stale+=("$d")
+done
+if [ "${#stale[@]}" -gt 0 ]; then
+  if [ "$PRUNE" = 1 ]; then
+    rm -rf -- "${stale[@]}"
+    echo "quality.sh: deleted ${#stale[@]} cached worlds of other simulator versions" >&2
+  else
+    echo "quality.sh: ${#stale[@]} cached worlds of other simulator versions in $WORK/worlds" \
+      "(delete them with --prune)" >&2
+  fi
+fi
+shopt -u nullglob
 RUN="$WORK/runs/$(date +%Y%m%d-%H%M%S)-$SET"
 mkdir -p "$RUN"
 MANIFEST="$RUN/manifest.txt"
