@@ -106,7 +106,7 @@ impl Charting {
         let serves_visits = |user: Code| book.class(user).is_some_and(|c| serves[c.index()]);
         kind.par_iter_mut().enumerate().for_each(|(i, k)| {
             let open = *k == Explanation::Unexplained;
-            if !open && !(unit_users > 0 && k.is_population_level()) {
+            if !(open || (unit_users > 0 && k.is_population_level())) {
                 return;
             }
             let user = events.user[i];
@@ -124,14 +124,15 @@ impl Charting {
             // encounter's care (a consult, the role's work), measured by the
             // reasons above; it places no unlisted one.
             let t = events.ts[i];
-            let in_listed_stay = || {
-                data.encounters.as_ref().is_some_and(|enc| {
+            let serves = open && serves_visits(user);
+            // Read once, and only when a branch below needs it.
+            let listed = (unit_users > 0 || serves)
+                && data.encounters.as_ref().is_some_and(|enc| {
                     enc.of_patient(events.patient[i])
                         .iter()
                         .any(|e| e.start <= t && e.end.map_or(t - e.start <= MICROS_PER_DAY, |end| t <= end))
-                })
-            };
-            if unit_users > 0 && !in_listed_stay() {
+                });
+            if unit_users > 0 && !listed {
                 let mut chartists: Vec<Code> = near().filter(unit).map(|c| c.2).collect();
                 chartists.sort_unstable();
                 chartists.dedup();
@@ -140,11 +141,8 @@ impl Charting {
                     return;
                 }
             }
-            if open {
-                let serves = serves_visits(user);
-                if near().any(|c| unit(&c) || (serves && !in_listed_stay())) {
-                    *k = Explanation::UnlistedVisit;
-                }
+            if open && near().any(|c| unit(&c) || (serves && !listed)) {
+                *k = Explanation::UnlistedVisit;
             }
         });
     }
@@ -247,7 +245,7 @@ mod tests {
 
     #[test]
     fn one_chartist_another_unit_or_a_listed_stay_elsewhere_do_not_place_the_patient() {
-        // One of the ward's staff charted: an unlisted visit (population-level), and the VIP rule fires.
+        // One of the ward's staff charted: an unlisted visit (population-level).
         let mut one = ward_charted_by(1);
         one.access_from_dept("2026-11-10 19:02:00", "res", "P1", "view", "WS-M3", "10.1.0.7", "MED");
         assert_eq!(explanation_of(&one, "res", "P1"), Explanation::UnlistedVisit);
