@@ -713,6 +713,10 @@ fn put_fact(w: &mut Writer, fact: &Fact) {
             w.uvar(categories.len() as u64);
             categories.iter().for_each(|c| put_str(w, c));
         }
+        Fact::SensitiveFocus { sensitive, of, usual_per_mille } => {
+            w.byte(28);
+            [*sensitive, *of, *usual_per_mille].iter().for_each(|&n| w.uvar(u64::from(n)));
+        }
         Fact::BreakGlass { count } => {
             w.byte(13);
             w.uvar(*count as u64);
@@ -918,6 +922,7 @@ fn get_fact(r: &mut Reader) -> Result<Fact, CodecError> {
             observed: u32_of(r)?,
         },
         27 => Fact::OffTeam { team: u32_of(r)?, observed: u32_of(r)? },
+        28 => Fact::SensitiveFocus { sensitive: u32_of(r)?, of: u32_of(r)?, usual_per_mille: u32_of(r)? },
         _ => return Err(CodecError::Invalid("fact")),
     })
 }
@@ -1968,6 +1973,7 @@ mod tests {
             Fact::RestrictedChart,
             Fact::NoSensitiveSection,
             Fact::SensitiveCategories { categories: vec!["hiv", "substance_use"] },
+            Fact::SensitiveFocus { sensitive: 8, of: 9, usual_per_mille: 4 },
             Fact::BreakGlass { count: 3 },
             Fact::AfterTermination { date: day, days: 40 },
             Fact::BulkExtraction { patients: 120, window: "1 hour", what: "printed or exported", baseline: 2.5 },
@@ -2041,7 +2047,7 @@ mod tests {
                 assert!(get_fact(&mut Reader::new(&bytes[..cut])).is_err(), "{fact:?} cut at {cut}");
             }
         }
-        assert_eq!(get_fact(&mut Reader::new(&[28])), Err(CodecError::Invalid("fact")));
+        assert_eq!(get_fact(&mut Reader::new(&[29])), Err(CodecError::Invalid("fact")));
         // A label read twice is one `&'static str`.
         let (a, b) = (intern("1 hour").expect("label"), intern(&String::from("1 hour")).expect("label"));
         assert!(std::ptr::eq(a, b));

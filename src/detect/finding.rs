@@ -102,6 +102,17 @@ pub enum Fact {
         /// Category names, sorted.
         categories: Vec<&'static str>,
     },
+    /// Most of what the user opened of the chart around the sensitive
+    /// reads was a sensitive section, one the user's own work rarely
+    /// opens: the look went straight to the diagnosis.
+    SensitiveFocus {
+        /// Accesses that read a sensitive section.
+        sensitive: u32,
+        /// The user's accesses to the chart within an hour of those reads.
+        of: u32,
+        /// Sensitive sections' share of the user's patient accesses, per mille.
+        usual_per_mille: u32,
+    },
     /// Break-the-glass was used.
     BreakGlass {
         /// How many of the accesses used it.
@@ -377,6 +388,16 @@ impl Fact {
             Fact::SensitiveCategories { categories } => {
                 format!("opened sensitive sections: {}", categories.join(", ").replace('_', " "))
             }
+            Fact::SensitiveFocus { sensitive, of, usual_per_mille } => {
+                let usual = if *usual_per_mille < 10 {
+                    "under 1%".to_string()
+                } else {
+                    format!("{:.0}%", f64::from(*usual_per_mille) / 10.0)
+                };
+                format!(
+                    "went straight to the sensitive sections: {sensitive} of the user's {of} accesses to the chart within the hour read them, sections that make up {usual} of the user's work"
+                )
+            }
             Fact::BreakGlass { count: 1 } => "used break-the-glass emergency access".into(),
             Fact::BreakGlass { count } => format!("used break-the-glass emergency access {count} times"),
             Fact::AfterTermination { date, days } => {
@@ -508,6 +529,16 @@ impl Fact {
         }
     }
 
+    /// Whether this fact earns the weight a rule sets for `pattern`: the
+    /// same fact, or for a fact that counts what it saw
+    /// ([`Fact::SensitiveFocus`]), any fact of its kind.
+    pub fn earns(&self, pattern: &Fact) -> bool {
+        match (self, pattern) {
+            (Fact::SensitiveFocus { .. }, Fact::SensitiveFocus { .. }) => true,
+            _ => self == pattern,
+        }
+    }
+
     /// A short label for case summaries.
     pub fn label(&self) -> &'static str {
         match self {
@@ -524,6 +555,7 @@ impl Fact {
             Fact::RestrictedChart => "restricted chart",
             Fact::NoSensitiveSection => "no sensitive section opened",
             Fact::SensitiveCategories { .. } => "sensitive sections",
+            Fact::SensitiveFocus { .. } => "went straight to the sensitive sections",
             Fact::BreakGlass { .. } => "break-the-glass",
             Fact::AfterTermination { .. } => "after termination",
             Fact::BeforeHire { .. } => "before hire",

@@ -176,7 +176,7 @@ impl Weights {
             .get(rule)
             .into_iter()
             .flatten()
-            .filter(|(fact, _)| facts.contains(fact))
+            .filter(|(fact, _)| facts.iter().any(|f| f.earns(fact)))
             .map(|(_, w)| *w)
             .fold(base, f64::max);
         if stronger > base {

@@ -9,10 +9,19 @@
 //!
 //! Example: an IT analyst opens the behavioural-health notes of a patient on
 //! a confidential psychiatric unit, with no link to the patient.
+//!
+//! The diagnosis is what a snooper comes for. When most of what the user
+//! opened of the chart around those reads (within an hour) is a sensitive
+//! section, at least `focus_accesses` times, and sensitive sections are
+//! rare in the user's own work (under `focus_usual_share` of their patient
+//! accesses), the finding states it ([`Fact::SensitiveFocus`]) and weighs
+//! `focus_weight`. Care reads a chart whole; a look at one section, over
+//! and over, is a search for it.
 
 use crate::detect::finding::{AlertKind, Fact, Finding};
 use crate::detect::input::{DetectInput, Rule};
 use crate::detect::params::{unit, Invalid, RuleParams, RuleSettings};
+use crate::model::Code;
 
 /// `[rules.restricted_access]`, besides `enabled` and `weight`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
@@ -22,18 +31,83 @@ pub struct RestrictedParams {
     /// section of it was read ([`Fact::NoSensitiveSection`]): the flag alone
     /// is weaker evidence than the diagnosis a snooper comes for.
     pub chart_only_weight: f64,
+    /// Weight in 0..=1 when the look went straight to the sensitive
+    /// sections ([`Fact::SensitiveFocus`]).
+    pub focus_weight: f64,
+    /// Sensitive reads, at the least, that make a look a focused one (0
+    /// turns the focus off).
+    pub focus_accesses: u32,
+    /// The user's own share of sensitive reads over their patient
+    /// accesses below which a focused look is out of their way of work.
+    pub focus_usual_share: f64,
 }
 
 impl Default for RestrictedParams {
     fn default() -> Self {
-        Self { chart_only_weight: 0.35 }
+        Self { chart_only_weight: 0.35, focus_weight: 0.7, focus_accesses: 3, focus_usual_share: 0.05 }
     }
 }
 
 impl RuleParams for RestrictedParams {
     fn check(&self) -> Result<(), Invalid> {
-        unit("chart_only_weight", self.chart_only_weight)
+        unit("chart_only_weight", self.chart_only_weight)?;
+        unit("focus_weight", self.focus_weight)?;
+        unit("focus_usual_share", self.focus_usual_share)
     }
+}
+
+/// Within this of a sensitive read, the user's other accesses to the chart
+/// count as the same look.
+const FOCUS_REACH: i64 = 3_600_000_000;
+
+/// [`Fact::SensitiveFocus`] for `user`'s flagged accesses `hits` to
+/// `patient`, when most of what the user opened of the chart within
+/// [`FOCUS_REACH`] of a sensitive read is a sensitive section, at least
+/// `focus_accesses` times, and such sections are under `focus_usual_share`
+/// of the user's other patient accesses (known only with 50 or more).
+fn focus(
+    params: &RestrictedParams,
+    input: &DetectInput<'_>,
+    user: Code,
+    patient: Code,
+    hits: &[usize],
+) -> Option<Fact> {
+    let events = &input.data.events;
+    let reads: Vec<i64> = hits.iter().filter(|&&i| events.category[i].is_sensitive()).map(|&i| events.ts[i]).collect();
+    if params.focus_accesses == 0 || reads.len() < params.focus_accesses as usize {
+        return None;
+    }
+    let stats = input.features.get(user).filter(|s| s.patient_accesses >= 50)?;
+    // The user's other work: this look's own reads left out.
+    let own = reads.len() as u64;
+    let sensitive_reads: u64 = crate::model::DataCategory::ALL
+        .iter()
+        .filter(|c| c.is_sensitive())
+        .map(|&c| u64::from(stats.categories[(c as usize).min(crate::features::CATEGORIES - 1)]))
+        .sum();
+    let usual = crate::features::ratio(
+        sensitive_reads.saturating_sub(own),
+        u64::from(stats.patient_accesses).saturating_sub(own),
+    );
+    if usual >= params.focus_usual_share {
+        return None;
+    }
+    let chart = input.patient_groups().of(user).find(|(p, _)| *p == patient)?.1;
+    let (mut sensitive, mut near) = (0u32, 0u32);
+    for &i in chart {
+        let (i, t) = (i as usize, events.ts[i as usize]);
+        // `reads` ascend: the first read at or after t - reach decides.
+        let k = reads.partition_point(|&r| r < t - FOCUS_REACH);
+        if reads.get(k).is_some_and(|&r| r <= t + FOCUS_REACH) {
+            near += 1;
+            sensitive += u32::from(events.category[i].is_sensitive());
+        }
+    }
+    (sensitive >= params.focus_accesses && sensitive * 2 >= near).then(|| Fact::SensitiveFocus {
+        sensitive,
+        of: near,
+        usual_per_mille: (usual * 1000.0).round() as u32,
+    })
 }
 
 /// The rule.
@@ -48,10 +122,14 @@ impl Rule for RestrictedAccess {
         vec![(Fact::NoSensitiveSection, params.chart_only_weight)]
     }
 
+    fn stronger_weights(&self, params: &RestrictedParams) -> Vec<(Fact, f64)> {
+        vec![(Fact::SensitiveFocus { sensitive: 0, of: 0, usual_per_mille: 0 }, params.focus_weight)]
+    }
+
     // No `check`: it needs either patients.restricted or
     // access_log.data_category, and both are checked per event.
 
-    fn run(&self, _params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
+    fn run(&self, params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let events = &input.data.events;
         let patients = input.data.patients.as_ref();
         let restricted = |p| patients.and_then(|t| t.get(p)).is_some_and(|r| r.restricted);
@@ -79,6 +157,7 @@ impl Rule for RestrictedAccess {
                     categories.dedup();
                     if !categories.is_empty() {
                         facts.push(Fact::SensitiveCategories { categories });
+                        facts.extend(focus(params, input, user, patient, &evs));
                     } else if facts.contains(&Fact::RestrictedChart) {
                         facts.push(Fact::NoSensitiveSection);
                     }
@@ -153,6 +232,68 @@ mod tests {
             .contains("the chart is restricted (confidential); no sensitive section of it was opened"));
         assert!(!read.explanation.contains("no sensitive section"), "{}", read.explanation);
         assert!(flag.score + 5.0 < read.score, "{} vs {}", flag.score, read.score);
+    }
+
+    /// A surgical nurse with a month of ordinary work (notes, results,
+    /// medications of the unit's patients, none sensitive) and
+    /// `home`'s staff: `reads` are the user's accesses to patient H's chart
+    /// on one morning, minutes apart, by section.
+    fn nurse_reading(home_sensitive: bool, reads: &[&str]) -> World {
+        let mut w = World::new();
+        w.user("rn").department("SURG").role("nurse");
+        w.patient("H");
+        w.encounter("H", "IDC", "2026-11-20 08:00:00", Some("2026-11-20 09:00:00"), None);
+        for d in 0..20 {
+            let p = format!("S{d}");
+            w.patient(&p);
+            let day = format!("2026-11-{:02}", d + 1);
+            w.encounter(&p, "SURG", &format!("{day} 07:00:00"), Some(&format!("{day} 18:00:00")), Some("rn"));
+            for (k, cat) in ["notes", "results", "medications"].iter().enumerate() {
+                let cat = if home_sensitive && k == 0 { "behavioral_health" } else { cat };
+                w.access_with(&format!("{day} 09:0{k}:00"), "rn", &p, "view", cat, false);
+            }
+        }
+        for (k, cat) in reads.iter().enumerate() {
+            w.access_with(&format!("2026-11-28 10:{:02}:00", 2 * k), "rn", "H", "view", cat, false);
+        }
+        w
+    }
+
+    /// The look that went straight to the diagnosis (four reads of the HIV
+    /// section and nothing else of the chart) states it, earns
+    /// `focus_weight` and outranks the same HIV reads inside a whole-chart
+    /// read (notes, results, medications around them), which does not.
+    #[test]
+    fn a_look_straight_at_the_diagnosis_says_so_and_weighs_more() {
+        let alert = |reads: &[&str]| {
+            let w = nurse_reading(false, reads);
+            w.alerts().into_iter().find(|a| a.patient == "H").expect("an alert on H")
+        };
+        let focused = alert(&["hiv", "hiv", "hiv", "hiv"]);
+        let whole = alert(&["notes", "hiv", "results", "hiv", "medications", "hiv", "notes", "hiv", "results"]);
+        assert!(
+            focused.explanation.contains(
+                "went straight to the sensitive sections: 4 of the user's 4 accesses to the chart within the hour read them, sections that make up under 1% of the user's work"
+            ),
+            "{}",
+            focused.explanation
+        );
+        assert!(!whole.explanation.contains("went straight"), "{}", whole.explanation);
+        assert!(focused.score > whole.score + 5.0, "{} vs {}", focused.score, whole.score);
+        // Two reads are not a pattern.
+        let two = alert(&["hiv", "hiv"]);
+        assert!(!two.explanation.contains("went straight"), "{}", two.explanation);
+    }
+
+    /// Staff whose own work reads sensitive sections (a third of this
+    /// nurse's accesses are behavioural-health notes) are not out of their
+    /// way when they do it again: no focus, the plain weight.
+    #[test]
+    fn a_user_whose_work_reads_sensitive_sections_is_not_focused() {
+        let w = nurse_reading(true, &["hiv", "hiv", "hiv", "hiv"]);
+        let found: Vec<Finding> = w.run(&RestrictedAccess).into_iter().filter(|f| w.patient_of(f) == "H").collect();
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].facts.iter().any(|f| matches!(f, Fact::SensitiveFocus { .. })), "{:?}", found[0].facts);
     }
 
     #[test]
