@@ -1457,6 +1457,7 @@ pub fn encode_slice_summary(part: u32, s: &crate::ingest::SliceSummary) -> Vec<u
     }
     put_counts(&mut w, &s.other_actions);
     put_counts(&mut w, &s.other_categories);
+    put_counts(&mut w, &s.aliased);
     w.finish()
 }
 
@@ -1500,8 +1501,9 @@ pub fn decode_slice_summary(bytes: &[u8]) -> Result<(u32, crate::ingest::SliceSu
     let rejects = Rejects::from_counts(rows, unlisted, columns);
     let other_actions = get_counts(&mut r)?;
     let other_categories = get_counts(&mut r)?;
+    let aliased = get_counts(&mut r)?;
     r.end()?;
-    Ok((part, SliceSummary { dict, files, continues, rejects, other_actions, other_categories }))
+    Ok((part, SliceSummary { dict, files, continues, rejects, other_actions, other_categories, aliased }))
 }
 
 /// Events (a slice's in its own codes, or a bucket's in the run's), for

@@ -318,7 +318,11 @@ fn accept_cells(c: &[Option<Cell<'_>>], line: u64, keys: &[ViewKey; 5], to: &mut
     let ts = plausible.check(ts)?;
     let user = required_text(c[1], "user_id")?;
     let action_text = required_text(c[3], "action")?;
-    let action = Action::parse(&action_text);
+    let action = Action::parse(&action_text).or_else(|| {
+        let a = Action::alias(&action_text)?;
+        report.count_alias("action", &action_text, a.as_str());
+        Some(a)
+    });
     let has_patient = c[2].is_some();
     if let Some(a) = action {
         if a.needs_patient() && !has_patient {
@@ -328,19 +332,22 @@ fn accept_cells(c: &[Option<Cell<'_>>], line: u64, keys: &[ViewKey; 5], to: &mut
             ));
         }
     }
+    let category = |s: &str, report: &mut IngestReport| {
+        DataCategory::parse(s).unwrap_or_else(|| match DataCategory::alias(s) {
+            Some(c) => {
+                report.count_alias("data_category", s, c.as_str());
+                c
+            }
+            None => {
+                IngestReport::count_unknown(&mut report.other_categories, s);
+                DataCategory::Other
+            }
+        })
+    };
     let category = match c[4] {
         None => DataCategory::Unspecified,
-        Some(Cell::Str(s)) => DataCategory::parse(s).unwrap_or_else(|| {
-            IngestReport::count_unknown(&mut report.other_categories, s);
-            DataCategory::Other
-        }),
-        Some(cell) => {
-            let t = cell.to_text();
-            DataCategory::parse(&t).unwrap_or_else(|| {
-                IngestReport::count_unknown(&mut report.other_categories, &t);
-                DataCategory::Other
-            })
-        }
+        Some(Cell::Str(s)) => category(s, report),
+        Some(cell) => category(&cell.to_text(), report),
     };
     let break_glass = boolean(c[8], "break_glass")?.unwrap_or(false);
     let action = action.unwrap_or_else(|| {

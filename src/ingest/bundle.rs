@@ -522,6 +522,7 @@ pub(super) fn merge_partial(
     rejects.extend(part.rejects);
     merge_counts(&mut report.other_actions, part.counts.other_actions);
     merge_counts(&mut report.other_categories, part.counts.other_categories);
+    merge_counts(&mut report.aliased, part.counts.aliased);
     Ok(())
 }
 

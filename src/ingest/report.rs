@@ -48,6 +48,10 @@ pub struct IngestReport {
     pub other_actions: BTreeMap<String, u64>,
     /// Raw data_category values outside the contract, with counts.
     pub other_categories: BTreeMap<String, u64>,
+    /// Raw action and data_category values read through a built-in alias
+    /// ("Mental Health" as behavioral_health), with counts, keyed
+    /// `column: raw = contract value` (see [`IngestReport::count_alias`]).
+    pub aliased: BTreeMap<String, u64>,
 }
 
 impl IngestReport {
@@ -91,6 +95,17 @@ impl IngestReport {
     pub const DISTINCT_LIMIT: usize = 50;
 
     /// Counts an unknown value, pooling beyond [`Self::DISTINCT_LIMIT`].
+    /// Counts `value` of `column` read as the contract's `canonical`.
+    pub fn count_alias(&mut self, column: &str, value: &str, canonical: &str) {
+        let raw: String = value.trim().chars().take(40).collect::<String>().to_lowercase();
+        let key = format!("{column}: {raw} = {canonical}");
+        if self.aliased.contains_key(&key) || self.aliased.len() < Self::DISTINCT_LIMIT {
+            *self.aliased.entry(key).or_insert(0) += 1;
+        } else {
+            *self.aliased.entry("(other values)".to_string()).or_insert(0) += 1;
+        }
+    }
+
     pub fn count_unknown(map: &mut BTreeMap<String, u64>, value: &str) {
         let key: String = value.trim().chars().take(40).collect::<String>().to_lowercase();
         if map.contains_key(&key) || map.len() < Self::DISTINCT_LIMIT {

@@ -148,6 +148,8 @@ pub struct LogSlice {
     pub other_actions: BTreeMap<String, u64>,
     /// Data categories the log names that ehrwatch does not know, counted.
     pub other_categories: BTreeMap<String, u64>,
+    /// Actions and categories read through a built-in alias, counted.
+    pub aliased: BTreeMap<String, u64>,
 }
 
 /// A sink keeping parts in input order, recoded.
@@ -209,6 +211,7 @@ pub fn read_log_slice(
         rejects,
         other_actions: report.other_actions,
         other_categories: report.other_categories,
+        aliased: report.aliased,
     })
 }
 
@@ -254,13 +257,15 @@ pub struct SliceSummary {
     pub other_actions: BTreeMap<String, u64>,
     /// As [`LogSlice::other_categories`].
     pub other_categories: BTreeMap<String, u64>,
+    /// As [`LogSlice::aliased`].
+    pub aliased: BTreeMap<String, u64>,
 }
 
 impl LogSlice {
     /// The slice without its events.
     pub fn summary(self) -> (SliceSummary, Events) {
-        let LogSlice { dict, events, files, continues, rejects, other_actions, other_categories } = self;
-        (SliceSummary { dict, files, continues, rejects, other_actions, other_categories }, events)
+        let LogSlice { dict, events, files, continues, rejects, other_actions, other_categories, aliased } = self;
+        (SliceSummary { dict, files, continues, rejects, other_actions, other_categories, aliased }, events)
     }
 }
 
@@ -315,6 +320,7 @@ pub fn join_slices(
         data.rejects.extend(s.rejects);
         merge_counts(&mut data.report.other_actions, s.other_actions);
         merge_counts(&mut data.report.other_categories, s.other_categories);
+        merge_counts(&mut data.report.aliased, s.aliased);
         joins.push(SliceJoin { maps, base });
     }
     let access = &data.report.files[first_access_file..];
@@ -375,6 +381,7 @@ mod tests {
                 rejects: s.rejects.clone(),
                 other_actions: s.other_actions.clone(),
                 other_categories: s.other_categories.clone(),
+                aliased: s.aliased.clone(),
             })
             .collect();
         let (data, joins) = join_slices(dir, tz, &input, context.expect("context kept"), summaries).expect("joined");

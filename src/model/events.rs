@@ -68,6 +68,35 @@ impl Action {
         Action::ALL.into_iter().find(|a| a != &Action::Other && s.eq_ignore_ascii_case(a.as_str()))
     }
 
+    /// An action written another way than the contract's (a past tense,
+    /// a synonym: "Printed", "Log On", "Downloaded", "Accessed"), read
+    /// through [`alias_key`]; `None` when no built-in alias names it.
+    /// Single letters (FHIR's C/R/U/D/E) are the FHIR importer's to map.
+    pub fn alias(s: &str) -> Option<Action> {
+        let key = alias_key(s);
+        if let Some(a) = Action::ALL.into_iter().find(|a| *a != Action::Other && a.as_str() == key) {
+            return Some(a);
+        }
+        Some(match key.as_str() {
+            "viewed" | "read" | "open" | "opened" | "access" | "accessed" | "display" | "displayed" | "review"
+            | "reviewed" | "chart_access" | "record_access" => Action::View,
+            "created" | "add" | "added" | "insert" | "inserted" | "new" | "sign" | "signed" | "document"
+            | "documented" => Action::Create,
+            "updated" | "edit" | "edited" | "modify" | "modified" | "change" | "changed" | "amend" | "amended" => {
+                Action::Update
+            }
+            "deleted" | "remove" | "removed" | "void" | "voided" => Action::Delete,
+            "printed" | "print_report" | "report_printed" => Action::Print,
+            "exported" | "download" | "downloaded" | "extract" | "extracted" | "export_data" => Action::Export,
+            "searched" | "find" | "lookup" | "look_up" | "query" | "patient_search" | "patient_lookup" => {
+                Action::Search
+            }
+            "log_in" | "logon" | "log_on" | "signin" | "sign_in" | "logged_in" => Action::Login,
+            "log_out" | "logoff" | "log_off" | "signout" | "sign_out" | "logged_out" => Action::Logout,
+            _ => return None,
+        })
+    }
+
     /// The contract's spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -169,6 +198,59 @@ impl DataCategory {
         Self::named().find(|c| s.eq_ignore_ascii_case(c.as_str()))
     }
 
+    /// A category written another way than the contract's ("Behavioral
+    /// Health", "Mental Health", "Lab Results", "Meds", "Radiology"), read
+    /// through [`alias_key`]; `None` when no built-in alias names it.
+    pub fn alias(s: &str) -> Option<DataCategory> {
+        let key = alias_key(s);
+        if let Some(c) = Self::named().find(|c| c.as_str() == key) {
+            return Some(c);
+        }
+        use DataCategory as C;
+        Some(match key.as_str() {
+            "demographic" | "patient_demographics" | "demographics_info" | "patient_information" | "face_sheet" => {
+                C::Demographics
+            }
+            "note"
+            | "clinical_note"
+            | "clinical_notes"
+            | "progress_note"
+            | "progress_notes"
+            | "documentation"
+            | "clinical_documentation" => C::Notes,
+            "result" | "lab" | "labs" | "lab_result" | "lab_results" | "laboratory" | "laboratory_results"
+            | "test_results" => C::Results,
+            "medication" | "meds" | "med" | "mar" | "prescriptions" | "prescription" | "medication_list" => {
+                C::Medications
+            }
+            "image" | "images" | "radiology" | "radiology_results" | "xray" | "x_ray" => C::Imaging,
+            "order" | "cpoe" | "order_entry" => C::Orders,
+            "bill" | "charges" | "claims" | "financial" | "finance" | "insurance" => C::Billing,
+            "behavioural_health"
+            | "behavioral"
+            | "behavioural"
+            | "mental_health"
+            | "psychiatry"
+            | "psychiatric"
+            | "psych"
+            | "psychotherapy"
+            | "psychotherapy_notes" => C::BehavioralHealth,
+            "substance_abuse"
+            | "substance_use_disorder"
+            | "sud"
+            | "chemical_dependency"
+            | "addiction"
+            | "alcohol_and_drug"
+            | "drug_and_alcohol"
+            | "42_cfr_part_2"
+            | "part_2" => C::SubstanceUse,
+            "hiv_aids" | "aids" | "hiv_status" | "hiv_results" => C::Hiv,
+            "reproductive_health" | "family_planning" | "sexual_health" => C::Reproductive,
+            "genetics" | "genomic" | "genomics" | "genetic_testing" | "genetic_results" => C::Genetic,
+            _ => return None,
+        })
+    }
+
     /// The contract's spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -200,6 +282,24 @@ impl DataCategory {
                 | DataCategory::Genetic
         )
     }
+}
+
+/// A free-text value as an alias key: lower case, every run of characters
+/// other than letters and digits one `_`, none at the ends ("Lab
+/// Results" and "lab-results" are `lab_results`).
+pub fn alias_key(s: &str) -> String {
+    let mut key = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            key.extend(c.to_lowercase());
+        } else if !key.is_empty() && !key.ends_with('_') {
+            key.push('_');
+        }
+    }
+    while key.ends_with('_') {
+        key.pop();
+    }
+    key
 }
 
 /// Maps from one part's id codes (a file read on its own, a batch of the
@@ -646,6 +746,54 @@ mod tests {
         e.sort_by_user_time();
         let got: Vec<(u32, i64, u64)> = (0..e.len()).map(|i| (e.user[i], e.ts[i], e.source_line[i])).collect();
         assert_eq!(got, want);
+    }
+
+    /// Values written the way other systems write them map through the
+    /// built-in aliases; what no alias names stays unknown.
+    #[test]
+    fn aliases_read_other_spellings_and_leave_the_unknown_alone() {
+        assert_eq!(alias_key("  Lab -- Results "), "lab_results");
+        assert_eq!(alias_key("42 CFR Part 2"), "42_cfr_part_2");
+        for (raw, want) in [
+            ("Behavioral Health", DataCategory::BehavioralHealth),
+            ("behavioral-health", DataCategory::BehavioralHealth),
+            ("Mental Health", DataCategory::BehavioralHealth),
+            ("Psychiatry", DataCategory::BehavioralHealth),
+            ("Substance Abuse", DataCategory::SubstanceUse),
+            ("42 CFR Part 2", DataCategory::SubstanceUse),
+            ("HIV/AIDS", DataCategory::Hiv),
+            ("Family Planning", DataCategory::Reproductive),
+            ("Genetic Testing", DataCategory::Genetic),
+            ("Lab Results", DataCategory::Results),
+            ("Meds", DataCategory::Medications),
+            ("Radiology", DataCategory::Imaging),
+            ("Progress Notes", DataCategory::Notes),
+            ("Order Entry", DataCategory::Orders),
+            ("Face Sheet", DataCategory::Demographics),
+            ("Claims", DataCategory::Billing),
+        ] {
+            assert_eq!(DataCategory::alias(raw), Some(want), "{raw}");
+        }
+        for raw in ["tattoos", "", "---", "other", "unspecified", "H"] {
+            assert_eq!(DataCategory::alias(raw), None, "{raw}");
+        }
+        for (raw, want) in [
+            ("Printed", Action::Print),
+            ("Downloaded", Action::Export),
+            ("Accessed", Action::View),
+            ("Log On", Action::Login),
+            ("sign-out", Action::Logout),
+            ("Patient Lookup", Action::Search),
+            ("Modified", Action::Update),
+            ("Signed", Action::Create),
+            ("Voided", Action::Delete),
+        ] {
+            assert_eq!(Action::alias(raw), Some(want), "{raw}");
+        }
+        // FHIR's one-letter codes are the importer's, and "other" is not an alias.
+        for raw in ["R", "E", "other", "approve"] {
+            assert_eq!(Action::alias(raw), None, "{raw}");
+        }
     }
 
     #[test]

@@ -137,6 +137,9 @@ pub struct Summary {
     pub other_actions: BTreeMap<String, u64>,
     /// Unknown data_category values kept as `other`, with counts.
     pub other_categories: BTreeMap<String, u64>,
+    /// action and data_category values read through a built-in alias, with
+    /// counts, keyed `column: raw value = contract value`.
+    pub aliased_values: BTreeMap<String, u64>,
     /// Alerts written.
     pub alerts: u64,
     /// Cases written.

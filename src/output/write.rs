@@ -78,6 +78,21 @@ fn keyed_values(counts: &BTreeMap<String, u64>, p: Option<&super::Pseudonymizer>
     out
 }
 
+/// [`keyed_values`] for alias keys (`column: raw = contract value`): only
+/// the raw value is pseudonymised.
+fn aliased_values(counts: &BTreeMap<String, u64>, p: Option<&super::Pseudonymizer>) -> BTreeMap<String, u64> {
+    let Some(p) = p else { return counts.clone() };
+    let mut out = BTreeMap::new();
+    for (k, n) in counts {
+        let key = match k.split_once(": ").and_then(|(c, rest)| rest.rsplit_once(" = ").map(|(raw, to)| (c, raw, to))) {
+            Some((column, raw, to)) => format!("{column}: {} = {to}", p.value(raw)),
+            None => k.clone(),
+        };
+        *out.entry(key).or_insert(0) += n;
+    }
+    out
+}
+
 fn csv_bytes<T: Serialize>(rows: impl Iterator<Item = T>, header: &[&str]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     w.write_record(header)?;
@@ -216,6 +231,7 @@ fn summary(run: &RunOutputs<'_>) -> Summary {
         explained_by,
         other_actions: keyed_values(&r.other_actions, run.context.pseudonymizer.as_ref()),
         other_categories: keyed_values(&r.other_categories, run.context.pseudonymizer.as_ref()),
+        aliased_values: aliased_values(&r.aliased, run.context.pseudonymizer.as_ref()),
         alerts: run.scored.alerts.len() as u64,
         cases: run.scored.cases.len() as u64,
         alerts_per_rule: per_rule,
@@ -428,4 +444,24 @@ pub fn write_outputs(out: &Path, mut run: RunOutputs<'_>) -> Result<Summary, Out
 
     staging.commit().map_err(io("."))?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pseudonymised run hides the raw value an alias read, and keeps the
+    /// column and the contract value it was read as.
+    #[test]
+    fn aliased_values_hide_only_the_raw_value() {
+        let p = super::super::Pseudonymizer::from_key_file_bytes(b"0123456789abcdef").unwrap();
+        let counts: BTreeMap<String, u64> =
+            [("data_category: mental health = behavioral_health".to_string(), 3)].into();
+        let out = aliased_values(&counts, Some(&p));
+        let (key, n) = out.iter().next().unwrap();
+        assert_eq!(*n, 3);
+        assert_eq!(key, &format!("data_category: {} = behavioral_health", p.value("mental health")));
+        assert!(key.contains("V-") && !key.contains("mental"), "{key}");
+        assert_eq!(aliased_values(&counts, None), counts);
+    }
 }

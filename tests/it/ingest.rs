@@ -31,6 +31,43 @@ fn a_valid_bundle_is_read_whole_and_counted() {
     assert!(run.stdout().contains("4 events read, 0 rejected"));
 }
 
+/// Actions and categories written the way other systems write them
+/// ("Printed", "Mental Health", "Lab Results") are read as the contract's
+/// values and counted in summary.json's `aliased_values`, so a sensitive
+/// section named another way is still a sensitive section; what no alias
+/// names is still `other`, counted as before.
+#[test]
+fn other_spellings_of_actions_and_categories_are_read_and_reported() {
+    let b = Bundle::hospital();
+    b.file(
+        "access_log.csv",
+        "timestamp,user_id,patient_id,action,data_category
+2026-11-28 09:00:00,x1,P2,Viewed,Mental Health
+2026-11-28 09:01:00,x1,P2,view,Mental Health
+2026-11-28 09:02:00,x1,P2,Printed,Lab Results
+2026-11-28 09:03:00,x1,P2,view,tattoos
+",
+    );
+    let run = b.detect(&[]);
+    run.assert_ok();
+    let s = run.summary();
+    assert_eq!(s["events_scored"], 4);
+    let aliased = &s["aliased_values"];
+    assert_eq!(aliased["data_category: mental health = behavioral_health"], 2, "{aliased}");
+    assert_eq!(aliased["data_category: lab results = results"], 1, "{aliased}");
+    assert_eq!(aliased["action: viewed = view"], 1, "{aliased}");
+    assert_eq!(aliased["action: printed = print"], 1, "{aliased}");
+    assert_eq!(s["other_categories"]["tattoos"], 1);
+    assert!(s["other_actions"].as_object().unwrap().is_empty(), "{}", s["other_actions"]);
+    // The behavioural-health reads are sensitive sections.
+    let alerts = run.csv("alerts.csv");
+    assert!(
+        alerts.iter().any(|a| a["rules"].contains("restricted_access")
+            && a["explanation"].contains("opened sensitive sections: behavioral health")),
+        "{alerts:?}"
+    );
+}
+
 #[test]
 fn bad_rows_are_quarantined_with_file_line_and_reason_and_the_rest_processed() {
     let b = Bundle::hospital();
