@@ -247,8 +247,55 @@ impl DataCategory {
             "hiv_aids" | "aids" | "hiv_status" | "hiv_results" => C::Hiv,
             "reproductive_health" | "family_planning" | "sexual_health" => C::Reproductive,
             "genetics" | "genomic" | "genomics" | "genetic_testing" | "genetic_results" => C::Genetic,
-            _ => return None,
+            _ => return Self::by_words(&key),
         })
+    }
+
+    /// A longer description ("Psychiatric Progress Note", "Medication
+    /// Administration Record") read by its words: a word naming a
+    /// sensitive section wins (a psychiatric note is behavioural health),
+    /// else the first word that names a section. `key` is an
+    /// [`alias_key`].
+    fn by_words(key: &str) -> Option<DataCategory> {
+        use DataCategory as C;
+        let words: Vec<&str> = key.split('_').collect();
+        let has =
+            |w: &str, starts: &[&str], exact: &[&str]| starts.iter().any(|s| w.starts_with(s)) || exact.contains(&w);
+        let sensitive = |w: &str| {
+            Some(if has(w, &["psych", "behavio", "mental"], &[]) {
+                C::BehavioralHealth
+            } else if has(w, &["substance", "alcohol", "addict"], &["sud"]) {
+                C::SubstanceUse
+            } else if has(w, &[], &["hiv", "aids"]) {
+                C::Hiv
+            } else if has(w, &["reproduct", "contracept"], &[]) {
+                C::Reproductive
+            } else if has(w, &["genetic", "genom"], &[]) {
+                C::Genetic
+            } else {
+                return None;
+            })
+        };
+        let plain = |w: &str| {
+            Some(if has(w, &["demograph"], &["registration"]) {
+                C::Demographics
+            } else if has(w, &["note", "documentation", "narrative"], &[]) {
+                C::Notes
+            } else if has(w, &["result", "laborator", "patholog"], &["lab", "labs"]) {
+                C::Results
+            } else if has(w, &["medication", "pharmac", "prescri"], &["med", "meds", "mar", "rx"]) {
+                C::Medications
+            } else if has(w, &["imag", "radiolog"], &["xray", "ct", "mri", "ultrasound"]) {
+                C::Imaging
+            } else if has(w, &["order"], &["cpoe"]) {
+                C::Orders
+            } else if has(w, &["billing", "charge", "claim", "insur", "financ"], &["bill"]) {
+                C::Billing
+            } else {
+                return None;
+            })
+        };
+        words.iter().find_map(|w| sensitive(w)).or_else(|| words.iter().find_map(|w| plain(w)))
     }
 
     /// The contract's spelling.
@@ -771,10 +818,18 @@ mod tests {
             ("Order Entry", DataCategory::Orders),
             ("Face Sheet", DataCategory::Demographics),
             ("Claims", DataCategory::Billing),
+            ("Psychiatric Progress Note", DataCategory::BehavioralHealth),
+            ("HIV Viral Load Result", DataCategory::Hiv),
+            ("Alcohol Use Screening", DataCategory::SubstanceUse),
+            ("Genomic Report", DataCategory::Genetic),
+            ("Medication Administration Record", DataCategory::Medications),
+            ("CT Report", DataCategory::Imaging),
+            ("Discharge Summary Note", DataCategory::Notes),
+            ("Insurance Coverage", DataCategory::Billing),
         ] {
             assert_eq!(DataCategory::alias(raw), Some(want), "{raw}");
         }
-        for raw in ["tattoos", "", "---", "other", "unspecified", "H"] {
+        for raw in ["tattoos", "", "---", "other", "unspecified", "H", "Media Library", "Chart Summary"] {
             assert_eq!(DataCategory::alias(raw), None, "{raw}");
         }
         for (raw, want) in [
