@@ -149,6 +149,14 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<ExitCode, Failure> {
             summary.cases,
             args.out.display()
         );
+        let aliased: u64 = summary.aliased_values.values().sum();
+        let other: u64 = summary.other_actions.values().chain(summary.other_categories.values()).sum();
+        if aliased + other > 0 {
+            println!(
+                "ehrwatch: {aliased} action or data_category values read through an alias, {other} kept as other; see aliased_values, other_actions and other_categories in {}",
+                args.out.join("summary.json").display()
+            );
+        }
         if summary.events_rejected + summary.other_rows_rejected > 0 {
             println!(
                 "ehrwatch: {} input rows rejected; see {}",

@@ -59,6 +59,11 @@ fn other_spellings_of_actions_and_categories_are_read_and_reported() {
     assert_eq!(aliased["action: printed = print"], 1, "{aliased}");
     assert_eq!(s["other_categories"]["tattoos"], 1);
     assert!(s["other_actions"].as_object().unwrap().is_empty(), "{}", s["other_actions"]);
+    assert!(
+        run.stdout().contains("4 action or data_category values read through an alias, 1 kept as other"),
+        "{}",
+        run.stdout()
+    );
     // The behavioural-health reads are sensitive sections.
     let alerts = run.csv("alerts.csv");
     assert!(
