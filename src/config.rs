@@ -454,11 +454,25 @@ pub struct InputParams {
     /// rows is rejected: a nightly feed that is garbage fails loudly.
     /// 1 never stops.
     pub max_reject_share: f64,
+    /// `action` values the hospital writes its own way, read as a contract
+    /// action (`"Chart Opened" = "view"`), matched whatever the case,
+    /// spaces or punctuation; before the built-in aliases.
+    pub action_aliases: std::collections::BTreeMap<String, String>,
+    /// `data_category` values the hospital writes its own way, read as a
+    /// contract category (`"Psych Eval" = "behavioral_health"`), as
+    /// `action_aliases`.
+    pub category_aliases: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for InputParams {
     fn default() -> Self {
-        Self { min_year: 1900, max_days_ahead: 1, max_reject_share: 0.05 }
+        Self {
+            min_year: 1900,
+            max_days_ahead: 1,
+            max_reject_share: 0.05,
+            action_aliases: Default::default(),
+            category_aliases: Default::default(),
+        }
     }
 }
 
@@ -648,6 +662,23 @@ impl Config {
                 expected: "a year from 1 to 9999 and at most 36600 days",
             });
         }
+        use crate::model::{Action, DataCategory};
+        if let Some((raw, to)) =
+            i.action_aliases.iter().find(|(_, to)| Action::parse(to).is_none_or(|a| a == Action::Other))
+        {
+            return Err(ConfigError::OutOfRange {
+                key: "input.action_aliases",
+                value: format!("\"{raw}\" = \"{to}\""),
+                expected: "a contract action: view, create, update, delete, print, export, search, login or logout",
+            });
+        }
+        if let Some((raw, to)) = i.category_aliases.iter().find(|(_, to)| DataCategory::parse(to).is_none()) {
+            return Err(ConfigError::OutOfRange {
+                key: "input.category_aliases",
+                value: format!("\"{raw}\" = \"{to}\""),
+                expected: "a contract data_category: demographics, notes, results, medications, imaging, orders, billing, behavioral_health, substance_use, hiv, reproductive or genetic",
+            });
+        }
         if !(0.0..=1.0).contains(&i.max_reject_share) {
             return Err(ConfigError::OutOfRange {
                 key: "input.max_reject_share",
@@ -693,6 +724,24 @@ mod tests {
         assert!(msg.starts_with("x.toml:") && msg.contains("encounter_after_dayz"), "{msg}");
         let e = Config::parse("timezone = \"Mars/Olympus\"\n", Path::new("x.toml")).unwrap_err();
         assert!(e.to_string().contains("Mars/Olympus"));
+    }
+
+    /// A hospital's own spellings are read as contract values; a target
+    /// that names none is an error naming the table and the pair.
+    #[test]
+    fn input_aliases_name_contract_values() {
+        let c = Config::parse(
+            "[input.category_aliases]\n\"Psych Eval\" = \"behavioral_health\"\n[input.action_aliases]\n\"Chart Opened\" = \"VIEW\"\n",
+            Path::new("a.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.input.category_aliases["Psych Eval"], "behavioral_health");
+        assert_eq!(c.input.action_aliases["Chart Opened"], "VIEW");
+        let e = Config::parse("[input.category_aliases]\n\"Teeth\" = \"dental\"\n", Path::new("a.toml")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("input.category_aliases") && msg.contains("\"Teeth\" = \"dental\""), "{msg}");
+        let e = Config::parse("[input.action_aliases]\n\"Glance\" = \"other\"\n", Path::new("a.toml")).unwrap_err();
+        assert!(e.to_string().contains("input.action_aliases"), "{e}");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The access_log table: one row per access of one patient's record.
 
+use super::aliases::RowRules;
 use super::columns::{optional, ColumnSpec};
 use super::fields::{boolean, required_text, timestamp, FieldError};
-use super::plausible::Plausible;
 use super::report::IngestReport;
 use super::source::{text_cell, Cell, Kind, Row};
 use crate::model::{Action, DataCategory, Dictionaries, Events, ACCESS_LOG_COLUMNS, ACCESS_LOG_REQUIRED, NONE};
@@ -270,7 +270,8 @@ fn session_code<const N: usize>(
 /// Parses one row of file `file_index` into `events`, its ids interned
 /// into `dict` (workstation, IP address and department first compared with
 /// the user's last row in `sessions`), an unknown action or category
-/// counted in `report`, and the instant checked against `plausible`.
+/// counted in `report`, the instant checked and other spellings read by
+/// `rules`.
 /// Validates every cell before pushing any column, so a rejected row
 /// leaves no trace but its rejection (the returned [`FieldError`]).
 #[allow(clippy::too_many_arguments)]
@@ -282,9 +283,9 @@ pub fn accept(
     report: &mut IngestReport,
     zone: &mut ZoneCache,
     sessions: &mut Sessions,
-    plausible: &Plausible,
+    rules: &RowRules,
 ) -> Result<(), FieldError> {
-    let mut to = Target { file_index, dict, events, report, zone, sessions, plausible };
+    let mut to = Target { file_index, dict, events, report, zone, sessions, rules };
     let c = row.cells;
     let keys = [cell_key(c[1]), cell_key(c[2]), cell_key(c[5]), cell_key(c[6]), cell_key(c[7])];
     accept_cells(c, row.line, &keys, &mut to)
@@ -305,21 +306,21 @@ pub struct Target<'a> {
     /// Each user's last ids.
     pub sessions: &'a mut Sessions,
     /// Which instants are believed.
-    pub plausible: &'a Plausible,
+    pub rules: &'a RowRules,
 }
 
 /// [`accept`] of a row given as its cells (in [`SPECS`] order) and line,
 /// with the [`ViewKey`]s of its user, patient, workstation, IP address and
 /// department cells ([`NO_KEY`] where there is none).
 fn accept_cells(c: &[Option<Cell<'_>>], line: u64, keys: &[ViewKey; 5], to: &mut Target<'_>) -> Result<(), FieldError> {
-    let Target { file_index, dict, events, report, zone, sessions, plausible } = to;
+    let Target { file_index, dict, events, report, zone, sessions, rules } = to;
     let file_index = *file_index;
     let ts = sessions.hour.timestamp(c[0], zone)?.ok_or_else(|| FieldError::missing("timestamp"))?;
-    let ts = plausible.check(ts)?;
+    let ts = rules.plausible.check(ts)?;
     let user = required_text(c[1], "user_id")?;
     let action_text = required_text(c[3], "action")?;
     let action = Action::parse(&action_text).or_else(|| {
-        let a = Action::alias(&action_text)?;
+        let a = rules.aliases.action(&action_text)?;
         report.count_alias("action", &action_text, a.as_str());
         Some(a)
     });
@@ -333,7 +334,7 @@ fn accept_cells(c: &[Option<Cell<'_>>], line: u64, keys: &[ViewKey; 5], to: &mut
         }
     }
     let category = |s: &str, report: &mut IngestReport| {
-        DataCategory::parse(s).unwrap_or_else(|| match DataCategory::alias(s) {
+        DataCategory::parse(s).unwrap_or_else(|| match rules.aliases.category(s) {
             Some(c) => {
                 report.count_alias("data_category", s, c.as_str());
                 c
@@ -617,7 +618,7 @@ mod tests {
             }
         }
 
-        fn target<'a>(&'a mut self, plausible: &'a Plausible) -> Target<'a> {
+        fn target<'a>(&'a mut self, rules: &'a RowRules) -> Target<'a> {
             Target {
                 file_index: 0,
                 dict: &mut self.dict,
@@ -625,7 +626,7 @@ mod tests {
                 report: &mut self.report,
                 zone: &mut self.zone,
                 sessions: &mut self.sessions,
-                plausible,
+                rules,
             }
         }
     }
@@ -638,11 +639,11 @@ mod tests {
             .map(|n| SPECS.iter().find(|s| s.name == n.as_str()).expect("a spec's column").name)
             .collect();
         let index: Vec<Option<usize>> = SPECS.iter().map(|s| names.iter().position(|n| *n == s.name)).collect();
-        let plausible = Plausible::ANY;
+        let rules = RowRules::any();
         let mut out = Vec::new();
         for columnwise in [true, false] {
             let mut part = Part::new(chrono_tz::Europe::Madrid);
-            let mut to = part.target(&plausible);
+            let mut to = part.target(&rules);
             let mut rejected = Vec::new();
             let mut on_reject = |row: &Row<'_>, e: FieldError| rejected.push((row.line, e.reason, row.raw()));
             let read = if columnwise {
@@ -650,7 +651,7 @@ mod tests {
             } else {
                 crate::ingest::source::emit_batch(frame, &names, kinds, &index, &SPECS, 10, &mut |row| {
                     let t = &mut to;
-                    if let Err(e) = accept(&row, 0, t.dict, t.events, t.report, t.zone, t.sessions, t.plausible) {
+                    if let Err(e) = accept(&row, 0, t.dict, t.events, t.report, t.zone, t.sessions, t.rules) {
                         on_reject(&row, e);
                     }
                 })
@@ -874,7 +875,8 @@ mod tests {
         let mut kinds = vec![Kind::Str; 8];
         kinds[1] = Kind::Int;
         let mut part = Part::new(chrono_tz::UTC);
-        let mut to = part.target(&Plausible::ANY);
+        let rules = RowRules::any();
+        let mut to = part.target(&rules);
         let read = accept_frame(&frame, &kinds, &names, 0, &mut to, &mut |_, _| panic!("nothing is read")).unwrap();
         assert_eq!(read, None);
         assert!(part.events.is_empty());

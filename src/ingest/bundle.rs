@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use rayon::prelude::*;
 
+use super::aliases::RowRules;
 use super::columns::ColumnSpec;
 use super::error::IngestError;
 use super::fields::FieldError;
@@ -269,7 +270,7 @@ pub(super) fn read_piece(
     k: usize,
     piece: &Piece,
     tz: Tz,
-    plausible: Plausible,
+    rules: &RowRules,
     bar: &crate::progress::StageBar,
     parts: Parts<'_>,
     mut on_full: Option<OnFull<'_>>,
@@ -300,7 +301,7 @@ pub(super) fn read_piece(
             report: &mut part.counts,
             zone: &mut zone,
             sessions: &mut sessions,
-            plausible: &plausible,
+            rules,
         };
         let mut file_report = FileReport {
             table: files.table,
@@ -330,7 +331,7 @@ pub(super) fn read_piece(
                             to.report,
                             to.zone,
                             to.sessions,
-                            to.plausible,
+                            to.rules,
                         );
                         if let Err(e) = accepted {
                             on_reject(&row, e);
@@ -357,7 +358,7 @@ pub(super) fn read_piece(
         &mut part.rejects,
         bar,
         &mut |row, file_index| {
-            access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions, &plausible)?;
+            access_log::accept(row, file_index, dict, events, counts, &mut zone, &mut sessions, rules)?;
             if let Some((limit, hand_over)) = on_full.as_mut() {
                 if events.len() >= *limit && failed.is_none() {
                     failed = hand_over(dict, events).err();
@@ -427,7 +428,7 @@ fn read_streamed(
     files: &TableFiles,
     k: usize,
     tz: Tz,
-    plausible: Plausible,
+    rules: &RowRules,
     bar: &crate::progress::StageBar,
     unit_rows: usize,
     to: Merge<'_>,
@@ -443,7 +444,7 @@ fn read_streamed(
         sink.append(e, &maps)
     };
     let parts = Parts { rows: unit_rows, bounded: true, spool: spool.as_deref(), filter: None, indexed: None };
-    let mut part = read_piece(files, k, &Piece::Stream, tz, plausible, bar, parts, Some((unit_rows, &mut send)))?;
+    let mut part = read_piece(files, k, &Piece::Stream, tz, rules, bar, parts, Some((unit_rows, &mut send)))?;
     send(&part.dict, &mut part.events)?;
     merge_partial(part, dict, sink, report, rejects)
 }
@@ -836,7 +837,7 @@ pub(super) fn read_bundle_with_context(
     }
     let access_files =
         locate(dir, "access_log")?.ok_or(IngestError::MissingTable { dir: dir.to_path_buf(), table: "access_log" })?;
-    let plausible = Plausible::for_files(&access_files.files, input, std::time::SystemTime::now());
+    let rules = RowRules::new(Plausible::for_files(&access_files.files, input, std::time::SystemTime::now()), input);
     let access_duplicates = access_files.duplicates.clone();
     let mut dict = Dictionaries::default();
     let mut report = IngestReport::default();
@@ -964,7 +965,7 @@ pub(super) fn read_bundle_with_context(
     let unit_rows = if parts.filter.is_some() { usize::MAX } else { unit_rows };
     let pieces = plan_pieces(&access_files.files, &file_rows, unit_rows, parts.bounded)?;
     let read_batch = |batch: &[(usize, Piece)]| -> Vec<Result<PartialLog, IngestError>> {
-        on_own_threads(batch, |(k, piece)| read_piece(&access_files, *k, piece, tz, plausible, &bar, parts, None))
+        on_own_threads(batch, |(k, piece)| read_piece(&access_files, *k, piece, tz, &rules, &bar, parts, None))
     };
     // Pieces read in parallel, a batch at a time; a streamed file alone.
     let mut groups: Vec<&[(usize, Piece)]> = Vec::new();
@@ -1018,7 +1019,7 @@ pub(super) fn read_bundle_with_context(
         let mut merge = Merge { dict: &mut dict, sink: &mut *sink, report: &mut report, rejects: &mut rejects };
         if let [(k, Piece::Stream)] = group {
             merge_all(std::mem::take(&mut pending), &mut merge)?;
-            read_streamed(&access_files, *k, tz, plausible, &bar, unit_rows, merge)?;
+            read_streamed(&access_files, *k, tz, &rules, &bar, unit_rows, merge)?;
             continue;
         }
         let (merged, next) = rayon::join(|| merge_all(std::mem::take(&mut pending), &mut merge), || read_batch(group));

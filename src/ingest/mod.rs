@@ -10,6 +10,7 @@
 //! printed from here carries a patient id or name.
 
 mod access_log;
+mod aliases;
 mod bundle;
 mod care_team;
 mod columns;
@@ -31,6 +32,7 @@ mod slice;
 mod source;
 mod spill;
 
+pub use aliases::{Aliases, RowRules};
 pub use bundle::{
     read_bundle, read_bundle_filtered, read_bundle_indexed, read_bundle_with_history, read_history_only, ContextTables,
     Ingested,

@@ -27,6 +27,7 @@ use std::path::Path;
 use chrono_tz::Tz;
 use rayon::prelude::*;
 
+use super::aliases::RowRules;
 use super::bundle::{
     merge_counts, merge_partial, read_bundle_with_context, read_piece, remap, ContextTables, EventSink, Ingested,
     Parts, Piece, MAX_ROWS_PER_BYTE, MEMORY_UNIT_ROWS,
@@ -188,7 +189,7 @@ pub fn read_log_slice(
             pieces.pieces.len()
         ),
     })?;
-    let plausible = Plausible::for_files(&files.files, input, now);
+    let rules = RowRules::new(Plausible::for_files(&files.files, input, now), input);
     let bar = Progress::hidden().stage("scan");
     let parts = Parts::IN_MEMORY;
     let mut dict = Dictionaries::default();
@@ -198,7 +199,7 @@ pub fn read_log_slice(
     let batch = rayon::current_num_threads().max(1) * 2;
     for group in chosen.chunks(batch) {
         let read: Vec<_> =
-            group.par_iter().map(|(k, piece)| read_piece(files, *k, piece, tz, plausible, &bar, parts, None)).collect();
+            group.par_iter().map(|(k, piece)| read_piece(files, *k, piece, tz, &rules, &bar, parts, None)).collect();
         for part in read {
             merge_partial(part?, &mut dict, &mut sink, &mut report, &mut rejects)?;
         }

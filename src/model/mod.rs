@@ -18,7 +18,7 @@ pub use contract::{ACCESS_LOG_COLUMNS, ACCESS_LOG_REQUIRED};
 pub use dictionary::{Code, Dictionaries, Dictionary, FxHashMap, FxHashSet, FxHasher, NONE};
 pub use encounters::{Encounter, Encounters};
 pub(crate) use events::each_column;
-pub use events::{Action, DataCategory, Events, Recode, SortedParts};
+pub use events::{alias_key, Action, DataCategory, Events, Recode, SortedParts};
 pub use network::{network_codes, network_of};
 pub use partition::{Evidence, Partition};
 pub use patients::{PatientRecord, Patients};

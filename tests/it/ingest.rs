@@ -60,7 +60,7 @@ fn other_spellings_of_actions_and_categories_are_read_and_reported() {
     assert_eq!(s["other_categories"]["tattoos"], 1);
     assert!(s["other_actions"].as_object().unwrap().is_empty(), "{}", s["other_actions"]);
     assert!(
-        run.stdout().contains("4 action or data_category values read through an alias, 1 kept as other"),
+        run.stdout().contains("5 action or data_category values read through an alias, 1 kept as other"),
         "{}",
         run.stdout()
     );
@@ -69,6 +69,34 @@ fn other_spellings_of_actions_and_categories_are_read_and_reported() {
     assert!(
         alerts.iter().any(|a| a["rules"].contains("restricted_access")
             && a["explanation"].contains("opened sensitive sections: behavioral health")),
+        "{alerts:?}"
+    );
+}
+
+/// A hospital's own spelling, configured in `[input.category_aliases]`,
+/// makes its sensitive section one; without the table it is `other`.
+#[test]
+fn a_configured_category_alias_reads_the_hospitals_own_spelling() {
+    let b = Bundle::hospital();
+    b.file(
+        "access_log.csv",
+        "timestamp,user_id,patient_id,action,data_category
+2026-11-28 09:00:00,x1,P2,view,BH Eval
+",
+    );
+    let bare = b.detect(&[]);
+    bare.assert_ok();
+    assert_eq!(bare.summary()["other_categories"]["bh eval"], 1);
+    let cfg = b.input().parent().unwrap().join("aliases.toml");
+    std::fs::write(&cfg, "[input.category_aliases]\n\"bh-eval\" = \"behavioral_health\"\n").unwrap();
+    let run = b.detect_into(&b.input().parent().unwrap().join("out2"), &["--config", cfg.to_str().unwrap()]);
+    run.assert_ok();
+    let s = run.summary();
+    assert_eq!(s["aliased_values"]["data_category: bh eval = behavioral_health"], 1, "{s}");
+    assert!(s["other_categories"].as_object().unwrap().is_empty());
+    let alerts = run.csv("alerts.csv");
+    assert!(
+        alerts.iter().any(|a| a["explanation"].contains("opened sensitive sections: behavioral health")),
         "{alerts:?}"
     );
 }
