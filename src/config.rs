@@ -105,6 +105,12 @@ pub struct ExplainParams {
     /// messages of the care they charted); at least
     /// `documentation_window_days`.
     pub documentation_after_days: u32,
+    /// Days before a user's own charting in a record during which that
+    /// user's accesses to it are explained (reading up before a visit the
+    /// encounters may not list); at least `documentation_window_days`.
+    /// Not for the role lists' staff, whose charting is a task (see
+    /// `documentation_task_hours`).
+    pub documentation_before_days: u32,
     /// For staff whose role class is on one of the role lists below
     /// (coding, billing, registration, pharmacy, laboratory, radiology, case
     /// management, research), charting is a task, not a treating
@@ -250,6 +256,7 @@ impl Default for ExplainParams {
             encounter_after_days: 30,
             documentation_window_days: 3,
             documentation_after_days: 30,
+            documentation_before_days: 7,
             documentation_task_hours: 12,
             after_discharge_roles: roles(&["him_coding", "billing"]),
             after_discharge_days: 90,

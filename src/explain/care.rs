@@ -73,6 +73,8 @@ struct Windows {
     provider_after: i64,
     after: i64,
     doc: i64,
+    /// How long before their charting a user's access is explained.
+    doc_before: i64,
     doc_after: i64,
     /// How long before their charting a role-served user's access is
     /// explained (their charting is a task).
@@ -92,6 +94,7 @@ impl Windows {
             provider_after: i64::from(p.provider_after_days) * MICROS_PER_DAY,
             after: i64::from(p.encounter_after_days) * MICROS_PER_DAY,
             doc: i64::from(p.documentation_window_days) * MICROS_PER_DAY,
+            doc_before: i64::from(p.documentation_window_days.max(p.documentation_before_days)) * MICROS_PER_DAY,
             doc_after: i64::from(p.documentation_window_days.max(p.documentation_after_days)) * MICROS_PER_DAY,
             task_before: i64::from(p.documentation_task_hours.min(24 * p.documentation_window_days)) * MICROS_PER_HOUR,
             discharge: i64::from(p.after_discharge_days) * MICROS_PER_DAY,
@@ -199,8 +202,12 @@ fn task_near(times: Option<&Vec<i64>>, encounters: &[Encounter], t: i64, before:
 }
 
 /// The role class a user's work shows, for a user whose title says
-/// nothing. Among the patient accesses their own care does not explain
-/// (at least [`LEARN_MIN_ACCESSES`]), the shares that fall after a
+/// nothing. Among the patient accesses no encounter links them to (at
+/// least [`LEARN_MIN_ACCESSES`], and at least half of all their patient
+/// accesses: a clinician's work is mostly on their own unit's patients;
+/// the user's own charting does not take an access out: a coder's or a
+/// pharmacist's charting is the task, and the work around it is what
+/// tells the role), the shares that fall after a
 /// discharge and outside any stay (coding, billing), at a visit's arrival
 /// (from the registration lead before it starts to four hours after:
 /// registration), or within a stay (pharmacy, laboratory, radiology, case
@@ -216,13 +223,13 @@ fn learn_class(
     user: Code,
     range: std::ops::Range<usize>,
     home: Option<Code>,
-    charted: &FxHashMap<Code, Vec<i64>>,
     w: &Windows,
 ) -> Option<RoleClass> {
     use crate::model::DataCategory as C;
     let events = &data.events;
     let enc = data.encounters.as_ref()?;
     let (mut rest, mut during, mut after, mut arrival) = (0usize, 0usize, 0usize, 0usize);
+    let mut total = 0usize;
     let mut cats = [0usize; 16];
     // Per patient: the last day seen, distinct days and accesses.
     let mut days: FxHashMap<Code, (i64, u32, usize)> = FxHashMap::default();
@@ -231,10 +238,11 @@ fn learn_class(
         if p == NONE {
             continue;
         }
+        total += 1;
         let t = events.ts[i];
         let encounters = enc.of_patient(p);
         let l = encounter_links(encounters, user, home, events.department[i], t, w, RoleWork::None);
-        if l.found != Explanation::Unexplained || charted_near(charted.get(&p), t, w.doc, w.doc_after) {
+        if l.found != Explanation::Unexplained {
             continue;
         }
         rest += 1;
@@ -253,7 +261,10 @@ fn learn_class(
         }
         d.2 += 1;
     }
-    if rest < LEARN_MIN_ACCESSES {
+    // Most of a clinician's work is on their unit's patients, which the
+    // encounters link them to; what is left (follow-ups after discharge,
+    // a consult) says nothing of a service role.
+    if rest < LEARN_MIN_ACCESSES || rest * 2 < total {
         return None;
     }
     let share = |n: usize| n as f64 / rest as f64;
@@ -341,7 +352,7 @@ fn direct(
             }
             let learned = match book.class(user) {
                 Some(_) => None,
-                None if learn => learn_class(data, user, range.clone(), home, &charted, &w),
+                None if learn => learn_class(data, user, range.clone(), home, &w),
                 None => None,
             };
             let work = book.class(user).or(learned).map_or(RoleWork::None, |c| table[c.index()]);
@@ -387,7 +398,7 @@ fn direct(
                 let charted_here = if task {
                     task_near(charted.get(&patient), of_patient, t, w.task_before, w.doc, w.doc_after)
                 } else {
-                    charted_near(charted.get(&patient), t, w.doc, w.doc_after)
+                    charted_near(charted.get(&patient), t, w.doc_before, w.doc_after)
                 };
                 if found == Explanation::Unexplained && charted_here {
                     found = Explanation::Documentation;
@@ -447,15 +458,21 @@ mod tests {
         w.user("rt").department("RESP");
         w.patient("P1");
         w.access("2026-11-10 08:00:00", "rt", "P1", "view"); // 11 days before: not yet
+        w.access("2026-11-15 08:00:00", "rt", "P1", "view"); // 6 days before: reading up for it
         w.access("2026-11-20 08:00:00", "rt", "P1", "view");
         w.access("2026-11-21 08:00:00", "rt", "P1", "create");
         // Following up the care the user charted: explained for 30 days after.
         w.access("2026-11-30 08:00:00", "rt", "P1", "view");
         w.access("2026-12-22 08:00:00", "rt", "P1", "view"); // 31 days after: no
-        assert_eq!(kinds(&w), vec![Unexplained, Documentation, Documentation, Documentation, Unexplained]);
-        // With the follow-up window at the charting window, 9 days after is not explained.
+        assert_eq!(
+            kinds(&w),
+            vec![Unexplained, Documentation, Documentation, Documentation, Documentation, Unexplained]
+        );
+        // With the follow-up window at the charting window, 9 days after is
+        // not explained; with the reading-up window at it, 6 days before is not.
         w.config.explain.documentation_after_days = 0;
-        assert_eq!(kinds(&w), vec![Unexplained, Documentation, Documentation, Unexplained, Unexplained]);
+        w.config.explain.documentation_before_days = 0;
+        assert_eq!(kinds(&w), vec![Unexplained, Unexplained, Documentation, Documentation, Unexplained, Unexplained]);
     }
 
     /// A coder's or a pharmacist's charting is a task: it explains the
@@ -554,6 +571,36 @@ mod tests {
         let kinds = kinds(&w);
         assert!(kinds[..40].iter().all(|k| *k == RoleTiming), "{:?}", &kinds[..40]);
         assert!(kinds[40..].iter().all(|k| *k == Unexplained));
+    }
+
+    /// A coder with a title that says nothing ("Team Member") updates most
+    /// of the charts they code, so their own charting explains most of
+    /// their work; the work around it still tells the role: coding after
+    /// discharge. The few charts they read without updating, days after
+    /// the discharge, are the role's work too, not unexplained browsing.
+    #[test]
+    fn a_vague_title_whose_charting_explains_most_of_the_work_is_still_classed() {
+        let mut w = World::new();
+        w.user("tm").department("6290-CODING").role("Team  Member");
+        for i in 0..40 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            let dept = ["ED", "MED"][i % 2];
+            w.encounter(&p, dept, "2026-11-10 08:00:00", Some("2026-11-12 12:00:00"), None);
+            let day = 15 + i % 5;
+            w.access_with(&format!("2026-11-{day} 1{}:00:00", i % 8), "tm", &p, "view", "notes", false);
+            w.access_with(&format!("2026-11-{day} 1{}:05:00", i % 8), "tm", &p, "view", "results", false);
+            if i >= 5 {
+                w.access_with(&format!("2026-11-{day} 1{}:09:00", i % 8), "tm", &p, "update", "billing", false);
+            }
+        }
+        let data = w.build();
+        let explained = crate::explain::explain(&data, &crate::config::ExplainParams::default());
+        let code = |u: &str| data.dict.users.get(u).expect("user");
+        let tm = explained.roles.get(code("tm")).expect("tm classed");
+        assert_eq!((tm.class, tm.source), (crate::roles::RoleClass::HimCoding, crate::roles::RoleSource::Behaviour));
+        // The five charts read without an update: the role's work.
+        assert!(!kinds(&w).contains(&Unexplained), "{:?}", kinds(&w));
     }
 
     /// With the class learned over all of a user's work given in the
