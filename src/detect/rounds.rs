@@ -35,7 +35,9 @@ fn others_near(
 
 /// The most other patients the user opened, within
 /// [`super::finding::ROUND_HOURS`] of one of the evidence accesses, that
-/// role timing explains: the queue the access was part of.
+/// role timing or the user's own charting explains (a coder updates the
+/// charts they code: that charting is the queue's work too): the queue
+/// the access was part of.
 pub(crate) fn queue_of(
     input: &DetectInput<'_>,
     patient: crate::model::Code,
@@ -48,7 +50,9 @@ pub(crate) fn queue_of(
         .iter()
         .take(20)
         .map(|&i| {
-            others_near(input, patient, ev.ts[i], &user_events, |j| kinds[j] == crate::explain::Explanation::RoleTiming)
+            others_near(input, patient, ev.ts[i], &user_events, |j| {
+                matches!(kinds[j], crate::explain::Explanation::RoleTiming | crate::explain::Explanation::Documentation)
+            })
         })
         .max()
         .unwrap_or(0)

@@ -156,6 +156,32 @@ mod tests {
         assert!(vip.explanation.contains("the user opened 3 other patients of ED within 6 hours"));
     }
 
+    /// A coder's queue is the charts they code, which they update: their
+    /// own charting explains those, and they still count as the queue the
+    /// VIP's chart was opened in. A look at the VIP's chart with nothing
+    /// else worked around it says it was not part of a queue.
+    #[test]
+    fn a_coders_queue_counts_the_charts_they_updated() {
+        let text_of = |queue: usize| {
+            let mut w = world();
+            w.user("coder").department("HIM").role("Coder III");
+            for k in 0..queue {
+                let p = format!("D{k}");
+                w.patient(&p);
+                w.encounter(&p, "MED", "2026-11-20 08:00:00", Some("2026-11-28 12:00:00"), None);
+                w.access(&format!("2026-11-30 10:{k}0:00"), "coder", &p, "view");
+                w.access(&format!("2026-11-30 10:{k}5:00"), "coder", &p, "update");
+            }
+            w.access("2026-11-30 10:45:00", "coder", "VIP1", "view"); // after the VIP's discharge
+            let alerts = w.alerts();
+            alerts.iter().find(|a| a.patient == "VIP1").expect("VIP alert").explanation.clone()
+        };
+        let worked = text_of(3);
+        assert!(worked.contains("the user worked 3 other such charts within 6 hours"), "{worked}");
+        let alone = text_of(0);
+        assert!(alone.contains("not part of a queue of work"), "{alone}");
+    }
+
     #[test]
     fn a_patient_specific_explanation_does_not_fire() {
         let mut w = world();
