@@ -199,6 +199,7 @@ pub fn score(
             let former = m.facts.iter().any(|f| matches!(f, Fact::FormerPatient { .. }));
             let ev = common(input, user, patient, &m.events, no_link.note.as_deref(), former);
             let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.of(r, &m.facts)).collect();
+            one_reason_per_chart(&m.rules, &mut signals);
             // Only a population-level reason (role timing, a study panel, a
             // care-team group) explains a sensitive or related chart: not
             // cleared, but it counts for less, unless what was opened is not
@@ -283,6 +284,24 @@ pub fn score(
         })
         .collect();
     rank_and_group(alerts, input)
+}
+
+/// The rules that fire on how a chart is flagged (VIP, restricted): two
+/// flags on one chart are one reason to ask why the user opened it, not two
+/// pieces of evidence, so only the stronger of their signals counts (the
+/// other is zeroed, keeping `signals` in step with `rules`).
+fn one_reason_per_chart(rules: &[&'static str], signals: &mut [f64]) {
+    use crate::detect::rules::{RestrictedAccess, VipAccess};
+    use crate::detect::Rule;
+    let flags: Vec<usize> =
+        (0..rules.len()).filter(|&i| rules[i] == VipAccess::ID || rules[i] == RestrictedAccess::ID).collect();
+    if let Some(&strongest) = flags.iter().max_by(|&&a, &&b| signals[a].total_cmp(&signals[b]).then(b.cmp(&a))) {
+        for &i in &flags {
+            if i != strongest {
+                signals[i] = 0.0;
+            }
+        }
+    }
 }
 
 /// The user's statistics and the named sections `events` opened (not
@@ -446,6 +465,41 @@ mod tests {
             None
         );
         assert_eq!(breadth_signal(&[Fact::VipPatient], &params), None);
+    }
+
+    /// A chart flagged both VIP and restricted is one reason to ask why
+    /// the user opened it: the look scores as the stronger flag alone
+    /// would, not as two pieces of evidence.
+    #[test]
+    fn two_flags_on_one_chart_are_one_reason() {
+        use crate::test_fixture::World;
+        let score_of = |vip: bool, restricted: bool, category: &str| {
+            let mut w = World::new();
+            w.user("clerk").department("BILLING");
+            let mut p = w.patient("X");
+            if vip {
+                p = p.vip();
+            }
+            if restricted {
+                p.restricted();
+            }
+            w.patient("P2");
+            w.access_with("2026-11-28 14:05:00", "clerk", "X", "view", category, false);
+            w.access_with("2026-11-28 14:07:00", "clerk", "P2", "view", "notes", false);
+            let alerts = w.alerts();
+            alerts.iter().find(|a| a.patient == "X").map(|a| a.score).expect("an alert on X")
+        };
+        let both = score_of(true, true, "notes");
+        let vip = score_of(true, false, "notes");
+        let restricted = score_of(false, true, "notes");
+        assert_eq!(both, vip.max(restricted), "{both} vs VIP {vip}, restricted {restricted}");
+        // A sensitive section read: the same rule, the same one reason.
+        let sensitive = score_of(true, true, "behavioral_health");
+        let alone = score_of(false, true, "behavioral_health").max(score_of(true, false, "behavioral_health"));
+        assert_eq!(sensitive, alone, "{sensitive} vs {alone}");
+        let mut signals = [0.6, 0.5, 0.3];
+        one_reason_per_chart(&["vip_access", "restricted_access", "after_hours"], &mut signals);
+        assert_eq!(signals, [0.6, 0.0, 0.3]);
     }
 
     #[test]
