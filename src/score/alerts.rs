@@ -199,7 +199,7 @@ pub fn score(
             let former = m.facts.iter().any(|f| matches!(f, Fact::FormerPatient { .. }));
             let ev = common(input, user, patient, &m.events, no_link.note.as_deref(), former);
             let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.of(r, &m.facts)).collect();
-            one_reason_per_chart(&m.rules, &mut signals);
+            one_reason_per_chart(&m.rules, &m.facts, &mut signals);
             // Only a population-level reason (role timing, a study panel, a
             // care-team group) explains a sensitive or related chart: not
             // cleared, but it counts for less, unless what was opened is not
@@ -286,17 +286,26 @@ pub fn score(
     rank_and_group(alerts, input)
 }
 
-/// The rules that fire on how a chart is flagged (VIP, restricted): two
-/// flags on one chart are one reason to ask why the user opened it, not two
-/// pieces of evidence, so only the stronger of their signals counts (the
-/// other is zeroed, keeping `signals` in step with `rules`).
-fn one_reason_per_chart(rules: &[&'static str], signals: &mut [f64]) {
-    use crate::detect::rules::{RestrictedAccess, VipAccess};
+/// The rules that fire on what kind of chart was opened (a VIP's, a
+/// restricted one, a deceased patient's, a hospital employee's from
+/// another department): two such facts about one chart are one reason to
+/// ask why the user opened it, not two pieces of evidence, so only the
+/// stronger of their signals counts (the others are zeroed, keeping
+/// `signals` in step with `rules`). A coworker of the user's own
+/// department is a relationship, evidence of its own.
+fn one_reason_per_chart(rules: &[&'static str], facts: &[Fact], signals: &mut [f64]) {
+    use crate::detect::rules::{Coworker, DeceasedAccess, RestrictedAccess, VipAccess};
     use crate::detect::Rule;
-    let flags: Vec<usize> =
-        (0..rules.len()).filter(|&i| rules[i] == VipAccess::ID || rules[i] == RestrictedAccess::ID).collect();
-    if let Some(&strongest) = flags.iter().max_by(|&&a, &&b| signals[a].total_cmp(&signals[b]).then(b.cmp(&a))) {
-        for &i in &flags {
+    let own_department = facts.iter().any(|f| matches!(f, Fact::CoworkerPatient { same_department: true }));
+    let about_the_chart = |r: &str| {
+        r == VipAccess::ID
+            || r == RestrictedAccess::ID
+            || r == DeceasedAccess::ID
+            || (r == Coworker::ID && !own_department)
+    };
+    let kinds: Vec<usize> = (0..rules.len()).filter(|&i| about_the_chart(rules[i])).collect();
+    if let Some(&strongest) = kinds.iter().max_by(|&&a, &&b| signals[a].total_cmp(&signals[b]).then(b.cmp(&a))) {
+        for &i in &kinds {
             if i != strongest {
                 signals[i] = 0.0;
             }
@@ -469,7 +478,9 @@ mod tests {
 
     /// A chart flagged both VIP and restricted is one reason to ask why
     /// the user opened it: the look scores as the stronger flag alone
-    /// would, not as two pieces of evidence.
+    /// would, not as two pieces of evidence. So is a VIP who is also a
+    /// hospital employee of another department; a coworker of the user's
+    /// own department is a relationship, evidence of its own.
     #[test]
     fn two_flags_on_one_chart_are_one_reason() {
         use crate::test_fixture::World;
@@ -498,8 +509,18 @@ mod tests {
         let alone = score_of(false, true, "behavioral_health").max(score_of(true, false, "behavioral_health"));
         assert_eq!(sensitive, alone, "{sensitive} vs {alone}");
         let mut signals = [0.6, 0.5, 0.3];
-        one_reason_per_chart(&["vip_access", "restricted_access", "after_hours"], &mut signals);
+        one_reason_per_chart(&["vip_access", "restricted_access", "after_hours"], &[], &mut signals);
         assert_eq!(signals, [0.6, 0.0, 0.3]);
+        // A hospital employee of another department who is also a VIP: one
+        // reason; a coworker of the user's own department is another.
+        let mut signals = [0.5, 0.6];
+        let other = [Fact::CoworkerPatient { same_department: false }];
+        one_reason_per_chart(&["coworker", "vip_access"], &other, &mut signals);
+        assert_eq!(signals, [0.0, 0.6]);
+        let mut signals = [0.5, 0.6];
+        let own = [Fact::CoworkerPatient { same_department: true }];
+        one_reason_per_chart(&["coworker", "vip_access"], &own, &mut signals);
+        assert_eq!(signals, [0.5, 0.6]);
     }
 
     #[test]
