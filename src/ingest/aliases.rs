@@ -37,22 +37,14 @@ impl Aliases {
 
     /// The action `raw` (not the contract's spelling) stands for.
     pub fn action(&self, raw: &str) -> Option<Action> {
-        if !self.action.is_empty() {
-            if let Some(a) = self.action.get(&alias_key(raw)) {
-                return Some(*a);
-            }
-        }
-        Action::alias(raw)
+        let key = alias_key(raw);
+        self.action.get(&key).copied().or_else(|| Action::alias_of_key(&key))
     }
 
     /// The category `raw` (not the contract's spelling) stands for.
     pub fn category(&self, raw: &str) -> Option<DataCategory> {
-        if !self.category.is_empty() {
-            if let Some(c) = self.category.get(&alias_key(raw)) {
-                return Some(*c);
-            }
-        }
-        DataCategory::alias(raw)
+        let key = alias_key(raw);
+        self.category.get(&key).copied().or_else(|| DataCategory::alias_of_key(&key))
     }
 }
 

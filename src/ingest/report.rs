@@ -94,20 +94,27 @@ impl IngestReport {
     /// Most distinct unknown values kept per map; the rest are pooled.
     pub const DISTINCT_LIMIT: usize = 50;
 
-    /// Counts an unknown value, pooling beyond [`Self::DISTINCT_LIMIT`].
-    /// Counts `value` of `column` read as the contract's `canonical`.
+    /// Counts `value` of `column` read as the contract's `canonical`,
+    /// pooling beyond [`Self::DISTINCT_LIMIT`].
     pub fn count_alias(&mut self, column: &str, value: &str, canonical: &str) {
-        let raw: String = value.trim().chars().take(40).collect::<String>().to_lowercase();
-        let key = format!("{column}: {raw} = {canonical}");
-        if self.aliased.contains_key(&key) || self.aliased.len() < Self::DISTINCT_LIMIT {
-            *self.aliased.entry(key).or_insert(0) += 1;
-        } else {
-            *self.aliased.entry("(other values)".to_string()).or_insert(0) += 1;
-        }
+        let key = format!("{column}: {} = {canonical}", Self::shown(value));
+        Self::pool(&mut self.aliased, key);
     }
 
+    /// Counts an unknown value, pooling beyond [`Self::DISTINCT_LIMIT`].
     pub fn count_unknown(map: &mut BTreeMap<String, u64>, value: &str) {
-        let key: String = value.trim().chars().take(40).collect::<String>().to_lowercase();
+        Self::pool(map, Self::shown(value));
+    }
+
+    /// A raw value as the counts show it: trimmed, at most 40 characters,
+    /// lower case.
+    fn shown(value: &str) -> String {
+        value.trim().chars().take(40).collect::<String>().to_lowercase()
+    }
+
+    /// Counts `key` in `map`, or in "(other values)" once the map holds
+    /// [`Self::DISTINCT_LIMIT`] others.
+    fn pool(map: &mut BTreeMap<String, u64>, key: String) {
         if map.contains_key(&key) || map.len() < Self::DISTINCT_LIMIT {
             *map.entry(key).or_insert(0) += 1;
         } else {

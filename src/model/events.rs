@@ -73,11 +73,15 @@ impl Action {
     /// through [`alias_key`]; `None` when no built-in alias names it.
     /// Single letters (FHIR's C/R/U/D/E) are the FHIR importer's to map.
     pub fn alias(s: &str) -> Option<Action> {
-        let key = alias_key(s);
+        Self::alias_of_key(&alias_key(s))
+    }
+
+    /// [`Action::alias`] of a value already made an [`alias_key`].
+    pub fn alias_of_key(key: &str) -> Option<Action> {
         if let Some(a) = Action::ALL.into_iter().find(|a| *a != Action::Other && a.as_str() == key) {
             return Some(a);
         }
-        Some(match key.as_str() {
+        Some(match key {
             "viewed" | "read" | "open" | "opened" | "access" | "accessed" | "display" | "displayed" | "review"
             | "reviewed" | "chart_access" | "record_access" => Action::View,
             "created" | "add" | "added" | "insert" | "inserted" | "new" | "sign" | "signed" | "document"
@@ -202,12 +206,16 @@ impl DataCategory {
     /// Health", "Mental Health", "Lab Results", "Meds", "Radiology"), read
     /// through [`alias_key`]; `None` when no built-in alias names it.
     pub fn alias(s: &str) -> Option<DataCategory> {
-        let key = alias_key(s);
+        Self::alias_of_key(&alias_key(s))
+    }
+
+    /// [`DataCategory::alias`] of a value already made an [`alias_key`].
+    pub fn alias_of_key(key: &str) -> Option<DataCategory> {
         if let Some(c) = Self::named().find(|c| c.as_str() == key) {
             return Some(c);
         }
         use DataCategory as C;
-        Some(match key.as_str() {
+        Some(match key {
             "demographic" | "patient_demographics" | "demographics_info" | "patient_information" | "face_sheet" => {
                 C::Demographics
             }
@@ -247,7 +255,7 @@ impl DataCategory {
             "hiv_aids" | "aids" | "hiv_status" | "hiv_results" => C::Hiv,
             "reproductive_health" | "family_planning" | "sexual_health" => C::Reproductive,
             "genetics" | "genomic" | "genomics" | "genetic_testing" | "genetic_results" => C::Genetic,
-            _ => return Self::by_words(&key),
+            _ => return Self::by_words(key),
         })
     }
 

@@ -80,13 +80,8 @@ fn focus(
     let stats = input.features.get(user).filter(|s| s.patient_accesses >= 50)?;
     // The user's other work: this look's own reads left out.
     let own = reads.len() as u64;
-    let sensitive_reads: u64 = crate::model::DataCategory::ALL
-        .iter()
-        .filter(|c| c.is_sensitive())
-        .map(|&c| u64::from(stats.categories[(c as usize).min(crate::features::CATEGORIES - 1)]))
-        .sum();
     let usual = crate::features::ratio(
-        sensitive_reads.saturating_sub(own),
+        u64::from(stats.sensitive_accesses).saturating_sub(own),
         u64::from(stats.patient_accesses).saturating_sub(own),
     );
     if usual >= params.focus_usual_share {
