@@ -603,6 +603,33 @@ mod tests {
         assert!(!kinds(&w).contains(&Unexplained), "{:?}", kinds(&w));
     }
 
+    /// The look-alike: a nurse with a title that says nothing, whose work
+    /// is mostly the unit's patients during their stays, and who charts a
+    /// follow-up for 35 of them six weeks after discharge (past the
+    /// encounters' follow-up window). Those follow-ups all fall after a
+    /// discharge, as a coder's work does, but encounters link most of the
+    /// nurse's work: no class is learned.
+    #[test]
+    fn a_vague_titled_nurses_follow_ups_after_discharge_do_not_make_a_coder() {
+        let mut w = World::new();
+        w.user("tm").department("MED").role("Team Member");
+        for i in 0..40 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, "MED", "2026-11-10 08:00:00", Some("2026-11-12 12:00:00"), None);
+            for k in 0..2 {
+                w.access_with(&format!("2026-11-1{k} {:02}:{i:02}:00", 9 + k), "tm", &p, "view", "notes", false);
+            }
+            if i < 35 {
+                w.access_with(&format!("2026-12-2{} 10:{i:02}:00", i % 5), "tm", &p, "update", "notes", false);
+            }
+        }
+        let data = w.build();
+        let explained = crate::explain::explain(&data, &crate::config::ExplainParams::default());
+        let code = |u: &str| data.dict.users.get(u).expect("user");
+        assert_eq!(explained.roles.get(code("tm")), None);
+    }
+
     /// With the class learned over all of a user's work given in the
     /// book, the classed pass explains as the learning pass does; given
     /// nothing, it learns nothing (the events at hand may be a few of the
