@@ -404,6 +404,14 @@ pub struct ScoreParams {
     pub breadth_step: f64,
     /// Patients beyond the peer group's typical count that add nothing.
     pub breadth_free: f64,
+    /// A role whose typical user has no care link to at least this share
+    /// of their patients (an IT analyst working tickets) opens charts
+    /// without one as a matter of course: such a user's look at a flagged
+    /// chart (a VIP's, a restricted one, a deceased patient's, another
+    /// department's employee's) that nothing links and that stays on one
+    /// day weighs like a role-wide reason (`population_level_factor`); a
+    /// return on another day weighs in full. 0 turns this off.
+    pub routine_no_link_share: f64,
 }
 
 impl Default for ScoreParams {
@@ -421,6 +429,7 @@ impl Default for ScoreParams {
             usual_work_share: 0.1,
             breadth_step: 0.04,
             breadth_free: 3.0,
+            routine_no_link_share: 0.5,
         }
     }
 }
@@ -636,6 +645,7 @@ impl Config {
         check_weight("score.off_pattern_weight", self.score.off_pattern_weight)?;
         check_weight("score.off_pattern_share", self.score.off_pattern_share)?;
         check_weight("score.usual_work_share", self.score.usual_work_share)?;
+        check_weight("score.routine_no_link_share", self.score.routine_no_link_share)?;
         let s = &self.score;
         if !(s.breadth_free.is_finite() && s.breadth_free >= 0.0) {
             return Err(ConfigError::OutOfRange {

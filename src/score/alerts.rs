@@ -245,8 +245,32 @@ pub fn score(
                     });
                 }
             }
-            if ev.explained == 0 && (ev.indirect == 0 || role_void) && !ev.department_history && !unit_work {
+            let unlinked = ev.explained == 0 && (ev.indirect == 0 || role_void) && !ev.department_history && !unit_work;
+            if unlinked {
                 signals.push(no_link.weight);
+            }
+            // A user whose role opens charts with no care link as a matter
+            // of course (an IT analyst's tickets): one day's look at a
+            // flagged chart, linked by nothing, is like the rest of their
+            // work, and the flag weighs like a role-wide reason. Coming
+            // back another day is not a ticket's look.
+            let mut routine_sentence = None;
+            if unlinked
+                && params.routine_no_link_share > 0.0
+                && no_link.share >= params.routine_no_link_share
+                && on_one_day(&zone, input, &m.events)
+            {
+                let chart = chart_rules(&m.rules, &m.facts);
+                for &i in &chart {
+                    signals[i] *= params.population_level_factor;
+                }
+                if !chart.is_empty() {
+                    routine_sentence = Some(
+                        "one look, on one day, as the user's work opens charts every day: the flag counts for less \
+                         (a return on another day would count in full)"
+                            .to_string(),
+                    );
+                }
             }
             if ev.after_hours > 0 {
                 signals.push(params.after_hours_weight);
@@ -265,6 +289,7 @@ pub fn score(
             let mut sentences: Vec<String> = m.facts.iter().map(Fact::sentence).collect();
             sentences.extend(ev.sentences);
             sentences.extend(pattern_sentence);
+            sentences.extend(routine_sentence);
             Alert {
                 id,
                 rank: 0,
@@ -286,14 +311,20 @@ pub fn score(
     rank_and_group(alerts, input)
 }
 
-/// The rules that fire on what kind of chart was opened (a VIP's, a
-/// restricted one, a deceased patient's, a hospital employee's from
-/// another department): two such facts about one chart are one reason to
-/// ask why the user opened it, not two pieces of evidence, so only the
-/// stronger of their signals counts (the others are zeroed, keeping
-/// `signals` in step with `rules`). A coworker of the user's own
-/// department is a relationship, evidence of its own.
-fn one_reason_per_chart(rules: &[&'static str], facts: &[Fact], signals: &mut [f64]) {
+/// Whether `events` (ascending) fall on one local day.
+fn on_one_day(zone: &ZoneCache, input: &DetectInput<'_, Evidence>, events: &[usize]) -> bool {
+    let ts = &input.data.events.ts;
+    let mut zone = zone.clone();
+    let mut days = events.iter().map(|&i| zone.to_local(ts[i]).div_euclid(crate::time::MICROS_PER_DAY));
+    let Some(first) = days.next() else { return true };
+    days.all(|d| d == first)
+}
+
+/// The positions in `rules` of those that fire on what kind of chart was
+/// opened (a VIP's, a restricted one, a deceased patient's, a hospital
+/// employee's from another department; a coworker of the user's own
+/// department is a relationship, evidence of its own).
+fn chart_rules(rules: &[&'static str], facts: &[Fact]) -> Vec<usize> {
     use crate::detect::rules::{Coworker, DeceasedAccess, RestrictedAccess, VipAccess};
     use crate::detect::Rule;
     let own_department = facts.iter().any(|f| matches!(f, Fact::CoworkerPatient { same_department: true }));
@@ -303,7 +334,17 @@ fn one_reason_per_chart(rules: &[&'static str], facts: &[Fact], signals: &mut [f
             || r == DeceasedAccess::ID
             || (r == Coworker::ID && !own_department)
     };
-    let kinds: Vec<usize> = (0..rules.len()).filter(|&i| about_the_chart(rules[i])).collect();
+    (0..rules.len()).filter(|&i| about_the_chart(rules[i])).collect()
+}
+
+/// The rules that fire on what kind of chart was opened ([`chart_rules`]):
+/// two such facts about one chart are one reason to
+/// ask why the user opened it, not two pieces of evidence, so only the
+/// stronger of their signals counts (the others are zeroed, keeping
+/// `signals` in step with `rules`). A coworker of the user's own
+/// department is a relationship, evidence of its own.
+fn one_reason_per_chart(rules: &[&'static str], facts: &[Fact], signals: &mut [f64]) {
+    let kinds = chart_rules(rules, facts);
     if let Some(&strongest) = kinds.iter().max_by(|&&a, &&b| signals[a].total_cmp(&signals[b]).then(b.cmp(&a))) {
         for &i in &kinds {
             if i != strongest {

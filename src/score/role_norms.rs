@@ -41,6 +41,9 @@ pub struct NoLink {
     pub weight: f64,
     /// Why the weight is below the configured one; `None` when it is not.
     pub note: Option<String>,
+    /// The role's typical share of patients with no care link (0 without a
+    /// norm).
+    pub share: f64,
 }
 
 /// Norms of the users whose role makes a missing care link routine.
@@ -93,7 +96,7 @@ impl RoleNorms {
     pub fn no_link(&self, user: Code, weight: f64) -> NoLink {
         let norm = self.by_user.get(user as usize).and_then(|&at| self.norms.get(at as usize));
         match norm {
-            None => NoLink { weight, note: None },
+            None => NoLink { weight, note: None, share: 0.0 },
             Some(Norm { role, share }) => NoLink {
                 weight: weight * (1.0 - share.clamp(0.0, 1.0)),
                 note: Some(format!(
@@ -101,6 +104,7 @@ impl RoleNorms {
                      it counts for less",
                     percent(*share)
                 )),
+                share: *share,
             },
         }
     }
@@ -163,14 +167,43 @@ mod tests {
         assert_eq!(rn.rules, ["restricted_access"]);
         assert_eq!(it.rules, ["restricted_access"]);
         assert!(it.score < rn.score, "{it:?} {rn:?}");
-        // Every IT analyst's patients lack a care link: the signal is gone.
-        assert_eq!(it.score, (w.weight::<crate::detect::rules::RestrictedAccess>() * 1000.0).round() / 10.0);
+        // Every IT analyst's patients lack a care link: the signal is gone,
+        // and one day's look at the chart weighs like a role-wide reason.
+        let damped = w.weight::<crate::detect::rules::RestrictedAccess>() * w.config.score.population_level_factor;
+        assert_eq!(it.score, (damped * 1000.0).round() / 10.0);
         assert!(it.explanation.contains("routine in the user's role (it: 100% of a typical user's patients)"));
+        assert!(it.explanation.contains("one look, on one day"), "{}", it.explanation);
         // For the nurse it is the configured weight, and nothing is said.
         let full = 1.0
             - (1.0 - w.weight::<crate::detect::rules::RestrictedAccess>()) * (1.0 - w.config.score.unexplained_weight);
         assert_eq!(rn.score, (full * 1000.0).round() / 10.0);
         assert!(!rn.explanation.contains("routine"), "{}", rn.explanation);
+    }
+
+    /// The same IT analyst coming back to the chart on another day is not
+    /// working a ticket: the flag weighs in full (only the "no care link"
+    /// signal stays routine). Nor is a nurse, whose work links nearly
+    /// every chart, ever damped.
+    #[test]
+    fn an_it_analysts_return_to_a_flagged_chart_on_another_day_weighs_in_full() {
+        let mut w = hospital();
+        w.access_with("2026-11-20 10:00:00", "it0", "R", "view", "behavioral_health", false);
+        w.access_with("2026-11-22 15:00:00", "it0", "R", "view", "behavioral_health", false);
+        w.access_with("2026-11-20 10:00:00", "it1", "R", "view", "behavioral_health", false);
+        w.access_with("2026-11-20 10:00:00", "rn0", "R", "view", "behavioral_health", false);
+        let alerts = w.alerts();
+        let (back, once) = (alert(&alerts, "it0", "R"), alert(&alerts, "it1", "R"));
+        let weight = w.weight::<crate::detect::rules::RestrictedAccess>();
+        // Two accesses: the repeat factor of the score.
+        assert_eq!(back.score, ((1.0 - (1.0 - weight) * 0.98) * 1000.0).round() / 10.0, "{back:?}");
+        assert!(!back.explanation.contains("one look, on one day"), "{}", back.explanation);
+        assert!(once.score < back.score, "{once:?} {back:?}");
+        assert!(!alert(&alerts, "rn0", "R").explanation.contains("one look"));
+        // Turned off, one day's look weighs in full too.
+        let mut off = hospital();
+        off.config.score.routine_no_link_share = 0.0;
+        off.access_with("2026-11-20 10:00:00", "it1", "R", "view", "behavioral_health", false);
+        assert_eq!(alert(&off.alerts(), "it1", "R").score, (weight * 1000.0).round() / 10.0);
     }
 
     /// Study patients are explained by the recurring panel; a coworker
@@ -213,7 +246,7 @@ mod tests {
     #[test]
     fn users_without_a_norm_keep_the_configured_weight() {
         let norms = RoleNorms::default();
-        assert_eq!(norms.no_link(3, 0.3), NoLink { weight: 0.3, note: None });
+        assert_eq!(norms.no_link(3, 0.3), NoLink { weight: 0.3, note: None, share: 0.0 });
     }
 
     #[test]
