@@ -199,12 +199,12 @@ pub fn score(
             let former = m.facts.iter().any(|f| matches!(f, Fact::FormerPatient { .. }));
             let ev = common(input, user, patient, &m.events, no_link.note.as_deref(), former);
             let mut signals: Vec<f64> = m.rules.iter().map(|r| weights.of(r, &m.facts)).collect();
-            one_reason_per_chart(&m.rules, &m.facts, &mut signals);
             // Only a population-level reason (role timing, a study panel, a
             // care-team group) explains a sensitive or related chart: not
             // cleared, but it counts for less, unless what was opened is not
             // the user's usual work.
             let mut pattern_sentence = None;
+            let mut team_sentence = None;
             // A role's reason that does not cover what was opened links
             // nothing: the access has no care link at all.
             let mut role_void = false;
@@ -237,6 +237,25 @@ pub fn score(
                 }
                 role_void = outside.is_some();
                 pattern_sentence = outside;
+                // A VIP's chart that colleagues the user works with treat,
+                // opened on one day for what the user's work usually reads
+                // (a pharmacist's medications, a consultant's notes), is
+                // how the team's own work looks: the flag weighs like a
+                // role-wide reason. Snooping on a celebrity comes back.
+                if link == crate::explain::Explanation::CareTeamGroup
+                    && on_one_day(&zone, input, &m.events)
+                    && outside_usual_work(input, user, &m.events, params.usual_work_share).is_none()
+                {
+                    let vip = <crate::detect::rules::VipAccess as crate::detect::Rule>::ID;
+                    if let Some(i) = m.rules.iter().position(|r| *r == vip) {
+                        signals[i] *= params.population_level_factor;
+                        team_sentence = Some(
+                            "one look, on one day, in the user's usual work, at a patient colleagues the user works \
+                             with treat: the VIP flag counts for less (a return on another day would count in full)"
+                                .to_string(),
+                        );
+                    }
+                }
                 if let Some(s) = off_pattern(input, user, &m.events, params.off_pattern_share) {
                     signals.push(params.off_pattern_weight);
                     pattern_sentence = Some(match pattern_sentence {
@@ -245,6 +264,9 @@ pub fn score(
                     });
                 }
             }
+            // After the team's damping of a VIP flag, the only one that
+            // weighs one flag and not another.
+            one_reason_per_chart(&m.rules, &m.facts, &mut signals);
             let unlinked = ev.explained == 0 && (ev.indirect == 0 || role_void) && !ev.department_history && !unit_work;
             if unlinked {
                 signals.push(no_link.weight);
@@ -290,6 +312,7 @@ pub fn score(
             sentences.extend(ev.sentences);
             sentences.extend(pattern_sentence);
             sentences.extend(routine_sentence);
+            sentences.extend(team_sentence);
             Alert {
                 id,
                 rank: 0,
@@ -562,6 +585,60 @@ mod tests {
         let own = [Fact::CoworkerPatient { same_department: true }];
         one_reason_per_chart(&["coworker", "vip_access"], &own, &mut signals);
         assert_eq!(signals, [0.5, 0.6]);
+    }
+
+    /// A consulting physician ("cons") who works with MED's
+    /// team (their own notes on MED's patients, 64 accesses)
+    /// opens a VIP MED inpatient's chart the day after the team did: only
+    /// the care-team group links them. `reads`: (time, section) of the
+    /// consultant's looks.
+    fn team_vip_look(reads: &[(&str, &str)]) -> crate::test_fixture::ScoredAlert {
+        use crate::test_fixture::World;
+        let mut w = World::new();
+        w.user("med").department("MED");
+        w.user("cons").department("CONS").role("physician");
+        for i in 0..8 {
+            let p = format!("P{i}");
+            w.patient(&p);
+            w.encounter(&p, "MED", "2026-11-01 08:00:00", Some("2026-11-03 08:00:00"), Some("med"));
+            w.access("2026-11-02 09:00:00", "med", &p, "view");
+            w.access_with("2026-11-02 10:00:00", "cons", &p, "update", "notes", false);
+            for k in 0..7 {
+                w.access_with(&format!("2026-11-02 1{k}:30:00"), "cons", &p, "view", "notes", false);
+            }
+        }
+        w.patient("X").vip();
+        w.encounter("X", "MED", "2026-11-20 08:00:00", None, Some("med"));
+        w.access("2026-11-20 09:00:00", "med", "X", "view");
+        for (t, section) in reads {
+            w.access_with(t, "cons", "X", "view", section, false);
+        }
+        let alerts = w.alerts();
+        alerts.into_iter().find(|a| a.user == "cons" && a.patient == "X").expect("an alert on X")
+    }
+
+    /// One day's look at a VIP in the user's usual work, at a patient the
+    /// user's care-team group treats, weighs like a role-wide reason; a
+    /// look outside that work, or a return on another day, in full.
+    #[test]
+    fn a_teams_one_day_look_at_a_vip_in_usual_work_weighs_less() {
+        let routine = team_vip_look(&[("2026-11-21 11:00:00", "notes")]);
+        assert_eq!(routine.rules, ["vip_access"]);
+        assert!(routine.explanation.contains("colleagues the user often works with"), "{}", routine.explanation);
+        assert!(routine.explanation.contains("the VIP flag counts for less"), "{}", routine.explanation);
+        let notes = team_vip_look(&[("2026-11-21 11:00:00", "medications")]);
+        let back = team_vip_look(&[("2026-11-21 11:00:00", "notes"), ("2026-11-23 11:00:00", "notes")]);
+        for full in [&notes, &back] {
+            assert_eq!(full.rules, ["vip_access"]);
+            assert!(!full.explanation.contains("counts for less"), "{}", full.explanation);
+        }
+        // The VIP flag times the factor, and nothing else (the group takes
+        // "no care link" away; 11:00 is within the user's hours).
+        let vip = crate::test_fixture::World::new().weight::<crate::detect::rules::VipAccess>();
+        let factor = ScoreParams::default().population_level_factor;
+        assert_eq!(routine.score, (vip * factor * 1000.0).round() / 10.0, "{routine:?}");
+        assert!(notes.score > vip * 100.0 - 0.05, "{notes:?}");
+        assert!(back.score > vip * 100.0 - 0.05, "{back:?}");
     }
 
     #[test]
