@@ -264,8 +264,8 @@ pub fn score(
                     });
                 }
             }
-            // After the team's damping of a VIP flag, the only one that
-            // weighs one flag and not another.
+            // Taken after the team's damping of a VIP flag, the one damping
+            // that weighs one flag and not the others.
             one_reason_per_chart(&m.rules, &m.facts, &mut signals);
             let unlinked = ev.explained == 0 && (ev.indirect == 0 || role_void) && !ev.department_history && !unit_work;
             if unlinked {
