@@ -12,7 +12,9 @@
 //! same context tables; each event of the state is matched across the two
 //! by its file and line, and the events whose final explanation differs are
 //! counted by how old they are (UTC days before the night's last day) and
-//! by the change.
+//! by the change. It also counts a candidate dirty set, the state's
+//! accesses within `documentation_before_days` of the night by the (user,
+//! patient) pairs the night charts, and how many of the changes it holds.
 //!
 //! Usage: `cargo bench --bench census -- [BUNDLE] [--nights N]` where
 //! BUNDLE holds `access_log/YYYY-MM-DD.parquet` daily files and the context
@@ -42,14 +44,39 @@ fn cut(bundle: &Path, days: &[PathBuf], dir: &Path) {
     }
 }
 
-/// Each event's final explanation and UTC day, keyed by (source file,
-/// source line).
-fn kinds(dir: &Path, config: &Config) -> BTreeMap<(u32, u64), (Explanation, i64)> {
+/// One event as the census sees it.
+#[derive(Clone, Copy)]
+struct Seen {
+    /// The final explanation.
+    kind: Explanation,
+    /// The UTC day.
+    day: i64,
+    /// The (user, patient) pair, hashed from the ids (codes differ between
+    /// runs).
+    pair: u64,
+    /// Whether the event charts (create or update).
+    charts: bool,
+}
+
+/// Each event, keyed by (source file, source line).
+fn kinds(dir: &Path, config: &Config) -> BTreeMap<(u32, u64), Seen> {
+    use std::hash::{Hash, Hasher};
     let data = ehrwatch::ingest::read_bundle(dir, config.timezone, &Progress::hidden()).expect("read").whole();
     let explained = ehrwatch::explain::explain(&data, &config.explain);
     let ev = &data.events;
     (0..ev.len())
-        .map(|i| ((ev.source_file[i], ev.source_line[i]), (explained.kind[i], ev.ts[i].div_euclid(86_400_000_000))))
+        .map(|i| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            data.dict.users.name(ev.user[i]).hash(&mut h);
+            data.dict.patients.name(ev.patient[i]).hash(&mut h);
+            let seen = Seen {
+                kind: explained.kind[i],
+                day: ev.ts[i].div_euclid(86_400_000_000),
+                pair: h.finish(),
+                charts: ev.action[i].is_documentation(),
+            };
+            ((ev.source_file[i], ev.source_line[i]), seen)
+        })
         .collect()
 }
 
@@ -88,6 +115,7 @@ fn main() {
     assert!(days.len() > nights, "{} daily files, {nights} nights asked", days.len());
     let config = Config::default();
     let mut total = (0u64, 0u64);
+    let mut total_dirty = (0u64, 0u64);
     let mut by_age_all: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
     let mut changes_all: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
     for night in (days.len() - nights)..days.len() {
@@ -104,9 +132,21 @@ fn main() {
         let mut changes: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
         // The night's UTC day: the latest day of the events it adds.
         let tonight =
-            after.iter().filter(|(k, _)| !before.contains_key(k)).map(|(_, v)| v.1).max().expect("new events");
-        for (key, (old, day)) in &before {
-            let new = after[key].0;
+            after.iter().filter(|(k, _)| !before.contains_key(k)).map(|(_, v)| v.day).max().expect("new events");
+        // A candidate dirty set: the state's accesses, within
+        // documentation_before_days of tonight, of the (user, patient)
+        // pairs tonight's events chart (their charting may explain reading
+        // up before it).
+        let reach = i64::from(config.explain.documentation_before_days);
+        let charted: std::collections::HashSet<u64> =
+            after.iter().filter(|(k, v)| v.charts && !before.contains_key(k)).map(|(_, v)| v.pair).collect();
+        let (mut dirty, mut changed_dirty) = (0u64, 0u64);
+        for (key, seen) in &before {
+            let (old, day) = (&seen.kind, &seen.day);
+            let new = after[key].kind;
+            let in_dirty = tonight - day <= reach && charted.contains(&seen.pair);
+            dirty += u64::from(in_dirty);
+            changed_dirty += u64::from(in_dirty && new != *old);
             let age = tonight - day;
             let bucket = if age <= 3 {
                 age.max(0)
@@ -129,11 +169,15 @@ fn main() {
         }
         let name = days[night].file_name().expect("name").to_string_lossy().to_string();
         println!(
-            "night {name}: {} events in the state, {changed} explanations changed ({:.3}%), {} new events",
+            "night {name}: {} events in the state, {changed} explanations changed ({:.3}%), {} new events; \
+             the charted pairs' last {reach} days hold {dirty} events ({:.2}%) and {changed_dirty} of the changes",
             before.len(),
             changed as f64 * 100.0 / before.len() as f64,
-            after.len() - before.len()
+            after.len() - before.len(),
+            dirty as f64 * 100.0 / before.len() as f64,
         );
+        total_dirty.0 += dirty;
+        total_dirty.1 += changed_dirty;
         for (bucket, (n, c)) in &by_age {
             let e = by_age_all.entry(*bucket).or_default();
             e.0 += n;
@@ -150,6 +194,13 @@ fn main() {
         total.0,
         total.1,
         total.1 as f64 * 100.0 / total.0 as f64
+    );
+    println!(
+        "the charted pairs' recent accesses: {} events ({:.3}% of the state), holding {} of the {} changes",
+        total_dirty.0,
+        total_dirty.0 as f64 * 100.0 / total.0 as f64,
+        total_dirty.1,
+        total.1
     );
     println!("by age of the event (days before the night):");
     for (bucket, (n, c)) in &by_age_all {
