@@ -243,7 +243,7 @@ pub fn score(
                 // how the team's own work looks: the flag weighs like a
                 // role-wide reason. Snooping on a celebrity comes back.
                 if link == crate::explain::Explanation::CareTeamGroup
-                    && on_one_day(&zone, input, &m.events)
+                    && ev.one_day
                     && outside_usual_work(input, user, &m.events, params.usual_work_share).is_none()
                 {
                     let vip = <crate::detect::rules::VipAccess as crate::detect::Rule>::ID;
@@ -280,7 +280,7 @@ pub fn score(
             if unlinked
                 && params.routine_no_link_share > 0.0
                 && no_link.share >= params.routine_no_link_share
-                && on_one_day(&zone, input, &m.events)
+                && ev.one_day
             {
                 let chart = chart_rules(&m.rules, &m.facts);
                 for &i in &chart {
@@ -332,15 +332,6 @@ pub fn score(
         })
         .collect();
     rank_and_group(alerts, input)
-}
-
-/// Whether `events` (ascending) fall on one local day.
-fn on_one_day(zone: &ZoneCache, input: &DetectInput<'_, Evidence>, events: &[usize]) -> bool {
-    let ts = &input.data.events.ts;
-    let mut zone = zone.clone();
-    let mut days = events.iter().map(|&i| zone.to_local(ts[i]).div_euclid(crate::time::MICROS_PER_DAY));
-    let Some(first) = days.next() else { return true };
-    days.all(|d| d == first)
 }
 
 /// The positions in `rules` of those that fire on what kind of chart was

@@ -22,6 +22,8 @@ pub struct CommonEvidence {
     /// the user's own department within `score.department_history_days` of
     /// them: an indirect link.
     pub department_history: bool,
+    /// All the accesses fell on one local day.
+    pub one_day: bool,
     /// Sentences, in reading order.
     pub sentences: Vec<String>,
 }
@@ -123,9 +125,9 @@ pub fn common(
             sentences.push(note.to_string());
         }
     }
+    let day = |t: i64| t.div_euclid(crate::time::MICROS_PER_DAY);
     if let (Some(first), Some(last)) = (locals.first(), locals.last()) {
         let (f, l) = (format_local_minute(*first), format_local_minute(*last));
-        let day = |t: i64| t.div_euclid(crate::time::MICROS_PER_DAY);
         sentences.push(if events.len() == 1 {
             format!("1 access, at {f}")
         } else if day(*first) == day(*last) {
@@ -146,6 +148,8 @@ pub fn common(
         indirect,
         after_hours: odd.len(),
         department_history: history.is_some(),
+        // `events` ascend in time: the first and last local days bound the rest.
+        one_day: locals.first().map(|&t| day(t)) == locals.last().map(|&t| day(t)),
         sentences,
     }
 }
