@@ -47,7 +47,7 @@ pub use report::{FileReport, IngestReport, SkippedTable};
 pub use reviewed::{read_reviewed, Review, Reviews, Verdict};
 pub use row_index::{build_row_index, open_row_index, IndexState, IndexSummary, RowIndex, INDEX_DIR, INDEX_FORMAT};
 pub use slice::{join_slices, log_pieces, read_context, read_log_slice, LogPieces, LogSlice, SliceJoin, SliceSummary};
-pub use spill::{read_bundle_spilled, Spilled, BLOCK_USERS};
+pub use spill::{read_bundle_spilled, read_bundle_spilled_with_history, Spilled, BLOCK_USERS};
 
 /// The access log's files of a bundle, in reading order, as (path, path
 /// relative to the bundle). An error when the table is missing.

@@ -35,6 +35,7 @@ use chrono_tz::Tz;
 
 use super::bundle::{read_bundle_into, EventSink, Ingested, Parts, UNIT_ROWS};
 use super::error::IngestError;
+use super::history::{History, HISTORY_FILE};
 use crate::model::{each_column, Action, Code, DataCategory, Events, Recode, NONE};
 use crate::progress::Progress;
 
@@ -486,7 +487,7 @@ impl Spilled {
                             return Err(fail(Some(column)));
                         }
                     }
-                    if f >= n.files {
+                    if f >= n.files && f != HISTORY_FILE {
                         return Err(fail(Some("source_file")));
                     }
                     tile.user.push(lo + Code::from(u));
@@ -688,6 +689,56 @@ pub fn read_bundle_spilled(
     read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
 }
 
+/// [`read_bundle_spilled`] with the incremental state's `history` merged
+/// first, as [`super::read_bundle_with_history`] merges it (same codes, and
+/// history events spilled with `source_file` [`HISTORY_FILE`]). Also
+/// returns this run's own events, not the history's, with the shared codes
+/// in input order: the state's next batches are made of them, so memory
+/// holds the run's own files once (one night's), not the history.
+#[allow(clippy::too_many_arguments)]
+pub fn read_bundle_spilled_with_history(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    spill_dir: &Path,
+    max_events: u64,
+    input: &crate::config::InputParams,
+    rejects_dir: Option<&Path>,
+    history: &dyn History,
+) -> Result<(Ingested<()>, Spilled, Events), IngestError> {
+    let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir, filter: None, indexed: None };
+    let mut own = Events::default();
+    let (data, spilled) =
+        read_spilled_into(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input, Some(history), Some(&mut own))?;
+    Ok((data, spilled, own))
+}
+
+/// Passes every part on to the spill, keeping a copy, recoded, of each
+/// part that is not the history's.
+struct KeepOwn<'a> {
+    spill: &'a mut SpillWriter,
+    own: &'a mut Events,
+}
+
+impl EventSink for KeepOwn<'_> {
+    fn reserve(&mut self, n: usize) -> Result<(), IngestError> {
+        self.spill.reserve(n)
+    }
+
+    fn append(&mut self, part: Events, maps: &Recode) -> Result<(), IngestError> {
+        if part.source_file.iter().any(|&f| f != HISTORY_FILE) {
+            let mut copy = part.clone();
+            copy.recode(maps);
+            self.own.append(copy);
+        }
+        self.spill.append(part, maps)
+    }
+
+    fn finish(&mut self) -> Result<(), IngestError> {
+        self.spill.finish()
+    }
+}
+
 /// Rows read into one part when at most `max_events` may be held: two
 /// batches of parts (two per thread each: one being merged while the next
 /// is read) stay within it. Never under 64 K rows: a part is one Parquet
@@ -707,8 +758,29 @@ fn read_spilled_with(
     parts: Parts<'_>,
     input: &crate::config::InputParams,
 ) -> Result<(Ingested<()>, Spilled), IngestError> {
+    read_spilled_into(dir, tz, progress, spill_dir, flush_at, parts, input, None, None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_spilled_into(
+    dir: &Path,
+    tz: Tz,
+    progress: &Progress,
+    spill_dir: &Path,
+    flush_at: usize,
+    parts: Parts<'_>,
+    input: &crate::config::InputParams,
+    history: Option<&dyn History>,
+    own: Option<&mut Events>,
+) -> Result<(Ingested<()>, Spilled), IngestError> {
     let mut writer = SpillWriter::new(spill_dir, flush_at);
-    let data = read_bundle_into(dir, tz, progress, None, &mut writer, parts, input)?;
+    let data = match own {
+        Some(own) => {
+            let mut tee = KeepOwn { spill: &mut writer, own };
+            read_bundle_into(dir, tz, progress, history, &mut tee, parts, input)?
+        }
+        None => read_bundle_into(dir, tz, progress, history, &mut writer, parts, input)?,
+    };
     let SpillWriter { mut spilled, .. } = writer;
     let d = &data.dict;
     let code = |len: usize| len as Code;

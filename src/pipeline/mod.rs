@@ -63,10 +63,10 @@ pub struct StateRequest {
 
 /// The window of an incremental run when none was asked for: the local
 /// days of this run's own (new) events. `None` when the run brought no
-/// events, so that nothing old is alerted on again.
-fn new_days(data: &ingest::Ingested) -> Option<WindowSpec> {
-    let ev = &data.events;
-    let mut zone = ZoneCache::new(data.tz);
+/// events, so that nothing old is alerted on again. History events in
+/// `ev` ([`ingest::HISTORY_FILE`]) are passed over.
+fn new_days(ev: &crate::model::Events, tz: chrono_tz::Tz) -> Option<WindowSpec> {
+    let mut zone = ZoneCache::new(tz);
     let new = (0..ev.len()).filter(|&i| ev.source_file[i] != ingest::HISTORY_FILE).map(|i| ev.ts[i]);
     let (lo, hi) = new.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), t| {
         (Some(lo.map_or(t, |l| l.min(t))), Some(hi.map_or(t, |h| h.max(t))))
@@ -75,41 +75,87 @@ fn new_days(data: &ingest::Ingested) -> Option<WindowSpec> {
     Some(WindowSpec::Dates { from: Some(day(&mut zone, lo?)), to: Some(day(&mut zone, hi?)) })
 }
 
+/// An incremental run's state folder, open and locked: the input files'
+/// keys, the batches it holds (this run's history) and the retention.
+type OpenState = (StateDir, Vec<state::FileKey>, state::Held, u32);
+
+/// What an incremental run reads before its analysis: the window of its
+/// own days, and the next state, staged.
+type Staging = (Option<WindowSpec>, Option<state::Staged>);
+
 /// Reads the bundle spilled to disk under `out`, then analyses it a
 /// partition of users at a time. Also returns the events' time range, and
-/// the spill, being removed meanwhile.
+/// the spill, being removed meanwhile. With a state, its history is
+/// spilled with the run's own files, and the next state is staged from
+/// the run's own events (held in memory: one night's) before the analysis.
 fn analyse_spilled(
     req: &DetectRequest,
+    state: Option<&OpenState>,
+    latest: i64,
     elsewhere: Option<&dyn Elsewhere>,
     progress: &Progress,
     lap: &mut dyn FnMut(&'static str),
-) -> Result<(analysis::Analysed, Option<(i64, i64)>, Removal), Error> {
+) -> Result<(analysis::Analysed, Option<(i64, i64)>, Removal, Staging), Error> {
     let root = SpillRoot::create(&req.out)?;
     let events_dir = root.dir.join("events");
     crate::fs::create_private_dir(&events_dir).map_err(crate::fs::FsError::write(&events_dir))?;
-    let (data, spilled) = ingest::read_bundle_spilled(
-        &req.input,
-        req.config.timezone,
-        progress,
-        &events_dir,
-        req.partition_events,
-        &req.config.input,
-        Some(&root.dir),
-    )?;
-    data.report.check_reject_share(&data.rejects, req.config.input.max_reject_share)?;
+    let (config, rejects_dir) = (&req.config, Some(root.dir.as_path()));
+    let (data, spilled, own) = match state {
+        None => {
+            let (data, spilled) = ingest::read_bundle_spilled(
+                &req.input,
+                config.timezone,
+                progress,
+                &events_dir,
+                req.partition_events,
+                &config.input,
+                rejects_dir,
+            )?;
+            (data, spilled, None)
+        }
+        Some((_, _, held, _)) => {
+            let (data, spilled, own) = ingest::read_bundle_spilled_with_history(
+                &req.input,
+                config.timezone,
+                progress,
+                &events_dir,
+                req.partition_events,
+                &config.input,
+                rejects_dir,
+                held,
+            )?;
+            (data, spilled, Some(own))
+        }
+    };
+    data.report.check_reject_share(&data.rejects, config.input.max_reject_share)?;
     lap("ingest");
+    let time_range = spilled.time_range();
+    let staging = match (state, own) {
+        (Some((dir, keys, held, retain)), Some(own)) => {
+            let night = state::Night {
+                events: &own,
+                dict: &data.dict,
+                tz: data.tz,
+                report: &data.report,
+                last: time_range.map(|(_, hi)| hi),
+            };
+            let staged = dir.stage(&night, held, keys, *retain, latest)?;
+            lap("state_write");
+            (new_days(&own, data.tz), Some(staged))
+        }
+        _ => (None, None),
+    };
     let parts = SpilledPartitions {
         spilled: &spilled,
         max_events: req.partition_events,
         stash: analysis::StashDir { dir: root.dir.clone() },
         spare: std::sync::Mutex::new(None),
     };
-    let done = analysis::analyse_with(data, &parts, elsewhere, &req.config, progress, lap)?;
-    let time_range = spilled.time_range();
+    let done = analysis::analyse_with(data, &parts, elsewhere, config, progress, lap)?;
     drop(parts);
     // A log of many users is spilled into many files: they are removed
     // while the run scores and writes.
-    Ok((done, time_range, Removal::start(move || drop((spilled, root)))))
+    Ok((done, time_range, Removal::start(move || drop((spilled, root))), staging))
 }
 
 /// Removes a spill on another thread; dropping it waits for the removal,
@@ -271,10 +317,15 @@ pub fn run_detect_with(
     };
     // Users cost memory as well as events (2 M users with one event each
     // took 3.65 GB in memory): the roster's users count too.
-    let partitioned = state.is_none()
+    // A night's history counts with its own files: a state of 90 days is
+    // spilled and analysed a partition of users at a time, as a full run
+    // over those days would be (not on a cluster, which holds a night in
+    // memory).
+    let history_events = state.as_ref().map_or(0, |(_, _, held, _)| ingest::History::events(held) as u64);
+    let partitioned = (state.is_none() || elsewhere.is_none())
         && req.partition_events > 0
         && ingest::needs_partitions(
-            ingest::estimate_events(&req.input)?,
+            ingest::estimate_events(&req.input)?.saturating_add(history_events),
             ingest::estimate_users(&req.input)?,
             req.partition_events,
         );
@@ -302,8 +353,9 @@ pub fn run_detect_with(
         let run = analysis::analyse_with(data, &cut, Some(remote), config, progress, &mut lap)?;
         (run, time_range, None, None, None)
     } else if partitioned {
-        let (run, time_range, removal) = analyse_spilled(req, elsewhere, progress, &mut lap)?;
-        (run, time_range, None, None, Some(removal))
+        let (run, time_range, removal, (own_days, plan)) =
+            analyse_spilled(req, state.as_ref(), latest, elsewhere, progress, &mut lap)?;
+        (run, time_range, own_days, plan, Some(removal))
     } else {
         let history = state.as_ref().map(|(_, _, held, _)| held as &dyn ingest::History);
         // Rejected rows are spooled to an unlinked file in a private folder
@@ -322,10 +374,17 @@ pub fn run_detect_with(
         let time_range = data.events.time_range();
         // What needs every event (this run's days, the state's next
         // batches) is taken before the analysis keeps only the evidence.
-        let own_days = state.as_ref().and_then(|_| new_days(&data));
+        let own_days = state.as_ref().and_then(|_| new_days(&data.events, data.tz));
         let plan = match &state {
             Some((dir, keys, held, retain)) => {
-                let staged = dir.stage(&data, held, keys, *retain, latest)?;
+                let night = state::Night {
+                    events: &data.events,
+                    dict: &data.dict,
+                    tz: data.tz,
+                    report: &data.report,
+                    last: time_range.map(|(_, hi)| hi),
+                };
+                let staged = dir.stage(&night, held, keys, *retain, latest)?;
                 lap("state_write");
                 Some(staged)
             }

@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::{History, HistoryError, HistoryPart, Ingested, HISTORY_FILE};
-use crate::model::NONE;
+use crate::ingest::{History, HistoryError, HistoryPart, IngestReport, HISTORY_FILE};
+use crate::model::{Dictionaries, Dictionary, Events, Recode, NONE};
 use crate::output::StateOut;
 use crate::time::{date_from_days, ZoneCache, MICROS_PER_DAY};
 
@@ -134,30 +134,22 @@ pub struct StateDir {
 
 /// The batches a run carries over: ingest reads them one at a time as it
 /// merges them (this is its [`History`]), and [`StateDir::stage`] then
-/// knows from them which batch each history event came from.
+/// weighs each against the retention, reading again only those it cuts.
 #[derive(Debug)]
 pub struct Held {
     dir: PathBuf,
     /// Manifest batches kept (the replaced ones left out), in order.
     batches: Vec<Batch>,
-    /// `starts[k]`: position of batch k's first event in the history;
-    /// one more entry, the total.
-    starts: Vec<u64>,
+    /// Events in all of them.
+    events: u64,
     /// Input files already absorbed by an earlier run, whose earlier copy
     /// this run replaces.
     replaced: Vec<String>,
 }
 
-impl Held {
-    /// The batch of the history event at position `seq`.
-    fn batch_of(&self, seq: u64) -> usize {
-        self.starts.partition_point(|&s| s <= seq) - 1
-    }
-}
-
 impl History for Held {
     fn events(&self) -> usize {
-        self.starts.last().copied().unwrap_or(0) as usize
+        self.events as usize
     }
 
     fn parts(&self) -> usize {
@@ -169,6 +161,32 @@ impl History for Held {
         files::read_batch(&self.dir.join(&b.data), b.events)
             .map_err(|e| Box::new(read_error(&self.dir)(e)) as HistoryError)
     }
+}
+
+/// What a run read, as [`StateDir::stage`] makes the next state of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Night<'a> {
+    /// This run's own events, ids in `dict`'s codes, in any order; events
+    /// of the history ([`HISTORY_FILE`]), if any, are passed over.
+    pub events: &'a Events,
+    /// The run's dictionaries (the history's ids included).
+    pub dict: &'a Dictionaries,
+    /// The run's time zone.
+    pub tz: Tz,
+    /// The run's ingest report (its access-log files, in reading order).
+    pub report: &'a IngestReport,
+    /// The latest instant of every event of the run, the history's included.
+    pub last: Option<i64>,
+}
+
+/// A batch of the next state as staging weighs it: events it had, events
+/// it keeps, and, when it is to be written, the rows (by index into the
+/// events they are in) that it keeps, in input order.
+struct Next {
+    batch: Batch,
+    total: u64,
+    kept: u64,
+    write: Option<(Events, Vec<u32>)>,
 }
 
 /// The next state, its new batch files already written (but not yet named
@@ -270,11 +288,8 @@ impl StateDir {
             }
         }
         let batches: Vec<Batch> = held.iter().zip(&replaces).filter(|(_, r)| !**r).map(|(b, _)| b.clone()).collect();
-        let mut starts = vec![0u64];
-        for b in &batches {
-            starts.push(starts.last().copied().unwrap_or(0) + b.events);
-        }
-        Ok(Held { dir: self.dir.clone(), batches, starts, replaced })
+        let events = batches.iter().map(|b| b.events).sum();
+        Ok(Held { dir: self.dir.clone(), batches, events, replaced })
     }
 
     /// Computes the next state and writes its new batch files: this run's
@@ -283,89 +298,111 @@ impl StateDir {
     /// the middle. Batches left with no
     /// events are forgotten. Nothing the live manifest names is touched.
     /// `held` is what [`StateDir::load`] gave this run's ingest.
+    ///
+    /// Of the run's events only its own are read (`night`); a held batch is
+    /// read again from its files when the cut falls within a day of it, so
+    /// a run that spilled its history to disk stages the state that a run
+    /// holding it in memory stages.
     pub fn stage(
         &self,
-        data: &Ingested,
+        night: &Night<'_>,
         held: &Held,
         keys: &[FileKey],
         retain_days: u32,
         latest: i64,
     ) -> Result<Staged, StateError> {
-        let ev = &data.events;
-        let mut zone = ZoneCache::new(data.tz);
+        let ev = night.events;
+        let mut zone = ZoneCache::new(night.tz);
         let local_day = |zone: &mut ZoneCache, t: i64| zone.to_local(t).div_euclid(MICROS_PER_DAY) as i32;
         // The access log's file reports are in the order `keys` were made.
-        let first_access = data.report.files.iter().position(|f| f.table == "access_log").unwrap_or(0);
-        if data.report.files.iter().filter(|f| f.table == "access_log").count() != keys.len() {
+        let report = night.report;
+        let first_access = report.files.iter().position(|f| f.table == "access_log").unwrap_or(0);
+        if report.files.iter().filter(|f| f.table == "access_log").count() != keys.len() {
             return Err(corrupt(&self.dir, "the bundle's access-log files changed while the run read them"));
         }
         let generation = self.manifest.as_ref().map_or(1, |m| m.generation + 1);
-        let first_new = held.batches.len();
-        let mut batches = held.batches.clone();
-        batches.extend(keys.iter().map(|k| Batch {
-            key: k.key.clone(),
-            file: k.file.clone(),
-            events: 0,
-            first_day: String::new(),
-            last_day: String::new(),
-            data: String::new(),
-        }));
         // Counted back from the last day the data holds, but never from
         // past `latest` (the newest access-log file's time plus the
         // tolerance): one row from a wrong clock expires nothing.
-        let cutoff = ev.ts.iter().max().map(|&t| {
-            let last = local_day(&mut zone, t.min(latest));
-            zone.to_utc(i64::from(last - retain_days.max(1) as i32 + 1) * MICROS_PER_DAY)
-        });
-        // Which batch each event is in, and per batch how many events it
-        // had and keeps.
-        let batch_of_event = |i: usize| -> usize {
+        let cut_day = night.last.map(|t| local_day(&mut zone, t.min(latest)) - retain_days.max(1) as i32 + 1);
+        let cutoff = cut_day.map(|d| zone.to_utc(i64::from(d) * MICROS_PER_DAY));
+        let keeps = |t: i64| cutoff.is_none_or(|c| t >= c);
+
+        // Every batch with what it had and keeps, and the kept rows of those
+        // to write: this run's files, and held batches the cut falls in.
+        let mut next: Vec<Next> = Vec::new();
+        // A held batch (one input file's events, in input order) is wholly
+        // kept or wholly expired when its days lie more than a day from
+        // the cut; else it is read back and counted.
+        let day = |d: i32| date_from_days(d).to_string();
+        let near = cut_day.map(|d| (day(d - 1), day(d + 1)));
+        for batch in &held.batches {
+            let mut n = Next { batch: batch.clone(), total: batch.events, kept: batch.events, write: None };
+            match &near {
+                Some((before, _)) if batch.last_day < *before => n.kept = 0,
+                Some((_, after)) if batch.first_day <= *after => {
+                    let part =
+                        files::read_batch(&self.dir.join(&batch.data), batch.events).map_err(read_error(&self.dir))?;
+                    let order: Vec<u32> =
+                        (0..part.events.len() as u32).filter(|&i| keeps(part.events.ts[i as usize])).collect();
+                    n.kept = order.len() as u64;
+                    if n.kept > 0 && n.kept < n.total {
+                        n.write = Some((self.shared_codes(part, night.dict)?, order));
+                    }
+                }
+                _ => {}
+            }
+            next.push(n);
+        }
+        // This run's files: every kept row, in input order.
+        let first_new = next.len();
+        let mut own: Vec<(u64, Vec<u32>)> = vec![(0, Vec::new()); keys.len()];
+        for i in 0..ev.len() {
             let f = ev.source_file[i];
             if f == HISTORY_FILE {
-                held.batch_of(ev.source_line[i])
-            } else {
-                first_new + (f as usize - first_access)
-            }
-        };
-        let keeps = |i: usize| cutoff.is_none_or(|c| ev.ts[i] >= c);
-        let mut total = vec![0u64; batches.len()];
-        let mut kept_n = vec![0u64; batches.len()];
-        for i in 0..ev.len() {
-            let b = batch_of_event(i);
-            total[b] += 1;
-            kept_n[b] += u64::from(keeps(i));
-        }
-        // Only this run's batches and those the retention cuts are written;
-        // the others stay as they are on disk.
-        let rewrite: Vec<bool> =
-            (0..batches.len()).map(|b| kept_n[b] > 0 && (b >= first_new || kept_n[b] < total[b])).collect();
-        let mut members: Vec<Vec<u32>> = vec![Vec::new(); batches.len()];
-        for i in 0..ev.len() {
-            let b = batch_of_event(i);
-            if rewrite[b] && keeps(i) {
-                members[b].push(i as u32);
-            }
-        }
-        let batch_dir = self.dir.join("batches");
-        files::create_private_dir(&batch_dir).map_err(io_err(&batch_dir))?;
-        let mut live = Vec::new();
-        let expired: u64 = (0..batches.len()).map(|b| total[b] - kept_n[b]).sum();
-        for (b, (mut batch, mut order)) in batches.into_iter().zip(members).enumerate() {
-            if kept_n[b] == 0 {
                 continue;
             }
-            if rewrite[b] {
-                // One batch is one input file (or the history's own order):
-                // `source_line` orders it as it was read.
-                order.sort_unstable_by_key(|&i| ev.source_line[i as usize]);
-                let (lo, hi) = order
-                    .iter()
-                    .fold((i64::MAX, i64::MIN), |(lo, hi), &i| (lo.min(ev.ts[i as usize]), hi.max(ev.ts[i as usize])));
+            let (total, order) = &mut own[f as usize - first_access];
+            *total += 1;
+            if keeps(ev.ts[i]) {
+                order.push(i as u32);
+            }
+        }
+        for (k, (total, mut order)) in keys.iter().zip(own) {
+            // `source_line` orders a file's rows as it was read.
+            order.sort_unstable_by_key(|&i| ev.source_line[i as usize]);
+            let batch = Batch {
+                key: k.key.clone(),
+                file: k.file.clone(),
+                events: 0,
+                first_day: String::new(),
+                last_day: String::new(),
+                data: String::new(),
+            };
+            next.push(Next { batch, total, kept: order.len() as u64, write: None });
+            next.last_mut().expect("pushed").write = Some((Events::default(), order));
+        }
+
+        let batch_dir = self.dir.join("batches");
+        files::create_private_dir(&batch_dir).map_err(io_err(&batch_dir))?;
+        let expired: u64 = next.iter().map(|n| n.total - n.kept).sum();
+        let mut live = Vec::new();
+        for (b, n) in next.into_iter().enumerate() {
+            let Next { mut batch, kept, write, .. } = n;
+            if kept == 0 {
+                continue;
+            }
+            if let Some((read, order)) = write {
+                // This run's rows are in `ev`; a held batch's were read back.
+                let events = if b >= first_new { ev } else { &read };
+                let (lo, hi) = order.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &i| {
+                    (lo.min(events.ts[i as usize]), hi.max(events.ts[i as usize]))
+                });
                 batch.events = order.len() as u64;
                 batch.first_day = date_from_days(local_day(&mut zone, lo)).to_string();
                 batch.last_day = date_from_days(local_day(&mut zone, hi)).to_string();
                 batch.data = format!("batches/{}-g{generation:06}", batch.key);
-                let stored = files::compact(&data.events, &data.dict, &order);
+                let stored = files::compact(events, night.dict, &order);
                 files::write_batch(&self.dir.join(&batch.data), &stored)
                     .map_err(|(path, source)| StateError::Io { path, source })?;
             }
@@ -376,7 +413,7 @@ impl StateDir {
         let last_day = live.iter().map(|b| b.last_day.clone()).max();
         let manifest = Manifest {
             format: STATE_FORMAT,
-            timezone: data.tz.name().to_string(),
+            timezone: night.tz.name().to_string(),
             generation,
             retain_days,
             events: events_kept,
@@ -386,7 +423,7 @@ impl StateDir {
         };
         let summary = StateOut {
             path: self.dir.display().to_string(),
-            history_events: data.report.history_events,
+            history_events: report.history_events,
             replaced_files: held.replaced.clone(),
             events_kept,
             events_expired: expired,
@@ -396,6 +433,27 @@ impl StateDir {
             retain_days,
         };
         Ok(Staged { manifest, summary })
+    }
+
+    /// A held batch's events with the run's codes for its ids (which the
+    /// run interned when it merged the batch).
+    fn shared_codes(&self, part: HistoryPart, dict: &Dictionaries) -> Result<Events, StateError> {
+        let codes = |values: &[String], shared: &Dictionary| -> Result<Vec<u32>, StateError> {
+            values
+                .iter()
+                .map(|v| shared.get(v).ok_or_else(|| corrupt(&self.dir, "a batch changed while the run read it")))
+                .collect()
+        };
+        let maps = Recode {
+            users: codes(&part.users, &dict.users)?,
+            patients: codes(&part.patients, &dict.patients)?,
+            departments: codes(&part.departments, &dict.departments)?,
+            workstations: codes(&part.workstations, &dict.workstations)?,
+            ips: codes(&part.ips, &dict.ips)?,
+        };
+        let mut events = part.events;
+        events.recode(&maps);
+        Ok(events)
     }
 
     /// Makes the staged state the live one (one rename of manifest.json),

@@ -262,53 +262,160 @@ fn retention_drops_old_days_and_an_empty_night_alerts_on_nothing() {
     assert_eq!(q["events_read"], 0);
 }
 
+/// A simulated hospital over seven days (2026-10-29 to 11-04, Chicago)
+/// whose access log is one CSV file, cut into bundles of chosen days.
+struct CsvWorld {
+    tmp: tempfile::TempDir,
+    header: String,
+    rows: Vec<String>,
+}
+
+impl CsvWorld {
+    fn new() -> CsvWorld {
+        let tmp = tempfile::tempdir().unwrap();
+        let sim = tmp.path().join("sim");
+        let o = binary()
+            .args(["simulate", "-q", "--users", "130", "--patients", "700", "--days", "7", "--incidents", "14"])
+            .args(["--start-date", "2026-10-29", "--timezone", "America/Chicago", "--seed", "9", "--out"])
+            .arg(&sim)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let log = std::fs::read_to_string(sim.join("access_log.csv")).unwrap();
+        let (header, rows) = log.split_once('\n').unwrap();
+        CsvWorld { header: header.to_string(), rows: rows.lines().map(str::to_string).collect(), tmp }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// A bundle of the context tables and one access_log.csv with the
+    /// rows from day `from` to day `to` (UTC dates, as the log writes them).
+    fn bundle(&self, name: &str, from: &str, to: &str) -> PathBuf {
+        let dir = self.path(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for t in ["users", "patients", "encounters", "patient_contacts", "care_team"] {
+            std::fs::copy(self.path("sim").join(format!("{t}.csv")), dir.join(format!("{t}.csv"))).unwrap();
+        }
+        let kept: Vec<&str> =
+            self.rows.iter().map(String::as_str).filter(|l| &l[..10] >= from && &l[..10] <= to).collect();
+        std::fs::write(dir.join("access_log.csv"), format!("{}\n{}\n", self.header, kept.join("\n"))).unwrap();
+        dir
+    }
+
+    fn detect(&self, input: &Path, out: &str, extra: &[&str]) -> Run {
+        detect_chicago(input, self.path(out), extra)
+    }
+}
+
 #[test]
 fn a_multi_day_csv_cut_by_the_retention_still_gives_the_full_runs_night() {
     // One access_log.csv for the history (as many exports come), cut by a
     // 3-day retention in its middle; then a night, compared with a full run
     // over the same 4 days.
-    let tmp = tempfile::tempdir().unwrap();
-    let sim = tmp.path().join("sim");
-    let o = binary()
-        .args(["simulate", "-q", "--users", "60", "--patients", "400", "--days", "7", "--incidents", "14"])
-        .args(["--start-date", "2026-10-29", "--timezone", "America/Chicago", "--seed", "9", "--out"])
-        .arg(&sim)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let log = std::fs::read_to_string(sim.join("access_log.csv")).unwrap();
-    let (header, rows) = log.split_once('\n').unwrap();
-    let days = |from: &str, to: &str| -> String {
-        let kept: Vec<&str> = rows.lines().filter(|l| &l[..10] >= from && &l[..10] <= to).collect();
-        format!("{header}\n{}\n", kept.join("\n"))
-    };
-    let bundle = |name: &str, text: String| -> PathBuf {
-        let dir = tmp.path().join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        for t in ["users", "patients", "encounters", "patient_contacts", "care_team"] {
-            std::fs::copy(sim.join(format!("{t}.csv")), dir.join(format!("{t}.csv"))).unwrap();
-        }
-        std::fs::write(dir.join("access_log.csv"), text).unwrap();
-        dir
-    };
-    let detect = |input: &Path, out: &str, extra: &[&str]| detect_chicago(input, tmp.path().join(out), extra);
-    let state = tmp.path().join("state").to_string_lossy().into_owned();
-    let history = bundle("history", days("2026-10-29", "2026-11-03"));
-    let first = detect(&history, "out-history", &["--state", &state, "--state-days", "3"]);
+    let w = CsvWorld::new();
+    let state = w.path("state").to_string_lossy().into_owned();
+    let history = w.bundle("history", "2026-10-29", "2026-11-03");
+    let first = w.detect(&history, "out-history", &["--state", &state, "--state-days", "3"]);
     first.assert_ok();
     let s = first.summary();
     assert_eq!(s["state"]["first_day"], "2026-11-01");
     assert_eq!(s["state"]["files_kept"], 1);
     assert!(s["state"]["events_expired"].as_u64().unwrap() > 0);
 
-    let night = bundle("night", days("2026-11-04", "2026-11-04"));
-    let inc = detect(&night, "out-night", &["--state", &state, "--state-days", "4"]);
+    let night = w.bundle("night", "2026-11-04", "2026-11-04");
+    let inc = w.detect(&night, "out-night", &["--state", &state, "--state-days", "4"]);
     inc.assert_ok();
-    let full = detect(&bundle("full", days("2026-11-01", "2026-11-04")), "out-full", &["--from", "2026-11-04"]);
+    let full = w.detect(&w.bundle("full", "2026-11-01", "2026-11-04"), "out-full", &["--from", "2026-11-04"]);
     full.assert_ok();
     assert!(!full.csv("alerts.csv").is_empty());
     for f in SAME_FILES {
         assert!(bytes(&inc, f) == bytes(&full, f), "{f} differs between the incremental night and the full run");
     }
     assert_eq!(inc.summary()["state"]["first_day"], "2026-11-01");
+}
+
+/// Every file of a state folder but its lock, by name.
+fn state_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = vec![("manifest.json".to_string(), std::fs::read(dir.join("manifest.json")).unwrap())];
+    let mut batches: Vec<_> = std::fs::read_dir(dir.join("batches")).unwrap().map(|e| e.unwrap().path()).collect();
+    batches.sort();
+    for b in batches {
+        files.push((b.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&b).unwrap()));
+    }
+    files
+}
+
+#[test]
+fn a_night_over_a_spilled_history_writes_what_a_night_held_in_memory_writes() {
+    // A six-day history kept whole, then a night whose 4-day retention
+    // cuts the history's one batch in its middle (the night still reads
+    // all of it; the state keeps the last four days), then the night again
+    // (it replaces its own batch, and now reads the four days): once held
+    // in memory, once spilled to disk and analysed a partition of users
+    // at a time.
+    let w = CsvWorld::new();
+    let history = w.bundle("history", "2026-10-29", "2026-11-03");
+    let night = w.bundle("night", "2026-11-04", "2026-11-04");
+    let mut runs = Vec::new();
+    for (name, parts) in [("memory", "0"), ("spilled", "4000")] {
+        let state = w.path(&format!("state-{name}")).to_string_lossy().into_owned();
+        let first =
+            w.detect(&history, &format!("out-history-{name}"), &["--state", &state, "--partition-events", parts]);
+        first.assert_ok();
+        assert_eq!(first.summary()["state"]["events_expired"], 0);
+        let mut nights = Vec::new();
+        for k in 0..2 {
+            let run = w.detect(
+                &night,
+                &format!("out-night-{name}-{k}"),
+                &["--state", &state, "--state-days", "4", "--partition-events", parts],
+            );
+            run.assert_ok();
+            nights.push((run, state_files(Path::new(&state))));
+        }
+        runs.push(nights);
+    }
+    let spilled_parts = runs[1][0].0.summary()["partitions"].as_u64().expect("the spilled night has partitions");
+    assert!(spilled_parts >= 2, "{spilled_parts} partitions");
+    assert!(runs[0][0].0.summary().get("partitions").is_none());
+    for k in 0..2 {
+        let ((memory, held_m), (spilled, held_s)) = (&runs[0][k], &runs[1][k]);
+        for f in SAME_FILES {
+            assert!(bytes(memory, f) == bytes(spilled, f), "night {k}: {f} differs");
+        }
+        let (sm, ss) = (memory.summary(), spilled.summary());
+        for key in ["window", "patient_accesses", "explained_fraction", "explained_by", "alerts_per_rule", "state"] {
+            let strip = |v: &serde_json::Value| {
+                let mut v = v.clone();
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("path");
+                }
+                v
+            };
+            assert_eq!(strip(&sm[key]), strip(&ss[key]), "night {k}: summary.json {key}");
+        }
+        assert_eq!(sm["state"]["first_day"], "2026-11-01");
+        assert_eq!(held_m.len(), held_s.len());
+        for ((a, x), (b, y)) in held_m.iter().zip(held_s) {
+            assert_eq!(a, b);
+            assert!(x == y, "night {k}: state file {a} differs");
+        }
+    }
+    assert!(runs[0][0].0.summary()["state"]["events_expired"].as_u64().unwrap() > 0, "the retention cut the history");
+
+    // The first night read the six days, the rerun the four the state kept.
+    for (k, from) in [(0, "2026-10-29"), (1, "2026-11-01")] {
+        let full = w.detect(
+            &w.bundle(&format!("full-{k}"), from, "2026-11-04"),
+            &format!("out-full-{k}"),
+            &["--from", "2026-11-04"],
+        );
+        full.assert_ok();
+        assert!(!full.csv("alerts.csv").is_empty());
+        for f in SAME_FILES {
+            assert!(bytes(&runs[1][k].0, f) == bytes(&full, f), "night {k}: {f} differs from the full run's");
+        }
+    }
 }
