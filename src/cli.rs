@@ -479,8 +479,7 @@ pub struct DetectArgs {
     /// read meanwhile: the outputs are the same, and memory grows with N,
     /// not with the log (2.6-3.2 GB at the default on 100 million events).
     /// 0 holds any log in memory. With --state the history counts with
-    /// the new files: a night over a long retention is spilled likewise
-    /// (the night's own files are held once more, to write the state).
+    /// the new files: a night over a long retention is spilled likewise.
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
     pub partition_events: u64,
 

@@ -36,6 +36,7 @@ use chrono_tz::Tz;
 use super::bundle::{read_bundle_into, EventSink, Ingested, Parts, UNIT_ROWS};
 use super::error::IngestError;
 use super::history::{History, HISTORY_FILE};
+use super::own::OwnEvents;
 use crate::model::{each_column, Action, Code, DataCategory, Events, Recode, NONE};
 use crate::progress::Progress;
 
@@ -692,9 +693,9 @@ pub fn read_bundle_spilled(
 /// [`read_bundle_spilled`] with the incremental state's `history` merged
 /// first, as [`super::read_bundle_with_history`] merges it (same codes, and
 /// history events spilled with `source_file` [`HISTORY_FILE`]). Also
-/// returns this run's own events, not the history's, with the shared codes
-/// in input order: the state's next batches are made of them, so memory
-/// holds the run's own files once (one night's), not the history.
+/// returns this run's own events, not the history's, set aside under
+/// `spill_dir` ([`OwnEvents`]): the state's next batches are made of them,
+/// one input file at a time.
 #[allow(clippy::too_many_arguments)]
 pub fn read_bundle_spilled_with_history(
     dir: &Path,
@@ -705,19 +706,19 @@ pub fn read_bundle_spilled_with_history(
     input: &crate::config::InputParams,
     rejects_dir: Option<&Path>,
     history: &dyn History,
-) -> Result<(Ingested<()>, Spilled, Events), IngestError> {
+) -> Result<(Ingested<()>, Spilled, OwnEvents), IngestError> {
     let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir, filter: None, indexed: None };
-    let mut own = Events::default();
+    let mut own = OwnEvents::create(&spill_dir.join("own"))?;
     let (data, spilled) =
         read_spilled_into(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input, Some(history), Some(&mut own))?;
     Ok((data, spilled, own))
 }
 
-/// Passes every part on to the spill, keeping a copy, recoded, of each
-/// part that is not the history's.
+/// Passes every part on to the spill, setting aside the rows that are not
+/// the history's.
 struct KeepOwn<'a> {
     spill: &'a mut SpillWriter,
-    own: &'a mut Events,
+    own: &'a mut OwnEvents,
 }
 
 impl EventSink for KeepOwn<'_> {
@@ -726,11 +727,7 @@ impl EventSink for KeepOwn<'_> {
     }
 
     fn append(&mut self, part: Events, maps: &Recode) -> Result<(), IngestError> {
-        if part.source_file.iter().any(|&f| f != HISTORY_FILE) {
-            let mut copy = part.clone();
-            copy.recode(maps);
-            self.own.append(copy);
-        }
+        self.own.append(&part, maps)?;
         self.spill.append(part, maps)
     }
 
@@ -771,7 +768,7 @@ fn read_spilled_into(
     parts: Parts<'_>,
     input: &crate::config::InputParams,
     history: Option<&dyn History>,
-    own: Option<&mut Events>,
+    own: Option<&mut OwnEvents>,
 ) -> Result<(Ingested<()>, Spilled), IngestError> {
     let mut writer = SpillWriter::new(spill_dir, flush_at);
     let data = match own {

@@ -62,17 +62,20 @@ pub struct StateRequest {
 }
 
 /// The window of an incremental run when none was asked for: the local
-/// days of this run's own (new) events. `None` when the run brought no
-/// events, so that nothing old is alerted on again. History events in
-/// `ev` ([`ingest::HISTORY_FILE`]) are passed over.
-fn new_days(ev: &crate::model::Events, tz: chrono_tz::Tz) -> Option<WindowSpec> {
+/// days of this run's own (new) events, from the first and last instant of
+/// them. `None` when the run brought no events, so that nothing old is
+/// alerted on again.
+fn new_days(own: Option<(i64, i64)>, tz: chrono_tz::Tz) -> Option<WindowSpec> {
+    let (lo, hi) = own?;
     let mut zone = ZoneCache::new(tz);
-    let new = (0..ev.len()).filter(|&i| ev.source_file[i] != ingest::HISTORY_FILE).map(|i| ev.ts[i]);
-    let (lo, hi) = new.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), t| {
-        (Some(lo.map_or(t, |l| l.min(t))), Some(hi.map_or(t, |h| h.max(t))))
-    });
     let day = |zone: &mut ZoneCache, t: i64| date_from_days(zone.to_local(t).div_euclid(MICROS_PER_DAY) as i32);
-    Some(WindowSpec::Dates { from: Some(day(&mut zone, lo?)), to: Some(day(&mut zone, hi?)) })
+    Some(WindowSpec::Dates { from: Some(day(&mut zone, lo)), to: Some(day(&mut zone, hi)) })
+}
+
+/// The first and last instant of the events that are not the history's.
+fn own_range(ev: &crate::model::Events) -> Option<(i64, i64)> {
+    let new = (0..ev.len()).filter(|&i| ev.source_file[i] != ingest::HISTORY_FILE).map(|i| ev.ts[i]);
+    new.fold(None, |range, t| Some(range.map_or((t, t), |(lo, hi): (i64, i64)| (lo.min(t), hi.max(t)))))
 }
 
 /// An incremental run's state folder, open and locked: the input files'
@@ -87,7 +90,8 @@ type Staging = (Option<WindowSpec>, Option<state::Staged>);
 /// partition of users at a time. Also returns the events' time range, and
 /// the spill, being removed meanwhile. With a state, its history is
 /// spilled with the run's own files, and the next state is staged from
-/// the run's own events (held in memory: one night's) before the analysis.
+/// the run's own events (set aside in the spill, read back a file at a
+/// time) before the analysis.
 fn analyse_spilled(
     req: &DetectRequest,
     state: Option<&OpenState>,
@@ -133,7 +137,7 @@ fn analyse_spilled(
     let staging = match (state, own) {
         (Some((dir, keys, held, retain)), Some(own)) => {
             let night = state::Night {
-                events: &own,
+                own: &own,
                 dict: &data.dict,
                 tz: data.tz,
                 report: &data.report,
@@ -141,7 +145,7 @@ fn analyse_spilled(
             };
             let staged = dir.stage(&night, held, keys, *retain, latest)?;
             lap("state_write");
-            (new_days(&own, data.tz), Some(staged))
+            (new_days(own.time_range(), data.tz), Some(staged))
         }
         _ => (None, None),
     };
@@ -374,11 +378,11 @@ pub fn run_detect_with(
         let time_range = data.events.time_range();
         // What needs every event (this run's days, the state's next
         // batches) is taken before the analysis keeps only the evidence.
-        let own_days = state.as_ref().and_then(|_| new_days(&data.events, data.tz));
+        let own_days = state.as_ref().and_then(|_| new_days(own_range(&data.events), data.tz));
         let plan = match &state {
             Some((dir, keys, held, retain)) => {
                 let night = state::Night {
-                    events: &data.events,
+                    own: &state::Resident::new(&data.events),
                     dict: &data.dict,
                     tz: data.tz,
                     report: &data.report,

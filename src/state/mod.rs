@@ -74,6 +74,13 @@ pub enum StateError {
         /// This run's zone.
         run: String,
     },
+    /// This run's own events, set aside to be written into the state,
+    /// cannot be read back.
+    #[error("the run's own events cannot be read back to write the state ({what}); nothing was changed")]
+    Own {
+        /// What failed.
+        what: String,
+    },
     /// The folder's content is not a state this version can read.
     #[error(
         "state folder {dir}: {what}; move the folder away and rebuild the state with one run over the history (ehrwatch detect --state NEW_DIR on a bundle with all days)"
@@ -163,12 +170,55 @@ impl History for Held {
     }
 }
 
+/// A run's own events (its access-log files', not the history's), one
+/// input file at a time.
+pub trait OwnFiles {
+    /// The events of source file `f` (its index in the ingest report), ids
+    /// in the run's codes, in any order.
+    fn file(&self, f: u32) -> Result<Events, HistoryError>;
+}
+
+/// Own events held in memory among the history's: each file's rows are
+/// found once.
+pub struct Resident<'a> {
+    events: &'a Events,
+    rows: Vec<Vec<usize>>,
+}
+
+impl<'a> Resident<'a> {
+    /// `events`' rows by source file, the history's ([`HISTORY_FILE`]) left out.
+    pub fn new(events: &'a Events) -> Resident<'a> {
+        let mut rows: Vec<Vec<usize>> = Vec::new();
+        for (i, &f) in events.source_file.iter().enumerate() {
+            if f != HISTORY_FILE {
+                if rows.len() <= f as usize {
+                    rows.resize(f as usize + 1, Vec::new());
+                }
+                rows[f as usize].push(i);
+            }
+        }
+        Resident { events, rows }
+    }
+}
+
+impl OwnFiles for Resident<'_> {
+    fn file(&self, f: u32) -> Result<Events, HistoryError> {
+        Ok(self.events.gather(self.rows.get(f as usize).map_or(&[][..], |r| &r[..])))
+    }
+}
+
+/// Own events a spilled run set aside.
+impl OwnFiles for crate::ingest::OwnEvents {
+    fn file(&self, f: u32) -> Result<Events, HistoryError> {
+        self.of_file(f).map_err(|e| Box::new(e) as HistoryError)
+    }
+}
+
 /// What a run read, as [`StateDir::stage`] makes the next state of it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Night<'a> {
-    /// This run's own events, ids in `dict`'s codes, in any order; events
-    /// of the history ([`HISTORY_FILE`]), if any, are passed over.
-    pub events: &'a Events,
+    /// This run's own events.
+    pub own: &'a dyn OwnFiles,
     /// The run's dictionaries (the history's ids included).
     pub dict: &'a Dictionaries,
     /// The run's time zone.
@@ -299,10 +349,10 @@ impl StateDir {
     /// events are forgotten. Nothing the live manifest names is touched.
     /// `held` is what [`StateDir::load`] gave this run's ingest.
     ///
-    /// Of the run's events only its own are read (`night`); a held batch is
-    /// read again from its files when the cut falls within a day of it, so
-    /// a run that spilled its history to disk stages the state that a run
-    /// holding it in memory stages.
+    /// Of the run's events only its own are read (`night`), one input file
+    /// at a time; a held batch is read again from its files when the cut
+    /// falls within a day of it, so a run that spilled its history to disk
+    /// stages the state that a run holding it in memory stages.
     pub fn stage(
         &self,
         night: &Night<'_>,
@@ -311,7 +361,6 @@ impl StateDir {
         retain_days: u32,
         latest: i64,
     ) -> Result<Staged, StateError> {
-        let ev = night.events;
         let mut zone = ZoneCache::new(night.tz);
         let local_day = |zone: &mut ZoneCache, t: i64| zone.to_local(t).div_euclid(MICROS_PER_DAY) as i32;
         // The access log's file reports are in the order `keys` were made.
@@ -354,47 +403,36 @@ impl StateDir {
             }
             next.push(n);
         }
-        // This run's files: every kept row, in input order.
-        let first_new = next.len();
-        let mut own: Vec<(u64, Vec<u32>)> = vec![(0, Vec::new()); keys.len()];
-        for i in 0..ev.len() {
-            let f = ev.source_file[i];
-            if f == HISTORY_FILE {
-                continue;
-            }
-            let (total, order) = &mut own[f as usize - first_access];
-            *total += 1;
-            if keeps(ev.ts[i]) {
-                order.push(i as u32);
-            }
-        }
-        for (k, (total, mut order)) in keys.iter().zip(own) {
+        // This run's files, one at a time: every kept row, in input order.
+        for (k, key) in keys.iter().enumerate() {
+            let f = (first_access + k) as u32;
+            let events = night.own.file(f).map_err(|e| StateError::Own { what: e.to_string() })?;
+            let mut order: Vec<u32> = (0..events.len() as u32).filter(|&i| keeps(events.ts[i as usize])).collect();
             // `source_line` orders a file's rows as it was read.
-            order.sort_unstable_by_key(|&i| ev.source_line[i as usize]);
+            order.sort_unstable_by_key(|&i| events.source_line[i as usize]);
             let batch = Batch {
-                key: k.key.clone(),
-                file: k.file.clone(),
+                key: key.key.clone(),
+                file: key.file.clone(),
                 events: 0,
                 first_day: String::new(),
                 last_day: String::new(),
                 data: String::new(),
             };
-            next.push(Next { batch, total, kept: order.len() as u64, write: None });
-            next.last_mut().expect("pushed").write = Some((Events::default(), order));
+            let (total, kept) = (events.len() as u64, order.len() as u64);
+            next.push(Next { batch, total, kept, write: (kept > 0).then_some((events, order)) });
         }
 
         let batch_dir = self.dir.join("batches");
         files::create_private_dir(&batch_dir).map_err(io_err(&batch_dir))?;
         let expired: u64 = next.iter().map(|n| n.total - n.kept).sum();
         let mut live = Vec::new();
-        for (b, n) in next.into_iter().enumerate() {
+        for n in next {
             let Next { mut batch, kept, write, .. } = n;
             if kept == 0 {
                 continue;
             }
-            if let Some((read, order)) = write {
-                // This run's rows are in `ev`; a held batch's were read back.
-                let events = if b >= first_new { ev } else { &read };
+            // This run's files, and held batches the cut falls in.
+            if let Some((events, order)) = write {
                 let (lo, hi) = order.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &i| {
                     (lo.min(events.ts[i as usize]), hi.max(events.ts[i as usize]))
                 });
@@ -402,7 +440,7 @@ impl StateDir {
                 batch.first_day = date_from_days(local_day(&mut zone, lo)).to_string();
                 batch.last_day = date_from_days(local_day(&mut zone, hi)).to_string();
                 batch.data = format!("batches/{}-g{generation:06}", batch.key);
-                let stored = files::compact(events, night.dict, &order);
+                let stored = files::compact(&events, night.dict, &order);
                 files::write_batch(&self.dir.join(&batch.data), &stored)
                     .map_err(|(path, source)| StateError::Io { path, source })?;
             }
