@@ -686,16 +686,17 @@ pub fn read_bundle_spilled(
     input: &crate::config::InputParams,
     rejects_dir: Option<&Path>,
 ) -> Result<(Ingested<()>, Spilled), IngestError> {
-    let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir, filter: None, indexed: None };
-    read_spilled_with(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input)
+    let (data, spilled, _) =
+        read_bundle_spilled_with_history(dir, tz, progress, spill_dir, max_events, input, rejects_dir, None)?;
+    Ok((data, spilled))
 }
 
-/// [`read_bundle_spilled`] with the incremental state's `history` merged
-/// first, as [`super::read_bundle_with_history`] merges it (same codes, and
-/// history events spilled with `source_file` [`HISTORY_FILE`]). Also
-/// returns this run's own events, not the history's, set aside under
-/// `spill_dir` ([`OwnEvents`]): the state's next batches are made of them,
-/// one input file at a time.
+/// [`read_bundle_spilled`] with an incremental run's `history` (when
+/// given) merged first, as [`super::read_bundle_with_history`] merges it
+/// (same codes, and history events spilled with `source_file`
+/// [`HISTORY_FILE`]). With a history, also returns this run's own events,
+/// not the history's, set aside under `spill_dir` ([`OwnEvents`]): the
+/// state's next batches are made of them, one input file at a time.
 #[allow(clippy::too_many_arguments)]
 pub fn read_bundle_spilled_with_history(
     dir: &Path,
@@ -705,12 +706,12 @@ pub fn read_bundle_spilled_with_history(
     max_events: u64,
     input: &crate::config::InputParams,
     rejects_dir: Option<&Path>,
-    history: &dyn History,
-) -> Result<(Ingested<()>, Spilled, OwnEvents), IngestError> {
+    history: Option<&dyn History>,
+) -> Result<(Ingested<()>, Spilled, Option<OwnEvents>), IngestError> {
     let parts = Parts { rows: unit_rows(max_events), bounded: true, spool: rejects_dir, filter: None, indexed: None };
-    let mut own = OwnEvents::create(&spill_dir.join("own"))?;
+    let mut own = history.map(|_| OwnEvents::create(&spill_dir.join("own"))).transpose()?;
     let (data, spilled) =
-        read_spilled_into(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input, Some(history), Some(&mut own))?;
+        read_spilled_into(dir, tz, progress, spill_dir, FLUSH_EVENTS, parts, input, history, own.as_mut())?;
     Ok((data, spilled, own))
 }
 
@@ -746,6 +747,7 @@ fn unit_rows(max_events: u64) -> usize {
     (max_events / parts).clamp(1 << 16, UNIT_ROWS as u64) as usize
 }
 
+#[cfg(test)]
 fn read_spilled_with(
     dir: &Path,
     tz: Tz,

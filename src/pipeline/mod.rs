@@ -86,6 +86,21 @@ type OpenState = (StateDir, Vec<state::FileKey>, state::Held, u32);
 /// own days, and the next state, staged.
 type Staging = (Option<WindowSpec>, Option<state::Staged>);
 
+/// Stages an incremental run's next state from its own events (`own`),
+/// what it read (`data`) and the time range of all its events, the
+/// history's included.
+fn stage<E>(
+    (dir, keys, held, retain): &OpenState,
+    own: &dyn state::OwnFiles,
+    data: &ingest::Ingested<E>,
+    time_range: Option<(i64, i64)>,
+    latest: i64,
+) -> Result<state::Staged, Error> {
+    let night =
+        state::Night { own, dict: &data.dict, tz: data.tz, report: &data.report, last: time_range.map(|(_, hi)| hi) };
+    Ok(dir.stage(&night, held, keys, *retain, latest)?)
+}
+
 /// Reads the bundle spilled to disk under `out`, then analyses it a
 /// partition of users at a time. Also returns the events' time range, and
 /// the spill, being removed meanwhile. With a state, its history is
@@ -103,47 +118,23 @@ fn analyse_spilled(
     let root = SpillRoot::create(&req.out)?;
     let events_dir = root.dir.join("events");
     crate::fs::create_private_dir(&events_dir).map_err(crate::fs::FsError::write(&events_dir))?;
-    let (config, rejects_dir) = (&req.config, Some(root.dir.as_path()));
-    let (data, spilled, own) = match state {
-        None => {
-            let (data, spilled) = ingest::read_bundle_spilled(
-                &req.input,
-                config.timezone,
-                progress,
-                &events_dir,
-                req.partition_events,
-                &config.input,
-                rejects_dir,
-            )?;
-            (data, spilled, None)
-        }
-        Some((_, _, held, _)) => {
-            let (data, spilled, own) = ingest::read_bundle_spilled_with_history(
-                &req.input,
-                config.timezone,
-                progress,
-                &events_dir,
-                req.partition_events,
-                &config.input,
-                rejects_dir,
-                held,
-            )?;
-            (data, spilled, Some(own))
-        }
-    };
+    let config = &req.config;
+    let (data, spilled, own) = ingest::read_bundle_spilled_with_history(
+        &req.input,
+        config.timezone,
+        progress,
+        &events_dir,
+        req.partition_events,
+        &config.input,
+        Some(root.dir.as_path()),
+        state.map(|(_, _, held, _)| held as &dyn ingest::History),
+    )?;
     data.report.check_reject_share(&data.rejects, config.input.max_reject_share)?;
     lap("ingest");
     let time_range = spilled.time_range();
     let staging = match (state, own) {
-        (Some((dir, keys, held, retain)), Some(own)) => {
-            let night = state::Night {
-                own: &own,
-                dict: &data.dict,
-                tz: data.tz,
-                report: &data.report,
-                last: time_range.map(|(_, hi)| hi),
-            };
-            let staged = dir.stage(&night, held, keys, *retain, latest)?;
+        (Some(state), Some(own)) => {
+            let staged = stage(state, &own, &data, time_range, latest)?;
             lap("state_write");
             (new_days(own.time_range(), data.tz), Some(staged))
         }
@@ -380,15 +371,8 @@ pub fn run_detect_with(
         // batches) is taken before the analysis keeps only the evidence.
         let own_days = state.as_ref().and_then(|_| new_days(own_range(&data.events), data.tz));
         let plan = match &state {
-            Some((dir, keys, held, retain)) => {
-                let night = state::Night {
-                    own: &state::Resident::new(&data.events),
-                    dict: &data.dict,
-                    tz: data.tz,
-                    report: &data.report,
-                    last: time_range.map(|(_, hi)| hi),
-                };
-                let staged = dir.stage(&night, held, keys, *retain, latest)?;
+            Some(state) => {
+                let staged = stage(state, &state::Resident::new(&data.events), &data, time_range, latest)?;
                 lap("state_write");
                 Some(staged)
             }
