@@ -229,14 +229,12 @@ pub struct Night<'a> {
     pub last: Option<i64>,
 }
 
-/// A batch of the next state as staging weighs it: events it had, events
-/// it keeps, and, when it is to be written, the rows (by index into the
-/// events they are in) that it keeps, in input order.
+/// A batch of the next state as staging weighs it: the events it had and
+/// the events it keeps.
 struct Next {
     batch: Batch,
     total: u64,
     kept: u64,
-    write: Option<(Events, Vec<u32>)>,
 }
 
 /// The next state, its new batch files already written (but not yet named
@@ -377,8 +375,26 @@ impl StateDir {
         let cutoff = cut_day.map(|d| zone.to_utc(i64::from(d) * MICROS_PER_DAY));
         let keeps = |t: i64| cutoff.is_none_or(|c| t >= c);
 
-        // Every batch with what it had and keeps, and the kept rows of those
-        // to write: this run's files, and held batches the cut falls in.
+        let batch_dir = self.dir.join("batches");
+        files::create_private_dir(&batch_dir).map_err(io_err(&batch_dir))?;
+        // Writes `batch` as the rows `order` (input order) of `events`, at
+        // once: memory holds one batch's rows at a time.
+        let mut write = |batch: &mut Batch, events: &Events, order: &[u32]| -> Result<(), StateError> {
+            let (lo, hi) = order.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &i| {
+                (lo.min(events.ts[i as usize]), hi.max(events.ts[i as usize]))
+            });
+            batch.events = order.len() as u64;
+            batch.first_day = date_from_days(local_day(&mut zone, lo)).to_string();
+            batch.last_day = date_from_days(local_day(&mut zone, hi)).to_string();
+            batch.data = format!("batches/{}-g{generation:06}", batch.key);
+            let stored = files::compact(events, night.dict, order);
+            files::write_batch(&self.dir.join(&batch.data), &stored)
+                .map_err(|(path, source)| StateError::Io { path, source })
+        };
+
+        // Every batch of the next state with the events it had and keeps;
+        // those to write (this run's files, held batches the cut falls in)
+        // are written as they come.
         let mut next: Vec<Next> = Vec::new();
         // A held batch (one input file's events, in input order) is wholly
         // kept or wholly expired when its days lie more than a day from
@@ -386,7 +402,7 @@ impl StateDir {
         let day = |d: i32| date_from_days(d).to_string();
         let near = cut_day.map(|d| (day(d - 1), day(d + 1)));
         for batch in &held.batches {
-            let mut n = Next { batch: batch.clone(), total: batch.events, kept: batch.events, write: None };
+            let mut n = Next { batch: batch.clone(), total: batch.events, kept: batch.events };
             match &near {
                 Some((before, _)) if batch.last_day < *before => n.kept = 0,
                 Some((_, after)) if batch.first_day <= *after => {
@@ -396,7 +412,7 @@ impl StateDir {
                         (0..part.events.len() as u32).filter(|&i| keeps(part.events.ts[i as usize])).collect();
                     n.kept = order.len() as u64;
                     if n.kept > 0 && n.kept < n.total {
-                        n.write = Some((self.shared_codes(part, night.dict)?, order));
+                        write(&mut n.batch, &self.shared_codes(part, night.dict)?, &order)?;
                     }
                 }
                 _ => {}
@@ -410,7 +426,7 @@ impl StateDir {
             let mut order: Vec<u32> = (0..events.len() as u32).filter(|&i| keeps(events.ts[i as usize])).collect();
             // `source_line` orders a file's rows as it was read.
             order.sort_unstable_by_key(|&i| events.source_line[i as usize]);
-            let batch = Batch {
+            let mut batch = Batch {
                 key: key.key.clone(),
                 file: key.file.clone(),
                 events: 0,
@@ -418,34 +434,13 @@ impl StateDir {
                 last_day: String::new(),
                 data: String::new(),
             };
-            let (total, kept) = (events.len() as u64, order.len() as u64);
-            next.push(Next { batch, total, kept, write: (kept > 0).then_some((events, order)) });
+            if !order.is_empty() {
+                write(&mut batch, &events, &order)?;
+            }
+            next.push(Next { batch, total: events.len() as u64, kept: order.len() as u64 });
         }
-
-        let batch_dir = self.dir.join("batches");
-        files::create_private_dir(&batch_dir).map_err(io_err(&batch_dir))?;
         let expired: u64 = next.iter().map(|n| n.total - n.kept).sum();
-        let mut live = Vec::new();
-        for n in next {
-            let Next { mut batch, kept, write, .. } = n;
-            if kept == 0 {
-                continue;
-            }
-            // This run's files, and held batches the cut falls in.
-            if let Some((events, order)) = write {
-                let (lo, hi) = order.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &i| {
-                    (lo.min(events.ts[i as usize]), hi.max(events.ts[i as usize]))
-                });
-                batch.events = order.len() as u64;
-                batch.first_day = date_from_days(local_day(&mut zone, lo)).to_string();
-                batch.last_day = date_from_days(local_day(&mut zone, hi)).to_string();
-                batch.data = format!("batches/{}-g{generation:06}", batch.key);
-                let stored = files::compact(&events, night.dict, &order);
-                files::write_batch(&self.dir.join(&batch.data), &stored)
-                    .map_err(|(path, source)| StateError::Io { path, source })?;
-            }
-            live.push(batch);
-        }
+        let live: Vec<Batch> = next.into_iter().filter(|n| n.kept > 0).map(|n| n.batch).collect();
         let events_kept: u64 = live.iter().map(|b| b.events).sum();
         let first_day = live.iter().map(|b| b.first_day.clone()).min();
         let last_day = live.iter().map(|b| b.last_day.clone()).max();
