@@ -72,33 +72,28 @@ fn new_days(own: Option<(i64, i64)>, tz: chrono_tz::Tz) -> Option<WindowSpec> {
     Some(WindowSpec::Dates { from: Some(day(&mut zone, lo)), to: Some(day(&mut zone, hi)) })
 }
 
-/// The first and last instant of the events that are not the history's.
-fn own_range(ev: &crate::model::Events) -> Option<(i64, i64)> {
-    let new = (0..ev.len()).filter(|&i| ev.source_file[i] != ingest::HISTORY_FILE).map(|i| ev.ts[i]);
-    new.fold(None, |range, t| Some(range.map_or((t, t), |(lo, hi): (i64, i64)| (lo.min(t), hi.max(t)))))
-}
-
 /// An incremental run's state folder, open and locked: the input files'
 /// keys, the batches it holds (this run's history) and the retention.
 type OpenState = (StateDir, Vec<state::FileKey>, state::Held, u32);
 
-/// What an incremental run reads before its analysis: the window of its
-/// own days, and the next state, staged.
+/// What an incremental run takes from what it read before its analysis:
+/// the window of its own days, and the next state, staged.
 type Staging = (Option<WindowSpec>, Option<state::Staged>);
 
 /// Stages an incremental run's next state from its own events (`own`),
 /// what it read (`data`) and the time range of all its events, the
-/// history's included.
+/// history's included; with the window of the run's own days.
 fn stage<E>(
     (dir, keys, held, retain): &OpenState,
     own: &dyn state::OwnFiles,
     data: &ingest::Ingested<E>,
     time_range: Option<(i64, i64)>,
     latest: i64,
-) -> Result<state::Staged, Error> {
+) -> Result<Staging, Error> {
     let night =
         state::Night { own, dict: &data.dict, tz: data.tz, report: &data.report, last: time_range.map(|(_, hi)| hi) };
-    Ok(dir.stage(&night, held, keys, *retain, latest)?)
+    let staged = dir.stage(&night, held, keys, *retain, latest)?;
+    Ok((new_days(own.time_range(), data.tz), Some(staged)))
 }
 
 /// Reads the bundle spilled to disk under `out`, then analyses it a
@@ -134,9 +129,9 @@ fn analyse_spilled(
     let time_range = spilled.time_range();
     let staging = match (state, own) {
         (Some(state), Some(own)) => {
-            let staged = stage(state, &own, &data, time_range, latest)?;
+            let staging = stage(state, &own, &data, time_range, latest)?;
             lap("state_write");
-            (new_days(own.time_range(), data.tz), Some(staged))
+            staging
         }
         _ => (None, None),
     };
@@ -369,14 +364,13 @@ pub fn run_detect_with(
         let time_range = data.events.time_range();
         // What needs every event (this run's days, the state's next
         // batches) is taken before the analysis keeps only the evidence.
-        let own_days = state.as_ref().and_then(|_| new_days(own_range(&data.events), data.tz));
-        let plan = match &state {
+        let (own_days, plan) = match &state {
             Some(state) => {
-                let staged = stage(state, &state::Resident::new(&data.events), &data, time_range, latest)?;
+                let staging = stage(state, &state::Resident::new(&data.events), &data, time_range, latest)?;
                 lap("state_write");
-                Some(staged)
+                staging
             }
-            None => None,
+            None => (None, None),
         };
         let n_users = data.dict.users.len();
         let (data, events) = data.with_events(());

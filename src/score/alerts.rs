@@ -242,12 +242,12 @@ pub fn score(
                 // (a pharmacist's medications, a consultant's notes), is
                 // how the team's own work looks: the flag weighs like a
                 // role-wide reason. Snooping on a celebrity comes back.
-                if link == crate::explain::Explanation::CareTeamGroup
-                    && ev.one_day
-                    && outside_usual_work(input, user, &m.events, params.usual_work_share).is_none()
-                {
-                    let vip = <crate::detect::rules::VipAccess as crate::detect::Rule>::ID;
-                    if let Some(i) = m.rules.iter().position(|r| *r == vip) {
+                let vip = <crate::detect::rules::VipAccess as crate::detect::Rule>::ID;
+                let team_vip = (link == crate::explain::Explanation::CareTeamGroup && ev.one_day)
+                    .then(|| m.rules.iter().position(|r| *r == vip))
+                    .flatten();
+                if let Some(i) = team_vip {
+                    if outside_usual_work(input, user, &m.events, params.usual_work_share).is_none() {
                         signals[i] *= params.population_level_factor;
                         team_sentence = Some(
                             "one look, on one day, in the user's usual work, at a patient colleagues the user works \

@@ -176,28 +176,34 @@ pub trait OwnFiles {
     /// The events of source file `f` (its index in the ingest report), ids
     /// in the run's codes, in any order.
     fn file(&self, f: u32) -> Result<Events, HistoryError>;
+    /// The first and last instant of them all; `None` without any.
+    fn time_range(&self) -> Option<(i64, i64)>;
 }
 
-/// Own events held in memory among the history's: each file's rows are
-/// found once.
+/// Own events held in memory among the history's: each file's rows, and
+/// their time range, are found in one pass.
 pub struct Resident<'a> {
     events: &'a Events,
     rows: Vec<Vec<usize>>,
+    range: Option<(i64, i64)>,
 }
 
 impl<'a> Resident<'a> {
     /// `events`' rows by source file, the history's ([`HISTORY_FILE`]) left out.
     pub fn new(events: &'a Events) -> Resident<'a> {
         let mut rows: Vec<Vec<usize>> = Vec::new();
+        let mut range: Option<(i64, i64)> = None;
         for (i, &f) in events.source_file.iter().enumerate() {
             if f != HISTORY_FILE {
                 if rows.len() <= f as usize {
                     rows.resize(f as usize + 1, Vec::new());
                 }
                 rows[f as usize].push(i);
+                let t = events.ts[i];
+                range = Some(range.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
             }
         }
-        Resident { events, rows }
+        Resident { events, rows, range }
     }
 }
 
@@ -205,12 +211,20 @@ impl OwnFiles for Resident<'_> {
     fn file(&self, f: u32) -> Result<Events, HistoryError> {
         Ok(self.events.gather(self.rows.get(f as usize).map_or(&[][..], |r| &r[..])))
     }
+
+    fn time_range(&self) -> Option<(i64, i64)> {
+        self.range
+    }
 }
 
 /// Own events a spilled run set aside.
 impl OwnFiles for crate::ingest::OwnEvents {
     fn file(&self, f: u32) -> Result<Events, HistoryError> {
         self.of_file(f).map_err(|e| Box::new(e) as HistoryError)
+    }
+
+    fn time_range(&self) -> Option<(i64, i64)> {
+        crate::ingest::OwnEvents::time_range(self)
     }
 }
 
