@@ -412,6 +412,15 @@ pub struct ScoreParams {
     /// day weighs like a role-wide reason (`population_level_factor`); a
     /// return on another day weighs in full. 0 turns this off.
     pub routine_no_link_share: f64,
+    /// A glance at a chart only a role's queue of work (coding, billing)
+    /// explains: reading only, in one sitting, a handful of accesses (four
+    /// at most) and at most this share of the
+    /// fewest accesses any other chart the user worked within six hours
+    /// took (at least three charts, read through: four accesses each or
+    /// more; some of them the queue's). The queue's work reads a chart through; a
+    /// glance is not it, and the role's reason does not cover it: the
+    /// rules weigh in full. 0 turns this off.
+    pub glance_share: f64,
 }
 
 impl Default for ScoreParams {
@@ -430,6 +439,7 @@ impl Default for ScoreParams {
             breadth_step: 0.04,
             breadth_free: 3.0,
             routine_no_link_share: 0.5,
+            glance_share: 0.5,
         }
     }
 }
@@ -646,6 +656,7 @@ impl Config {
         check_weight("score.off_pattern_share", self.score.off_pattern_share)?;
         check_weight("score.usual_work_share", self.score.usual_work_share)?;
         check_weight("score.routine_no_link_share", self.score.routine_no_link_share)?;
+        check_weight("score.glance_share", self.score.glance_share)?;
         let s = &self.score;
         if !(s.breadth_free.is_finite() && s.breadth_free >= 0.0) {
             return Err(ConfigError::OutOfRange {

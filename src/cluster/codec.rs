@@ -765,6 +765,10 @@ fn put_fact(w: &mut Writer, fact: &Fact) {
             }
             put_opt_str(w, department);
         }
+        Fact::Glance { accesses, charts, least } => {
+            w.byte(29);
+            [*accesses, *charts, *least].iter().for_each(|&n| w.uvar(u64::from(n)));
+        }
         Fact::UnitRound { department, others, days, patients } => {
             w.byte(18);
             put_str(w, department);
@@ -923,6 +927,7 @@ fn get_fact(r: &mut Reader) -> Result<Fact, CodecError> {
         },
         27 => Fact::OffTeam { team: u32_of(r)?, observed: u32_of(r)? },
         28 => Fact::SensitiveFocus { sensitive: u32_of(r)?, of: u32_of(r)?, usual_per_mille: u32_of(r)? },
+        29 => Fact::Glance { accesses: u32_of(r)?, charts: u32_of(r)?, least: u32_of(r)? },
         _ => return Err(CodecError::Invalid("fact")),
     })
 }
@@ -1976,6 +1981,7 @@ mod tests {
             Fact::NoSensitiveSection,
             Fact::SensitiveCategories { categories: vec!["hiv", "substance_use"] },
             Fact::SensitiveFocus { sensitive: 8, of: 9, usual_per_mille: 4 },
+            Fact::Glance { accesses: 2, charts: 6, least: 9 },
             Fact::BreakGlass { count: 3 },
             Fact::AfterTermination { date: day, days: 40 },
             Fact::BulkExtraction { patients: 120, window: "1 hour", what: "printed or exported", baseline: 2.5 },
@@ -2049,7 +2055,7 @@ mod tests {
                 assert!(get_fact(&mut Reader::new(&bytes[..cut])).is_err(), "{fact:?} cut at {cut}");
             }
         }
-        assert_eq!(get_fact(&mut Reader::new(&[29])), Err(CodecError::Invalid("fact")));
+        assert_eq!(get_fact(&mut Reader::new(&[30])), Err(CodecError::Invalid("fact")));
         // A label read twice is one `&'static str`.
         let (a, b) = (intern("1 hour").expect("label"), intern(&String::from("1 hour")).expect("label"));
         assert!(std::ptr::eq(a, b));

@@ -192,6 +192,20 @@ pub enum Fact {
         /// The department of a round (the patient's, at the time).
         department: Option<String>,
     },
+    /// A look, in one sitting and reading only, at a chart that only a role's
+    /// queue of work (coding, billing) explains, far shallower than every
+    /// other chart the user worked within [`ROUND_HOURS`]: a coder
+    /// reads through the charts they code, a glance at one is not the
+    /// queue's work, and the role's reason does not cover it (see
+    /// `rounds::glance`).
+    Glance {
+        /// The user's accesses to the patient in that sitting.
+        accesses: u32,
+        /// The other charts the user worked within [`ROUND_HOURS`].
+        charts: u32,
+        /// The fewest accesses any one of those took.
+        least: u32,
+    },
     /// Nothing explains the accesses, but they were part of the user's work
     /// in the patient's unit: the patient was in a department at the time
     /// and the user opened [`UNIT_ROUND_OTHERS`] or more of its other
@@ -457,6 +471,11 @@ impl Fact {
                 };
                 format!("{why}; {how}")
             }
+            Fact::Glance { accesses, charts, least } => format!(
+                "a glance: {accesses} {}, reading only, where each of the {charts} other charts the user worked within \
+                 {ROUND_HOURS} hours took {least} or more: not the queue's work the role's reason covers",
+                if *accesses == 1 { "access" } else { "accesses" }
+            ),
             Fact::UnitRound { department, others, days, patients } => {
                 let round = match others {
                     0 => format!("no other patient of {department} within {ROUND_HOURS} hours"),
@@ -561,6 +580,7 @@ impl Fact {
             Fact::BeforeHire { .. } => "before hire",
             Fact::BulkExtraction { .. } => "bulk extraction",
             Fact::PopulationLevel { .. } => "population-level link only",
+            Fact::Glance { .. } => "a glance, not the queue's work",
             Fact::UnitRound { .. } => "during a round of the patient's unit",
             Fact::FormerPatient { .. } => "former patient of the unit",
             Fact::OffList { .. } => "one-off look off the user's list",

@@ -283,6 +283,7 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             ("visit", None, None)
         } else if explanation == Explanation::RecurringPanel {
             let mut panel: Vec<crate::model::Code> = range
+                .clone()
                 .filter(|&j| kinds[j] == Explanation::RecurringPanel && ev.patient[j] != f.patient)
                 .map(|j| ev.patient[j])
                 .collect();
@@ -290,9 +291,9 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             panel.dedup();
             ("list", Some(panel.len() as u32), None)
         } else if queue {
-            ("queue", Some(super::rounds::queue_of(input, f.patient, &f.events, range)), None)
+            ("queue", Some(super::rounds::queue_of(input, f.patient, &f.events, range.clone())), None)
         } else {
-            let (n, d) = super::rounds::round_of(input, f.patient, &f.events, range);
+            let (n, d) = super::rounds::round_of(input, f.patient, &f.events, range.clone());
             ("round", d.map(|_| n), d)
         };
         let fact = Fact::PopulationLevel {
@@ -303,6 +304,12 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             department: department.map(|d| input.data.dict.departments.name(d).to_string()),
         };
         f.facts.push(fact);
+        if queue {
+            let share = input.config.score.glance_share;
+            if let Some((accesses, charts, least)) = super::rounds::glance(input, f.patient, &f.events, range, share) {
+                f.facts.push(Fact::Glance { accesses, charts, least });
+            }
+        }
     });
 }
 

@@ -58,6 +58,79 @@ pub(crate) fn queue_of(
         .unwrap_or(0)
 }
 
+/// Charts of a queue, other than the one looked at, that make it one the
+/// user was working through (see [`glance`]).
+pub(crate) const GLANCE_CHARTS: usize = 3;
+
+/// The most accesses a glance takes: a handful of screens, where work on a
+/// chart reads it through (see [`glance`]).
+pub(crate) const GLANCE_MOST: u32 = 4;
+
+/// Accesses that every other chart of a queue must have taken for the
+/// queue's charts to be read through (see [`glance`]).
+pub(crate) const GLANCE_DEPTH: u32 = 4;
+
+/// A glance at `patient` in the middle of a queue of work: every access to
+/// the patient within [`super::finding::ROUND_HOURS`] of the first evidence
+/// access is a view (a release of information prints; a correction
+/// changes something), the evidence stays in that sitting, and the
+/// user's accesses to the patient then number at most [`GLANCE_MOST`] and
+/// at most `share` times the
+/// fewest accesses any other chart the user worked in that time took: at
+/// least [`GLANCE_CHARTS`] charts, each of [`GLANCE_DEPTH`] accesses or
+/// more, and role timing or the user's own charting explains some of them
+/// (a queue of work).
+/// A coder reads through the charts they code; a glance at one is not that
+/// work. Returns (accesses, other charts, the fewest accesses of one).
+pub(crate) fn glance(
+    input: &DetectInput<'_>,
+    patient: crate::model::Code,
+    evidence: &[usize],
+    user_events: std::ops::Range<usize>,
+    share: f64,
+) -> Option<(u32, u32, u32)> {
+    use crate::explain::Explanation;
+    if share <= 0.0 {
+        return None;
+    }
+    let ev = &input.data.events;
+    let kinds = &input.explained.kind;
+    let t0 = evidence.iter().map(|&i| ev.ts[i]).min()?;
+    let window = super::finding::ROUND_HOURS * crate::time::MICROS_PER_HOUR;
+    if evidence.iter().any(|&i| ev.ts[i] > t0 + window) {
+        return None;
+    }
+    let ts = &ev.ts[user_events.clone()];
+    let lo = user_events.start + ts.partition_point(|&x| x < t0 - window);
+    let hi = user_events.start + ts.partition_point(|&x| x <= t0 + window);
+    let mut own = 0u32;
+    let mut others: Vec<crate::model::Code> = Vec::new();
+    let mut queue = false;
+    for j in lo..hi {
+        let p = ev.patient[j];
+        if p == crate::model::NONE {
+            continue;
+        }
+        if p == patient {
+            if ev.action[j] != crate::model::Action::View {
+                return None;
+            }
+            own += 1;
+        } else {
+            others.push(p);
+            queue |= matches!(kinds[j], Explanation::RoleTiming | Explanation::Documentation);
+        }
+    }
+    others.sort_unstable();
+    let depths: Vec<u32> = others.chunk_by(|a, b| a == b).map(|chart| chart.len() as u32).collect();
+    if !queue || depths.len() < GLANCE_CHARTS {
+        return None;
+    }
+    let least = depths.iter().copied().min()?;
+    (least >= GLANCE_DEPTH && (1..=GLANCE_MOST).contains(&own) && f64::from(own) <= share * f64::from(least))
+        .then_some((own, depths.len() as u32, least))
+}
+
 /// Whether encounter `e` places its patient at instant `t`: from a day
 /// before it starts to a day after it ends (or open).
 fn near(e: &crate::model::Encounter, t: i64) -> bool {

@@ -232,10 +232,13 @@ pub fn score(
                 let outside = (link == crate::explain::Explanation::RoleTiming)
                     .then(|| outside_usual_work(input, user, &m.events, params.usual_work_share))
                     .flatten();
-                if link != crate::explain::Explanation::CareTeamGroup && outside.is_none() {
+                // A glance in the middle of a queue of work is not the
+                // queue's work (its fact says so).
+                let glance = m.facts.iter().any(|f| matches!(f, Fact::Glance { .. }));
+                if link != crate::explain::Explanation::CareTeamGroup && outside.is_none() && !glance {
                     signals.iter_mut().for_each(|w| *w *= params.population_level_factor);
                 }
-                role_void = outside.is_some();
+                role_void = outside.is_some() || glance;
                 pattern_sentence = outside;
                 // A VIP's chart that colleagues the user works with treat,
                 // opened on one day for what the user's work usually reads

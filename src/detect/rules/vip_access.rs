@@ -182,6 +182,60 @@ mod tests {
         assert!(alone.contains("not part of a queue of work"), "{alone}");
     }
 
+    /// A coder reads through the charts of their queue (a dozen screens
+    /// each). Two views of the VIP's chart in the middle of it are a
+    /// glance, not the queue's work: the role's reason does not cover it,
+    /// and the alert weighs in full. Reading the VIP's chart through like
+    /// the others, or a short look that prints (a release of information),
+    /// is the queue's work and stays damped.
+    #[test]
+    fn a_coders_glance_at_a_vip_between_charts_read_through_weighs_in_full() {
+        let alert_of = |looks: &[&str]| {
+            let mut w = world();
+            w.user("coder").department("HIM").role("Coder III");
+            for k in 0..6 {
+                let p = format!("D{k}");
+                w.patient(&p);
+                w.encounter(&p, "MED", "2026-11-20 08:00:00", Some("2026-11-28 12:00:00"), None);
+                for s in 0..12 {
+                    w.access_with(
+                        &format!("2026-11-30 {:02}:{:02}:00", 9 + k, s * 4),
+                        "coder",
+                        &p,
+                        "view",
+                        "notes",
+                        false,
+                    );
+                }
+            }
+            for (s, action) in looks.iter().enumerate() {
+                w.access_with(&format!("2026-11-30 11:50:{:02}", s * 4), "coder", "VIP1", action, "notes", false);
+            }
+            let alerts = w.alerts();
+            alerts.into_iter().find(|a| a.patient == "VIP1").expect("VIP alert")
+        };
+        let glance = alert_of(&["view", "view"]);
+        assert!(
+            glance.explanation.contains(
+                "a glance: 2 accesses, reading only, where each of the 6 other charts the user worked within 6 hours \
+                 took 12 or more"
+            ),
+            "{}",
+            glance.explanation
+        );
+        let through = alert_of(&["view"; 12]);
+        let printed = alert_of(&["view", "print"]);
+        for routine in [&through, &printed] {
+            assert!(!routine.explanation.contains("a glance"), "{}", routine.explanation);
+            assert!(
+                routine.explanation.contains("HIM and coding staff routinely open charts"),
+                "{}",
+                routine.explanation
+            );
+            assert!(glance.score > routine.score + 10.0, "{} vs {}", glance.score, routine.score);
+        }
+    }
+
     #[test]
     fn a_patient_specific_explanation_does_not_fire() {
         let mut w = world();
