@@ -8,6 +8,16 @@
 
 use super::input::DetectInput;
 
+/// The user's events (`user_events`, time-sorted) within
+/// [`super::finding::ROUND_HOURS`] of instant `t`.
+fn hours_around(input: &DetectInput<'_>, t: i64, user_events: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let window = super::finding::ROUND_HOURS * crate::time::MICROS_PER_HOUR;
+    let ts = &input.data.events.ts[user_events.clone()];
+    let lo = user_events.start + ts.partition_point(|&x| x < t - window);
+    let hi = user_events.start + ts.partition_point(|&x| x <= t + window);
+    lo..hi
+}
+
 /// The distinct patients other than `patient` that the user (whose events
 /// are `user_events`, time-sorted) opened within
 /// [`super::finding::ROUND_HOURS`] of instant `t` and that `counts` accepts
@@ -20,17 +30,19 @@ fn others_near(
     counts: impl Fn(usize) -> bool,
 ) -> u32 {
     let ev = &input.data.events;
-    let window = super::finding::ROUND_HOURS * crate::time::MICROS_PER_HOUR;
-    let ts = &ev.ts[user_events.clone()];
-    let lo = user_events.start + ts.partition_point(|&x| x < t - window);
-    let hi = user_events.start + ts.partition_point(|&x| x <= t + window);
-    let mut others: Vec<crate::model::Code> = (lo..hi)
+    let mut others: Vec<crate::model::Code> = hours_around(input, t, user_events)
         .filter(|&j| ev.patient[j] != crate::model::NONE && ev.patient[j] != patient && counts(j))
         .map(|j| ev.patient[j])
         .collect();
     others.sort_unstable();
     others.dedup();
     others.len() as u32
+}
+
+/// Whether an access explained so is a queue's work: role timing, or the
+/// user's own charting (a coder updates the charts they code).
+fn queue_work(kind: crate::explain::Explanation) -> bool {
+    matches!(kind, crate::explain::Explanation::RoleTiming | crate::explain::Explanation::Documentation)
 }
 
 /// The most other patients the user opened, within
@@ -49,11 +61,7 @@ pub(crate) fn queue_of(
     evidence
         .iter()
         .take(20)
-        .map(|&i| {
-            others_near(input, patient, ev.ts[i], &user_events, |j| {
-                matches!(kinds[j], crate::explain::Explanation::RoleTiming | crate::explain::Explanation::Documentation)
-            })
-        })
+        .map(|&i| others_near(input, patient, ev.ts[i], &user_events, |j| queue_work(kinds[j])))
         .max()
         .unwrap_or(0)
 }
@@ -89,7 +97,6 @@ pub(crate) fn glance(
     user_events: std::ops::Range<usize>,
     share: f64,
 ) -> Option<(u32, u32, u32)> {
-    use crate::explain::Explanation;
     if share <= 0.0 {
         return None;
     }
@@ -100,13 +107,10 @@ pub(crate) fn glance(
     if evidence.iter().any(|&i| ev.ts[i] > t0 + window) {
         return None;
     }
-    let ts = &ev.ts[user_events.clone()];
-    let lo = user_events.start + ts.partition_point(|&x| x < t0 - window);
-    let hi = user_events.start + ts.partition_point(|&x| x <= t0 + window);
     let mut own = 0u32;
     let mut others: Vec<crate::model::Code> = Vec::new();
     let mut queue = false;
-    for j in lo..hi {
+    for j in hours_around(input, t0, &user_events) {
         let p = ev.patient[j];
         if p == crate::model::NONE {
             continue;
@@ -118,7 +122,7 @@ pub(crate) fn glance(
             own += 1;
         } else {
             others.push(p);
-            queue |= matches!(kinds[j], Explanation::RoleTiming | Explanation::Documentation);
+            queue |= queue_work(kinds[j]);
         }
     }
     others.sort_unstable();
