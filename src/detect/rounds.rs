@@ -306,14 +306,34 @@ impl UnitWork {
     }
 }
 
+/// The evidence accesses in sittings: runs of accesses (in time order)
+/// each within [`super::finding::ROUND_HOURS`] of the one before.
+fn sittings(input: &DetectInput<'_>, evidence: &[usize]) -> Vec<Vec<usize>> {
+    let ts = &input.data.events.ts;
+    let gap = super::finding::ROUND_HOURS * crate::time::MICROS_PER_HOUR;
+    let mut sorted = evidence.to_vec();
+    sorted.sort_unstable_by_key(|&i| (ts[i], i));
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for i in sorted {
+        match out.last_mut() {
+            Some(s) if s.last().is_some_and(|&j| ts[i] - ts[j] <= gap) => s.push(i),
+            _ => out.push(vec![i]),
+        }
+    }
+    out
+}
+
 /// Whether the user opened `patient` (accesses `events`) as part of work in
-/// the patient's unit: in a round of it (the patient and
-/// [`super::finding::UNIT_ROUND_OTHERS`] or more of its other patients
-/// within [`super::finding::ROUND_HOURS`]), or in a unit the user covers
-/// ([`UnitWork::covers`]) while opening `min_others_covering` or more of
-/// its other patients within those hours. Returns the department, the
-/// others in the round and the user's work there; `None` when neither
-/// holds. `units` keeps each user's work per unit between calls.
+/// the patient's unit: every sitting with the chart in a round of the
+/// patient's unit (the patient and [`super::finding::UNIT_ROUND_OTHERS`]
+/// or more of its other patients within [`super::finding::ROUND_HOURS`]),
+/// or in a unit the user covers ([`UnitWork::covers`]) while opening
+/// `min_others_covering` or more of its other patients within those hours.
+/// A return to the chart on another day, away from any work in its unit,
+/// is not the unit's work. Returns the department, the others in the
+/// busiest such round and the user's work there; `None` when a sitting
+/// was not unit work. `units` keeps each user's work per unit between
+/// calls.
 pub(crate) fn unit_round(
     input: &DetectInput<'_>,
     patient: crate::model::Code,
@@ -322,16 +342,22 @@ pub(crate) fn unit_round(
     min_others_covering: u32,
     units: &Units,
 ) -> Option<(crate::model::Code, u32, UnitWork)> {
-    let (others, d) = round_of(input, patient, events, user_events.clone());
-    let d = d?;
-    if others >= super::finding::UNIT_ROUND_OTHERS {
-        return Some((d, others, units.work(input, patient, d, user_events)));
+    let mut best: Option<(crate::model::Code, u32, UnitWork)> = None;
+    for sitting in sittings(input, events) {
+        let (others, d) = round_of(input, patient, &sitting, user_events.clone());
+        let d = d?;
+        if others < super::finding::UNIT_ROUND_OTHERS && others < min_others_covering {
+            return None;
+        }
+        let work = units.work(input, patient, d, user_events.clone());
+        if others < super::finding::UNIT_ROUND_OTHERS && !work.covers() {
+            return None;
+        }
+        if best.is_none_or(|(_, b, _)| others > b) {
+            best = Some((d, others, work));
+        }
     }
-    if others < min_others_covering {
-        return None;
-    }
-    let work = units.work(input, patient, d, user_events);
-    work.covers().then_some((d, others, work))
+    best
 }
 
 #[cfg(test)]

@@ -399,6 +399,22 @@ mod tests {
         assert!(!noc.explanation.contains("covering the unit"));
     }
 
+    /// The nocturnist's look in a round of the ward, then a return to the
+    /// chart the next afternoon with no work on the ward: the return is
+    /// not the ward's work, so the alert weighs in full, as the nurse's
+    /// two looks do.
+    #[test]
+    fn a_return_to_the_chart_away_from_the_wards_work_weighs_in_full() {
+        let mut w = covered_ward(true);
+        w.access("2026-11-29 14:00:00", "noc", "R", "view");
+        w.access("2026-11-29 14:00:00", "rn", "R", "view");
+        let alerts = w.alerts();
+        let noc = alerts.iter().find(|a| a.user == "noc").expect("fires");
+        let rn = alerts.iter().find(|a| a.user == "rn").expect("fires");
+        assert!(!noc.explanation.contains("covering the unit"), "{}", noc.explanation);
+        assert_eq!(noc.score, rn.score);
+    }
+
     /// A registration clerk registers the surgical ward's admissions day
     /// after day (work their role explains, done for every unit from the
     /// desk), then opens a restricted patient of the ward days into the
