@@ -10,10 +10,11 @@
 //! address is written, so a result names no patient even where it is
 //! read (tests look for the fixtures' ids in the bytes).
 //!
-//! Layout: the magic `EWP3` (its digit is the version: 2 added the
+//! Layout: the magic `EWP4` (its digit is the version: 2 added the
 //! charting of unlisted visits to pass 1, and gave pass 2 `u32` counts and
 //! each user's `busiest` and home flag in place of the profile; 3 added
-//! pass 4), the pass (1: spans, 2: measures, 3: everyone's features for
+//! pass 4; 4 added each user's team-only patients to pass 2 and to the
+//! breadth fact), the pass (1: spans, 2: measures, 3: everyone's features for
 //! pass 4, 4: findings), the partition's index, then the pass's result.
 //! Pass 2's floating-point values (the behaviour profile) do not travel:
 //! the driver computes them from the counts, as a local run does. Pass
@@ -39,7 +40,7 @@ use crate::pipeline::{Found, Measures, Spans};
 use crate::roles::RoleClass;
 
 /// What starts every result: its last byte is the codec's version.
-const MAGIC: &[u8; 4] = b"EWP3";
+const MAGIC: &[u8; 4] = b"EWP4";
 /// The pass byte of a pass-1 result.
 const PASS_SPAN: u8 = 1;
 /// The pass byte of a pass-2 result.
@@ -59,7 +60,7 @@ pub enum CodecError {
     #[error("a pass result ends early (at byte {0})")]
     Truncated(usize),
     /// The bytes are not a result of this version.
-    #[error("a pass result does not start with EWP3 (this version) and the expected pass")]
+    #[error("a pass result does not start with EWP4 (this version) and the expected pass")]
     Header,
     /// A value is out of its range.
     #[error("a pass result holds an invalid {0}")]
@@ -439,13 +440,14 @@ fn day_counts(d: &DayStats) -> [u64; 13] {
 
 /// The counts of a user's features, in [`UserStats`]' field order
 /// (without the categories, hours, days, busiest and home flag).
-fn user_counts(s: &UserStats) -> [u32; 16] {
+fn user_counts(s: &UserStats) -> [u32; 17] {
     [
         s.events,
         s.patient_accesses,
         s.distinct_patients,
         s.unexplained_accesses,
         s.unexplained_patients,
+        s.team_only_patients,
         s.after_hours_accesses,
         s.weekend_accesses,
         s.active_days,
@@ -512,8 +514,8 @@ fn get_index(r: &mut Reader) -> Result<usize, CodecError> {
 }
 
 fn get_user_stats(r: &mut Reader) -> Result<UserStats, CodecError> {
-    let [events, patient_accesses, distinct_patients, unexplained_accesses, unexplained_patients, after_hours_accesses, weekend_accesses, active_days, prints, exports, break_glass, distinct_workstations, distinct_ips, sensitive_accesses, other_department_patients, peer_shared_patients] =
-        get_u32s::<16>(r)?;
+    let [events, patient_accesses, distinct_patients, unexplained_accesses, unexplained_patients, team_only_patients, after_hours_accesses, weekend_accesses, active_days, prints, exports, break_glass, distinct_workstations, distinct_ips, sensitive_accesses, other_department_patients, peer_shared_patients] =
+        get_u32s::<17>(r)?;
     let categories = get_u32s::<CATEGORIES>(r)?;
     let mask = u32::try_from(r.uvar()?).map_err(|_| CodecError::Invalid("usual hours"))?;
     let usual_hours = UsualHours::from_mask(mask, get_bool(r)?).ok_or(CodecError::Invalid("usual hours"))?;
@@ -565,6 +567,7 @@ fn get_user_stats(r: &mut Reader) -> Result<UserStats, CodecError> {
         distinct_patients,
         unexplained_accesses,
         unexplained_patients,
+        team_only_patients,
         after_hours_accesses,
         weekend_accesses,
         active_days,
@@ -796,13 +799,14 @@ fn put_fact(w: &mut Writer, fact: &Fact) {
                 .iter()
                 .for_each(|&n| w.uvar(n));
         }
-        Fact::UnexplainedBreadth { patients, days, peer_median, peer_label, in_rounds } => {
+        Fact::UnexplainedBreadth { patients, days, peer_median, peer_label, in_rounds, team_only } => {
             w.byte(22);
             w.uvar(*patients);
             w.uvar(*days);
             w.f64(*peer_median);
             put_str(w, peer_label);
             w.uvar(*in_rounds);
+            w.uvar(*team_only);
         }
         Fact::PeerOutlier { score, label, size, drivers } => {
             w.byte(23);
@@ -904,6 +908,7 @@ fn get_fact(r: &mut Reader) -> Result<Fact, CodecError> {
             peer_median: r.f64()?,
             peer_label: get_string(r)?,
             in_rounds: r.uvar()?,
+            team_only: r.uvar()?,
         },
         23 => {
             let (score, label, size) = (r.f64()?, get_string(r)?, get_usize(r)?);
@@ -1627,7 +1632,7 @@ mod tests {
         assert_eq!(flat(&direct, &spans), flat(&direct2, &spans2));
     }
 
-    /// Whether `id` is in `bytes` past the header (whose magic, `EWP3`,
+    /// Whether `id` is in `bytes` past the header (whose magic, `EWP4`,
     /// holds the fixtures' "P3").
     fn travels(bytes: &[u8], id: &str) -> bool {
         bytes[MAGIC.len()..].windows(id.len()).any(|win| win == id.as_bytes())
@@ -2025,6 +2030,7 @@ mod tests {
                 peer_median: 6.5,
                 peer_label: "mostly clerks".into(),
                 in_rounds: 3,
+                team_only: 2,
             },
             Fact::PeerOutlier {
                 score: 4.25,

@@ -349,7 +349,7 @@ mod tests {
     fn damaged_or_foreign_shuffle_files_are_errors_not_panics() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("scan-0.bin");
-        put(&path, b"EWP3\x07\x00\xff").expect("write");
+        put(&path, b"EWP4\x07\x00\xff").expect("write");
         assert!(get(&path, 0, codec::decode_slice_summary).is_err());
         put(&path, &codec::encode_events(1, &Events::default())).expect("write");
         let err = get(&path, 0, codec::decode_events).expect_err("another slice's");

@@ -281,6 +281,10 @@ pub enum Fact {
         /// Further unexplained patients not counted: each opened in a round
         /// of a unit's patients (a night's cross-cover, a float shift).
         in_rounds: u64,
+        /// Of `patients`, those whose only link is a care-team group's
+        /// (colleagues the user works with treated them): counted, but
+        /// not alerted on one by one.
+        team_only: u64,
     },
     /// Behaviour far from the peer group.
     PeerOutlier {
@@ -518,9 +522,15 @@ impl Fact {
                     "used {device} the account had never used{unseen}, {hours} and {unexplained_patients} patients no care explains that day"
                 )
             }
-            Fact::UnexplainedBreadth { patients, days, peer_median, peer_label, in_rounds } => {
+            Fact::UnexplainedBreadth { patients, days, peer_median, peer_label, in_rounds, team_only } => {
+                let team = match *team_only {
+                    0 => String::new(),
+                    n => format!(
+                        " (for {n} of them, only that colleagues the user works with treated them: no task of the user's)"
+                    ),
+                };
                 let mut text = format!(
-                    "opened {patients} patients' records that no care explains, each apart from any round of a unit's patients, over {days} active days (peer group '{peer_label}': typically {peer_median:.0})"
+                    "opened {patients} patients' records that no care explains{team}, each apart from any round of a unit's patients, over {days} active days (peer group '{peer_label}': typically {peer_median:.0})"
                 );
                 if *in_rounds > 0 {
                     text.push_str(&format!(

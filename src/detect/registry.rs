@@ -420,6 +420,7 @@ mod tests {
             peer_median: 0.0,
             peer_label: "all users".into(),
             in_rounds: 0,
+            team_only: 0,
         };
         let (kind, fact) = match rule {
             "employment_window" => (AlertKind::Account, Fact::AfterTermination { date: NaiveDate::MIN, days: 3 }),

@@ -12,5 +12,7 @@ mod usual_hours;
 pub use peer_groups::{mixture_probability, PeerGroups};
 pub use profile::{Profile, PROFILE_FEATURES};
 pub use user_days::{median, peak_distinct, robust_center_scale, Busiest, DayStats};
-pub use user_stats::{compute, finish, ratio, user_stats, Coverage, UserFeatures, UserStats, CATEGORIES};
+pub use user_stats::{
+    compute, finish, ratio, team_only_patients, user_stats, Coverage, UserFeatures, UserStats, CATEGORIES,
+};
 pub use usual_hours::UsualHours;

@@ -718,6 +718,7 @@ mod tests {
                     peer_shared_patients: u % 3,
                     has_home: u % 5 != 0,
                     unexplained_patients: u % 4,
+                    team_only_patients: 0,
                     break_glass: 0,
                     distinct_ips: 1,
                     categories: [0; crate::features::CATEGORIES],

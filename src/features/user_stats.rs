@@ -29,6 +29,11 @@ pub struct UserStats {
     pub unexplained_accesses: u32,
     /// Distinct patients with an access care does not explain.
     pub unexplained_patients: u32,
+    /// Distinct patients whose only link is a care-team group's
+    /// (colleagues the user works with treated them): no access to them
+    /// is unexplained and none has a patient-specific link. A group's link
+    /// names no task for this patient; [`team_only_patients`] says which.
+    pub team_only_patients: u32,
     /// Patient accesses outside the user's usual hours.
     pub after_hours_accesses: u32,
     /// Patient accesses on Saturday or Sunday (local).
@@ -324,6 +329,29 @@ pub fn compute(
     finish(users, data, &explained.roles, peers)
 }
 
+/// The patients of a user's events (`range`) whose only link is a
+/// care-team group's: an access [`Explanation::CareTeamGroup`] explains,
+/// none that care leaves unexplained (those count among the unexplained
+/// patients) and none a patient-specific link explains.
+pub fn team_only_patients(kinds: &[Explanation], patient: &[Code], range: std::ops::Range<usize>) -> FxHashSet<Code> {
+    let mut team = FxHashSet::default();
+    let mut last = NONE;
+    for i in range.clone() {
+        if kinds[i] == Explanation::CareTeamGroup && patient[i] != last {
+            team.insert(patient[i]);
+            last = patient[i];
+        }
+    }
+    if !team.is_empty() {
+        for i in range {
+            if kinds[i] == Explanation::Unexplained || kinds[i].is_patient_specific() {
+                team.remove(&patient[i]);
+            }
+        }
+    }
+    team
+}
+
 /// The features of each user of the partition, in user-code order (day
 /// ranges index its events). `coverage` is the whole run's.
 pub fn user_stats(
@@ -356,6 +384,7 @@ pub fn user_stats(
                     distinct_patients: 0,
                     unexplained_accesses: 0,
                     unexplained_patients: 0,
+                    team_only_patients: 0,
                     after_hours_accesses: 0,
                     weekend_accesses: 0,
                     active_days: count(days.len()),
@@ -373,6 +402,7 @@ pub fn user_stats(
                     busiest: Busiest::default(),
                     has_home: home.is_some(),
                 };
+                let range_all = range.clone();
                 let mut patients = FxHashSet::default();
                 let mut unexplained = FxHashSet::default();
                 let mut workstations = FxHashSet::default();
@@ -440,6 +470,7 @@ pub fn user_stats(
                 }
                 s.distinct_patients = count(patients.len());
                 s.unexplained_patients = count(unexplained.len());
+                s.team_only_patients = count(team_only_patients(&explained.kind, &events.patient, range_all).len());
                 s.distinct_workstations = count(workstations.len());
                 s.distinct_ips = count(ips.len());
                 s.busiest = Busiest::of(&days);

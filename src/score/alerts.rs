@@ -514,7 +514,14 @@ mod tests {
     #[test]
     fn breadth_adds_a_signal_per_patient_past_the_peers_and_the_free_count() {
         let breadth = |patients: u64, peer_median: f64| {
-            vec![Fact::UnexplainedBreadth { patients, days: 10, peer_median, peer_label: "g".into(), in_rounds: 0 }]
+            vec![Fact::UnexplainedBreadth {
+                patients,
+                days: 10,
+                peer_median,
+                peer_label: "g".into(),
+                in_rounds: 0,
+                team_only: 0,
+            }]
         };
         let params = ScoreParams::default();
         let at = |patients, median| breadth_signal(&breadth(patients, median), &params);

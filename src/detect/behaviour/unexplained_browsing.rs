@@ -10,9 +10,15 @@
 //! opened in a round of their unit's patients (three or more of one unit
 //! within a few hours: a nocturnist's cross-cover, a float shift) are work
 //! the data does not link, not browsing: they are left out of the count,
-//! and the alert says how many. An outlier gets one finding per such patient, so each
-//! record can be reviewed; beyond `max_patient_alerts` patients the pattern
-//! is bulk behaviour and one user-level finding replaces them.
+//! and the alert says how many. A patient whose only link is a care-team
+//! group's (colleagues the user works with treated them, within days)
+//! counts too: the link names no task of the user's for that patient, and
+//! a browser's unit colleagues treat many of the patients browsed. An
+//! outlier gets one finding per patient no care explains at all (a
+//! team-only patient alone is a colleague helped, and its look is named
+//! only in the count), so each record can be reviewed; beyond
+//! `max_patient_alerts` patients the pattern is bulk behaviour and one
+//! user-level finding replaces them.
 //!
 //! Example: a nurse opens nine records of patients nobody on her unit
 //! treats, in the evenings over two weeks; her peers have none or one.
@@ -74,6 +80,10 @@ impl Rule for UnexplainedBrowsing {
 
     fn run(&self, p: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let users = &input.features.users;
+        // Patients no care explains, and those whose only link is a
+        // care-team group's: colleagues treated them, which names no task
+        // of the user's for the patient.
+        let unlinked = |s: &crate::features::UserStats| s.unexplained_patients + s.team_only_patients;
         let ev = &input.data.events;
         // Group of each user: the peer group, or one group of everybody.
         let group = |i: usize| input.features.peers.as_ref().map_or(0, |g| g.assignment[i]);
@@ -87,14 +97,14 @@ impl Rule for UnexplainedBrowsing {
         let run_wide = input.features.memo(Self::ID, || {
             let mut counts: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
             for (i, (_, s)) in users.iter().enumerate() {
-                counts.entry(group(i)).or_default().push(s.unexplained_patients as f64);
+                counts.entry(group(i)).or_default().push(unlinked(s) as f64);
             }
             let stats: BTreeMap<usize, (f64, f64)> =
                 counts.iter().map(|(g, v)| (*g, robust_center_scale(v, 1.0))).collect();
             let mut by_role: BTreeMap<String, Vec<f64>> = BTreeMap::new();
             for (u, s) in users.iter() {
                 if let Some(r) = role(*u) {
-                    by_role.entry(r).or_default().push(s.unexplained_patients as f64);
+                    by_role.entry(r).or_default().push(unlinked(s) as f64);
                 }
             }
             let role_stats: BTreeMap<String, (f64, f64)> = by_role
@@ -127,15 +137,20 @@ impl Rule for UnexplainedBrowsing {
             // All unexplained patients first (the patients outside rounds
             // are never more): most users stop here, before any round is
             // looked for.
-            if !outlying(s.unexplained_patients as usize) {
+            if !outlying(unlinked(s) as usize) {
                 continue;
             }
             let range = s.days.first().map_or(0..0, |d| d.events.start..s.days.last().map_or(0, |l| l.events.end));
             // The user's work per unit, scanned once per unit rather than
             // once per unexplained patient.
             let units = crate::detect::rounds::Units::default();
-            let unexplained =
-                range.clone().filter(|&k| ev.patient[k] != NONE && !input.explained.kind[k].is_explained());
+            let team = crate::features::team_only_patients(&input.explained.kind, &ev.patient, range.clone());
+            let unexplained = range.clone().filter(|&k| {
+                let kind = input.explained.kind[k];
+                ev.patient[k] != NONE
+                    && (!kind.is_explained()
+                        || (kind == crate::explain::Explanation::CareTeamGroup && team.contains(&ev.patient[k])))
+            });
             // Curious browsing is a record here and there; a patient opened
             // in a round of the unit's patients, or in a unit the user works
             // in day after day (a nocturnist's cross-cover, a float shift),
@@ -158,6 +173,7 @@ impl Rule for UnexplainedBrowsing {
                 peer_median: center,
                 peer_label: label(group(i)),
                 in_rounds: rounds.len() as u64,
+                team_only: by_patient.iter().filter(|(patient, _)| team.contains(patient)).count() as u64,
             };
             if by_patient.len() > p.max_patient_alerts as usize {
                 out.push(Finding {
@@ -171,7 +187,10 @@ impl Rule for UnexplainedBrowsing {
                 });
                 continue;
             }
-            for (patient, events) in by_patient {
+            // A patient whose only link is a care-team group's counts
+            // toward the breadth; the alerts are for the patients no care
+            // explains at all.
+            for (patient, events) in by_patient.into_iter().filter(|(patient, _)| !team.contains(patient)) {
                 out.push(Finding {
                     rule: Self::ID,
                     kind: AlertKind::Snooping,
@@ -251,6 +270,54 @@ mod tests {
         assert!(broad > narrow, "nine records {broad} vs four {narrow}");
         let text = &alerts.iter().find(|a| a.user == "rn3").expect("rn3's alert").explanation;
         assert!(text.starts_with("opened 9 patients' records that no care explains"), "{text}");
+    }
+
+    /// rn3 works with rn4 (they share rn4's five patients), opens
+    /// `unexplained` records no care explains, one an evening, and
+    /// `team` surgical patients rn4 treated that day, one a day: rn4's
+    /// care explains those only at the group level.
+    fn teamwork(unexplained: usize, team: usize) -> World {
+        let mut w = unit();
+        for k in 0..5 {
+            w.access(&format!("2026-11-0{} 11:00:00", k + 2), "rn3", &format!("M4-{k}"), "view");
+        }
+        for k in 0..team {
+            let (p, day) = (format!("T{k}"), format!("2026-11-{:02}", 3 + k));
+            w.patient(&p);
+            w.encounter(&p, "SURG", &format!("{day} 08:00:00"), None, Some("rn4"));
+            w.access(&format!("{day} 09:00:00"), "rn4", &p, "view");
+            w.access(&format!("{day} 15:00:00"), "rn3", &p, "view");
+        }
+        for k in 0..unexplained {
+            w.access(&format!("2026-11-0{} 21:00:00", k + 1), "rn3", &format!("X{k}"), "view");
+        }
+        w
+    }
+
+    /// Three records no care explains are too few (4 patients needed);
+    /// with two patients a colleague treated, which only the care-team
+    /// group links, five are an outlier: the alerts are for the three, and
+    /// they say the count holds two team-only patients. Team-only patients
+    /// alone (a colleague helped) raise no alert.
+    #[test]
+    fn patients_only_a_care_team_group_links_count_toward_browsing() {
+        let w = teamwork(3, 2);
+        let kinds: Vec<_> =
+            w.explanations().into_iter().filter(|(u, p, _)| u == "rn3" && p.starts_with('T')).map(|e| e.2).collect();
+        assert_eq!(kinds, [crate::explain::Explanation::CareTeamGroup; 2], "the fixture's team link");
+        let found = w.run(&UnexplainedBrowsing);
+        let mut patients: Vec<String> = found.iter().map(|f| w.patient_of(f)).collect();
+        patients.sort();
+        assert_eq!(patients, ["X0", "X1", "X2"]);
+        let text = found[0].facts[0].sentence();
+        assert!(
+            text.starts_with(
+                "opened 5 patients' records that no care explains (for 2 of them, only that colleagues the user works with treated them"
+            ),
+            "{text}"
+        );
+        assert!(teamwork(3, 0).run(&UnexplainedBrowsing).is_empty(), "three alone are too few");
+        assert!(teamwork(0, 5).run(&UnexplainedBrowsing).is_empty(), "a colleague helped");
     }
 
     #[test]
