@@ -382,7 +382,7 @@ pub struct ScoreParams {
     pub population_level_factor: f64,
     /// ... and when most of its accesses opened sections the user rarely
     /// opens (each below `off_pattern_share` of the user's patient
-    /// accesses), or any opened a section the user all but never opens
+    /// accesses; exactly half only with two or more such accesses), or any opened a section the user all but never opens
     /// (below a fifth of it), this weight is one more signal (sensitive
     /// sections do not count: every chart has few).
     pub off_pattern_weight: f64,

@@ -448,7 +448,8 @@ fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[u
 }
 
 /// When most of `events` (sensitive sections aside) opened sections the
-/// user rarely opens (under `share` of their patient accesses), or any
+/// user rarely opens (under `share` of their patient accesses; exactly
+/// half with two or more of them), or any
 /// opened one the user all but never opens (under a fifth of `share`), the
 /// sentence that says so.
 fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], share: f64) -> Option<String> {
@@ -458,10 +459,13 @@ fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], 
     // Most of the accesses in sections the user rarely opens, or any in a
     // section the user all but never opens (a fifth of `share`).
     let never = rare.iter().any(|c| stats.category_share(*c) < share / 5.0);
-    if rare.len() * 2 < cats.len() && !never {
+    // Half is most only with two or more such accesses: one access of two
+    // in a section the user opens now and then is no pattern.
+    let most = rare.len() * 2 > cats.len() || (rare.len() * 2 == cats.len() && rare.len() >= 2);
+    if !most && !never {
         return None;
     }
-    if rare.len() * 2 < cats.len() {
+    if !most {
         rare.retain(|c| stats.category_share(*c) < share / 5.0);
     }
     rare.sort_unstable();

@@ -280,6 +280,37 @@ mod tests {
         assert!(notes > meds, "{notes} vs {meds}");
     }
 
+    /// A pharmacist who reads notes now and then (3-4% of their
+    /// accesses, under the 5% of usual work): one look at the VIP's notes
+    /// beside one at the medications is no pattern, and the alert does not
+    /// call it one; two of four is, and it does.
+    #[test]
+    fn one_access_of_two_in_a_section_opened_now_and_then_is_no_pattern() {
+        let text_of = |sections: &[&str]| {
+            let mut w = world();
+            w.user("pharm").department("PHARM").role("Pharmacist II");
+            for i in 0..100 {
+                let p = format!("M{i}");
+                w.patient(&p);
+                w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
+                let cat = if i % 50 == 0 { "notes" } else { "medications" };
+                w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 7, i % 10), "pharm", &p, "view", cat, false);
+            }
+            for (k, c) in sections.iter().enumerate() {
+                w.access_with(&format!("2026-11-28 12:0{k}:00"), "pharm", "VIP1", "view", c, false);
+            }
+            let alerts = w.alerts();
+            alerts.iter().find(|a| a.patient == "VIP1").expect("VIP alert").explanation.clone()
+        };
+        let one = text_of(&["medications", "notes"]);
+        assert!(!one.contains("usual work"), "{one}");
+        let two = text_of(&["medications", "notes", "medications", "notes"]);
+        assert!(
+            two.contains("opened notes, which make up 4% of the user's accesses: not the user's usual work"),
+            "{two}"
+        );
+    }
+
     /// A role's reason covers the role's work. A pharmacist who opens a
     /// VIP inpatient's notes and demographics and never a medication did
     /// none of it: the rule weighs in full, and the alert names the user's
