@@ -13,8 +13,11 @@
 //! coordinators) are measured the same way: their study patients are
 //! explained by the recurring-panel link, so what they open with no link
 //! at all is off their list, and counts as much as their role makes it
-//! unusual. Every rule still fires with its own weight; only this
-//! supporting signal changes, and the alert says so.
+//! unusual. A user whose title names no role and whose work taught none
+//! (an HR title such as "Team Member") is measured with every user of
+//! their roster department: an IT department's analysts share a cost
+//! centre, whatever their titles. Every rule still fires with its own weight;
+//! only this supporting signal changes, and the alert says so.
 
 use std::collections::BTreeMap;
 
@@ -29,7 +32,10 @@ pub const MIN_ROLE_USERS: usize = 5;
 /// class and its median share of patients with no care link, above zero.
 #[derive(Debug, Clone, PartialEq)]
 struct Norm {
+    /// The role class's name, or the department's when `department`.
     role: String,
+    /// Whether the cohort is a department's users with no role class.
+    department: bool,
     share: f64,
 }
 
@@ -65,14 +71,29 @@ impl RoleNorms {
         if input.data.roster.is_none() {
             return Self::default();
         }
-        let role_of = |u: Code| input.explained.roles.class(u).map(|c| c.as_str().to_string());
-        let mut shares: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        // The cohorts a user is measured in: their role class, and their
+        // roster department (`true`).
+        let class_of = |u: Code| input.explained.roles.class(u).map(|c| (false, c.as_str().to_string()));
+        let department_of = |u: Code| {
+            input
+                .data
+                .roster
+                .as_ref()
+                .and_then(|r| r.get(u))
+                .and_then(|r| r.department)
+                .map(|d| (true, input.data.dict.departments.name(d).to_string()))
+        };
+        let mut shares: BTreeMap<(bool, String), Vec<f64>> = BTreeMap::new();
         for (user, s) in &input.features.users {
-            if let (Some(role), true) = (role_of(*user), s.distinct_patients > 0) {
-                shares.entry(role).or_default().push(s.unexplained_patients as f64 / s.distinct_patients as f64);
+            if s.distinct_patients == 0 {
+                continue;
+            }
+            let share = s.unexplained_patients as f64 / s.distinct_patients as f64;
+            for cohort in [class_of(*user), department_of(*user)].into_iter().flatten() {
+                shares.entry(cohort).or_default().push(share);
             }
         }
-        let typical: BTreeMap<String, f64> = shares
+        let typical: BTreeMap<(bool, String), f64> = shares
             .into_iter()
             .filter(|(_, v)| v.len() >= MIN_ROLE_USERS)
             .map(|(r, mut v)| {
@@ -81,11 +102,13 @@ impl RoleNorms {
             })
             .filter(|(_, m)| *m > 0.0)
             .collect();
-        let norms: Vec<Norm> = typical.into_iter().map(|(role, share)| Norm { role, share }).collect();
+        let norms: Vec<Norm> =
+            typical.into_iter().map(|((department, role), share)| Norm { role, department, share }).collect();
         let mut by_user = vec![NO_NORM; input.features.users.last().map_or(0, |(u, _)| *u as usize + 1)];
         for (user, _) in &input.features.users {
-            let Some(class) = input.explained.roles.class(*user) else { continue };
-            if let Some(at) = norms.iter().position(|n| n.role == class.as_str()) {
+            // The role class when the user has one; the department when not.
+            let Some((department, name)) = class_of(*user).or_else(|| department_of(*user)) else { continue };
+            if let Some(at) = norms.iter().position(|n| n.department == department && n.role == name) {
                 by_user[*user as usize] = at as u32;
             }
         }
@@ -97,13 +120,21 @@ impl RoleNorms {
         let norm = self.by_user.get(user as usize).and_then(|&at| self.norms.get(at as usize));
         match norm {
             None => NoLink { weight, note: None, share: 0.0 },
-            Some(Norm { role, share }) => NoLink {
+            Some(Norm { role, department, share }) => NoLink {
                 weight: weight * (1.0 - share.clamp(0.0, 1.0)),
-                note: Some(format!(
-                    "a missing care link is routine in the user's role ({role}: {} of a typical user's patients), so \
-                     it counts for less",
-                    percent(*share)
-                )),
+                note: Some(if *department {
+                    format!(
+                        "a missing care link is routine in the user's department, and the title names no role \
+                         ({role}: {} of a typical colleague's patients), so it counts for less",
+                        percent(*share)
+                    )
+                } else {
+                    format!(
+                        "a missing care link is routine in the user's role ({role}: {} of a typical user's patients), \
+                         so it counts for less",
+                        percent(*share)
+                    )
+                }),
                 share: *share,
             },
         }
@@ -206,6 +237,37 @@ mod tests {
         assert_eq!(alert(&off.alerts(), "it1", "R").score, (weight * 1000.0).round() / 10.0);
     }
 
+    /// An analyst whose HR title names no role ("Team Member") works in
+    /// the IT department, where no user's patients have a care link: a
+    /// missing link is routine there, and the alert says why. The same
+    /// title on MED, whose users' patients all have one, keeps the full
+    /// weight.
+    #[test]
+    fn a_user_whose_title_names_no_role_is_measured_with_their_department() {
+        let mut w = hospital();
+        w.user("tm").department("IT").role("Team Member");
+        w.user("tm2").department("MED").role("Team Member");
+        w.patient("T9");
+        w.patient("M9");
+        w.encounter("M9", "MED", "2026-11-01 08:00:00", None, None);
+        w.access("2026-11-02 11:00:00", "tm", "T9", "view");
+        w.access("2026-11-02 11:00:00", "tm2", "M9", "view");
+        w.access_with("2026-11-20 10:00:00", "tm", "R", "view", "behavioral_health", false);
+        w.access_with("2026-11-20 10:00:00", "tm2", "R", "view", "behavioral_health", false);
+        let alerts = w.alerts();
+        let (it, med) = (alert(&alerts, "tm", "R"), alert(&alerts, "tm2", "R"));
+        assert!(
+            it.explanation.contains(
+                "a missing care link is routine in the user's department, and the title names no role (IT: 100% of a \
+                 typical colleague's patients)"
+            ),
+            "{}",
+            it.explanation
+        );
+        assert!(!med.explanation.contains("routine"), "{}", med.explanation);
+        assert!(it.score < med.score, "{it:?} {med:?}");
+    }
+
     /// Study patients are explained by the recurring panel; a coworker
     /// opened once is off the list and counts as it would for a nurse.
     #[test]
@@ -251,7 +313,10 @@ mod tests {
 
     #[test]
     fn a_routine_missing_link_weighs_less() {
-        let norms = RoleNorms { by_user: vec![NO_NORM, 0], norms: vec![Norm { role: "it".into(), share: 0.9 }] };
+        let norms = RoleNorms {
+            by_user: vec![NO_NORM, 0],
+            norms: vec![Norm { role: "it".into(), department: false, share: 0.9 }],
+        };
         let it = norms.no_link(1, 0.3);
         assert_eq!(norms.no_link(0, 0.3).weight, 0.3, "user 0 has no norm");
         assert_eq!(norms.no_link(7, 0.3).weight, 0.3, "past the table: no norm");
