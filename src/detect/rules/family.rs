@@ -15,7 +15,9 @@
 //! with the user) may be a namesake: it fires at `namesake_weight`.
 //!
 //! Accesses care explains (a nurse treating her own mother on her unit) are
-//! not alerts; they are counted as downgraded for audit.
+//! not alerts; they are counted as downgraded for audit. The user's own
+//! record (the roster's `patient_id`) is no relative's: it shares the
+//! user's surname and home by definition, and `self_access` names it.
 //!
 //! Example: a registration clerk opens the chart of a patient who lives at
 //! the clerk's address and shares the clerk's surname, with no encounter.
@@ -75,7 +77,11 @@ impl Rule for Family {
     fn run(&self, _params: &Self::Params, input: &DetectInput<'_>) -> Vec<Finding> {
         let rel = input.relations;
         input.per_user(|user, _| {
+            let own = input.data.roster.as_ref().and_then(|r| r.get(user)).and_then(|u| u.patient);
             input.relationship_findings(Self::ID, user, |patient| {
+                if own == Some(patient) {
+                    return None;
+                }
                 let mut facts = Vec::new();
                 if rel.household(user, patient) {
                     facts.push(Fact::SharesSurnameAndHome);
@@ -282,5 +288,26 @@ mod tests {
         let found = w.run(&Family);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(!found[0].downgraded);
+    }
+
+    /// A clerk opening their own record (the roster names it), which shares
+    /// their surname and home: `self_access` says so, and the family rule
+    /// does not call the user their own relative. Their brother at the
+    /// same address still fires.
+    #[test]
+    fn the_users_own_record_is_not_a_relatives() {
+        let mut w = World::new();
+        w.user("clerk").department("PFS").name("Ana", "Garcia").address("5 Bay St").own_record("ME");
+        w.patient("ME").name("Ana", "Garcia").address("5 Bay Street");
+        w.patient("BRO").name("Luis", "Garcia").address("5 Bay Street");
+        w.access("2026-11-28 10:00:00", "clerk", "ME", "view");
+        w.access("2026-11-28 10:05:00", "clerk", "BRO", "view");
+        let found = w.run(&Family);
+        let patients: Vec<String> = found.iter().map(|f| w.patient_of(f)).collect();
+        assert_eq!(patients, ["BRO"]);
+        let alerts = w.alerts();
+        let own = alerts.iter().find(|a| a.patient == "ME").expect("self_access alert");
+        assert_eq!(own.rules, ["self_access"]);
+        assert!(!own.explanation.contains("shares last name"), "{}", own.explanation);
     }
 }
