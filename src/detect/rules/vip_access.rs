@@ -244,27 +244,28 @@ mod tests {
         assert!(w.run(&VipAccess).is_empty());
     }
 
+    /// The VIP world and a pharmacist who opened `n` MED inpatients once
+    /// each over the week before, in the section `section(i)` names.
+    fn pharmacist(n: usize, section: impl Fn(usize) -> &'static str) -> World {
+        let mut w = world();
+        w.user("pharm").department("PHARM").role("Pharmacist II");
+        for i in 0..n {
+            let p = format!("M{i}");
+            w.patient(&p);
+            w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
+            let at = format!("2026-11-2{} 1{}:{:02}:00", 1 + i % 7, i % 10, i / 10);
+            w.access_with(&at, "pharm", &p, "view", section(i), false);
+        }
+        w
+    }
+
     /// A pharmacist whose work is medications: a look at the VIP's notes
     /// during the stay is not that work, and scores above a look at the
     /// VIP's medications.
     #[test]
     fn a_section_the_user_never_opens_is_named_and_weighs_more() {
         let score_of = |category: &str| {
-            let mut w = world();
-            w.user("pharm").department("PHARM").role("Pharmacist II");
-            for i in 0..60 {
-                let p = format!("M{i}");
-                w.patient(&p);
-                w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
-                w.access_with(
-                    &format!("2026-11-2{} 1{}:00:00", 1 + i % 7, i % 10),
-                    "pharm",
-                    &p,
-                    "view",
-                    "medications",
-                    false,
-                );
-            }
+            let mut w = pharmacist(60, |_| "medications");
             w.access_with("2026-11-28 12:00:00", "pharm", "VIP1", "view", category, false);
             let alerts = w.alerts();
             let a = alerts.iter().find(|a| a.patient == "VIP1").expect("VIP alert").clone();
@@ -287,15 +288,7 @@ mod tests {
     #[test]
     fn one_access_of_two_in_a_section_opened_now_and_then_is_no_pattern() {
         let text_of = |sections: &[&str]| {
-            let mut w = world();
-            w.user("pharm").department("PHARM").role("Pharmacist II");
-            for i in 0..100 {
-                let p = format!("M{i}");
-                w.patient(&p);
-                w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
-                let cat = if i % 50 == 0 { "notes" } else { "medications" };
-                w.access_with(&format!("2026-11-2{} 1{}:00:00", 1 + i % 7, i % 10), "pharm", &p, "view", cat, false);
-            }
+            let mut w = pharmacist(100, |i| if i % 50 == 0 { "notes" } else { "medications" });
             for (k, c) in sections.iter().enumerate() {
                 w.access_with(&format!("2026-11-28 12:0{k}:00"), "pharm", "VIP1", "view", c, false);
             }
@@ -320,22 +313,7 @@ mod tests {
     #[test]
     fn nothing_of_the_users_usual_work_opened_weighs_in_full() {
         let alert_of = |sections: &[&str]| {
-            let mut w = world();
-            w.user("pharm").department("PHARM").role("Pharmacist II");
-            for i in 0..150 {
-                let p = format!("M{i}");
-                w.patient(&p);
-                w.encounter(&p, "MED", "2026-11-20 08:00:00", None, None);
-                let cat = if i % 5 == 0 { "orders" } else { "medications" };
-                w.access_with(
-                    &format!("2026-11-2{} 1{}:{:02}:00", 1 + i % 7, i % 10, i / 10),
-                    "pharm",
-                    &p,
-                    "view",
-                    cat,
-                    false,
-                );
-            }
+            let mut w = pharmacist(150, |i| if i % 5 == 0 { "orders" } else { "medications" });
             for (k, c) in sections.iter().enumerate() {
                 w.access_with(&format!("2026-11-28 12:0{k}:00"), "pharm", "VIP1", "view", c, false);
             }
