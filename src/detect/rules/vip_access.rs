@@ -259,6 +259,15 @@ mod tests {
         w
     }
 
+    /// The pharmacist's look at the VIP's chart on the 28th, a minute per
+    /// section, and its alert.
+    fn vip_look(mut w: World, sections: &[&str]) -> crate::test_fixture::ScoredAlert {
+        for (k, c) in sections.iter().enumerate() {
+            w.access_with(&format!("2026-11-28 12:0{k}:00"), "pharm", "VIP1", "view", c, false);
+        }
+        w.alerts().into_iter().find(|a| a.patient == "VIP1").expect("VIP alert")
+    }
+
     /// A pharmacist whose work is medications: a look at the VIP's notes
     /// during the stay is not that work, and scores above a look at the
     /// VIP's medications.
@@ -288,12 +297,8 @@ mod tests {
     #[test]
     fn one_access_of_two_in_a_section_opened_now_and_then_is_no_pattern() {
         let text_of = |sections: &[&str]| {
-            let mut w = pharmacist(100, |i| if i % 50 == 0 { "notes" } else { "medications" });
-            for (k, c) in sections.iter().enumerate() {
-                w.access_with(&format!("2026-11-28 12:0{k}:00"), "pharm", "VIP1", "view", c, false);
-            }
-            let alerts = w.alerts();
-            alerts.iter().find(|a| a.patient == "VIP1").expect("VIP alert").explanation.clone()
+            let w = pharmacist(100, |i| if i % 50 == 0 { "notes" } else { "medications" });
+            vip_look(w, sections).explanation
         };
         let one = text_of(&["medications", "notes"]);
         assert!(!one.contains("usual work"), "{one}");
@@ -313,12 +318,7 @@ mod tests {
     #[test]
     fn nothing_of_the_users_usual_work_opened_weighs_in_full() {
         let alert_of = |sections: &[&str]| {
-            let mut w = pharmacist(150, |i| if i % 5 == 0 { "orders" } else { "medications" });
-            for (k, c) in sections.iter().enumerate() {
-                w.access_with(&format!("2026-11-28 12:0{k}:00"), "pharm", "VIP1", "view", c, false);
-            }
-            let alerts = w.alerts();
-            alerts.iter().find(|a| a.patient == "VIP1").expect("VIP alert").clone()
+            vip_look(pharmacist(150, |i| if i % 5 == 0 { "orders" } else { "medications" }), sections)
         };
         let snoop = alert_of(&["notes", "demographics", "notes"]);
         let work = alert_of(&["medications", "orders", "medications"]);
