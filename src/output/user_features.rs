@@ -31,6 +31,7 @@ pub fn behaviour_columns(run: &RunOutputs<'_>, rows: std::ops::Range<usize>) -> 
     let count = |f: &dyn Fn(&crate::features::UserStats) -> u64| users.iter().map(|(_, s)| f(s)).collect();
     let mut cols = vec![
         FeatureColumn::Count("unexplained_patients", count(&|s| u64::from(s.unexplained_patients))),
+        FeatureColumn::Count("team_only_patients", count(&|s| u64::from(s.team_only_patients))),
         FeatureColumn::Count("distinct_ips", count(&|s| u64::from(s.distinct_ips))),
         FeatureColumn::Count("sensitive_accesses", count(&|s| u64::from(s.sensitive_accesses))),
         FeatureColumn::Count("other_department_patients", count(&|s| u64::from(s.other_department_patients))),

@@ -94,7 +94,15 @@ fn parquet_outputs_use_plain_strings_and_utc_microseconds() {
     .collect()
     .unwrap();
     assert_eq!(uf.height(), 2);
-    for col in ["user_id", "distinct_patients", "unexplained_share", "usual_hours", "alerts"] {
+    for col in [
+        "user_id",
+        "distinct_patients",
+        "unexplained_share",
+        "unexplained_patients",
+        "team_only_patients",
+        "usual_hours",
+        "alerts",
+    ] {
         assert!(uf.column(col).is_ok(), "{col} missing");
     }
 }
