@@ -382,9 +382,10 @@ pub struct ScoreParams {
     pub population_level_factor: f64,
     /// ... and when most of its accesses opened sections the user rarely
     /// opens (each below `off_pattern_share` of the user's patient
-    /// accesses; exactly half only with two or more such accesses), or any opened a section the user all but never opens
-    /// (below a fifth of it), this weight is one more signal (sensitive
-    /// sections do not count: every chart has few).
+    /// accesses; exactly half only with two or more such accesses), or
+    /// any opened a section the user all but never opens (below a fifth of
+    /// it), this weight is one more signal (sensitive sections do not
+    /// count: every chart has few).
     pub off_pattern_weight: f64,
     /// A section is one the user rarely opens below this share of their
     /// patient accesses.

@@ -25,16 +25,19 @@ use crate::detect::DetectInput;
 use crate::features::median;
 use crate::model::{Code, Evidence};
 
-/// Fewer users than this in a role: no norm, the full weight.
+/// Fewer users than this in a role (or a department): no norm, the full
+/// weight.
 pub const MIN_ROLE_USERS: usize = 5;
 
-/// How routine a missing care link is for one user's role: the role
-/// class and its median share of patients with no care link, above zero.
+/// How routine a missing care link is for one cohort of users: a role
+/// class, or a roster department (for the users whose title names no
+/// role), and its median share of patients with no care link, above zero.
 #[derive(Debug, Clone, PartialEq)]
 struct Norm {
     /// The role class's name, or the department's when `department`.
     role: String,
-    /// Whether the cohort is a department's users with no role class.
+    /// Whether the cohort is every user of a roster department (the norm
+    /// of its users with no role class).
     department: bool,
     share: f64,
 }
