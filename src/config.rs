@@ -422,6 +422,12 @@ pub struct ScoreParams {
     /// glance is not it, and the role's reason does not cover it: the
     /// rules weigh in full. 0 turns this off.
     pub glance_share: f64,
+    /// The review order (alerts.csv's `rank`) queues each user's further
+    /// alerts, after their best one, as if they scored this many times
+    /// their score: a case already in the queue is opened with all its
+    /// alerts, so its second alert goes after another case's first of
+    /// about the same score. 1 ranks by score alone.
+    pub further_alert_factor: f64,
 }
 
 impl Default for ScoreParams {
@@ -441,6 +447,7 @@ impl Default for ScoreParams {
             breadth_free: 3.0,
             routine_no_link_share: 0.5,
             glance_share: 0.5,
+            further_alert_factor: 0.9,
         }
     }
 }
@@ -658,6 +665,7 @@ impl Config {
         check_weight("score.usual_work_share", self.score.usual_work_share)?;
         check_weight("score.routine_no_link_share", self.score.routine_no_link_share)?;
         check_weight("score.glance_share", self.score.glance_share)?;
+        check_weight("score.further_alert_factor", self.score.further_alert_factor)?;
         let s = &self.score;
         if !(s.breadth_free.is_finite() && s.breadth_free >= 0.0) {
             return Err(ConfigError::OutOfRange {

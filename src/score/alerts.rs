@@ -481,8 +481,16 @@ fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], 
     ))
 }
 
-/// Sorts alerts (score descending, then kind, user id, patient id, first
-/// access), numbers their ranks and groups them into cases.
+/// Sorts alerts into the review order, numbers their ranks and groups them
+/// into cases.
+///
+/// The order is the score's (descending; then kind, user id, patient id,
+/// first access), except that a user's further alerts queue as if they
+/// scored `further_alert_factor` times their score: the reviewer who opens
+/// a case sees all of its alerts, so a second alert of a case already in
+/// the queue tells less than the first alert of another case of about the
+/// same score. A user's alerts keep their order among themselves, and
+/// the scores stay as they are.
 pub(super) fn rank_and_group(mut alerts: Vec<Alert>, input: &DetectInput<'_, Evidence>) -> Scored {
     let dict = &input.data.dict;
     alerts.sort_by(|a, b| {
@@ -493,6 +501,7 @@ pub(super) fn rank_and_group(mut alerts: Vec<Alert>, input: &DetectInput<'_, Evi
             .then_with(|| dict.patients.name(a.patient).cmp(dict.patients.name(b.patient)))
             .then(a.first.cmp(&b.first))
     });
+    review_order(&mut alerts, input.config.score.further_alert_factor);
     for (i, a) in alerts.iter_mut().enumerate() {
         a.rank = i as u32 + 1;
     }
@@ -500,9 +509,75 @@ pub(super) fn rank_and_group(mut alerts: Vec<Alert>, input: &DetectInput<'_, Evi
     Scored { alerts, cases }
 }
 
+/// Reorders score-sorted `alerts` for review: every alert but each user's
+/// first (their best) queues at `factor` times its score. A stable sort, so
+/// equal priorities keep the score order's tie-breaks; 1 changes nothing.
+fn review_order(alerts: &mut Vec<Alert>, factor: f64) {
+    if factor >= 1.0 {
+        return;
+    }
+    let mut seen: std::collections::HashSet<Code> = std::collections::HashSet::new();
+    let mut keyed: Vec<(f64, Alert)> = alerts
+        .drain(..)
+        .map(|a| {
+            let priority = if seen.insert(a.user) { a.score } else { a.score * factor };
+            (priority, a)
+        })
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    alerts.extend(keyed.into_iter().map(|(_, a)| a));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scored(user: Code, patient: Code, score: f64) -> Alert {
+        Alert {
+            id: format!("A-{user}-{patient}"),
+            rank: 0,
+            score,
+            severity: Severity::Low,
+            kind: AlertKind::Snooping,
+            user,
+            patient,
+            rules: vec![],
+            facts: vec![],
+            events: vec![],
+            first: 0,
+            last: 0,
+            sentences: vec![],
+            case_id: String::new(),
+        }
+    }
+
+    fn order(alerts: &[Alert]) -> Vec<(Code, Code)> {
+        alerts.iter().map(|a| (a.user, a.patient)).collect()
+    }
+
+    #[test]
+    fn a_cases_further_alerts_queue_behind_another_cases_first_of_about_its_score() {
+        // User 1 browsed three charts (80, 79, 78); user 2 opened one (75);
+        // user 3 one (60).
+        let by_score = vec![
+            scored(1, 10, 80.0),
+            scored(1, 11, 79.0),
+            scored(1, 12, 78.0),
+            scored(2, 20, 75.0),
+            scored(3, 30, 60.0),
+        ];
+        let mut alerts = by_score.clone();
+        review_order(&mut alerts, 0.9);
+        // 79 and 78 queue as 71.1 and 70.2: after user 2's 75, before
+        // user 3's 60 (a case's further alerts still beat a much weaker
+        // first alert); user 1's alerts keep their order; scores stay.
+        assert_eq!(order(&alerts), vec![(1, 10), (2, 20), (1, 11), (1, 12), (3, 30)]);
+        assert_eq!(alerts.iter().map(|a| a.score).collect::<Vec<_>>(), vec![80.0, 75.0, 79.0, 78.0, 60.0]);
+        // A factor of 1 ranks by score alone.
+        let mut plain = by_score.clone();
+        review_order(&mut plain, 1.0);
+        assert_eq!(order(&plain), order(&by_score));
+    }
 
     #[test]
     fn independent_signals_outweigh_one_repeated() {
