@@ -183,8 +183,10 @@ pub enum Fact {
         explanation: crate::explain::Explanation,
         /// The user's role class, when known.
         class: Option<crate::roles::RoleClass>,
-        /// The kind of round: "round" (a unit's patients), "queue", "list", or
-        /// "visit" (an unlisted visit: no round is counted).
+        /// The kind of round: "round" (a unit's patients), "queue", "list",
+        /// "visit" (an unlisted visit: no round is counted), or "unit" (a
+        /// care-team group's link where the user was at work in the
+        /// patient's unit: a [`Fact::UnitRound`] follows and says so).
         round: &'static str,
         /// Other patients in the same round, queue or list; `None` when no
         /// department places the patient at the time.
@@ -462,6 +464,8 @@ impl Fact {
                     _ => "colleagues the user often works with treated the patient".to_string(),
                 };
                 let how = match (*round, routine, department) {
+                    // The unit's work is the next fact's sentence.
+                    ("unit", _, _) => return why,
                     ("list", Some(n), _) => format!("the list holds {n} other patients"),
                     ("queue", Some(0), _) => {
                         format!("the user worked no other such chart within {ROUND_HOURS} hours: not part of a queue of work")

@@ -296,6 +296,14 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             let (n, d) = super::rounds::round_of(input, f.patient, &f.events, range.clone());
             ("round", d.map(|_| n), d)
         };
+        // Colleagues' care is no task of the user's; but when every sitting
+        // was the user's work in the patient's unit (a round, or a unit the
+        // user covers), the access is tied to the unit as an unlinked one
+        // would be, and says so once.
+        let unit = (explanation == Explanation::CareTeamGroup)
+            .then(|| super::rounds::unit_round(input, f.patient, &f.events, range.clone(), 1, &units))
+            .flatten();
+        let round = if unit.is_some() { "unit" } else { round };
         let fact = Fact::PopulationLevel {
             explanation,
             class,
@@ -304,6 +312,10 @@ fn annotate_population_level(findings: &mut [Finding], input: &DetectInput<'_>) 
             department: department.map(|d| input.data.dict.departments.name(d).to_string()),
         };
         f.facts.push(fact);
+        if let Some((d, others, work)) = unit {
+            let department = input.data.dict.departments.name(d).to_string();
+            f.facts.push(Fact::UnitRound { department, others, days: work.days, patients: work.patients });
+        }
         if queue {
             let share = input.config.score.glance_share;
             if let Some((accesses, charts, least)) = super::rounds::glance(input, f.patient, &f.events, range, share) {

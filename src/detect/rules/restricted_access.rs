@@ -415,6 +415,54 @@ mod tests {
         assert_eq!(noc.score, rn.score);
     }
 
+    /// The covered ward, where the nocturnist charts the ward's patients
+    /// alongside its surgeon ("surg", their provider), who also treats the
+    /// restricted patient the evening before: the care-team group links the
+    /// nocturnist's look at R (colleagues treated the patient), and the
+    /// nurse's look stays unlinked.
+    fn covered_ward_with_team(round_tonight: bool) -> World {
+        let mut w = covered_ward(round_tonight);
+        w.user("surg").department("SURG").role("physician");
+        for k in 0..12 {
+            let p = format!("S{k}");
+            let night = 21 + k / 3;
+            w.access_with(&format!("2026-11-{night} 23:{:02}:00", 30 + k % 3), "noc", &p, "update", "notes", false);
+            w.access(&format!("2026-11-{night} 10:00:00"), "surg", &p, "view");
+        }
+        w.encounter("R", "SURG", "2026-11-20 08:00:00", None, Some("surg"));
+        w.access("2026-11-27 18:00:00", "surg", "R", "view");
+        w
+    }
+
+    /// A care-team group's link (colleagues treated the patient) is no task
+    /// of the user's, but when the look was the user's work in a ward they
+    /// cover, it weighs as the same look with no link at all does (a
+    /// unit's work), and the alert says so once; the same look with no
+    /// round of the ward that night weighs in full.
+    #[test]
+    fn a_care_team_groups_look_in_a_covered_wards_round_weighs_as_the_units_work() {
+        let score_of = |w: &World| {
+            let kinds = w.explanations();
+            let link = kinds.iter().find(|(u, p, _)| u == "noc" && p == "R").map(|k| k.2);
+            assert_eq!(link, Some(crate::explain::Explanation::CareTeamGroup), "{kinds:?}");
+            w.alerts().into_iter().find(|a| a.user == "noc" && a.patient == "R").expect("the look still fires")
+        };
+        let round = score_of(&covered_ward_with_team(true));
+        let lone = score_of(&covered_ward_with_team(false));
+        assert!(round.explanation.contains("colleagues the user often works with treated the patient"));
+        assert!(round.explanation.contains("as when covering the unit"), "{}", round.explanation);
+        assert_eq!(
+            round.explanation.matches("other patients of SURG within 6 hours").count(),
+            1,
+            "{}",
+            round.explanation
+        );
+        assert!(!lone.explanation.contains("covering the unit"), "{}", lone.explanation);
+        // The rule's weight is damped (01:30, outside the user's hours,
+        // still counts in full in both).
+        assert!(round.score + 10.0 < lone.score, "round {} lone {}", round.score, lone.score);
+    }
+
     /// A registration clerk registers the surgical ward's admissions day
     /// after day (work their role explains, done for every unit from the
     /// desk), then opens a restricted patient of the ward days into the
