@@ -215,7 +215,16 @@ pub fn score(
             // Work in the patient's unit ties the user to the unit, not to
             // the patient: it weighs like a role's reason, except against a
             // break-the-glass, which claims an emergency for this patient.
-            let unit_work = m.facts.iter().any(|f| matches!(f, Fact::UnitRound { .. }));
+            // The unit's work covers what the user's work there reads: a
+            // registration clerk whose desk work places them on a ward
+            // and who reads a VIP's notes there was not doing it.
+            let mut unit_outside = m
+                .facts
+                .iter()
+                .any(|f| matches!(f, Fact::UnitRound { .. }))
+                .then(|| outside_usual_work(input, user, &m.events, params.usual_work_share, "work in the unit"))
+                .flatten();
+            let unit_work = m.facts.iter().any(|f| matches!(f, Fact::UnitRound { .. })) && unit_outside.is_none();
             if unit_work {
                 for (w, r) in signals.iter_mut().zip(&m.rules) {
                     if *r != <crate::detect::rules::BreakGlass as crate::detect::Rule>::ID {
@@ -230,7 +239,7 @@ pub fn score(
                 // A role's reason covers the role's work: when nothing
                 // opened is the user's usual work, it does not cover this.
                 let outside = (link == crate::explain::Explanation::RoleTiming)
-                    .then(|| outside_usual_work(input, user, &m.events, params.usual_work_share))
+                    .then(|| outside_usual_work(input, user, &m.events, params.usual_work_share, "the role's reason"))
                     .flatten();
                 // A glance in the middle of a queue of work is not the
                 // queue's work (its fact says so).
@@ -250,7 +259,7 @@ pub fn score(
                     .then(|| m.rules.iter().position(|r| *r == vip))
                     .flatten();
                 if let Some(i) = team_vip {
-                    if outside_usual_work(input, user, &m.events, params.usual_work_share).is_none() {
+                    if outside_usual_work(input, user, &m.events, params.usual_work_share, "").is_none() {
                         signals[i] *= params.population_level_factor;
                         team_sentence = Some(
                             "one look, on one day, in the user's usual work, at a patient colleagues the user works \
@@ -259,13 +268,23 @@ pub fn score(
                         );
                     }
                 }
-                if let Some(s) = off_pattern(input, user, &m.events, params.off_pattern_share) {
+                let nor_unit = unit_outside.is_some();
+                if let Some(s) = off_pattern(input, user, &m.events, params.off_pattern_share, nor_unit) {
+                    // It names the sections: the unit's sentence would
+                    // name them again.
+                    unit_outside = None;
                     signals.push(params.off_pattern_weight);
                     pattern_sentence = Some(match pattern_sentence {
                         Some(outside) => format!("{s}; {outside}"),
                         None => s,
                     });
                 }
+            }
+            if let Some(u) = unit_outside {
+                pattern_sentence = Some(match pattern_sentence {
+                    Some(p) => format!("{p}; {u}"),
+                    None => u,
+                });
             }
             // Taken after the team's damping of a VIP flag, the one damping
             // that weighs one flag and not the others.
@@ -401,10 +420,17 @@ fn is_named(c: crate::model::DataCategory) -> bool {
 /// section that makes up `share` or more of the user's patient accesses
 /// (their usual work), the sentence naming the user's usual sections; when
 /// some did but another opened a section the user all but never opens
-/// (under a tenth of `share`), the sentence naming that section. `None`
+/// (under a tenth of `share`), the sentence naming that section, which
+/// says `reason` (what would have covered the accesses) does not. `None`
 /// when `share` is 0, when the user has too little work to know, or when
 /// no section is named.
-fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], share: f64) -> Option<String> {
+fn outside_usual_work(
+    input: &DetectInput<'_, Evidence>,
+    user: Code,
+    events: &[usize],
+    share: f64,
+    reason: &str,
+) -> Option<String> {
     use crate::model::DataCategory;
     if share <= 0.0 {
         return None;
@@ -418,7 +444,7 @@ fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[u
         None if some_usual => return None,
         Some(c) if some_usual => {
             return Some(format!(
-                "opened {}, which the user all but never opens, so the role's reason does not cover it",
+                "opened {}, which the user all but never opens, so {reason} does not cover it",
                 c.as_str().replace('_', " ")
             ))
         }
@@ -441,18 +467,22 @@ fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[u
     if usual.is_empty() {
         return None;
     }
-    Some(format!(
-        "none of what was opened is the user's usual work ({}), which the role's reason covers",
-        usual.join(", ")
-    ))
+    Some(format!("none of what was opened is the user's usual work ({}), which {reason} covers", usual.join(", ")))
 }
 
 /// When most of `events` (sensitive sections aside) opened sections the
 /// user rarely opens (under `share` of their patient accesses; exactly
 /// half with two or more of them), or any
 /// opened one the user all but never opens (under a fifth of `share`), the
-/// sentence that says so.
-fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], share: f64) -> Option<String> {
+/// sentence that says so; `nor_unit` adds that the user's work in the
+/// patient's unit does not cover it either.
+fn off_pattern(
+    input: &DetectInput<'_, Evidence>,
+    user: Code,
+    events: &[usize],
+    share: f64,
+    nor_unit: bool,
+) -> Option<String> {
     use crate::model::DataCategory;
     let (stats, cats) = named_sections(input, user, events)?;
     let mut rare: Vec<DataCategory> = cats.iter().copied().filter(|c| stats.category_share(*c) < share).collect();
@@ -476,8 +506,9 @@ fn off_pattern(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], 
     let pct = together as f64 / stats.patient_accesses as f64 * 100.0;
     let pct = if pct < 1.0 { "under 1%".to_string() } else { format!("{pct:.0}%") };
     Some(format!(
-        "opened {}, which make up {pct} of the user's accesses: not the user's usual work",
-        names.join(" and ")
+        "opened {}, which make up {pct} of the user's accesses: not the user's usual work{}",
+        names.join(" and "),
+        if nor_unit { ", nor the work in the unit that would cover it" } else { "" }
     ))
 }
 

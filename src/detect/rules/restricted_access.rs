@@ -463,6 +463,61 @@ mod tests {
         assert!(round.score + 10.0 < lone.score, "round {} lone {}", round.score, lone.score);
     }
 
+    /// A coder ("Coder III", whose queue is discharged charts) who updates the
+    /// surgical ward's inpatients' demographics day after day (no queue's
+    /// work: nobody was discharged), then, between two of them, opens a
+    /// restricted patient of the ward in `section`.
+    fn coder_on_the_ward(section: &str) -> crate::test_fixture::ScoredAlert {
+        let mut w = World::new();
+        w.user("coder").department("HIM").role("Coder III");
+        w.patient("R").restricted();
+        w.encounter("R", "SURG", "2026-11-20 08:00:00", None, None);
+        for k in 0..13 {
+            let p = format!("S{k}");
+            w.patient(&p);
+            w.encounter(&p, "SURG", "2026-11-20 08:00:00", None, None);
+            let day = 21 + k / 3;
+            for m in 0..4 {
+                w.access_with(
+                    &format!("2026-11-{day} 10:{:02}:00", 10 * (k % 3) + m),
+                    "coder",
+                    &p,
+                    "update",
+                    "demographics",
+                    false,
+                );
+            }
+        }
+        w.access_with("2026-11-28 10:00:00", "coder", "S0", "update", "demographics", false);
+        w.access_with("2026-11-28 10:10:00", "coder", "S1", "update", "demographics", false);
+        w.access_with("2026-11-28 10:20:00", "coder", "R", "view", section, false);
+        let alerts = w.alerts();
+        alerts.into_iter().find(|a| a.user == "coder" && a.patient == "R").expect("the look fires")
+    }
+
+    /// Work in the unit covers what the user's work there reads: the
+    /// coder's look at the ward's restricted patient's demographics, in a
+    /// round of the ward, weighs as the unit's work; the same look at the
+    /// notes, which the coder never reads, is not that work and weighs in
+    /// full, and says why.
+    #[test]
+    fn the_units_work_covers_only_what_the_users_work_there_reads() {
+        let usual = coder_on_the_ward("demographics");
+        let notes = coder_on_the_ward("notes");
+        for a in [&usual, &notes] {
+            assert!(a.explanation.contains("as when covering the unit"), "{}", a.explanation);
+        }
+        assert!(!usual.explanation.contains("which work in the unit covers"), "{}", usual.explanation);
+        assert!(
+            notes.explanation.contains(
+                "none of what was opened is the user's usual work (demographics 98%), which work in the unit covers"
+            ),
+            "{}",
+            notes.explanation
+        );
+        assert!(notes.score > usual.score + 10.0, "notes {} usual {}", notes.score, usual.score);
+    }
+
     /// A registration clerk registers the surgical ward's admissions day
     /// after day (work their role explains, done for every unit from the
     /// desk), then opens a restricted patient of the ward days into the
