@@ -439,7 +439,7 @@ impl Default for ScoreParams {
             medium_severity: 50.0,
             repeat_offender_weight: 0.3,
             department_history_days: 90,
-            population_level_factor: 0.5,
+            population_level_factor: 0.35,
             off_pattern_weight: 0.3,
             off_pattern_share: 0.05,
             usual_work_share: 0.1,
