@@ -344,6 +344,21 @@ mod tests {
         assert_eq!(users(&world(Some(("2026-09-01", Some("2026-11-27"))))), ["crc", "crc2"], "the study ended");
     }
 
+    /// A surgical ward since 2026-11-20: the restricted inpatient R and
+    /// `beds` more, S0, S1, ...
+    fn surgical_ward(w: &mut World, beds: usize) -> Vec<String> {
+        w.patient("R").restricted();
+        w.encounter("R", "SURG", "2026-11-20 08:00:00", None, None);
+        (0..beds)
+            .map(|k| {
+                let p = format!("S{k}");
+                w.patient(&p);
+                w.encounter(&p, "SURG", "2026-11-20 08:00:00", None, None);
+                p
+            })
+            .collect()
+    }
+
     /// A surgical ward of inpatients, a medicine nocturnist who covers it
     /// (opens its patients night after night), and a restricted chart on
     /// the ward.
@@ -351,15 +366,10 @@ mod tests {
         let mut w = World::new();
         w.user("noc").department("MED").role("physician");
         w.user("rn").department("CARD").role("nurse");
-        w.patient("R").restricted();
-        w.encounter("R", "SURG", "2026-11-20 08:00:00", None, None);
-        for k in 0..12 {
-            let p = format!("S{k}");
-            w.patient(&p);
-            w.encounter(&p, "SURG", "2026-11-20 08:00:00", None, None);
+        for (k, p) in surgical_ward(&mut w, 12).iter().enumerate() {
             // Earlier nights on the ward: three patients a night.
             let night = 21 + k / 3;
-            w.access(&format!("2026-11-{night} 23:{:02}:00", 10 + k % 3), "noc", &p, "view");
+            w.access(&format!("2026-11-{night} 23:{:02}:00", 10 + k % 3), "noc", p, "view");
         }
         if round_tonight {
             w.access("2026-11-28 01:10:00", "noc", "S0", "view");
@@ -470,18 +480,13 @@ mod tests {
     fn coder_on_the_ward(section: &str) -> crate::test_fixture::ScoredAlert {
         let mut w = World::new();
         w.user("coder").department("HIM").role("Coder III");
-        w.patient("R").restricted();
-        w.encounter("R", "SURG", "2026-11-20 08:00:00", None, None);
-        for k in 0..13 {
-            let p = format!("S{k}");
-            w.patient(&p);
-            w.encounter(&p, "SURG", "2026-11-20 08:00:00", None, None);
+        for (k, p) in surgical_ward(&mut w, 13).iter().enumerate() {
             let day = 21 + k / 3;
             for m in 0..4 {
                 w.access_with(
                     &format!("2026-11-{day} 10:{:02}:00", 10 * (k % 3) + m),
                     "coder",
-                    &p,
+                    p,
                     "update",
                     "demographics",
                     false,
