@@ -492,7 +492,8 @@ impl Fact {
                 };
                 format!(
                     "the patient was in {department}; the user opened {round}, and {patients} of its patients on \
-                     {days} days in the period, as when covering the unit; nothing ties the user to this patient"
+                     {days} days in the period, as when covering the unit; no task of the user's own ties them to \
+                     this patient"
                 )
             }
             Fact::BulkAllExtraction { patients, window, linked, baseline, peers_busiest, peers } => {

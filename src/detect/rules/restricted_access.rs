@@ -381,9 +381,9 @@ mod tests {
     }
 
     /// Cross-cover: the nocturnist opens the restricted chart during a
-    /// round of the ward's patients. It still fires (nothing ties the user
-    /// to the patient), says so, and ranks below the same look by a nurse
-    /// with no work on the ward.
+    /// round of the ward's patients. It still fires (no task of the user's
+    /// ties them to the patient), says so, and ranks below the same look by
+    /// a nurse with no work on the ward.
     #[test]
     fn a_restricted_chart_opened_in_a_round_of_its_ward_fires_below_a_lone_look() {
         let w = covered_ward(true);
