@@ -421,10 +421,10 @@ impl Fact {
             Fact::BreakGlass { count: 1 } => "used break-the-glass emergency access".into(),
             Fact::BreakGlass { count } => format!("used break-the-glass emergency access {count} times"),
             Fact::AfterTermination { date, days } => {
-                format!("the account was used up to {days} days after its owner's termination date ({date})")
+                format!("the account was used up to {} after its owner's termination date ({date})", days_of(*days))
             }
             Fact::BeforeHire { date, days } => {
-                format!("the account was used {days} days before its owner's hire date ({date})")
+                format!("the account was used {} before its owner's hire date ({date})", days_of(*days))
             }
             Fact::BulkExtraction { patients, window, what, baseline } => {
                 format!("{what} {patients} patients' records within {window} (the user's usual: {baseline:.0} a day)")
@@ -492,8 +492,8 @@ impl Fact {
                 };
                 format!(
                     "the patient was in {department}; the user opened {round}, and {patients} of its patients on \
-                     {days} days in the period, as when covering the unit; no task of the user's own ties them to \
-                     this patient"
+                     {} in the period, as when covering the unit; no task of the user's own ties them to this patient",
+                    days_of(i64::from(*days))
                 )
             }
             Fact::BulkAllExtraction { patients, window, linked, baseline, peers_busiest, peers } => {
@@ -608,6 +608,15 @@ impl Fact {
             Fact::PeerOutlier { .. } => "peer outlier",
             Fact::AlsoIncludes { .. } => "sensitive charts among them",
         }
+    }
+}
+
+/// "1 day", "3 days".
+fn days_of(n: i64) -> String {
+    if n == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{n} days")
     }
 }
 

@@ -135,6 +135,27 @@ mod tests {
         );
     }
 
+    /// The sentence counts one day as "1 day", before hire and after
+    /// termination.
+    #[test]
+    fn one_day_is_said_as_one_day() {
+        let mut w = World::new();
+        w.user("n9").department("ICU").employed("2020-01-01", Some("2026-11-01"));
+        w.user("n8").department("ICU").employed("2026-11-10", None);
+        w.patient("P1");
+        w.access("2026-11-02 10:00:00", "n9", "P1", "view");
+        w.access("2026-11-09 10:00:00", "n8", "P1", "view");
+        let found = w.run(&EmploymentWindow);
+        let said: Vec<String> = found.iter().map(|f| f.facts[0].sentence()).collect();
+        assert_eq!(
+            said,
+            [
+                "the account was used up to 1 day after its owner's termination date (2026-11-01)",
+                "the account was used 1 day before its owner's hire date (2026-11-10)",
+            ]
+        );
+    }
+
     #[test]
     fn a_new_hire_on_the_first_day_and_a_leaver_on_the_last_day_are_fine() {
         let mut w = World::new();
