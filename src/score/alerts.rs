@@ -218,13 +218,14 @@ pub fn score(
             // The unit's work covers what the user's work there reads: a
             // registration clerk whose desk work places them on a ward
             // and who reads a VIP's notes there was not doing it.
-            let mut unit_outside = m
-                .facts
-                .iter()
-                .any(|f| matches!(f, Fact::UnitRound { .. }))
-                .then(|| outside_usual_work(input, user, &m.events, params.usual_work_share, "work in the unit"))
+            let unit_round = m.facts.iter().any(|f| matches!(f, Fact::UnitRound { .. }));
+            // Whether what was opened is the user's usual work: asked by
+            // the unit's work, a role's reason and a team's VIP look.
+            let outside = (unit_round || population.is_some())
+                .then(|| outside_usual_work(input, user, &m.events, params.usual_work_share))
                 .flatten();
-            let unit_work = m.facts.iter().any(|f| matches!(f, Fact::UnitRound { .. })) && unit_outside.is_none();
+            let mut unit_outside = outside.as_ref().filter(|_| unit_round).map(|o| o.said("work in the unit"));
+            let unit_work = unit_round && outside.is_none();
             if unit_work {
                 for (w, r) in signals.iter_mut().zip(&m.rules) {
                     if *r != <crate::detect::rules::BreakGlass as crate::detect::Rule>::ID {
@@ -238,17 +239,18 @@ pub fn score(
                 // user's own work with colleagues, and weighs as before.
                 // A role's reason covers the role's work: when nothing
                 // opened is the user's usual work, it does not cover this.
-                let outside = (link == crate::explain::Explanation::RoleTiming)
-                    .then(|| outside_usual_work(input, user, &m.events, params.usual_work_share, "the role's reason"))
-                    .flatten();
+                let role_outside = outside
+                    .as_ref()
+                    .filter(|_| link == crate::explain::Explanation::RoleTiming)
+                    .map(|o| o.said("the role's reason"));
                 // A glance in the middle of a queue of work is not the
                 // queue's work (its fact says so).
                 let glance = m.facts.iter().any(|f| matches!(f, Fact::Glance { .. }));
-                if link != crate::explain::Explanation::CareTeamGroup && outside.is_none() && !glance {
+                if link != crate::explain::Explanation::CareTeamGroup && role_outside.is_none() && !glance {
                     signals.iter_mut().for_each(|w| *w *= params.population_level_factor);
                 }
-                role_void = outside.is_some() || glance;
-                pattern_sentence = outside;
+                role_void = role_outside.is_some() || glance;
+                pattern_sentence = role_outside;
                 // A VIP's chart that colleagues the user works with treat,
                 // opened on one day for what the user's work usually reads
                 // (a pharmacist's medications, a consultant's notes), is
@@ -259,7 +261,7 @@ pub fn score(
                     .then(|| m.rules.iter().position(|r| *r == vip))
                     .flatten();
                 if let Some(i) = team_vip {
-                    if outside_usual_work(input, user, &m.events, params.usual_work_share, "").is_none() {
+                    if outside.is_none() {
                         signals[i] *= params.population_level_factor;
                         team_sentence = Some(
                             "one look, on one day, in the user's usual work, at a patient colleagues the user works \
@@ -416,21 +418,44 @@ fn is_named(c: crate::model::DataCategory) -> bool {
     c != DataCategory::Unspecified && c != DataCategory::Other && !c.is_sensitive()
 }
 
+/// Accesses that were not the user's usual work: why, to be said with
+/// what would have covered them ([`Outside::said`]).
+enum Outside {
+    /// A section the user all but never opens, beside usual ones.
+    Never(crate::model::DataCategory),
+    /// None of what was opened is usual: the user's usual sections, with
+    /// their shares ("notes 40%").
+    Usual(Vec<String>),
+}
+
+impl Outside {
+    /// The sentence, saying `reason` (a role's reason, work in the unit)
+    /// does not cover what was opened.
+    fn said(&self, reason: &str) -> String {
+        match self {
+            Outside::Never(c) => {
+                format!(
+                    "opened {}, which the user all but never opens, so {reason} does not cover it",
+                    c.as_str().replace('_', " ")
+                )
+            }
+            Outside::Usual(usual) => {
+                format!(
+                    "none of what was opened is the user's usual work ({}), which {reason} covers",
+                    usual.join(", ")
+                )
+            }
+        }
+    }
+}
+
 /// When none of `events` (sensitive and unknown sections aside) opened a
 /// section that makes up `share` or more of the user's patient accesses
-/// (their usual work), the sentence naming the user's usual sections; when
-/// some did but another opened a section the user all but never opens
-/// (under a tenth of `share`), the sentence naming that section, which
-/// says `reason` (what would have covered the accesses) does not. `None`
-/// when `share` is 0, when the user has too little work to know, or when
-/// no section is named.
-fn outside_usual_work(
-    input: &DetectInput<'_, Evidence>,
-    user: Code,
-    events: &[usize],
-    share: f64,
-    reason: &str,
-) -> Option<String> {
+/// (their usual work), the user's usual sections; when some did but
+/// another opened a section the user all but never opens (under a tenth of
+/// `share`), that section. `None` when `share` is 0, when the user has too
+/// little work to know, or when no section is named.
+fn outside_usual_work(input: &DetectInput<'_, Evidence>, user: Code, events: &[usize], share: f64) -> Option<Outside> {
     use crate::model::DataCategory;
     if share <= 0.0 {
         return None;
@@ -442,12 +467,7 @@ fn outside_usual_work(
     let some_usual = opened.iter().any(|c| stats.category_share(*c) >= share);
     match never {
         None if some_usual => return None,
-        Some(c) if some_usual => {
-            return Some(format!(
-                "opened {}, which the user all but never opens, so {reason} does not cover it",
-                c.as_str().replace('_', " ")
-            ))
-        }
+        Some(c) if some_usual => return Some(Outside::Never(*c)),
         _ => {}
     }
     let mut usual: Vec<(u64, DataCategory)> = DataCategory::ALL
@@ -467,7 +487,7 @@ fn outside_usual_work(
     if usual.is_empty() {
         return None;
     }
-    Some(format!("none of what was opened is the user's usual work ({}), which {reason} covers", usual.join(", ")))
+    Some(Outside::Usual(usual))
 }
 
 /// When most of `events` (sensitive sections aside) opened sections the
